@@ -1,0 +1,412 @@
+//! Number grammars of icp-rules.md §2: ICP filing numbers, ICP licences, telecom licences and
+//! public-security numbers, matched over normalised text (§2.6: NFKC'd, dashes folded to `-`,
+//! `\n` at block boundaries).
+//!
+//! The regexes are the spec's candidate regexes; the two boundary conditions the `regex` crate
+//! cannot express (no digit after the serial, no alphanumeric before a licence) are post-checks.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use beian_types::{IcpForm, IcpNumber, NumberKind, PsbNumber};
+use regex::Regex;
+
+/// Whitespace that may sit between the parts of a number; never the block separator `\n`.
+const W: &str = r"[^\S\n]";
+
+/// ICP prefixes including the four wrong aliases (川贵云甘) so ICP-FORMAT can fail them.
+const ICP_PROV: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新川贵云甘";
+/// Canonical ICP prefixes (§2.1 ICP column).
+pub const ICP_PROVINCES: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新";
+/// PSB prefixes observed (§2.1 PSB column and alternates).
+const PSB_PROV: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川蜀贵黔云滇藏陕甘青宁新";
+
+static ICP_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?P<prov>[{ICP_PROV}]){W}*(?i:ICP){W}*(?P<t>备|证){W}*(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+    ))
+    .expect("static ICP regex")
+});
+
+static LIC_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?P<prov>[{ICP_PROV}]|合字)?(?P<cats>(?:[AB][1-9]\.)*[AB][1-9]){W}*-{W}*(?P<num>[0-9]{{6,10}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+    ))
+    .expect("static LIC regex")
+});
+
+static PSB_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?P<prov>[{PSB_PROV}]){W}*公网安备{W}*:?{W}*(?P<num>[0-9](?:{W}?[0-9]){{9,16}}){W}*(?P<hao>号)?"
+    ))
+    .expect("static PSB regex")
+});
+
+/// A number found in a text, with its byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A filing or licence number.
+    Icp(IcpNumber),
+    /// A public-security number.
+    Psb(PsbNumber),
+}
+
+/// A number and where it sits in the scanned text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberMatch {
+    /// Byte range in the scanned text.
+    pub range: Range<usize>,
+    /// The number.
+    pub found: Found,
+}
+
+/// Cheap test used by callers to skip texts that cannot hold a number.
+pub fn may_contain_number(text: &str) -> bool {
+    text.contains("ICP")
+        || text.contains("icp")
+        || text.contains("Icp")
+        || text.contains("公网安备")
+        || (text.contains('-') && (text.contains('B') || text.contains('A')))
+}
+
+fn next_char(text: &str, at: usize) -> Option<char> {
+    text.get(at..).and_then(|s| s.chars().next())
+}
+
+fn prev_char(text: &str, at: usize) -> Option<char> {
+    text.get(..at).and_then(|s| s.chars().next_back())
+}
+
+fn strip_spaces(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The end of a match after dropping a `-<n>` suffix that is followed by another digit, or a
+/// letter followed by another letter (§2.6: "suffix only if not followed by a digit").
+struct Suffix {
+    seq: Option<u32>,
+    letter: Option<char>,
+    end: usize,
+}
+
+fn suffix(text: &str, caps: &regex::Captures<'_>, base_end: usize) -> Suffix {
+    let none = Suffix { seq: None, letter: None, end: base_end };
+    let Some(seq_m) = caps.name("seq") else { return none };
+    if next_char(text, seq_m.end()).is_some_and(|c| c.is_ascii_digit()) {
+        return none;
+    }
+    let Ok(seq) = seq_m.as_str().parse::<u32>() else { return none };
+    match caps.name("letter") {
+        Some(l) if !next_char(text, l.end()).is_some_and(|c| c.is_ascii_alphabetic()) => Suffix {
+            seq: Some(seq),
+            letter: l.as_str().chars().next(),
+            end: l.end(),
+        },
+        _ => Suffix { seq: Some(seq), letter: None, end: seq_m.end() },
+    }
+}
+
+fn kind_of(form: IcpForm, seq: Option<u32>, letter: Option<char>) -> NumberKind {
+    if letter.is_some() {
+        return NumberKind::App;
+    }
+    match (form, seq) {
+        (IcpForm::Filing, Some(_)) => NumberKind::Service,
+        (IcpForm::Filing, None) => NumberKind::Subject,
+        (_, Some(_)) => NumberKind::LicenceService,
+        (_, None) => NumberKind::Licence,
+    }
+}
+
+fn seq_suffix(seq: Option<u32>, letter: Option<char>) -> String {
+    match seq {
+        Some(n) => format!("-{n}{}", letter.map(String::from).unwrap_or_default()),
+        None => String::new(),
+    }
+}
+
+fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
+    for caps in ICP_RE.captures_iter(text) {
+        let (Some(all), Some(prov), Some(t), Some(num)) =
+            (caps.get(0), caps.name("prov"), caps.name("t"), caps.name("num"))
+        else {
+            continue;
+        };
+        if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let digits = strip_spaces(num.as_str());
+        let has_hao = caps.name("hao").is_some();
+        let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
+        let sfx = suffix(text, &caps, base_end);
+        let province = prov.as_str().chars().next();
+        let form = if t.as_str() == "证" { IcpForm::IcpLicence } else { IcpForm::Filing };
+        let p = province.map(String::from).unwrap_or_default();
+        let canonical =
+            format!("{p}ICP{}{digits}号{}", t.as_str(), seq_suffix(sfx.seq, sfx.letter));
+        out.push(NumberMatch {
+            range: all.start()..sfx.end,
+            found: Found::Icp(IcpNumber {
+                matched: text[all.start()..sfx.end].to_string(),
+                canonical,
+                province,
+                foreign_invested: false,
+                form,
+                categories: None,
+                digits,
+                has_hao,
+                seq: sfx.seq,
+                letter: sfx.letter,
+                kind: kind_of(form, sfx.seq, sfx.letter),
+            }),
+        });
+    }
+}
+
+fn scan_lic(text: &str, out: &mut Vec<NumberMatch>) {
+    for caps in LIC_RE.captures_iter(text) {
+        let (Some(all), Some(cats), Some(num)) = (caps.get(0), caps.name("cats"), caps.name("num"))
+        else {
+            continue;
+        };
+        let prov = caps.name("prov");
+        if prov.is_none() && prev_char(text, all.start()).is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let has_hao = caps.name("hao").is_some();
+        let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
+        let sfx = suffix(text, &caps, base_end);
+        let foreign_invested = prov.is_some_and(|p| p.as_str() == "合字");
+        let province = prov.filter(|_| !foreign_invested).and_then(|p| p.as_str().chars().next());
+        let prefix = prov.map(|p| p.as_str()).unwrap_or("");
+        let canonical = format!(
+            "{prefix}{}-{}{}",
+            cats.as_str(),
+            num.as_str(),
+            seq_suffix(sfx.seq, sfx.letter)
+        );
+        out.push(NumberMatch {
+            range: all.start()..sfx.end,
+            found: Found::Icp(IcpNumber {
+                matched: text[all.start()..sfx.end].to_string(),
+                canonical,
+                province,
+                foreign_invested,
+                form: IcpForm::Licence,
+                categories: Some(cats.as_str().to_string()),
+                digits: num.as_str().to_string(),
+                has_hao,
+                seq: sfx.seq,
+                letter: sfx.letter,
+                kind: kind_of(IcpForm::Licence, sfx.seq, sfx.letter),
+            }),
+        });
+    }
+}
+
+fn scan_psb(text: &str, out: &mut Vec<NumberMatch>) {
+    for caps in PSB_RE.captures_iter(text) {
+        let (Some(all), Some(prov), Some(num)) = (caps.get(0), caps.name("prov"), caps.name("num"))
+        else {
+            continue;
+        };
+        if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let Some(province) = prov.as_str().chars().next() else { continue };
+        let digits = strip_spaces(num.as_str());
+        out.push(NumberMatch {
+            range: all.range(),
+            found: Found::Psb(PsbNumber {
+                matched: all.as_str().to_string(),
+                canonical: format!("{province}公网安备{digits}号"),
+                province,
+                digits,
+                has_hao: caps.name("hao").is_some(),
+            }),
+        });
+    }
+}
+
+/// Every ICP, licence and PSB number in `text`, in text order. Where an ICP and a licence match
+/// overlap the ICP match is kept (§2.6).
+pub fn scan(text: &str) -> Vec<NumberMatch> {
+    let mut out = Vec::new();
+    if !may_contain_number(text) {
+        return out;
+    }
+    scan_icp(text, &mut out);
+    let icp_ranges: Vec<Range<usize>> = out.iter().map(|m| m.range.clone()).collect();
+    let mut lic = Vec::new();
+    scan_lic(text, &mut lic);
+    out.extend(
+        lic.into_iter()
+            .filter(|m| !icp_ranges.iter().any(|r| r.start < m.range.end && m.range.start < r.end)),
+    );
+    scan_psb(text, &mut out);
+    out.sort_by_key(|m| m.range.start);
+    out
+}
+
+/// Parses a string that should hold exactly one ICP/licence number (manifests, tests).
+pub fn parse_icp(s: &str) -> Option<IcpNumber> {
+    let mut v = Vec::new();
+    scan_icp(s, &mut v);
+    if v.is_empty() {
+        scan_lic(s, &mut v);
+    }
+    match v.into_iter().next() {
+        Some(NumberMatch { range, found: Found::Icp(n) }) if range == (0..s.len()) => Some(n),
+        _ => None,
+    }
+}
+
+/// Parses a string that should hold exactly one PSB number.
+pub fn parse_psb(s: &str) -> Option<PsbNumber> {
+    let mut v = Vec::new();
+    scan_psb(s, &mut v);
+    match v.into_iter().next() {
+        Some(NumberMatch { range, found: Found::Psb(n) }) if range == (0..s.len()) => Some(n),
+        _ => None,
+    }
+}
+
+/// Placeholder digits (§2.7): one digit repeated, or an ascending run like `12345678`.
+pub fn is_placeholder(digits: &str) -> bool {
+    let b = digits.as_bytes();
+    let Some(&first) = b.first() else { return false };
+    if b.iter().all(|&c| c == first) {
+        return true;
+    }
+    let ascending = b.windows(2).all(|w| w[1] == b'0' + (w[0] - b'0' + 1) % 10);
+    if ascending && b.len() >= 6 {
+        return true;
+    }
+    // PSB placeholders: a real prefix padded with zeros (`11000000000000`).
+    b.len() >= 10 && b[2..].iter().all(|&c| c == b'0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn icp(s: &str) -> IcpNumber {
+        match scan(s).into_iter().next().map(|m| m.found) {
+            Some(Found::Icp(n)) => n,
+            other => panic!("no ICP number in {s:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn filing_numbers() {
+        let n = icp("备案号：京ICP备2021034567号-1 ");
+        assert_eq!(n.canonical, "京ICP备2021034567号-1");
+        assert_eq!(n.kind, NumberKind::Service);
+        let n = icp("粤ICP备 17054969号");
+        assert_eq!(n.canonical, "粤ICP备17054969号");
+        assert_eq!(n.kind, NumberKind::Subject);
+        let n = icp("京 ICP 备 0903 1924号");
+        assert_eq!(n.digits, "09031924");
+        let n = icp("京ICP备2021001357-1");
+        assert!(!n.has_hao);
+        assert_eq!(n.canonical, "京ICP备2021001357号-1");
+        let n = icp("陕ICP备2024026116号-1A");
+        assert_eq!((n.kind, n.letter), (NumberKind::App, Some('A')));
+        let n = icp("京icp备10046444号");
+        assert_eq!(n.canonical, "京ICP备10046444号");
+    }
+
+    #[test]
+    fn licences() {
+        let n = icp("京ICP证030173号");
+        assert_eq!((n.form, n.kind), (IcpForm::IcpLicence, NumberKind::Licence));
+        let n = icp("增值电信业务经营许可证：粤B2-20090059");
+        assert_eq!(n.canonical, "粤B2-20090059");
+        assert_eq!(n.form, IcpForm::Licence);
+        let n = icp("粤B2-20090059-1");
+        assert_eq!(n.kind, NumberKind::LicenceService);
+        let n = icp("合字B1.B2-20130004");
+        assert!(n.foreign_invested);
+        assert_eq!(n.categories.as_deref(), Some("B1.B2"));
+        let n = icp("许可证 B2-20233776");
+        assert_eq!(n.province, None);
+        let n = icp("粤B2-20090059-1626X");
+        assert_eq!(n.kind, NumberKind::App);
+    }
+
+    #[test]
+    fn psb_numbers() {
+        let found = scan("京公网安备 11010802017518号");
+        let Some(Found::Psb(p)) = found.first().map(|m| m.found.clone()) else { panic!() };
+        assert_eq!(p.canonical, "京公网安备11010802017518号");
+        let found = scan("京公网安备:11010802035340");
+        let Some(Found::Psb(p)) = found.first().map(|m| m.found.clone()) else { panic!() };
+        assert!(!p.has_hao);
+        assert_eq!(p.digits, "11010802035340");
+    }
+
+    #[test]
+    fn look_alikes_are_not_numbers() {
+        for s in ["萌ICP备20230042号", "沪交ICP备20190085号", "湖ICP备2018284129", "粤网文〔2019〕1234号"]
+        {
+            assert!(scan(s).is_empty(), "{s}");
+        }
+        // A block boundary splits a number.
+        assert!(scan("京ICP\n备2021034567号").is_empty());
+        // Too many digits.
+        assert!(scan("京ICP备1234567890123号").is_empty());
+    }
+
+    #[test]
+    fn suffix_followed_by_digit_is_dropped() {
+        let n = icp("京ICP备2021034567号-12345");
+        assert_eq!(n.seq, None);
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder("12345678"));
+        assert!(is_placeholder("00000000"));
+        assert!(is_placeholder("11000000000000"));
+        assert!(!is_placeholder("2021034567"));
+        assert!(!is_placeholder("11010802017518"));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn canonical_filing_round_trips(
+                prov in proptest::sample::select(ICP_PROVINCES.chars().collect::<Vec<_>>()),
+                digits in "[0-9]{8}|20[0-9]{8}",
+                seq in proptest::option::of(1u32..999),
+            ) {
+                let s = format!("{prov}ICP备{digits}号{}", seq.map(|n| format!("-{n}")).unwrap_or_default());
+                let n = parse_icp(&s).expect("parses");
+                prop_assert_eq!(&n.canonical, &s);
+                prop_assert_eq!(parse_icp(&n.canonical), Some(n.clone()));
+            }
+
+            #[test]
+            fn canonical_psb_round_trips(
+                prov in proptest::sample::select(PSB_PROV.chars().collect::<Vec<_>>()),
+                digits in "[0-9]{14}",
+            ) {
+                let s = format!("{prov}公网安备{digits}号");
+                let n = parse_psb(&s).expect("parses");
+                prop_assert_eq!(&n.canonical, &s);
+            }
+
+            #[test]
+            fn scan_never_panics(s in "\\PC{0,200}") {
+                let _ = scan(&s);
+            }
+        }
+    }
+}

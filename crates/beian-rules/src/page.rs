@@ -1,0 +1,369 @@
+//! Page rules (icp-rules.md §5, rows ICP-PRESENT … LICENCE-FORMAT) over one page's facts.
+
+use beian_types::{
+    CandidateSource, Finding, FooterFacts, IcpCandidate, IcpForm, LinkVia, NumberKind, Verdict,
+};
+
+use crate::ids;
+use crate::numbers::is_placeholder;
+use crate::psb_prefixes_for_code;
+
+/// The current MIIT filing host (§3.1).
+pub(crate) const MIIT_HOST: &str = "beian.miit.gov.cn";
+/// Legacy MIIT hosts: warn (§3.1).
+pub(crate) const MIIT_LEGACY_HOSTS: &[&str] = &[
+    "www.beian.miit.gov.cn",
+    "www.miitbeian.gov.cn",
+    "miitbeian.gov.cn",
+    "www.miibeian.gov.cn",
+    "miibeian.gov.cn",
+];
+/// The current PSB platform host (§3.2).
+const MPS_HOST: &str = "beian.mps.gov.cn";
+/// Legacy PSB platform hosts (§3.2).
+const MPS_LEGACY_HOSTS: &[&str] = &["www.beian.gov.cn", "beian.gov.cn"];
+/// ICP prefixes that are wrong aliases of 蜀/黔/滇/陇 (§2.1).
+const WRONG_ALIASES: &[(char, char)] = &[('川', '蜀'), ('贵', '黔'), ('云', '滇'), ('甘', '陇')];
+
+/// One fetched page to judge.
+#[derive(Debug, Clone, Copy)]
+pub struct PageInput<'a> {
+    /// Host the page was requested for.
+    pub host: &'a str,
+    /// Final URL of the page.
+    pub url: &'a str,
+    /// What the extractor found.
+    pub facts: &'a FooterFacts,
+}
+
+/// Whether a host is an MIIT filing host (current or legacy); used by the extractor too.
+pub fn is_miit_host(host: &str) -> bool {
+    host == MIIT_HOST || MIIT_LEGACY_HOSTS.contains(&host)
+}
+
+struct Judge<'a> {
+    page: &'a PageInput<'a>,
+    out: Vec<Finding>,
+}
+
+impl Judge<'_> {
+    fn push(&mut self, rule_id: &'static str, verdict: Verdict, evidence: impl Into<String>) {
+        self.out.push(Finding {
+            rule_id,
+            verdict,
+            host: Some(self.page.host.to_string()),
+            url: Some(self.page.url.to_string()),
+            evidence: evidence.into(),
+        });
+    }
+}
+
+/// Accumulates the worst verdict and its reasons for rules that check several conditions.
+struct Worst {
+    verdict: Verdict,
+    reasons: Vec<String>,
+}
+
+impl Worst {
+    fn new() -> Self {
+        Worst { verdict: Verdict::Pass, reasons: Vec::new() }
+    }
+    fn add(&mut self, v: Verdict, reason: String) {
+        self.verdict = self.verdict.max(v);
+        self.reasons.push(reason);
+    }
+    fn evidence(&self, ok: &str) -> String {
+        if self.reasons.is_empty() { ok.to_string() } else { self.reasons.join("; ") }
+    }
+}
+
+/// All page rules for one page, in catalogue order.
+pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
+    let facts = page.facts;
+    let mut j = Judge { page, out: Vec::with_capacity(ids::PAGE_RULES.len()) };
+    let primary = facts.primary.as_ref();
+    // In scope: footer region (text/alt/title) or a script (§5 preamble); body text is not.
+    let in_scope = primary.filter(|c| c.source != CandidateSource::Body);
+
+    icp_present(&mut j, primary);
+    match in_scope {
+        Some(c) => {
+            icp_format(&mut j, c);
+            icp_link(&mut j, c, facts);
+            icp_kind(&mut j, c);
+            icp_multi(&mut j, facts);
+        }
+        None => {
+            for id in [ids::ICP_FORMAT, ids::ICP_LINK, ids::ICP_KIND, ids::ICP_MULTI] {
+                j.push(id, Verdict::NotApplicable, "no ICP number in the footer");
+            }
+        }
+    }
+    psb_rules(&mut j, facts);
+    copyright(&mut j, in_scope, facts);
+    licence_format(&mut j, facts);
+    j.out
+}
+
+fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
+    match primary {
+        None => j.push(ids::ICP_PRESENT, Verdict::Fail, "no ICP filing or licence number on the page"),
+        Some(c) if c.source == CandidateSource::Body => j.push(
+            ids::ICP_PRESENT,
+            Verdict::Fail,
+            format!("{} appears only in body text outside the footer", c.number.canonical),
+        ),
+        Some(c) => match c.source {
+            CandidateSource::Text => {
+                j.push(ids::ICP_PRESENT, Verdict::Pass, format!("{} in footer text", c.number.canonical))
+            }
+            CandidateSource::Alt | CandidateSource::Title => j.push(
+                ids::ICP_PRESENT,
+                Verdict::Warn,
+                format!(
+                    "{} only in an image {} attribute (check visually)",
+                    c.number.canonical,
+                    c.source.as_str()
+                ),
+            ),
+            CandidateSource::Script | CandidateSource::Body => j.push(
+                ids::ICP_PRESENT,
+                Verdict::Warn,
+                format!("{} only inside an inline script (needs rendering)", c.number.canonical),
+            ),
+        },
+    }
+}
+
+fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
+    let n = &c.number;
+    let mut w = Worst::new();
+    if let Some((bad, good)) =
+        WRONG_ALIASES.iter().find(|(bad, _)| n.province == Some(*bad)).copied()
+    {
+        w.add(Verdict::Fail, format!("prefix {bad} is not an ICP prefix (should be {good})"));
+    }
+    let len = n.digits.len();
+    match n.form {
+        IcpForm::Filing => {
+            if len == 10 && !n.digits.starts_with("20") {
+                w.add(Verdict::Warn, format!("10-digit serial {} does not start with 20", n.digits));
+            } else if len != 8 && len != 10 {
+                w.add(Verdict::Warn, format!("unusual serial length {len} (expected 8 or 10)"));
+            }
+        }
+        IcpForm::IcpLicence => {
+            if len != 6 {
+                w.add(Verdict::Warn, format!("ICP证 serial has {len} digits (expected 6)"));
+            }
+        }
+        IcpForm::Licence => {
+            if len != 8 {
+                w.add(Verdict::Fail, format!("licence serial has {len} digits (expected 8)"));
+            }
+        }
+    }
+    if n.form != IcpForm::Licence && !n.has_hao {
+        w.add(Verdict::Warn, "trailing 号 missing".to_string());
+    }
+    if let Some(l) = n.letter.filter(|l| !matches!(l, 'A' | 'X')) {
+        w.add(Verdict::Warn, format!("suffix letter {l} is not A (app) or X (mini program)"));
+    }
+    if is_placeholder(&n.digits) {
+        w.add(Verdict::Warn, format!("{} looks like a placeholder", n.canonical));
+    }
+    let ok = format!("{} is well-formed", n.canonical);
+    j.push(ids::ICP_FORMAT, w.verdict, w.evidence(&ok));
+}
+
+fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
+    let num = &c.number.canonical;
+    let Some(link) = &c.link else {
+        if c.source == CandidateSource::Script {
+            j.push(ids::ICP_LINK, Verdict::Warn, format!("{num} is written by a script without an anchor"));
+        } else if let Some(h) = facts.miit_link_hosts.first() {
+            j.push(
+                ids::ICP_LINK,
+                Verdict::Warn,
+                format!("{num} is not linked; a separate link to {h} is in the footer"),
+            );
+        } else {
+            j.push(ids::ICP_LINK, Verdict::Fail, format!("{num} is not linked to {MIIT_HOST}"));
+        }
+        return;
+    };
+    let host = link.host.as_deref().unwrap_or("");
+    let (verdict, evidence) = if host == MIIT_HOST {
+        match link.via {
+            LinkVia::Anchor => (Verdict::Pass, format!("{num} links to {}", link.href)),
+            LinkVia::Exturl => {
+                (Verdict::Warn, format!("{num} links to {host} only via a JavaScript exturl span"))
+            }
+            LinkVia::Script => {
+                (Verdict::Warn, format!("{num} links to {host} inside a script (needs rendering)"))
+            }
+        }
+    } else if MIIT_LEGACY_HOSTS.contains(&host) {
+        (Verdict::Warn, format!("{num} links to the legacy host {host}; use https://{MIIT_HOST}/"))
+    } else {
+        (Verdict::Fail, format!("{num} links to {:?}, not {MIIT_HOST}", link.href))
+    };
+    j.push(ids::ICP_LINK, verdict, evidence);
+}
+
+fn icp_kind(j: &mut Judge<'_>, c: &IcpCandidate) {
+    let n = &c.number;
+    let gd = n.province == Some('粤');
+    let (v, why) = match n.kind {
+        NumberKind::Service | NumberKind::LicenceService => (Verdict::Pass, "service number"),
+        NumberKind::Subject if gd => (Verdict::Pass, "Guangdong subject number"),
+        NumberKind::Subject => {
+            (Verdict::Fail, "subject number outside Guangdong; the footer must show the service number (号-N)")
+        }
+        NumberKind::Licence if gd => (Verdict::Pass, "Guangdong licence number"),
+        NumberKind::Licence => (Verdict::Warn, "bare licence number outside Guangdong"),
+        NumberKind::App => (Verdict::Fail, "APP / mini-program number shown on a website"),
+    };
+    j.push(ids::ICP_KIND, v, format!("{}: {why}", n.canonical));
+}
+
+fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
+    let mut cores: Vec<String> = facts
+        .icp_all
+        .iter()
+        .filter_map(|c| c.number.subject_core())
+        .collect();
+    cores.sort();
+    cores.dedup();
+    if cores.len() <= 1 {
+        j.push(ids::ICP_MULTI, Verdict::Pass, format!("{} filing subject(s) in the footer", cores.len()));
+    } else {
+        j.push(ids::ICP_MULTI, Verdict::Warn, format!("several filing subjects: {}", cores.join(", ")));
+    }
+}
+
+fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts) {
+    let Some(p) = &facts.psb else {
+        j.push(ids::PSB_PRESENT, Verdict::Warn, "no public-security (公网安备) number (due within 30 days of opening)");
+        for id in [ids::PSB_FORMAT, ids::PSB_PROVINCE, ids::PSB_LINK, ids::PSB_ICON] {
+            j.push(id, Verdict::NotApplicable, "no PSB number");
+        }
+        return;
+    };
+    let n = &p.number;
+    if p.source == CandidateSource::Script {
+        j.push(ids::PSB_PRESENT, Verdict::Warn, format!("{} only inside an inline script", n.canonical));
+    } else {
+        j.push(ids::PSB_PRESENT, Verdict::Pass, format!("{} in footer text", n.canonical));
+    }
+
+    let code = n.digits.get(..2).unwrap_or("");
+    let prefixes = psb_prefixes_for_code(code);
+    let (v, e) = match (n.digits.len(), prefixes) {
+        (_, None) => (Verdict::Fail, format!("{}: {code} is not a province code", n.canonical)),
+        (14, _) if is_placeholder(&n.digits) => {
+            (Verdict::Warn, format!("{} looks like a placeholder", n.canonical))
+        }
+        (14, _) => (Verdict::Pass, format!("{}: 14 digits", n.canonical)),
+        (12 | 13 | 15, _) => (
+            Verdict::Warn,
+            format!("{}: {} digits (legacy provincial number)", n.canonical, n.digits.len()),
+        ),
+        (len, _) => (Verdict::Fail, format!("{}: {len} digits (expected 14)", n.canonical)),
+    };
+    j.push(ids::PSB_FORMAT, v, e);
+
+    match prefixes {
+        None => j.push(ids::PSB_PROVINCE, Verdict::NotApplicable, "province code unknown (see PSB-FORMAT)"),
+        Some(chars) if chars.contains(&n.province) => j.push(
+            ids::PSB_PROVINCE,
+            Verdict::Pass,
+            format!("prefix {} matches code {code}", n.province),
+        ),
+        Some(chars) => j.push(
+            ids::PSB_PROVINCE,
+            Verdict::Fail,
+            format!("prefix {} does not match code {code} (expected {})", n.province, chars[0]),
+        ),
+    }
+
+    psb_link(j, p);
+
+    if p.icon {
+        j.push(ids::PSB_ICON, Verdict::Pass, "icon shown with the PSB number");
+    } else {
+        j.push(ids::PSB_ICON, Verdict::Warn, "no PSB icon next to the number");
+    }
+}
+
+fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
+    let digits = &p.number.digits;
+    let Some(link) = &p.link else {
+        let why = if p.source == CandidateSource::Script { "written by a script" } else { "not linked" };
+        j.push(ids::PSB_LINK, Verdict::Warn, format!("PSB number {why}"));
+        return;
+    };
+    let host = link.host.as_deref().unwrap_or("");
+    let official = host == MPS_HOST;
+    let legacy = MPS_LEGACY_HOSTS.contains(&host);
+    let (v, e) = if !official && !legacy {
+        (Verdict::Fail, format!("PSB number links to {:?}, not {MPS_HOST}", link.href))
+    } else {
+        match &p.link_code {
+            Some(code) if code != digits => {
+                (Verdict::Fail, format!("link code {code} differs from the displayed {digits}"))
+            }
+            None => (Verdict::Warn, format!("link to {host} carries no code")),
+            Some(_) if legacy => (Verdict::Warn, format!("legacy platform link {host}; use https://{MPS_HOST}/")),
+            Some(_) if link.via != LinkVia::Anchor => {
+                (Verdict::Warn, format!("link to {host} only via script/exturl"))
+            }
+            Some(_) => (Verdict::Pass, format!("links to {host} with code {digits}")),
+        }
+    };
+    j.push(ids::PSB_LINK, v, e);
+}
+
+fn copyright(j: &mut Judge<'_>, primary: Option<&IcpCandidate>, facts: &FooterFacts) {
+    if primary.and_then(|c| c.number.province) != Some('苏') {
+        j.push(ids::COPYRIGHT, Verdict::NotApplicable, "not a Jiangsu filing");
+        return;
+    }
+    match &facts.copyright_holder {
+        Some(h) => j.push(ids::COPYRIGHT, Verdict::Pass, format!("copyright holder: {h}")),
+        None => j.push(
+            ids::COPYRIGHT,
+            Verdict::Fail,
+            "Jiangsu filing without a copyright line (版权所有) naming the organisation",
+        ),
+    }
+}
+
+fn licence_format(j: &mut Judge<'_>, facts: &FooterFacts) {
+    let licences: Vec<&IcpCandidate> = facts
+        .icp_all
+        .iter()
+        .filter(|c| c.number.form != IcpForm::Filing)
+        .collect();
+    if licences.is_empty() {
+        j.push(ids::LICENCE_FORMAT, Verdict::NotApplicable, "no licence number in the footer");
+        return;
+    }
+    let bad: Vec<&str> = licences
+        .iter()
+        .filter(|c| {
+            let d = &c.number.digits;
+            match c.number.form {
+                IcpForm::IcpLicence => d.len() != 6,
+                _ => d.len() != 8 || !d.starts_with("20"),
+            }
+        })
+        .map(|c| c.number.canonical.as_str())
+        .collect();
+    if bad.is_empty() {
+        let all: Vec<&str> = licences.iter().map(|c| c.number.canonical.as_str()).collect();
+        j.push(ids::LICENCE_FORMAT, Verdict::Pass, format!("well-formed: {}", all.join(", ")));
+    } else {
+        j.push(ids::LICENCE_FORMAT, Verdict::Fail, format!("malformed licence number: {}", bad.join(", ")));
+    }
+}

@@ -1,0 +1,233 @@
+//! Site rules (SITE-REACH, SITE-PARITY) over both hosts of a domain, and the overall status.
+
+use beian_types::{CandidateSource, Finding, FooterFacts, HostRole, SiteStatus, Verdict};
+
+use crate::ids;
+use crate::page::{PageInput, page_rules};
+
+/// Most redirects a host may take and still count as reaching its page (SITE-REACH).
+const REACH_MAX_HOPS: usize = 5;
+
+/// A 2xx HTML page a host ended on.
+#[derive(Debug, Clone)]
+pub struct PageObservation {
+    /// The final URL.
+    pub final_url: String,
+    /// Redirect hops taken to get there.
+    pub hops: usize,
+    /// The extracted facts.
+    pub facts: FooterFacts,
+}
+
+/// What probing one host produced.
+#[derive(Debug, Clone)]
+pub struct HostObservation {
+    /// Apex or www.
+    pub role: HostRole,
+    /// The host name.
+    pub host: String,
+    /// The page, when the host reached a 2xx HTML page over https or http.
+    pub page: Option<PageObservation>,
+    /// Why there is no page (DNS, connect, status …), when there is none.
+    pub failure: Option<String>,
+}
+
+/// The judgement of a whole site.
+#[derive(Debug, Clone)]
+pub struct SiteJudgement {
+    /// Page findings per host followed by the site findings.
+    pub findings: Vec<Finding>,
+    /// Overall status.
+    pub status: SiteStatus,
+    /// Rule ids that failed, sorted, unique.
+    pub failing: Vec<String>,
+    /// Rule ids that warned, sorted, unique.
+    pub warning: Vec<String>,
+}
+
+fn registrable(host: &str) -> &str {
+    psl::domain_str(host).unwrap_or(host)
+}
+
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let hostport = &rest[..end];
+    hostport.rsplit_once(':').map_or(hostport, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) { h } else { hostport }
+    })
+}
+
+fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Finding {
+    Finding { rule_id, verdict, host: None, url: None, evidence }
+}
+
+/// SITE-REACH and SITE-PARITY for one domain.
+pub fn site_rules(domain: &str, hosts: &[HostObservation]) -> Vec<Finding> {
+    vec![site_reach(domain, hosts), site_parity(hosts)]
+}
+
+fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
+    let mut fails = Vec::new();
+    let mut warns = Vec::new();
+    for h in hosts {
+        match &h.page {
+            None => fails.push(format!(
+                "{} unreachable: {}",
+                h.host,
+                h.failure.as_deref().unwrap_or("no 2xx HTML page")
+            )),
+            Some(p) if p.hops > REACH_MAX_HOPS => {
+                fails.push(format!("{} needs {} redirects (max {REACH_MAX_HOPS})", h.host, p.hops))
+            }
+            Some(p) if registrable(url_host(&p.final_url)) != registrable(domain) => warns.push(
+                format!("{} only redirects to another domain's page {}", h.host, p.final_url),
+            ),
+            Some(_) => {}
+        }
+    }
+    if !fails.is_empty() {
+        site_finding(ids::SITE_REACH, Verdict::Fail, fails.join("; "))
+    } else if !warns.is_empty() {
+        site_finding(ids::SITE_REACH, Verdict::Warn, warns.join("; "))
+    } else {
+        let names: Vec<&str> = hosts.iter().map(|h| h.host.as_str()).collect();
+        site_finding(ids::SITE_REACH, Verdict::Pass, format!("{} answer", names.join(" and ")))
+    }
+}
+
+/// The ICP-PRESENT-level view of one page: its in-footer primary number and whether it is
+/// plain visible text.
+fn shown_number(p: &PageObservation) -> Option<(&beian_types::IcpCandidate, bool)> {
+    p.facts
+        .primary
+        .as_ref()
+        .filter(|c| c.source != CandidateSource::Body)
+        .map(|c| (c, c.source == CandidateSource::Text))
+}
+
+fn site_parity(hosts: &[HostObservation]) -> Finding {
+    let (Some(apex), Some(www)) = (
+        hosts.iter().find(|h| h.role == HostRole::Apex),
+        hosts.iter().find(|h| h.role == HostRole::Www),
+    ) else {
+        return site_finding(ids::SITE_PARITY, Verdict::NotApplicable, "only one host is audited".into());
+    };
+    let (Some(pa), Some(pw)) = (&apex.page, &www.page) else {
+        return site_finding(
+            ids::SITE_PARITY,
+            Verdict::NotApplicable,
+            "a host has no page (see SITE-REACH)".into(),
+        );
+    };
+    let same_page = pa.final_url == pw.final_url;
+    match (shown_number(pa), shown_number(pw)) {
+        (Some((a, ta)), Some((w, tw))) => {
+            let (an, wn) = (&a.number, &w.number);
+            if an.canonical == wn.canonical {
+                let how = if same_page { "both hosts end on the same page" } else { "same number on both pages" };
+                let v = if ta && tw { Verdict::Pass } else { Verdict::Warn };
+                site_finding(ids::SITE_PARITY, v, format!("{how}: {}", an.canonical))
+            } else if an.subject_core().is_some() && an.subject_core() == wn.subject_core() {
+                site_finding(
+                    ids::SITE_PARITY,
+                    Verdict::Warn,
+                    format!("service numbers differ: {} vs {}", an.canonical, wn.canonical),
+                )
+            } else {
+                site_finding(
+                    ids::SITE_PARITY,
+                    Verdict::Fail,
+                    format!("different numbers: {} on {} vs {} on {}", an.canonical, apex.host, wn.canonical, www.host),
+                )
+            }
+        }
+        (a, w) => {
+            let missing: Vec<&str> = [(a.is_none(), apex.host.as_str()), (w.is_none(), www.host.as_str())]
+                .into_iter()
+                .filter_map(|(m, h)| m.then_some(h))
+                .collect();
+            site_finding(
+                ids::SITE_PARITY,
+                Verdict::Fail,
+                format!("no ICP number in the footer on {}", missing.join(" and ")),
+            )
+        }
+    }
+}
+
+/// Page rules for every host with a page (n/a rows for hosts without), site rules, and the
+/// overall status.
+pub fn judge_site(domain: &str, hosts: &[HostObservation]) -> SiteJudgement {
+    let mut findings = Vec::new();
+    for h in hosts {
+        match &h.page {
+            Some(p) => findings.extend(page_rules(&PageInput {
+                host: &h.host,
+                url: &p.final_url,
+                facts: &p.facts,
+            })),
+            None => findings.extend(ids::PAGE_RULES.iter().map(|id| Finding {
+                rule_id: id,
+                verdict: Verdict::NotApplicable,
+                host: Some(h.host.clone()),
+                url: None,
+                evidence: "host has no page (see SITE-REACH)".to_string(),
+            })),
+        }
+    }
+    findings.extend(site_rules(domain, hosts));
+
+    let collect = |v: Verdict| {
+        let mut ids: Vec<String> =
+            findings.iter().filter(|f| f.verdict == v).map(|f| f.rule_id.to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let failing = collect(Verdict::Fail);
+    let warning = collect(Verdict::Warn);
+    let status = if hosts.iter().all(|h| h.page.is_none()) {
+        SiteStatus::Unreachable
+    } else if !failing.is_empty() {
+        SiteStatus::Violation
+    } else if needs_render(hosts) {
+        SiteStatus::Unverified
+    } else if !warning.is_empty() {
+        SiteStatus::Warning
+    } else {
+        SiteStatus::Compliant
+    };
+    SiteJudgement { findings, status, failing, warning }
+}
+
+/// A number shown only in an image or a script: a person or a renderer must confirm it.
+fn needs_render(hosts: &[HostObservation]) -> bool {
+    hosts.iter().filter_map(|h| h.page.as_ref()).any(|p| {
+        shown_number(p).is_some_and(|(_, text)| !text)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_host_strips_port_and_path() {
+        assert_eq!(url_host("https://www.example.cn:8443/a?b"), "www.example.cn");
+        assert_eq!(url_host("http://example.cn"), "example.cn");
+    }
+
+    #[test]
+    fn unreachable_hosts_fail_reach() {
+        let hosts = vec![HostObservation {
+            role: HostRole::Apex,
+            host: "example.cn".into(),
+            page: None,
+            failure: Some("dns_nxdomain".into()),
+        }];
+        let j = judge_site("example.cn", &hosts);
+        assert_eq!(j.status, SiteStatus::Unreachable);
+        assert!(j.failing.contains(&"SITE-REACH".to_string()));
+    }
+}

@@ -1,0 +1,237 @@
+//! What the footer extractor reports about one page (icp-rules.md §6). Pure data: the
+//! extractor fills it, the rules judge it, the writer stores parts of it.
+
+/// The form of a filing or licence number (icp-rules.md §2.2–2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IcpForm {
+    /// `<prov>ICP备<digits>号` — a filing number.
+    Filing,
+    /// `<prov>ICP证<digits>号` — the older provincial licence form.
+    IcpLicence,
+    /// `[<prov>|合字]B2-<digits>` — a value-added telecom licence.
+    Licence,
+}
+
+/// The kind of number, for ICP-KIND and the primary-candidate order (§6.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NumberKind {
+    /// A filing's service number (`…号-1`).
+    Service,
+    /// A licence number with a service suffix (`粤B2-20090059-1`).
+    LicenceService,
+    /// A filing's subject number (`…号`).
+    Subject,
+    /// A bare licence number (`京ICP证030173号`, `粤B2-20090059`).
+    Licence,
+    /// An APP / mini-program / quick-app number (trailing letter).
+    App,
+}
+
+impl NumberKind {
+    /// Stable name used in output columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberKind::Service => "service",
+            NumberKind::LicenceService => "licence_service",
+            NumberKind::Subject => "subject",
+            NumberKind::Licence => "licence",
+            NumberKind::App => "app",
+        }
+    }
+}
+
+/// Where a candidate number was found (§6.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CandidateSource {
+    /// Visible text of the footer region.
+    Text,
+    /// An `alt` attribute inside the footer region.
+    Alt,
+    /// A `title` attribute inside the footer region.
+    Title,
+    /// The text of an inline `<script>`.
+    Script,
+    /// Visible body text outside the footer region (reported, not judged).
+    Body,
+}
+
+impl CandidateSource {
+    /// Stable name used in output columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CandidateSource::Text => "text",
+            CandidateSource::Alt => "alt",
+            CandidateSource::Title => "title",
+            CandidateSource::Script => "script",
+            CandidateSource::Body => "body",
+        }
+    }
+}
+
+/// How a number is linked (§6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkVia {
+    /// A real `<a href>` ancestor.
+    Anchor,
+    /// A Hexo NexT `<span class="exturl" data-url="base64">` ancestor.
+    Exturl,
+    /// An `<a href>` literal inside script text.
+    Script,
+}
+
+/// A link around a candidate number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The href as written (exturl: decoded).
+    pub href: String,
+    /// Lower-case host without port, when the href is an absolute http(s) URL.
+    pub host: Option<String>,
+    /// How the link was expressed.
+    pub via: LinkVia,
+}
+
+/// A parsed ICP filing or licence number (icp-rules.md §2.2–2.4), independent of where it was
+/// found. Produced by `beian_rules::numbers::scan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcpNumber {
+    /// The matched text after normalisation (§2.6).
+    pub matched: String,
+    /// Canonical form (§2.6 step 4).
+    pub canonical: String,
+    /// Province character, `None` for cross-regional licences.
+    pub province: Option<char>,
+    /// `合字` prefix of a foreign-invested licence.
+    pub foreign_invested: bool,
+    /// Filing, ICP licence or telecom licence.
+    pub form: IcpForm,
+    /// Licence categories (`B2`, `A2.B1.B2`), licence form only.
+    pub categories: Option<String>,
+    /// The serial digits without spaces.
+    pub digits: String,
+    /// Whether the trailing `号` was written.
+    pub has_hao: bool,
+    /// Service sequence `-<n>`.
+    pub seq: Option<u32>,
+    /// Trailing letter after the sequence (`A` app, `X` mini program).
+    pub letter: Option<char>,
+    /// Derived kind (§6.7).
+    pub kind: NumberKind,
+}
+
+impl IcpNumber {
+    /// The subject core `<prov>ICP备<digits>号` used by ICP-MULTI; `None` for licences.
+    pub fn subject_core(&self) -> Option<String> {
+        match self.form {
+            IcpForm::Filing => Some(format!(
+                "{}ICP备{}号",
+                self.province.map(String::from).unwrap_or_default(),
+                self.digits
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed public-security filing number (§2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PsbNumber {
+    /// The matched text after normalisation.
+    pub matched: String,
+    /// Canonical `<prov>公网安备<digits>号`.
+    pub canonical: String,
+    /// Province character.
+    pub province: char,
+    /// Digits without spaces.
+    pub digits: String,
+    /// Whether the trailing `号` was written.
+    pub has_hao: bool,
+}
+
+/// One ICP number found on a page, with where and how it was shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcpCandidate {
+    /// The number.
+    pub number: IcpNumber,
+    /// Where it was found.
+    pub source: CandidateSource,
+    /// True when in the footer region, or in a script that writes into it.
+    pub in_footer: bool,
+    /// The link around the number, if any.
+    pub link: Option<Link>,
+    /// Document order, for stable sorting.
+    pub order: usize,
+}
+
+/// A public-security number found on a page (§6.9, §6.10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PsbCandidate {
+    /// The number.
+    pub number: PsbNumber,
+    /// Footer text or script.
+    pub source: CandidateSource,
+    /// The link around the number.
+    pub link: Option<Link>,
+    /// `code=` / `recordcode=` of the link, if any.
+    pub link_code: Option<String>,
+    /// Whether an `<img>` sits inside the link or immediately before it (§6.10).
+    pub icon: bool,
+}
+
+/// How the footer region was found (§6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FooterRegion {
+    /// `<footer>`, `role=contentinfo`, or id/class tokens.
+    Marked,
+    /// The last top-level child of `<body>` with visible text.
+    LastChild,
+    /// No footer region (an SPA shell, an empty page).
+    None,
+}
+
+impl FooterRegion {
+    /// Stable name used in output columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FooterRegion::Marked => "marked",
+            FooterRegion::LastChild => "last_child",
+            FooterRegion::None => "none",
+        }
+    }
+}
+
+/// Everything the footer extractor reports about one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FooterFacts {
+    /// The encoding the page was decoded with (WHATWG name).
+    pub encoding: &'static str,
+    /// How the footer region was found.
+    pub region: FooterRegion,
+    /// The primary ICP candidate (§6.8), footer or body fallback.
+    pub primary: Option<IcpCandidate>,
+    /// All footer-region and script ICP candidates, in document order.
+    pub icp_all: Vec<IcpCandidate>,
+    /// The PSB number (§6.9).
+    pub psb: Option<PsbCandidate>,
+    /// Host of every link in the footer region that points at an MIIT filing host.
+    pub miit_link_hosts: Vec<String>,
+    /// The copyright holder (§6.11).
+    pub copyright_holder: Option<String>,
+    /// `<meta http-equiv="refresh">` target, if the page has one.
+    pub meta_refresh: Option<String>,
+}
+
+impl FooterFacts {
+    /// Facts of a page with nothing on it.
+    pub fn empty(encoding: &'static str) -> Self {
+        FooterFacts {
+            encoding,
+            region: FooterRegion::None,
+            primary: None,
+            icp_all: Vec::new(),
+            psb: None,
+            miit_link_hosts: Vec::new(),
+            copyright_holder: None,
+            meta_refresh: None,
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The shared vocabulary of beian-audit: hosts, verdicts, stable error classes, the facts the
+//! footer extractor finds, and the rows every stage hands on to the Parquet writer.
+//!
+//! This crate does no I/O and has no async code, so the pure crates (`beian-rules`,
+//! `beian-footer`) can depend on it without pulling in a runtime.
+#![deny(missing_docs)]
+
+mod error_class;
+mod facts;
+mod rows;
+
+pub use error_class::ErrorClass;
+pub use facts::{
+    CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpForm, IcpNumber, Link, LinkVia,
+    NumberKind, PsbCandidate, PsbNumber,
+};
+pub use rows::{FetchRow, FindingRow, Hop, SiteReport, SiteRow, SiteStatus};
+
+use std::fmt;
+
+/// Which of a domain's two hosts a probe is for (icp-rules.md §4.3: apex and `www.`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostRole {
+    /// The domain as listed (the registrable domain, or the sub-domain itself).
+    Apex,
+    /// `www.` + the domain.
+    Www,
+}
+
+impl HostRole {
+    /// Stable lower-case name used in output columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostRole::Apex => "apex",
+            HostRole::Www => "www",
+        }
+    }
+}
+
+impl fmt::Display for HostRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// URL scheme of a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scheme {
+    /// `https://`, port 443 unless overridden.
+    Https,
+    /// `http://`, port 80 unless overridden.
+    Http,
+}
+
+impl Scheme {
+    /// Stable lower-case name (also the URL scheme).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The verdict of one rule (icp-rules.md, "Verdicts used everywhere").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verdict {
+    /// The rule does not apply.
+    NotApplicable,
+    /// The documented requirement is met as far as the page shows.
+    Pass,
+    /// Contested, legacy, or unverifiable without rendering.
+    Warn,
+    /// A documented requirement is violated.
+    Fail,
+}
+
+impl Verdict {
+    /// Stable name used in output: `pass`, `warn`, `fail`, `n/a`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::NotApplicable => "n/a",
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+
+    /// Parses the stable name back (used by answer keys and tests).
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Some(match s {
+            "n/a" => Verdict::NotApplicable,
+            "pass" => Verdict::Pass,
+            "warn" => Verdict::Warn,
+            "fail" => Verdict::Fail,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One rule's verdict with the evidence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Rule id exactly as written in icp-rules.md §5 (`ICP-LINK`, `SITE-PARITY`, …).
+    pub rule_id: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The host the page rule was judged on; `None` for site rules.
+    pub host: Option<String>,
+    /// The URL of the page judged, when there is one.
+    pub url: Option<String>,
+    /// What was seen, in words (number, link host, reason).
+    pub evidence: String,
+}

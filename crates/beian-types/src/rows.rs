@@ -1,0 +1,191 @@
+//! The rows of the three output tables (docs/SCHEMA.md). One [`SiteReport`] per input line
+//! travels from the pipeline to the writer, so a site's rows are written together.
+
+use crate::{ErrorClass, Finding, HostRole, Scheme};
+
+/// Overall status of a domain (issue 4's categories; `input_error` for unusable lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SiteStatus {
+    /// Every rule passed (or was n/a).
+    Compliant,
+    /// Worst verdict is warn.
+    Warning,
+    /// At least one rule failed.
+    Violation,
+    /// Reached, but the verdict needs a render or a person (numbers only in images/scripts).
+    Unverified,
+    /// Neither host produced a page.
+    Unreachable,
+    /// The input line was not audited (invalid or duplicate).
+    InputError,
+}
+
+impl SiteStatus {
+    /// Stable name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Compliant => "compliant",
+            SiteStatus::Warning => "warning",
+            SiteStatus::Violation => "violation",
+            SiteStatus::Unverified => "unverified",
+            SiteStatus::Unreachable => "unreachable",
+            SiteStatus::InputError => "input_error",
+        }
+    }
+}
+
+/// One row of `sites`: exactly one per input line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteRow {
+    /// 1-based line number in the input file.
+    pub input_line: u64,
+    /// The line as read (trimmed of the line ending).
+    pub input: String,
+    /// ASCII (punycode) domain, when the line parsed.
+    pub domain: Option<String>,
+    /// Unicode form of the domain, when the line parsed.
+    pub domain_unicode: Option<String>,
+    /// Overall status.
+    pub status: SiteStatus,
+    /// Rule ids with a `fail` verdict, sorted and unique.
+    pub failing_rules: Vec<String>,
+    /// Rule ids with a `warn` verdict, sorted and unique.
+    pub warning_rules: Vec<String>,
+    /// Why the line was not audited or no host answered.
+    pub error_class: Option<ErrorClass>,
+    /// Human-readable detail for `error_class`.
+    pub error_message: Option<String>,
+    /// Canonical primary ICP number (apex page preferred).
+    pub icp_number: Option<String>,
+    /// Kind of that number.
+    pub icp_kind: Option<String>,
+    /// Canonical PSB number (apex page preferred).
+    pub psb_number: Option<String>,
+    /// When the site's audit finished, UTC microseconds since the epoch.
+    pub audited_at_us: i64,
+}
+
+impl SiteRow {
+    /// A row for an input line that could not be audited.
+    pub fn input_error(
+        input_line: u64,
+        input: String,
+        class: ErrorClass,
+        message: String,
+        at_us: i64,
+    ) -> Self {
+        SiteRow {
+            input_line,
+            input,
+            domain: None,
+            domain_unicode: None,
+            status: SiteStatus::InputError,
+            failing_rules: Vec::new(),
+            warning_rules: Vec::new(),
+            error_class: Some(class),
+            error_message: Some(message),
+            icp_number: None,
+            icp_kind: None,
+            psb_number: None,
+            audited_at_us: at_us,
+        }
+    }
+}
+
+/// One HTTP redirect hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// The URL requested.
+    pub url: String,
+    /// The status it answered with (0 for a `<meta refresh>` hop).
+    pub status: u16,
+    /// The `Location` (or refresh target) as written.
+    pub location: String,
+}
+
+/// One row of `fetches`: one per host × scheme probe.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FetchRow {
+    /// Input line of the site.
+    pub input_line: u64,
+    /// The site's ASCII domain.
+    pub domain: String,
+    /// The host probed.
+    pub host: String,
+    /// Apex or www (`None` only in `Default`).
+    pub role: Option<HostRole>,
+    /// https or http.
+    pub scheme: Option<Scheme>,
+    /// The first URL requested.
+    pub url: String,
+    /// The URL of the last response.
+    pub final_url: Option<String>,
+    /// The last response's status.
+    pub status: Option<u16>,
+    /// Failure class, when the probe did not complete.
+    pub error_class: Option<ErrorClass>,
+    /// Failure detail.
+    pub error_message: Option<String>,
+    /// Addresses DNS returned for the host.
+    pub addresses: Vec<String>,
+    /// CNAME chain DNS returned, in order.
+    pub cname_chain: Vec<String>,
+    /// The socket address the last request was sent to.
+    pub remote_addr: Option<String>,
+    /// Redirect hops before the final response (HTTP 3xx and meta refresh).
+    pub hops: Vec<Hop>,
+    /// DNS time of the first host, microseconds.
+    pub dns_us: Option<i64>,
+    /// TCP connect time of the last request.
+    pub connect_us: Option<i64>,
+    /// TLS handshake time of the last request.
+    pub tls_us: Option<i64>,
+    /// Time from sending the last request to its response headers.
+    pub ttfb_us: Option<i64>,
+    /// Whole probe, all hops.
+    pub total_us: Option<i64>,
+    /// Decoded body size of the final response.
+    pub body_bytes: Option<u64>,
+    /// The body was longer than the cap.
+    pub body_truncated: bool,
+    /// Content-Type of the final response.
+    pub content_type: Option<String>,
+    /// Content-Encoding of the final response.
+    pub content_encoding: Option<String>,
+    /// Encoding used to decode the page.
+    pub charset: Option<String>,
+    /// TLS protocol version of the last https connection.
+    pub tls_version: Option<String>,
+    /// Certificate verified (chain, name, dates) for the last https connection.
+    pub cert_valid: Option<bool>,
+    /// Why verification failed.
+    pub cert_error: Option<String>,
+    /// Canonical primary ICP number on the final page.
+    pub icp_number: Option<String>,
+    /// Canonical PSB number on the final page.
+    pub psb_number: Option<String>,
+    /// When the probe started, UTC microseconds.
+    pub started_at_us: i64,
+}
+
+/// One row of `findings`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRow {
+    /// Input line of the site.
+    pub input_line: u64,
+    /// The site's ASCII domain.
+    pub domain: String,
+    /// The finding.
+    pub finding: Finding,
+}
+
+/// Everything the audit of one input line produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteReport {
+    /// The `sites` row.
+    pub site: SiteRow,
+    /// The `fetches` rows.
+    pub fetches: Vec<FetchRow>,
+    /// The `findings` rows.
+    pub findings: Vec<FindingRow>,
+}
