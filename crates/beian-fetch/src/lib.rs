@@ -1,1 +1,459 @@
-//! placeholder
+//! HTTP(S) probes: hyper 1.x over tokio with rustls. Connects to addresses it is given (never
+//! re-resolves through the OS), sends SNI = host, follows 3xx redirects and `<meta refresh>`
+//! up to a limit recording every hop, decompresses gzip/deflate/br/zstd, caps bodies, times
+//! each phase and records TLS facts. A failure at any step is a classified value, not a panic.
+#![deny(missing_docs)]
+
+mod addr;
+mod body;
+mod tls;
+
+pub use addr::is_restricted;
+pub use tls::{TlsSetupError, provider};
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use beian_types::{ErrorClass, Hop};
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper::header::{self, HeaderValue};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use url::Url;
+
+/// A classified failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{class}: {message}")]
+pub struct FetchError {
+    /// Stable class.
+    pub class: ErrorClass,
+    /// Detail.
+    pub message: String,
+}
+
+impl FetchError {
+    fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        FetchError { class, message: message.into() }
+    }
+}
+
+/// Name resolution for redirect targets on other hosts.
+pub trait HostResolve: Send + Sync + 'static {
+    /// Addresses of `host`.
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, FetchError>> + Send + 'a>>;
+}
+
+/// Limits and overrides of a [`Fetcher`].
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// TCP connect timeout per address.
+    pub connect_timeout: Duration,
+    /// TLS handshake timeout.
+    pub tls_timeout: Duration,
+    /// From request sent to response headers.
+    pub response_timeout: Duration,
+    /// Reading the whole body.
+    pub body_timeout: Duration,
+    /// A whole probe, all hops.
+    pub total_timeout: Duration,
+    /// Most redirects (HTTP and meta refresh) followed.
+    pub max_redirects: usize,
+    /// Most decoded body bytes kept.
+    pub body_cap: usize,
+    /// Port for `http://` URLs without an explicit port.
+    pub http_port: u16,
+    /// Port for `https://` URLs without an explicit port.
+    pub https_port: u16,
+    /// Allow private, loopback and link-local addresses (the simulated fleet needs it).
+    pub allow_private: bool,
+    /// User-Agent header.
+    pub user_agent: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            connect_timeout: Duration::from_secs(10),
+            tls_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(20),
+            total_timeout: Duration::from_secs(60),
+            max_redirects: 10,
+            body_cap: 4 << 20,
+            http_port: 80,
+            https_port: 443,
+            allow_private: false,
+            user_agent: concat!("beian-audit/", env!("CARGO_PKG_VERSION"), " (+ICP footer audit)")
+                .to_string(),
+        }
+    }
+}
+
+/// TLS facts of an https connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFacts {
+    /// Negotiated protocol version (`TLSv1_3`).
+    pub version: String,
+    /// `None` when the certificate verified (chain, name, dates); else why not.
+    pub cert_error: Option<String>,
+}
+
+/// Phase timings of the last request and the whole probe.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// TCP connect.
+    pub connect: Option<Duration>,
+    /// TLS handshake.
+    pub tls: Option<Duration>,
+    /// Request sent → response headers.
+    pub ttfb: Option<Duration>,
+    /// Whole probe.
+    pub total: Duration,
+}
+
+/// The result of one probe.
+#[derive(Debug, Clone, Default)]
+pub struct FetchOutcome {
+    /// Redirect hops before the final response.
+    pub hops: Vec<Hop>,
+    /// URL of the final response.
+    pub final_url: Option<String>,
+    /// Status of the final response.
+    pub status: Option<u16>,
+    /// Why the probe did not complete.
+    pub error: Option<FetchError>,
+    /// Where the last request went.
+    pub remote_addr: Option<SocketAddr>,
+    /// Timings.
+    pub timings: Timings,
+    /// TLS facts of the last https connection.
+    pub tls: Option<TlsFacts>,
+    /// Content-Type of the final response.
+    pub content_type: Option<String>,
+    /// Content-Encoding of the final response.
+    pub content_encoding: Option<String>,
+    /// Decoded body (up to the cap) of the final response.
+    pub body: Option<Bytes>,
+    /// The body was longer than the cap.
+    pub body_truncated: bool,
+}
+
+impl FetchOutcome {
+    /// True when the final response is 2xx with an HTML (or untyped) body.
+    pub fn is_html_page(&self) -> bool {
+        let ok = self.status.is_some_and(|s| (200..300).contains(&s));
+        let html = self.content_type.as_deref().is_none_or(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("html") || ct.starts_with("text/plain")
+        });
+        ok && html && self.body.is_some() && self.error.is_none()
+    }
+}
+
+/// One response before redirect handling.
+struct Response {
+    status: u16,
+    location: Option<String>,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    body: Option<Bytes>,
+    truncated: bool,
+}
+
+/// The HTTP(S) client.
+pub struct Fetcher<R> {
+    cfg: FetchConfig,
+    tls: tls::Tls,
+    resolver: R,
+}
+
+/// Building a [`Fetcher`] failed.
+pub type BuildError = TlsSetupError;
+
+impl<R: HostResolve> Fetcher<R> {
+    /// A fetcher trusting the webpki roots plus `extra_roots`.
+    pub fn new(
+        cfg: FetchConfig,
+        extra_roots: &[CertificateDer<'static>],
+        resolver: R,
+    ) -> Result<Self, BuildError> {
+        Ok(Fetcher { cfg, tls: tls::build(extra_roots)?, resolver })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FetchConfig {
+        &self.cfg
+    }
+
+    /// Probes `url`, whose host resolved to `addrs`, following redirects.
+    pub async fn fetch(&self, url: Url, addrs: Vec<IpAddr>) -> FetchOutcome {
+        let started = Instant::now();
+        let mut out = FetchOutcome::default();
+        let run = self.run(url, addrs, &mut out);
+        if timeout(self.cfg.total_timeout, run).await.is_err() {
+            out.error = Some(FetchError::new(
+                ErrorClass::TotalTimeout,
+                format!("probe exceeded {:?}", self.cfg.total_timeout),
+            ));
+        }
+        out.timings.total = started.elapsed();
+        out
+    }
+
+    async fn run(&self, mut url: Url, mut addrs: Vec<IpAddr>, out: &mut FetchOutcome) {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut refreshed = false;
+        loop {
+            seen.insert(url.as_str().to_string());
+            let resp = match self.request(&url, &addrs, out).await {
+                Ok(r) => r,
+                Err(e) => {
+                    out.error = Some(e);
+                    return;
+                }
+            };
+            out.final_url = Some(url.to_string());
+            out.status = Some(resp.status);
+            let next = if (300..400).contains(&resp.status) {
+                match resp.location {
+                    Some(loc) => Some((loc, resp.status)),
+                    None => None,
+                }
+            } else if !refreshed && (200..300).contains(&resp.status) {
+                resp.body.as_deref().and_then(body::meta_refresh).map(|loc| (loc, resp.status))
+            } else {
+                None
+            };
+            let Some((location, status)) = next else {
+                out.content_type = resp.content_type;
+                out.content_encoding = resp.content_encoding;
+                out.body = resp.body;
+                out.body_truncated = resp.truncated;
+                return;
+            };
+            let is_refresh = !(300..400).contains(&status);
+            let target = match url.join(location.trim()) {
+                Ok(t) => t,
+                Err(e) => {
+                    out.hops.push(Hop { url: url.to_string(), status, location: location.clone() });
+                    out.error = Some(FetchError::new(
+                        ErrorClass::RedirectInvalid,
+                        format!("unusable Location {location:?}: {e}"),
+                    ));
+                    return;
+                }
+            };
+            if is_refresh && target == url {
+                // A page that refreshes itself is a landing page, not a redirect.
+                out.content_type = resp.content_type;
+                out.content_encoding = resp.content_encoding;
+                out.body = resp.body;
+                out.body_truncated = resp.truncated;
+                return;
+            }
+            refreshed |= is_refresh;
+            out.hops.push(Hop { url: url.to_string(), status, location: location.clone() });
+            if !matches!(target.scheme(), "http" | "https") {
+                out.error = Some(FetchError::new(
+                    ErrorClass::RedirectInvalid,
+                    format!("redirect to unsupported scheme {:?}", target.scheme()),
+                ));
+                return;
+            }
+            if seen.contains(target.as_str()) {
+                out.error = Some(FetchError::new(
+                    ErrorClass::RedirectLoop,
+                    format!("redirect loop back to {target}"),
+                ));
+                return;
+            }
+            if out.hops.len() > self.cfg.max_redirects {
+                out.error = Some(FetchError::new(
+                    ErrorClass::RedirectLimit,
+                    format!("more than {} redirects", self.cfg.max_redirects),
+                ));
+                return;
+            }
+            if target.host_str() != url.host_str() {
+                let Some(host) = target.host_str() else {
+                    out.error = Some(FetchError::new(ErrorClass::RedirectInvalid, "redirect without host"));
+                    return;
+                };
+                addrs = match host.parse::<IpAddr>() {
+                    Ok(ip) => vec![ip],
+                    Err(_) => match self.resolver.resolve(host.trim_start_matches('[').trim_end_matches(']')).await {
+                        Ok(a) => a,
+                        Err(e) => {
+                            out.error = Some(e);
+                            return;
+                        }
+                    },
+                };
+            }
+            url = target;
+        }
+    }
+
+    fn port_for(&self, url: &Url) -> u16 {
+        url.port().unwrap_or(if url.scheme() == "https" { self.cfg.https_port } else { self.cfg.http_port })
+    }
+
+    async fn connect(&self, addrs: &[IpAddr], port: u16) -> Result<(TcpStream, SocketAddr), FetchError> {
+        let allowed: Vec<IpAddr> =
+            addrs.iter().copied().filter(|ip| self.cfg.allow_private || !is_restricted(*ip)).collect();
+        if allowed.is_empty() {
+            return Err(FetchError::new(
+                ErrorClass::AddressBlocked,
+                format!(
+                    "refusing private/reserved address(es) {} (use --allow-private for internal fleets)",
+                    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let mut last = FetchError::new(ErrorClass::ConnectError, "no address tried");
+        // Two addresses at most: a dead first address must not cost the whole budget.
+        for ip in allowed.into_iter().take(2) {
+            let sa = SocketAddr::new(ip, port);
+            match timeout(self.cfg.connect_timeout, TcpStream::connect(sa)).await {
+                Ok(Ok(s)) => {
+                    // Small requests and responses: do not wait for Nagle.
+                    let _ = s.set_nodelay(true);
+                    return Ok((s, sa));
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    last = FetchError::new(ErrorClass::ConnectRefused, format!("{sa}: connection refused"))
+                }
+                Ok(Err(e)) => last = FetchError::new(ErrorClass::ConnectError, format!("{sa}: {e}")),
+                Err(_) => {
+                    last = FetchError::new(
+                        ErrorClass::ConnectTimeout,
+                        format!("{sa}: no connection within {:?}", self.cfg.connect_timeout),
+                    )
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn request(&self, url: &Url, addrs: &[IpAddr], out: &mut FetchOutcome) -> Result<Response, FetchError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| FetchError::new(ErrorClass::RedirectInvalid, format!("URL without host: {url}")))?
+            .to_string();
+        let t0 = Instant::now();
+        let (tcp, sa) = self.connect(addrs, self.port_for(url)).await?;
+        out.remote_addr = Some(sa);
+        out.timings.connect = Some(t0.elapsed());
+        out.timings.tls = None;
+        out.timings.ttfb = None;
+        if url.scheme() == "https" {
+            let t1 = Instant::now();
+            let name = ServerName::try_from(host.clone())
+                .map_err(|e| FetchError::new(ErrorClass::TlsHandshake, format!("bad server name {host}: {e}")))?;
+            let connector = tokio_rustls::TlsConnector::from(self.tls.config.clone());
+            let stream = match timeout(self.cfg.tls_timeout, connector.connect(name, tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return Err(FetchError::new(ErrorClass::TlsHandshake, format!("{sa}: {e}"))),
+                Err(_) => {
+                    return Err(FetchError::new(
+                        ErrorClass::TlsTimeout,
+                        format!("{sa}: no TLS handshake within {:?}", self.cfg.tls_timeout),
+                    ));
+                }
+            };
+            out.timings.tls = Some(t1.elapsed());
+            let (_, conn) = stream.get_ref();
+            let chain: Vec<CertificateDer<'static>> =
+                conn.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
+            out.tls = Some(TlsFacts {
+                version: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+                cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
+            });
+            self.exchange(stream, url, &host, out).await
+        } else {
+            self.exchange(tcp, url, &host, out).await
+        }
+    }
+
+    async fn exchange<S>(&self, io: S, url: &Url, host: &str, out: &mut FetchOutcome) -> Result<Response, FetchError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+            .max_buf_size(256 * 1024)
+            .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+            .await
+            .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
+        let conn_task = tokio::spawn(async move {
+            // Errors surface through the request future; the task only drives the socket.
+            let _ = conn.await;
+        });
+        let host_header = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
+            .header(header::HOST, host_header)
+            .header(header::USER_AGENT, self.cfg.user_agent.as_str())
+            .header(header::ACCEPT, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+            .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+            .header(header::CONNECTION, "close")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, format!("building request: {e}")))?;
+        let t = Instant::now();
+        let resp = match timeout(self.cfg.response_timeout, sender.send_request(req)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                conn_task.abort();
+                return Err(FetchError::new(ErrorClass::HttpProtocol, e.to_string()));
+            }
+            Err(_) => {
+                conn_task.abort();
+                return Err(FetchError::new(
+                    ErrorClass::HttpTimeout,
+                    format!("no response headers within {:?}", self.cfg.response_timeout),
+                ));
+            }
+        };
+        out.timings.ttfb = Some(t.elapsed());
+        let status = resp.status().as_u16();
+        let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_string);
+        let headers = resp.headers();
+        let location = text(headers.get(header::LOCATION));
+        let content_type = text(headers.get(header::CONTENT_TYPE));
+        let content_encoding = text(headers.get(header::CONTENT_ENCODING));
+        if (300..400).contains(&status) && location.is_some() {
+            conn_task.abort();
+            return Ok(Response { status, location, content_type, content_encoding, body: None, truncated: false });
+        }
+        let read = body::read_decoded(resp.into_body(), content_encoding.as_deref(), self.cfg.body_cap);
+        let result = timeout(self.cfg.body_timeout, read).await;
+        conn_task.abort();
+        let (body, truncated) = match result {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(FetchError::new(
+                    ErrorClass::BodyTimeout,
+                    format!("body not complete within {:?}", self.cfg.body_timeout),
+                ));
+            }
+        };
+        Ok(Response { status, location, content_type, content_encoding, body: Some(body), truncated })
+    }
+}
+
+/// Convenience: a shared fetcher.
+pub type SharedFetcher<R> = Arc<Fetcher<R>>;

@@ -1,1 +1,273 @@
-//! placeholder
+//! Reading the domain list: a text file (one domain per line, `#` comments, blank lines, CRLF,
+//! UTF-8 BOM, IDN names) or a CSV with a header naming a `domain` column plus optional manifest
+//! columns. Every non-blank, non-comment line yields exactly one [`InputItem`], good or bad, so
+//! the audit can write one `sites` row per line. Reading is lazy: memory does not grow with the
+//! file, except for the set of domains seen (duplicate detection).
+#![deny(missing_docs)]
+
+mod domain;
+
+pub use domain::{DomainError, Target, normalise_domain};
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+
+use beian_types::ErrorClass;
+
+/// Why an input line could not be audited.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The domain is malformed.
+    #[error("line {line}: {raw:?} is not a usable domain: {reason}")]
+    Invalid {
+        /// 1-based line number.
+        line: u64,
+        /// The value as read.
+        raw: String,
+        /// Why.
+        reason: DomainError,
+    },
+    /// The domain was listed before.
+    #[error("line {line}: {domain} repeats line {first}")]
+    Duplicate {
+        /// 1-based line number.
+        line: u64,
+        /// The normalised domain.
+        domain: String,
+        /// Where it was first listed.
+        first: u64,
+    },
+    /// The line is not valid UTF-8.
+    #[error("line {line}: not valid UTF-8")]
+    NotUtf8 {
+        /// 1-based line number.
+        line: u64,
+    },
+    /// A CSV row could not be split into fields.
+    #[error("line {line}: malformed CSV row: {reason}")]
+    Csv {
+        /// 1-based line number.
+        line: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl InputError {
+    /// The stable error class for the `sites` row.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            InputError::Duplicate { .. } => ErrorClass::InputDuplicate,
+            _ => ErrorClass::InputInvalid,
+        }
+    }
+}
+
+/// One line of input, parsed or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputItem {
+    /// 1-based line number.
+    pub line: u64,
+    /// The line as read, without its line ending.
+    pub raw: String,
+    /// The target, or why there is none.
+    pub result: Result<Target, InputError>,
+}
+
+/// Reading the whole input failed (I/O), as opposed to one bad line.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The underlying reader failed.
+    #[error("reading input failed after line {line}: {source}")]
+    Io {
+        /// Last line read successfully.
+        line: u64,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CSV header has no `domain` column.
+    #[error("line {line}: CSV header has no `domain` column")]
+    NoDomainColumn {
+        /// Line of the header.
+        line: u64,
+    },
+}
+
+/// A lazy reader of domain lists.
+pub struct Reader<R> {
+    inner: R,
+    line: u64,
+    buf: Vec<u8>,
+    /// Column names when the input is a CSV; `None` for a plain list; unset before line 1.
+    header: Option<Option<Vec<String>>>,
+    seen: HashMap<String, u64>,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Wraps a buffered reader.
+    pub fn new(inner: R) -> Self {
+        Reader { inner, line: 0, buf: Vec::new(), header: None, seen: HashMap::new() }
+    }
+
+    fn next_line(&mut self) -> Result<Option<String>, ReadError> {
+        self.buf.clear();
+        let n = self
+            .inner
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|source| ReadError::Io { line: self.line, source })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+            self.buf.pop();
+        }
+        let bytes = if self.line == 1 { self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf) } else { &self.buf };
+        Ok(Some(match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned().replace('\u{0}', "") + "\u{0}",
+        }))
+    }
+
+    /// The next item, `Ok(None)` at the end of input.
+    pub fn next_item(&mut self) -> Result<Option<InputItem>, ReadError> {
+        loop {
+            let Some(text) = self.next_line()? else { return Ok(None) };
+            let line = self.line;
+            if let Some(raw) = text.strip_suffix('\u{0}') {
+                return Ok(Some(InputItem {
+                    line,
+                    raw: raw.to_string(),
+                    result: Err(InputError::NotUtf8 { line }),
+                }));
+            }
+            let trimmed = text.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if self.header.is_none() {
+                let fields = split_csv(trimmed).unwrap_or_default();
+                let is_header = trimmed.contains(',')
+                    && fields.iter().any(|f| f.trim().eq_ignore_ascii_case("domain"));
+                if is_header {
+                    self.header = Some(Some(fields.iter().map(|f| f.trim().to_ascii_lowercase()).collect()));
+                    continue;
+                }
+                if trimmed.eq_ignore_ascii_case("domain") {
+                    self.header = Some(None);
+                    continue;
+                }
+                self.header = Some(None);
+            }
+            let result = self.parse(line, trimmed);
+            return Ok(Some(InputItem { line, raw: text.clone(), result }));
+        }
+    }
+
+    fn parse(&mut self, line: u64, trimmed: &str) -> Result<Target, InputError> {
+        let (value, manifest) = match &self.header {
+            Some(Some(cols)) => {
+                let fields = split_csv(trimmed).map_err(|reason| InputError::Csv { line, reason })?;
+                let mut manifest = BTreeMap::new();
+                let mut domain = None;
+                for (i, f) in fields.into_iter().enumerate() {
+                    match cols.get(i).map(String::as_str) {
+                        Some("domain") => domain = Some(f),
+                        Some(col) if !f.trim().is_empty() => {
+                            manifest.insert(col.to_string(), f.trim().to_string());
+                        }
+                        _ => {}
+                    }
+                }
+                (domain.unwrap_or_default(), manifest)
+            }
+            _ => (trimmed.to_string(), BTreeMap::new()),
+        };
+        let mut target = normalise_domain(&value)
+            .map_err(|reason| InputError::Invalid { line, raw: value.trim().to_string(), reason })?;
+        target.manifest = manifest;
+        if let Some(&first) = self.seen.get(&target.domain) {
+            return Err(InputError::Duplicate { line, domain: target.domain, first });
+        }
+        self.seen.insert(target.domain.clone(), line);
+        Ok(target)
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<InputItem, ReadError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_item().transpose()
+    }
+}
+
+fn split_csv(line: &str) -> Result<Vec<String>, String> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
+    match rdr.records().next() {
+        Some(Ok(rec)) => Ok(rec.iter().map(str::to_string).collect()),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(s: &[u8]) -> Vec<InputItem> {
+        Reader::new(s).collect::<Result<Vec<_>, _>>().expect("no I/O error")
+    }
+
+    #[test]
+    fn text_list_with_bom_crlf_comments_and_idn() {
+        let items = read("\u{feff}example.cn\r\n# comment\r\n\r\n例子.中国\r\nwww.example.com.cn\r\n".as_bytes());
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].line, 1);
+        assert_eq!(items[0].result.as_ref().map(|t| t.domain.as_str()), Ok("example.cn"));
+        assert_eq!(items[1].line, 4);
+        assert_eq!(items[1].result.as_ref().map(|t| t.domain.as_str()), Ok("xn--fsqu00a.xn--fiqs8s"));
+        assert_eq!(items[2].result.as_ref().map(|t| t.domain.as_str()), Ok("example.com.cn"));
+    }
+
+    #[test]
+    fn bad_lines_keep_their_line_numbers() {
+        let long = "a".repeat(64);
+        let input = format!("good.cn\nbad..cn\n{long}.cn\ngood.cn\n\u{00ff}\n");
+        let mut bytes = input.into_bytes();
+        bytes.extend_from_slice(b"\xff\xfe.cn\n");
+        let items = read(&bytes);
+        assert_eq!(items.len(), 6);
+        assert!(items[0].result.is_ok());
+        let errs: Vec<String> = items[1..].iter().map(|i| i.result.clone().unwrap_err().to_string()).collect();
+        assert!(errs[0].starts_with("line 2: \"bad..cn\""), "{}", errs[0]);
+        assert!(errs[1].contains("longer than 63"), "{}", errs[1]);
+        assert_eq!(errs[2], "line 4: good.cn repeats line 1");
+        assert!(errs[4].contains("line 6: not valid UTF-8"), "{}", errs[4]);
+    }
+
+    #[test]
+    fn csv_with_manifest_columns() {
+        let items = read(b"domain,expected_icp,province\nexample.cn,\"\xe4\xba\xacICP\xe5\xa4\x872021034567\xe5\x8f\xb7-1\",\n");
+        assert_eq!(items.len(), 1);
+        let t = items[0].result.as_ref().expect("ok");
+        assert_eq!(items[0].line, 2);
+        assert_eq!(t.manifest.get("expected_icp").map(String::as_str), Some("京ICP备2021034567号-1"));
+        assert!(!t.manifest.contains_key("province"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_one_item_per_content_line(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let items = read(&bytes);
+            let content_lines = bytes.split(|&b| b == b'\n').enumerate().filter(|(i, l)| {
+                let l = if *i == 0 { l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l) } else { l };
+                let s = String::from_utf8_lossy(l);
+                let t = s.trim();
+                !(t.is_empty() || t.starts_with('#')) || std::str::from_utf8(l).is_err()
+            }).count();
+            // A header line (a lone "domain" or a CSV header) is consumed without an item.
+            proptest::prop_assert!(items.len() == content_lines || items.len() + 1 == content_lines);
+        }
+    }
+}
