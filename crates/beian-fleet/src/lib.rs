@@ -1,1 +1,246 @@
-//! placeholder
+//! The simulated fleet: a real DNS server (hickory-server) and real HTTP and HTTPS servers
+//! (hyper + rustls, per-host certificates from a CA generated at start) on 127.0.0.0/8,
+//! serving N generated domains with a deterministic mix of behaviours, plus the answer key
+//! tests grade the auditor with.
+//!
+//! Tests, benchmarks, `beian demo` and `beian fleet serve` all use this one world.
+
+pub mod dns;
+pub mod pages;
+pub mod scenario;
+mod certs;
+mod http;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinSet;
+
+pub use scenario::{Behaviour, SiteSpec, answer_key_csv, expectations, generate};
+
+use certs::{Ca, CertKind, Certs};
+use dns::{Answer, Zone};
+
+/// Starting or running the fleet failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// A socket could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Certificate generation failed.
+    #[error("certificate generation failed: {0}")]
+    Cert(String),
+    /// Writing the fleet files failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl FleetError {
+    fn cert(e: rcgen::Error) -> Self {
+        FleetError::Cert(e.to_string())
+    }
+}
+
+/// How to start a fleet.
+#[derive(Debug, Clone)]
+pub struct FleetConfig {
+    /// Number of domains.
+    pub domains: usize,
+    /// Seed for behaviours and numbers.
+    pub seed: u64,
+    /// Loopback addresses the web servers listen on (shared hosting: many domains per IP).
+    pub ips: Vec<Ipv4Addr>,
+    /// HTTP port (0 = any free port, the same on every address).
+    pub http_port: u16,
+    /// HTTPS port (0 = any free port).
+    pub https_port: u16,
+    /// DNS address (port 0 = any free port).
+    pub dns_addr: SocketAddr,
+    /// Delay of `Slow` sites.
+    pub slow_delay: Duration,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            domains: 200,
+            seed: 1,
+            ips: (1..=4).map(|i| Ipv4Addr::new(127, 0, 1, i)).collect(),
+            http_port: 0,
+            https_port: 0,
+            dns_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            slow_delay: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// A running fleet. Dropping it stops every server.
+pub struct Fleet {
+    /// Where the DNS server listens (UDP and TCP).
+    pub dns_addr: SocketAddr,
+    /// HTTP port on every fleet address.
+    pub http_port: u16,
+    /// HTTPS port on every fleet address.
+    pub https_port: u16,
+    /// The CA certificate (PEM) to trust.
+    pub ca_pem: String,
+    /// The simulated sites.
+    pub sites: Vec<SiteSpec>,
+    tasks: JoinSet<()>,
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+async fn bind_same_port(ips: &[Ipv4Addr], port: u16) -> Result<(Vec<TcpListener>, u16), FleetError> {
+    // Ephemeral ports: take one on the first address, then ask for it on the others; retry a
+    // few times in case another process holds it there.
+    for _ in 0..20 {
+        let first_addr = SocketAddr::from((ips[0], port));
+        let first = TcpListener::bind(first_addr)
+            .await
+            .map_err(|source| FleetError::Bind { addr: first_addr, source })?;
+        let chosen = first.local_addr().map_err(|source| FleetError::Bind { addr: first_addr, source })?.port();
+        let mut all = vec![first];
+        let mut ok = true;
+        for ip in &ips[1..] {
+            let addr = SocketAddr::from((*ip, chosen));
+            match TcpListener::bind(addr).await {
+                Ok(l) => all.push(l),
+                Err(source) if port != 0 => return Err(FleetError::Bind { addr, source }),
+                Err(_) => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return Ok((all, chosen));
+        }
+    }
+    Err(FleetError::Bind {
+        addr: SocketAddr::from((ips[0], port)),
+        source: std::io::Error::other("no port free on every fleet address"),
+    })
+}
+
+impl Fleet {
+    /// Generates the sites and starts DNS, HTTP and HTTPS servers.
+    pub async fn start(cfg: FleetConfig) -> Result<Fleet, FleetError> {
+        let sites = generate(cfg.domains, cfg.seed);
+        let ips = if cfg.ips.is_empty() { FleetConfig::default().ips } else { cfg.ips.clone() };
+        let mut names = HashMap::new();
+        let mut cert_kinds = HashMap::new();
+        let mut by_host = HashMap::new();
+        let sites_arc: Arc<Vec<SiteSpec>> = Arc::new(sites.clone());
+        for (i, s) in sites.iter().enumerate() {
+            let ip = IpAddr::V4(ips[s.index % ips.len()]);
+            let www = format!("www.{}", s.domain);
+            let cert = match s.behaviour {
+                Behaviour::HttpOnly => CertKind::None,
+                Behaviour::ExpiredCert => CertKind::Expired,
+                _ => CertKind::Valid,
+            };
+            if s.behaviour != Behaviour::Nxdomain {
+                names.insert(s.domain.clone(), Answer::Addr(ip));
+                cert_kinds.insert(s.domain.clone(), cert);
+                by_host.insert(s.domain.clone(), (i, beian_types::HostRole::Apex));
+                if s.behaviour != Behaviour::MissingWww {
+                    names.insert(www.clone(), Answer::Addr(ip));
+                    cert_kinds.insert(www.clone(), cert);
+                    by_host.insert(www, (i, beian_types::HostRole::Www));
+                }
+            }
+        }
+
+        let mut tasks = JoinSet::new();
+        // DNS on UDP and TCP, same port.
+        let udp = UdpSocket::bind(cfg.dns_addr)
+            .await
+            .map_err(|source| FleetError::Bind { addr: cfg.dns_addr, source })?;
+        let dns_addr = udp.local_addr().map_err(|source| FleetError::Bind { addr: cfg.dns_addr, source })?;
+        let tcp = TcpListener::bind(dns_addr).await.map_err(|source| FleetError::Bind { addr: dns_addr, source })?;
+        let mut server = hickory_server::Server::new(Zone { names: Arc::new(names) });
+        server.register_socket(udp);
+        server.register_listener(tcp, Duration::from_secs(5), 64);
+        tasks.spawn(async move {
+            let _ = server.block_until_done().await;
+        });
+
+        let ca = Ca::generate()?;
+        let ca_pem = ca.pem.clone();
+        let certs = Arc::new(Certs::new(ca, Arc::new(cert_kinds)));
+        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| FleetError::Cert(e.to_string()))?
+            .with_no_client_auth()
+            .with_cert_resolver(certs);
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+
+        let world = Arc::new(http::World {
+            sites: sites_arc,
+            by_host: Arc::new(by_host),
+            slow_delay: cfg.slow_delay,
+        });
+        let (http_listeners, http_port) = bind_same_port(&ips, cfg.http_port).await?;
+        let (https_listeners, https_port) = bind_same_port(&ips, cfg.https_port).await?;
+        for l in http_listeners {
+            tasks.spawn(http::serve(l, None, world.clone(), http_port, https_port));
+        }
+        for l in https_listeners {
+            tasks.spawn(http::serve(l, Some(acceptor.clone()), world.clone(), http_port, https_port));
+        }
+        Ok(Fleet { dns_addr, http_port, https_port, ca_pem, sites, tasks })
+    }
+
+    /// The domain list, one per line (Unicode for IDN names, as a user would write them).
+    pub fn domains_txt(&self) -> String {
+        let mut s = String::from("# beian-audit simulated fleet\n");
+        for site in &self.sites {
+            s.push_str(&site.domain_unicode);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Writes `ca.pem`, `domains.txt`, `answer_key.csv` and `fleet.json` into `dir`.
+    pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
+        let w = |name: &str, content: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, content)
+                .map_err(|source| FleetError::Write { path: path.display().to_string(), source })
+        };
+        std::fs::create_dir_all(dir)
+            .map_err(|source| FleetError::Write { path: dir.display().to_string(), source })?;
+        w("ca.pem", &self.ca_pem)?;
+        w("domains.txt", &self.domains_txt())?;
+        w("answer_key.csv", &answer_key_csv(&self.sites))?;
+        let info = serde_json::json!({
+            "dns": self.dns_addr.to_string(),
+            "http_port": self.http_port,
+            "https_port": self.https_port,
+            "domains": self.sites.len(),
+        });
+        w("fleet.json", &format!("{info:#}\n"))
+    }
+}

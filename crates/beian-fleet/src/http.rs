@@ -1,0 +1,163 @@
+//! The fleet's web servers: one hyper service for every host, over plain TCP or rustls.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use beian_types::HostRole;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, HOST, LOCATION};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use crate::pages::{page, refresh_page};
+use crate::scenario::{Behaviour, SiteSpec};
+
+pub(crate) struct World {
+    pub(crate) sites: Arc<Vec<SiteSpec>>,
+    pub(crate) by_host: Arc<HashMap<String, (usize, HostRole)>>,
+    pub(crate) slow_delay: Duration,
+}
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    world: Arc<World>,
+    http_port: u16,
+    https_port: u16,
+) {
+    let https = tls.is_some();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let world = world.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let world = world.clone();
+                async move { Ok::<_, Infallible>(respond(req, &world, https, http_port, https_port).await) }
+            });
+            let builder = hyper::server::conn::http1::Builder::new();
+            match tls {
+                Some(acceptor) => {
+                    let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let _ = builder.serve_connection(TokioIo::new(s), svc).await;
+                }
+                None => {
+                    let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                }
+            }
+        });
+    }
+}
+
+fn simple(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, "text/plain; charset=utf-8".parse().expect("static header"));
+    r
+}
+
+fn redirect(status: StatusCode, location: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = status;
+    if let Ok(v) = location.parse() {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+async fn compress(body: &[u8], enc: &str) -> std::io::Result<Vec<u8>> {
+    use async_compression::tokio::write::{BrotliEncoder, GzipEncoder, ZlibEncoder, ZstdEncoder};
+    async fn run<W: tokio::io::AsyncWrite + Unpin>(mut w: W, body: &[u8]) -> std::io::Result<W> {
+        w.write_all(body).await?;
+        w.shutdown().await?;
+        Ok(w)
+    }
+    Ok(match enc {
+        "gzip" => run(GzipEncoder::new(Vec::new()), body).await?.into_inner(),
+        "deflate" => run(ZlibEncoder::new(Vec::new()), body).await?.into_inner(),
+        "br" => run(BrotliEncoder::new(Vec::new()), body).await?.into_inner(),
+        _ => run(ZstdEncoder::new(Vec::new()), body).await?.into_inner(),
+    })
+}
+
+async fn respond(
+    req: Request<hyper::body::Incoming>,
+    world: &World,
+    https: bool,
+    http_port: u16,
+    https_port: u16,
+) -> Response<Full<Bytes>> {
+    let host = req
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(h, _)| h).to_ascii_lowercase())
+        .unwrap_or_default();
+    let Some(&(idx, role)) = world.by_host.get(&host) else {
+        return simple(StatusCode::NOT_FOUND, "unknown host\n");
+    };
+    let Some(site) = world.sites.get(idx) else {
+        return simple(StatusCode::NOT_FOUND, "unknown host\n");
+    };
+    let path = req.uri().path();
+    // Redirect targets carry no port: the auditor maps default ports to the fleet's ports,
+    // as it would map 80/443 on the internet.
+    let _ = (http_port, https_port);
+    let www = format!("www.{}", site.domain);
+    match site.behaviour {
+        Behaviour::RedirectLoop => {
+            let next = if path == "/" { "/loop-a" } else { "/" };
+            return redirect(StatusCode::FOUND, next.to_string());
+        }
+        Behaviour::ServerError => return simple(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n"),
+        Behaviour::ApexToWww if role == HostRole::Apex => {
+            return redirect(StatusCode::MOVED_PERMANENTLY, format!("https://{www}/"));
+        }
+        Behaviour::Compliant if !https && site.index % 2 == 0 => {
+            return redirect(StatusCode::MOVED_PERMANENTLY, format!("https://{host}{path}"));
+        }
+        Behaviour::Slow => tokio::time::sleep(world.slow_delay).await,
+        _ => {}
+    }
+    if path != "/" && path != "/index.html" {
+        return simple(StatusCode::NOT_FOUND, "not found\n");
+    }
+    if site.behaviour == Behaviour::MetaRefresh && role == HostRole::Apex {
+        let mut r = Response::new(Full::new(Bytes::from(refresh_page(&format!("https://{www}/")))));
+        r.headers_mut().insert(CONTENT_TYPE, "text/html; charset=utf-8".parse().expect("static header"));
+        return r;
+    }
+    let with_number = !(site.behaviour == Behaviour::WwwNoNumber && role == HostRole::Www);
+    let (bytes, ctype) = if site.behaviour == Behaviour::Gbk {
+        let html = page(site, with_number, "gbk");
+        let (b, _, _) = encoding_rs::GBK.encode(&html);
+        (b.into_owned(), "text/html")
+    } else {
+        (page(site, with_number, "utf-8").into_bytes(), "text/html; charset=utf-8")
+    };
+    let mut enc = None;
+    let body = if site.behaviour == Behaviour::Compressed {
+        let e = ["gzip", "deflate", "br", "zstd"][site.index % 4];
+        enc = Some(e);
+        match compress(&bytes, e).await {
+            Ok(b) => b,
+            Err(_) => return simple(StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n"),
+        }
+    } else {
+        bytes
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(CONTENT_TYPE, ctype.parse().expect("static header"));
+    if let Some(e) = enc {
+        r.headers_mut().insert(CONTENT_ENCODING, e.parse().expect("static header"));
+    }
+    r
+}

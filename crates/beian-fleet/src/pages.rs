@@ -1,0 +1,98 @@
+//! HTML of the simulated sites: a plausible company page (header, nav, article filler) with
+//! the footer each behaviour calls for.
+
+use crate::scenario::{Behaviour, SiteSpec};
+
+const MIIT: &str = "https://beian.miit.gov.cn/";
+
+fn psb_code(psb: &str) -> String {
+    psb.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn icp_html(s: &SiteSpec) -> String {
+    let n = &s.icp;
+    match s.behaviour {
+        Behaviour::NoIcp => String::new(),
+        Behaviour::Unlinked => format!("<span>{n}</span>"),
+        Behaviour::WrongLink => format!(r#"<a href="https://icp.chinaz.com/{}" target="_blank">{n}</a>"#, s.domain),
+        Behaviour::LegacyLink => format!(r#"<a href="http://www.miitbeian.gov.cn/" target="_blank">{n}</a>"#),
+        Behaviour::AltOnly => format!(r#"<a href="{MIIT}" target="_blank"><img src="/icp.png" alt="{n}"></a>"#),
+        // Split across inline elements, as many CMS themes write it.
+        _ if s.index % 3 == 1 => {
+            let mut chars = n.chars();
+            let first: String = chars.next().map(String::from).unwrap_or_default();
+            let rest: String = chars.collect();
+            format!(r#"<a href="{MIIT}" target="_blank" rel="nofollow"><span>{first}</span>{rest}</a>"#)
+        }
+        _ => format!(r#"<a href="{MIIT}" target="_blank">{n}</a>"#),
+    }
+}
+
+fn psb_html(s: &SiteSpec) -> String {
+    let code = psb_code(&s.psb);
+    let shown = &s.psb;
+    match s.behaviour {
+        Behaviour::PsbMissing | Behaviour::NoIcp => String::new(),
+        Behaviour::PsbCodeMismatch => {
+            let wrong: String = code.chars().take(8).chain("999999".chars()).collect();
+            format!(
+                r#"<img src="/gongan.png" alt=""><a href="https://beian.mps.gov.cn/#/query/webSearch?code={wrong}" rel="noreferrer" target="_blank">{shown}</a>"#
+            )
+        }
+        Behaviour::PsbNoIcon => format!(
+            r#"<a href="https://beian.mps.gov.cn/#/query/webSearch?code={code}" rel="noreferrer" target="_blank">{shown}</a>"#
+        ),
+        _ => format!(
+            r#"<img src="/gongan.png" alt="公安备案图标"><a href="https://beian.mps.gov.cn/#/query/webSearch?code={code}" rel="noreferrer" target="_blank">{shown}</a>"#
+        ),
+    }
+}
+
+fn filler(index: usize) -> String {
+    let para = "我们致力于为客户提供安全、稳定、高效的云计算与网络服务，覆盖网站建设、数据存储与运维管理等业务。\
+                Our team builds reliable infrastructure for enterprises across the region. ";
+    let n = 8 + index % 40;
+    let mut out = String::with_capacity(n * 300);
+    for i in 0..n {
+        out.push_str(&format!("<p class=\"para\">{para} <a href=\"/news/{i}.html\">了解更多</a></p>\n"));
+    }
+    // A decoy: an explanation of the format in body text must never be taken as the number.
+    out.push_str("<p>备案号格式类似“京ICP备12345678号-1”，请以工信部查询结果为准。</p>\n");
+    out
+}
+
+/// The page a host serves. `with_number = false` drops the number (www of `WwwNoNumber`).
+pub fn page(s: &SiteSpec, with_number: bool, charset: &str) -> String {
+    let icp = if with_number { icp_html(s) } else { String::new() };
+    let psb = if with_number { psb_html(s) } else { String::new() };
+    let copyright = match s.behaviour {
+        Behaviour::JiangsuNoCopyright => String::new(),
+        _ => format!("<p class=\"copy\">© 2015-2025 {} 版权所有</p>", s.org),
+    };
+    let body = filler(s.index);
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="{charset}"><title>{org}</title>
+<script>var _hmt = _hmt || []; // analytics stub</script>
+<style>.footer {{ text-align: center; }}</style></head>
+<body>
+<header class="site-header"><nav><a href="/">首页</a> <a href="/about.html">关于我们</a> <a href="/contact.html">联系我们</a></nav></header>
+<main><article><h1>{org}</h1>
+{body}</article></main>
+<!-- <a href="http://www.miitbeian.gov.cn/">京ICP备00000001号-1</a> old footer -->
+<footer class="footer" role="contentinfo">
+{copyright}
+<p>{icp} {psb}</p>
+</footer>
+</body></html>
+"#,
+        org = s.org
+    )
+}
+
+/// A page that only redirects by `<meta refresh>`.
+pub fn refresh_page(target: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html><html><head><meta http-equiv="refresh" content="0; url={target}"><title>跳转</title></head><body><p>正在跳转…</p></body></html>"#
+    )
+}

@@ -1,0 +1,364 @@
+//! The behaviours a simulated site can have, the deterministic assignment of behaviours and
+//! numbers to domains from a seed, and the answer key: what a correct audit must conclude
+//! for each domain, written from the spec (icp-rules.md §5), not from the auditor's code.
+
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+/// One site behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Behaviour {
+    /// Service number linked to MIIT, PSB number linked with code and icon, on both hosts.
+    Compliant,
+    /// Guangdong subject number (allowed).
+    GuangdongSubject,
+    /// Footer without any number.
+    NoIcp,
+    /// Number not linked, no MIIT link in the footer.
+    Unlinked,
+    /// Number linked to a third-party lookup site.
+    WrongLink,
+    /// Number linked to a legacy MIIT host.
+    LegacyLink,
+    /// Subject number outside Guangdong.
+    SubjectOutsideGuangdong,
+    /// Wrong ICP alias 川 instead of 蜀.
+    WrongAlias,
+    /// No PSB number.
+    PsbMissing,
+    /// PSB link code differs from the digits shown.
+    PsbCodeMismatch,
+    /// PSB prefix does not match the code.
+    PsbProvinceMismatch,
+    /// PSB number without its icon.
+    PsbNoIcon,
+    /// Apex answers 301 to `https://www.`.
+    ApexToWww,
+    /// `www.` does not exist in DNS.
+    MissingWww,
+    /// `www.` serves a page without the number.
+    WwwNoNumber,
+    /// Compliant page encoded in GBK (declared by `<meta charset>`).
+    Gbk,
+    /// Compliant page sent compressed (gzip, deflate, br or zstd by domain).
+    Compressed,
+    /// Every URL redirects in a loop.
+    RedirectLoop,
+    /// Compliant, but answers after a delay.
+    Slow,
+    /// Every request answers 500.
+    ServerError,
+    /// No TLS (handshake refused); http works.
+    HttpOnly,
+    /// Expired certificate on https; the page is compliant.
+    ExpiredCert,
+    /// Neither host exists in DNS.
+    Nxdomain,
+    /// Apex serves a `<meta http-equiv="refresh">` to www.
+    MetaRefresh,
+    /// Jiangsu filing without a copyright line.
+    JiangsuNoCopyright,
+    /// Jiangsu filing with a copyright line.
+    JiangsuCopyright,
+    /// Number only in an image's alt text.
+    AltOnly,
+    /// An APP number (`-1A`) in a website footer.
+    AppNumber,
+}
+
+impl Behaviour {
+    /// Every behaviour.
+    pub const ALL: &'static [Behaviour] = &[
+        Behaviour::Compliant,
+        Behaviour::GuangdongSubject,
+        Behaviour::NoIcp,
+        Behaviour::Unlinked,
+        Behaviour::WrongLink,
+        Behaviour::LegacyLink,
+        Behaviour::SubjectOutsideGuangdong,
+        Behaviour::WrongAlias,
+        Behaviour::PsbMissing,
+        Behaviour::PsbCodeMismatch,
+        Behaviour::PsbProvinceMismatch,
+        Behaviour::PsbNoIcon,
+        Behaviour::ApexToWww,
+        Behaviour::MissingWww,
+        Behaviour::WwwNoNumber,
+        Behaviour::Gbk,
+        Behaviour::Compressed,
+        Behaviour::RedirectLoop,
+        Behaviour::Slow,
+        Behaviour::ServerError,
+        Behaviour::HttpOnly,
+        Behaviour::ExpiredCert,
+        Behaviour::Nxdomain,
+        Behaviour::MetaRefresh,
+        Behaviour::JiangsuNoCopyright,
+        Behaviour::JiangsuCopyright,
+        Behaviour::AltOnly,
+        Behaviour::AppNumber,
+    ];
+
+    /// Stable kebab-case name (used in domain names and the answer key).
+    pub fn name(self) -> &'static str {
+        match self {
+            Behaviour::Compliant => "compliant",
+            Behaviour::GuangdongSubject => "gd-subject",
+            Behaviour::NoIcp => "no-icp",
+            Behaviour::Unlinked => "unlinked",
+            Behaviour::WrongLink => "wrong-link",
+            Behaviour::LegacyLink => "legacy-link",
+            Behaviour::SubjectOutsideGuangdong => "subject-outside-gd",
+            Behaviour::WrongAlias => "wrong-alias",
+            Behaviour::PsbMissing => "psb-missing",
+            Behaviour::PsbCodeMismatch => "psb-code-mismatch",
+            Behaviour::PsbProvinceMismatch => "psb-province-mismatch",
+            Behaviour::PsbNoIcon => "psb-no-icon",
+            Behaviour::ApexToWww => "apex-to-www",
+            Behaviour::MissingWww => "missing-www",
+            Behaviour::WwwNoNumber => "www-no-number",
+            Behaviour::Gbk => "gbk",
+            Behaviour::Compressed => "compressed",
+            Behaviour::RedirectLoop => "redirect-loop",
+            Behaviour::Slow => "slow",
+            Behaviour::ServerError => "server-error",
+            Behaviour::HttpOnly => "http-only",
+            Behaviour::ExpiredCert => "expired-cert",
+            Behaviour::Nxdomain => "nxdomain",
+            Behaviour::MetaRefresh => "meta-refresh",
+            Behaviour::JiangsuNoCopyright => "js-no-copyright",
+            Behaviour::JiangsuCopyright => "js-copyright",
+            Behaviour::AltOnly => "alt-only",
+            Behaviour::AppNumber => "app-number",
+        }
+    }
+}
+
+/// One simulated domain.
+#[derive(Debug, Clone)]
+pub struct SiteSpec {
+    /// ASCII domain (punycode for IDN names).
+    pub domain: String,
+    /// Unicode form.
+    pub domain_unicode: String,
+    /// What it does.
+    pub behaviour: Behaviour,
+    /// ICP number shown (canonical).
+    pub icp: String,
+    /// PSB number shown (canonical).
+    pub psb: String,
+    /// Organisation name for the copyright line.
+    pub org: String,
+    /// Index in the fleet (drives address and compression choice).
+    pub index: usize,
+}
+
+const PROVINCES: &[(char, char, &str)] = &[
+    ('京', '京', "110108"),
+    ('沪', '沪', "310104"),
+    ('浙', '浙', "330106"),
+    ('湘', '湘', "430102"),
+    ('鲁', '鲁', "370102"),
+    ('蜀', '川', "510104"),
+];
+const TLDS: &[&str] = &["cn", "com.cn", "com", "net.cn", "org.cn"];
+const ORGS: &[&str] = &["华信科技有限公司", "蓝海网络有限公司", "云启信息技术有限公司", "星河传媒有限公司"];
+
+fn digits(rng: &mut SmallRng, n: usize) -> String {
+    (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+}
+
+/// Generates `n` sites from `seed`; every behaviour appears when `n >= Behaviour::ALL.len()`.
+pub fn generate(n: usize, seed: u64) -> Vec<SiteSpec> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut order: Vec<Behaviour> = Vec::with_capacity(n);
+    while order.len() < n {
+        let mut round = Behaviour::ALL.to_vec();
+        round.shuffle(&mut rng);
+        order.extend(round);
+    }
+    order.truncate(n);
+    order
+        .into_iter()
+        .enumerate()
+        .map(|(i, behaviour)| {
+            let tld = TLDS[i % TLDS.len()];
+            let (domain_unicode, domain) = if i % 25 == 7 {
+                let u = format!("测试{i}.cn");
+                let a = idna_ascii(&u);
+                (u, a)
+            } else {
+                let d = format!("s{i:05}-{}.{tld}", behaviour.name());
+                (d.clone(), d)
+            };
+            let (mut icp_prov, mut psb_prov, mut area) = PROVINCES[rng.random_range(0..PROVINCES.len())];
+            match behaviour {
+                Behaviour::GuangdongSubject => (icp_prov, psb_prov, area) = ('粤', '粤', "440305"),
+                Behaviour::JiangsuCopyright | Behaviour::JiangsuNoCopyright => {
+                    (icp_prov, psb_prov, area) = ('苏', '苏', "320102")
+                }
+                Behaviour::WrongAlias => (icp_prov, psb_prov, area) = ('川', '川', "510104"),
+                // Jiangsu triggers COPYRIGHT; keep other behaviours away from it.
+                _ => {}
+            }
+            let year = 2015 + rng.random_range(0..10);
+            let serial = format!("{year}{}", digits(&mut rng, 6));
+            let icp = match behaviour {
+                Behaviour::GuangdongSubject | Behaviour::SubjectOutsideGuangdong => {
+                    format!("{icp_prov}ICP备{serial}号")
+                }
+                Behaviour::AppNumber => format!("{icp_prov}ICP备{serial}号-1A"),
+                _ => format!("{icp_prov}ICP备{serial}号-{}", 1 + rng.random_range(0..3)),
+            };
+            if behaviour == Behaviour::PsbProvinceMismatch {
+                psb_prov = if psb_prov == '浙' { '沪' } else { '浙' };
+            }
+            let psb = format!("{psb_prov}公网安备{area}02{}号", digits(&mut rng, 6));
+            let org = ORGS[rng.random_range(0..ORGS.len())].to_string();
+            SiteSpec { domain, domain_unicode, behaviour, icp, psb, org, index: i }
+        })
+        .collect()
+}
+
+/// Punycode via the `idna` crate directly: the fleet uses no auditor crate for its answers.
+fn idna_ascii(u: &str) -> String {
+    idna::domain_to_ascii(u).unwrap_or_else(|_| u.to_string())
+}
+
+/// Expected verdicts for one site: `(host role or "" for site rules, rule id, verdict)`, and
+/// the expected overall status.
+pub fn expectations(s: &SiteSpec) -> (Vec<(&'static str, &'static str, &'static str)>, &'static str) {
+    use Behaviour as B;
+    let both = |rule: &'static str, v: &'static str| vec![("apex", rule, v), ("www", rule, v)];
+    let mut e: Vec<(&str, &str, &str)> = Vec::new();
+    let good_page = |e: &mut Vec<(&'static str, &'static str, &'static str)>| {
+        for rule in ["ICP-PRESENT", "ICP-FORMAT", "ICP-LINK", "ICP-KIND", "PSB-PRESENT", "PSB-FORMAT", "PSB-PROVINCE", "PSB-LINK", "PSB-ICON"] {
+            e.extend(both(rule, "pass"));
+        }
+    };
+    let status = match s.behaviour {
+        B::Compliant | B::GuangdongSubject | B::ApexToWww | B::Gbk | B::Compressed | B::Slow
+        | B::HttpOnly | B::ExpiredCert | B::MetaRefresh => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-PARITY", "pass"));
+            "compliant"
+        }
+        B::JiangsuCopyright => {
+            good_page(&mut e);
+            e.extend(both("COPYRIGHT", "pass"));
+            "compliant"
+        }
+        B::JiangsuNoCopyright => {
+            e.extend(both("COPYRIGHT", "fail"));
+            e.extend(both("ICP-PRESENT", "pass"));
+            "violation"
+        }
+        B::NoIcp => {
+            e.extend(both("ICP-PRESENT", "fail"));
+            e.extend(both("ICP-LINK", "n/a"));
+            e.push(("", "SITE-PARITY", "fail"));
+            "violation"
+        }
+        B::Unlinked => {
+            e.extend(both("ICP-LINK", "fail"));
+            "violation"
+        }
+        B::WrongLink => {
+            e.extend(both("ICP-LINK", "fail"));
+            "violation"
+        }
+        B::LegacyLink => {
+            e.extend(both("ICP-LINK", "warn"));
+            e.extend(both("ICP-PRESENT", "pass"));
+            "warning"
+        }
+        B::SubjectOutsideGuangdong => {
+            e.extend(both("ICP-KIND", "fail"));
+            "violation"
+        }
+        B::WrongAlias => {
+            e.extend(both("ICP-FORMAT", "fail"));
+            "violation"
+        }
+        B::PsbMissing => {
+            e.extend(both("PSB-PRESENT", "warn"));
+            e.extend(both("PSB-LINK", "n/a"));
+            "warning"
+        }
+        B::PsbCodeMismatch => {
+            e.extend(both("PSB-LINK", "fail"));
+            "violation"
+        }
+        B::PsbProvinceMismatch => {
+            e.extend(both("PSB-PROVINCE", "fail"));
+            "violation"
+        }
+        B::PsbNoIcon => {
+            e.extend(both("PSB-ICON", "warn"));
+            "warning"
+        }
+        B::MissingWww => {
+            e.push(("", "SITE-REACH", "fail"));
+            e.push(("", "SITE-PARITY", "n/a"));
+            e.push(("apex", "ICP-PRESENT", "pass"));
+            "violation"
+        }
+        B::WwwNoNumber => {
+            e.push(("apex", "ICP-PRESENT", "pass"));
+            e.push(("www", "ICP-PRESENT", "fail"));
+            e.push(("", "SITE-PARITY", "fail"));
+            "violation"
+        }
+        B::RedirectLoop | B::ServerError | B::Nxdomain => {
+            e.push(("", "SITE-REACH", "fail"));
+            "unreachable"
+        }
+        B::AltOnly => {
+            e.extend(both("ICP-PRESENT", "warn"));
+            e.extend(both("ICP-LINK", "pass"));
+            "unverified"
+        }
+        B::AppNumber => {
+            e.extend(both("ICP-KIND", "fail"));
+            "violation"
+        }
+    };
+    (e, status)
+}
+
+/// The answer key as CSV: `domain,host,rule_id,expected` (`host` empty for site rules; rule
+/// `STATUS` carries the expected overall status).
+pub fn answer_key_csv(sites: &[SiteSpec]) -> String {
+    let mut out = String::from("domain,behaviour,host,rule_id,expected\n");
+    for s in sites {
+        let (rows, status) = expectations(s);
+        for (role, rule, v) in rows {
+            let host = match role {
+                "apex" => s.domain.clone(),
+                "www" => format!("www.{}", s.domain),
+                _ => String::new(),
+            };
+            out.push_str(&format!("{},{},{host},{rule},{v}\n", s.domain, s.behaviour.name()));
+        }
+        out.push_str(&format!("{},{},,STATUS,{status}\n", s.domain, s.behaviour.name()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_complete() {
+        let a = generate(60, 7);
+        let b = generate(60, 7);
+        assert_eq!(a.iter().map(|s| &s.domain).collect::<Vec<_>>(), b.iter().map(|s| &s.domain).collect::<Vec<_>>());
+        for beh in Behaviour::ALL {
+            assert!(a.iter().any(|s| s.behaviour == *beh), "{beh:?} missing");
+        }
+        assert!(a.iter().any(|s| s.domain.starts_with("xn--")));
+    }
+}
