@@ -1,1 +1,346 @@
-//! placeholder
+//! Orchestration: reads targets lazily, audits each site in its own task under a concurrency
+//! bound, and sends exactly one [`SiteReport`] per input line to a bounded channel (the
+//! writer's backpressure). A site task that fails still yields a row (`internal`).
+#![deny(missing_docs)]
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use beian_fetch::{FetchError, FetchOutcome, Fetcher, HostResolve};
+use beian_input::{InputItem, Target};
+use beian_resolve::Resolver;
+use beian_rules::{HostObservation, PageObservation, judge_site};
+use beian_types::{
+    ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
+};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+/// Current time in UTC microseconds since the epoch.
+pub fn now_us() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+fn micros(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Progress callbacks; the binary implements it with a progress bar.
+pub trait Reporter: Send + Sync {
+    /// A site's report is complete (called before it is handed to the writer).
+    fn site_done(&self, row: &SiteRow);
+}
+
+/// A reporter that reports nothing.
+pub struct Quiet;
+
+impl Reporter for Quiet {
+    fn site_done(&self, _row: &SiteRow) {}
+}
+
+/// Resolves redirect targets through the audit's resolver.
+pub struct DnsForRedirects(pub Resolver);
+
+impl HostResolve for DnsForRedirects {
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, FetchError>> + Send + 'a>> {
+        Box::pin(async move {
+            self.0
+                .resolve(host)
+                .await
+                .map(|r| r.addrs)
+                .map_err(|e| FetchError { class: e.class, message: e.to_string() })
+        })
+    }
+}
+
+/// Everything a site audit needs.
+pub struct Auditor {
+    resolver: Resolver,
+    fetcher: Fetcher<DnsForRedirects>,
+}
+
+impl Auditor {
+    /// An auditor from a resolver and a fetcher.
+    pub fn new(resolver: Resolver, fetcher: Fetcher<DnsForRedirects>) -> Self {
+        Auditor { resolver, fetcher }
+    }
+
+    /// Audits one target: both hosts, https and http each.
+    pub async fn audit(&self, line: u64, raw: String, target: Target) -> SiteReport {
+        let probes = target.hosts.iter().map(|(role, host)| self.probe_host(line, &target.domain, *role, host));
+        let results = futures_util::future::join_all(probes).await;
+        let mut hosts = Vec::new();
+        let mut fetches = Vec::new();
+        for (obs, rows) in results {
+            hosts.push(obs);
+            fetches.extend(rows);
+        }
+        let j = judge_site(&target.domain, &hosts);
+        // The apex page names the site's numbers; www stands in when the apex has none.
+        let page_of = |role| hosts.iter().find(|h| h.role == role).and_then(|h| h.page.as_ref());
+        let primary = [HostRole::Apex, HostRole::Www]
+            .into_iter()
+            .filter_map(page_of)
+            .find_map(|p| p.facts.primary.as_ref().filter(|c| c.source != beian_types::CandidateSource::Body));
+        let psb = [HostRole::Apex, HostRole::Www].into_iter().filter_map(page_of).find_map(|p| p.facts.psb.as_ref());
+        let unreachable = hosts.iter().all(|h| h.page.is_none());
+        let first_failure = hosts.iter().find_map(|h| h.failure.clone());
+        let failure_class = if unreachable {
+            fetches.iter().find_map(|f| f.error_class)
+        } else {
+            None
+        };
+        let site = SiteRow {
+            input_line: line,
+            input: raw,
+            domain: Some(target.domain.clone()),
+            domain_unicode: Some(target.domain_unicode.clone()),
+            status: j.status,
+            failing_rules: j.failing,
+            warning_rules: j.warning,
+            error_class: failure_class,
+            error_message: if unreachable { first_failure } else { None },
+            icp_number: primary.map(|c| c.number.canonical.clone()),
+            icp_kind: primary.map(|c| c.number.kind.as_str().to_string()),
+            psb_number: psb.map(|p| p.number.canonical.clone()),
+            audited_at_us: now_us(),
+        };
+        let findings = j
+            .findings
+            .into_iter()
+            .map(|finding| FindingRow { input_line: line, domain: target.domain.clone(), finding })
+            .collect();
+        SiteReport { site, fetches, findings }
+    }
+
+    async fn probe_host(&self, line: u64, domain: &str, role: HostRole, host: &str) -> (HostObservation, Vec<FetchRow>) {
+        let started_at_us = now_us();
+        let base = |scheme: Scheme| FetchRow {
+            input_line: line,
+            domain: domain.to_string(),
+            host: host.to_string(),
+            role: Some(role),
+            scheme: Some(scheme),
+            url: format!("{}://{host}/", scheme.as_str()),
+            started_at_us,
+            ..FetchRow::default()
+        };
+        let res = match self.resolver.resolve(host).await {
+            Ok(r) => r,
+            Err(e) => {
+                let rows = [Scheme::Https, Scheme::Http]
+                    .into_iter()
+                    .map(|s| FetchRow {
+                        error_class: Some(e.class),
+                        error_message: Some(e.to_string()),
+                        dns_us: Some(micros(e.elapsed)),
+                        ..base(s)
+                    })
+                    .collect();
+                let obs = HostObservation {
+                    role,
+                    host: host.to_string(),
+                    page: None,
+                    failure: Some(format!("{}: {}", e.class, e.message)),
+                };
+                return (obs, rows);
+            }
+        };
+        let fetch = |scheme: Scheme| {
+            let addrs = res.addrs.clone();
+            async move {
+                match url::Url::parse(&format!("{}://{host}/", scheme.as_str())) {
+                    Ok(u) => self.fetcher.fetch(u, addrs).await,
+                    Err(e) => FetchOutcome {
+                        error: Some(FetchError { class: ErrorClass::InputInvalid, message: e.to_string() }),
+                        ..FetchOutcome::default()
+                    },
+                }
+            }
+        };
+        let (https, http) = tokio::join!(fetch(Scheme::Https), fetch(Scheme::Http));
+        let mut facts_by_url: HashMap<String, FooterFacts> = HashMap::new();
+        let mut rows = Vec::with_capacity(2);
+        let mut page = None;
+        for (scheme, out) in [(Scheme::Https, &https), (Scheme::Http, &http)] {
+            let mut row = base(scheme);
+            row.addresses = res.addrs.iter().map(ToString::to_string).collect();
+            row.cname_chain = res.cnames.clone();
+            row.dns_us = Some(micros(res.elapsed));
+            fill_fetch_row(&mut row, out);
+            if out.is_html_page() {
+                let final_url = out.final_url.clone().unwrap_or_default();
+                let facts = facts_by_url.entry(final_url.clone()).or_insert_with(|| {
+                    let body = out.body.as_deref().unwrap_or_default();
+                    let charset = out.content_type.as_deref().and_then(beian_footer::charset_from_content_type);
+                    beian_footer::extract(body, charset)
+                });
+                row.charset = Some(facts.encoding.to_string());
+                row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
+                row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
+                if page.is_none() {
+                    page = Some(PageObservation { final_url, hops: out.hops.len(), facts: facts.clone() });
+                }
+            }
+            rows.push(row);
+        }
+        let failure = if page.is_some() {
+            None
+        } else {
+            Some(
+                [(&https, "https"), (&http, "http")]
+                    .iter()
+                    .map(|(o, s)| match (&o.error, o.status) {
+                        (Some(e), _) => format!("{s}: {e}"),
+                        (None, Some(code)) => format!("{s}: HTTP {code} at {}", o.final_url.as_deref().unwrap_or("")),
+                        (None, None) => format!("{s}: no response"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        };
+        (HostObservation { role, host: host.to_string(), page, failure }, rows)
+    }
+}
+
+fn fill_fetch_row(row: &mut FetchRow, out: &FetchOutcome) {
+    row.final_url = out.final_url.clone();
+    row.status = out.status;
+    row.error_class = out.error.as_ref().map(|e| e.class);
+    row.error_message = out.error.as_ref().map(|e| e.message.clone());
+    row.remote_addr = out.remote_addr.map(|a| a.to_string());
+    row.hops = out.hops.clone();
+    row.connect_us = out.timings.connect.map(micros);
+    row.tls_us = out.timings.tls.map(micros);
+    row.ttfb_us = out.timings.ttfb.map(micros);
+    row.total_us = Some(micros(out.timings.total));
+    row.body_bytes = out.body.as_ref().map(|b| b.len() as u64);
+    row.body_truncated = out.body_truncated;
+    row.content_type = out.content_type.clone();
+    row.content_encoding = out.content_encoding.clone();
+    if let Some(t) = &out.tls {
+        row.tls_version = Some(t.version.clone());
+        row.cert_valid = Some(t.cert_error.is_none());
+        row.cert_error = t.cert_error.clone();
+    }
+}
+
+/// Counts of a finished run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunStats {
+    /// Input lines that produced a report.
+    pub sites: u64,
+    /// Lines that were input errors.
+    pub input_errors: u64,
+    /// Site tasks that failed internally (still reported).
+    pub internal_errors: u64,
+    /// The run stopped early on request.
+    pub interrupted: bool,
+}
+
+/// Runs the audit over `items`, sending one report per line to `out`.
+///
+/// `stop` is checked before each new line: once set, no new site starts and in-flight sites
+/// finish (each bounded by the fetch timeouts).
+pub async fn run(
+    auditor: Arc<Auditor>,
+    mut items: mpsc::Receiver<InputItem>,
+    out: mpsc::Sender<SiteReport>,
+    concurrency: usize,
+    reporter: Arc<dyn Reporter>,
+    stop: Arc<AtomicBool>,
+) -> RunStats {
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks: JoinSet<SiteReport> = JoinSet::new();
+    let mut pending: HashMap<tokio::task::Id, (u64, String)> = HashMap::new();
+    let mut stats = RunStats::default();
+
+    let finish = |res: Result<(tokio::task::Id, SiteReport), tokio::task::JoinError>,
+                  pending: &mut HashMap<tokio::task::Id, (u64, String)>,
+                  stats: &mut RunStats| {
+        match res {
+            Ok((id, report)) => {
+                pending.remove(&id);
+                report
+            }
+            Err(e) => {
+                let (line, raw) = pending.remove(&e.id()).unwrap_or_default();
+                stats.internal_errors += 1;
+                SiteReport {
+                    site: SiteRow::input_error(line, raw, ErrorClass::Internal, format!("audit task failed: {e}"), now_us()),
+                    fetches: Vec::new(),
+                    findings: Vec::new(),
+                }
+            }
+        }
+    };
+
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            stats.interrupted = true;
+            break;
+        }
+        // Reap finished sites before taking more input, so reports leave in bounded batches.
+        while let Some(res) = tasks.try_join_next_with_id() {
+            let report = finish(res, &mut pending, &mut stats);
+            reporter.site_done(&report.site);
+            if out.send(report).await.is_err() {
+                return stats;
+            }
+        }
+        let permit = tokio::select! {
+            p = sem.clone().acquire_owned() => p,
+            Some(res) = tasks.join_next_with_id() => {
+                let report = finish(res, &mut pending, &mut stats);
+                reporter.site_done(&report.site);
+                if out.send(report).await.is_err() {
+                    return stats;
+                }
+                continue;
+            }
+        };
+        let Ok(permit) = permit else { break };
+        let Some(item) = items.recv().await else { break };
+        stats.sites += 1;
+        match item.result {
+            Err(e) => {
+                stats.input_errors += 1;
+                let report = SiteReport {
+                    site: SiteRow::input_error(item.line, item.raw, e.class(), e.to_string(), now_us()),
+                    fetches: Vec::new(),
+                    findings: Vec::new(),
+                };
+                drop(permit);
+                reporter.site_done(&report.site);
+                if out.send(report).await.is_err() {
+                    return stats;
+                }
+            }
+            Ok(target) => {
+                let a = auditor.clone();
+                let (line, raw) = (item.line, item.raw.clone());
+                let handle = tasks.spawn(async move {
+                    let report = a.audit(line, raw, target).await;
+                    drop(permit);
+                    report
+                });
+                pending.insert(handle.id(), (item.line, item.raw));
+            }
+        }
+    }
+    while let Some(res) = tasks.join_next_with_id().await {
+        let report = finish(res, &mut pending, &mut stats);
+        reporter.site_done(&report.site);
+        if out.send(report).await.is_err() {
+            break;
+        }
+    }
+    stats
+}

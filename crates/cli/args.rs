@@ -1,0 +1,153 @@
+//! Command-line flags (clap derive): validation only; [`crate::settings`] turns them into the
+//! typed configuration each crate takes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Audit fleets of websites for Chinese ICP / public-security filing footers.
+#[derive(Debug, Parser)]
+#[command(name = "beian", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Audit the domains listed in a file (text list or CSV with a `domain` column).
+    Audit(AuditArgs),
+    /// Print the footer facts and page verdicts of local HTML files as JSON lines.
+    Extract {
+        /// HTML files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run the simulated fleet (DNS + HTTP + HTTPS on loopback) until Ctrl-C.
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+    /// Start the simulated fleet in-process, audit it and print the summary.
+    Demo(DemoArgs),
+    /// List the rule ids and what each checks.
+    Rules,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FleetCommand {
+    /// Serve the fleet and write ca.pem, domains.txt, answer_key.csv and fleet.json.
+    Serve(FleetArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Exit 1 when any site has a failing rule.
+    Fail,
+    /// Exit 1 when any site has a failing or warning rule.
+    Warn,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NetArgs {
+    /// DNS server to use, IP:PORT (repeatable). Default: the system configuration.
+    #[arg(long = "resolver", value_name = "IP:PORT")]
+    pub(crate) resolvers: Vec<SocketAddr>,
+    /// Extra trusted root certificates (PEM file, repeatable).
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub(crate) ca_certs: Vec<PathBuf>,
+    /// Port for http:// URLs without a port.
+    #[arg(long, default_value_t = 80)]
+    pub(crate) http_port: u16,
+    /// Port for https:// URLs without a port.
+    #[arg(long, default_value_t = 443)]
+    pub(crate) https_port: u16,
+    /// Allow connections to private, loopback and link-local addresses.
+    #[arg(long)]
+    pub(crate) allow_private: bool,
+    /// Sites audited at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) concurrency: u32,
+    /// Connect timeout, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) connect_timeout: f64,
+    /// Time to response headers, seconds.
+    #[arg(long, default_value_t = 15.0)]
+    pub(crate) response_timeout: f64,
+    /// Whole-probe budget per URL (all redirects), seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub(crate) probe_timeout: f64,
+    /// DNS query timeout, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub(crate) dns_timeout: f64,
+    /// Most redirects followed per probe.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) max_redirects: usize,
+    /// Most decoded body bytes kept per page.
+    #[arg(long, default_value_t = 4 << 20)]
+    pub(crate) max_body: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutArgs {
+    /// Output directory (tables sites/, fetches/, findings/ and run.json).
+    #[arg(long, short, default_value = "results")]
+    pub(crate) out: PathBuf,
+    /// Replace earlier output in --out.
+    #[arg(long)]
+    pub(crate) overwrite: bool,
+    /// Exit with status 1 when findings reach this level (for CI).
+    #[arg(long, value_enum)]
+    pub(crate) fail_on: Option<FailOn>,
+    /// No progress bar or summary.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Domain list: text (one per line) or CSV with a `domain` column; `-` for stdin.
+    pub(crate) input: PathBuf,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FleetArgs {
+    /// Number of simulated domains.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) domains: usize,
+    /// Seed for behaviours and numbers.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Where to write ca.pem, domains.txt, answer_key.csv, fleet.json.
+    #[arg(long, default_value = "fleet")]
+    pub(crate) dir: PathBuf,
+    /// DNS listen address.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub(crate) dns: SocketAddr,
+    /// HTTP port on every fleet address (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) http_port: u16,
+    /// HTTPS port on every fleet address (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) https_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Number of simulated domains.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) domains: usize,
+    /// Seed for behaviours and numbers.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Sites audited at once.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) concurrency: u32,
+    #[command(flatten)]
+    pub(crate) out: OutArgs,
+}

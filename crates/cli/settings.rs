@@ -1,0 +1,68 @@
+//! Flags → typed configuration for the library crates (they never see clap).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use beian_fetch::FetchConfig;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+use crate::args::NetArgs;
+
+/// Network settings resolved from flags.
+pub(crate) struct NetSettings {
+    pub(crate) resolvers: Vec<SocketAddr>,
+    pub(crate) dns_timeout: Duration,
+    pub(crate) fetch: FetchConfig,
+    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
+    pub(crate) concurrency: usize,
+}
+
+fn secs(name: &str, v: f64) -> Result<Duration> {
+    if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
+        bail!("--{name} must be a number of seconds between 0 and 3600, got {v}");
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>> {
+    let mut roots = Vec::new();
+    for p in paths {
+        let before = roots.len();
+        for c in CertificateDer::pem_file_iter(p).with_context(|| format!("--ca-cert {}: cannot read", p.display()))? {
+            roots.push(c.with_context(|| format!("--ca-cert {}: not a PEM certificate", p.display()))?);
+        }
+        if roots.len() == before {
+            bail!("--ca-cert {}: no certificate in the file", p.display());
+        }
+    }
+    Ok(roots)
+}
+
+impl NetSettings {
+    pub(crate) fn from_args(a: &NetArgs) -> Result<Self> {
+        let probe = secs("probe-timeout", a.probe_timeout)?;
+        let fetch = FetchConfig {
+            connect_timeout: secs("connect-timeout", a.connect_timeout)?,
+            tls_timeout: secs("connect-timeout", a.connect_timeout)?,
+            response_timeout: secs("response-timeout", a.response_timeout)?,
+            body_timeout: probe,
+            total_timeout: probe,
+            max_redirects: a.max_redirects,
+            body_cap: a.max_body.max(1024),
+            http_port: a.http_port,
+            https_port: a.https_port,
+            allow_private: a.allow_private,
+            ..FetchConfig::default()
+        };
+        Ok(NetSettings {
+            resolvers: a.resolvers.clone(),
+            dns_timeout: secs("dns-timeout", a.dns_timeout)?,
+            fetch,
+            extra_roots: load_roots(&a.ca_certs)?,
+            concurrency: a.concurrency as usize,
+        })
+    }
+}
