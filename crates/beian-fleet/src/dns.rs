@@ -36,7 +36,7 @@ impl RequestHandler for Zone {
             let resp = builder.error_msg(&request.metadata, ResponseCode::FormErr);
             return send(&mut response_handle, resp, request).await;
         };
-        let name = query.name().to_string().trim_end_matches('.').to_ascii_lowercase();
+        let name = Name::from(query.name().clone()).to_ascii().trim_end_matches('.').to_ascii_lowercase();
         let qtype = query.query_type();
         let mut meta = Metadata::response_from_request(&request.metadata);
         meta.authoritative = true;
