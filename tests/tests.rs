@@ -1,1 +1,8 @@
+//! End-to-end tests of the `beian` binary against the simulated fleet on loopback, with the
+//! Parquet output read back by an independent reader (pyarrow, installed by `make test`).
 
+mod util;
+
+mod e2e;
+mod bad_input;
+mod cli;

@@ -1,0 +1,70 @@
+//! Test support: a fleet started in a background runtime, the binary, and the Python reader.
+#![allow(clippy::unwrap_used)] // Test support: a failure here is a failed test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use beian_fleet::{Fleet, FleetConfig};
+
+pub(crate) struct TestFleet {
+    pub(crate) fleet: Fleet,
+    pub(crate) dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl TestFleet {
+    pub(crate) fn start(domains: usize, seed: u64) -> TestFleet {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let fleet = rt.block_on(Fleet::start(FleetConfig { domains, seed, ..FleetConfig::default() })).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fleet.write_files(dir.path()).unwrap();
+        TestFleet { fleet, dir, _rt: rt }
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `beian audit INPUT --out OUT` with the flags that point at this fleet.
+    pub(crate) fn audit(&self, input: &Path, out: &Path, extra: &[&str]) -> Output {
+        let dns = self.fleet.dns_addr.to_string();
+        let http = self.fleet.http_port.to_string();
+        let https = self.fleet.https_port.to_string();
+        let ca = self.path("ca.pem");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_beian"));
+        cmd.arg("audit").arg(input).arg("--out").arg(out);
+        cmd.args(["--resolver", &dns, "--http-port", &http, "--https-port", &https, "--allow-private"]);
+        cmd.arg("--ca-cert").arg(ca);
+        cmd.args(extra);
+        cmd.output().unwrap()
+    }
+}
+
+/// The Python with pyarrow: `$BEIAN_PYTHON`, else the project's `.venv` made by `make test`.
+pub(crate) fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("BEIAN_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python with pyarrow: run `make test` (it creates .venv) or set BEIAN_PYTHON"
+    );
+    venv
+}
+
+/// Runs a Python script (file or `-c` code) and returns stdout; panics with stderr on failure.
+pub(crate) fn run_python(args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(python()).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "python failed:\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+pub(crate) fn readback_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback/check.py")
+}
