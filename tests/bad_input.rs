@@ -7,7 +7,13 @@ use crate::util::{TestFleet, run_python};
 #[test]
 fn bad_lines_are_rows_with_line_numbers() {
     let fleet = TestFleet::start(30, 9);
-    let good: Vec<String> = fleet.fleet.sites.iter().take(3).map(|s| s.domain_unicode.clone()).collect();
+    let good: Vec<String> = fleet
+        .fleet
+        .sites
+        .iter()
+        .take(3)
+        .map(|s| s.domain_unicode.clone())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("mixed.txt");
     let mut f = std::fs::File::create(&input).unwrap();
@@ -25,24 +31,56 @@ fn bad_lines_are_rows_with_line_numbers() {
     drop(f);
     let out = dir.path().join("out");
     let res = fleet.audit(&input, &out, &["--quiet"]);
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     let code = r#"
 import sys, json, pyarrow.parquet as pq
 rows = sorted(pq.read_table(sys.argv[1] + "/sites").to_pylist(), key=lambda r: r["input_line"])
 print(json.dumps([[r["input_line"], r["status"], r["error_class"], r["error_message"]] for r in rows], ensure_ascii=False))
 "#;
     let stdout = run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str()]);
-    let rows: Vec<(u64, String, Option<String>, Option<String>)> = serde_json::from_str(&stdout).unwrap();
+    let rows: Vec<(u64, String, Option<String>, Option<String>)> =
+        serde_json::from_str(&stdout).unwrap();
     let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
     assert_eq!(lines, vec![2, 3, 4, 6, 7, 8, 9, 10], "{stdout}");
     let by_line = |n: u64| rows.iter().find(|r| r.0 == n).unwrap();
     assert_eq!(by_line(3).2.as_deref(), Some("input_invalid"));
-    assert!(by_line(3).3.as_deref().unwrap().starts_with("line 3: \"bad..name.cn\""), "{stdout}");
-    assert!(by_line(4).3.as_deref().unwrap().contains("longer than 63"), "{stdout}");
+    assert!(
+        by_line(3)
+            .3
+            .as_deref()
+            .unwrap()
+            .starts_with("line 3: \"bad..name.cn\""),
+        "{stdout}"
+    );
+    assert!(
+        by_line(4).3.as_deref().unwrap().contains("longer than 63"),
+        "{stdout}"
+    );
     assert_eq!(by_line(7).2.as_deref(), Some("input_duplicate"));
-    assert!(by_line(7).3.as_deref().unwrap().contains("repeats line 2"), "{stdout}");
-    assert!(by_line(8).3.as_deref().unwrap().contains("not a domain name"), "{stdout}");
-    assert!(by_line(10).3.as_deref().unwrap().contains("not valid UTF-8"), "{stdout}");
+    assert!(
+        by_line(7).3.as_deref().unwrap().contains("repeats line 2"),
+        "{stdout}"
+    );
+    assert!(
+        by_line(8)
+            .3
+            .as_deref()
+            .unwrap()
+            .contains("not a domain name"),
+        "{stdout}"
+    );
+    assert!(
+        by_line(10)
+            .3
+            .as_deref()
+            .unwrap()
+            .contains("not valid UTF-8"),
+        "{stdout}"
+    );
     for ok in [2, 6, 9] {
         assert_ne!(by_line(ok).1, "input_error", "{stdout}");
     }
@@ -56,7 +94,9 @@ fn unusable_flags_and_files_exit_2_with_a_message() {
         .output()
         .unwrap();
     assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("cannot open input /nonexistent/domains.txt"));
+    assert!(
+        String::from_utf8_lossy(&res.stderr).contains("cannot open input /nonexistent/domains.txt")
+    );
     let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
         .args(["audit", "x.txt", "--resolver", "not-an-address"])
         .output()

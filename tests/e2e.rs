@@ -9,7 +9,11 @@ fn fleet_audit_matches_answer_key() {
     let input = fleet.path("domains.txt");
     let res = fleet.audit(&input, out.path(), &["--concurrency", "48"]);
     let stdout = String::from_utf8_lossy(&res.stdout);
-    assert!(res.status.success(), "audit failed: {stdout}\n{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "audit failed: {stdout}\n{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     assert!(stdout.contains("audited 240 input lines"), "{stdout}");
     let key = fleet.path("answer_key.csv");
     let report = run_python(&[
@@ -21,11 +25,17 @@ fn fleet_audit_matches_answer_key() {
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(v["problem_count"], 0, "{report}");
     assert!(v["key_rows_checked"].as_u64().unwrap() > 2000, "{report}");
-    assert!(v["redirect_chains_checked"].as_u64().unwrap() >= 8, "{report}");
+    assert!(
+        v["redirect_chains_checked"].as_u64().unwrap() >= 8,
+        "{report}"
+    );
     assert!(v["gbk_pages_checked"].as_u64().unwrap() >= 8, "{report}");
     // Every behaviour must have been present for the key to mean anything.
     for b in beian_fleet::Behaviour::ALL {
-        assert!(fleet.fleet.sites.iter().any(|s| s.behaviour == *b), "{b:?} absent");
+        assert!(
+            fleet.fleet.sites.iter().any(|s| s.behaviour == *b),
+            "{b:?} absent"
+        );
     }
 }
 
@@ -35,7 +45,11 @@ fn fail_on_sets_exit_code_and_output_refuses_overwrite() {
     let out = tempfile::tempdir().unwrap();
     let input = fleet.path("domains.txt");
     let res = fleet.audit(&input, out.path(), &["--fail-on", "fail", "--quiet"]);
-    assert_eq!(res.status.code(), Some(1), "violations present, --fail-on fail must exit 1");
+    assert_eq!(
+        res.status.code(),
+        Some(1),
+        "violations present, --fail-on fail must exit 1"
+    );
     let again = fleet.audit(&input, out.path(), &["--quiet"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));

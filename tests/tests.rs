@@ -3,6 +3,6 @@
 
 mod util;
 
-mod e2e;
 mod bad_input;
 mod cli;
+mod e2e;

@@ -14,11 +14,25 @@ pub(crate) struct TestFleet {
 
 impl TestFleet {
     pub(crate) fn start(domains: usize, seed: u64) -> TestFleet {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let fleet = rt.block_on(Fleet::start(FleetConfig { domains, seed, ..FleetConfig::default() })).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fleet = rt
+            .block_on(Fleet::start(FleetConfig {
+                domains,
+                seed,
+                ..FleetConfig::default()
+            }))
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         fleet.write_files(dir.path()).unwrap();
-        TestFleet { fleet, dir, _rt: rt }
+        TestFleet {
+            fleet,
+            dir,
+            _rt: rt,
+        }
     }
 
     pub(crate) fn path(&self, name: &str) -> PathBuf {
@@ -33,7 +47,15 @@ impl TestFleet {
         let ca = self.path("ca.pem");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_beian"));
         cmd.arg("audit").arg(input).arg("--out").arg(out);
-        cmd.args(["--resolver", &dns, "--http-port", &http, "--https-port", &https, "--allow-private"]);
+        cmd.args([
+            "--resolver",
+            &dns,
+            "--http-port",
+            &http,
+            "--https-port",
+            &https,
+            "--allow-private",
+        ]);
         cmd.arg("--ca-cert").arg(ca);
         cmd.args(extra);
         cmd.output().unwrap()

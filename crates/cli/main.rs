@@ -30,7 +30,10 @@ use settings::NetSettings;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("beian: cannot start the runtime: {e}");
@@ -50,7 +53,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit_cmd(a).await,
         Command::Extract { files } => extract_cmd(&files),
-        Command::Fleet { command: FleetCommand::Serve(a) } => fleet_serve(a).await,
+        Command::Fleet {
+            command: FleetCommand::Serve(a),
+        } => fleet_serve(a).await,
         Command::Demo(a) => demo(a).await,
         Command::Rules => {
             let mut out = std::io::stdout().lock();
@@ -120,7 +125,11 @@ async fn run_audit(
         .nameservers(spec.net.resolvers.clone())
         .timeout(spec.net.dns_timeout)
         .build()?;
-    let fetcher = Fetcher::new(spec.net.fetch.clone(), &spec.net.extra_roots, DnsForRedirects(resolver.clone()))?;
+    let fetcher = Fetcher::new(
+        spec.net.fetch.clone(),
+        &spec.net.extra_roots,
+        DnsForRedirects(resolver.clone()),
+    )?;
     let auditor = Arc::new(Auditor::new(resolver, fetcher));
     let concurrency = spec.net.concurrency;
 
@@ -142,7 +151,10 @@ async fn run_audit(
     let writer_thread = std::thread::spawn(move || -> Result<Tally> {
         let mut tally = Tally::default();
         while let Some(report) = report_rx.blocking_recv() {
-            *tally.by_status.entry(report.site.status.as_str()).or_default() += 1;
+            *tally
+                .by_status
+                .entry(report.site.status.as_str())
+                .or_default() += 1;
             for r in &report.site.failing_rules {
                 *tally.failing.entry(r.clone()).or_default() += 1;
             }
@@ -156,17 +168,31 @@ async fn run_audit(
     let stop_signal = stop.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nbeian: interrupted: finishing the sites in flight, then closing the output");
+            eprintln!(
+                "\nbeian: interrupted: finishing the sites in flight, then closing the output"
+            );
             stop_signal.store(true, Ordering::Relaxed);
         }
     });
 
     let progress = Arc::new(reporter::Progress::new(total, spec.out.quiet));
-    let stats = beian_pipeline::run(auditor, item_rx, report_tx, concurrency, progress.clone(), stop).await;
+    let stats = beian_pipeline::run(
+        auditor,
+        item_rx,
+        report_tx,
+        concurrency,
+        progress.clone(),
+        stop,
+    )
+    .await;
     progress.finish();
-    let tally = writer_thread.join().map_err(|_| anyhow::anyhow!("writer thread panicked"))??;
+    let tally = writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("writer thread panicked"))??;
     if !stats.interrupted {
-        reader.join().map_err(|_| anyhow::anyhow!("input thread panicked"))??;
+        reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("input thread panicked"))??;
     }
 
     let run_json = serde_json::json!({
@@ -179,7 +205,8 @@ async fn run_audit(
         "status": tally.by_status,
     });
     let run_path = out_dir.join("run.json");
-    std::fs::write(&run_path, format!("{run_json:#}\n")).with_context(|| format!("writing {}", run_path.display()))?;
+    std::fs::write(&run_path, format!("{run_json:#}\n"))
+        .with_context(|| format!("writing {}", run_path.display()))?;
     Ok((tally, stats))
 }
 
@@ -187,8 +214,19 @@ fn print_summary(tally: &Tally, out: &Path) {
     let total: u64 = tally.by_status.values().sum();
     println!("audited {total} input lines");
     println!("{:<14} {:>8}", "status", "sites");
-    for s in ["compliant", "warning", "violation", "unverified", "unreachable", "input_error"] {
-        println!("{:<14} {:>8}", s, tally.by_status.get(s).copied().unwrap_or(0));
+    for s in [
+        "compliant",
+        "warning",
+        "violation",
+        "unverified",
+        "unreachable",
+        "input_error",
+    ] {
+        println!(
+            "{:<14} {:>8}",
+            s,
+            tally.by_status.get(s).copied().unwrap_or(0)
+        );
     }
     if !tally.failing.is_empty() {
         let mut rules: Vec<(&String, &u64)> = tally.failing.iter().collect();
@@ -214,7 +252,11 @@ fn exit_code(tally: &Tally, fail_on: Option<FailOn>) -> ExitCode {
         Some(FailOn::Fail) => n("violation") > 0,
         Some(FailOn::Warn) => n("violation") + n("warning") + n("unverified") > 0,
     };
-    if tripped { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if tripped {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
@@ -229,11 +271,16 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
         if is_stdin {
             Ok(Box::new(BufReader::new(std::io::stdin())) as Box<dyn BufRead + Send>)
         } else {
-            let f = File::open(&input).with_context(|| format!("cannot open input {}", input.display()))?;
+            let f = File::open(&input)
+                .with_context(|| format!("cannot open input {}", input.display()))?;
             Ok(Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn BufRead + Send>)
         }
     });
-    let spec = RunSpec { input_desc: a.input.display().to_string(), out: &a.out, net };
+    let spec = RunSpec {
+        input_desc: a.input.display().to_string(),
+        out: &a.out,
+        net,
+    };
     let (tally, _) = run_audit(spec, open, total).await?;
     if !a.out.quiet {
         print_summary(&tally, &a.out.out);
@@ -242,7 +289,11 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
 }
 
 fn fleet_config(domains: usize, seed: u64) -> FleetConfig {
-    FleetConfig { domains, seed, ..FleetConfig::default() }
+    FleetConfig {
+        domains,
+        seed,
+        ..FleetConfig::default()
+    }
 }
 
 async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
@@ -267,8 +318,10 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
         fleet.http_port,
         fleet.https_port
     );
-    let _ = std::io::stdout().flush();
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    std::io::stdout().flush().ok();
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -293,14 +346,23 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
     let net = NetSettings::from_args(&net_args)?;
     let domains = fleet.domains_txt();
     let total = Some(fleet.sites.len() as u64);
-    let open: Box<dyn FnOnce() -> Result<Box<dyn BufRead + Send>> + Send> =
-        Box::new(move || Ok(Box::new(std::io::Cursor::new(domains.into_bytes())) as Box<dyn BufRead + Send>));
-    let spec = RunSpec { input_desc: format!("simulated fleet ({} domains, seed {})", a.domains, a.seed), out: &a.out, net };
+    let open: Box<dyn FnOnce() -> Result<Box<dyn BufRead + Send>> + Send> = Box::new(move || {
+        Ok(Box::new(std::io::Cursor::new(domains.into_bytes())) as Box<dyn BufRead + Send>)
+    });
+    let spec = RunSpec {
+        input_desc: format!("simulated fleet ({} domains, seed {})", a.domains, a.seed),
+        out: &a.out,
+        net,
+    };
     let started = std::time::Instant::now();
     let (tally, _) = run_audit(spec, open, total).await?;
     if !a.out.quiet {
         print_summary(&tally, &a.out.out);
-        println!("answer key: {}\nelapsed: {:.1}s", dir.join("answer_key.csv").display(), started.elapsed().as_secs_f64());
+        println!(
+            "answer key: {}\nelapsed: {:.1}s",
+            dir.join("answer_key.csv").display(),
+            started.elapsed().as_secs_f64()
+        );
     }
     drop(fleet);
     Ok(exit_code(&tally, a.out.fail_on))
@@ -312,7 +374,11 @@ fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         let facts = beian_footer::extract(&bytes, None);
         let name = f.display().to_string();
-        let findings = beian_rules::page_rules(&beian_rules::PageInput { host: "", url: &name, facts: &facts });
+        let findings = beian_rules::page_rules(&beian_rules::PageInput {
+            host: "",
+            url: &name,
+            facts: &facts,
+        });
         let cand = |c: &beian_types::IcpCandidate| {
             serde_json::json!({
                 "number": c.number.canonical,

@@ -24,7 +24,10 @@ impl Progress {
             bar.set_style(style);
             bar
         });
-        Progress { bar, problems: AtomicU64::new(0) }
+        Progress {
+            bar,
+            problems: AtomicU64::new(0),
+        }
     }
 
     pub(crate) fn finish(&self) {
@@ -41,7 +44,10 @@ impl Reporter for Progress {
         }
         if let Some(b) = &self.bar {
             b.inc(1);
-            b.set_message(format!("{} unreachable/invalid", self.problems.load(Ordering::Relaxed)));
+            b.set_message(format!(
+                "{} unreachable/invalid",
+                self.problems.load(Ordering::Relaxed)
+            ));
         }
     }
 }

@@ -31,8 +31,12 @@ pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static
     let mut roots = Vec::new();
     for p in paths {
         let before = roots.len();
-        for c in CertificateDer::pem_file_iter(p).with_context(|| format!("--ca-cert {}: cannot read", p.display()))? {
-            roots.push(c.with_context(|| format!("--ca-cert {}: not a PEM certificate", p.display()))?);
+        for c in CertificateDer::pem_file_iter(p)
+            .with_context(|| format!("--ca-cert {}: cannot read", p.display()))?
+        {
+            roots.push(
+                c.with_context(|| format!("--ca-cert {}: not a PEM certificate", p.display()))?,
+            );
         }
         if roots.len() == before {
             bail!("--ca-cert {}: no certificate in the file", p.display());

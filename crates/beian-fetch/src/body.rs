@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::BodyStream;
 use regex::bytes::Regex;
-use tokio::io::{AsyncBufRead, AsyncRead, AsyncReadExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio_util::io::StreamReader;
 
 use crate::FetchError;
@@ -24,23 +24,48 @@ pub(crate) async fn read_decoded(
         .map_ok(|frame| frame.into_data().unwrap_or_default())
         .map_err(std::io::Error::other);
     let raw = BufReader::new(StreamReader::new(stream));
-    let enc = encoding.map(|e| e.trim().to_ascii_lowercase()).unwrap_or_default();
+    let enc = encoding
+        .map(|e| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     match enc.as_str() {
         "" | "identity" => read_capped(raw, cap, false).await,
-        "gzip" | "x-gzip" => read_capped(async_compression::tokio::bufread::GzipDecoder::new(raw), cap, true).await,
-        "deflate" => read_capped(Deflate::new(raw), cap, true).await,
-        "br" => read_capped(async_compression::tokio::bufread::BrotliDecoder::new(raw), cap, true).await,
-        "zstd" => read_capped(async_compression::tokio::bufread::ZstdDecoder::new(raw), cap, true).await,
-        other => Err(FetchError::new(ErrorClass::BodyDecode, format!("unsupported Content-Encoding {other:?}"))),
-    }
-}
-
-/// HTTP `deflate` is zlib-wrapped by the RFC but raw deflate on some servers; try zlib first.
-struct Deflate;
-
-impl Deflate {
-    fn new<R: AsyncBufRead + Unpin>(r: R) -> async_compression::tokio::bufread::ZlibDecoder<R> {
-        async_compression::tokio::bufread::ZlibDecoder::new(r)
+        "gzip" | "x-gzip" => {
+            read_capped(
+                async_compression::tokio::bufread::GzipDecoder::new(raw),
+                cap,
+                true,
+            )
+            .await
+        }
+        // HTTP `deflate` is zlib-wrapped (RFC 9110).
+        "deflate" => {
+            read_capped(
+                async_compression::tokio::bufread::ZlibDecoder::new(raw),
+                cap,
+                true,
+            )
+            .await
+        }
+        "br" => {
+            read_capped(
+                async_compression::tokio::bufread::BrotliDecoder::new(raw),
+                cap,
+                true,
+            )
+            .await
+        }
+        "zstd" => {
+            read_capped(
+                async_compression::tokio::bufread::ZstdDecoder::new(raw),
+                cap,
+                true,
+            )
+            .await
+        }
+        other => Err(FetchError::new(
+            ErrorClass::BodyDecode,
+            format!("unsupported Content-Encoding {other:?}"),
+        )),
     }
 }
 
@@ -54,9 +79,9 @@ async fn read_capped<R: AsyncRead + Unpin>(
     match limited.read_to_end(&mut buf).await {
         Ok(_) => {}
         Err(e) => {
+            // Transport errors arrive as `Other` (see `read_decoded`); decoders report
+            // `InvalidData` and friends.
             let class = if compressed && e.kind() != std::io::ErrorKind::Other {
-                ErrorClass::BodyDecode
-            } else if compressed && !e.to_string().contains("error reading a body") {
                 ErrorClass::BodyDecode
             } else {
                 ErrorClass::HttpProtocol
@@ -81,8 +106,12 @@ static REFRESH_B: LazyLock<Regex> = LazyLock::new(|| {
 /// The target of a `<meta http-equiv="refresh">` in the first 64 KiB, if any.
 pub(crate) fn meta_refresh(body: &[u8]) -> Option<String> {
     let head = &body[..body.len().min(64 * 1024)];
-    let caps = REFRESH_A.captures(head).or_else(|| REFRESH_B.captures(head))?;
-    let target = String::from_utf8_lossy(caps.get(1)?.as_bytes()).trim().to_string();
+    let caps = REFRESH_A
+        .captures(head)
+        .or_else(|| REFRESH_B.captures(head))?;
+    let target = String::from_utf8_lossy(caps.get(1)?.as_bytes())
+        .trim()
+        .to_string();
     (!target.is_empty()).then_some(target)
 }
 
@@ -93,10 +122,17 @@ mod tests {
     #[test]
     fn refresh_both_attribute_orders() {
         assert_eq!(
-            meta_refresh(br#"<meta http-equiv="refresh" content="0; url=https://www.a.cn/">"#).as_deref(),
+            meta_refresh(br#"<meta http-equiv="refresh" content="0; url=https://www.a.cn/">"#)
+                .as_deref(),
             Some("https://www.a.cn/")
         );
-        assert_eq!(meta_refresh(br#"<META CONTENT="3;URL='/x'" HTTP-EQUIV="Refresh">"#).as_deref(), Some("/x"));
-        assert_eq!(meta_refresh(br#"<meta http-equiv="refresh" content="300">"#), None);
+        assert_eq!(
+            meta_refresh(br#"<META CONTENT="3;URL='/x'" HTTP-EQUIV="Refresh">"#).as_deref(),
+            Some("/x")
+        );
+        assert_eq!(
+            meta_refresh(br#"<meta http-equiv="refresh" content="300">"#),
+            None
+        );
     }
 }

@@ -41,7 +41,10 @@ pub struct FetchError {
 
 impl FetchError {
     fn new(class: ErrorClass, message: impl Into<String>) -> Self {
-        FetchError { class, message: message.into() }
+        FetchError {
+            class,
+            message: message.into(),
+        }
     }
 }
 
@@ -94,8 +97,12 @@ impl Default for FetchConfig {
             http_port: 80,
             https_port: 443,
             allow_private: false,
-            user_agent: concat!("beian-audit/", env!("CARGO_PKG_VERSION"), " (+ICP footer audit)")
-                .to_string(),
+            user_agent: concat!(
+                "beian-audit/",
+                env!("CARGO_PKG_VERSION"),
+                " (+ICP footer audit)"
+            )
+            .to_string(),
         }
     }
 }
@@ -188,7 +195,11 @@ impl<R: HostResolve> Fetcher<R> {
         extra_roots: &[CertificateDer<'static>],
         resolver: R,
     ) -> Result<Self, BuildError> {
-        Ok(Fetcher { cfg, tls: tls::build(extra_roots)?, resolver })
+        Ok(Fetcher {
+            cfg,
+            tls: tls::build(extra_roots)?,
+            resolver,
+        })
     }
 
     /// The configuration.
@@ -231,7 +242,10 @@ impl<R: HostResolve> Fetcher<R> {
                     None => None,
                 }
             } else if !refreshed && (200..300).contains(&resp.status) {
-                resp.body.as_deref().and_then(body::meta_refresh).map(|loc| (loc, resp.status))
+                resp.body
+                    .as_deref()
+                    .and_then(body::meta_refresh)
+                    .map(|loc| (loc, resp.status))
             } else {
                 None
             };
@@ -246,7 +260,11 @@ impl<R: HostResolve> Fetcher<R> {
             let target = match url.join(location.trim()) {
                 Ok(t) => t,
                 Err(e) => {
-                    out.hops.push(Hop { url: url.to_string(), status, location: location.clone() });
+                    out.hops.push(Hop {
+                        url: url.to_string(),
+                        status,
+                        location: location.clone(),
+                    });
                     out.error = Some(FetchError::new(
                         ErrorClass::RedirectInvalid,
                         format!("unusable Location {location:?}: {e}"),
@@ -263,7 +281,11 @@ impl<R: HostResolve> Fetcher<R> {
                 return;
             }
             refreshed |= is_refresh;
-            out.hops.push(Hop { url: url.to_string(), status, location: location.clone() });
+            out.hops.push(Hop {
+                url: url.to_string(),
+                status,
+                location: location.clone(),
+            });
             if !matches!(target.scheme(), "http" | "https") {
                 out.error = Some(FetchError::new(
                     ErrorClass::RedirectInvalid,
@@ -287,12 +309,19 @@ impl<R: HostResolve> Fetcher<R> {
             }
             if target.host_str() != url.host_str() {
                 let Some(host) = target.host_str() else {
-                    out.error = Some(FetchError::new(ErrorClass::RedirectInvalid, "redirect without host"));
+                    out.error = Some(FetchError::new(
+                        ErrorClass::RedirectInvalid,
+                        "redirect without host",
+                    ));
                     return;
                 };
                 addrs = match host.parse::<IpAddr>() {
                     Ok(ip) => vec![ip],
-                    Err(_) => match self.resolver.resolve(host.trim_start_matches('[').trim_end_matches(']')).await {
+                    Err(_) => match self
+                        .resolver
+                        .resolve(host.trim_start_matches('[').trim_end_matches(']'))
+                        .await
+                    {
                         Ok(a) => a,
                         Err(e) => {
                             out.error = Some(e);
@@ -306,18 +335,33 @@ impl<R: HostResolve> Fetcher<R> {
     }
 
     fn port_for(&self, url: &Url) -> u16 {
-        url.port().unwrap_or(if url.scheme() == "https" { self.cfg.https_port } else { self.cfg.http_port })
+        url.port().unwrap_or(if url.scheme() == "https" {
+            self.cfg.https_port
+        } else {
+            self.cfg.http_port
+        })
     }
 
-    async fn connect(&self, addrs: &[IpAddr], port: u16) -> Result<(TcpStream, SocketAddr), FetchError> {
-        let allowed: Vec<IpAddr> =
-            addrs.iter().copied().filter(|ip| self.cfg.allow_private || !is_restricted(*ip)).collect();
+    async fn connect(
+        &self,
+        addrs: &[IpAddr],
+        port: u16,
+    ) -> Result<(TcpStream, SocketAddr), FetchError> {
+        let allowed: Vec<IpAddr> = addrs
+            .iter()
+            .copied()
+            .filter(|ip| self.cfg.allow_private || !is_restricted(*ip))
+            .collect();
         if allowed.is_empty() {
             return Err(FetchError::new(
                 ErrorClass::AddressBlocked,
                 format!(
                     "refusing private/reserved address(es) {} (use --allow-private for internal fleets)",
-                    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    addrs
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -328,13 +372,20 @@ impl<R: HostResolve> Fetcher<R> {
             match timeout(self.cfg.connect_timeout, TcpStream::connect(sa)).await {
                 Ok(Ok(s)) => {
                     // Small requests and responses: do not wait for Nagle.
-                    let _ = s.set_nodelay(true);
+                    if s.set_nodelay(true).is_err() {
+                        // Nagle stays on: slower, not wrong.
+                    }
                     return Ok((s, sa));
                 }
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    last = FetchError::new(ErrorClass::ConnectRefused, format!("{sa}: connection refused"))
+                    last = FetchError::new(
+                        ErrorClass::ConnectRefused,
+                        format!("{sa}: connection refused"),
+                    )
                 }
-                Ok(Err(e)) => last = FetchError::new(ErrorClass::ConnectError, format!("{sa}: {e}")),
+                Ok(Err(e)) => {
+                    last = FetchError::new(ErrorClass::ConnectError, format!("{sa}: {e}"))
+                }
                 Err(_) => {
                     last = FetchError::new(
                         ErrorClass::ConnectTimeout,
@@ -346,10 +397,20 @@ impl<R: HostResolve> Fetcher<R> {
         Err(last)
     }
 
-    async fn request(&self, url: &Url, addrs: &[IpAddr], out: &mut FetchOutcome) -> Result<Response, FetchError> {
+    async fn request(
+        &self,
+        url: &Url,
+        addrs: &[IpAddr],
+        out: &mut FetchOutcome,
+    ) -> Result<Response, FetchError> {
         let host = url
             .host_str()
-            .ok_or_else(|| FetchError::new(ErrorClass::RedirectInvalid, format!("URL without host: {url}")))?
+            .ok_or_else(|| {
+                FetchError::new(
+                    ErrorClass::RedirectInvalid,
+                    format!("URL without host: {url}"),
+                )
+            })?
             .to_string();
         let t0 = Instant::now();
         let (tcp, sa) = self.connect(addrs, self.port_for(url)).await?;
@@ -359,12 +420,21 @@ impl<R: HostResolve> Fetcher<R> {
         out.timings.ttfb = None;
         if url.scheme() == "https" {
             let t1 = Instant::now();
-            let name = ServerName::try_from(host.clone())
-                .map_err(|e| FetchError::new(ErrorClass::TlsHandshake, format!("bad server name {host}: {e}")))?;
+            let name = ServerName::try_from(host.clone()).map_err(|e| {
+                FetchError::new(
+                    ErrorClass::TlsHandshake,
+                    format!("bad server name {host}: {e}"),
+                )
+            })?;
             let connector = tokio_rustls::TlsConnector::from(self.tls.config.clone());
             let stream = match timeout(self.cfg.tls_timeout, connector.connect(name, tcp)).await {
                 Ok(Ok(s)) => s,
-                Ok(Err(e)) => return Err(FetchError::new(ErrorClass::TlsHandshake, format!("{sa}: {e}"))),
+                Ok(Err(e)) => {
+                    return Err(FetchError::new(
+                        ErrorClass::TlsHandshake,
+                        format!("{sa}: {e}"),
+                    ));
+                }
                 Err(_) => {
                     return Err(FetchError::new(
                         ErrorClass::TlsTimeout,
@@ -374,10 +444,15 @@ impl<R: HostResolve> Fetcher<R> {
             };
             out.timings.tls = Some(t1.elapsed());
             let (_, conn) = stream.get_ref();
-            let chain: Vec<CertificateDer<'static>> =
-                conn.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
+            let chain: Vec<CertificateDer<'static>> = conn
+                .peer_certificates()
+                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default();
             out.tls = Some(TlsFacts {
-                version: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+                version: conn
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default(),
                 cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
             });
             self.exchange(stream, url, &host, out).await
@@ -386,7 +461,13 @@ impl<R: HostResolve> Fetcher<R> {
         }
     }
 
-    async fn exchange<S>(&self, io: S, url: &Url, host: &str, out: &mut FetchOutcome) -> Result<Response, FetchError>
+    async fn exchange<S>(
+        &self,
+        io: S,
+        url: &Url,
+        host: &str,
+        out: &mut FetchOutcome,
+    ) -> Result<Response, FetchError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -397,7 +478,9 @@ impl<R: HostResolve> Fetcher<R> {
             .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
         let conn_task = tokio::spawn(async move {
             // Errors surface through the request future; the task only drives the socket.
-            let _ = conn.await;
+            match conn.await {
+                Ok(()) | Err(_) => {}
+            }
         });
         let host_header = match url.port() {
             Some(p) => format!("{host}:{p}"),
@@ -407,12 +490,17 @@ impl<R: HostResolve> Fetcher<R> {
         let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
             .header(header::HOST, host_header)
             .header(header::USER_AGENT, self.cfg.user_agent.as_str())
-            .header(header::ACCEPT, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+            .header(
+                header::ACCEPT,
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            )
             .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
             .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
             .header(header::CONNECTION, "close")
             .body(Empty::<Bytes>::new())
-            .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, format!("building request: {e}")))?;
+            .map_err(|e| {
+                FetchError::new(ErrorClass::HttpProtocol, format!("building request: {e}"))
+            })?;
         let t = Instant::now();
         let resp = match timeout(self.cfg.response_timeout, sender.send_request(req)).await {
             Ok(Ok(r)) => r,
@@ -437,9 +525,20 @@ impl<R: HostResolve> Fetcher<R> {
         let content_encoding = text(headers.get(header::CONTENT_ENCODING));
         if (300..400).contains(&status) && location.is_some() {
             conn_task.abort();
-            return Ok(Response { status, location, content_type, content_encoding, body: None, truncated: false });
+            return Ok(Response {
+                status,
+                location,
+                content_type,
+                content_encoding,
+                body: None,
+                truncated: false,
+            });
         }
-        let read = body::read_decoded(resp.into_body(), content_encoding.as_deref(), self.cfg.body_cap);
+        let read = body::read_decoded(
+            resp.into_body(),
+            content_encoding.as_deref(),
+            self.cfg.body_cap,
+        );
         let result = timeout(self.cfg.body_timeout, read).await;
         conn_task.abort();
         let (body, truncated) = match result {
@@ -451,7 +550,14 @@ impl<R: HostResolve> Fetcher<R> {
                 ));
             }
         };
-        Ok(Response { status, location, content_type, content_encoding, body: Some(body), truncated })
+        Ok(Response {
+            status,
+            location,
+            content_type,
+            content_encoding,
+            body: Some(body),
+            truncated,
+        })
     }
 }
 

@@ -65,9 +65,13 @@ pub struct TlsSetupError(pub(crate) String);
 
 pub(crate) fn build(extra_roots: &[CertificateDer<'static>]) -> Result<Tls, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
     for c in extra_roots {
-        roots.add(c.clone()).map_err(|e| TlsSetupError(format!("extra root certificate: {e}")))?;
+        roots
+            .add(c.clone())
+            .map_err(|e| TlsSetupError(format!("extra root certificate: {e}")))?;
     }
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
@@ -80,7 +84,10 @@ pub(crate) fn build(extra_roots: &[CertificateDer<'static>]) -> Result<Tls, TlsS
         .with_custom_certificate_verifier(Arc::new(RecordOnly { algs }))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Tls { config: Arc::new(config), verifier })
+    Ok(Tls {
+        config: Arc::new(config),
+        verifier,
+    })
 }
 
 /// Checks a presented chain the way a browser would; `None` when valid.
@@ -105,14 +112,18 @@ pub(crate) fn judge_chain(
 fn cert_error_text(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
     match e {
-        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "expired".into(),
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "expired".into()
+        }
         rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
             "not yet valid".into()
         }
-        rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-            "name mismatch".into()
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => "name mismatch".into(),
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            "unknown issuer (untrusted chain)".into()
         }
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => "unknown issuer (untrusted chain)".into(),
         other => other.to_string(),
     }
 }

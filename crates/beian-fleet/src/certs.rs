@@ -28,16 +28,22 @@ pub(crate) struct Ca {
 impl Ca {
     pub(crate) fn generate() -> Result<Ca, FleetError> {
         let mut params = CertificateParams::new(Vec::<String>::new()).map_err(FleetError::cert)?;
-        params.distinguished_name.push(DnType::CommonName, "beian-audit simulated fleet CA");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "beian-audit simulated fleet CA");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let key = KeyPair::generate().map_err(FleetError::cert)?;
         let cert = params.self_signed(&key).map_err(FleetError::cert)?;
-        Ok(Ca { pem: cert.pem(), issuer: Issuer::new(params, key) })
+        Ok(Ca {
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        })
     }
 
     fn leaf(&self, host: &str, kind: CertKind) -> Result<Arc<CertifiedKey>, FleetError> {
-        let mut params = CertificateParams::new(vec![host.to_string()]).map_err(FleetError::cert)?;
+        let mut params =
+            CertificateParams::new(vec![host.to_string()]).map_err(FleetError::cert)?;
         params.distinguished_name.push(DnType::CommonName, host);
         if kind == CertKind::Expired {
             params.not_before = rcgen::date_time_ymd(2020, 1, 1);
@@ -47,11 +53,16 @@ impl Ca {
             params.not_after = rcgen::date_time_ymd(2099, 1, 1);
         }
         let key = KeyPair::generate().map_err(FleetError::cert)?;
-        let cert = params.signed_by(&key, &self.issuer).map_err(FleetError::cert)?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(FleetError::cert)?;
         let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
             .map_err(|e| FleetError::Cert(e.to_string()))?;
-        Ok(Arc::new(CertifiedKey::new(vec![CertificateDer::from(cert.der().to_vec())], signer)))
+        Ok(Arc::new(CertifiedKey::new(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            signer,
+        )))
     }
 }
 
@@ -70,7 +81,11 @@ impl std::fmt::Debug for Certs {
 
 impl Certs {
     pub(crate) fn new(ca: Ca, kinds: Arc<HashMap<String, CertKind>>) -> Self {
-        Certs { ca, kinds, cache: Mutex::new(HashMap::new()) }
+        Certs {
+            ca,
+            kinds,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 }
 

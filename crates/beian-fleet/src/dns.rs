@@ -36,7 +36,10 @@ impl RequestHandler for Zone {
             let resp = builder.error_msg(&request.metadata, ResponseCode::FormErr);
             return send(&mut response_handle, resp, request).await;
         };
-        let name = Name::from(query.name().clone()).to_ascii().trim_end_matches('.').to_ascii_lowercase();
+        let name = Name::from(query.name().clone())
+            .to_ascii()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         let qtype = query.query_type();
         let mut meta = Metadata::response_from_request(&request.metadata);
         meta.authoritative = true;
@@ -53,8 +56,10 @@ impl RequestHandler for Zone {
                     (IpAddr::V6(v6), RecordType::AAAA) => Some(RData::AAAA(AAAA(v6))),
                     _ => None,
                 };
-                let records: Vec<Record> =
-                    rdata.into_iter().map(|r| Record::from_rdata(owner.clone(), 60, r)).collect();
+                let records: Vec<Record> = rdata
+                    .into_iter()
+                    .map(|r| Record::from_rdata(owner.clone(), 60, r))
+                    .collect();
                 let resp = builder.build(meta, records.iter(), [], [], []);
                 send(&mut response_handle, resp, request).await
             }
@@ -79,7 +84,11 @@ async fn send<'a, R: ResponseHandler>(
         Err(_) => {
             let mut meta = Metadata::response_from_request(&request.metadata);
             meta.response_code = ResponseCode::ServFail;
-            hickory_proto::op::Header { metadata: meta, counts: Default::default() }.into()
+            hickory_proto::op::Header {
+                metadata: meta,
+                counts: Default::default(),
+            }
+            .into()
         }
     }
 }

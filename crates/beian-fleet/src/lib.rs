@@ -5,11 +5,11 @@
 //!
 //! Tests, benchmarks, `beian demo` and `beian fleet serve` all use this one world.
 
+mod certs;
 pub mod dns;
+mod http;
 pub mod pages;
 pub mod scenario;
-mod certs;
-mod http;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -111,15 +111,27 @@ impl Drop for Fleet {
     }
 }
 
-async fn bind_same_port(ips: &[Ipv4Addr], port: u16) -> Result<(Vec<TcpListener>, u16), FleetError> {
+async fn bind_same_port(
+    ips: &[Ipv4Addr],
+    port: u16,
+) -> Result<(Vec<TcpListener>, u16), FleetError> {
     // Ephemeral ports: take one on the first address, then ask for it on the others; retry a
     // few times in case another process holds it there.
     for _ in 0..20 {
         let first_addr = SocketAddr::from((ips[0], port));
         let first = TcpListener::bind(first_addr)
             .await
-            .map_err(|source| FleetError::Bind { addr: first_addr, source })?;
-        let chosen = first.local_addr().map_err(|source| FleetError::Bind { addr: first_addr, source })?.port();
+            .map_err(|source| FleetError::Bind {
+                addr: first_addr,
+                source,
+            })?;
+        let chosen = first
+            .local_addr()
+            .map_err(|source| FleetError::Bind {
+                addr: first_addr,
+                source,
+            })?
+            .port();
         let mut all = vec![first];
         let mut ok = true;
         for ip in &ips[1..] {
@@ -147,7 +159,11 @@ impl Fleet {
     /// Generates the sites and starts DNS, HTTP and HTTPS servers.
     pub async fn start(cfg: FleetConfig) -> Result<Fleet, FleetError> {
         let sites = generate(cfg.domains, cfg.seed);
-        let ips = if cfg.ips.is_empty() { FleetConfig::default().ips } else { cfg.ips.clone() };
+        let ips = if cfg.ips.is_empty() {
+            FleetConfig::default().ips
+        } else {
+            cfg.ips.clone()
+        };
         let mut names = HashMap::new();
         let mut cert_kinds = HashMap::new();
         let mut by_host = HashMap::new();
@@ -176,24 +192,39 @@ impl Fleet {
         // DNS on UDP and TCP, same port.
         let udp = UdpSocket::bind(cfg.dns_addr)
             .await
-            .map_err(|source| FleetError::Bind { addr: cfg.dns_addr, source })?;
-        let dns_addr = udp.local_addr().map_err(|source| FleetError::Bind { addr: cfg.dns_addr, source })?;
-        let tcp = TcpListener::bind(dns_addr).await.map_err(|source| FleetError::Bind { addr: dns_addr, source })?;
-        let mut server = hickory_server::Server::new(Zone { names: Arc::new(names) });
+            .map_err(|source| FleetError::Bind {
+                addr: cfg.dns_addr,
+                source,
+            })?;
+        let dns_addr = udp.local_addr().map_err(|source| FleetError::Bind {
+            addr: cfg.dns_addr,
+            source,
+        })?;
+        let tcp = TcpListener::bind(dns_addr)
+            .await
+            .map_err(|source| FleetError::Bind {
+                addr: dns_addr,
+                source,
+            })?;
+        let mut server = hickory_server::Server::new(Zone {
+            names: Arc::new(names),
+        });
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 64);
         tasks.spawn(async move {
-            let _ = server.block_until_done().await;
+            server.block_until_done().await.ok();
         });
 
         let ca = Ca::generate()?;
         let ca_pem = ca.pem.clone();
         let certs = Arc::new(Certs::new(ca, Arc::new(cert_kinds)));
-        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| FleetError::Cert(e.to_string()))?
-            .with_no_client_auth()
-            .with_cert_resolver(certs);
+        let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| FleetError::Cert(e.to_string()))?
+        .with_no_client_auth()
+        .with_cert_resolver(certs);
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
@@ -208,9 +239,22 @@ impl Fleet {
             tasks.spawn(http::serve(l, None, world.clone(), http_port, https_port));
         }
         for l in https_listeners {
-            tasks.spawn(http::serve(l, Some(acceptor.clone()), world.clone(), http_port, https_port));
+            tasks.spawn(http::serve(
+                l,
+                Some(acceptor.clone()),
+                world.clone(),
+                http_port,
+                https_port,
+            ));
         }
-        Ok(Fleet { dns_addr, http_port, https_port, ca_pem, sites, tasks })
+        Ok(Fleet {
+            dns_addr,
+            http_port,
+            https_port,
+            ca_pem,
+            sites,
+            tasks,
+        })
     }
 
     /// The domain list, one per line (Unicode for IDN names, as a user would write them).
@@ -227,11 +271,15 @@ impl Fleet {
     pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
         let w = |name: &str, content: &str| {
             let path = dir.join(name);
-            std::fs::write(&path, content)
-                .map_err(|source| FleetError::Write { path: path.display().to_string(), source })
+            std::fs::write(&path, content).map_err(|source| FleetError::Write {
+                path: path.display().to_string(),
+                source,
+            })
         };
-        std::fs::create_dir_all(dir)
-            .map_err(|source| FleetError::Write { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| FleetError::Write {
+            path: dir.display().to_string(),
+            source,
+        })?;
         w("ca.pem", &self.ca_pem)?;
         w("domains.txt", &self.domains_txt())?;
         w("answer_key.csv", &answer_key_csv(&self.sites))?;

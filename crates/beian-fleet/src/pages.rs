@@ -14,15 +14,24 @@ fn icp_html(s: &SiteSpec) -> String {
     match s.behaviour {
         Behaviour::NoIcp => String::new(),
         Behaviour::Unlinked => format!("<span>{n}</span>"),
-        Behaviour::WrongLink => format!(r#"<a href="https://icp.chinaz.com/{}" target="_blank">{n}</a>"#, s.domain),
-        Behaviour::LegacyLink => format!(r#"<a href="http://www.miitbeian.gov.cn/" target="_blank">{n}</a>"#),
-        Behaviour::AltOnly => format!(r#"<a href="{MIIT}" target="_blank"><img src="/icp.png" alt="{n}"></a>"#),
+        Behaviour::WrongLink => format!(
+            r#"<a href="https://icp.chinaz.com/{}" target="_blank">{n}</a>"#,
+            s.domain
+        ),
+        Behaviour::LegacyLink => {
+            format!(r#"<a href="http://www.miitbeian.gov.cn/" target="_blank">{n}</a>"#)
+        }
+        Behaviour::AltOnly => {
+            format!(r#"<a href="{MIIT}" target="_blank"><img src="/icp.png" alt="{n}"></a>"#)
+        }
         // Split across inline elements, as many CMS themes write it.
         _ if s.index % 3 == 1 => {
             let mut chars = n.chars();
             let first: String = chars.next().map(String::from).unwrap_or_default();
             let rest: String = chars.collect();
-            format!(r#"<a href="{MIIT}" target="_blank" rel="nofollow"><span>{first}</span>{rest}</a>"#)
+            format!(
+                r#"<a href="{MIIT}" target="_blank" rel="nofollow"><span>{first}</span>{rest}</a>"#
+            )
         }
         _ => format!(r#"<a href="{MIIT}" target="_blank">{n}</a>"#),
     }
@@ -54,7 +63,9 @@ fn filler(index: usize) -> String {
     let n = 8 + index % 40;
     let mut out = String::with_capacity(n * 300);
     for i in 0..n {
-        out.push_str(&format!("<p class=\"para\">{para} <a href=\"/news/{i}.html\">了解更多</a></p>\n"));
+        out.push_str(&format!(
+            "<p class=\"para\">{para} <a href=\"/news/{i}.html\">了解更多</a></p>\n"
+        ));
     }
     // A decoy: an explanation of the format in body text must never be taken as the number.
     out.push_str("<p>备案号格式类似“京ICP备12345678号-1”，请以工信部查询结果为准。</p>\n");
@@ -63,8 +74,16 @@ fn filler(index: usize) -> String {
 
 /// The page a host serves. `with_number = false` drops the number (www of `WwwNoNumber`).
 pub fn page(s: &SiteSpec, with_number: bool, charset: &str) -> String {
-    let icp = if with_number { icp_html(s) } else { String::new() };
-    let psb = if with_number { psb_html(s) } else { String::new() };
+    let icp = if with_number {
+        icp_html(s)
+    } else {
+        String::new()
+    };
+    let psb = if with_number {
+        psb_html(s)
+    } else {
+        String::new()
+    };
     let copyright = match s.behaviour {
         Behaviour::JiangsuNoCopyright => String::new(),
         _ => format!("<p class=\"copy\">© 2015-2025 {} 版权所有</p>", s.org),

@@ -163,10 +163,17 @@ const PROVINCES: &[(char, char, &str)] = &[
     ('蜀', '川', "510104"),
 ];
 const TLDS: &[&str] = &["cn", "com.cn", "com", "net.cn", "org.cn"];
-const ORGS: &[&str] = &["华信科技有限公司", "蓝海网络有限公司", "云启信息技术有限公司", "星河传媒有限公司"];
+const ORGS: &[&str] = &[
+    "华信科技有限公司",
+    "蓝海网络有限公司",
+    "云启信息技术有限公司",
+    "星河传媒有限公司",
+];
 
 fn digits(rng: &mut SmallRng, n: usize) -> String {
-    (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+    (0..n)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
 }
 
 /// Generates `n` sites from `seed`; every behaviour appears when `n >= Behaviour::ALL.len()`.
@@ -192,7 +199,8 @@ pub fn generate(n: usize, seed: u64) -> Vec<SiteSpec> {
                 let d = format!("s{i:05}-{}.{tld}", behaviour.name());
                 (d.clone(), d)
             };
-            let (mut icp_prov, mut psb_prov, mut area) = PROVINCES[rng.random_range(0..PROVINCES.len())];
+            let (mut icp_prov, mut psb_prov, mut area) =
+                PROVINCES[rng.random_range(0..PROVINCES.len())];
             match behaviour {
                 Behaviour::GuangdongSubject => (icp_prov, psb_prov, area) = ('粤', '粤', "440305"),
                 Behaviour::JiangsuCopyright | Behaviour::JiangsuNoCopyright => {
@@ -216,7 +224,15 @@ pub fn generate(n: usize, seed: u64) -> Vec<SiteSpec> {
             }
             let psb = format!("{psb_prov}公网安备{area}02{}号", digits(&mut rng, 6));
             let org = ORGS[rng.random_range(0..ORGS.len())].to_string();
-            SiteSpec { domain, domain_unicode, behaviour, icp, psb, org, index: i }
+            SiteSpec {
+                domain,
+                domain_unicode,
+                behaviour,
+                icp,
+                psb,
+                org,
+                index: i,
+            }
         })
         .collect()
 }
@@ -228,18 +244,40 @@ fn idna_ascii(u: &str) -> String {
 
 /// Expected verdicts for one site: `(host role or "" for site rules, rule id, verdict)`, and
 /// the expected overall status.
-pub fn expectations(s: &SiteSpec) -> (Vec<(&'static str, &'static str, &'static str)>, &'static str) {
+pub fn expectations(
+    s: &SiteSpec,
+) -> (
+    Vec<(&'static str, &'static str, &'static str)>,
+    &'static str,
+) {
     use Behaviour as B;
     let both = |rule: &'static str, v: &'static str| vec![("apex", rule, v), ("www", rule, v)];
     let mut e: Vec<(&str, &str, &str)> = Vec::new();
     let good_page = |e: &mut Vec<(&'static str, &'static str, &'static str)>| {
-        for rule in ["ICP-PRESENT", "ICP-FORMAT", "ICP-LINK", "ICP-KIND", "PSB-PRESENT", "PSB-FORMAT", "PSB-PROVINCE", "PSB-LINK", "PSB-ICON"] {
+        for rule in [
+            "ICP-PRESENT",
+            "ICP-FORMAT",
+            "ICP-LINK",
+            "ICP-KIND",
+            "PSB-PRESENT",
+            "PSB-FORMAT",
+            "PSB-PROVINCE",
+            "PSB-LINK",
+            "PSB-ICON",
+        ] {
             e.extend(both(rule, "pass"));
         }
     };
     let status = match s.behaviour {
-        B::Compliant | B::GuangdongSubject | B::ApexToWww | B::Gbk | B::Compressed | B::Slow
-        | B::HttpOnly | B::ExpiredCert | B::MetaRefresh => {
+        B::Compliant
+        | B::GuangdongSubject
+        | B::ApexToWww
+        | B::Gbk
+        | B::Compressed
+        | B::Slow
+        | B::HttpOnly
+        | B::ExpiredCert
+        | B::MetaRefresh => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
@@ -340,9 +378,17 @@ pub fn answer_key_csv(sites: &[SiteSpec]) -> String {
                 "www" => format!("www.{}", s.domain),
                 _ => String::new(),
             };
-            out.push_str(&format!("{},{},{host},{rule},{v}\n", s.domain, s.behaviour.name()));
+            out.push_str(&format!(
+                "{},{},{host},{rule},{v}\n",
+                s.domain,
+                s.behaviour.name()
+            ));
         }
-        out.push_str(&format!("{},{},,STATUS,{status}\n", s.domain, s.behaviour.name()));
+        out.push_str(&format!(
+            "{},{},,STATUS,{status}\n",
+            s.domain,
+            s.behaviour.name()
+        ));
     }
     out
 }
@@ -355,7 +401,10 @@ mod tests {
     fn deterministic_and_complete() {
         let a = generate(60, 7);
         let b = generate(60, 7);
-        assert_eq!(a.iter().map(|s| &s.domain).collect::<Vec<_>>(), b.iter().map(|s| &s.domain).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|s| &s.domain).collect::<Vec<_>>(),
+            b.iter().map(|s| &s.domain).collect::<Vec<_>>()
+        );
         for beh in Behaviour::ALL {
             assert!(a.iter().any(|s| s.behaviour == *beh), "{beh:?} missing");
         }

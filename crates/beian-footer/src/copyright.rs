@@ -11,7 +11,10 @@ const YEARS: &str = r"(?:(?:19|20)\d\d(?:\s*[-–—~]\s*(?:(?:19|20)\d\d|presen
 static A: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"版权所有\s*:\s*{NAME}")).expect("static regex"));
 static C: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i:©|\(c\)|Copyright\s*©?)\s*(?:{YEARS}\s*)?{NAME}")).expect("static regex")
+    Regex::new(&format!(
+        r"(?i:©|\(c\)|Copyright\s*©?)\s*(?:{YEARS}\s*)?{NAME}"
+    ))
+    .expect("static regex")
 });
 static B: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"{NAME}\s*版权所有")).expect("static regex"));
@@ -22,7 +25,10 @@ fn acceptable(name: &str) -> Option<String> {
     if first.is_ascii_digit() || first == '-' {
         return None;
     }
-    if ["版权所有", "All", "保留所有权利"].iter().any(|bad| name.starts_with(bad)) {
+    if ["版权所有", "All", "保留所有权利"]
+        .iter()
+        .any(|bad| name.starts_with(bad))
+    {
         return None;
     }
     Some(name.to_string())
@@ -57,8 +63,14 @@ mod tests {
             copyright_holder("哈尔滨某某科技有限公司 版权所有 © 2008-2024").as_deref(),
             Some("哈尔滨某某科技有限公司")
         );
-        assert_eq!(copyright_holder("版权所有: 南京某公司").as_deref(), Some("南京某公司"));
-        assert_eq!(copyright_holder("© 2024 苏州某公司 | 苏ICP备").as_deref(), Some("苏州某公司"));
+        assert_eq!(
+            copyright_holder("版权所有: 南京某公司").as_deref(),
+            Some("南京某公司")
+        );
+        assert_eq!(
+            copyright_holder("© 2024 苏州某公司 | 苏ICP备").as_deref(),
+            Some("苏州某公司")
+        );
         assert_eq!(copyright_holder("Copyright © 2019-2024"), None);
     }
 }

@@ -27,14 +27,22 @@ pub struct Decoded<'a> {
 pub fn charset_from_content_type(ct: &str) -> Option<&str> {
     ct.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']))
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']))
     })
 }
 
 fn label(l: &[u8]) -> Option<&'static Encoding> {
     let e = Encoding::for_label(l)?;
     // WHATWG: a meta/HTTP label of UTF-16 means UTF-8 for an ASCII-compatible byte stream.
-    Some(if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE { UTF_8 } else { e })
+    Some(
+        if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
+            UTF_8
+        } else {
+            e
+        },
+    )
 }
 
 /// Decodes a page's bytes. `http_charset` is the `charset=` of the response's Content-Type.
@@ -45,23 +53,38 @@ fn label(l: &[u8]) -> Option<&'static Encoding> {
 pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return Decoded { text, encoding: enc };
+        return Decoded {
+            text,
+            encoding: enc,
+        };
     }
     let declared = http_charset.and_then(|c| label(c.as_bytes())).or_else(|| {
         let head = &bytes[..bytes.len().min(PRESCAN)];
-        META_CHARSET.captures(head).and_then(|c| c.get(1)).and_then(|m| label(m.as_bytes()))
+        META_CHARSET
+            .captures(head)
+            .and_then(|c| c.get(1))
+            .and_then(|m| label(m.as_bytes()))
     });
     let first = declared.unwrap_or(UTF_8);
     let (text, had_errors) = first.decode_without_bom_handling(bytes);
     if !had_errors {
-        return Decoded { text, encoding: first };
+        return Decoded {
+            text,
+            encoding: first,
+        };
     }
     let alternative = if first == UTF_8 { GBK } else { UTF_8 };
     let (alt_text, alt_errors) = alternative.decode_without_bom_handling(bytes);
     if !alt_errors {
-        return Decoded { text: alt_text, encoding: alternative };
+        return Decoded {
+            text: alt_text,
+            encoding: alternative,
+        };
     }
-    Decoded { text, encoding: first }
+    Decoded {
+        text,
+        encoding: first,
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +111,10 @@ mod tests {
 
     #[test]
     fn content_type_charset() {
-        assert_eq!(charset_from_content_type("text/html; charset=\"GBK\""), Some("GBK"));
+        assert_eq!(
+            charset_from_content_type("text/html; charset=\"GBK\""),
+            Some("GBK")
+        );
         assert_eq!(charset_from_content_type("text/html"), None);
     }
 }

@@ -20,14 +20,59 @@ use crate::normalise::{normalise, push_normalised};
 
 /// Elements whose boundaries are hard breaks in region text (§6.4).
 const BLOCK: &[&str] = &[
-    "address", "article", "aside", "blockquote", "body", "br", "caption", "center", "dd", "details",
-    "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1",
-    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "li", "main", "menu", "nav",
-    "ol", "option", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
-    "thead", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 ];
 /// Elements whose content is not visible text (§6.2).
-const INVISIBLE: &[&str] = &["script", "style", "noscript", "template", "head", "title", "textarea"];
+const INVISIBLE: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "textarea",
+];
 /// id/class substrings that mark a footer region (§6.3).
 const MARKERS: &[&str] = &["foot", "bottom", "copyright", "colophon"];
 
@@ -38,7 +83,8 @@ static SCRIPT_TARGET: LazyLock<Regex> = LazyLock::new(|| {
 static HREF_ATTR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)href\s*=\s*\\?["']([^"'\\]*)"#).expect("static regex"));
 static REFRESH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)^\s*\d*(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?['"]?([^'"]*)"#).expect("static regex")
+    Regex::new(r#"(?i)^\s*\d*(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?['"]?([^'"]*)"#)
+        .expect("static regex")
 });
 
 fn el_name<'a>(n: &NodeRef<'a, Node>) -> Option<&'a str> {
@@ -51,7 +97,8 @@ fn is_marked(e: &scraper::node::Element) -> bool {
         MARKERS.iter().any(|m| l.contains(m))
     };
     e.name() == "footer"
-        || e.attr("role").is_some_and(|r| r.eq_ignore_ascii_case("contentinfo"))
+        || e.attr("role")
+            .is_some_and(|r| r.eq_ignore_ascii_case("contentinfo"))
         || e.id().is_some_and(marked)
         || e.classes().any(marked)
 }
@@ -61,13 +108,23 @@ fn link_of(n: &NodeRef<'_, Node>) -> Option<Link> {
     let e = n.value().as_element()?;
     if e.name() == "a" {
         let href = e.attr("href")?.trim().to_string();
-        return Some(Link { host: url_host(&href), href, via: LinkVia::Anchor });
+        return Some(Link {
+            host: url_host(&href),
+            href,
+            via: LinkVia::Anchor,
+        });
     }
     if e.classes().any(|c| c == "exturl") {
         let data = e.attr("data-url")?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok()?;
         let href = String::from_utf8(bytes).ok()?;
-        return Some(Link { host: url_host(&href), href, via: LinkVia::Exturl });
+        return Some(Link {
+            host: url_host(&href),
+            href,
+            via: LinkVia::Exturl,
+        });
     }
     None
 }
@@ -75,12 +132,17 @@ fn link_of(n: &NodeRef<'_, Node>) -> Option<Link> {
 /// Lower-case host of an absolute (or protocol-relative) http(s) URL.
 pub(crate) fn url_host(href: &str) -> Option<String> {
     let h = href.trim();
-    let abs = if h.starts_with("//") { format!("https:{h}") } else { h.to_string() };
+    let abs = if h.starts_with("//") {
+        format!("https:{h}")
+    } else {
+        h.to_string()
+    };
     let u = url::Url::parse(&abs).ok()?;
     if !matches!(u.scheme(), "http" | "https") {
         return None;
     }
-    u.host_str().map(|s| s.trim_end_matches('.').to_ascii_lowercase())
+    u.host_str()
+        .map(|s| s.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// `code=` in the fragment's query (new platform) or the query string, or `recordcode=`.
@@ -153,7 +215,9 @@ impl RegionText {
                         }
                         Node::Element(e) => {
                             let name = e.name();
-                            if INVISIBLE.contains(&name) || (n.id() != root.id() && skip.contains(&n.id())) {
+                            if INVISIBLE.contains(&name)
+                                || (n.id() != root.id() && skip.contains(&n.id()))
+                            {
                                 hidden = Some(n.id());
                                 continue;
                             }
@@ -169,7 +233,10 @@ impl RegionText {
                                 }
                                 links.push(n.id());
                             }
-                            for (attr, src) in [("alt", CandidateSource::Alt), ("title", CandidateSource::Title)] {
+                            for (attr, src) in [
+                                ("alt", CandidateSource::Alt),
+                                ("title", CandidateSource::Title),
+                            ] {
                                 if let Some(v) = e.attr(attr) {
                                     self.attrs.push((*order, src, normalise(v), n.id()));
                                 }
@@ -203,7 +270,11 @@ impl RegionText {
         let mut shared: Option<Option<NodeId>> = None;
         let mut first = None;
         let mut order = 0;
-        for s in self.segs.iter().filter(|s| s.start < range.end && range.start < s.end) {
+        for s in self
+            .segs
+            .iter()
+            .filter(|s| s.start < range.end && range.start < s.end)
+        {
             let lo = s.start.max(range.start);
             let hi = s.end.min(range.end);
             if self.text[lo..hi].trim().is_empty() {
@@ -231,12 +302,17 @@ fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
         n.ancestors().any(|a| regions.contains(&a.id()))
     };
     for n in html.tree.root().descendants() {
-        let Some(e) = n.value().as_element() else { continue };
+        let Some(e) = n.value().as_element() else {
+            continue;
+        };
         if !is_marked(e) {
             continue;
         }
         let excluded = n.ancestors().any(|a| {
-            matches!(el_name(&a), Some("main" | "article" | "head" | "script" | "template"))
+            matches!(
+                el_name(&a),
+                Some("main" | "article" | "head" | "script" | "template")
+            )
         });
         if excluded || set_contains_ancestor(&regions, &n) {
             continue;
@@ -246,7 +322,11 @@ fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
     if !regions.is_empty() {
         return (regions, FooterRegion::Marked);
     }
-    let body = html.tree.root().descendants().find(|n| el_name(n) == Some("body"));
+    let body = html
+        .tree
+        .root()
+        .descendants()
+        .find(|n| el_name(n) == Some("body"));
     if let Some(body) = body {
         let empty = HashSet::new();
         for child in body.children().collect::<Vec<_>>().into_iter().rev() {
@@ -296,7 +376,13 @@ fn primary_key(c: &IcpCandidate) -> (u8, u8, u8, u8, usize) {
         NumberKind::Licence => 3,
         NumberKind::App => 4,
     };
-    (u8::from(!c.in_footer), source, u8::from(!miit), kind, c.order)
+    (
+        u8::from(!c.in_footer),
+        source,
+        u8::from(!miit),
+        kind,
+        c.order,
+    )
 }
 
 struct Scripts {
@@ -307,20 +393,30 @@ struct Scripts {
 /// Inline scripts (§6.5, §6.6): numbers in script text, linked when inside an `<a href>`
 /// literal; in the footer when the script writes into an id that exists in the region.
 fn scan_scripts(html: &Html, region_ids: &HashSet<String>, order_base: usize) -> Scripts {
-    let mut out = Scripts { icp: Vec::new(), psb: None };
+    let mut out = Scripts {
+        icp: Vec::new(),
+        psb: None,
+    };
     for (i, n) in html.tree.root().descendants().enumerate() {
-        let Some(e) = n.value().as_element() else { continue };
+        let Some(e) = n.value().as_element() else {
+            continue;
+        };
         if e.name() != "script" || e.attr("src").is_some() {
             continue;
         }
-        let raw: String = n.children().filter_map(|c| c.value().as_text().map(|t| t.to_string())).collect();
+        let raw: String = n
+            .children()
+            .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+            .collect();
         let text = normalise(&raw);
         let found = scan(&text);
         if found.is_empty() {
             continue;
         }
         let writes_footer = SCRIPT_TARGET.captures_iter(&text).any(|c| {
-            c.get(1).or_else(|| c.get(2)).is_some_and(|m| region_ids.contains(m.as_str()))
+            c.get(1)
+                .or_else(|| c.get(2))
+                .is_some_and(|m| region_ids.contains(m.as_str()))
         });
         for NumberMatch { range, found } in found {
             let link = script_anchor(&text, &range);
@@ -355,8 +451,16 @@ fn script_anchor(text: &str, range: &std::ops::Range<usize>) -> Option<Link> {
     if before[a..].contains("</a>") || !text[range.end..].contains("</a>") {
         return None;
     }
-    let href = HREF_ATTR.captures(&before[a..])?.get(1)?.as_str().to_string();
-    Some(Link { host: url_host(&href), href, via: LinkVia::Script })
+    let href = HREF_ATTR
+        .captures(&before[a..])?
+        .get(1)?
+        .as_str()
+        .to_string();
+    Some(Link {
+        host: url_host(&href),
+        href,
+        via: LinkVia::Script,
+    })
 }
 
 fn meta_refresh(html: &Html) -> Option<String> {
@@ -365,7 +469,12 @@ fn meta_refresh(html: &Html) -> Option<String> {
         if e.name() != "meta" || !e.attr("http-equiv")?.eq_ignore_ascii_case("refresh") {
             return None;
         }
-        let target = REFRESH.captures(e.attr("content")?)?.get(1)?.as_str().trim().to_string();
+        let target = REFRESH
+            .captures(e.attr("content")?)?
+            .get(1)?
+            .as_str()
+            .trim()
+            .to_string();
         (!target.is_empty()).then_some(target)
     })
 }
@@ -389,7 +498,9 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
     let mut icp = Vec::new();
     for NumberMatch { range, found } in scan(&rt.text) {
         let (link_id, first, ord) = rt.link_for(&range);
-        let link = link_id.and_then(|id| html.tree.get(id)).and_then(|n| link_of(&n));
+        let link = link_id
+            .and_then(|id| html.tree.get(id))
+            .and_then(|n| link_of(&n));
         match found {
             Found::Icp(number) => icp.push(IcpCandidate {
                 number,
@@ -407,7 +518,13 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
                     }),
                 };
                 let link_code = link.as_ref().and_then(|l| link_code(&l.href));
-                facts.psb = Some(PsbCandidate { number, source: CandidateSource::Text, link, link_code, icon });
+                facts.psb = Some(PsbCandidate {
+                    number,
+                    source: CandidateSource::Text,
+                    link,
+                    link_code,
+                    icon,
+                });
             }
             Found::Psb(_) => {}
         }
@@ -415,11 +532,18 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
     for (ord, source, value, el) in &rt.attrs {
         for NumberMatch { found, .. } in scan(value) {
             if let Found::Icp(number) = found {
-                let link = html
-                    .tree
-                    .get(*el)
-                    .and_then(|n| std::iter::once(n).chain(n.ancestors()).find_map(|a| link_of(&a)));
-                icp.push(IcpCandidate { number, source: *source, in_footer: true, link, order: *ord });
+                let link = html.tree.get(*el).and_then(|n| {
+                    std::iter::once(n)
+                        .chain(n.ancestors())
+                        .find_map(|a| link_of(&a))
+                });
+                icp.push(IcpCandidate {
+                    number,
+                    source: *source,
+                    in_footer: true,
+                    link,
+                    order: *ord,
+                });
             }
         }
     }
@@ -441,7 +565,11 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
 
 /// The first ICP number in visible body text outside the footer (reported, not judged).
 fn body_fallback(html: &Html, regions: &[NodeId]) -> Option<IcpCandidate> {
-    let body = html.tree.root().descendants().find(|n| el_name(n) == Some("body"))?;
+    let body = html
+        .tree
+        .root()
+        .descendants()
+        .find(|n| el_name(n) == Some("body"))?;
     let skip: HashSet<NodeId> = regions.iter().copied().collect();
     let mut rt = RegionText::default();
     rt.walk(body, &skip, &mut 0);
@@ -475,7 +603,10 @@ mod tests {
         );
         let p = f.primary.expect("primary");
         assert_eq!(p.number.canonical, "京ICP备2021034567号-1");
-        assert_eq!(p.link.and_then(|l| l.host).as_deref(), Some("beian.miit.gov.cn"));
+        assert_eq!(
+            p.link.and_then(|l| l.host).as_deref(),
+            Some("beian.miit.gov.cn")
+        );
         let psb = f.psb.expect("psb");
         assert_eq!(psb.link_code.as_deref(), Some("11010802017518"));
         assert!(psb.icon);
@@ -494,7 +625,9 @@ mod tests {
 
     #[test]
     fn block_elements_split_numbers_and_comments_are_ignored() {
-        let f = facts(r#"<footer><!-- 京ICP备2021034567号-1 --><p>京ICP</p><p>备2021034567号</p></footer>"#);
+        let f = facts(
+            r#"<footer><!-- 京ICP备2021034567号-1 --><p>京ICP</p><p>备2021034567号</p></footer>"#,
+        );
         assert!(f.primary.is_none());
     }
 
@@ -505,7 +638,10 @@ mod tests {
         );
         let psb = f.psb.expect("psb");
         assert!(psb.icon);
-        assert_eq!(psb.link.and_then(|l| l.host).as_deref(), Some("www.beian.gov.cn"));
+        assert_eq!(
+            psb.link.and_then(|l| l.host).as_deref(),
+            Some("www.beian.gov.cn")
+        );
     }
 
     #[test]
@@ -514,8 +650,13 @@ mod tests {
             r#"<footer><span class="exturl" data-url="aHR0cDovL3d3dy5iZWlhbi5taWl0Lmdvdi5jbg==">浙ICP备20001234号-1</span></footer>"#,
         );
         let l = f.primary.and_then(|p| p.link).expect("link");
-        assert_eq!((l.via, l.host.as_deref()), (LinkVia::Exturl, Some("www.beian.miit.gov.cn")));
-        let f = facts(r#"<footer><a href="https://beian.miit.gov.cn"><img alt="京ICP备2021012843号-1"></a></footer>"#);
+        assert_eq!(
+            (l.via, l.host.as_deref()),
+            (LinkVia::Exturl, Some("www.beian.miit.gov.cn"))
+        );
+        let f = facts(
+            r#"<footer><a href="https://beian.miit.gov.cn"><img alt="京ICP备2021012843号-1"></a></footer>"#,
+        );
         let p = f.primary.expect("primary");
         assert_eq!(p.source, CandidateSource::Alt);
         assert!(p.link.is_some());
@@ -533,7 +674,9 @@ mod tests {
 
     #[test]
     fn body_only_number_is_reported_not_in_footer() {
-        let f = facts(r#"<body><main><p>格式类似“京ICP备2021034567号-1”</p></main><footer>© 某公司</footer></body>"#);
+        let f = facts(
+            r#"<body><main><p>格式类似“京ICP备2021034567号-1”</p></main><footer>© 某公司</footer></body>"#,
+        );
         let p = f.primary.expect("fallback");
         assert!(!p.in_footer);
         assert_eq!(p.source, CandidateSource::Body);
@@ -545,7 +688,10 @@ mod tests {
             r#"<html><head><meta http-equiv="Refresh" content="0; url=https://www.example.cn/"></head><body><table><tr><td>menu</td></tr></table><table><tr><td>Copyright 某公司 粤ICP备17054969号</td></tr></table></body></html>"#,
         );
         assert_eq!(f.region, FooterRegion::LastChild);
-        assert_eq!(f.primary.map(|p| p.number.canonical).as_deref(), Some("粤ICP备17054969号"));
+        assert_eq!(
+            f.primary.map(|p| p.number.canonical).as_deref(),
+            Some("粤ICP备17054969号")
+        );
         assert_eq!(f.meta_refresh.as_deref(), Some("https://www.example.cn/"));
     }
 }

@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn full_width_and_dashes() {
-        assert_eq!(normalise("京ＩＣＰ备１２３４５６７８号－１"), "京ICP备12345678号-1");
+        assert_eq!(
+            normalise("京ＩＣＰ备１２３４５６７８号－１"),
+            "京ICP备12345678号-1"
+        );
         assert_eq!(normalise("a\u{3000}b\u{a0}c"), "a b c");
         assert_eq!(normalise("备案号："), "备案号:");
     }

@@ -90,19 +90,44 @@ pub fn normalise_domain(value: &str) -> Result<Target, DomainError> {
         return Err(DomainError::TooLong(ascii.len()));
     }
     let labels: Vec<&str> = ascii.split('.').collect();
-    if labels.len() < 2 || labels.last().is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit())) {
+    if labels.len() < 2
+        || labels
+            .last()
+            .is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(DomainError::NotADomain);
     }
-    let registrable = psl::domain_str(&ascii).ok_or_else(|| DomainError::PublicSuffix(ascii.clone()))?;
+    let registrable =
+        psl::domain_str(&ascii).ok_or_else(|| DomainError::PublicSuffix(ascii.clone()))?;
     let (domain, hosts) = if registrable == ascii {
-        (ascii.clone(), vec![(HostRole::Apex, ascii.clone()), (HostRole::Www, format!("www.{ascii}"))])
-    } else if let Some(rest) = ascii.strip_prefix("www.").filter(|rest| *rest == registrable) {
-        (rest.to_string(), vec![(HostRole::Apex, rest.to_string()), (HostRole::Www, ascii.clone())])
+        (
+            ascii.clone(),
+            vec![
+                (HostRole::Apex, ascii.clone()),
+                (HostRole::Www, format!("www.{ascii}")),
+            ],
+        )
+    } else if let Some(rest) = ascii
+        .strip_prefix("www.")
+        .filter(|rest| *rest == registrable)
+    {
+        (
+            rest.to_string(),
+            vec![
+                (HostRole::Apex, rest.to_string()),
+                (HostRole::Www, ascii.clone()),
+            ],
+        )
     } else {
         (ascii.clone(), vec![(HostRole::Apex, ascii.clone())])
     };
     let (domain_unicode, _) = idna::domain_to_unicode(&domain);
-    Ok(Target { domain, domain_unicode, hosts, manifest: BTreeMap::new() })
+    Ok(Target {
+        domain,
+        domain_unicode,
+        hosts,
+        manifest: BTreeMap::new(),
+    })
 }
 
 #[cfg(test)]
@@ -115,12 +140,24 @@ mod tests {
         assert_eq!(t.domain, "example.cn");
         assert_eq!(t.hosts.len(), 2);
         let t = normalise_domain("shop.example.cn").expect("ok");
-        assert_eq!(t.hosts, vec![(HostRole::Apex, "shop.example.cn".to_string())]);
-        assert_eq!(normalise_domain("com.cn"), Err(DomainError::PublicSuffix("com.cn".into())));
+        assert_eq!(
+            t.hosts,
+            vec![(HostRole::Apex, "shop.example.cn".to_string())]
+        );
+        assert_eq!(
+            normalise_domain("com.cn"),
+            Err(DomainError::PublicSuffix("com.cn".into()))
+        );
         assert_eq!(normalise_domain("127.0.0.1"), Err(DomainError::NotADomain));
         assert_eq!(normalise_domain("localhost"), Err(DomainError::NotADomain));
-        assert_eq!(normalise_domain("ftp://example.cn"), Err(DomainError::Scheme("ftp".into())));
+        assert_eq!(
+            normalise_domain("ftp://example.cn"),
+            Err(DomainError::Scheme("ftp".into()))
+        );
         assert_eq!(normalise_domain("exa mple.cn"), Err(DomainError::Idna));
-        assert_eq!(normalise_domain("例子.中国").map(|t| t.domain_unicode), Ok("例子.中国".into()));
+        assert_eq!(
+            normalise_domain("例子.中国").map(|t| t.domain_unicode),
+            Ok("例子.中国".into())
+        );
     }
 }

@@ -107,7 +107,13 @@ pub struct Reader<R> {
 impl<R: BufRead> Reader<R> {
     /// Wraps a buffered reader.
     pub fn new(inner: R) -> Self {
-        Reader { inner, line: 0, buf: Vec::new(), header: None, seen: HashMap::new() }
+        Reader {
+            inner,
+            line: 0,
+            buf: Vec::new(),
+            header: None,
+            seen: HashMap::new(),
+        }
     }
 
     fn next_line(&mut self) -> Result<Option<String>, ReadError> {
@@ -115,7 +121,10 @@ impl<R: BufRead> Reader<R> {
         let n = self
             .inner
             .read_until(b'\n', &mut self.buf)
-            .map_err(|source| ReadError::Io { line: self.line, source })?;
+            .map_err(|source| ReadError::Io {
+                line: self.line,
+                source,
+            })?;
         if n == 0 {
             return Ok(None);
         }
@@ -123,17 +132,28 @@ impl<R: BufRead> Reader<R> {
         while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
             self.buf.pop();
         }
-        let bytes = if self.line == 1 { self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf) } else { &self.buf };
+        let bytes = if self.line == 1 {
+            self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf)
+        } else {
+            &self.buf
+        };
         Ok(Some(match std::str::from_utf8(bytes) {
             Ok(s) => s.to_string(),
-            Err(_) => String::from_utf8_lossy(bytes).into_owned().replace('\u{0}', "") + "\u{0}",
+            Err(_) => {
+                String::from_utf8_lossy(bytes)
+                    .into_owned()
+                    .replace('\u{0}', "")
+                    + "\u{0}"
+            }
         }))
     }
 
     /// The next item, `Ok(None)` at the end of input.
     pub fn next_item(&mut self) -> Result<Option<InputItem>, ReadError> {
         loop {
-            let Some(text) = self.next_line()? else { return Ok(None) };
+            let Some(text) = self.next_line()? else {
+                return Ok(None);
+            };
             let line = self.line;
             if let Some(raw) = text.strip_suffix('\u{0}') {
                 return Ok(Some(InputItem {
@@ -149,9 +169,16 @@ impl<R: BufRead> Reader<R> {
             if self.header.is_none() {
                 let fields = split_csv(trimmed).unwrap_or_default();
                 let is_header = trimmed.contains(',')
-                    && fields.iter().any(|f| f.trim().eq_ignore_ascii_case("domain"));
+                    && fields
+                        .iter()
+                        .any(|f| f.trim().eq_ignore_ascii_case("domain"));
                 if is_header {
-                    self.header = Some(Some(fields.iter().map(|f| f.trim().to_ascii_lowercase()).collect()));
+                    self.header = Some(Some(
+                        fields
+                            .iter()
+                            .map(|f| f.trim().to_ascii_lowercase())
+                            .collect(),
+                    ));
                     continue;
                 }
                 if trimmed.eq_ignore_ascii_case("domain") {
@@ -161,14 +188,19 @@ impl<R: BufRead> Reader<R> {
                 self.header = Some(None);
             }
             let result = self.parse(line, trimmed);
-            return Ok(Some(InputItem { line, raw: text.clone(), result }));
+            return Ok(Some(InputItem {
+                line,
+                raw: text.clone(),
+                result,
+            }));
         }
     }
 
     fn parse(&mut self, line: u64, trimmed: &str) -> Result<Target, InputError> {
         let (value, manifest) = match &self.header {
             Some(Some(cols)) => {
-                let fields = split_csv(trimmed).map_err(|reason| InputError::Csv { line, reason })?;
+                let fields =
+                    split_csv(trimmed).map_err(|reason| InputError::Csv { line, reason })?;
                 let mut manifest = BTreeMap::new();
                 let mut domain = None;
                 for (i, f) in fields.into_iter().enumerate() {
@@ -184,11 +216,18 @@ impl<R: BufRead> Reader<R> {
             }
             _ => (trimmed.to_string(), BTreeMap::new()),
         };
-        let mut target = normalise_domain(&value)
-            .map_err(|reason| InputError::Invalid { line, raw: value.trim().to_string(), reason })?;
+        let mut target = normalise_domain(&value).map_err(|reason| InputError::Invalid {
+            line,
+            raw: value.trim().to_string(),
+            reason,
+        })?;
         target.manifest = manifest;
         if let Some(&first) = self.seen.get(&target.domain) {
-            return Err(InputError::Duplicate { line, domain: target.domain, first });
+            return Err(InputError::Duplicate {
+                line,
+                domain: target.domain,
+                first,
+            });
         }
         self.seen.insert(target.domain.clone(), line);
         Ok(target)
@@ -203,7 +242,10 @@ impl<R: BufRead> Iterator for Reader<R> {
 }
 
 fn split_csv(line: &str) -> Result<Vec<String>, String> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
     match rdr.records().next() {
         Some(Ok(rec)) => Ok(rec.iter().map(str::to_string).collect()),
         Some(Err(e)) => Err(e.to_string()),
@@ -216,18 +258,31 @@ mod tests {
     use super::*;
 
     fn read(s: &[u8]) -> Vec<InputItem> {
-        Reader::new(s).collect::<Result<Vec<_>, _>>().expect("no I/O error")
+        Reader::new(s)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("no I/O error")
     }
 
     #[test]
     fn text_list_with_bom_crlf_comments_and_idn() {
-        let items = read("\u{feff}example.cn\r\n# comment\r\n\r\n例子.中国\r\nwww.example.com.cn\r\n".as_bytes());
+        let items = read(
+            "\u{feff}example.cn\r\n# comment\r\n\r\n例子.中国\r\nwww.example.com.cn\r\n".as_bytes(),
+        );
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].line, 1);
-        assert_eq!(items[0].result.as_ref().map(|t| t.domain.as_str()), Ok("example.cn"));
+        assert_eq!(
+            items[0].result.as_ref().map(|t| t.domain.as_str()),
+            Ok("example.cn")
+        );
         assert_eq!(items[1].line, 4);
-        assert_eq!(items[1].result.as_ref().map(|t| t.domain.as_str()), Ok("xn--fsqu00a.xn--fiqs8s"));
-        assert_eq!(items[2].result.as_ref().map(|t| t.domain.as_str()), Ok("example.com.cn"));
+        assert_eq!(
+            items[1].result.as_ref().map(|t| t.domain.as_str()),
+            Ok("xn--fsqu00a.xn--fiqs8s")
+        );
+        assert_eq!(
+            items[2].result.as_ref().map(|t| t.domain.as_str()),
+            Ok("example.com.cn")
+        );
     }
 
     #[test]
@@ -239,7 +294,10 @@ mod tests {
         let items = read(&bytes);
         assert_eq!(items.len(), 6);
         assert!(items[0].result.is_ok());
-        let errs: Vec<String> = items[1..].iter().map(|i| i.result.clone().unwrap_err().to_string()).collect();
+        let errs: Vec<String> = items[1..]
+            .iter()
+            .map(|i| i.result.clone().unwrap_err().to_string())
+            .collect();
         assert!(errs[0].starts_with("line 2: \"bad..cn\""), "{}", errs[0]);
         assert!(errs[1].contains("longer than 63"), "{}", errs[1]);
         assert_eq!(errs[2], "line 4: good.cn repeats line 1");
@@ -252,7 +310,10 @@ mod tests {
         assert_eq!(items.len(), 1);
         let t = items[0].result.as_ref().expect("ok");
         assert_eq!(items[0].line, 2);
-        assert_eq!(t.manifest.get("expected_icp").map(String::as_str), Some("京ICP备2021034567号-1"));
+        assert_eq!(
+            t.manifest.get("expected_icp").map(String::as_str),
+            Some("京ICP备2021034567号-1")
+        );
         assert!(!t.manifest.contains_key("province"));
     }
 

@@ -52,7 +52,10 @@ pub enum WriteError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io { path: path.display().to_string(), source }
+    move |source| WriteError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 struct Table<R> {
@@ -93,7 +96,10 @@ impl<R> Table<R> {
     }
 
     fn encode_err(&self, e: impl std::fmt::Display) -> WriteError {
-        WriteError::Encode { table: self.name, message: e.to_string() }
+        WriteError::Encode {
+            table: self.name,
+            message: e.to_string(),
+        }
     }
 
     fn push(&mut self, row: R) -> Result<(), WriteError> {
@@ -109,15 +115,21 @@ impl<R> Table<R> {
         let tmp = self.dir.join(format!(".part-{:05}.parquet.tmp", self.part));
         let file = File::create(&tmp).map_err(io(&tmp))?;
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| self.encode_err(e))?))
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).map_err(|e| self.encode_err(e))?,
+            ))
             .set_max_row_group_row_count(Some(128 * 1024))
             .set_key_value_metadata(Some(vec![
-                parquet::file::metadata::KeyValue::new("beian.schema_version".into(), SCHEMA_VERSION.to_string()),
+                parquet::file::metadata::KeyValue::new(
+                    "beian.schema_version".into(),
+                    SCHEMA_VERSION.to_string(),
+                ),
                 parquet::file::metadata::KeyValue::new("beian.run_id".into(), self.run_id.clone()),
                 parquet::file::metadata::KeyValue::new("beian.table".into(), self.name.to_string()),
             ]))
             .build();
-        let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props)).map_err(|e| self.encode_err(e))?;
+        let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props))
+            .map_err(|e| self.encode_err(e))?;
         self.writer = Some((w, tmp, final_path));
         self.rows_in_part = 0;
         Ok(())
@@ -130,11 +142,15 @@ impl<R> Table<R> {
         if self.writer.is_none() {
             self.open_part()?;
         }
-        let batch = (self.to_batch)(&self.run_id, &self.schema, &self.buf).map_err(|e| self.encode_err(e))?;
+        let batch = (self.to_batch)(&self.run_id, &self.schema, &self.buf)
+            .map_err(|e| self.encode_err(e))?;
         let n = self.buf.len();
         self.buf.clear();
         if let Some((w, _, _)) = self.writer.as_mut() {
-            w.write(&batch).map_err(|e| WriteError::Encode { table: self.name, message: e.to_string() })?;
+            w.write(&batch).map_err(|e| WriteError::Encode {
+                table: self.name,
+                message: e.to_string(),
+            })?;
         }
         self.rows += n as u64;
         self.rows_in_part += n;
@@ -198,8 +214,20 @@ impl RunWriter {
         }
         Ok(RunWriter {
             sites: Table::new(dir, "sites", sites_schema(), run_id, schema::sites_batch)?,
-            fetches: Table::new(dir, "fetches", fetches_schema(), run_id, schema::fetches_batch)?,
-            findings: Table::new(dir, "findings", findings_schema(), run_id, schema::findings_batch)?,
+            fetches: Table::new(
+                dir,
+                "fetches",
+                fetches_schema(),
+                run_id,
+                schema::fetches_batch,
+            )?,
+            findings: Table::new(
+                dir,
+                "findings",
+                findings_schema(),
+                run_id,
+                schema::findings_batch,
+            )?,
         })
     }
 

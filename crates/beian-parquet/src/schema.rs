@@ -70,7 +70,11 @@ pub fn fetches_schema() -> SchemaRef {
         Field::new("remote_addr", DataType::Utf8, true),
         Field::new(
             "redirects",
-            DataType::List(Arc::new(Field::new("item", DataType::Struct(hop_fields()), true))),
+            DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Struct(hop_fields()),
+                true,
+            ))),
             false,
         ),
         Field::new("dns_us", DataType::Int64, true),
@@ -129,7 +133,11 @@ fn timestamps(it: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(TimestampMicrosecondArray::from(it.collect::<Vec<_>>()).with_timezone("UTC"))
 }
 
-pub(crate) fn sites_batch(run_id: &str, schema: &SchemaRef, rows: &[SiteRow]) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn sites_batch(
+    run_id: &str,
+    schema: &SchemaRef,
+    rows: &[SiteRow],
+) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         run_ids(run_id, rows.len()),
         Arc::new(rows.iter().map(|r| r.input_line).collect::<UInt64Array>()),
@@ -154,29 +162,49 @@ fn hops_array(rows: &[FetchRow]) -> Result<ArrayRef, ArrowError> {
     let values = StructArray::try_new(
         hop_fields(),
         vec![
-            Arc::new(hops.iter().map(|h| Some(h.url.as_str())).collect::<StringArray>()) as ArrayRef,
+            Arc::new(
+                hops.iter()
+                    .map(|h| Some(h.url.as_str()))
+                    .collect::<StringArray>(),
+            ) as ArrayRef,
             Arc::new(hops.iter().map(|h| h.status).collect::<UInt16Array>()),
-            Arc::new(hops.iter().map(|h| Some(h.location.as_str())).collect::<StringArray>()),
+            Arc::new(
+                hops.iter()
+                    .map(|h| Some(h.location.as_str()))
+                    .collect::<StringArray>(),
+            ),
         ],
         None,
     )?;
     let offsets = OffsetBuffer::from_lengths(rows.iter().map(|r| r.hops.len()));
     let field = Arc::new(Field::new("item", DataType::Struct(hop_fields()), true));
-    Ok(Arc::new(ListArray::try_new(field, offsets, Arc::new(values), None)?))
+    Ok(Arc::new(ListArray::try_new(
+        field,
+        offsets,
+        Arc::new(values),
+        None,
+    )?))
 }
 
 fn opt_i64(it: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(it.collect::<Int64Array>())
 }
 
-pub(crate) fn fetches_batch(run_id: &str, schema: &SchemaRef, rows: &[FetchRow]) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn fetches_batch(
+    run_id: &str,
+    schema: &SchemaRef,
+    rows: &[FetchRow],
+) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         run_ids(run_id, rows.len()),
         Arc::new(rows.iter().map(|r| r.input_line).collect::<UInt64Array>()),
         strs(rows.iter().map(|r| Some(r.domain.as_str()))),
         strs(rows.iter().map(|r| Some(r.host.as_str()))),
         strs(rows.iter().map(|r| Some(r.role.map_or("", |x| x.as_str())))),
-        strs(rows.iter().map(|r| Some(r.scheme.map_or("", |x| x.as_str())))),
+        strs(
+            rows.iter()
+                .map(|r| Some(r.scheme.map_or("", |x| x.as_str()))),
+        ),
         strs(rows.iter().map(|r| Some(r.url.as_str()))),
         strs(rows.iter().map(|r| r.final_url.as_deref())),
         Arc::new(rows.iter().map(|r| r.status).collect::<UInt16Array>()),
@@ -192,7 +220,11 @@ pub(crate) fn fetches_batch(run_id: &str, schema: &SchemaRef, rows: &[FetchRow])
         opt_i64(rows.iter().map(|r| r.ttfb_us)),
         opt_i64(rows.iter().map(|r| r.total_us)),
         Arc::new(rows.iter().map(|r| r.body_bytes).collect::<UInt64Array>()),
-        Arc::new(rows.iter().map(|r| Some(r.body_truncated)).collect::<BooleanArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.body_truncated))
+                .collect::<BooleanArray>(),
+        ),
         strs(rows.iter().map(|r| r.content_type.as_deref())),
         strs(rows.iter().map(|r| r.content_encoding.as_deref())),
         strs(rows.iter().map(|r| r.charset.as_deref())),
@@ -206,7 +238,11 @@ pub(crate) fn fetches_batch(run_id: &str, schema: &SchemaRef, rows: &[FetchRow])
     RecordBatch::try_new(schema.clone(), cols)
 }
 
-pub(crate) fn findings_batch(run_id: &str, schema: &SchemaRef, rows: &[FindingRow]) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn findings_batch(
+    run_id: &str,
+    schema: &SchemaRef,
+    rows: &[FindingRow],
+) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         run_ids(run_id, rows.len()),
         Arc::new(rows.iter().map(|r| r.input_line).collect::<UInt64Array>()),

@@ -4,9 +4,9 @@
 #![deny(missing_docs)]
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -55,7 +55,10 @@ impl HostResolve for DnsForRedirects {
                 .resolve(host)
                 .await
                 .map(|r| r.addrs)
-                .map_err(|e| FetchError { class: e.class, message: e.to_string() })
+                .map_err(|e| FetchError {
+                    class: e.class,
+                    message: e.to_string(),
+                })
         })
     }
 }
@@ -74,7 +77,10 @@ impl Auditor {
 
     /// Audits one target: both hosts, https and http each.
     pub async fn audit(&self, line: u64, raw: String, target: Target) -> SiteReport {
-        let probes = target.hosts.iter().map(|(role, host)| self.probe_host(line, &target.domain, *role, host));
+        let probes = target
+            .hosts
+            .iter()
+            .map(|(role, host)| self.probe_host(line, &target.domain, *role, host));
         let results = futures_util::future::join_all(probes).await;
         let mut hosts = Vec::new();
         let mut fetches = Vec::new();
@@ -84,12 +90,25 @@ impl Auditor {
         }
         let j = judge_site(&target.domain, &hosts);
         // The apex page names the site's numbers; www stands in when the apex has none.
-        let page_of = |role| hosts.iter().find(|h| h.role == role).and_then(|h| h.page.as_ref());
+        let page_of = |role| {
+            hosts
+                .iter()
+                .find(|h| h.role == role)
+                .and_then(|h| h.page.as_ref())
+        };
         let primary = [HostRole::Apex, HostRole::Www]
             .into_iter()
             .filter_map(page_of)
-            .find_map(|p| p.facts.primary.as_ref().filter(|c| c.source != beian_types::CandidateSource::Body));
-        let psb = [HostRole::Apex, HostRole::Www].into_iter().filter_map(page_of).find_map(|p| p.facts.psb.as_ref());
+            .find_map(|p| {
+                p.facts
+                    .primary
+                    .as_ref()
+                    .filter(|c| c.source != beian_types::CandidateSource::Body)
+            });
+        let psb = [HostRole::Apex, HostRole::Www]
+            .into_iter()
+            .filter_map(page_of)
+            .find_map(|p| p.facts.psb.as_ref());
         let unreachable = hosts.iter().all(|h| h.page.is_none());
         let first_failure = hosts.iter().find_map(|h| h.failure.clone());
         let failure_class = if unreachable {
@@ -115,12 +134,26 @@ impl Auditor {
         let findings = j
             .findings
             .into_iter()
-            .map(|finding| FindingRow { input_line: line, domain: target.domain.clone(), finding })
+            .map(|finding| FindingRow {
+                input_line: line,
+                domain: target.domain.clone(),
+                finding,
+            })
             .collect();
-        SiteReport { site, fetches, findings }
+        SiteReport {
+            site,
+            fetches,
+            findings,
+        }
     }
 
-    async fn probe_host(&self, line: u64, domain: &str, role: HostRole, host: &str) -> (HostObservation, Vec<FetchRow>) {
+    async fn probe_host(
+        &self,
+        line: u64,
+        domain: &str,
+        role: HostRole,
+        host: &str,
+    ) -> (HostObservation, Vec<FetchRow>) {
         let started_at_us = now_us();
         let base = |scheme: Scheme| FetchRow {
             input_line: line,
@@ -159,7 +192,10 @@ impl Auditor {
                 match url::Url::parse(&format!("{}://{host}/", scheme.as_str())) {
                     Ok(u) => self.fetcher.fetch(u, addrs).await,
                     Err(e) => FetchOutcome {
-                        error: Some(FetchError { class: ErrorClass::InputInvalid, message: e.to_string() }),
+                        error: Some(FetchError {
+                            class: ErrorClass::InputInvalid,
+                            message: e.to_string(),
+                        }),
                         ..FetchOutcome::default()
                     },
                 }
@@ -179,14 +215,21 @@ impl Auditor {
                 let final_url = out.final_url.clone().unwrap_or_default();
                 let facts = facts_by_url.entry(final_url.clone()).or_insert_with(|| {
                     let body = out.body.as_deref().unwrap_or_default();
-                    let charset = out.content_type.as_deref().and_then(beian_footer::charset_from_content_type);
+                    let charset = out
+                        .content_type
+                        .as_deref()
+                        .and_then(beian_footer::charset_from_content_type);
                     beian_footer::extract(body, charset)
                 });
                 row.charset = Some(facts.encoding.to_string());
                 row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
                 row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
                 if page.is_none() {
-                    page = Some(PageObservation { final_url, hops: out.hops.len(), facts: facts.clone() });
+                    page = Some(PageObservation {
+                        final_url,
+                        hops: out.hops.len(),
+                        facts: facts.clone(),
+                    });
                 }
             }
             rows.push(row);
@@ -199,14 +242,25 @@ impl Auditor {
                     .iter()
                     .map(|(o, s)| match (&o.error, o.status) {
                         (Some(e), _) => format!("{s}: {e}"),
-                        (None, Some(code)) => format!("{s}: HTTP {code} at {}", o.final_url.as_deref().unwrap_or("")),
+                        (None, Some(code)) => format!(
+                            "{s}: HTTP {code} at {}",
+                            o.final_url.as_deref().unwrap_or("")
+                        ),
                         (None, None) => format!("{s}: no response"),
                     })
                     .collect::<Vec<_>>()
                     .join("; "),
             )
         };
-        (HostObservation { role, host: host.to_string(), page, failure }, rows)
+        (
+            HostObservation {
+                role,
+                host: host.to_string(),
+                page,
+                failure,
+            },
+            rows,
+        )
     }
 }
 
@@ -274,7 +328,13 @@ pub async fn run(
                 let (line, raw) = pending.remove(&e.id()).unwrap_or_default();
                 stats.internal_errors += 1;
                 SiteReport {
-                    site: SiteRow::input_error(line, raw, ErrorClass::Internal, format!("audit task failed: {e}"), now_us()),
+                    site: SiteRow::input_error(
+                        line,
+                        raw,
+                        ErrorClass::Internal,
+                        format!("audit task failed: {e}"),
+                        now_us(),
+                    ),
                     fetches: Vec::new(),
                     findings: Vec::new(),
                 }
@@ -307,13 +367,21 @@ pub async fn run(
             }
         };
         let Ok(permit) = permit else { break };
-        let Some(item) = items.recv().await else { break };
+        let Some(item) = items.recv().await else {
+            break;
+        };
         stats.sites += 1;
         match item.result {
             Err(e) => {
                 stats.input_errors += 1;
                 let report = SiteReport {
-                    site: SiteRow::input_error(item.line, item.raw, e.class(), e.to_string(), now_us()),
+                    site: SiteRow::input_error(
+                        item.line,
+                        item.raw,
+                        e.class(),
+                        e.to_string(),
+                        now_us(),
+                    ),
                     fetches: Vec::new(),
                     findings: Vec::new(),
                 };

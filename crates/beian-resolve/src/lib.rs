@@ -56,7 +56,11 @@ pub struct ResolverBuilder {
 
 impl Default for ResolverBuilder {
     fn default() -> Self {
-        ResolverBuilder { nameservers: Vec::new(), timeout: Duration::from_secs(5), attempts: 2 }
+        ResolverBuilder {
+            nameservers: Vec::new(),
+            timeout: Duration::from_secs(5),
+            attempts: 2,
+        }
     }
 }
 
@@ -145,7 +149,11 @@ impl Resolver {
                         elapsed,
                     });
                 }
-                Ok(Resolution { addrs, cnames, elapsed })
+                Ok(Resolution {
+                    addrs,
+                    cnames,
+                    elapsed,
+                })
             }
             Err(e) => Err(ResolveError {
                 host: host.to_string(),

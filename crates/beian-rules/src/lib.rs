@@ -74,20 +74,76 @@ pub struct RuleInfo {
 
 /// The catalogue of implemented rules, in order.
 pub const CATALOGUE: &[RuleInfo] = &[
-    RuleInfo { id: ids::ICP_PRESENT, scope: "page", checks: "a filing/licence number is shown in the footer" },
-    RuleInfo { id: ids::ICP_FORMAT, scope: "page", checks: "the primary number is well-formed (prefix, digits, 号, suffix letter)" },
-    RuleInfo { id: ids::ICP_LINK, scope: "page", checks: "the number links to beian.miit.gov.cn" },
-    RuleInfo { id: ids::ICP_KIND, scope: "page", checks: "service number (Guangdong: subject allowed); no app/mini-program numbers" },
-    RuleInfo { id: ids::ICP_MULTI, scope: "page", checks: "all ICP备 numbers in the footer belong to one subject" },
-    RuleInfo { id: ids::PSB_PRESENT, scope: "page", checks: "a public-security (公网安备) number is shown" },
-    RuleInfo { id: ids::PSB_FORMAT, scope: "page", checks: "PSB digits: 14, starting with a province code" },
-    RuleInfo { id: ids::PSB_PROVINCE, scope: "page", checks: "PSB prefix character matches its province code" },
-    RuleInfo { id: ids::PSB_LINK, scope: "page", checks: "PSB number links to beian.mps.gov.cn with the same code" },
-    RuleInfo { id: ids::PSB_ICON, scope: "page", checks: "the PSB icon is shown with the number" },
-    RuleInfo { id: ids::COPYRIGHT, scope: "page", checks: "Jiangsu filings: a copyright line names the holder" },
-    RuleInfo { id: ids::LICENCE_FORMAT, scope: "page", checks: "every licence number in the footer is well-formed" },
-    RuleInfo { id: ids::SITE_REACH, scope: "site", checks: "apex and www both reach a 2xx HTML page" },
-    RuleInfo { id: ids::SITE_PARITY, scope: "site", checks: "apex and www final pages carry the same number" },
+    RuleInfo {
+        id: ids::ICP_PRESENT,
+        scope: "page",
+        checks: "a filing/licence number is shown in the footer",
+    },
+    RuleInfo {
+        id: ids::ICP_FORMAT,
+        scope: "page",
+        checks: "the primary number is well-formed (prefix, digits, 号, suffix letter)",
+    },
+    RuleInfo {
+        id: ids::ICP_LINK,
+        scope: "page",
+        checks: "the number links to beian.miit.gov.cn",
+    },
+    RuleInfo {
+        id: ids::ICP_KIND,
+        scope: "page",
+        checks: "service number (Guangdong: subject allowed); no app/mini-program numbers",
+    },
+    RuleInfo {
+        id: ids::ICP_MULTI,
+        scope: "page",
+        checks: "all ICP备 numbers in the footer belong to one subject",
+    },
+    RuleInfo {
+        id: ids::PSB_PRESENT,
+        scope: "page",
+        checks: "a public-security (公网安备) number is shown",
+    },
+    RuleInfo {
+        id: ids::PSB_FORMAT,
+        scope: "page",
+        checks: "PSB digits: 14, starting with a province code",
+    },
+    RuleInfo {
+        id: ids::PSB_PROVINCE,
+        scope: "page",
+        checks: "PSB prefix character matches its province code",
+    },
+    RuleInfo {
+        id: ids::PSB_LINK,
+        scope: "page",
+        checks: "PSB number links to beian.mps.gov.cn with the same code",
+    },
+    RuleInfo {
+        id: ids::PSB_ICON,
+        scope: "page",
+        checks: "the PSB icon is shown with the number",
+    },
+    RuleInfo {
+        id: ids::COPYRIGHT,
+        scope: "page",
+        checks: "Jiangsu filings: a copyright line names the holder",
+    },
+    RuleInfo {
+        id: ids::LICENCE_FORMAT,
+        scope: "page",
+        checks: "every licence number in the footer is well-formed",
+    },
+    RuleInfo {
+        id: ids::SITE_REACH,
+        scope: "site",
+        checks: "apex and www both reach a 2xx HTML page",
+    },
+    RuleInfo {
+        id: ids::SITE_PARITY,
+        scope: "site",
+        checks: "apex and www final pages carry the same number",
+    },
 ];
 
 /// The province code (GB/T 2260 first two digits) → accepted PSB prefix characters (§2.1).

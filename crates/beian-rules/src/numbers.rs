@@ -90,19 +90,31 @@ struct Suffix {
 }
 
 fn suffix(text: &str, caps: &regex::Captures<'_>, base_end: usize) -> Suffix {
-    let none = Suffix { seq: None, letter: None, end: base_end };
-    let Some(seq_m) = caps.name("seq") else { return none };
+    let none = Suffix {
+        seq: None,
+        letter: None,
+        end: base_end,
+    };
+    let Some(seq_m) = caps.name("seq") else {
+        return none;
+    };
     if next_char(text, seq_m.end()).is_some_and(|c| c.is_ascii_digit()) {
         return none;
     }
-    let Ok(seq) = seq_m.as_str().parse::<u32>() else { return none };
+    let Ok(seq) = seq_m.as_str().parse::<u32>() else {
+        return none;
+    };
     match caps.name("letter") {
         Some(l) if !next_char(text, l.end()).is_some_and(|c| c.is_ascii_alphabetic()) => Suffix {
             seq: Some(seq),
             letter: l.as_str().chars().next(),
             end: l.end(),
         },
-        _ => Suffix { seq: Some(seq), letter: None, end: seq_m.end() },
+        _ => Suffix {
+            seq: Some(seq),
+            letter: None,
+            end: seq_m.end(),
+        },
     }
 }
 
@@ -127,9 +139,12 @@ fn seq_suffix(seq: Option<u32>, letter: Option<char>) -> String {
 
 fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
     for caps in ICP_RE.captures_iter(text) {
-        let (Some(all), Some(prov), Some(t), Some(num)) =
-            (caps.get(0), caps.name("prov"), caps.name("t"), caps.name("num"))
-        else {
+        let (Some(all), Some(prov), Some(t), Some(num)) = (
+            caps.get(0),
+            caps.name("prov"),
+            caps.name("t"),
+            caps.name("num"),
+        ) else {
             continue;
         };
         if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
@@ -140,10 +155,17 @@ fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
         let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
         let sfx = suffix(text, &caps, base_end);
         let province = prov.as_str().chars().next();
-        let form = if t.as_str() == "证" { IcpForm::IcpLicence } else { IcpForm::Filing };
+        let form = if t.as_str() == "证" {
+            IcpForm::IcpLicence
+        } else {
+            IcpForm::Filing
+        };
         let p = province.map(String::from).unwrap_or_default();
-        let canonical =
-            format!("{p}ICP{}{digits}号{}", t.as_str(), seq_suffix(sfx.seq, sfx.letter));
+        let canonical = format!(
+            "{p}ICP{}{digits}号{}",
+            t.as_str(),
+            seq_suffix(sfx.seq, sfx.letter)
+        );
         out.push(NumberMatch {
             range: all.start()..sfx.end,
             found: Found::Icp(IcpNumber {
@@ -181,7 +203,9 @@ fn scan_lic(text: &str, out: &mut Vec<NumberMatch>) {
         let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
         let sfx = suffix(text, &caps, base_end);
         let foreign_invested = prov.is_some_and(|p| p.as_str() == "合字");
-        let province = prov.filter(|_| !foreign_invested).and_then(|p| p.as_str().chars().next());
+        let province = prov
+            .filter(|_| !foreign_invested)
+            .and_then(|p| p.as_str().chars().next());
         let prefix = prov.map(|p| p.as_str()).unwrap_or("");
         let canonical = format!(
             "{prefix}{}-{}{}",
@@ -217,7 +241,9 @@ fn scan_psb(text: &str, out: &mut Vec<NumberMatch>) {
         if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
             continue;
         }
-        let Some(province) = prov.as_str().chars().next() else { continue };
+        let Some(province) = prov.as_str().chars().next() else {
+            continue;
+        };
         let digits = strip_spaces(num.as_str());
         out.push(NumberMatch {
             range: all.range(),
@@ -243,10 +269,11 @@ pub fn scan(text: &str) -> Vec<NumberMatch> {
     let icp_ranges: Vec<Range<usize>> = out.iter().map(|m| m.range.clone()).collect();
     let mut lic = Vec::new();
     scan_lic(text, &mut lic);
-    out.extend(
-        lic.into_iter()
-            .filter(|m| !icp_ranges.iter().any(|r| r.start < m.range.end && m.range.start < r.end)),
-    );
+    out.extend(lic.into_iter().filter(|m| {
+        !icp_ranges
+            .iter()
+            .any(|r| r.start < m.range.end && m.range.start < r.end)
+    }));
     scan_psb(text, &mut out);
     out.sort_by_key(|m| m.range.start);
     out
@@ -260,7 +287,10 @@ pub fn parse_icp(s: &str) -> Option<IcpNumber> {
         scan_lic(s, &mut v);
     }
     match v.into_iter().next() {
-        Some(NumberMatch { range, found: Found::Icp(n) }) if range == (0..s.len()) => Some(n),
+        Some(NumberMatch {
+            range,
+            found: Found::Icp(n),
+        }) if range == (0..s.len()) => Some(n),
         _ => None,
     }
 }
@@ -270,7 +300,10 @@ pub fn parse_psb(s: &str) -> Option<PsbNumber> {
     let mut v = Vec::new();
     scan_psb(s, &mut v);
     match v.into_iter().next() {
-        Some(NumberMatch { range, found: Found::Psb(n) }) if range == (0..s.len()) => Some(n),
+        Some(NumberMatch {
+            range,
+            found: Found::Psb(n),
+        }) if range == (0..s.len()) => Some(n),
         _ => None,
     }
 }
@@ -278,7 +311,9 @@ pub fn parse_psb(s: &str) -> Option<PsbNumber> {
 /// Placeholder digits (§2.7): one digit repeated, or an ascending run like `12345678`.
 pub fn is_placeholder(digits: &str) -> bool {
     let b = digits.as_bytes();
-    let Some(&first) = b.first() else { return false };
+    let Some(&first) = b.first() else {
+        return false;
+    };
     if b.iter().all(|&c| c == first) {
         return true;
     }
@@ -341,18 +376,26 @@ mod tests {
     #[test]
     fn psb_numbers() {
         let found = scan("京公网安备 11010802017518号");
-        let Some(Found::Psb(p)) = found.first().map(|m| m.found.clone()) else { panic!() };
+        let Some(Found::Psb(p)) = found.first().map(|m| m.found.clone()) else {
+            panic!()
+        };
         assert_eq!(p.canonical, "京公网安备11010802017518号");
         let found = scan("京公网安备:11010802035340");
-        let Some(Found::Psb(p)) = found.first().map(|m| m.found.clone()) else { panic!() };
+        let Some(Found::Psb(p)) = found.first().map(|m| m.found.clone()) else {
+            panic!()
+        };
         assert!(!p.has_hao);
         assert_eq!(p.digits, "11010802035340");
     }
 
     #[test]
     fn look_alikes_are_not_numbers() {
-        for s in ["萌ICP备20230042号", "沪交ICP备20190085号", "湖ICP备2018284129", "粤网文〔2019〕1234号"]
-        {
+        for s in [
+            "萌ICP备20230042号",
+            "沪交ICP备20190085号",
+            "湖ICP备2018284129",
+            "粤网文〔2019〕1234号",
+        ] {
             assert!(scan(s).is_empty(), "{s}");
         }
         // A block boundary splits a number.

@@ -66,21 +66,31 @@ struct Worst {
 
 impl Worst {
     fn new() -> Self {
-        Worst { verdict: Verdict::Pass, reasons: Vec::new() }
+        Worst {
+            verdict: Verdict::Pass,
+            reasons: Vec::new(),
+        }
     }
     fn add(&mut self, v: Verdict, reason: String) {
         self.verdict = self.verdict.max(v);
         self.reasons.push(reason);
     }
     fn evidence(&self, ok: &str) -> String {
-        if self.reasons.is_empty() { ok.to_string() } else { self.reasons.join("; ") }
+        if self.reasons.is_empty() {
+            ok.to_string()
+        } else {
+            self.reasons.join("; ")
+        }
     }
 }
 
 /// All page rules for one page, in catalogue order.
 pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
     let facts = page.facts;
-    let mut j = Judge { page, out: Vec::with_capacity(ids::PAGE_RULES.len()) };
+    let mut j = Judge {
+        page,
+        out: Vec::with_capacity(ids::PAGE_RULES.len()),
+    };
     let primary = facts.primary.as_ref();
     // In scope: footer region (text/alt/title) or a script (§5 preamble); body text is not.
     let in_scope = primary.filter(|c| c.source != CandidateSource::Body);
@@ -94,7 +104,12 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
             icp_multi(&mut j, facts);
         }
         None => {
-            for id in [ids::ICP_FORMAT, ids::ICP_LINK, ids::ICP_KIND, ids::ICP_MULTI] {
+            for id in [
+                ids::ICP_FORMAT,
+                ids::ICP_LINK,
+                ids::ICP_KIND,
+                ids::ICP_MULTI,
+            ] {
                 j.push(id, Verdict::NotApplicable, "no ICP number in the footer");
             }
         }
@@ -107,16 +122,25 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
 
 fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
     match primary {
-        None => j.push(ids::ICP_PRESENT, Verdict::Fail, "no ICP filing or licence number on the page"),
+        None => j.push(
+            ids::ICP_PRESENT,
+            Verdict::Fail,
+            "no ICP filing or licence number on the page",
+        ),
         Some(c) if c.source == CandidateSource::Body => j.push(
             ids::ICP_PRESENT,
             Verdict::Fail,
-            format!("{} appears only in body text outside the footer", c.number.canonical),
+            format!(
+                "{} appears only in body text outside the footer",
+                c.number.canonical
+            ),
         ),
         Some(c) => match c.source {
-            CandidateSource::Text => {
-                j.push(ids::ICP_PRESENT, Verdict::Pass, format!("{} in footer text", c.number.canonical))
-            }
+            CandidateSource::Text => j.push(
+                ids::ICP_PRESENT,
+                Verdict::Pass,
+                format!("{} in footer text", c.number.canonical),
+            ),
             CandidateSource::Alt | CandidateSource::Title => j.push(
                 ids::ICP_PRESENT,
                 Verdict::Warn,
@@ -129,7 +153,10 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
             CandidateSource::Script | CandidateSource::Body => j.push(
                 ids::ICP_PRESENT,
                 Verdict::Warn,
-                format!("{} only inside an inline script (needs rendering)", c.number.canonical),
+                format!(
+                    "{} only inside an inline script (needs rendering)",
+                    c.number.canonical
+                ),
             ),
         },
     }
@@ -138,28 +165,45 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
 fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
     let n = &c.number;
     let mut w = Worst::new();
-    if let Some((bad, good)) =
-        WRONG_ALIASES.iter().find(|(bad, _)| n.province == Some(*bad)).copied()
+    if let Some((bad, good)) = WRONG_ALIASES
+        .iter()
+        .find(|(bad, _)| n.province == Some(*bad))
+        .copied()
     {
-        w.add(Verdict::Fail, format!("prefix {bad} is not an ICP prefix (should be {good})"));
+        w.add(
+            Verdict::Fail,
+            format!("prefix {bad} is not an ICP prefix (should be {good})"),
+        );
     }
     let len = n.digits.len();
     match n.form {
         IcpForm::Filing => {
             if len == 10 && !n.digits.starts_with("20") {
-                w.add(Verdict::Warn, format!("10-digit serial {} does not start with 20", n.digits));
+                w.add(
+                    Verdict::Warn,
+                    format!("10-digit serial {} does not start with 20", n.digits),
+                );
             } else if len != 8 && len != 10 {
-                w.add(Verdict::Warn, format!("unusual serial length {len} (expected 8 or 10)"));
+                w.add(
+                    Verdict::Warn,
+                    format!("unusual serial length {len} (expected 8 or 10)"),
+                );
             }
         }
         IcpForm::IcpLicence => {
             if len != 6 {
-                w.add(Verdict::Warn, format!("ICP证 serial has {len} digits (expected 6)"));
+                w.add(
+                    Verdict::Warn,
+                    format!("ICP证 serial has {len} digits (expected 6)"),
+                );
             }
         }
         IcpForm::Licence => {
             if len != 8 {
-                w.add(Verdict::Fail, format!("licence serial has {len} digits (expected 8)"));
+                w.add(
+                    Verdict::Fail,
+                    format!("licence serial has {len} digits (expected 8)"),
+                );
             }
         }
     }
@@ -167,10 +211,16 @@ fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
         w.add(Verdict::Warn, "trailing 号 missing".to_string());
     }
     if let Some(l) = n.letter.filter(|l| !matches!(l, 'A' | 'X')) {
-        w.add(Verdict::Warn, format!("suffix letter {l} is not A (app) or X (mini program)"));
+        w.add(
+            Verdict::Warn,
+            format!("suffix letter {l} is not A (app) or X (mini program)"),
+        );
     }
     if is_placeholder(&n.digits) {
-        w.add(Verdict::Warn, format!("{} looks like a placeholder", n.canonical));
+        w.add(
+            Verdict::Warn,
+            format!("{} looks like a placeholder", n.canonical),
+        );
     }
     let ok = format!("{} is well-formed", n.canonical);
     j.push(ids::ICP_FORMAT, w.verdict, w.evidence(&ok));
@@ -180,7 +230,11 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
     let num = &c.number.canonical;
     let Some(link) = &c.link else {
         if c.source == CandidateSource::Script {
-            j.push(ids::ICP_LINK, Verdict::Warn, format!("{num} is written by a script without an anchor"));
+            j.push(
+                ids::ICP_LINK,
+                Verdict::Warn,
+                format!("{num} is written by a script without an anchor"),
+            );
         } else if let Some(h) = facts.miit_link_hosts.first() {
             j.push(
                 ids::ICP_LINK,
@@ -188,7 +242,11 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
                 format!("{num} is not linked; a separate link to {h} is in the footer"),
             );
         } else {
-            j.push(ids::ICP_LINK, Verdict::Fail, format!("{num} is not linked to {MIIT_HOST}"));
+            j.push(
+                ids::ICP_LINK,
+                Verdict::Fail,
+                format!("{num} is not linked to {MIIT_HOST}"),
+            );
         }
         return;
     };
@@ -196,17 +254,25 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
     let (verdict, evidence) = if host == MIIT_HOST {
         match link.via {
             LinkVia::Anchor => (Verdict::Pass, format!("{num} links to {}", link.href)),
-            LinkVia::Exturl => {
-                (Verdict::Warn, format!("{num} links to {host} only via a JavaScript exturl span"))
-            }
-            LinkVia::Script => {
-                (Verdict::Warn, format!("{num} links to {host} inside a script (needs rendering)"))
-            }
+            LinkVia::Exturl => (
+                Verdict::Warn,
+                format!("{num} links to {host} only via a JavaScript exturl span"),
+            ),
+            LinkVia::Script => (
+                Verdict::Warn,
+                format!("{num} links to {host} inside a script (needs rendering)"),
+            ),
         }
     } else if MIIT_LEGACY_HOSTS.contains(&host) {
-        (Verdict::Warn, format!("{num} links to the legacy host {host}; use https://{MIIT_HOST}/"))
+        (
+            Verdict::Warn,
+            format!("{num} links to the legacy host {host}; use https://{MIIT_HOST}/"),
+        )
     } else {
-        (Verdict::Fail, format!("{num} links to {:?}, not {MIIT_HOST}", link.href))
+        (
+            Verdict::Fail,
+            format!("{num} links to {:?}, not {MIIT_HOST}", link.href),
+        )
     };
     j.push(ids::ICP_LINK, verdict, evidence);
 }
@@ -217,12 +283,16 @@ fn icp_kind(j: &mut Judge<'_>, c: &IcpCandidate) {
     let (v, why) = match n.kind {
         NumberKind::Service | NumberKind::LicenceService => (Verdict::Pass, "service number"),
         NumberKind::Subject if gd => (Verdict::Pass, "Guangdong subject number"),
-        NumberKind::Subject => {
-            (Verdict::Fail, "subject number outside Guangdong; the footer must show the service number (号-N)")
-        }
+        NumberKind::Subject => (
+            Verdict::Fail,
+            "subject number outside Guangdong; the footer must show the service number (号-N)",
+        ),
         NumberKind::Licence if gd => (Verdict::Pass, "Guangdong licence number"),
         NumberKind::Licence => (Verdict::Warn, "bare licence number outside Guangdong"),
-        NumberKind::App => (Verdict::Fail, "APP / mini-program number shown on a website"),
+        NumberKind::App => (
+            Verdict::Fail,
+            "APP / mini-program number shown on a website",
+        ),
     };
     j.push(ids::ICP_KIND, v, format!("{}: {why}", n.canonical));
 }
@@ -236,45 +306,85 @@ fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
     cores.sort();
     cores.dedup();
     if cores.len() <= 1 {
-        j.push(ids::ICP_MULTI, Verdict::Pass, format!("{} filing subject(s) in the footer", cores.len()));
+        j.push(
+            ids::ICP_MULTI,
+            Verdict::Pass,
+            format!("{} filing subject(s) in the footer", cores.len()),
+        );
     } else {
-        j.push(ids::ICP_MULTI, Verdict::Warn, format!("several filing subjects: {}", cores.join(", ")));
+        j.push(
+            ids::ICP_MULTI,
+            Verdict::Warn,
+            format!("several filing subjects: {}", cores.join(", ")),
+        );
     }
 }
 
 fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts) {
     let Some(p) = &facts.psb else {
-        j.push(ids::PSB_PRESENT, Verdict::Warn, "no public-security (公网安备) number (due within 30 days of opening)");
-        for id in [ids::PSB_FORMAT, ids::PSB_PROVINCE, ids::PSB_LINK, ids::PSB_ICON] {
+        j.push(
+            ids::PSB_PRESENT,
+            Verdict::Warn,
+            "no public-security (公网安备) number (due within 30 days of opening)",
+        );
+        for id in [
+            ids::PSB_FORMAT,
+            ids::PSB_PROVINCE,
+            ids::PSB_LINK,
+            ids::PSB_ICON,
+        ] {
             j.push(id, Verdict::NotApplicable, "no PSB number");
         }
         return;
     };
     let n = &p.number;
     if p.source == CandidateSource::Script {
-        j.push(ids::PSB_PRESENT, Verdict::Warn, format!("{} only inside an inline script", n.canonical));
+        j.push(
+            ids::PSB_PRESENT,
+            Verdict::Warn,
+            format!("{} only inside an inline script", n.canonical),
+        );
     } else {
-        j.push(ids::PSB_PRESENT, Verdict::Pass, format!("{} in footer text", n.canonical));
+        j.push(
+            ids::PSB_PRESENT,
+            Verdict::Pass,
+            format!("{} in footer text", n.canonical),
+        );
     }
 
     let code = n.digits.get(..2).unwrap_or("");
     let prefixes = psb_prefixes_for_code(code);
     let (v, e) = match (n.digits.len(), prefixes) {
-        (_, None) => (Verdict::Fail, format!("{}: {code} is not a province code", n.canonical)),
-        (14, _) if is_placeholder(&n.digits) => {
-            (Verdict::Warn, format!("{} looks like a placeholder", n.canonical))
-        }
+        (_, None) => (
+            Verdict::Fail,
+            format!("{}: {code} is not a province code", n.canonical),
+        ),
+        (14, _) if is_placeholder(&n.digits) => (
+            Verdict::Warn,
+            format!("{} looks like a placeholder", n.canonical),
+        ),
         (14, _) => (Verdict::Pass, format!("{}: 14 digits", n.canonical)),
         (12 | 13 | 15, _) => (
             Verdict::Warn,
-            format!("{}: {} digits (legacy provincial number)", n.canonical, n.digits.len()),
+            format!(
+                "{}: {} digits (legacy provincial number)",
+                n.canonical,
+                n.digits.len()
+            ),
         ),
-        (len, _) => (Verdict::Fail, format!("{}: {len} digits (expected 14)", n.canonical)),
+        (len, _) => (
+            Verdict::Fail,
+            format!("{}: {len} digits (expected 14)", n.canonical),
+        ),
     };
     j.push(ids::PSB_FORMAT, v, e);
 
     match prefixes {
-        None => j.push(ids::PSB_PROVINCE, Verdict::NotApplicable, "province code unknown (see PSB-FORMAT)"),
+        None => j.push(
+            ids::PSB_PROVINCE,
+            Verdict::NotApplicable,
+            "province code unknown (see PSB-FORMAT)",
+        ),
         Some(chars) if chars.contains(&n.province) => j.push(
             ids::PSB_PROVINCE,
             Verdict::Pass,
@@ -283,23 +393,38 @@ fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts) {
         Some(chars) => j.push(
             ids::PSB_PROVINCE,
             Verdict::Fail,
-            format!("prefix {} does not match code {code} (expected {})", n.province, chars[0]),
+            format!(
+                "prefix {} does not match code {code} (expected {})",
+                n.province, chars[0]
+            ),
         ),
     }
 
     psb_link(j, p);
 
     if p.icon {
-        j.push(ids::PSB_ICON, Verdict::Pass, "icon shown with the PSB number");
+        j.push(
+            ids::PSB_ICON,
+            Verdict::Pass,
+            "icon shown with the PSB number",
+        );
     } else {
-        j.push(ids::PSB_ICON, Verdict::Warn, "no PSB icon next to the number");
+        j.push(
+            ids::PSB_ICON,
+            Verdict::Warn,
+            "no PSB icon next to the number",
+        );
     }
 }
 
 fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
     let digits = &p.number.digits;
     let Some(link) = &p.link else {
-        let why = if p.source == CandidateSource::Script { "written by a script" } else { "not linked" };
+        let why = if p.source == CandidateSource::Script {
+            "written by a script"
+        } else {
+            "not linked"
+        };
         j.push(ids::PSB_LINK, Verdict::Warn, format!("PSB number {why}"));
         return;
     };
@@ -307,17 +432,25 @@ fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
     let official = host == MPS_HOST;
     let legacy = MPS_LEGACY_HOSTS.contains(&host);
     let (v, e) = if !official && !legacy {
-        (Verdict::Fail, format!("PSB number links to {:?}, not {MPS_HOST}", link.href))
+        (
+            Verdict::Fail,
+            format!("PSB number links to {:?}, not {MPS_HOST}", link.href),
+        )
     } else {
         match &p.link_code {
-            Some(code) if code != digits => {
-                (Verdict::Fail, format!("link code {code} differs from the displayed {digits}"))
-            }
+            Some(code) if code != digits => (
+                Verdict::Fail,
+                format!("link code {code} differs from the displayed {digits}"),
+            ),
             None => (Verdict::Warn, format!("link to {host} carries no code")),
-            Some(_) if legacy => (Verdict::Warn, format!("legacy platform link {host}; use https://{MPS_HOST}/")),
-            Some(_) if link.via != LinkVia::Anchor => {
-                (Verdict::Warn, format!("link to {host} only via script/exturl"))
-            }
+            Some(_) if legacy => (
+                Verdict::Warn,
+                format!("legacy platform link {host}; use https://{MPS_HOST}/"),
+            ),
+            Some(_) if link.via != LinkVia::Anchor => (
+                Verdict::Warn,
+                format!("link to {host} only via script/exturl"),
+            ),
             Some(_) => (Verdict::Pass, format!("links to {host} with code {digits}")),
         }
     };
@@ -326,11 +459,19 @@ fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
 
 fn copyright(j: &mut Judge<'_>, primary: Option<&IcpCandidate>, facts: &FooterFacts) {
     if primary.and_then(|c| c.number.province) != Some('苏') {
-        j.push(ids::COPYRIGHT, Verdict::NotApplicable, "not a Jiangsu filing");
+        j.push(
+            ids::COPYRIGHT,
+            Verdict::NotApplicable,
+            "not a Jiangsu filing",
+        );
         return;
     }
     match &facts.copyright_holder {
-        Some(h) => j.push(ids::COPYRIGHT, Verdict::Pass, format!("copyright holder: {h}")),
+        Some(h) => j.push(
+            ids::COPYRIGHT,
+            Verdict::Pass,
+            format!("copyright holder: {h}"),
+        ),
         None => j.push(
             ids::COPYRIGHT,
             Verdict::Fail,
@@ -346,7 +487,11 @@ fn licence_format(j: &mut Judge<'_>, facts: &FooterFacts) {
         .filter(|c| c.number.form != IcpForm::Filing)
         .collect();
     if licences.is_empty() {
-        j.push(ids::LICENCE_FORMAT, Verdict::NotApplicable, "no licence number in the footer");
+        j.push(
+            ids::LICENCE_FORMAT,
+            Verdict::NotApplicable,
+            "no licence number in the footer",
+        );
         return;
     }
     let bad: Vec<&str> = licences
@@ -361,9 +506,20 @@ fn licence_format(j: &mut Judge<'_>, facts: &FooterFacts) {
         .map(|c| c.number.canonical.as_str())
         .collect();
     if bad.is_empty() {
-        let all: Vec<&str> = licences.iter().map(|c| c.number.canonical.as_str()).collect();
-        j.push(ids::LICENCE_FORMAT, Verdict::Pass, format!("well-formed: {}", all.join(", ")));
+        let all: Vec<&str> = licences
+            .iter()
+            .map(|c| c.number.canonical.as_str())
+            .collect();
+        j.push(
+            ids::LICENCE_FORMAT,
+            Verdict::Pass,
+            format!("well-formed: {}", all.join(", ")),
+        );
     } else {
-        j.push(ids::LICENCE_FORMAT, Verdict::Fail, format!("malformed licence number: {}", bad.join(", ")));
+        j.push(
+            ids::LICENCE_FORMAT,
+            Verdict::Fail,
+            format!("malformed licence number: {}", bad.join(", ")),
+        );
     }
 }

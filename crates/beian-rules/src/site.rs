@@ -54,12 +54,22 @@ fn url_host(url: &str) -> &str {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let hostport = &rest[..end];
     hostport.rsplit_once(':').map_or(hostport, |(h, p)| {
-        if p.bytes().all(|b| b.is_ascii_digit()) { h } else { hostport }
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            hostport
+        }
     })
 }
 
 fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Finding {
-    Finding { rule_id, verdict, host: None, url: None, evidence }
+    Finding {
+        rule_id,
+        verdict,
+        host: None,
+        url: None,
+        evidence,
+    }
 }
 
 /// SITE-REACH and SITE-PARITY for one domain.
@@ -77,12 +87,16 @@ fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
                 h.host,
                 h.failure.as_deref().unwrap_or("no 2xx HTML page")
             )),
-            Some(p) if p.hops > REACH_MAX_HOPS => {
-                fails.push(format!("{} needs {} redirects (max {REACH_MAX_HOPS})", h.host, p.hops))
+            Some(p) if p.hops > REACH_MAX_HOPS => fails.push(format!(
+                "{} needs {} redirects (max {REACH_MAX_HOPS})",
+                h.host, p.hops
+            )),
+            Some(p) if registrable(url_host(&p.final_url)) != registrable(domain) => {
+                warns.push(format!(
+                    "{} only redirects to another domain's page {}",
+                    h.host, p.final_url
+                ))
             }
-            Some(p) if registrable(url_host(&p.final_url)) != registrable(domain) => warns.push(
-                format!("{} only redirects to another domain's page {}", h.host, p.final_url),
-            ),
             Some(_) => {}
         }
     }
@@ -92,7 +106,11 @@ fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
         site_finding(ids::SITE_REACH, Verdict::Warn, warns.join("; "))
     } else {
         let names: Vec<&str> = hosts.iter().map(|h| h.host.as_str()).collect();
-        site_finding(ids::SITE_REACH, Verdict::Pass, format!("{} answer", names.join(" and ")))
+        site_finding(
+            ids::SITE_REACH,
+            Verdict::Pass,
+            format!("{} answer", names.join(" and ")),
+        )
     }
 }
 
@@ -111,7 +129,11 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
         hosts.iter().find(|h| h.role == HostRole::Apex),
         hosts.iter().find(|h| h.role == HostRole::Www),
     ) else {
-        return site_finding(ids::SITE_PARITY, Verdict::NotApplicable, "only one host is audited".into());
+        return site_finding(
+            ids::SITE_PARITY,
+            Verdict::NotApplicable,
+            "only one host is audited".into(),
+        );
     };
     let (Some(pa), Some(pw)) = (&apex.page, &www.page) else {
         return site_finding(
@@ -125,28 +147,45 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
         (Some((a, ta)), Some((w, tw))) => {
             let (an, wn) = (&a.number, &w.number);
             if an.canonical == wn.canonical {
-                let how = if same_page { "both hosts end on the same page" } else { "same number on both pages" };
-                let v = if ta && tw { Verdict::Pass } else { Verdict::Warn };
+                let how = if same_page {
+                    "both hosts end on the same page"
+                } else {
+                    "same number on both pages"
+                };
+                let v = if ta && tw {
+                    Verdict::Pass
+                } else {
+                    Verdict::Warn
+                };
                 site_finding(ids::SITE_PARITY, v, format!("{how}: {}", an.canonical))
             } else if an.subject_core().is_some() && an.subject_core() == wn.subject_core() {
                 site_finding(
                     ids::SITE_PARITY,
                     Verdict::Warn,
-                    format!("service numbers differ: {} vs {}", an.canonical, wn.canonical),
+                    format!(
+                        "service numbers differ: {} vs {}",
+                        an.canonical, wn.canonical
+                    ),
                 )
             } else {
                 site_finding(
                     ids::SITE_PARITY,
                     Verdict::Fail,
-                    format!("different numbers: {} on {} vs {} on {}", an.canonical, apex.host, wn.canonical, www.host),
+                    format!(
+                        "different numbers: {} on {} vs {} on {}",
+                        an.canonical, apex.host, wn.canonical, www.host
+                    ),
                 )
             }
         }
         (a, w) => {
-            let missing: Vec<&str> = [(a.is_none(), apex.host.as_str()), (w.is_none(), www.host.as_str())]
-                .into_iter()
-                .filter_map(|(m, h)| m.then_some(h))
-                .collect();
+            let missing: Vec<&str> = [
+                (a.is_none(), apex.host.as_str()),
+                (w.is_none(), www.host.as_str()),
+            ]
+            .into_iter()
+            .filter_map(|(m, h)| m.then_some(h))
+            .collect();
             site_finding(
                 ids::SITE_PARITY,
                 Verdict::Fail,
@@ -179,8 +218,11 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation]) -> SiteJudgement {
     findings.extend(site_rules(domain, hosts));
 
     let collect = |v: Verdict| {
-        let mut ids: Vec<String> =
-            findings.iter().filter(|f| f.verdict == v).map(|f| f.rule_id.to_string()).collect();
+        let mut ids: Vec<String> = findings
+            .iter()
+            .filter(|f| f.verdict == v)
+            .map(|f| f.rule_id.to_string())
+            .collect();
         ids.sort();
         ids.dedup();
         ids
@@ -198,14 +240,20 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation]) -> SiteJudgement {
     } else {
         SiteStatus::Compliant
     };
-    SiteJudgement { findings, status, failing, warning }
+    SiteJudgement {
+        findings,
+        status,
+        failing,
+        warning,
+    }
 }
 
 /// A number shown only in an image or a script: a person or a renderer must confirm it.
 fn needs_render(hosts: &[HostObservation]) -> bool {
-    hosts.iter().filter_map(|h| h.page.as_ref()).any(|p| {
-        shown_number(p).is_some_and(|(_, text)| !text)
-    })
+    hosts
+        .iter()
+        .filter_map(|h| h.page.as_ref())
+        .any(|p| shown_number(p).is_some_and(|(_, text)| !text))
 }
 
 #[cfg(test)]
@@ -214,7 +262,10 @@ mod tests {
 
     #[test]
     fn url_host_strips_port_and_path() {
-        assert_eq!(url_host("https://www.example.cn:8443/a?b"), "www.example.cn");
+        assert_eq!(
+            url_host("https://www.example.cn:8443/a?b"),
+            "www.example.cn"
+        );
         assert_eq!(url_host("http://example.cn"), "example.cn");
     }
 

@@ -1,0 +1,29 @@
+# beian-audit — every target here is what CI and developers run.
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+VENV := .venv
+PY := $(VENV)/bin/python
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+demo: ## Build, start the simulated fleet, audit it, print the summary (output in results/demo)
+	$(CARGO) run --locked --release --bin beian -- demo --out results/demo --overwrite
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check 'pyarrow>=15'
+
+pyenv: $(PY) ## Python venv with pyarrow (the independent Parquet reader used by tests)
+
+test: $(PY) ## Run the whole test suite (unit, property, end-to-end against the fleet)
+	BEIAN_PYTHON=$(abspath $(PY)) $(CARGO) test --workspace --locked
+
+lint: ## rustfmt and clippy, warnings as errors
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+doc: ## API docs, warnings as errors
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
+
+.PHONY: help demo pyenv test lint doc
