@@ -45,12 +45,25 @@ def main():
     for r in findings.to_pylist():
         verdicts[(r["domain"], r["host"] or "", r["rule_id"])] = r["verdict"]
 
+    probe_error = {}
+    cnames = {}
+    for r in fetches.to_pylist():
+        probe_error[(r["domain"], r["host"], r["scheme"])] = r["error_class"] or "none"
+        cnames[(r["domain"], r["host"])] = " ".join(r["cname_chain"])
+
     checked = 0
     with open(key_path, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             checked += 1
             d, host, rule, want = row["domain"], row["host"], row["rule_id"], row["expected"]
-            got = status.get(d) if rule == "STATUS" else verdicts.get((d, host, rule))
+            if rule == "STATUS":
+                got = status.get(d)
+            elif rule in ("ERROR-HTTPS", "ERROR-HTTP"):
+                got = probe_error.get((d, host, rule.split("-")[1].lower()))
+            elif rule == "CNAME":
+                got = cnames.get((d, host))
+            else:
+                got = verdicts.get((d, host, rule))
             if got != want:
                 problems.append(f"{row['behaviour']} {d} {host or '-'} {rule}: expected {want}, got {got}")
 

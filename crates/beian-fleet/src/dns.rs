@@ -16,12 +16,57 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 pub(crate) enum Answer {
     /// An address.
     Addr(IpAddr),
+    /// A CNAME to another name of the zone.
+    Cname(String),
+    /// SERVFAIL.
+    ServFail,
+    /// No answer at all (the client times out).
+    Silent,
+    /// The name exists with no address records (NOERROR, empty answer).
+    NoData,
 }
 
 /// Name (lower case, no trailing dot) → answer; absent names are NXDOMAIN.
 #[derive(Clone, Default)]
 pub(crate) struct Zone {
     pub(crate) names: Arc<HashMap<String, Answer>>,
+}
+
+impl Zone {
+    /// Answer records for `name`, following CNAMEs inside the zone (at most 8 deep).
+    fn records(&self, name: &str, qtype: RecordType) -> Vec<Record> {
+        let mut out = Vec::new();
+        let mut cur = name.to_string();
+        for _ in 0..8 {
+            let Ok(owner) = Name::from_ascii(format!("{cur}.")) else {
+                break;
+            };
+            match self.names.get(&cur) {
+                Some(Answer::Cname(target)) => {
+                    let Ok(t) = Name::from_ascii(format!("{target}.")) else {
+                        break;
+                    };
+                    out.push(Record::from_rdata(
+                        owner,
+                        60,
+                        RData::CNAME(hickory_proto::rr::rdata::CNAME(t)),
+                    ));
+                    cur = target.clone();
+                }
+                Some(Answer::Addr(ip)) => {
+                    let rdata = match (*ip, qtype) {
+                        (IpAddr::V4(v4), RecordType::A) => Some(RData::A(A(v4))),
+                        (IpAddr::V6(v6), RecordType::AAAA) => Some(RData::AAAA(AAAA(v6))),
+                        _ => None,
+                    };
+                    out.extend(rdata.map(|r| Record::from_rdata(owner, 60, r)));
+                    break;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
 }
 
 #[async_trait::async_trait]
@@ -49,17 +94,21 @@ impl RequestHandler for Zone {
                 let resp = builder.build_no_records(meta);
                 send(&mut response_handle, resp, request).await
             }
-            Some(Answer::Addr(ip)) => {
-                let owner = Name::from(query.name().clone());
-                let rdata = match (*ip, qtype) {
-                    (IpAddr::V4(v4), RecordType::A) => Some(RData::A(A(v4))),
-                    (IpAddr::V6(v6), RecordType::AAAA) => Some(RData::AAAA(AAAA(v6))),
-                    _ => None,
-                };
-                let records: Vec<Record> = rdata
-                    .into_iter()
-                    .map(|r| Record::from_rdata(owner.clone(), 60, r))
-                    .collect();
+            Some(Answer::ServFail) => {
+                meta.response_code = ResponseCode::ServFail;
+                let resp = builder.build_no_records(meta);
+                send(&mut response_handle, resp, request).await
+            }
+            Some(Answer::Silent) => {
+                // Drop the query: the resolver must time out and say so.
+                hickory_proto::op::Header {
+                    metadata: meta,
+                    counts: Default::default(),
+                }
+                .into()
+            }
+            Some(_) => {
+                let records = self.records(&name, qtype);
                 let resp = builder.build(meta, records.iter(), [], [], []);
                 send(&mut response_handle, resp, request).await
             }

@@ -176,14 +176,26 @@ impl Fleet {
                 Behaviour::ExpiredCert => CertKind::Expired,
                 _ => CertKind::Valid,
             };
-            if s.behaviour != Behaviour::Nxdomain {
-                names.insert(s.domain.clone(), Answer::Addr(ip));
-                cert_kinds.insert(s.domain.clone(), cert);
-                by_host.insert(s.domain.clone(), (i, beian_types::HostRole::Apex));
-                if s.behaviour != Behaviour::MissingWww {
-                    names.insert(www.clone(), Answer::Addr(ip));
-                    cert_kinds.insert(www.clone(), cert);
-                    by_host.insert(www, (i, beian_types::HostRole::Www));
+            let (apex_answer, www_answer) = match s.behaviour {
+                Behaviour::Nxdomain => (None, None),
+                Behaviour::MissingWww => (Some(Answer::Addr(ip)), None),
+                Behaviour::DnsServfail => (Some(Answer::ServFail), Some(Answer::ServFail)),
+                Behaviour::DnsTimeout => (Some(Answer::Addr(ip)), Some(Answer::Silent)),
+                Behaviour::NoAddress => (Some(Answer::Addr(ip)), Some(Answer::NoData)),
+                Behaviour::WwwCname => (
+                    Some(Answer::Addr(ip)),
+                    Some(Answer::Cname(s.domain.clone())),
+                ),
+                _ => (Some(Answer::Addr(ip)), Some(Answer::Addr(ip))),
+            };
+            for (host, answer, role) in [
+                (s.domain.clone(), apex_answer, beian_types::HostRole::Apex),
+                (www, www_answer, beian_types::HostRole::Www),
+            ] {
+                if let Some(a) = answer {
+                    names.insert(host.clone(), a);
+                    cert_kinds.insert(host.clone(), cert);
+                    by_host.insert(host, (i, role));
                 }
             }
         }

@@ -65,6 +65,14 @@ pub enum Behaviour {
     AltOnly,
     /// An APP number (`-1A`) in a website footer.
     AppNumber,
+    /// `www.` is a CNAME to the apex (compliant).
+    WwwCname,
+    /// DNS answers SERVFAIL for both hosts.
+    DnsServfail,
+    /// DNS never answers for `www.` (the apex is fine).
+    DnsTimeout,
+    /// `www.` exists in DNS but has no address records.
+    NoAddress,
 }
 
 impl Behaviour {
@@ -98,6 +106,10 @@ impl Behaviour {
         Behaviour::JiangsuCopyright,
         Behaviour::AltOnly,
         Behaviour::AppNumber,
+        Behaviour::WwwCname,
+        Behaviour::DnsServfail,
+        Behaviour::DnsTimeout,
+        Behaviour::NoAddress,
     ];
 
     /// Stable kebab-case name (used in domain names and the answer key).
@@ -131,6 +143,10 @@ impl Behaviour {
             Behaviour::JiangsuCopyright => "js-copyright",
             Behaviour::AltOnly => "alt-only",
             Behaviour::AppNumber => "app-number",
+            Behaviour::WwwCname => "www-cname",
+            Behaviour::DnsServfail => "dns-servfail",
+            Behaviour::DnsTimeout => "dns-timeout",
+            Behaviour::NoAddress => "no-address",
         }
     }
 }
@@ -277,7 +293,8 @@ pub fn expectations(
         | B::Slow
         | B::HttpOnly
         | B::ExpiredCert
-        | B::MetaRefresh => {
+        | B::MetaRefresh
+        | B::WwwCname => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
@@ -349,7 +366,12 @@ pub fn expectations(
             e.push(("", "SITE-PARITY", "fail"));
             "violation"
         }
-        B::RedirectLoop | B::ServerError | B::Nxdomain => {
+        B::DnsTimeout | B::NoAddress => {
+            e.push(("", "SITE-REACH", "fail"));
+            e.push(("apex", "ICP-PRESENT", "pass"));
+            "violation"
+        }
+        B::RedirectLoop | B::ServerError | B::Nxdomain | B::DnsServfail => {
             e.push(("", "SITE-REACH", "fail"));
             "unreachable"
         }
@@ -366,8 +388,36 @@ pub fn expectations(
     (e, status)
 }
 
-/// The answer key as CSV: `domain,host,rule_id,expected` (`host` empty for site rules; rule
-/// `STATUS` carries the expected overall status).
+/// Expected probe errors: `(host role, scheme, error class)`; probes not listed succeed.
+pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'static str)> {
+    use Behaviour as B;
+    let all = |class| {
+        vec![
+            ("apex", "https", class),
+            ("apex", "http", class),
+            ("www", "https", class),
+            ("www", "http", class),
+        ]
+    };
+    let www = |class| vec![("www", "https", class), ("www", "http", class)];
+    match s.behaviour {
+        B::Nxdomain => all("dns_nxdomain"),
+        B::DnsServfail => all("dns_servfail"),
+        B::RedirectLoop => all("redirect_loop"),
+        B::MissingWww => www("dns_nxdomain"),
+        B::DnsTimeout => www("dns_timeout"),
+        B::NoAddress => www("dns_no_address"),
+        B::HttpOnly => vec![
+            ("apex", "https", "tls_handshake"),
+            ("www", "https", "tls_handshake"),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The answer key as CSV: `domain,behaviour,host,rule_id,expected` (`host` empty for site
+/// rules). Pseudo-rules: `STATUS` (overall status), `ERROR-HTTPS` / `ERROR-HTTP` (the probe's
+/// error class, `none` when it must succeed) and `CNAME` (the host's CNAME chain).
 pub fn answer_key_csv(sites: &[SiteSpec]) -> String {
     let mut out = String::from("domain,behaviour,host,rule_id,expected\n");
     for s in sites {
