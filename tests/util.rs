@@ -15,7 +15,7 @@ pub(crate) struct TestFleet {
 impl TestFleet {
     pub(crate) fn start(domains: usize, seed: u64) -> TestFleet {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
@@ -57,6 +57,8 @@ impl TestFleet {
             "--allow-private",
         ]);
         cmd.arg("--ca-cert").arg(ca);
+        // The fleet has names that never answer; keep those waits short.
+        cmd.args(["--dns-timeout", "1"]);
         cmd.args(extra);
         cmd.output().unwrap()
     }

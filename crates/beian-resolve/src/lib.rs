@@ -112,7 +112,10 @@ impl ResolverBuilder {
         opts.cache_size = 32_768;
         opts.ndots = 0;
         let inner = builder.build().map_err(|e| BuildError(e.to_string()))?;
-        Ok(Resolver { inner })
+        // hickory retries over UDP and TCP and across servers; a silent server can then hold a
+        // lookup for many times the per-query timeout. This is the hard bound per lookup.
+        let deadline = self.timeout * u32::try_from(self.attempts).unwrap_or(1);
+        Ok(Resolver { inner, deadline })
     }
 }
 
@@ -120,6 +123,7 @@ impl ResolverBuilder {
 #[derive(Clone)]
 pub struct Resolver {
     inner: TokioResolver,
+    deadline: Duration,
 }
 
 impl Resolver {
@@ -128,7 +132,17 @@ impl Resolver {
         let started = Instant::now();
         // Fully qualified: no search-domain expansion, ever.
         let fqdn = format!("{}.", host.trim_end_matches('.'));
-        match self.inner.lookup_ip(fqdn.as_str()).await {
+        let Ok(result) =
+            tokio::time::timeout(self.deadline, self.inner.lookup_ip(fqdn.as_str())).await
+        else {
+            return Err(ResolveError {
+                host: host.to_string(),
+                class: ErrorClass::DnsTimeout,
+                message: format!("no DNS answer within {:?}", self.deadline),
+                elapsed: started.elapsed(),
+            });
+        };
+        match result {
             Ok(lookup) => {
                 let addrs: Vec<IpAddr> = lookup.iter().collect();
                 let cnames = lookup
