@@ -1,5 +1,5 @@
 //! Test support: a fleet started in a background runtime, the binary, and the Python reader.
-#![allow(clippy::unwrap_used)] // Test support: a failure here is a failed test.
+#![expect(clippy::unwrap_used)] // Test support: a failure here is a failed test.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -177,7 +177,7 @@ async fn respond(
     };
     let mut enc = None;
     let body = if site.behaviour == Behaviour::Compressed {
-        let e = ["gzip", "deflate", "br", "zstd"][site.index % 4];
+        let e = ["gzip", "deflate", "br", "zstd"][site.variant % 4];
         enc = Some(e);
         match compress(&bytes, e).await {
             Ok(b) => b,

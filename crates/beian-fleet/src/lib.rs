@@ -102,6 +102,7 @@ pub struct Fleet {
     pub ca_pem: String,
     /// The simulated sites.
     pub sites: Vec<SiteSpec>,
+    ips: Vec<Ipv4Addr>,
     tasks: JoinSet<()>,
 }
 
@@ -169,6 +170,7 @@ impl Fleet {
         let mut by_host = HashMap::new();
         let sites_arc: Arc<Vec<SiteSpec>> = Arc::new(sites.clone());
         for (i, s) in sites.iter().enumerate() {
+            // Keep in step with `addr_of`.
             let ip = IpAddr::V4(ips[s.index % ips.len()]);
             let www = format!("www.{}", s.domain);
             let cert = match s.behaviour {
@@ -265,8 +267,19 @@ impl Fleet {
             https_port,
             ca_pem,
             sites,
+            ips,
             tasks,
         })
+    }
+
+    /// The web server address of a site's hosts (what its A record says, when it has one).
+    pub fn addr_of(&self, site: &SiteSpec) -> IpAddr {
+        IpAddr::V4(self.ips[site.index % self.ips.len()])
+    }
+
+    /// The first site with a behaviour.
+    pub fn site(&self, b: Behaviour) -> Option<&SiteSpec> {
+        self.sites.iter().find(|s| s.behaviour == b)
     }
 
     /// The domain list, one per line (Unicode for IDN names, as a user would write them).

@@ -166,8 +166,10 @@ pub struct SiteSpec {
     pub psb: String,
     /// Organisation name for the copyright line.
     pub org: String,
-    /// Index in the fleet (drives address and compression choice).
+    /// Index in the fleet (drives the address).
     pub index: usize,
+    /// How many earlier sites share the behaviour (drives variants such as the encoding).
+    pub variant: usize,
 }
 
 const PROVINCES: &[(char, char, &str)] = &[
@@ -202,10 +204,14 @@ pub fn generate(n: usize, seed: u64) -> Vec<SiteSpec> {
         order.extend(round);
     }
     order.truncate(n);
+    let mut seen: std::collections::HashMap<Behaviour, usize> = std::collections::HashMap::new();
     order
         .into_iter()
         .enumerate()
         .map(|(i, behaviour)| {
+            let counter = seen.entry(behaviour).or_default();
+            let variant = *counter;
+            *counter += 1;
             let tld = TLDS[i % TLDS.len()];
             let (domain_unicode, domain) = if i % 25 == 7 {
                 let u = format!("测试{i}.cn");
@@ -248,6 +254,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<SiteSpec> {
                 psb,
                 org,
                 index: i,
+                variant,
             }
         })
         .collect()

@@ -1,0 +1,250 @@
+//! The fetcher against the fleet's real HTTP and HTTPS servers.
+
+#![expect(clippy::unwrap_used)] // Test set-up: a failure here is a failed test.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use beian_fetch::{FetchConfig, FetchError, FetchOutcome, Fetcher, HostResolve};
+use beian_fleet::{Behaviour, Fleet, FleetConfig, SiteSpec};
+use beian_types::ErrorClass;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+/// Redirect targets resolve to the fleet address of their site.
+struct FleetDns(Arc<Vec<(String, IpAddr)>>);
+
+impl HostResolve for FleetDns {
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, FetchError>> + Send + 'a>> {
+        Box::pin(async move {
+            let apex = host.strip_prefix("www.").unwrap_or(host);
+            self.0
+                .iter()
+                .find(|(d, _)| d == apex)
+                .map(|(_, ip)| vec![*ip])
+                .ok_or(FetchError {
+                    class: ErrorClass::DnsNxdomain,
+                    message: host.to_string(),
+                })
+        })
+    }
+}
+
+struct Env {
+    fleet: Fleet,
+}
+
+impl Env {
+    async fn start() -> Env {
+        let fleet = Fleet::start(FleetConfig {
+            domains: 96,
+            seed: 5,
+            slow_delay: Duration::from_millis(800),
+            ..FleetConfig::default()
+        })
+        .await
+        .unwrap();
+        Env { fleet }
+    }
+
+    fn fetcher(
+        &self,
+        tweak: impl FnOnce(&mut FetchConfig),
+        trust_fleet: bool,
+    ) -> Fetcher<FleetDns> {
+        let mut cfg = FetchConfig {
+            http_port: self.fleet.http_port,
+            https_port: self.fleet.https_port,
+            allow_private: true,
+            ..FetchConfig::default()
+        };
+        tweak(&mut cfg);
+        let roots: Vec<CertificateDer<'static>> = if trust_fleet {
+            CertificateDer::pem_slice_iter(self.fleet.ca_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap()
+        } else {
+            Vec::new()
+        };
+        let map = self
+            .fleet
+            .sites
+            .iter()
+            .map(|s| (s.domain.clone(), self.fleet.addr_of(s)))
+            .collect();
+        Fetcher::new(cfg, &roots, FleetDns(Arc::new(map))).unwrap()
+    }
+
+    fn site(&self, b: Behaviour) -> &SiteSpec {
+        self.fleet.site(b).unwrap()
+    }
+
+    async fn get(&self, f: &Fetcher<FleetDns>, url: &str, site: &SiteSpec) -> FetchOutcome {
+        f.fetch(url.parse().unwrap(), vec![self.fleet.addr_of(site)])
+            .await
+    }
+}
+
+/// The number as it appears in the HTML: some themes wrap the province character in a span.
+fn shows_number(o: &FetchOutcome, s: &SiteSpec) -> bool {
+    let tail: String = s.icp.chars().skip(1).collect();
+    body_text(o).contains(&tail)
+}
+
+fn body_text(o: &FetchOutcome) -> String {
+    String::from_utf8_lossy(o.body.as_deref().unwrap_or_default()).into_owned()
+}
+
+#[tokio::test]
+async fn https_page_with_verified_certificate() {
+    let env = Env::start().await;
+    let f = env.fetcher(|_| {}, true);
+    let s = env.site(Behaviour::PsbNoIcon);
+    let o = env.get(&f, &format!("https://{}/", s.domain), s).await;
+    assert_eq!(o.error, None);
+    assert_eq!(o.status, Some(200));
+    assert!(o.is_html_page());
+    assert!(shows_number(&o, s));
+    let tls = o.tls.unwrap();
+    assert_eq!(tls.cert_error, None);
+    assert_eq!(tls.version, "TLSv1_3");
+    assert!(o.timings.connect.is_some() && o.timings.tls.is_some() && o.timings.ttfb.is_some());
+}
+
+#[tokio::test]
+async fn certificate_problems_are_facts_not_errors() {
+    let env = Env::start().await;
+    let s = env.site(Behaviour::ExpiredCert);
+    let o = env
+        .get(
+            &env.fetcher(|_| {}, true),
+            &format!("https://{}/", s.domain),
+            s,
+        )
+        .await;
+    assert_eq!(o.status, Some(200));
+    assert_eq!(o.tls.unwrap().cert_error.as_deref(), Some("expired"));
+    let s = env.site(Behaviour::Compliant);
+    let o = env
+        .get(
+            &env.fetcher(|_| {}, false),
+            &format!("https://{}/", s.domain),
+            s,
+        )
+        .await;
+    assert_eq!(o.status, Some(200));
+    assert!(
+        o.tls
+            .unwrap()
+            .cert_error
+            .unwrap()
+            .contains("unknown issuer")
+    );
+    let s = env.site(Behaviour::HttpOnly);
+    let o = env
+        .get(
+            &env.fetcher(|_| {}, true),
+            &format!("https://{}/", s.domain),
+            s,
+        )
+        .await;
+    assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::TlsHandshake));
+}
+
+#[tokio::test]
+async fn redirects_are_followed_and_recorded() {
+    let env = Env::start().await;
+    let f = env.fetcher(|_| {}, true);
+    let s = env.site(Behaviour::ApexToWww);
+    let o = env.get(&f, &format!("http://{}/", s.domain), s).await;
+    assert_eq!(o.error, None);
+    assert_eq!(o.hops.len(), 1);
+    assert_eq!(o.hops[0].status, 301);
+    assert_eq!(o.hops[0].location, format!("https://www.{}/", s.domain));
+    assert_eq!(
+        o.final_url.as_deref(),
+        Some(format!("https://www.{}/", s.domain).as_str())
+    );
+
+    let s = env.site(Behaviour::MetaRefresh);
+    let o = env.get(&f, &format!("https://{}/", s.domain), s).await;
+    assert_eq!(o.hops.len(), 1, "{:?}", o.hops);
+    assert_eq!(
+        o.final_url.as_deref(),
+        Some(format!("https://www.{}/", s.domain).as_str())
+    );
+    assert!(shows_number(&o, s));
+
+    let s = env.site(Behaviour::RedirectLoop);
+    let o = env.get(&f, &format!("https://{}/", s.domain), s).await;
+    assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::RedirectLoop));
+    assert_eq!(o.hops.len(), 2);
+
+    let s = env.site(Behaviour::ApexToWww);
+    let strict = env.fetcher(|c| c.max_redirects = 0, true);
+    let o = env.get(&strict, &format!("https://{}/", s.domain), s).await;
+    assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::RedirectLimit));
+}
+
+#[tokio::test]
+async fn compressed_bodies_are_decoded() {
+    let env = Env::start().await;
+    let f = env.fetcher(|_| {}, true);
+    let mut seen = std::collections::BTreeSet::new();
+    for s in env
+        .fleet
+        .sites
+        .iter()
+        .filter(|s| s.behaviour == Behaviour::Compressed)
+    {
+        let o = env.get(&f, &format!("https://{}/", s.domain), s).await;
+        assert_eq!(o.error, None, "{}", s.domain);
+        assert!(shows_number(&o, s), "{}", s.domain);
+        seen.insert(o.content_encoding.unwrap());
+    }
+    assert!(seen.len() >= 2, "encodings seen: {seen:?}");
+}
+
+#[tokio::test]
+async fn limits_and_refusals() {
+    let env = Env::start().await;
+    let s = env.site(Behaviour::Compliant);
+    let url = format!("https://{}/", s.domain);
+
+    let capped = env.fetcher(|c| c.body_cap = 1000, true);
+    let o = env.get(&capped, &url, s).await;
+    assert!(o.body_truncated);
+    assert_eq!(o.body.unwrap().len(), 1000);
+
+    let public_only = env.fetcher(|c| c.allow_private = false, true);
+    let o = env.get(&public_only, &url, s).await;
+    assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::AddressBlocked));
+    assert_eq!(o.remote_addr, None, "nothing may be contacted");
+
+    let slow = env.site(Behaviour::Slow);
+    let impatient = env.fetcher(|c| c.response_timeout = Duration::from_millis(200), true);
+    let o = env
+        .get(&impatient, &format!("https://{}/", slow.domain), slow)
+        .await;
+    assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::HttpTimeout));
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = env.fetcher(|c| c.http_port = free, true);
+    let o = closed
+        .fetch(
+            format!("http://{}/", s.domain).parse().unwrap(),
+            vec!["127.0.0.1".parse().unwrap()],
+        )
+        .await;
+    assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::ConnectRefused));
+}
