@@ -1,5 +1,5 @@
 //! The rulebook of icp-rules.md §5 as pure functions: number grammars ([`numbers`]), page rules
-//! over [`FooterFacts`] and site rules over both hosts' outcomes. No I/O, no async.
+//! over [`beian_types::FooterFacts`] and site rules over both hosts' outcomes. No I/O, no async.
 //!
 //! Every rule id is a constant in [`ids`] spelled exactly as in the spec.
 #![deny(missing_docs)]
