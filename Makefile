@@ -26,4 +26,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv test lint doc
+.PHONY: help demo pyenv test lint doc bench
+
+bench: ## Hot-path benchmarks (criterion): extraction, fetch-and-parse against the fleet
+	$(CARGO) bench --locked --bench hot_path

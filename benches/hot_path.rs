@@ -1,0 +1,134 @@
+//! Hot-path benchmarks: footer extraction alone, and fetch-and-parse of one page from the
+//! loopback fleet (resolve excluded: addresses are given, as in the pipeline after DNS).
+//!
+//! `make bench` runs them; figures go to BENCHMARKS.md with the command and the machine.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use beian_fetch::{FetchConfig, FetchError, Fetcher, HostResolve};
+use beian_fleet::{Behaviour, Fleet, FleetConfig, pages};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+/// Pages of the simulated fleet: 40 sites, UTF-8 and GBK.
+fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let sites = beian_fleet::generate(40, 7);
+    let utf8: Vec<Vec<u8>> = sites
+        .iter()
+        .map(|s| pages::page(s, true, "utf-8").into_bytes())
+        .collect();
+    let gbk = sites
+        .iter()
+        .map(|s| {
+            encoding_rs::GBK
+                .encode(&pages::page(s, true, "gbk"))
+                .0
+                .into_owned()
+        })
+        .collect();
+    (utf8, gbk)
+}
+
+fn extraction(c: &mut Criterion) {
+    let (utf8, gbk) = corpus();
+    let mut g = c.benchmark_group("extract");
+    for (name, set) in [("dom_utf8", &utf8), ("dom_gbk", &gbk)] {
+        let bytes: usize = set.iter().map(Vec::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for page in set {
+                    black_box(beian_footer::extract(black_box(page), None));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+struct NoDns;
+
+impl HostResolve for NoDns {
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<Vec<std::net::IpAddr>, FetchError>> + Send + 'a,
+        >,
+    > {
+        Box::pin(async move {
+            Err(FetchError {
+                class: beian_types::ErrorClass::DnsError,
+                message: format!("no DNS in this bench: {host}"),
+            })
+        })
+    }
+}
+
+fn fetch_and_parse(c: &mut Criterion) {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => panic!("runtime: {e}"),
+    };
+    let fleet = match rt.block_on(Fleet::start(FleetConfig {
+        domains: 64,
+        seed: 3,
+        ..FleetConfig::default()
+    })) {
+        Ok(f) => f,
+        Err(e) => panic!("fleet: {e}"),
+    };
+    let roots: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(fleet.ca_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+    let cfg = FetchConfig {
+        http_port: fleet.http_port,
+        https_port: fleet.https_port,
+        allow_private: true,
+        response_timeout: Duration::from_secs(5),
+        ..FetchConfig::default()
+    };
+    let fetcher = match Fetcher::new(cfg, &roots, NoDns) {
+        Ok(f) => Arc::new(f),
+        Err(e) => panic!("fetcher: {e}"),
+    };
+    let Some(site) = fleet.site(Behaviour::PsbNoIcon).cloned() else {
+        panic!("no site")
+    };
+    let addr = fleet.addr_of(&site);
+    let mut g = c.benchmark_group("fetch_and_parse");
+    for scheme in ["https", "http"] {
+        let url: url::Url = match format!("{scheme}://{}/", site.domain).parse() {
+            Ok(u) => u,
+            Err(e) => panic!("url: {e}"),
+        };
+        g.throughput(Throughput::Elements(1));
+        g.bench_function(scheme, |b| {
+            b.to_async(&rt).iter(|| {
+                let f = fetcher.clone();
+                let url = url.clone();
+                async move {
+                    let out = f.fetch(url, vec![addr]).await;
+                    let body = out.body.unwrap_or_default();
+                    black_box(beian_footer::extract(&body, None))
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
+    targets = extraction, fetch_and_parse
+}
+criterion_main!(benches);
