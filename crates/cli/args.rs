@@ -115,14 +115,21 @@ pub(crate) struct AuditArgs {
     pub(crate) out: OutArgs,
 }
 
+/// Which simulated fleet: size and seed.
 #[derive(Debug, Args)]
-pub(crate) struct FleetArgs {
+pub(crate) struct FleetShape {
     /// Number of simulated domains.
     #[arg(long, default_value_t = 200)]
     pub(crate) domains: usize,
     /// Seed for behaviours and numbers.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FleetArgs {
+    #[command(flatten)]
+    pub(crate) shape: FleetShape,
     /// Where to write ca.pem, domains.txt, answer_key.csv, fleet.json.
     #[arg(long, default_value = "fleet")]
     pub(crate) dir: PathBuf,
@@ -139,12 +146,8 @@ pub(crate) struct FleetArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
-    /// Number of simulated domains.
-    #[arg(long, default_value_t = 200)]
-    pub(crate) domains: usize,
-    /// Seed for behaviours and numbers.
-    #[arg(long, default_value_t = 1)]
-    pub(crate) seed: u64,
+    #[command(flatten)]
+    pub(crate) shape: FleetShape,
     /// Sites audited at once.
     #[arg(long, default_value_t = 64)]
     pub(crate) concurrency: u32,

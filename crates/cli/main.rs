@@ -25,7 +25,10 @@ use beian_types::SiteReport;
 use clap::Parser;
 use tokio::sync::mpsc;
 
-use args::{AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, NetArgs, OutArgs};
+use args::{
+    AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, FleetShape, NetArgs,
+    OutArgs,
+};
 use settings::NetSettings;
 
 fn main() -> ExitCode {
@@ -288,10 +291,10 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
     Ok(exit_code(&tally, a.out.fail_on))
 }
 
-fn fleet_config(domains: usize, seed: u64) -> FleetConfig {
+fn fleet_config(shape: &FleetShape) -> FleetConfig {
     FleetConfig {
-        domains,
-        seed,
+        domains: shape.domains,
+        seed: shape.seed,
         ..FleetConfig::default()
     }
 }
@@ -301,7 +304,7 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
         dns_addr: a.dns,
         http_port: a.http_port,
         https_port: a.https_port,
-        ..fleet_config(a.domains, a.seed)
+        ..fleet_config(&a.shape)
     };
     let fleet = Fleet::start(cfg).await?;
     fleet.write_files(&a.dir)?;
@@ -326,7 +329,7 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
 }
 
 async fn demo(a: DemoArgs) -> Result<ExitCode> {
-    let fleet = Fleet::start(fleet_config(a.domains, a.seed)).await?;
+    let fleet = Fleet::start(fleet_config(&a.shape)).await?;
     let dir: PathBuf = a.out.out.join("fleet");
     fleet.write_files(&dir)?;
     let net_args = NetArgs {
@@ -350,7 +353,10 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         Ok(Box::new(std::io::Cursor::new(domains.into_bytes())) as Box<dyn BufRead + Send>)
     });
     let spec = RunSpec {
-        input_desc: format!("simulated fleet ({} domains, seed {})", a.domains, a.seed),
+        input_desc: format!(
+            "simulated fleet ({} domains, seed {})",
+            a.shape.domains, a.shape.seed
+        ),
         out: &a.out,
         net,
     };

@@ -265,6 +265,29 @@ fn idna_ascii(u: &str) -> String {
     idna::domain_to_ascii(u).unwrap_or_else(|_| u.to_string())
 }
 
+/// Behaviours that break exactly one page rule, on both hosts: (behaviour, rule, verdict,
+/// overall status).
+const ONE_RULE: &[(Behaviour, &str, &str, &str)] = &[
+    (Behaviour::Unlinked, "ICP-LINK", "fail", "violation"),
+    (Behaviour::WrongLink, "ICP-LINK", "fail", "violation"),
+    (
+        Behaviour::SubjectOutsideGuangdong,
+        "ICP-KIND",
+        "fail",
+        "violation",
+    ),
+    (Behaviour::WrongAlias, "ICP-FORMAT", "fail", "violation"),
+    (Behaviour::PsbCodeMismatch, "PSB-LINK", "fail", "violation"),
+    (
+        Behaviour::PsbProvinceMismatch,
+        "PSB-PROVINCE",
+        "fail",
+        "violation",
+    ),
+    (Behaviour::PsbNoIcon, "PSB-ICON", "warn", "warning"),
+    (Behaviour::AppNumber, "ICP-KIND", "fail", "violation"),
+];
+
 /// Expected verdicts for one site: `(host role or "" for site rules, rule id, verdict)`, and
 /// the expected overall status.
 pub fn expectations(
@@ -317,18 +340,25 @@ pub fn expectations(
             e.extend(both("ICP-PRESENT", "pass"));
             "violation"
         }
+        B::Unlinked
+        | B::WrongLink
+        | B::SubjectOutsideGuangdong
+        | B::WrongAlias
+        | B::PsbCodeMismatch
+        | B::PsbProvinceMismatch
+        | B::PsbNoIcon
+        | B::AppNumber => {
+            let (rule, verdict, status) = ONE_RULE
+                .iter()
+                .find(|(b, ..)| *b == s.behaviour)
+                .map_or(("", "", ""), |(_, r, v, st)| (*r, *v, *st));
+            e.extend(both(rule, verdict));
+            status
+        }
         B::NoIcp => {
             e.extend(both("ICP-PRESENT", "fail"));
             e.extend(both("ICP-LINK", "n/a"));
             e.push(("", "SITE-PARITY", "fail"));
-            "violation"
-        }
-        B::Unlinked => {
-            e.extend(both("ICP-LINK", "fail"));
-            "violation"
-        }
-        B::WrongLink => {
-            e.extend(both("ICP-LINK", "fail"));
             "violation"
         }
         B::LegacyLink => {
@@ -336,29 +366,9 @@ pub fn expectations(
             e.extend(both("ICP-PRESENT", "pass"));
             "warning"
         }
-        B::SubjectOutsideGuangdong => {
-            e.extend(both("ICP-KIND", "fail"));
-            "violation"
-        }
-        B::WrongAlias => {
-            e.extend(both("ICP-FORMAT", "fail"));
-            "violation"
-        }
         B::PsbMissing => {
             e.extend(both("PSB-PRESENT", "warn"));
             e.extend(both("PSB-LINK", "n/a"));
-            "warning"
-        }
-        B::PsbCodeMismatch => {
-            e.extend(both("PSB-LINK", "fail"));
-            "violation"
-        }
-        B::PsbProvinceMismatch => {
-            e.extend(both("PSB-PROVINCE", "fail"));
-            "violation"
-        }
-        B::PsbNoIcon => {
-            e.extend(both("PSB-ICON", "warn"));
             "warning"
         }
         B::MissingWww => {
@@ -386,10 +396,6 @@ pub fn expectations(
             e.extend(both("ICP-PRESENT", "warn"));
             e.extend(both("ICP-LINK", "pass"));
             "unverified"
-        }
-        B::AppNumber => {
-            e.extend(both("ICP-KIND", "fail"));
-            "violation"
         }
     };
     (e, status)
@@ -466,5 +472,10 @@ mod tests {
             assert!(a.iter().any(|s| s.behaviour == *beh), "{beh:?} missing");
         }
         assert!(a.iter().any(|s| s.domain.starts_with("xn--")));
+        for s in &a {
+            let (rows, status) = expectations(s);
+            assert!(!status.is_empty() && !rows.is_empty(), "{:?}", s.behaviour);
+            assert!(rows.iter().all(|(_, rule, v)| !rule.is_empty() && !v.is_empty()));
+        }
     }
 }
