@@ -15,7 +15,6 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beian_types::{ErrorClass, Hop};
@@ -560,6 +559,3 @@ impl<R: HostResolve> Fetcher<R> {
         })
     }
 }
-
-/// Convenience: a shared fetcher.
-pub type SharedFetcher<R> = Arc<Fetcher<R>>;

@@ -27,8 +27,6 @@ pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     world: Arc<World>,
-    http_port: u16,
-    https_port: u16,
 ) {
     let https = tls.is_some();
     loop {
@@ -40,9 +38,7 @@ pub(crate) async fn serve(
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let world = world.clone();
-                async move {
-                    Ok::<_, Infallible>(respond(req, &world, https, http_port, https_port).await)
-                }
+                async move { Ok::<_, Infallible>(respond(req, &world, https).await) }
             });
             let builder = hyper::server::conn::http1::Builder::new();
             match tls {
@@ -107,8 +103,6 @@ async fn respond(
     req: Request<hyper::body::Incoming>,
     world: &World,
     https: bool,
-    http_port: u16,
-    https_port: u16,
 ) -> Response<Full<Bytes>> {
     let host = req
         .headers()
@@ -129,7 +123,6 @@ async fn respond(
     let path = req.uri().path();
     // Redirect targets carry no port: the auditor maps default ports to the fleet's ports,
     // as it would map 80/443 on the internet.
-    let _ = (http_port, https_port);
     let www = format!("www.{}", site.domain);
     match site.behaviour {
         Behaviour::RedirectLoop => {

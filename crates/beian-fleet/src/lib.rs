@@ -250,16 +250,10 @@ impl Fleet {
         let (http_listeners, http_port) = bind_same_port(&ips, cfg.http_port).await?;
         let (https_listeners, https_port) = bind_same_port(&ips, cfg.https_port).await?;
         for l in http_listeners {
-            tasks.spawn(http::serve(l, None, world.clone(), http_port, https_port));
+            tasks.spawn(http::serve(l, None, world.clone()));
         }
         for l in https_listeners {
-            tasks.spawn(http::serve(
-                l,
-                Some(acceptor.clone()),
-                world.clone(),
-                http_port,
-                https_port,
-            ));
+            tasks.spawn(http::serve(l, Some(acceptor.clone()), world.clone()));
         }
         Ok(Fleet {
             dns_addr,

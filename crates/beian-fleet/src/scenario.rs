@@ -475,7 +475,10 @@ mod tests {
         for s in &a {
             let (rows, status) = expectations(s);
             assert!(!status.is_empty() && !rows.is_empty(), "{:?}", s.behaviour);
-            assert!(rows.iter().all(|(_, rule, v)| !rule.is_empty() && !v.is_empty()));
+            assert!(
+                rows.iter()
+                    .all(|(_, rule, v)| !rule.is_empty() && !v.is_empty())
+            );
         }
     }
 }

@@ -116,7 +116,8 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
-    fn next_line(&mut self) -> Result<Option<String>, ReadError> {
+    /// The next line without its ending; `Err(lossy text)` when it is not UTF-8.
+    fn next_line(&mut self) -> Result<Option<Result<String, String>>, ReadError> {
         self.buf.clear();
         let n = self
             .inner
@@ -138,13 +139,8 @@ impl<R: BufRead> Reader<R> {
             &self.buf
         };
         Ok(Some(match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_string(),
-            Err(_) => {
-                String::from_utf8_lossy(bytes)
-                    .into_owned()
-                    .replace('\u{0}', "")
-                    + "\u{0}"
-            }
+            Ok(s) => Ok(s.to_string()),
+            Err(_) => Err(String::from_utf8_lossy(bytes).into_owned()),
         }))
     }
 
@@ -155,13 +151,13 @@ impl<R: BufRead> Reader<R> {
                 return Ok(None);
             };
             let line = self.line;
-            if let Some(raw) = text.strip_suffix('\u{0}') {
-                return Ok(Some(InputItem {
-                    line,
-                    raw: raw.to_string(),
-                    result: Err(InputError::NotUtf8 { line }),
-                }));
-            }
+            let text = match text {
+                Ok(t) => t,
+                Err(raw) => {
+                    let result = Err(InputError::NotUtf8 { line });
+                    return Ok(Some(InputItem { line, raw, result }));
+                }
+            };
             let trimmed = text.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;

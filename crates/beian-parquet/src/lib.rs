@@ -12,7 +12,6 @@ pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -251,6 +250,3 @@ impl RunWriter {
         })
     }
 }
-
-/// Keeps `Arc` in the public signature of the schema functions readable.
-pub type Schema = Arc<arrow_schema::Schema>;
