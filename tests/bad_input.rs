@@ -103,3 +103,39 @@ fn unusable_flags_and_files_exit_2_with_a_message() {
         .unwrap();
     assert_eq!(res.status.code(), Some(2));
 }
+
+#[test]
+fn csv_input_with_manifest_columns() {
+    let fleet = TestFleet::start(30, 13);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("fleet.csv");
+    let mut csv = String::from("org_name,domain,expected_icp\n");
+    for s in fleet.fleet.sites.iter().take(3) {
+        csv.push_str(&format!("\"{}\",{},{}\n", s.org, s.domain_unicode, s.icp));
+    }
+    csv.push_str("某公司,not a domain,\n");
+    std::fs::write(&input, csv).unwrap();
+    let out = dir.path().join("out");
+    let res = fleet.audit(&input, &out, &["--quiet"]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let code = r#"
+import sys, json, pyarrow.parquet as pq
+rows = sorted(pq.read_table(sys.argv[1] + "/sites").to_pylist(), key=lambda r: r["input_line"])
+print(json.dumps([[r["input_line"], r["domain"], r["status"]] for r in rows], ensure_ascii=False))
+"#;
+    let stdout = run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str()]);
+    let rows: Vec<(u64, Option<String>, String)> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![2, 3, 4, 5],
+        "{stdout}"
+    );
+    for (i, s) in fleet.fleet.sites.iter().take(3).enumerate() {
+        assert_eq!(rows[i].1.as_deref(), Some(s.domain.as_str()), "{stdout}");
+    }
+    assert_eq!(rows[3].2, "input_error", "{stdout}");
+}
