@@ -26,3 +26,34 @@ pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
 pub fn extract_str(html: &str) -> FooterFacts {
     dom::extract_text(html, "UTF-8")
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes: no panic.
+        #[test]
+        fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = super::extract(&bytes, None);
+        }
+
+        /// Markup-shaped noise around real numbers: no panic, and a footer number found in
+        /// plain footer text is always reported.
+        #[test]
+        fn footer_numbers_survive_noise(
+            noise in proptest::collection::vec(prop_oneof![
+                Just("<div>".to_string()), Just("</div>".to_string()), Just("<span>".to_string()),
+                Just("</p>".to_string()), Just("<!--".to_string()), Just("-->".to_string()),
+                Just("&nbsp;".to_string()), "[a-z 备号ICP0-9]{0,12}",
+            ], 0..30),
+        ) {
+            let head: String = noise.concat();
+            let html = format!("{head}--><footer><p>京ICP备2021034567号-1</p></footer>");
+            let facts = super::extract(html.as_bytes(), None);
+            prop_assert!(facts.icp_all.iter().any(|c| c.number.canonical == "京ICP备2021034567号-1"), "{html}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Every page of `datasets/pages/` against its hand-written `*.expected.json` (icp-rules.md
+//! §2, §3, §6): the extracted facts and, where listed, the page verdicts.
+//!
+//! An expected file lists only what it asserts; a key set to `null` asserts absence.
+
+#![expect(clippy::unwrap_used)] // Test code: a failure here is a failed test.
+
+use std::path::{Path, PathBuf};
+
+use beian_types::{FooterFacts, IcpCandidate};
+use serde_json::{Value, json};
+
+fn pages_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/pages")
+}
+
+fn candidate(c: &IcpCandidate) -> Value {
+    json!({
+        "number": c.number.canonical,
+        "kind": c.number.kind.as_str(),
+        "source": c.source.as_str(),
+        "in_footer": c.in_footer,
+        "link_host": c.link.as_ref().and_then(|l| l.host.clone()),
+    })
+}
+
+fn actual(facts: &FooterFacts, file: &str) -> Value {
+    let verdicts: serde_json::Map<String, Value> =
+        beian_rules::page_rules(&beian_rules::PageInput {
+            host: "example.cn",
+            url: file,
+            facts,
+        })
+        .into_iter()
+        .map(|f| (f.rule_id.to_string(), json!(f.verdict.as_str())))
+        .collect();
+    json!({
+        "encoding": facts.encoding,
+        "region": facts.region.as_str(),
+        "primary": facts.primary.as_ref().map(candidate),
+        "icp_all": facts.icp_all.iter().map(|c| c.number.canonical.clone()).collect::<Vec<_>>(),
+        "psb": facts.psb.as_ref().map(|p| json!({
+            "number": p.number.canonical,
+            "link_code": p.link_code,
+            "icon": p.icon,
+            "link_host": p.link.as_ref().and_then(|l| l.host.clone()),
+        })),
+        "copyright_holder": facts.copyright_holder,
+        "verdicts": verdicts,
+    })
+}
+
+/// Compares only the keys `expected` names; `null` must be `null`.
+fn compare(path: &str, expected: &Value, actual: &Value, problems: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let av = a.get(k).unwrap_or(&Value::Null);
+                compare(&format!("{path}.{k}"), ev, av, problems);
+            }
+        }
+        (e, a) if e != a => problems.push(format!("{path}: expected {e}, got {a}")),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_fixture_matches_its_expected_facts() {
+    let mut problems = Vec::new();
+    let mut n = 0;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(pages_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    entries.sort();
+    for html in entries {
+        let name = html.file_stem().unwrap().to_string_lossy().into_owned();
+        let expected_path = html.with_extension("expected.json");
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        let bytes = std::fs::read(&html).unwrap();
+        let facts = beian_footer::extract(&bytes, None);
+        compare(&name, &expected, &actual(&facts, &name), &mut problems);
+        n += 1;
+    }
+    assert!(n >= 40, "only {n} fixtures found");
+    assert!(
+        problems.is_empty(),
+        "{} mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
