@@ -3,8 +3,6 @@
 //!
 //! An expected file lists only what it asserts; a key set to `null` asserts absence.
 
-#![expect(clippy::unwrap_used)] // Test code: a failure here is a failed test.
-
 use std::path::{Path, PathBuf};
 
 use beian_types::{FooterFacts, IcpCandidate};
