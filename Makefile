@@ -16,8 +16,11 @@ $(PY):
 
 pyenv: $(PY) ## Python venv with pyarrow (the independent Parquet reader used by tests)
 
-test: $(PY) ## Run the whole test suite (unit, property, end-to-end against the fleet)
+test: $(PY) fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
 	BEIAN_PYTHON=$(abspath $(PY)) $(CARGO) test --workspace --locked
+
+fuzz-check: ## Compile the cargo-fuzz targets (fuzz/, outside the workspace)
+	cd fuzz && $(CARGO) check --locked --bins
 
 lint: ## rustfmt and clippy, warnings as errors
 	$(CARGO) fmt --all --check
@@ -26,7 +29,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv test lint doc bench
+.PHONY: help demo pyenv test fuzz-check lint doc bench
 
 bench: ## Hot-path benchmarks (criterion): extraction, fetch-and-parse against the fleet
 	$(CARGO) bench --locked --bench hot_path

@@ -450,6 +450,26 @@ mod tests {
             fn scan_never_panics(s in "\\PC{0,200}") {
                 let _ = scan(&s);
             }
+
+            /// Whatever is found in number-shaped noise, its canonical form parses back to
+            /// itself (the same property the `numbers` fuzz target checks).
+            #[test]
+            fn found_numbers_have_stable_canonical_forms(
+                s in "([京粤川苏萌合字]|ICP|icp|备|证|号|-|B2|A2\\.|公网安备|:|[0-9]{1,10}| |\n|[A-Z]){0,24}"
+            ) {
+                for m in scan(&s) {
+                    match m.found {
+                        Found::Icp(n) => {
+                            let again = parse_icp(&n.canonical);
+                            prop_assert_eq!(again.map(|a| a.canonical), Some(n.canonical.clone()), "in {:?}", s);
+                        }
+                        Found::Psb(n) => {
+                            let again = parse_psb(&n.canonical);
+                            prop_assert_eq!(again.map(|a| a.canonical), Some(n.canonical.clone()), "in {:?}", s);
+                        }
+                    }
+                }
+            }
         }
     }
 }
