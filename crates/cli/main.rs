@@ -78,6 +78,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
 struct Tally {
     by_status: BTreeMap<&'static str, u64>,
     failing: BTreeMap<String, u64>,
+    errors: BTreeMap<&'static str, u64>,
     counts: beian_parquet::RunCounts,
 }
 
@@ -161,6 +162,9 @@ async fn run_audit(
             for r in &report.site.failing_rules {
                 *tally.failing.entry(r.clone()).or_default() += 1;
             }
+            if let Some(class) = report.site.error_class {
+                *tally.errors.entry(class.as_str()).or_default() += 1;
+            }
             writer.write(report)?;
         }
         tally.counts = writer.finish()?;
@@ -237,6 +241,12 @@ fn print_summary(tally: &Tally, out: &Path) {
         println!("\n{:<14} {:>8}", "failing rule", "sites");
         for (r, n) in rules {
             println!("{r:<14} {n:>8}");
+        }
+    }
+    if !tally.errors.is_empty() {
+        println!("\n{:<16} {:>6}", "error class", "sites");
+        for (class, n) in &tally.errors {
+            println!("{class:<16} {n:>6}");
         }
     }
     println!(

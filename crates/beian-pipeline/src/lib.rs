@@ -112,7 +112,12 @@ impl Auditor {
         let unreachable = hosts.iter().all(|h| h.page.is_none());
         let first_failure = hosts.iter().find_map(|h| h.failure.clone());
         let failure_class = if unreachable {
-            fetches.iter().find_map(|f| f.error_class)
+            Some(
+                fetches
+                    .iter()
+                    .find_map(|f| f.error_class)
+                    .unwrap_or(ErrorClass::NoPage),
+            )
         } else {
             None
         };
@@ -213,23 +218,28 @@ impl Auditor {
             fill_fetch_row(&mut row, out);
             if out.is_html_page() {
                 let final_url = out.final_url.clone().unwrap_or_default();
-                let facts = facts_by_url.entry(final_url.clone()).or_insert_with(|| {
-                    let body = out.body.as_deref().unwrap_or_default();
-                    let charset = out
-                        .content_type
-                        .as_deref()
-                        .and_then(beian_footer::charset_from_content_type);
-                    beian_footer::extract(body, charset)
-                });
-                row.charset = Some(facts.encoding.to_string());
-                row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
-                row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
-                if page.is_none() {
-                    page = Some(PageObservation {
-                        final_url,
-                        hops: out.hops.len(),
-                        facts: facts.clone(),
-                    });
+                if !facts_by_url.contains_key(&final_url) {
+                    if let Some(facts) = extract_off_reactor(out).await {
+                        facts_by_url.insert(final_url.clone(), facts);
+                    }
+                }
+                match facts_by_url.get(&final_url) {
+                    Some(facts) => {
+                        row.charset = Some(facts.encoding.to_string());
+                        row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
+                        row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
+                        if page.is_none() {
+                            page = Some(PageObservation {
+                                final_url,
+                                hops: out.hops.len(),
+                                facts: facts.clone(),
+                            });
+                        }
+                    }
+                    None => {
+                        row.error_class = Some(ErrorClass::Internal);
+                        row.error_message = Some("footer extraction failed on this page".into());
+                    }
                 }
             }
             rows.push(row);
@@ -262,6 +272,22 @@ impl Auditor {
             rows,
         )
     }
+}
+
+/// Extraction is CPU-bound (a DOM parse per page): run it on the blocking pool so a large
+/// page never stalls the sockets of other sites.
+async fn extract_off_reactor(out: &FetchOutcome) -> Option<FooterFacts> {
+    let body = out.body.clone().unwrap_or_default();
+    let charset = out
+        .content_type
+        .as_deref()
+        .and_then(beian_footer::charset_from_content_type)
+        .map(str::to_string);
+    let task =
+        tokio::task::spawn_blocking(move || beian_footer::extract(&body, charset.as_deref()));
+    // A panic in the extractor is a bug: the probe is reported `internal`, never judged as
+    // a page without a footer.
+    task.await.ok()
 }
 
 fn fill_fetch_row(row: &mut FetchRow, out: &FetchOutcome) {

@@ -51,6 +51,8 @@ pub enum ErrorClass {
     RedirectInvalid,
     /// The probe as a whole took longer than its total budget.
     TotalTimeout,
+    /// Site level: the hosts answered, but none with a 2xx HTML page (HTTP 5xx/4xx, not HTML).
+    NoPage,
     /// A bug: a worker task failed. Reported, never silently dropped.
     Internal,
 }
@@ -80,6 +82,7 @@ impl ErrorClass {
         ErrorClass::RedirectLimit,
         ErrorClass::RedirectInvalid,
         ErrorClass::TotalTimeout,
+        ErrorClass::NoPage,
         ErrorClass::Internal,
     ];
 
@@ -108,6 +111,7 @@ impl ErrorClass {
             ErrorClass::RedirectLimit => "redirect_limit",
             ErrorClass::RedirectInvalid => "redirect_invalid",
             ErrorClass::TotalTimeout => "total_timeout",
+            ErrorClass::NoPage => "no_page",
             ErrorClass::Internal => "internal",
         }
     }
