@@ -35,13 +35,20 @@ fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 fn extraction(c: &mut Criterion) {
     let (utf8, gbk) = corpus();
     let mut g = c.benchmark_group("extract");
-    for (name, set) in [("dom_utf8", &utf8), ("dom_gbk", &gbk)] {
+    type Extract = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
+    let runs: [(&str, &Vec<Vec<u8>>, Extract); 4] = [
+        ("fast_utf8", &utf8, beian_footer::extract),
+        ("fast_gbk", &gbk, beian_footer::extract),
+        ("reference_utf8", &utf8, beian_footer::extract_reference),
+        ("reference_gbk", &gbk, beian_footer::extract_reference),
+    ];
+    for (name, set, f) in runs {
         let bytes: usize = set.iter().map(Vec::len).sum();
         g.throughput(Throughput::Bytes(bytes as u64));
         g.bench_function(name, |b| {
             b.iter(|| {
                 for page in set {
-                    black_box(beian_footer::extract(black_box(page), None));
+                    black_box(f(black_box(page), None));
                 }
             })
         });

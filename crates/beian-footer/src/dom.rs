@@ -392,23 +392,31 @@ struct Scripts {
 
 /// Inline scripts (§6.5, §6.6): numbers in script text, linked when inside an `<a href>`
 /// literal; in the footer when the script writes into an id that exists in the region.
-fn scan_scripts(html: &Html, region_ids: &HashSet<String>, order_base: usize) -> Scripts {
+/// The text of every inline `<script>` (no `src`), in document order.
+fn inline_scripts(html: &Html) -> Vec<String> {
+    html.tree
+        .root()
+        .descendants()
+        .filter(|n| {
+            n.value()
+                .as_element()
+                .is_some_and(|e| e.name() == "script" && e.attr("src").is_none())
+        })
+        .map(|n| {
+            n.children()
+                .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn scan_scripts<S: AsRef<str>>(scripts: &[S], region_ids: &HashSet<String>, order_base: usize) -> Scripts {
     let mut out = Scripts {
         icp: Vec::new(),
         psb: None,
     };
-    for (i, n) in html.tree.root().descendants().enumerate() {
-        let Some(e) = n.value().as_element() else {
-            continue;
-        };
-        if e.name() != "script" || e.attr("src").is_some() {
-            continue;
-        }
-        let raw: String = n
-            .children()
-            .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-            .collect();
-        let text = normalise(&raw);
+    for (i, raw) in scripts.iter().enumerate() {
+        let text = normalise(raw.as_ref());
         let found = scan(&text);
         if found.is_empty() {
             continue;
@@ -463,33 +471,59 @@ fn script_anchor(text: &str, range: &std::ops::Range<usize>) -> Option<Link> {
     })
 }
 
+/// The target of a refresh `content` attribute (`0; url=…`), if any.
+pub(crate) fn refresh_target(content: &str) -> Option<String> {
+    let target = REFRESH.captures(content)?.get(1)?.as_str().trim().to_string();
+    (!target.is_empty()).then_some(target)
+}
+
 fn meta_refresh(html: &Html) -> Option<String> {
     html.tree.root().descendants().find_map(|n| {
         let e = n.value().as_element()?;
         if e.name() != "meta" || !e.attr("http-equiv")?.eq_ignore_ascii_case("refresh") {
             return None;
         }
-        let target = REFRESH
-            .captures(e.attr("content")?)?
-            .get(1)?
-            .as_str()
-            .trim()
-            .to_string();
-        (!target.is_empty()).then_some(target)
+        refresh_target(e.attr("content")?)
     })
 }
 
+/// The reference procedure: the whole page as one HTML5 DOM.
 pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFacts {
     let html = Html::parse_document(html_text);
-    let mut facts = FooterFacts::empty(encoding);
-    facts.meta_refresh = meta_refresh(&html);
     let (regions, kind) = find_regions(&html);
+    let scripts = inline_scripts(&html);
+    let mut facts = collect(&html, &regions, kind, &scripts, encoding);
+    facts.meta_refresh = meta_refresh(&html);
+    if facts.primary.is_none() {
+        facts.primary = body_fallback(&html, &regions);
+    }
+    facts
+}
+
+/// The body-text fallback candidate of a whole page (reported, not judged): the DOM route,
+/// for callers that found no footer or script candidate by other means.
+pub(crate) fn body_fallback_of(html_text: &str) -> Option<IcpCandidate> {
+    let html = Html::parse_document(html_text);
+    let (regions, _) = find_regions(&html);
+    body_fallback(&html, &regions)
+}
+
+/// Everything but the meta refresh and the body fallback, from the footer regions (nodes of
+/// `html`) and the inline scripts' text.
+pub(crate) fn collect<S: AsRef<str>>(
+    html: &Html,
+    regions: &[NodeId],
+    kind: FooterRegion,
+    scripts: &[S],
+    encoding: &'static str,
+) -> FooterFacts {
+    let mut facts = FooterFacts::empty(encoding);
     facts.region = kind;
 
     let mut rt = RegionText::default();
     let mut order = 0;
     let no_skip = HashSet::new();
-    for id in &regions {
+    for id in regions {
         if let Some(n) = html.tree.get(*id) {
             rt.walk(n, &no_skip, &mut order);
         }
@@ -547,17 +581,18 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
             }
         }
     }
-    let scripts = scan_scripts(&html, &rt.ids, order + 1);
+    let scripts = scan_scripts(scripts, &rt.ids, order + 1);
     icp.extend(scripts.icp);
     if facts.psb.is_none() {
         facts.psb = scripts.psb;
     }
     icp.sort_by_key(|c| c.order);
+    // Orders become ranks: comparable between the reference and the fast path.
+    for (rank, c) in icp.iter_mut().enumerate() {
+        c.order = rank;
+    }
     facts.primary = icp.iter().min_by_key(|c| primary_key(c)).cloned();
     facts.icp_all = icp;
-    if facts.primary.is_none() {
-        facts.primary = body_fallback(&html, &regions);
-    }
     facts.miit_link_hosts = rt.miit_links;
     facts.copyright_holder = copyright_holder(&rt.text);
     facts

@@ -8,6 +8,7 @@
 mod copyright;
 mod decode;
 mod dom;
+mod fast;
 mod normalise;
 
 pub use copyright::copyright_holder;
@@ -16,15 +17,17 @@ pub use normalise::normalise;
 
 use beian_types::FooterFacts;
 
-/// Extracts the footer facts of a page.
+/// Extracts the footer facts of a page (the fast path).
 pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     let decoded = decode(bytes, http_charset);
-    dom::extract_text(&decoded.text, decoded.encoding.name())
+    fast::extract_text(&decoded.text, decoded.encoding.name())
 }
 
-/// Extracts the footer facts of already-decoded HTML.
-pub fn extract_str(html: &str) -> FooterFacts {
-    dom::extract_text(html, "UTF-8")
+/// The reference extractor: the spec's procedure on a full HTML5 DOM of the page. Slower;
+/// used to check [`extract`] (differential tests) and in benchmarks.
+pub fn extract_reference(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
+    let decoded = decode(bytes, http_charset);
+    dom::extract_text(&decoded.text, decoded.encoding.name())
 }
 
 #[cfg(test)]

@@ -91,3 +91,22 @@ fn every_fixture_matches_its_expected_facts() {
         problems.join("\n")
     );
 }
+
+/// The fast extractor agrees with the reference on every fixture, fact for fact.
+#[test]
+fn fast_path_agrees_with_reference_on_fixtures() {
+    let mut disagreements = Vec::new();
+    for entry in std::fs::read_dir(pages_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "html") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let fast = beian_footer::extract(&bytes, None);
+        let reference = beian_footer::extract_reference(&bytes, None);
+        if fast != reference {
+            disagreements.push(format!("{}:\n fast      {fast:?}\n reference {reference:?}", path.display()));
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

@@ -1,0 +1,582 @@
+//! The fast extractor: one pass over the page with a light tag scanner (no DOM) that finds the
+//! footer regions (§6.3), the inline scripts and the meta refresh; only the footer regions are
+//! then parsed as HTML5 fragments and read by the same procedure as the reference
+//! ([`crate::dom`]). The numbers and links live in a small part of the page, so most bytes are
+//! only looked at by `memchr`.
+//!
+//! The scanner models the parts of HTML5 tree building that decide where an element ends:
+//! void elements, raw-text elements, end tags within scope, and the common implied end tags
+//! (`p`, `li`, `dd`/`dt`, table rows and cells, `option`, headings). Differential tests keep it
+//! in agreement with the reference on `datasets/pages/` and generated pages.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use beian_types::{FooterFacts, FooterRegion};
+use memchr::{memchr, memmem};
+use scraper::Html;
+
+use crate::dom;
+
+/// Elements that never have children.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "frame",
+];
+/// Elements whose content is text up to their end tag (scripting enabled, as html5ever).
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+/// Start tags that close an open `<p>` (HTML5 "close a p element").
+const CLOSES_P: &[&str] = &[
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hgroup", "hr", "li", "dd", "dt", "main", "menu", "nav", "ol", "p", "pre", "listing",
+    "section", "summary", "ul", "plaintext",
+];
+/// Elements that bound "has an element in scope".
+const SCOPE: &[&str] =
+    &["applet", "caption", "html", "table", "td", "th", "marquee", "object", "template"];
+/// Ancestors that disqualify a marked element as footer region (§6.3).
+const NOT_UNDER: &[&str] = &["main", "article", "head", "template"];
+/// Elements that live in `<head>` when no `<body>` was opened.
+const HEAD_ONLY: &[&str] = &["head", "title", "meta", "link", "script", "style", "base"];
+
+struct Open<'a> {
+    name: &'a str,
+    start: usize,
+    region: bool,
+    body_child: bool,
+    had_text: bool,
+}
+
+/// What the scanner finds in one pass.
+#[derive(Debug, Default)]
+pub(crate) struct Scan<'a> {
+    pub(crate) regions: Vec<Range<usize>>,
+    pub(crate) last_child: Option<Range<usize>>,
+    pub(crate) scripts: Vec<&'a str>,
+    pub(crate) meta_refresh: Option<String>,
+}
+
+struct Scanner<'a> {
+    stack: Vec<Open<'a>>,
+    out: Scan<'a>,
+    quirks: bool,
+}
+
+fn is_name_byte(b: u8) -> bool {
+    !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
+}
+
+/// Iterates `name=value` pairs of a tag's attribute text (values without entity decoding
+/// beyond the common references).
+pub(crate) fn attrs(raw: &str) -> impl Iterator<Item = (&str, std::borrow::Cow<'_, str>)> {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        loop {
+            while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+                i += 1;
+            }
+            if i >= b.len() {
+                return None;
+            }
+            let ns = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' && (i == ns || b[i] != b'>') {
+                i += 1;
+            }
+            let name = &raw[ns..i];
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && b[i] == b'=' {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                let value = if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                    let q = b[i];
+                    let vs = i + 1;
+                    let ve = memchr(q, &b[vs..]).map_or(b.len(), |p| vs + p);
+                    i = (ve + 1).min(b.len());
+                    &raw[vs..ve]
+                } else {
+                    let vs = i;
+                    while i < b.len() && !b[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    &raw[vs..i]
+                };
+                if name.is_empty() {
+                    continue;
+                }
+                return Some((name, decode_refs(value)));
+            }
+            if name.is_empty() {
+                i += 1;
+                continue;
+            }
+            return Some((name, std::borrow::Cow::Borrowed("")));
+        }
+    })
+}
+
+/// Decodes numeric character references and the few named ones that occur in attributes.
+fn decode_refs(v: &str) -> std::borrow::Cow<'_, str> {
+    if !v.contains('&') {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        rest = &rest[p..];
+        let end = rest.find(';').filter(|&e| e <= 12);
+        let decoded = end.and_then(|e| {
+            let body = &rest[1..e];
+            let c = if let Some(hex) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+            } else if let Some(dec) = body.strip_prefix('#') {
+                dec.parse::<u32>().ok().and_then(char::from_u32)
+            } else {
+                match body {
+                    "amp" => Some('&'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "nbsp" => Some('\u{a0}'),
+                    _ => None,
+                }
+            };
+            c.map(|c| (c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+fn marked(name: &str, raw_attrs: &str) -> bool {
+    if name == "footer" {
+        return true;
+    }
+    attrs(raw_attrs).any(|(k, v)| {
+        if k.eq_ignore_ascii_case("role") {
+            return v.trim().eq_ignore_ascii_case("contentinfo");
+        }
+        if k.eq_ignore_ascii_case("id") || k.eq_ignore_ascii_case("class") {
+            let l = v.to_ascii_lowercase();
+            // `id` is matched whole, `class` per token; both reduce to a substring test.
+            return ["foot", "bottom", "copyright", "colophon"].iter().any(|m| l.contains(m));
+        }
+        false
+    })
+}
+
+impl<'a> Scanner<'a> {
+    fn has(&self, name: &str) -> bool {
+        self.stack.iter().any(|o| o.name == name)
+    }
+
+    /// Index of `name` in scope: searching down from the top, stopping at a scope boundary.
+    fn in_scope(&self, name: &str, extra_bounds: &[&str]) -> Option<usize> {
+        for (i, o) in self.stack.iter().enumerate().rev() {
+            if o.name == name {
+                return Some(i);
+            }
+            if SCOPE.contains(&o.name) || extra_bounds.contains(&o.name) {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn pop_to(&mut self, idx: usize, at: usize) {
+        while self.stack.len() > idx {
+            let Some(o) = self.stack.pop() else { break };
+            if o.region {
+                self.out.regions.push(o.start..at);
+            }
+            if o.body_child && o.had_text {
+                self.out.last_child = Some(o.start..at);
+            }
+        }
+    }
+
+    fn close_named(&mut self, name: &str, extra_bounds: &[&str], at: usize) {
+        if let Some(i) = self.in_scope(name, extra_bounds) {
+            self.pop_to(i, at);
+        }
+    }
+
+    fn text(&mut self, t: &str) {
+        // Only the nearest body child's "has visible text" matters (last-child fallback).
+        let Some(o) = self.stack.iter_mut().rev().find(|o| o.body_child) else { return };
+        if o.had_text {
+            return;
+        }
+        let visible = if t.contains('&') {
+            decode_refs(t).chars().any(|c| !c.is_whitespace())
+        } else {
+            t.bytes().any(|b| !b.is_ascii_whitespace())
+        };
+        if visible {
+            o.had_text = true;
+        }
+    }
+
+    fn start_tag(&mut self, name: &'a str, raw_attrs: &'a str, start: usize, self_closing: bool) {
+        // Body content ends an open `<head>`.
+        if !HEAD_ONLY.contains(&name) && name != "noscript" {
+            if let Some(i) = self.stack.iter().rposition(|o| o.name == "head") {
+                self.pop_to(i, start);
+            }
+        }
+        // Implied end tags (the common cases of HTML5 tree construction).
+        if CLOSES_P.contains(&name) || (name == "table" && !self.quirks) {
+            self.close_named("p", &["button"], start);
+        }
+        match name {
+            "li" => self.close_named("li", &["ul", "ol"], start),
+            "dd" | "dt" => {
+                if let Some(i) = self.stack.iter().rposition(|o| o.name == "dd" || o.name == "dt") {
+                    if !self.stack[i..].iter().any(|o| SCOPE.contains(&o.name) || o.name == "div") {
+                        self.pop_to(i, start);
+                    }
+                }
+            }
+            "tr" => {
+                while let Some(top) = self.stack.last().map(|o| o.name) {
+                    if matches!(top, "td" | "th" | "tr") {
+                        let n = self.stack.len() - 1;
+                        self.pop_to(n, start);
+                    } else {
+                        break;
+                    }
+                }
+            }
+            "td" | "th" => {
+                while let Some(top) = self.stack.last().map(|o| o.name) {
+                    if matches!(top, "td" | "th") {
+                        let n = self.stack.len() - 1;
+                        self.pop_to(n, start);
+                    } else {
+                        break;
+                    }
+                }
+            }
+            "tbody" | "thead" | "tfoot" => {
+                while let Some(top) = self.stack.last().map(|o| o.name) {
+                    if matches!(top, "td" | "th" | "tr" | "tbody" | "thead" | "tfoot") {
+                        let n = self.stack.len() - 1;
+                        self.pop_to(n, start);
+                    } else {
+                        break;
+                    }
+                }
+            }
+            "option" => {
+                if self.stack.last().is_some_and(|o| o.name == "option") {
+                    let n = self.stack.len() - 1;
+                    self.pop_to(n, start);
+                }
+            }
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                if self.stack.last().is_some_and(|o| matches!(o.name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")) {
+                    let n = self.stack.len() - 1;
+                    self.pop_to(n, start);
+                }
+            }
+            "a" => {
+                if let Some(i) = self.stack.iter().rposition(|o| o.name == "a") {
+                    self.pop_to(i, start);
+                }
+            }
+            _ => {}
+        }
+        if name == "meta" && self.out.meta_refresh.is_none() {
+            let mut refresh = false;
+            let mut content = None;
+            for (k, v) in attrs(raw_attrs) {
+                if k.eq_ignore_ascii_case("http-equiv") && v.eq_ignore_ascii_case("refresh") {
+                    refresh = true;
+                } else if k.eq_ignore_ascii_case("content") && content.is_none() {
+                    content = Some(v.into_owned());
+                }
+            }
+            if refresh {
+                self.out.meta_refresh = content.as_deref().and_then(dom::refresh_target);
+            }
+        }
+        if name == "html" || (name == "body" && self.has("body")) || (name == "head" && self.has("head")) {
+            return;
+        }
+        if VOID.contains(&name) {
+            return;
+        }
+        let foreign = self.has("svg") || self.has("math");
+        if self_closing && foreign {
+            return;
+        }
+        let parent = self.stack.last().map(|o| o.name);
+        let in_body = self.has("body");
+        let body_child = match parent {
+            Some("body") => true,
+            Some("html") | None => !in_body && !HEAD_ONLY.contains(&name) && name != "body",
+            _ => false,
+        };
+        let region = marked(name, raw_attrs)
+            && !self.stack.iter().any(|o| o.region || NOT_UNDER.contains(&o.name));
+        self.stack.push(Open { name, start, region, body_child, had_text: false });
+    }
+}
+
+fn lower_name(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(raw.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    }
+}
+
+/// Interns a tag name as one of the names the scanner compares against, so the stack can hold
+/// `&'a str` for upper-case names too.
+fn canonical(name: &str) -> Option<&'static str> {
+    const KNOWN: &[&str] = &[
+        "a", "address", "applet", "area", "article", "aside", "b", "base", "basefont", "bgsound",
+        "blockquote", "body", "br", "button", "caption", "center", "col", "colgroup", "dd",
+        "details", "dialog", "dir", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure",
+        "font", "footer", "form", "frame", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header",
+        "hgroup", "hr", "html", "i", "iframe", "img", "input", "keygen", "li", "link", "listing",
+        "main", "marquee", "math", "menu", "meta", "nav", "noembed", "noframes", "noscript",
+        "object", "ol", "option", "p", "param", "plaintext", "pre", "script", "section", "select",
+        "small", "source", "span", "strong", "style", "summary", "svg", "table", "tbody", "td",
+        "template", "textarea", "tfoot", "th", "thead", "title", "tr", "track", "u", "ul", "wbr",
+        "xmp",
+    ];
+    KNOWN.iter().copied().find(|k| *k == name)
+}
+
+/// The index of the `>` that ends a start tag whose name ends at `from`: the first `>` outside
+/// a quoted attribute value (or the end of input).
+fn tag_end(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'>' => return i,
+            b'=' => {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                    let q = b[i];
+                    i = memchr(q, &b[i + 1..]).map_or(b.len(), |p| i + 1 + p + 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// Where the raw text of `name` that starts at `from` ends: (content end, after the end tag).
+fn find_end_tag(b: &[u8], from: usize, name: &str) -> (usize, usize) {
+    let n = name.as_bytes();
+    let mut at = from;
+    while let Some(p) = memmem::find(&b[at..], b"</") {
+        let start = at + p;
+        let after = start + 2 + n.len();
+        let name_ok = b.get(start + 2..after).is_some_and(|x| x.eq_ignore_ascii_case(n));
+        let delim_ok = b.get(after).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'));
+        if name_ok && delim_ok {
+            let end = memchr(b'>', &b[after..]).map_or(b.len(), |q| after + q + 1);
+            return (start, end);
+        }
+        at = start + 2;
+    }
+    (b.len(), b.len())
+}
+
+/// One pass over the document.
+pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
+    let b = s.as_bytes();
+    // No DOCTYPE means quirks mode, where `<table>` does not close an open `<p>`.
+    let quirks = memmem::find(&b[..b.len().min(1024)].to_ascii_lowercase(), b"<!doctype").is_none();
+    let mut sc = Scanner { stack: Vec::new(), out: Scan::default(), quirks };
+    let mut pos = 0;
+    while pos < b.len() {
+        let Some(lt) = memchr(b'<', &b[pos..]).map(|p| pos + p) else {
+            sc.text(&s[pos..]);
+            break;
+        };
+        if lt > pos {
+            sc.text(&s[pos..lt]);
+        }
+        let rest = &b[lt + 1..];
+        match rest.first() {
+            Some(b'!') => {
+                if rest.starts_with(b"!--") {
+                    // Comment: to `-->` (or `--!>`), else to the end.
+                    let body = lt + 4;
+                    pos = match memmem::find(&b[body.min(b.len())..], b"-->") {
+                        Some(p) => body + p + 3,
+                        None => b.len(),
+                    };
+                    if rest.starts_with(b"!-->") {
+                        pos = lt + 5;
+                    } else if rest.starts_with(b"!--->") {
+                        pos = lt + 6;
+                    }
+                } else {
+                    pos = memchr(b'>', rest).map_or(b.len(), |p| lt + 1 + p + 1);
+                }
+            }
+            Some(b'?') => pos = memchr(b'>', rest).map_or(b.len(), |p| lt + 1 + p + 1),
+            Some(b'/') if rest.get(1).is_some_and(u8::is_ascii_alphabetic) => {
+                let ns = lt + 2;
+                let mut ne = ns;
+                while ne < b.len() && is_name_byte(b[ne]) {
+                    ne += 1;
+                }
+                let end = memchr(b'>', &b[ne..]).map_or(b.len(), |p| ne + p + 1);
+                let name = lower_name(&s[ns..ne]);
+                pos = end;
+                match name.as_ref() {
+                    // `</body>` and `</html>` do not end the body: later content still lands in it.
+                    "br" | "html" | "body" => {}
+                    "p" => sc.close_named("p", &["button"], end),
+                    "head" => {
+                        if let Some(i) = sc.stack.iter().rposition(|o| o.name == "head") {
+                            sc.pop_to(i, end);
+                        }
+                    }
+                    n => {
+                        if let Some(c) = canonical(n) {
+                            let bounds: &[&str] = match c {
+                                "li" => &["ul", "ol"],
+                                _ => &[],
+                            };
+                            if SCOPE.contains(&c) {
+                                if let Some(i) = sc.stack.iter().rposition(|o| o.name == c) {
+                                    sc.pop_to(i, end);
+                                }
+                            } else {
+                                sc.close_named(c, bounds, end);
+                            }
+                        } else if let Some(i) =
+                            sc.stack.iter().rposition(|o| o.name.eq_ignore_ascii_case(n))
+                        {
+                            // Unknown element names: closed within scope like the rest.
+                            if !sc.stack[i..].iter().any(|o| SCOPE.contains(&o.name)) {
+                                sc.pop_to(i, end);
+                            }
+                        }
+                    }
+                }
+            }
+            Some(c) if c.is_ascii_alphabetic() => {
+                let ns = lt + 1;
+                let mut ne = ns;
+                while ne < b.len() && is_name_byte(b[ne]) {
+                    ne += 1;
+                }
+                let i = tag_end(b, ne);
+                let end = (i + 1).min(b.len());
+                let raw_attrs = &s[ne..i.min(b.len())];
+                let self_closing = raw_attrs.trim_end().ends_with('/');
+                let lname = lower_name(&s[ns..ne]);
+                // Known names are interned lower case; others keep their spelling and are
+                // compared case-insensitively.
+                let name: &'a str = canonical(&lname).unwrap_or(&s[ns..ne]);
+                pos = end;
+                sc.start_tag(name, raw_attrs, lt, self_closing);
+                if name == "plaintext" {
+                    sc.text(&s[pos..]);
+                    pos = b.len();
+                } else if RAW_TEXT.contains(&name) && sc.stack.last().is_some_and(|o| o.name == name) {
+                    // Raw text up to `</name` followed by a delimiter.
+                    let close = find_end_tag(b, pos, name);
+                    let content = &s[pos..close.0];
+                    if name == "script" {
+                        let has_src = attrs(raw_attrs).any(|(k, _)| k.eq_ignore_ascii_case("src"));
+                        if !has_src && !sc.has("template") {
+                            sc.out.scripts.push(content);
+                        }
+                    } else if matches!(name, "textarea" | "title") {
+                        sc.text(content);
+                    }
+                    let n = sc.stack.len() - 1;
+                    sc.pop_to(n, close.1);
+                    pos = close.1;
+                }
+            }
+            _ => {
+                // A `<` that starts no tag is text.
+                sc.text("<");
+                pos = lt + 1;
+            }
+        }
+    }
+    let end = b.len();
+    sc.pop_to(0, end);
+    sc.out.regions.sort_by_key(|r| r.start);
+    sc.out
+}
+
+/// Anchors without which no number can appear anywhere in a page (after character-reference
+/// decoding and NFKC): the body-text fallback only runs when one is present.
+static ANCHORS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let mut pats: Vec<String> =
+        ["icp", "公网安备", "&#", "Ｉ", "ｉ", "Ａ", "Ｂ"].iter().map(ToString::to_string).collect();
+    for c in ['A', 'B'] {
+        for d in '1'..='9' {
+            pats.push(format!("{c}{d}"));
+        }
+    }
+    AhoCorasick::builder().ascii_case_insensitive(true).build(&pats).expect("static patterns")
+});
+
+fn may_hold_number(text: &str) -> bool {
+    ANCHORS.is_match(text)
+}
+
+/// The fast path over decoded text. Same answers as [`dom::extract_text`].
+pub(crate) fn extract_text(text: &str, encoding: &'static str) -> FooterFacts {
+    let scan = scan_document(text);
+    let (ranges, kind) = if !scan.regions.is_empty() {
+        (scan.regions.clone(), FooterRegion::Marked)
+    } else if let Some(r) = scan.last_child.clone() {
+        (vec![r], FooterRegion::LastChild)
+    } else {
+        (Vec::new(), FooterRegion::None)
+    };
+    // Each region becomes one wrapper `<div>` of a fragment: a block boundary between regions,
+    // as in the reference.
+    let mut src = String::with_capacity(ranges.iter().map(|r| r.len() + 11).sum());
+    for r in &ranges {
+        src.push_str("<div>");
+        src.push_str(&text[r.clone()]);
+        src.push_str("</div>");
+    }
+    let frag = Html::parse_fragment(&src);
+    let roots = if ranges.is_empty() { Vec::new() } else { vec![frag.root_element().id()] };
+    let mut facts = dom::collect(&frag, &roots, kind, &scan.scripts, encoding);
+    facts.meta_refresh = scan.meta_refresh;
+    if facts.primary.is_none() && may_hold_number(text) {
+        facts.primary = dom::body_fallback_of(text);
+    }
+    facts
+}

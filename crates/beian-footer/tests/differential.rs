@@ -1,0 +1,119 @@
+//! Differential test: the fast extractor and the DOM reference agree on thousands of generated
+//! pages (layout templates × footer markup variants × noise × encodings).
+
+use proptest::prelude::*;
+
+const MIIT: &str = "https://beian.miit.gov.cn/";
+
+fn number_markup() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(format!(r#"<a href="{MIIT}" target="_blank">京ICP备2021034567号-1</a>"#)),
+        Just(format!(r#"<a href="{MIIT}"><span>湘</span>ICP备<b>2021</b>001234号-2</a>"#)),
+        Just(format!(r#"<a href="{MIIT}">&#20140;ICP&#x5907;2021&nbsp;034567&#21495;-1</a>"#)),
+        Just("备案号：京ＩＣＰ备２０２１０３４５６７号－１".to_string()),
+        Just(format!(r#"<a href="{MIIT}"><img src="i.png" alt="粤ICP备17054969号"></a>"#)),
+        Just(r#"<span class="exturl" data-url="aHR0cDovL3d3dy5iZWlhbi5taWl0Lmdvdi5jbg==">浙ICP备20001234号-1</span>"#.to_string()),
+        Just(r#"<a href="http://www.miitbeian.gov.cn/">苏ICP备2020012345号-1</a>"#.to_string()),
+        Just("京ICP证030173号 粤B2-20090059-1 合字B1.B2-20130004".to_string()),
+        Just("<p>京ICP</p><p>备2021034567号-1</p>".to_string()),
+        Just("<!-- 桂ICP备2021000001号-1 -->".to_string()),
+        Just(String::new()),
+    ]
+}
+
+fn psb_markup() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(r#"<img src="b.png"><a href="https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518">京公网安备11010802017518号</a>"#.to_string()),
+        Just(r#"<a href="http://www.beian.gov.cn/portal/registerSystemInfo?recordcode=11010802017518"><img src="g.png"/><p style="float:left">京公网安备 11010802017518号</p></a>"#.to_string()),
+        Just("川公网安备 51010602000097号".to_string()),
+        Just(String::new()),
+    ]
+}
+
+fn noise() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("<p>段落<p>另一段".to_string()),
+        Just("<ul><li>一<li>二</ul>".to_string()),
+        Just("<table><tr><td>a<td>b<tr><td>c</table>".to_string()),
+        Just("<div><span>文字</span></div>".to_string()),
+        Just("<script>if (a < b && c > d) { x = '<div class=\"footer\">'; }</script>".to_string()),
+        Just("<style>.footer{color:red}</style>".to_string()),
+        Just("<dl><dt>术语<dd>解释<dt>另一</dl>".to_string()),
+        Just("<h2>标题<h3>小标题</h3>".to_string()),
+        Just("<!-- comment <footer> -->".to_string()),
+        Just("<br/><hr><img src=x alt='y'>".to_string()),
+        Just("<select><option>1<option>2</select>".to_string()),
+        Just("<textarea><footer>not a tag</footer></textarea>".to_string()),
+        Just("a < b".to_string()),
+        "[a-z 中文]{0,20}",
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Layout {
+    FooterTag,
+    DivId,
+    WordPress,
+    ClassCopyright,
+    TableLayout,
+    ScriptWritten,
+    InsideArticle,
+    Unclosed,
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    prop_oneof![
+        Just(Layout::FooterTag),
+        Just(Layout::DivId),
+        Just(Layout::WordPress),
+        Just(Layout::ClassCopyright),
+        Just(Layout::TableLayout),
+        Just(Layout::ScriptWritten),
+        Just(Layout::InsideArticle),
+        Just(Layout::Unclosed),
+    ]
+}
+
+fn page(layout: &Layout, num: &str, psb: &str, noise: &[String], doctype: bool, copyright: bool) -> String {
+    let noise_html = noise.concat();
+    let copy = if copyright { "<p>© 2015-2024 南京某某科技有限公司 版权所有</p>" } else { "" };
+    let footer = match layout {
+        Layout::FooterTag => format!("<footer class=\"site-footer\">{copy}<p>{num} {psb}</p></footer>"),
+        Layout::DivId => format!("<div id=\"footer\"><div class=\"inner\">{copy}{num}</div>{psb}</div>"),
+        Layout::WordPress => format!("<footer id=\"colophon\" class=\"site-footer\" role=\"contentinfo\"><div class=\"site-info\">{copy}{num} | {psb}</div></footer>"),
+        Layout::ClassCopyright => format!("<div class=\"Copyright\">{copy}{num}</div><div class=\"other\">{psb}</div>"),
+        Layout::TableLayout => format!("<table width=\"100%\"><tr><td align=\"center\">{copy}{num}<br>{psb}</td></tr></table>"),
+        Layout::ScriptWritten => format!("<footer><span id=\"beian\"></span>{psb}</footer><script>document.getElementById('beian').innerHTML = '{}';</script>", num.replace('\'', "\\'")),
+        Layout::InsideArticle => format!("<main><article>{num}<footer class=\"post-footer\">{psb}</footer></article></main><div class=\"foot\">{copy}</div>"),
+        Layout::Unclosed => format!("<div class=\"bottom\">{copy}<p>{num}<p>{psb}"),
+    };
+    format!(
+        "{}<html><head><meta charset=\"utf-8\"><title>t</title></head><body><div class=\"nav\"><a href=\"/\">首页</a></div>{noise_html}<div class=\"content\">{noise_html}</div>{footer}</body></html>",
+        if doctype { "<!DOCTYPE html>" } else { "" }
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn fast_path_agrees_with_reference(
+        layout in layout(),
+        num in number_markup(),
+        psb in psb_markup(),
+        noise in proptest::collection::vec(noise(), 0..4),
+        doctype in any::<bool>(),
+        copyright in any::<bool>(),
+        gbk in any::<bool>(),
+    ) {
+        let html = page(&layout, &num, &psb, &noise, doctype, copyright);
+        let bytes = if gbk {
+            encoding_rs::GBK.encode(&html.replace("charset=\"utf-8\"", "charset=\"gbk\"")).0.into_owned()
+        } else {
+            html.clone().into_bytes()
+        };
+        let fast = beian_footer::extract(&bytes, None);
+        let reference = beian_footer::extract_reference(&bytes, None);
+        prop_assert_eq!(fast, reference, "{}", html);
+    }
+}
