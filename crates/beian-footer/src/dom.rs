@@ -410,7 +410,11 @@ fn inline_scripts(html: &Html) -> Vec<String> {
         .collect()
 }
 
-fn scan_scripts<S: AsRef<str>>(scripts: &[S], region_ids: &HashSet<String>, order_base: usize) -> Scripts {
+fn scan_scripts<S: AsRef<str>>(
+    scripts: &[S],
+    region_ids: &HashSet<String>,
+    order_base: usize,
+) -> Scripts {
     let mut out = Scripts {
         icp: Vec::new(),
         psb: None,
@@ -473,7 +477,12 @@ fn script_anchor(text: &str, range: &std::ops::Range<usize>) -> Option<Link> {
 
 /// The target of a refresh `content` attribute (`0; url=…`), if any.
 pub(crate) fn refresh_target(content: &str) -> Option<String> {
-    let target = REFRESH.captures(content)?.get(1)?.as_str().trim().to_string();
+    let target = REFRESH
+        .captures(content)?
+        .get(1)?
+        .as_str()
+        .trim()
+        .to_string();
     (!target.is_empty()).then_some(target)
 }
 

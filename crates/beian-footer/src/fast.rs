@@ -20,28 +20,106 @@ use scraper::Html;
 use crate::dom;
 
 /// Elements that never have children.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
-    "source", "track", "wbr", "basefont", "bgsound", "frame",
-];
+fn is_void(n: &str) -> bool {
+    matches!(
+        n,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "basefont"
+            | "bgsound"
+            | "frame"
+    )
+}
 /// Elements whose content is text up to their end tag (scripting enabled, as html5ever).
-const RAW_TEXT: &[&str] = &[
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
-];
+fn is_raw_text(n: &str) -> bool {
+    matches!(
+        n,
+        "script"
+            | "style"
+            | "textarea"
+            | "title"
+            | "xmp"
+            | "iframe"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+    )
+}
 /// Start tags that close an open `<p>` (HTML5 "close a p element").
-const CLOSES_P: &[&str] = &[
-    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hgroup", "hr", "li", "dd", "dt", "main", "menu", "nav", "ol", "p", "pre", "listing",
-    "section", "summary", "ul", "plaintext",
-];
+fn closes_p(n: &str) -> bool {
+    matches!(
+        n,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "center"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "li"
+            | "dd"
+            | "dt"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "listing"
+            | "section"
+            | "summary"
+            | "ul"
+            | "plaintext"
+    )
+}
 /// Elements that bound "has an element in scope".
-const SCOPE: &[&str] =
-    &["applet", "caption", "html", "table", "td", "th", "marquee", "object", "template"];
+fn is_scope(n: &str) -> bool {
+    matches!(
+        n,
+        "applet" | "caption" | "html" | "table" | "td" | "th" | "marquee" | "object" | "template"
+    )
+}
 /// Ancestors that disqualify a marked element as footer region (§6.3).
-const NOT_UNDER: &[&str] = &["main", "article", "head", "template"];
+fn is_not_under(n: &str) -> bool {
+    matches!(n, "main" | "article" | "head" | "template")
+}
 /// Elements that live in `<head>` when no `<body>` was opened.
-const HEAD_ONLY: &[&str] = &["head", "title", "meta", "link", "script", "style", "base"];
+fn is_head_only(n: &str) -> bool {
+    matches!(
+        n,
+        "head" | "title" | "meta" | "link" | "script" | "style" | "base"
+    )
+}
 
 struct Open<'a> {
     name: &'a str,
@@ -62,6 +140,12 @@ pub(crate) struct Scan<'a> {
 
 struct Scanner<'a> {
     stack: Vec<Open<'a>>,
+    /// Open elements that matter for every start tag, kept as counts instead of stack scans.
+    body: usize,
+    head: usize,
+    foreign: usize,
+    template: usize,
+    blocks_region: usize,
     out: Scan<'a>,
     quirks: bool,
 }
@@ -84,7 +168,12 @@ pub(crate) fn attrs(raw: &str) -> impl Iterator<Item = (&str, std::borrow::Cow<'
                 return None;
             }
             let ns = i;
-            while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' && (i == ns || b[i] != b'>') {
+            while i < b.len()
+                && !b[i].is_ascii_whitespace()
+                && b[i] != b'='
+                && b[i] != b'/'
+                && (i == ns || b[i] != b'>')
+            {
                 i += 1;
             }
             let name = &raw[ns..i];
@@ -177,41 +266,67 @@ fn marked(name: &str, raw_attrs: &str) -> bool {
             return v.trim().eq_ignore_ascii_case("contentinfo");
         }
         if k.eq_ignore_ascii_case("id") || k.eq_ignore_ascii_case("class") {
-            let l = v.to_ascii_lowercase();
             // `id` is matched whole, `class` per token; both reduce to a substring test.
-            return ["foot", "bottom", "copyright", "colophon"].iter().any(|m| l.contains(m));
+            let v = v.as_bytes();
+            return ["foot", "bottom", "copyright", "colophon"].iter().any(|m| {
+                v.windows(m.len())
+                    .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+            });
         }
         false
     })
 }
 
 impl<'a> Scanner<'a> {
-    fn has(&self, name: &str) -> bool {
-        self.stack.iter().any(|o| o.name == name)
-    }
-
     /// Index of `name` in scope: searching down from the top, stopping at a scope boundary.
     fn in_scope(&self, name: &str, extra_bounds: &[&str]) -> Option<usize> {
         for (i, o) in self.stack.iter().enumerate().rev() {
             if o.name == name {
                 return Some(i);
             }
-            if SCOPE.contains(&o.name) || extra_bounds.contains(&o.name) {
+            if is_scope(o.name) || extra_bounds.contains(&o.name) {
                 return None;
             }
         }
         None
     }
 
+    fn count(&mut self, o: &Open<'a>, delta: isize) {
+        let slot = match o.name {
+            "body" => &mut self.body,
+            "head" => &mut self.head,
+            "svg" | "math" => &mut self.foreign,
+            "template" => &mut self.template,
+            _ => return self.count_region(o, delta),
+        };
+        *slot = slot.saturating_add_signed(delta);
+        self.count_region(o, delta);
+    }
+
+    fn count_region(&mut self, o: &Open<'a>, delta: isize) {
+        if o.region || is_not_under(o.name) {
+            self.blocks_region = self.blocks_region.saturating_add_signed(delta);
+        }
+    }
+
     fn pop_to(&mut self, idx: usize, at: usize) {
         while self.stack.len() > idx {
             let Some(o) = self.stack.pop() else { break };
+            self.count(&o, -1);
             if o.region {
                 self.out.regions.push(o.start..at);
             }
             if o.body_child && o.had_text {
                 self.out.last_child = Some(o.start..at);
             }
+        }
+    }
+
+    /// Pops while the current element matches `pred` (implied end tags).
+    fn pop_while(&mut self, at: usize, pred: impl Fn(&str) -> bool) {
+        while self.stack.last().is_some_and(|o| pred(o.name)) {
+            let n = self.stack.len() - 1;
+            self.pop_to(n, at);
         }
     }
 
@@ -223,7 +338,9 @@ impl<'a> Scanner<'a> {
 
     fn text(&mut self, t: &str) {
         // Only the nearest body child's "has visible text" matters (last-child fallback).
-        let Some(o) = self.stack.iter_mut().rev().find(|o| o.body_child) else { return };
+        let Some(o) = self.stack.iter_mut().rev().find(|o| o.body_child) else {
+            return;
+        };
         if o.had_text {
             return;
         }
@@ -239,65 +356,41 @@ impl<'a> Scanner<'a> {
 
     fn start_tag(&mut self, name: &'a str, raw_attrs: &'a str, start: usize, self_closing: bool) {
         // Body content ends an open `<head>`.
-        if !HEAD_ONLY.contains(&name) && name != "noscript" {
+        if self.head > 0 && !is_head_only(name) && name != "noscript" {
             if let Some(i) = self.stack.iter().rposition(|o| o.name == "head") {
                 self.pop_to(i, start);
             }
         }
         // Implied end tags (the common cases of HTML5 tree construction).
-        if CLOSES_P.contains(&name) || (name == "table" && !self.quirks) {
+        if closes_p(name) || (name == "table" && !self.quirks) {
             self.close_named("p", &["button"], start);
         }
         match name {
             "li" => self.close_named("li", &["ul", "ol"], start),
             "dd" | "dt" => {
-                if let Some(i) = self.stack.iter().rposition(|o| o.name == "dd" || o.name == "dt") {
-                    if !self.stack[i..].iter().any(|o| SCOPE.contains(&o.name) || o.name == "div") {
+                if let Some(i) = self
+                    .stack
+                    .iter()
+                    .rposition(|o| o.name == "dd" || o.name == "dt")
+                {
+                    if !self.stack[i..]
+                        .iter()
+                        .any(|o| is_scope(o.name) || o.name == "div")
+                    {
                         self.pop_to(i, start);
                     }
                 }
             }
-            "tr" => {
-                while let Some(top) = self.stack.last().map(|o| o.name) {
-                    if matches!(top, "td" | "th" | "tr") {
-                        let n = self.stack.len() - 1;
-                        self.pop_to(n, start);
-                    } else {
-                        break;
-                    }
-                }
-            }
-            "td" | "th" => {
-                while let Some(top) = self.stack.last().map(|o| o.name) {
-                    if matches!(top, "td" | "th") {
-                        let n = self.stack.len() - 1;
-                        self.pop_to(n, start);
-                    } else {
-                        break;
-                    }
-                }
-            }
-            "tbody" | "thead" | "tfoot" => {
-                while let Some(top) = self.stack.last().map(|o| o.name) {
-                    if matches!(top, "td" | "th" | "tr" | "tbody" | "thead" | "tfoot") {
-                        let n = self.stack.len() - 1;
-                        self.pop_to(n, start);
-                    } else {
-                        break;
-                    }
-                }
-            }
-            "option" => {
-                if self.stack.last().is_some_and(|o| o.name == "option") {
-                    let n = self.stack.len() - 1;
-                    self.pop_to(n, start);
-                }
-            }
+            "tr" => self.pop_while(start, |n| matches!(n, "td" | "th" | "tr")),
+            "td" | "th" => self.pop_while(start, |n| matches!(n, "td" | "th")),
+            "tbody" | "thead" | "tfoot" => self.pop_while(start, |n| {
+                matches!(n, "td" | "th" | "tr" | "tbody" | "thead" | "tfoot")
+            }),
+            "option" => self.pop_while(start, |n| n == "option"),
             "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                if self.stack.last().is_some_and(|o| matches!(o.name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")) {
-                    let n = self.stack.len() - 1;
-                    self.pop_to(n, start);
-                }
+                self.pop_while(start, |n| {
+                    matches!(n, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+                });
             }
             "a" => {
                 if let Some(i) = self.stack.iter().rposition(|o| o.name == "a") {
@@ -320,26 +413,33 @@ impl<'a> Scanner<'a> {
                 self.out.meta_refresh = content.as_deref().and_then(dom::refresh_target);
             }
         }
-        if name == "html" || (name == "body" && self.has("body")) || (name == "head" && self.has("head")) {
+        if name == "html" || (name == "body" && self.body > 0) || (name == "head" && self.head > 0)
+        {
             return;
         }
-        if VOID.contains(&name) {
+        if is_void(name) {
             return;
         }
-        let foreign = self.has("svg") || self.has("math");
-        if self_closing && foreign {
+        if self_closing && self.foreign > 0 {
             return;
         }
         let parent = self.stack.last().map(|o| o.name);
-        let in_body = self.has("body");
+        let in_body = self.body > 0;
         let body_child = match parent {
             Some("body") => true,
-            Some("html") | None => !in_body && !HEAD_ONLY.contains(&name) && name != "body",
+            Some("html") | None => !in_body && !is_head_only(name) && name != "body",
             _ => false,
         };
-        let region = marked(name, raw_attrs)
-            && !self.stack.iter().any(|o| o.region || NOT_UNDER.contains(&o.name));
-        self.stack.push(Open { name, start, region, body_child, had_text: false });
+        let region = self.blocks_region == 0 && marked(name, raw_attrs);
+        let open = Open {
+            name,
+            start,
+            region,
+            body_child,
+            had_text: false,
+        };
+        self.count(&open, 1);
+        self.stack.push(open);
     }
 }
 
@@ -354,19 +454,102 @@ fn lower_name(raw: &str) -> std::borrow::Cow<'_, str> {
 /// Interns a tag name as one of the names the scanner compares against, so the stack can hold
 /// `&'a str` for upper-case names too.
 fn canonical(name: &str) -> Option<&'static str> {
-    const KNOWN: &[&str] = &[
-        "a", "address", "applet", "area", "article", "aside", "b", "base", "basefont", "bgsound",
-        "blockquote", "body", "br", "button", "caption", "center", "col", "colgroup", "dd",
-        "details", "dialog", "dir", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure",
-        "font", "footer", "form", "frame", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header",
-        "hgroup", "hr", "html", "i", "iframe", "img", "input", "keygen", "li", "link", "listing",
-        "main", "marquee", "math", "menu", "meta", "nav", "noembed", "noframes", "noscript",
-        "object", "ol", "option", "p", "param", "plaintext", "pre", "script", "section", "select",
-        "small", "source", "span", "strong", "style", "summary", "svg", "table", "tbody", "td",
-        "template", "textarea", "tfoot", "th", "thead", "title", "tr", "track", "u", "ul", "wbr",
-        "xmp",
-    ];
-    KNOWN.iter().copied().find(|k| *k == name)
+    match name {
+        "a" => Some("a"),
+        "address" => Some("address"),
+        "applet" => Some("applet"),
+        "area" => Some("area"),
+        "article" => Some("article"),
+        "aside" => Some("aside"),
+        "b" => Some("b"),
+        "base" => Some("base"),
+        "basefont" => Some("basefont"),
+        "bgsound" => Some("bgsound"),
+        "blockquote" => Some("blockquote"),
+        "body" => Some("body"),
+        "br" => Some("br"),
+        "button" => Some("button"),
+        "caption" => Some("caption"),
+        "center" => Some("center"),
+        "col" => Some("col"),
+        "colgroup" => Some("colgroup"),
+        "dd" => Some("dd"),
+        "details" => Some("details"),
+        "dialog" => Some("dialog"),
+        "dir" => Some("dir"),
+        "div" => Some("div"),
+        "dl" => Some("dl"),
+        "dt" => Some("dt"),
+        "embed" => Some("embed"),
+        "fieldset" => Some("fieldset"),
+        "figcaption" => Some("figcaption"),
+        "figure" => Some("figure"),
+        "font" => Some("font"),
+        "footer" => Some("footer"),
+        "form" => Some("form"),
+        "frame" => Some("frame"),
+        "h1" => Some("h1"),
+        "h2" => Some("h2"),
+        "h3" => Some("h3"),
+        "h4" => Some("h4"),
+        "h5" => Some("h5"),
+        "h6" => Some("h6"),
+        "head" => Some("head"),
+        "header" => Some("header"),
+        "hgroup" => Some("hgroup"),
+        "hr" => Some("hr"),
+        "html" => Some("html"),
+        "i" => Some("i"),
+        "iframe" => Some("iframe"),
+        "img" => Some("img"),
+        "input" => Some("input"),
+        "keygen" => Some("keygen"),
+        "li" => Some("li"),
+        "link" => Some("link"),
+        "listing" => Some("listing"),
+        "main" => Some("main"),
+        "marquee" => Some("marquee"),
+        "math" => Some("math"),
+        "menu" => Some("menu"),
+        "meta" => Some("meta"),
+        "nav" => Some("nav"),
+        "noembed" => Some("noembed"),
+        "noframes" => Some("noframes"),
+        "noscript" => Some("noscript"),
+        "object" => Some("object"),
+        "ol" => Some("ol"),
+        "option" => Some("option"),
+        "p" => Some("p"),
+        "param" => Some("param"),
+        "plaintext" => Some("plaintext"),
+        "pre" => Some("pre"),
+        "script" => Some("script"),
+        "section" => Some("section"),
+        "select" => Some("select"),
+        "small" => Some("small"),
+        "source" => Some("source"),
+        "span" => Some("span"),
+        "strong" => Some("strong"),
+        "style" => Some("style"),
+        "summary" => Some("summary"),
+        "svg" => Some("svg"),
+        "table" => Some("table"),
+        "tbody" => Some("tbody"),
+        "td" => Some("td"),
+        "template" => Some("template"),
+        "textarea" => Some("textarea"),
+        "tfoot" => Some("tfoot"),
+        "th" => Some("th"),
+        "thead" => Some("thead"),
+        "title" => Some("title"),
+        "tr" => Some("tr"),
+        "track" => Some("track"),
+        "u" => Some("u"),
+        "ul" => Some("ul"),
+        "wbr" => Some("wbr"),
+        "xmp" => Some("xmp"),
+        _ => None,
+    }
 }
 
 /// The index of the `>` that ends a start tag whose name ends at `from`: the first `>` outside
@@ -399,8 +582,12 @@ fn find_end_tag(b: &[u8], from: usize, name: &str) -> (usize, usize) {
     while let Some(p) = memmem::find(&b[at..], b"</") {
         let start = at + p;
         let after = start + 2 + n.len();
-        let name_ok = b.get(start + 2..after).is_some_and(|x| x.eq_ignore_ascii_case(n));
-        let delim_ok = b.get(after).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'));
+        let name_ok = b
+            .get(start + 2..after)
+            .is_some_and(|x| x.eq_ignore_ascii_case(n));
+        let delim_ok = b
+            .get(after)
+            .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'));
         if name_ok && delim_ok {
             let end = memchr(b'>', &b[after..]).map_or(b.len(), |q| after + q + 1);
             return (start, end);
@@ -415,7 +602,16 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
     let b = s.as_bytes();
     // No DOCTYPE means quirks mode, where `<table>` does not close an open `<p>`.
     let quirks = memmem::find(&b[..b.len().min(1024)].to_ascii_lowercase(), b"<!doctype").is_none();
-    let mut sc = Scanner { stack: Vec::new(), out: Scan::default(), quirks };
+    let mut sc = Scanner {
+        stack: Vec::new(),
+        body: 0,
+        head: 0,
+        foreign: 0,
+        template: 0,
+        blocks_region: 0,
+        out: Scan::default(),
+        quirks,
+    };
     let mut pos = 0;
     while pos < b.len() {
         let Some(lt) = memchr(b'<', &b[pos..]).map(|p| pos + p) else {
@@ -469,18 +665,20 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
                                 "li" => &["ul", "ol"],
                                 _ => &[],
                             };
-                            if SCOPE.contains(&c) {
+                            if is_scope(c) {
                                 if let Some(i) = sc.stack.iter().rposition(|o| o.name == c) {
                                     sc.pop_to(i, end);
                                 }
                             } else {
                                 sc.close_named(c, bounds, end);
                             }
-                        } else if let Some(i) =
-                            sc.stack.iter().rposition(|o| o.name.eq_ignore_ascii_case(n))
+                        } else if let Some(i) = sc
+                            .stack
+                            .iter()
+                            .rposition(|o| o.name.eq_ignore_ascii_case(n))
                         {
                             // Unknown element names: closed within scope like the rest.
-                            if !sc.stack[i..].iter().any(|o| SCOPE.contains(&o.name)) {
+                            if !sc.stack[i..].iter().any(|o| is_scope(o.name)) {
                                 sc.pop_to(i, end);
                             }
                         }
@@ -497,22 +695,26 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
                 let end = (i + 1).min(b.len());
                 let raw_attrs = &s[ne..i.min(b.len())];
                 let self_closing = raw_attrs.trim_end().ends_with('/');
-                let lname = lower_name(&s[ns..ne]);
-                // Known names are interned lower case; others keep their spelling and are
-                // compared case-insensitively.
-                let name: &'a str = canonical(&lname).unwrap_or(&s[ns..ne]);
+                let raw_name = &s[ns..ne];
+                // Lower-case names are used as they stand; upper-case known names are interned
+                // lower case; other names keep their spelling and compare case-insensitively.
+                let name: &'a str = if raw_name.bytes().any(|c| c.is_ascii_uppercase()) {
+                    canonical(&raw_name.to_ascii_lowercase()).unwrap_or(raw_name)
+                } else {
+                    raw_name
+                };
                 pos = end;
                 sc.start_tag(name, raw_attrs, lt, self_closing);
                 if name == "plaintext" {
                     sc.text(&s[pos..]);
                     pos = b.len();
-                } else if RAW_TEXT.contains(&name) && sc.stack.last().is_some_and(|o| o.name == name) {
+                } else if is_raw_text(name) && sc.stack.last().is_some_and(|o| o.name == name) {
                     // Raw text up to `</name` followed by a delimiter.
                     let close = find_end_tag(b, pos, name);
                     let content = &s[pos..close.0];
                     if name == "script" {
                         let has_src = attrs(raw_attrs).any(|(k, _)| k.eq_ignore_ascii_case("src"));
-                        if !has_src && !sc.has("template") {
+                        if !has_src && sc.template == 0 {
                             sc.out.scripts.push(content);
                         }
                     } else if matches!(name, "textarea" | "title") {
@@ -539,14 +741,19 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
 /// Anchors without which no number can appear anywhere in a page (after character-reference
 /// decoding and NFKC): the body-text fallback only runs when one is present.
 static ANCHORS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    let mut pats: Vec<String> =
-        ["icp", "公网安备", "&#", "Ｉ", "ｉ", "Ａ", "Ｂ"].iter().map(ToString::to_string).collect();
+    let mut pats: Vec<String> = ["icp", "公网安备", "&#", "Ｉ", "ｉ", "Ａ", "Ｂ"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     for c in ['A', 'B'] {
         for d in '1'..='9' {
             pats.push(format!("{c}{d}"));
         }
     }
-    AhoCorasick::builder().ascii_case_insensitive(true).build(&pats).expect("static patterns")
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&pats)
+        .expect("static patterns")
 });
 
 fn may_hold_number(text: &str) -> bool {
@@ -572,7 +779,11 @@ pub(crate) fn extract_text(text: &str, encoding: &'static str) -> FooterFacts {
         src.push_str("</div>");
     }
     let frag = Html::parse_fragment(&src);
-    let roots = if ranges.is_empty() { Vec::new() } else { vec![frag.root_element().id()] };
+    let roots = if ranges.is_empty() {
+        Vec::new()
+    } else {
+        vec![frag.root_element().id()]
+    };
     let mut facts = dom::collect(&frag, &roots, kind, &scan.scripts, encoding);
     facts.meta_refresh = scan.meta_refresh;
     if facts.primary.is_none() && may_hold_number(text) {

@@ -55,7 +55,7 @@ enum Layout {
     DivId,
     WordPress,
     ClassCopyright,
-    TableLayout,
+    Table,
     ScriptWritten,
     InsideArticle,
     Unclosed,
@@ -67,24 +67,50 @@ fn layout() -> impl Strategy<Value = Layout> {
         Just(Layout::DivId),
         Just(Layout::WordPress),
         Just(Layout::ClassCopyright),
-        Just(Layout::TableLayout),
+        Just(Layout::Table),
         Just(Layout::ScriptWritten),
         Just(Layout::InsideArticle),
         Just(Layout::Unclosed),
     ]
 }
 
-fn page(layout: &Layout, num: &str, psb: &str, noise: &[String], doctype: bool, copyright: bool) -> String {
+fn page(
+    layout: &Layout,
+    num: &str,
+    psb: &str,
+    noise: &[String],
+    doctype: bool,
+    copyright: bool,
+) -> String {
     let noise_html = noise.concat();
-    let copy = if copyright { "<p>© 2015-2024 南京某某科技有限公司 版权所有</p>" } else { "" };
+    let copy = if copyright {
+        "<p>© 2015-2024 南京某某科技有限公司 版权所有</p>"
+    } else {
+        ""
+    };
     let footer = match layout {
-        Layout::FooterTag => format!("<footer class=\"site-footer\">{copy}<p>{num} {psb}</p></footer>"),
-        Layout::DivId => format!("<div id=\"footer\"><div class=\"inner\">{copy}{num}</div>{psb}</div>"),
-        Layout::WordPress => format!("<footer id=\"colophon\" class=\"site-footer\" role=\"contentinfo\"><div class=\"site-info\">{copy}{num} | {psb}</div></footer>"),
-        Layout::ClassCopyright => format!("<div class=\"Copyright\">{copy}{num}</div><div class=\"other\">{psb}</div>"),
-        Layout::TableLayout => format!("<table width=\"100%\"><tr><td align=\"center\">{copy}{num}<br>{psb}</td></tr></table>"),
-        Layout::ScriptWritten => format!("<footer><span id=\"beian\"></span>{psb}</footer><script>document.getElementById('beian').innerHTML = '{}';</script>", num.replace('\'', "\\'")),
-        Layout::InsideArticle => format!("<main><article>{num}<footer class=\"post-footer\">{psb}</footer></article></main><div class=\"foot\">{copy}</div>"),
+        Layout::FooterTag => {
+            format!("<footer class=\"site-footer\">{copy}<p>{num} {psb}</p></footer>")
+        }
+        Layout::DivId => {
+            format!("<div id=\"footer\"><div class=\"inner\">{copy}{num}</div>{psb}</div>")
+        }
+        Layout::WordPress => format!(
+            "<footer id=\"colophon\" class=\"site-footer\" role=\"contentinfo\"><div class=\"site-info\">{copy}{num} | {psb}</div></footer>"
+        ),
+        Layout::ClassCopyright => {
+            format!("<div class=\"Copyright\">{copy}{num}</div><div class=\"other\">{psb}</div>")
+        }
+        Layout::Table => format!(
+            "<table width=\"100%\"><tr><td align=\"center\">{copy}{num}<br>{psb}</td></tr></table>"
+        ),
+        Layout::ScriptWritten => format!(
+            "<footer><span id=\"beian\"></span>{psb}</footer><script>document.getElementById('beian').innerHTML = '{}';</script>",
+            num.replace('\'', "\\'")
+        ),
+        Layout::InsideArticle => format!(
+            "<main><article>{num}<footer class=\"post-footer\">{psb}</footer></article></main><div class=\"foot\">{copy}</div>"
+        ),
         Layout::Unclosed => format!("<div class=\"bottom\">{copy}<p>{num}<p>{psb}"),
     };
     format!(

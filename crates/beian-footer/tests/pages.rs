@@ -105,7 +105,10 @@ fn fast_path_agrees_with_reference_on_fixtures() {
         let fast = beian_footer::extract(&bytes, None);
         let reference = beian_footer::extract_reference(&bytes, None);
         if fast != reference {
-            disagreements.push(format!("{}:\n fast      {fast:?}\n reference {reference:?}", path.display()));
+            disagreements.push(format!(
+                "{}:\n fast      {fast:?}\n reference {reference:?}",
+                path.display()
+            ));
         }
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
