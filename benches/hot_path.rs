@@ -32,7 +32,64 @@ fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (utf8, gbk)
 }
 
+/// Synthetic large pages (30–200 KB, article text with links, a linked footer at the end),
+/// deterministic; `with_numbers = false` leaves the footer without any candidate.
+fn large_corpus(n: usize, with_numbers: bool) -> Vec<String> {
+    let para = "<p class=\"para\">我们致力于为客户提供安全、稳定、高效的云计算与网络服务，覆盖网站建设、数据存储与运维管理等业务。Our team builds reliable infrastructure for enterprises. <a href=\"/news/1.html\">了解更多</a></p>\n";
+    let footer_numbers = "<p><a href=\"https://beian.miit.gov.cn/\">京ICP备2021034567号-1</a> <img src=\"b.png\"><a href=\"https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518\">京公网安备11010802017518号</a></p>";
+    (0..n)
+        .map(|i| {
+            // 30–200 KB: a para is ~300 bytes.
+            let paras = 100 + (i * 7919) % 570;
+            format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>t{i}</title><script>var _hmt = [];</script></head><body><header class=\"site-header\"><nav><a href=\"/\">首页</a></nav></header><main>{}</main><footer class=\"footer\"><p>© 2015-2024 某某科技有限公司 版权所有</p>{}</footer></body></html>",
+                para.repeat(paras),
+                if with_numbers { footer_numbers } else { "" }
+            )
+        })
+        .collect()
+}
+
 fn extraction(c: &mut Criterion) {
+    let large: Vec<Vec<u8>> = large_corpus(200, true)
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    let large_gbk: Vec<Vec<u8>> = large_corpus(200, true)
+        .iter()
+        .map(|p| {
+            encoding_rs::GBK
+                .encode(&p.replace("charset=\"utf-8\"", "charset=\"gbk\""))
+                .0
+                .into_owned()
+        })
+        .collect();
+    let none: Vec<Vec<u8>> = large_corpus(200, false)
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    let mut g = c.benchmark_group("extract_large");
+    type ExtractFn = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
+    let runs: [(&str, &Vec<Vec<u8>>, ExtractFn); 5] = [
+        ("fast_utf8", &large, beian_footer::extract),
+        ("fast_gbk", &large_gbk, beian_footer::extract),
+        ("fast_no_candidate", &none, beian_footer::extract),
+        ("reference_utf8", &large, beian_footer::extract_reference),
+        ("reference_gbk", &large_gbk, beian_footer::extract_reference),
+    ];
+    for (name, set, f) in runs {
+        let bytes: usize = set.iter().map(Vec::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for page in set {
+                    black_box(f(black_box(page), None));
+                }
+            })
+        });
+    }
+    g.finish();
+
     let (utf8, gbk) = corpus();
     let mut g = c.benchmark_group("extract");
     type Extract = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
