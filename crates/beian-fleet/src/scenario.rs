@@ -73,6 +73,8 @@ pub enum Behaviour {
     DnsTimeout,
     /// `www.` exists in DNS but has no address records.
     NoAddress,
+    /// A compliant page of about 5 MB: the footer lies beyond the default 4 MiB body cap.
+    HugePage,
 }
 
 impl Behaviour {
@@ -110,6 +112,7 @@ impl Behaviour {
         Behaviour::DnsServfail,
         Behaviour::DnsTimeout,
         Behaviour::NoAddress,
+        Behaviour::HugePage,
     ];
 
     /// Stable kebab-case name (used in domain names and the answer key).
@@ -147,6 +150,7 @@ impl Behaviour {
             Behaviour::DnsServfail => "dns-servfail",
             Behaviour::DnsTimeout => "dns-timeout",
             Behaviour::NoAddress => "no-address",
+            Behaviour::HugePage => "huge-page",
         }
     }
 }
@@ -324,7 +328,8 @@ pub fn expectations(
         | B::HttpOnly
         | B::ExpiredCert
         | B::MetaRefresh
-        | B::WwwCname => {
+        | B::WwwCname
+        | B::HugePage => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
