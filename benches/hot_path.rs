@@ -50,6 +50,25 @@ fn large_corpus(n: usize, with_numbers: bool) -> Vec<String> {
         .collect()
 }
 
+type ExtractFn = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
+
+/// One benchmark per (name, corpus, extractor), throughput in bytes of the corpus.
+fn bench_corpora(c: &mut Criterion, group: &str, runs: &[(&str, &Vec<Vec<u8>>, ExtractFn)]) {
+    let mut g = c.benchmark_group(group);
+    for &(name, set, f) in runs {
+        let bytes: usize = set.iter().map(Vec::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for page in set {
+                    black_box(f(black_box(page), None));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 fn extraction(c: &mut Criterion) {
     let large: Vec<Vec<u8>> = large_corpus(200, true)
         .into_iter()
@@ -68,49 +87,29 @@ fn extraction(c: &mut Criterion) {
         .into_iter()
         .map(String::into_bytes)
         .collect();
-    let mut g = c.benchmark_group("extract_large");
-    type ExtractFn = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
-    let runs: [(&str, &Vec<Vec<u8>>, ExtractFn); 5] = [
-        ("fast_utf8", &large, beian_footer::extract),
-        ("fast_gbk", &large_gbk, beian_footer::extract),
-        ("fast_no_candidate", &none, beian_footer::extract),
-        ("reference_utf8", &large, beian_footer::extract_reference),
-        ("reference_gbk", &large_gbk, beian_footer::extract_reference),
-    ];
-    for (name, set, f) in runs {
-        let bytes: usize = set.iter().map(Vec::len).sum();
-        g.throughput(Throughput::Bytes(bytes as u64));
-        g.bench_function(name, |b| {
-            b.iter(|| {
-                for page in set {
-                    black_box(f(black_box(page), None));
-                }
-            })
-        });
-    }
-    g.finish();
+    bench_corpora(
+        c,
+        "extract_large",
+        &[
+            ("fast_utf8", &large, beian_footer::extract),
+            ("fast_gbk", &large_gbk, beian_footer::extract),
+            ("fast_no_candidate", &none, beian_footer::extract),
+            ("reference_utf8", &large, beian_footer::extract_reference),
+            ("reference_gbk", &large_gbk, beian_footer::extract_reference),
+        ],
+    );
 
     let (utf8, gbk) = corpus();
-    let mut g = c.benchmark_group("extract");
-    type Extract = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
-    let runs: [(&str, &Vec<Vec<u8>>, Extract); 4] = [
-        ("fast_utf8", &utf8, beian_footer::extract),
-        ("fast_gbk", &gbk, beian_footer::extract),
-        ("reference_utf8", &utf8, beian_footer::extract_reference),
-        ("reference_gbk", &gbk, beian_footer::extract_reference),
-    ];
-    for (name, set, f) in runs {
-        let bytes: usize = set.iter().map(Vec::len).sum();
-        g.throughput(Throughput::Bytes(bytes as u64));
-        g.bench_function(name, |b| {
-            b.iter(|| {
-                for page in set {
-                    black_box(f(black_box(page), None));
-                }
-            })
-        });
-    }
-    g.finish();
+    bench_corpora(
+        c,
+        "extract",
+        &[
+            ("fast_utf8", &utf8, beian_footer::extract),
+            ("fast_gbk", &gbk, beian_footer::extract),
+            ("reference_utf8", &utf8, beian_footer::extract_reference),
+            ("reference_gbk", &gbk, beian_footer::extract_reference),
+        ],
+    );
 }
 
 struct NoDns;

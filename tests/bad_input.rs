@@ -4,6 +4,19 @@ use std::io::Write;
 
 use crate::util::{TestFleet, run_python};
 
+/// The `sites` table read back by pyarrow: the named columns of every row, ordered by input
+/// line, as a JSON array of arrays.
+fn site_columns(out: &std::path::Path, columns: &[&str]) -> String {
+    let code = r#"
+import sys, json, pyarrow.parquet as pq
+cols = sys.argv[2].split(",")
+rows = sorted(pq.read_table(sys.argv[1] + "/sites").to_pylist(), key=lambda r: r["input_line"])
+print(json.dumps([[r[c] for c in cols] for r in rows], ensure_ascii=False))
+"#;
+    let cols = columns.join(",");
+    run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str(), cols.as_ref()])
+}
+
 #[test]
 fn bad_lines_are_rows_with_line_numbers() {
     let fleet = TestFleet::start(30, 9);
@@ -36,12 +49,10 @@ fn bad_lines_are_rows_with_line_numbers() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let code = r#"
-import sys, json, pyarrow.parquet as pq
-rows = sorted(pq.read_table(sys.argv[1] + "/sites").to_pylist(), key=lambda r: r["input_line"])
-print(json.dumps([[r["input_line"], r["status"], r["error_class"], r["error_message"]] for r in rows], ensure_ascii=False))
-"#;
-    let stdout = run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str()]);
+    let stdout = site_columns(
+        &out,
+        &["input_line", "status", "error_class", "error_message"],
+    );
     let rows: Vec<(u64, String, Option<String>, Option<String>)> =
         serde_json::from_str(&stdout).unwrap();
     let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
@@ -122,12 +133,7 @@ fn csv_input_with_manifest_columns() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let code = r#"
-import sys, json, pyarrow.parquet as pq
-rows = sorted(pq.read_table(sys.argv[1] + "/sites").to_pylist(), key=lambda r: r["input_line"])
-print(json.dumps([[r["input_line"], r["domain"], r["status"]] for r in rows], ensure_ascii=False))
-"#;
-    let stdout = run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str()]);
+    let stdout = site_columns(&out, &["input_line", "domain", "status"]);
     let rows: Vec<(u64, Option<String>, String)> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
         rows.iter().map(|r| r.0).collect::<Vec<_>>(),
