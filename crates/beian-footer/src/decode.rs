@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use encoding_rs::{Encoding, GBK, UTF_8};
+use encoding_rs::{Encoding, GB18030, GBK, UTF_8};
 use regex::bytes::Regex;
 
 /// How far the `<meta charset>` prescan looks (§6.1).
@@ -45,18 +45,16 @@ fn label(l: &[u8]) -> Option<&'static Encoding> {
     )
 }
 
-/// Decodes a page's bytes. `http_charset` is the `charset=` of the response's Content-Type.
+/// The encoding a page is read with, and the length of its byte-order mark.
 ///
-/// A declaration that does not fit the bytes (decoding errors) is overridden when the other
-/// common encoding (UTF-8 ↔ GBK) decodes them cleanly: pages that lie about their charset are
-/// common on old Chinese sites.
-pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
+/// Order (icp-rules.md §6.1): BOM; the HTTP charset; a `<meta>` charset in the first 1024
+/// bytes; else UTF-8 if the bytes are UTF-8, GBK if they decode cleanly as GBK. Pages lie about
+/// their charset: a page declared GBK (or GB18030) whose bytes are valid UTF-8 with non-ASCII
+/// text is UTF-8 (GBK text is practically never valid UTF-8); a page declared anything else
+/// that does not decode cleanly is read as UTF-8 or GBK when one of them fits.
+pub fn choose_encoding(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, usize) {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
-        let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return Decoded {
-            text,
-            encoding: enc,
-        };
+        return (enc, bom_len);
     }
     let declared = http_charset.and_then(|c| label(c.as_bytes())).or_else(|| {
         let head = &bytes[..bytes.len().min(PRESCAN)];
@@ -65,35 +63,65 @@ pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
             .and_then(|c| c.get(1))
             .and_then(|m| label(m.as_bytes()))
     });
-    let first = declared.unwrap_or(UTF_8);
-    if first == UTF_8 {
+    let valid_utf8 = || simdutf8::basic::from_utf8(bytes).is_ok();
+    match declared {
+        Some(enc) if enc == GBK || enc == GB18030 => {
+            if !bytes.is_ascii() && valid_utf8() {
+                (UTF_8, 0)
+            } else {
+                (enc, 0)
+            }
+        }
+        Some(enc) if enc != UTF_8 => {
+            if decodes_cleanly(enc, bytes) || !valid_utf8() {
+                (enc, 0)
+            } else {
+                (UTF_8, 0)
+            }
+        }
+        // Declared UTF-8, or nothing declared.
+        _ => {
+            if valid_utf8() || !decodes_cleanly(GBK, bytes) {
+                (UTF_8, 0)
+            } else {
+                (GBK, 0)
+            }
+        }
+    }
+}
+
+fn decodes_cleanly(enc: &'static Encoding, bytes: &[u8]) -> bool {
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut scratch = vec![0u8; 64 * 1024];
+    let mut rest = bytes;
+    loop {
+        let (result, read, _) =
+            decoder.decode_to_utf8_without_replacement(rest, &mut scratch, true);
+        rest = &rest[read..];
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return true,
+            encoding_rs::DecoderResult::OutputFull => {}
+            encoding_rs::DecoderResult::Malformed(..) => return false,
+        }
+    }
+}
+
+/// Decodes a page's bytes with [`choose_encoding`]'s choice (malformed bytes become U+FFFD).
+/// `http_charset` is the `charset=` of the response's Content-Type.
+pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
+    let (encoding, bom) = choose_encoding(bytes, http_charset);
+    let body = &bytes[bom..];
+    if encoding == UTF_8 {
         // SIMD validation: the UTF-8 common case costs a fraction of a full decode.
-        if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        if let Ok(text) = simdutf8::basic::from_utf8(body) {
             return Decoded {
                 text: Cow::Borrowed(text),
-                encoding: UTF_8,
+                encoding,
             };
         }
     }
-    let (text, had_errors) = first.decode_without_bom_handling(bytes);
-    if !had_errors {
-        return Decoded {
-            text,
-            encoding: first,
-        };
-    }
-    let alternative = if first == UTF_8 { GBK } else { UTF_8 };
-    let (alt_text, alt_errors) = alternative.decode_without_bom_handling(bytes);
-    if !alt_errors {
-        return Decoded {
-            text: alt_text,
-            encoding: alternative,
-        };
-    }
-    Decoded {
-        text,
-        encoding: first,
-    }
+    let (text, _) = encoding.decode_without_bom_handling(body);
+    Decoded { text, encoding }
 }
 
 #[cfg(test)]

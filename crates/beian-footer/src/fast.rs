@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 use beian_types::{FooterFacts, FooterRegion};
+use encoding_rs::Encoding;
 use memchr::{memchr, memmem};
 use scraper::Html;
 
@@ -131,10 +132,10 @@ struct Open<'a> {
 
 /// What the scanner finds in one pass.
 #[derive(Debug, Default)]
-pub(crate) struct Scan<'a> {
+pub(crate) struct Scan {
     pub(crate) regions: Vec<Range<usize>>,
     pub(crate) last_child: Option<Range<usize>>,
-    pub(crate) scripts: Vec<&'a str>,
+    pub(crate) scripts: Vec<Range<usize>>,
     pub(crate) meta_refresh: Option<String>,
 }
 
@@ -146,7 +147,7 @@ struct Scanner<'a> {
     foreign: usize,
     template: usize,
     blocks_region: usize,
-    out: Scan<'a>,
+    out: Scan,
     quirks: bool,
 }
 
@@ -336,7 +337,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn text(&mut self, t: &str) {
+    fn text(&mut self, t: &[u8]) {
         // Only the nearest body child's "has visible text" matters (last-child fallback).
         let Some(o) = self.stack.iter_mut().rev().find(|o| o.body_child) else {
             return;
@@ -344,17 +345,19 @@ impl<'a> Scanner<'a> {
         if o.had_text {
             return;
         }
-        let visible = if t.contains('&') {
-            decode_refs(t).chars().any(|c| !c.is_whitespace())
+        let visible = if t.contains(&b'&') {
+            decode_refs(&String::from_utf8_lossy(t))
+                .chars()
+                .any(|c| !c.is_whitespace())
         } else {
-            t.bytes().any(|b| !b.is_ascii_whitespace())
+            t.iter().any(|b| !b.is_ascii_whitespace())
         };
         if visible {
             o.had_text = true;
         }
     }
 
-    fn start_tag(&mut self, name: &'a str, raw_attrs: &'a str, start: usize, self_closing: bool) {
+    fn start_tag(&mut self, name: &'a str, raw_attrs: &str, start: usize, self_closing: bool) {
         // Body content ends an open `<head>`.
         if self.head > 0 && !is_head_only(name) && name != "noscript" {
             if let Some(i) = self.stack.iter().rposition(|o| o.name == "head") {
@@ -441,6 +444,11 @@ impl<'a> Scanner<'a> {
         self.count(&open, 1);
         self.stack.push(open);
     }
+}
+
+/// A tag name as text; names are ASCII in practice, anything else becomes one unknown name.
+fn name_str(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or("\u{fffd}")
 }
 
 fn lower_name(raw: &str) -> std::borrow::Cow<'_, str> {
@@ -598,8 +606,9 @@ fn find_end_tag(b: &[u8], from: usize, name: &str) -> (usize, usize) {
 }
 
 /// One pass over the document.
-pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
-    let b = s.as_bytes();
+/// `b` is the page in an ASCII-compatible encoding; `utf8` is the same bytes as a `str` when
+/// they are valid UTF-8 (slicing it is free; GBK bytes are converted per tag).
+pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
     // No DOCTYPE means quirks mode, where `<table>` does not close an open `<p>`.
     let quirks = memmem::find(&b[..b.len().min(1024)].to_ascii_lowercase(), b"<!doctype").is_none();
     let mut sc = Scanner {
@@ -615,11 +624,11 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
     let mut pos = 0;
     while pos < b.len() {
         let Some(lt) = memchr(b'<', &b[pos..]).map(|p| pos + p) else {
-            sc.text(&s[pos..]);
+            sc.text(&b[pos..]);
             break;
         };
         if lt > pos {
-            sc.text(&s[pos..lt]);
+            sc.text(&b[pos..lt]);
         }
         let rest = &b[lt + 1..];
         match rest.first() {
@@ -648,7 +657,7 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
                     ne += 1;
                 }
                 let end = memchr(b'>', &b[ne..]).map_or(b.len(), |p| ne + p + 1);
-                let name = lower_name(&s[ns..ne]);
+                let name = lower_name(name_str(&b[ns..ne]));
                 pos = end;
                 match name.as_ref() {
                     // `</body>` and `</html>` do not end the body: later content still lands in it.
@@ -693,9 +702,14 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
                 }
                 let i = tag_end(b, ne);
                 let end = (i + 1).min(b.len());
-                let raw_attrs = &s[ne..i.min(b.len())];
+                // Attribute text as UTF-8 (lossy for GBK bytes: the names and the markers
+                // looked for are ASCII).
+                let raw_attrs = match utf8 {
+                    Some(t) => std::borrow::Cow::Borrowed(&t[ne..i.min(b.len())]),
+                    None => String::from_utf8_lossy(&b[ne..i.min(b.len())]),
+                };
                 let self_closing = raw_attrs.trim_end().ends_with('/');
-                let raw_name = &s[ns..ne];
+                let raw_name = name_str(&b[ns..ne]);
                 // Lower-case names are used as they stand; upper-case known names are interned
                 // lower case; other names keep their spelling and compare case-insensitively.
                 let name: &'a str = if raw_name.bytes().any(|c| c.is_ascii_uppercase()) {
@@ -704,18 +718,18 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
                     raw_name
                 };
                 pos = end;
-                sc.start_tag(name, raw_attrs, lt, self_closing);
+                sc.start_tag(name, &raw_attrs, lt, self_closing);
                 if name == "plaintext" {
-                    sc.text(&s[pos..]);
+                    sc.text(&b[pos..]);
                     pos = b.len();
                 } else if is_raw_text(name) && sc.stack.last().is_some_and(|o| o.name == name) {
                     // Raw text up to `</name` followed by a delimiter.
                     let close = find_end_tag(b, pos, name);
-                    let content = &s[pos..close.0];
+                    let content = &b[pos..close.0];
                     if name == "script" {
-                        let has_src = attrs(raw_attrs).any(|(k, _)| k.eq_ignore_ascii_case("src"));
+                        let has_src = attrs(&raw_attrs).any(|(k, _)| k.eq_ignore_ascii_case("src"));
                         if !has_src && sc.template == 0 {
-                            sc.out.scripts.push(content);
+                            sc.out.scripts.push(pos..close.0);
                         }
                     } else if matches!(name, "textarea" | "title") {
                         sc.text(content);
@@ -727,7 +741,7 @@ pub(crate) fn scan_document<'a>(s: &'a str) -> Scan<'a> {
             }
             _ => {
                 // A `<` that starts no tag is text.
-                sc.text("<");
+                sc.text(b"<");
                 pos = lt + 1;
             }
         }
@@ -788,9 +802,26 @@ fn may_hold_number(text: &str) -> bool {
     }
 }
 
-/// The fast path over decoded text. Same answers as [`dom::extract_text`].
-pub(crate) fn extract_text(text: &str, encoding: &'static str) -> FooterFacts {
-    let scan = scan_document(text);
+/// The fast path. `body` is in `encoding`, which must be ASCII-compatible in the strong sense
+/// that `<`, `>`, `=`, quotes and `/` never occur inside a multi-byte character (UTF-8, GBK,
+/// GB18030): the tag scan then runs on the raw bytes, and only the footer regions and the
+/// inline scripts are decoded. Same answers as [`dom::extract_text`] on the decoded page.
+pub(crate) fn extract_bytes(
+    body: &[u8],
+    encoding: &'static Encoding,
+    utf8: Option<&str>,
+) -> FooterFacts {
+    // Slices start and end at `<`/`>`, so slicing the UTF-8 view is always on a boundary.
+    let decode = |r: Range<usize>| -> String {
+        match utf8 {
+            Some(t) => t[r].to_string(),
+            None => encoding
+                .decode_without_bom_handling(&body[r])
+                .0
+                .into_owned(),
+        }
+    };
+    let scan = scan_document(body, utf8);
     let (ranges, kind) = if !scan.regions.is_empty() {
         (scan.regions.clone(), FooterRegion::Marked)
     } else if let Some(r) = scan.last_child.clone() {
@@ -803,7 +834,7 @@ pub(crate) fn extract_text(text: &str, encoding: &'static str) -> FooterFacts {
     let mut src = String::with_capacity(ranges.iter().map(|r| r.len() + 11).sum());
     for r in &ranges {
         src.push_str("<div>");
-        src.push_str(&text[r.clone()]);
+        src.push_str(&decode(r.clone()));
         src.push_str("</div>");
     }
     let frag = Html::parse_fragment(&src);
@@ -812,10 +843,18 @@ pub(crate) fn extract_text(text: &str, encoding: &'static str) -> FooterFacts {
     } else {
         vec![frag.root_element().id()]
     };
-    let mut facts = dom::collect(&frag, &roots, kind, &scan.scripts, encoding);
+    let scripts: Vec<String> = scan.scripts.iter().map(|r| decode(r.clone())).collect();
+    let mut facts = dom::collect(&frag, &roots, kind, &scripts, encoding.name());
     facts.meta_refresh = scan.meta_refresh;
-    if facts.primary.is_none() && may_hold_number(text) {
-        facts.primary = dom::body_fallback_of(text);
+    if facts.primary.is_none() {
+        // Rare path (no footer or script candidate): the whole page, decoded.
+        let text = match utf8 {
+            Some(t) if encoding == encoding_rs::UTF_8 => std::borrow::Cow::Borrowed(t),
+            _ => encoding.decode_without_bom_handling(body).0,
+        };
+        if may_hold_number(&text) {
+            facts.primary = dom::body_fallback_of(&text);
+        }
     }
     facts
 }

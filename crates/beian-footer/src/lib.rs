@@ -12,15 +12,28 @@ mod fast;
 mod normalise;
 
 pub use copyright::copyright_holder;
-pub use decode::{Decoded, charset_from_content_type, decode};
+pub use decode::{Decoded, charset_from_content_type, choose_encoding, decode};
 pub use normalise::normalise;
 
 use beian_types::FooterFacts;
 
 /// Extracts the footer facts of a page (the fast path).
 pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
+    let (encoding, bom) = choose_encoding(bytes, http_charset);
+    let body = &bytes[bom..];
+    if encoding == encoding_rs::UTF_8 {
+        if let Ok(text) = simdutf8::basic::from_utf8(body) {
+            return fast::extract_bytes(body, encoding, Some(text));
+        }
+    } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
+        return fast::extract_bytes(body, encoding, None);
+    }
+    // Other encodings (and malformed UTF-8): decode the whole page, then scan it as UTF-8.
     let decoded = decode(bytes, http_charset);
-    fast::extract_text(&decoded.text, decoded.encoding.name())
+    let text = decoded.text.as_ref();
+    let mut facts = fast::extract_bytes(text.as_bytes(), encoding_rs::UTF_8, Some(text));
+    facts.encoding = decoded.encoding.name();
+    facts
 }
 
 /// The reference extractor: the spec's procedure on a full HTML5 DOM of the page. Slower;
