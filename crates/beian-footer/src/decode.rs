@@ -53,6 +53,20 @@ fn label(l: &[u8]) -> Option<&'static Encoding> {
 /// text is UTF-8 (GBK text is practically never valid UTF-8); a page declared anything else
 /// that does not decode cleanly is read as UTF-8 or GBK when one of them fits.
 pub fn choose_encoding(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, usize) {
+    choose_with(
+        bytes,
+        http_charset,
+        simdutf8::basic::from_utf8(bytes).is_ok(),
+    )
+}
+
+/// [`choose_encoding`] for a page already checked as UTF-8 (`valid_utf8`), so callers that
+/// need the page as text validate it once.
+pub(crate) fn choose_with(
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    valid_utf8: bool,
+) -> (&'static Encoding, usize) {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         return (enc, bom_len);
     }
@@ -63,17 +77,16 @@ pub fn choose_encoding(bytes: &[u8], http_charset: Option<&str>) -> (&'static En
             .and_then(|c| c.get(1))
             .and_then(|m| label(m.as_bytes()))
     });
-    let valid_utf8 = || simdutf8::basic::from_utf8(bytes).is_ok();
     match declared {
         Some(enc) if enc == GBK || enc == GB18030 => {
-            if !bytes.is_ascii() && valid_utf8() {
+            if valid_utf8 && !bytes.is_ascii() {
                 (UTF_8, 0)
             } else {
                 (enc, 0)
             }
         }
         Some(enc) if enc != UTF_8 => {
-            if decodes_cleanly(enc, bytes) || !valid_utf8() {
+            if !valid_utf8 || decodes_cleanly(enc, bytes) {
                 (enc, 0)
             } else {
                 (UTF_8, 0)
@@ -81,7 +94,7 @@ pub fn choose_encoding(bytes: &[u8], http_charset: Option<&str>) -> (&'static En
         }
         // Declared UTF-8, or nothing declared.
         _ => {
-            if valid_utf8() || !decodes_cleanly(GBK, bytes) {
+            if valid_utf8 || !decodes_cleanly(GBK, bytes) {
                 (UTF_8, 0)
             } else {
                 (GBK, 0)
@@ -109,18 +122,29 @@ fn decodes_cleanly(enc: &'static Encoding, bytes: &[u8]) -> bool {
 /// Decodes a page's bytes with [`choose_encoding`]'s choice (malformed bytes become U+FFFD).
 /// `http_charset` is the `charset=` of the response's Content-Type.
 pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
-    let (encoding, bom) = choose_encoding(bytes, http_charset);
-    let body = &bytes[bom..];
+    let whole = simdutf8::basic::from_utf8(bytes).ok();
+    let (encoding, bom) = choose_with(bytes, http_charset, whole.is_some());
+    decode_as(bytes, encoding, bom, whole)
+}
+
+/// Decodes with a chosen encoding; `whole` is the page as text when it is valid UTF-8 (then a
+/// UTF-8 page is borrowed, not copied).
+pub(crate) fn decode_as<'a>(
+    bytes: &'a [u8],
+    encoding: &'static Encoding,
+    bom: usize,
+    whole: Option<&'a str>,
+) -> Decoded<'a> {
     if encoding == UTF_8 {
-        // SIMD validation: the UTF-8 common case costs a fraction of a full decode.
-        if let Ok(text) = simdutf8::basic::from_utf8(body) {
+        // The BOM is one whole character, so slicing after it stays on a boundary.
+        if let Some(text) = whole.and_then(|t| t.get(bom..)) {
             return Decoded {
                 text: Cow::Borrowed(text),
                 encoding,
             };
         }
     }
-    let (text, _) = encoding.decode_without_bom_handling(body);
+    let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
     Decoded { text, encoding }
 }
 

@@ -19,20 +19,22 @@ use beian_types::FooterFacts;
 
 /// Extracts the footer facts of a page (the fast path).
 pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
-    let (encoding, bom) = choose_encoding(bytes, http_charset);
+    // One UTF-8 validation serves the encoding choice and the text view.
+    let whole = simdutf8::basic::from_utf8(bytes).ok();
+    let (encoding, bom) = decode::choose_with(bytes, http_charset, whole.is_some());
     let body = &bytes[bom..];
     if encoding == encoding_rs::UTF_8 {
-        if let Ok(text) = simdutf8::basic::from_utf8(body) {
+        if let Some(text) = whole.and_then(|t| t.get(bom..)) {
             return fast::extract_bytes(body, encoding, Some(text));
         }
     } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
         return fast::extract_bytes(body, encoding, None);
     }
     // Other encodings (and malformed UTF-8): decode the whole page, then scan it as UTF-8.
-    let decoded = decode(bytes, http_charset);
+    let decoded = decode::decode_as(bytes, encoding, bom, whole);
     let text = decoded.text.as_ref();
     let mut facts = fast::extract_bytes(text.as_bytes(), encoding_rs::UTF_8, Some(text));
-    facts.encoding = decoded.encoding.name();
+    facts.encoding = encoding.name();
     facts
 }
 
