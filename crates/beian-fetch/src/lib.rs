@@ -9,7 +9,7 @@ mod body;
 mod tls;
 
 pub use addr::is_restricted;
-pub use tls::{TlsSetupError, provider};
+pub use tls::TlsSetupError;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -199,11 +199,6 @@ impl<R: HostResolve> Fetcher<R> {
             tls: tls::build(extra_roots)?,
             resolver,
         })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &FetchConfig {
-        &self.cfg
     }
 
     /// Probes `url`, whose host resolved to `addrs`, following redirects.

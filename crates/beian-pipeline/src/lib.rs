@@ -35,13 +35,6 @@ pub trait Reporter: Send + Sync {
     fn site_done(&self, row: &SiteRow);
 }
 
-/// A reporter that reports nothing.
-pub struct Quiet;
-
-impl Reporter for Quiet {
-    fn site_done(&self, _row: &SiteRow) {}
-}
-
 /// Resolves redirect targets through the audit's resolver.
 pub struct DnsForRedirects(pub Resolver);
 

@@ -91,17 +91,6 @@ impl Verdict {
             Verdict::Fail => "fail",
         }
     }
-
-    /// Parses the stable name back (used by answer keys and tests).
-    pub fn parse(s: &str) -> Option<Verdict> {
-        Some(match s {
-            "n/a" => Verdict::NotApplicable,
-            "pass" => Verdict::Pass,
-            "warn" => Verdict::Warn,
-            "fail" => Verdict::Fail,
-            _ => return None,
-        })
-    }
 }
 
 impl fmt::Display for Verdict {
