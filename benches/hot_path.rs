@@ -36,9 +36,20 @@ fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     (utf8, gbk)
 }
 
-/// Synthetic large pages (30–200 KB, article text with links, a linked footer at the end),
-/// deterministic; `with_numbers = false` leaves the footer without any candidate.
-fn large_corpus(n: usize, with_numbers: bool) -> Vec<String> {
+/// What the footer of a synthetic large page holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Footer {
+    /// Copyright line, linked ICP number, PSB number with icon.
+    Numbers,
+    /// Only the copyright line (an unfiled site): a candidate for the copyright holder.
+    CopyrightOnly,
+    /// Only navigation links: no candidate of any fact.
+    Nothing,
+}
+
+/// Synthetic large pages (30–200 KB, article text with links, a footer at the end),
+/// deterministic.
+fn large_corpus(n: usize, footer: Footer) -> Vec<String> {
     let para = "<p class=\"para\">我们致力于为客户提供安全、稳定、高效的云计算与网络服务，覆盖网站建设、数据存储与运维管理等业务。Our team builds reliable infrastructure for enterprises. <a href=\"/news/1.html\">了解更多</a></p>\n";
     let footer_numbers = "<p><a href=\"https://beian.miit.gov.cn/\">京ICP备2021034567号-1</a> <img src=\"b.png\"><a href=\"https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518\">京公网安备11010802017518号</a></p>";
     (0..n)
@@ -46,9 +57,10 @@ fn large_corpus(n: usize, with_numbers: bool) -> Vec<String> {
             // 30–200 KB: a para is ~300 bytes.
             let paras = 100 + (i * 7919) % 570;
             format!(
-                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>t{i}</title><script>var _hmt = [];</script></head><body><header class=\"site-header\"><nav><a href=\"/\">首页</a></nav></header><main>{}</main><footer class=\"footer\"><p>© 2015-2024 某某科技有限公司 版权所有</p>{}</footer></body></html>",
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>t{i}</title><script>var _hmt = [];</script></head><body><header class=\"site-header\"><nav><a href=\"/\">首页</a></nav></header><main>{}</main><footer class=\"footer\"><p><a href=\"/about\">关于我们</a> | <a href=\"/contact\">联系方式</a></p>{}{}</footer></body></html>",
                 para.repeat(paras),
-                if with_numbers { footer_numbers } else { "" }
+                if footer == Footer::Nothing { "" } else { "<p>© 2015-2024 某某科技有限公司 版权所有</p>" },
+                if footer == Footer::Numbers { footer_numbers } else { "" }
             )
         })
         .collect()
@@ -74,11 +86,11 @@ fn bench_corpora(c: &mut Criterion, group: &str, runs: &[(&str, &Vec<Vec<u8>>, E
 }
 
 fn extraction(c: &mut Criterion) {
-    let large: Vec<Vec<u8>> = large_corpus(200, true)
+    let large: Vec<Vec<u8>> = large_corpus(200, Footer::Numbers)
         .into_iter()
         .map(String::into_bytes)
         .collect();
-    let large_gbk: Vec<Vec<u8>> = large_corpus(200, true)
+    let large_gbk: Vec<Vec<u8>> = large_corpus(200, Footer::Numbers)
         .iter()
         .map(|p| {
             encoding_rs::GBK
@@ -87,9 +99,22 @@ fn extraction(c: &mut Criterion) {
                 .into_owned()
         })
         .collect();
-    let none: Vec<Vec<u8>> = large_corpus(200, false)
+    let copyright_only: Vec<Vec<u8>> = large_corpus(200, Footer::CopyrightOnly)
         .into_iter()
         .map(String::into_bytes)
+        .collect();
+    let none: Vec<Vec<u8>> = large_corpus(200, Footer::Nothing)
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    let none_gbk: Vec<Vec<u8>> = large_corpus(200, Footer::Nothing)
+        .iter()
+        .map(|p| {
+            encoding_rs::GBK
+                .encode(&p.replace("charset=\"utf-8\"", "charset=\"gbk\""))
+                .0
+                .into_owned()
+        })
         .collect();
     bench_corpora(
         c,
@@ -97,9 +122,20 @@ fn extraction(c: &mut Criterion) {
         &[
             ("fast_utf8", &large, beian_footer::extract),
             ("fast_gbk", &large_gbk, beian_footer::extract),
+            (
+                "fast_copyright_only",
+                &copyright_only,
+                beian_footer::extract,
+            ),
             ("fast_no_candidate", &none, beian_footer::extract),
+            ("fast_no_candidate_gbk", &none_gbk, beian_footer::extract),
             ("reference_utf8", &large, beian_footer::extract_reference),
             ("reference_gbk", &large_gbk, beian_footer::extract_reference),
+            (
+                "reference_no_candidate",
+                &none,
+                beian_footer::extract_reference,
+            ),
         ],
     );
 

@@ -69,26 +69,20 @@ pub(crate) async fn read_decoded(
     }
 }
 
-/// How much of a long body's start is kept (the `<head>`: charset and meta refresh).
-const HEAD_KEEP: usize = 64 * 1024;
 /// Reading stops after this many times the cap: an endless body must not run the probe's
 /// whole time budget down at loopback speed.
 const READ_LIMIT_FACTOR: u64 = 16;
 
 /// Reads at most `cap` bytes of memory: the whole body when it fits, else its start and its
 /// end — the footer is at the end of a page, so a long page keeps its tail (icp-rules.md §6;
-/// issue 3). The two parts are joined at tag boundaries (`…>` + `<…`).
+/// issue 3). [`beian_footer::PageBuffer`] does the keeping.
 async fn read_capped<R: AsyncRead + Unpin>(
     mut reader: R,
     cap: usize,
     compressed: bool,
 ) -> Result<(Bytes, bool), FetchError> {
-    let head_cap = HEAD_KEEP.min(cap / 4);
-    let tail_cap = cap - head_cap;
-    let mut head: Vec<u8> = Vec::with_capacity(cap.min(64 * 1024));
-    let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
+    let mut page = beian_footer::PageBuffer::new(cap);
     let mut chunk = vec![0u8; 16 * 1024];
-    let mut total: u64 = 0;
     let limit = (cap as u64).saturating_mul(READ_LIMIT_FACTOR);
     let mut cut_short = false;
     loop {
@@ -106,74 +100,37 @@ async fn read_capped<R: AsyncRead + Unpin>(
                 return Err(FetchError::new(class, format!("reading body: {e}")));
             }
         };
-        total += n as u64;
-        let mut data = &chunk[..n];
-        if head.len() < cap && tail.is_empty() {
-            let room = cap - head.len();
-            let take = room.min(data.len());
-            head.extend_from_slice(&data[..take]);
-            data = &data[take..];
-        }
-        if !data.is_empty() {
-            // Over the cap: from now on the head keeps its first `head_cap` bytes and the
-            // tail the last `tail_cap` bytes seen.
-            if head.len() > head_cap {
-                tail.extend(head.drain(head_cap..));
-            }
-            tail.extend(data);
-            if tail.len() > tail_cap {
-                let excess = tail.len() - tail_cap;
-                tail.drain(..excess);
-            }
-        }
-        if total > limit {
+        page.push(&chunk[..n]);
+        if page.total() > limit {
             cut_short = true;
             break;
         }
     }
-    if tail.is_empty() && !cut_short {
-        return Ok((Bytes::from(head), false));
-    }
-    let tail = Vec::from(tail);
-    let head_end = memchr::memrchr(b'>', &head).map_or(0, |p| p + 1);
-    let tail_start = memchr::memchr(b'<', &tail).unwrap_or(tail.len());
-    let mut body = Vec::with_capacity(head_end + tail.len() - tail_start);
-    body.extend_from_slice(&head[..head_end]);
-    body.extend_from_slice(&tail[tail_start..]);
-    Ok((Bytes::from(body), true))
+    let (body, truncated) = page.finish(cut_short);
+    Ok((Bytes::from(body), truncated))
 }
 
 #[cfg(test)]
 mod cap_tests {
     use super::*;
 
-    async fn capped(body: &[u8], cap: usize) -> (Vec<u8>, bool) {
-        let (b, t) = read_capped(body, cap, false).await.expect("reads");
-        (b.to_vec(), t)
-    }
-
     #[tokio::test]
-    async fn short_bodies_are_kept_whole() {
-        assert_eq!(
-            capped(b"<p>hi</p>", 100).await,
-            (b"<p>hi</p>".to_vec(), false)
-        );
-    }
-
-    #[tokio::test]
-    async fn long_bodies_keep_head_and_tail_at_tag_boundaries() {
+    async fn long_bodies_keep_their_footer_and_stay_under_the_cap() {
         let mut page = b"<html><head><meta charset=utf-8></head><body>".to_vec();
         for i in 0..20_000 {
             page.extend_from_slice(format!("<p>filler {i}</p>").as_bytes());
         }
         page.extend_from_slice("<footer>京ICP备2021034567号-1</footer></body></html>".as_bytes());
-        let (body, truncated) = capped(&page, 64 * 1024).await;
+        let (body, truncated) = read_capped(&page[..], 64 * 1024, false)
+            .await
+            .expect("reads");
         assert!(truncated);
         assert!(body.len() <= 64 * 1024);
-        assert!(body.starts_with(b"<html><head><meta charset=utf-8>"));
         assert!(body.ends_with("京ICP备2021034567号-1</footer></body></html>".as_bytes()));
-        let text = String::from_utf8(body).expect("cut at tag boundaries keeps UTF-8 whole");
-        assert!(text.contains("</p><p>"));
+        let (short, cut) = read_capped(&b"<p>hi</p>"[..], 100, false)
+            .await
+            .expect("reads");
+        assert_eq!((&short[..], cut), (&b"<p>hi</p>"[..], false));
     }
 }
 

@@ -9,16 +9,13 @@
 //! (`p`, `li`, `dd`/`dt`, table rows and cells, `option`, headings). Differential tests keep it
 //! in agreement with the reference on `datasets/pages/` and generated pages.
 
-use std::ops::Range;
-use std::sync::LazyLock;
-
-use aho_corasick::AhoCorasick;
 use beian_types::{FooterFacts, FooterRegion};
 use encoding_rs::Encoding;
 use memchr::{memchr, memmem};
 use scraper::Html;
+use std::ops::Range;
 
-use crate::dom;
+use crate::{anchors, dom};
 
 /// Elements that never have children.
 fn is_void(n: &str) -> bool {
@@ -110,6 +107,80 @@ fn is_scope(n: &str) -> bool {
         "applet" | "caption" | "html" | "table" | "td" | "th" | "marquee" | "object" | "template"
     )
 }
+/// Formatting elements: their misnested end tags run the adoption agency (HTML5 §13.2.6.4.7).
+fn is_formatting(n: &str) -> bool {
+    matches!(
+        n,
+        "a" | "b"
+            | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "nobr"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
+}
+/// Elements of the HTML5 "special" category (§13.2.4.2): they can be a furthest block.
+fn is_special(n: &str) -> bool {
+    closes_p(n)
+        || is_scope(n)
+        || is_void(n)
+        || matches!(
+            n,
+            "body"
+                | "button"
+                | "center"
+                | "colgroup"
+                | "frameset"
+                | "head"
+                | "iframe"
+                | "noembed"
+                | "noframes"
+                | "noscript"
+                | "script"
+                | "search"
+                | "select"
+                | "style"
+                | "tbody"
+                | "textarea"
+                | "tfoot"
+                | "thead"
+                | "title"
+                | "tr"
+                | "xmp"
+        )
+}
+/// Start tags that reopen closed formatting elements before they are inserted: all but the
+/// special ones, and these special ones.
+fn reconstructs(n: &str) -> bool {
+    !is_special(n)
+        || matches!(
+            n,
+            "applet"
+                | "marquee"
+                | "object"
+                | "button"
+                | "select"
+                | "xmp"
+                | "area"
+                | "br"
+                | "embed"
+                | "img"
+                | "keygen"
+                | "wbr"
+                | "input"
+        )
+}
+/// Where text and most elements cannot go: they are moved in front of the table.
+fn is_table_section(n: &str) -> bool {
+    matches!(n, "table" | "tbody" | "thead" | "tfoot" | "tr")
+}
 /// Ancestors that disqualify a marked element as footer region (§6.3).
 fn is_not_under(n: &str) -> bool {
     matches!(n, "main" | "article" | "head" | "template")
@@ -122,21 +193,69 @@ fn is_head_only(n: &str) -> bool {
     )
 }
 
+#[derive(Clone)]
 struct Open<'a> {
     name: &'a str,
     start: usize,
+    /// Just past the start tag's `>`.
+    tag_end: usize,
+    /// The source of its start tag (elsewhere for reopened formatting elements).
+    src: Range<usize>,
+    /// Whether its own attributes mark a footer region (it is one if nothing encloses it).
+    marked: bool,
+    /// For content moved in front of a table: where that table starts.
+    fostered: Option<usize>,
+    /// How many inserts existed when it opened (see [`Cut::first_insert`]).
+    first_insert: usize,
+    /// Its entry in the list of active formatting elements, for formatting elements.
+    fmt: Option<u32>,
     region: bool,
     body_child: bool,
     had_text: bool,
 }
 
+impl Open<'_> {
+    fn cut(&self, end: usize) -> Cut {
+        Cut {
+            range: self.start..end,
+            first_insert: self.first_insert,
+        }
+    }
+}
+
 /// What the scanner finds in one pass.
 #[derive(Debug, Default)]
 pub(crate) struct Scan {
-    pub(crate) regions: Vec<Range<usize>>,
-    pub(crate) last_child: Option<Range<usize>>,
+    pub(crate) regions: Vec<Cut>,
+    pub(crate) last_child: Option<Cut>,
     pub(crate) scripts: Vec<Range<usize>>,
     pub(crate) meta_refresh: Option<String>,
+    /// Markup the parser adds that the source lacks, sorted by position: the clone of a
+    /// formatting element that the adoption agency wraps around a furthest block's content
+    /// (`<a href=…><div class=footer>…</a>`). Applied when a region is cut out.
+    pub(crate) inserts: Vec<(usize, usize, Insert)>,
+}
+
+/// A part of the source to parse as a footer region.
+#[derive(Debug, Clone)]
+pub(crate) struct Cut {
+    pub(crate) range: Range<usize>,
+    /// Inserts at `range.start` with a sequence number below this belong to what encloses
+    /// the region (copies reopened before it), not to it.
+    pub(crate) first_insert: usize,
+}
+
+/// One piece of markup to add at a position of the source.
+#[derive(Debug, Clone)]
+pub(crate) enum Insert {
+    /// A copy of the start tag at source range `tag`, of an element that began at `from`
+    /// (a region that starts after `from` lacks the element, so the copy must be added).
+    StartTag { tag: Range<usize>, from: usize },
+    /// The end tag of such a copy, of an element that began at the second field.
+    EndTag(&'static str, usize),
+    /// Source up to `end` that the parser moved in front of the table starting at `table`
+    /// ("foster parenting"): not part of a region cut from inside that table.
+    Skip { end: usize, table: usize },
 }
 
 struct Scanner<'a> {
@@ -147,8 +266,37 @@ struct Scanner<'a> {
     foreign: usize,
     template: usize,
     blocks_region: usize,
+    /// Open `main`/`article`/`head`/`template` elements (nothing under them is a region).
+    under: usize,
     out: Scan,
     quirks: bool,
+    /// The list of active formatting elements (HTML5 §13.2.4.3); `None` is a marker.
+    formatting: Vec<Option<Fmt<'a>>>,
+    next_fmt: u32,
+    /// Set when a formatting element left the stack without leaving the list: the next
+    /// content reopens it ("reconstruct the active formatting elements").
+    reconstruct: bool,
+    /// Where the last visible text started.
+    last_visible: Option<usize>,
+}
+
+/// An entry of the list of active formatting elements.
+#[derive(Debug, Clone)]
+struct Fmt<'a> {
+    id: u32,
+    name: &'a str,
+    /// The source of its start tag (what a reopened copy looks like).
+    tag: Range<usize>,
+    /// Whether its attributes mark a footer region.
+    marked: bool,
+}
+
+/// Elements that put a marker on the list of active formatting elements.
+fn is_marker(n: &str) -> bool {
+    matches!(
+        n,
+        "td" | "th" | "caption" | "applet" | "object" | "marquee" | "template"
+    )
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -308,18 +456,40 @@ impl<'a> Scanner<'a> {
         if o.region || is_not_under(o.name) {
             self.blocks_region = self.blocks_region.saturating_add_signed(delta);
         }
+        if is_not_under(o.name) {
+            self.under = self.under.saturating_add_signed(delta);
+        }
     }
 
     fn pop_to(&mut self, idx: usize, at: usize) {
         while self.stack.len() > idx {
             let Some(o) = self.stack.pop() else { break };
-            self.count(&o, -1);
-            if o.region {
-                self.out.regions.push(o.start..at);
+            self.closed(&o, at);
+        }
+    }
+
+    /// Bookkeeping for an element that left the stack at `at`.
+    fn closed(&mut self, o: &Open<'a>, at: usize) {
+        self.count(o, -1);
+        if o.fmt.is_some_and(|id| self.in_list(id)) {
+            self.reconstruct = true;
+        }
+        if is_marker(o.name) {
+            // Clear the list up to the last marker.
+            while let Some(e) = self.formatting.pop() {
+                if e.is_none() {
+                    break;
+                }
             }
-            if o.body_child && o.had_text {
-                self.out.last_child = Some(o.start..at);
-            }
+        }
+        if o.region {
+            self.out.regions.push(o.cut(at));
+        }
+        if o.body_child && o.had_text {
+            self.out.last_child = Some(o.cut(at));
+        }
+        if let Some(table) = o.fostered {
+            self.insert(o.start, Insert::Skip { end: at, table });
         }
     }
 
@@ -331,33 +501,243 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The adoption agency (HTML5 §13.2.6.4.7) as it affects the open elements, for an end tag
+    /// of formatting element `name` (or an `<a>` inside an `<a>`). With no special element
+    /// above the formatting element, everything up to it closes; otherwise it and the
+    /// ordinary elements between it and the first special element (the furthest block) leave
+    /// the stack, and the furthest block stays open with a copy of the formatting element
+    /// wrapped around its content so far. Returns false when the list holds no such element
+    /// (the end tag is then an ordinary one).
+    fn adoption(&mut self, name: &str, at: usize) -> bool {
+        if let Some(cur) = self.stack.last() {
+            if cur.name == name && cur.fmt.is_none_or(|id| !self.in_list(id)) {
+                let n = self.stack.len() - 1;
+                self.pop_to(n, at);
+                return true;
+            }
+        }
+        let Some(li) = self
+            .formatting
+            .iter()
+            .rev()
+            .take_while(|e| e.is_some())
+            .flatten()
+            .find(|f| f.name == name)
+            .map(|f| f.id)
+        else {
+            return false;
+        };
+        self.formatting
+            .retain(|e| e.as_ref().is_none_or(|f| f.id != li));
+        let Some(i) = self.stack.iter().rposition(|o| o.fmt == Some(li)) else {
+            return true;
+        };
+        if self.stack[i + 1..].iter().any(|o| is_scope(o.name)) {
+            // Not in scope: ignored (the entry is dropped, as the parser's error handling
+            // leaves no trace in the text).
+            return true;
+        }
+        let Some(j) = (i + 1..self.stack.len()).find(|&k| is_special(self.stack[k].name)) else {
+            self.pop_to(i, at);
+            return true;
+        };
+        // A region cut out below the formatting element would miss the copy the parser puts
+        // into the furthest block.
+        if let Some(tag) = canonical(name) {
+            let (fe, fb) = (&self.stack[i], &self.stack[j]);
+            let copy = Insert::StartTag {
+                tag: fe.src.clone(),
+                from: fe.start,
+            };
+            let (fb_tag_end, fe_start, fe_marked) = (fb.tag_end, fe.start, fe.marked);
+            let first_insert = self.out.inserts.len();
+            self.insert(fb_tag_end, copy);
+            self.insert(at, Insert::EndTag(tag, fe_start));
+            // A marked copy in a furthest block outside any region is a region itself.
+            if fe_marked
+                && !self.stack[..=j]
+                    .iter()
+                    .enumerate()
+                    .any(|(k, a)| k != i && (a.region || is_not_under(a.name)))
+            {
+                self.out.regions.push(Cut {
+                    range: fb_tag_end..at,
+                    first_insert,
+                });
+            }
+        }
+        // The furthest block moves to the formatting element's parent.
+        if i > 0 && self.stack[i - 1].name == "body" {
+            let fb = &mut self.stack[j];
+            fb.body_child = true;
+            fb.had_text = self.last_visible.is_some_and(|v| v >= fb.tag_end);
+        }
+        // What leaves the stack ends where the furthest block began (it moved out of them).
+        let fb_start = self.stack[j].start;
+        let mut fb = j;
+        for k in (i..j).rev() {
+            if k == i || !is_formatting(self.stack[k].name) {
+                self.remove_at(k, fb_start);
+                fb -= 1;
+            }
+        }
+        // Out from under a region, a marked furthest block is a region of its own.
+        let o = &self.stack[fb];
+        if o.marked
+            && !o.region
+            && !self.stack[..fb]
+                .iter()
+                .any(|a| a.region || is_not_under(a.name))
+        {
+            let before = self.stack[fb].clone();
+            self.count(&before, -1);
+            self.stack[fb].region = true;
+            let after = self.stack[fb].clone();
+            self.count(&after, 1);
+        }
+        true
+    }
+
+    /// Whether the parser is in a table outside any cell (the insertion mode, roughly).
+    fn in_table_mode(&self) -> bool {
+        for o in self.stack.iter().rev() {
+            match o.name {
+                "table" => return true,
+                "td" | "th" | "caption" | "template" | "html" => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn in_list(&self, id: u32) -> bool {
+        self.formatting.iter().flatten().any(|f| f.id == id)
+    }
+
+    /// Reopens the formatting elements that were closed around content that continues
+    /// (`<p><a href=…>x<div class=footer>y` puts a copy of the link around `y`).
+    fn reconstruct_at(&mut self, at: usize) {
+        if !self.reconstruct {
+            return;
+        }
+        self.reconstruct = false;
+        let first = self
+            .formatting
+            .iter()
+            .rposition(Option::is_none)
+            .map_or(0, |m| m + 1);
+        let closed: Vec<Fmt<'a>> = self.formatting[first..]
+            .iter()
+            .flatten()
+            .filter(|f| !self.stack.iter().any(|o| o.fmt == Some(f.id)))
+            .cloned()
+            .collect();
+        for f in closed {
+            let copy = Insert::StartTag {
+                tag: f.tag.clone(),
+                from: f.tag.start,
+            };
+            let first_insert = self.out.inserts.len();
+            self.insert(at, copy);
+            let open = Open {
+                marked: f.marked,
+                fostered: None,
+                first_insert,
+                name: f.name,
+                start: at,
+                tag_end: at,
+                src: f.tag.clone(),
+                fmt: Some(f.id),
+                region: f.marked && self.blocks_region == 0,
+                body_child: self.stack.last().is_some_and(|o| o.name == "body"),
+                had_text: false,
+            };
+            self.count(&open, 1);
+            self.stack.push(open);
+        }
+    }
+
+    /// Takes one element off the stack, wherever it is (it closes at `at`).
+    fn insert(&mut self, at: usize, what: Insert) {
+        let seq = self.out.inserts.len();
+        self.out.inserts.push((at, seq, what));
+    }
+
+    fn remove_at(&mut self, k: usize, at: usize) {
+        let o = self.stack.remove(k);
+        self.closed(&o, at);
+    }
+
+    /// An end tag of an ordinary element (`span`, unknown names): it closes the nearest open
+    /// element of that name unless a special element (`div`, `footer`, …) is nearer.
+    fn any_other_end_tag(&mut self, name: &str, at: usize) {
+        for i in (0..self.stack.len()).rev() {
+            let o = self.stack[i].name;
+            if o.eq_ignore_ascii_case(name) {
+                self.pop_to(i, at);
+                return;
+            }
+            if is_special(o) {
+                return;
+            }
+        }
+    }
+
     fn close_named(&mut self, name: &str, extra_bounds: &[&str], at: usize) {
         if let Some(i) = self.in_scope(name, extra_bounds) {
             self.pop_to(i, at);
         }
     }
 
-    fn text(&mut self, t: &[u8]) {
-        // Only the nearest body child's "has visible text" matters (last-child fallback).
-        let Some(o) = self.stack.iter_mut().rev().find(|o| o.body_child) else {
-            return;
+    fn text(&mut self, t: &[u8], at: usize) {
+        let t_len = t.len();
+        if self.reconstruct && self.head == 0 && !t.is_empty() {
+            self.reconstruct_at(at);
+        }
+        // Visible unless only whitespace and references to it (`&nbsp;` is whitespace); the
+        // first byte usually decides.
+        let visible = match t.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => false,
+            Some(b'&') => decode_refs(&String::from_utf8_lossy(t))
+                .chars()
+                .any(|c| !c.is_whitespace()),
+            Some(_) => true,
         };
-        if o.had_text {
+        if !visible {
             return;
         }
-        let visible = if t.contains(&b'&') {
-            decode_refs(&String::from_utf8_lossy(t))
-                .chars()
-                .any(|c| !c.is_whitespace())
-        } else {
-            t.iter().any(|b| !b.is_ascii_whitespace())
-        };
-        if visible {
+        self.last_visible = Some(at);
+        // Only the nearest body child's "has visible text" matters (last-child fallback).
+        // Text directly inside a table is moved in front of it ("foster parenting"), so it
+        // belongs to the table's parent.
+        let in_table_text = self.stack.last().is_some_and(|o| is_table_section(o.name));
+        if in_table_text {
+            if let Some(t) = self.stack.iter().rposition(|o| o.name == "table") {
+                let table = self.stack[t].start;
+                self.insert(
+                    at,
+                    Insert::Skip {
+                        end: at + t_len,
+                        table,
+                    },
+                );
+            }
+        }
+        let mut above = self.stack.iter_mut().rev();
+        if in_table_text {
+            for o in above.by_ref() {
+                if o.name == "table" {
+                    break;
+                }
+            }
+        }
+        if let Some(o) = above.find(|o| o.body_child) {
             o.had_text = true;
         }
     }
 
-    fn start_tag(&mut self, name: &'a str, raw_attrs: &str, start: usize, self_closing: bool) {
+    fn start_tag(&mut self, name: &'a str, raw_attrs: &str, tag: Range<usize>, self_closing: bool) {
+        let start = tag.start;
         // Body content ends an open `<head>`.
         if self.head > 0 && !is_head_only(name) && name != "noscript" {
             if let Some(i) = self.stack.iter().rposition(|o| o.name == "head") {
@@ -369,6 +749,12 @@ impl<'a> Scanner<'a> {
             self.close_named("p", &["button"], start);
         }
         match name {
+            // A table directly inside a table closes the first one.
+            "table" if self.in_table_mode() => {
+                if let Some(t) = self.stack.iter().rposition(|o| o.name == "table") {
+                    self.pop_to(t, start);
+                }
+            }
             "li" => self.close_named("li", &["ul", "ol"], start),
             "dd" | "dt" => {
                 if let Some(i) = self
@@ -395,12 +781,14 @@ impl<'a> Scanner<'a> {
                     matches!(n, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
                 });
             }
+            // An `<a>` inside an open `<a>` first closes it the way a misnested `</a>` would.
             "a" => {
-                if let Some(i) = self.stack.iter().rposition(|o| o.name == "a") {
-                    self.pop_to(i, start);
-                }
+                self.adoption("a", start);
             }
             _ => {}
+        }
+        if self.reconstruct && self.head == 0 && reconstructs(name) {
+            self.reconstruct_at(start);
         }
         if name == "meta" && self.out.meta_refresh.is_none() {
             let mut refresh = false;
@@ -426,17 +814,67 @@ impl<'a> Scanner<'a> {
         if self_closing && self.foreign > 0 {
             return;
         }
-        let parent = self.stack.last().map(|o| o.name);
+        let mut parent = self.stack.last().map(|o| o.name);
+        let mut fostered = None;
+        // Content directly inside a table is moved in front of it ("foster parenting").
+        if parent.is_some_and(is_table_section)
+            && !matches!(
+                name,
+                "caption"
+                    | "colgroup"
+                    | "col"
+                    | "tbody"
+                    | "thead"
+                    | "tfoot"
+                    | "tr"
+                    | "td"
+                    | "th"
+                    | "table"
+                    | "script"
+                    | "style"
+                    | "template"
+                    | "input"
+                    | "form"
+            )
+        {
+            if let Some(t) = self.stack.iter().rposition(|o| o.name == "table") {
+                parent = t.checked_sub(1).map(|p| self.stack[p].name);
+                fostered = Some(self.stack[t].start);
+            }
+        }
         let in_body = self.body > 0;
         let body_child = match parent {
             Some("body") => true,
             Some("html") | None => !in_body && !is_head_only(name) && name != "body",
             _ => false,
         };
-        let region = self.blocks_region == 0 && marked(name, raw_attrs);
+        // Attribute parsing is the costly part of a tag, and nothing under `<main>` or
+        // `<article>` is a region. Inside a region it still matters: the adoption agency may
+        // move an element out of it.
+        let is_marked = self.under == 0 && marked(name, raw_attrs);
+        let region = self.blocks_region == 0 && is_marked;
+        let fmt = is_formatting(name).then(|| {
+            self.next_fmt += 1;
+            self.formatting.push(Some(Fmt {
+                id: self.next_fmt,
+                name,
+                tag: tag.clone(),
+                marked: is_marked,
+            }));
+            self.next_fmt
+        });
+        if is_marker(name) {
+            self.formatting.push(None);
+        }
         let open = Open {
+            marked: is_marked,
+            fostered,
+            first_insert: self.out.inserts.len(),
             name,
             start,
+            tag_end: tag.end,
+            src: tag.clone(),
+            fmt,
             region,
             body_child,
             had_text: false,
@@ -470,6 +908,13 @@ fn canonical(name: &str) -> Option<&'static str> {
         "article" => Some("article"),
         "aside" => Some("aside"),
         "b" => Some("b"),
+        "big" => Some("big"),
+        "code" => Some("code"),
+        "em" => Some("em"),
+        "nobr" => Some("nobr"),
+        "s" => Some("s"),
+        "strike" => Some("strike"),
+        "tt" => Some("tt"),
         "base" => Some("base"),
         "basefont" => Some("basefont"),
         "bgsound" => Some("bgsound"),
@@ -618,17 +1063,22 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
         foreign: 0,
         template: 0,
         blocks_region: 0,
+        under: 0,
         out: Scan::default(),
         quirks,
+        formatting: Vec::new(),
+        next_fmt: 0,
+        reconstruct: false,
+        last_visible: None,
     };
     let mut pos = 0;
     while pos < b.len() {
         let Some(lt) = memchr(b'<', &b[pos..]).map(|p| pos + p) else {
-            sc.text(&b[pos..]);
+            sc.text(&b[pos..], pos);
             break;
         };
         if lt > pos {
-            sc.text(&b[pos..lt]);
+            sc.text(&b[pos..lt], pos);
         }
         let rest = &b[lt + 1..];
         match rest.first() {
@@ -678,18 +1128,14 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                                 if let Some(i) = sc.stack.iter().rposition(|o| o.name == c) {
                                     sc.pop_to(i, end);
                                 }
-                            } else {
+                            } else if is_formatting(c) && sc.adoption(c, end) {
+                            } else if is_special(c) {
                                 sc.close_named(c, bounds, end);
+                            } else {
+                                sc.any_other_end_tag(c, end);
                             }
-                        } else if let Some(i) = sc
-                            .stack
-                            .iter()
-                            .rposition(|o| o.name.eq_ignore_ascii_case(n))
-                        {
-                            // Unknown element names: closed within scope like the rest.
-                            if !sc.stack[i..].iter().any(|o| is_scope(o.name)) {
-                                sc.pop_to(i, end);
-                            }
+                        } else {
+                            sc.any_other_end_tag(n, end);
                         }
                     }
                 }
@@ -718,9 +1164,9 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                     raw_name
                 };
                 pos = end;
-                sc.start_tag(name, &raw_attrs, lt, self_closing);
+                sc.start_tag(name, &raw_attrs, lt..end, self_closing);
                 if name == "plaintext" {
-                    sc.text(&b[pos..]);
+                    sc.text(&b[pos..], pos);
                     pos = b.len();
                 } else if is_raw_text(name) && sc.stack.last().is_some_and(|o| o.name == name) {
                     // Raw text up to `</name` followed by a delimiter.
@@ -732,7 +1178,7 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                             sc.out.scripts.push(pos..close.0);
                         }
                     } else if matches!(name, "textarea" | "title") {
-                        sc.text(content);
+                        sc.text(content, pos);
                     }
                     let n = sc.stack.len() - 1;
                     sc.pop_to(n, close.1);
@@ -741,66 +1187,20 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
             }
             _ => {
                 // A `<` that starts no tag is text.
-                sc.text(b"<");
+                sc.text(b"<", lt);
                 pos = lt + 1;
             }
         }
     }
     let end = b.len();
     sc.pop_to(0, end);
-    sc.out.regions.sort_by_key(|r| r.start);
+    sc.out.regions.sort_by_key(|r| r.range.start);
+    sc.out.inserts.sort_by_key(|(at, seq, _)| (*at, *seq));
     sc.out
 }
 
-/// Anchors without which no ICP or licence number can appear anywhere in a page (after
-/// character-reference decoding and NFKC): the body-text fallback only runs when one is
-/// present. Licence categories are upper case in the grammar, so only `ICP` needs folding.
-static ANCHORS: LazyLock<Anchors> = LazyLock::new(|| {
-    let mut pats: Vec<String> = ["&#", "Ｉ", "ｉ", "Ａ", "Ｂ"]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    for variant in 0..8u8 {
-        let word: String = "icp"
-            .chars()
-            .enumerate()
-            .map(|(i, c)| {
-                if variant & (1 << i) != 0 {
-                    c.to_ascii_uppercase()
-                } else {
-                    c
-                }
-            })
-            .collect();
-        pats.push(word);
-    }
-    for c in ['A', 'B'] {
-        for d in '1'..='9' {
-            pats.push(format!("{c}{d}"));
-        }
-    }
-    // Teddy (SIMD) when the CPU has it: several GB/s; the automaton otherwise.
-    match aho_corasick::packed::Config::new()
-        .builder()
-        .extend(&pats)
-        .build()
-    {
-        Some(packed) => Anchors::Packed(packed),
-        None => Anchors::Automaton(AhoCorasick::new(&pats).expect("static patterns")),
-    }
-});
-
-enum Anchors {
-    Packed(aho_corasick::packed::Searcher),
-    Automaton(AhoCorasick),
-}
-
-fn may_hold_number(text: &str) -> bool {
-    match &*ANCHORS {
-        Anchors::Packed(p) => p.find(text).is_some(),
-        Anchors::Automaton(a) => a.is_match(text),
-    }
-}
+const REGION_OPEN: &str = "<div><object>";
+const REGION_CLOSE: &str = "</object></div>";
 
 /// The fast path. `body` is in `encoding`, which must be ASCII-compatible in the strong sense
 /// that `<`, `>`, `=`, quotes and `/` never occur inside a multi-byte character (UTF-8, GBK,
@@ -822,23 +1222,57 @@ pub(crate) fn extract_bytes(
         }
     };
     let scan = scan_document(body, utf8);
-    let (ranges, kind) = if !scan.regions.is_empty() {
+    let (cuts, kind) = if !scan.regions.is_empty() {
         (scan.regions.clone(), FooterRegion::Marked)
     } else if let Some(r) = scan.last_child.clone() {
         (vec![r], FooterRegion::LastChild)
     } else {
         (Vec::new(), FooterRegion::None)
     };
-    // Each region becomes one wrapper `<div>` of a fragment: a block boundary between regions,
-    // as in the reference.
-    let mut src = String::with_capacity(ranges.iter().map(|r| r.len() + 11).sum());
-    for r in &ranges {
-        src.push_str("<div>");
-        src.push_str(&decode(r.clone()));
-        src.push_str("</div>");
+    // Each region becomes a `<div><object>` of a fragment: the `div` is a block boundary between
+    // regions, as in the reference; the `object` bounds the scope (a stray `</div>` or `</p>`
+    // inside a region is ignored, as it is in the whole page) and is a formatting marker (an
+    // unclosed `<a>` in one region is not reopened after it).
+    let mut src = String::with_capacity(cuts.iter().map(|c| c.range.len() + 32).sum());
+    for cut in &cuts {
+        let r = &cut.range;
+        src.push_str(REGION_OPEN);
+        let mut from = r.start;
+        // Copies of start tags the region holds itself are made by the fragment parser; at the
+        // region's first byte, only copies reopened inside it count; an end tag inserted where
+        // the region ends closes a copy inside it.
+        let inside = |(at, seq, insert): &&(usize, usize, Insert)| {
+            let starts_inside = r.start < *at || (r.start == *at && *seq >= cut.first_insert);
+            match insert {
+                Insert::StartTag { from, .. } => *from < r.start && starts_inside && *at < r.end,
+                Insert::EndTag(_, from) => *from < r.start && r.start < *at && *at <= r.end,
+                Insert::Skip { table, .. } => *table <= r.start && r.start < *at && *at < r.end,
+            }
+        };
+        for (at, _, insert) in scan.inserts.iter().filter(inside) {
+            if *at < from {
+                continue; // inside a skipped part
+            }
+            src.push_str(&decode(from..*at));
+            match insert {
+                Insert::Skip { end, .. } => {
+                    from = (*end).min(r.end);
+                    continue;
+                }
+                Insert::StartTag { tag, .. } => src.push_str(&decode(tag.clone())),
+                Insert::EndTag(name, _) => {
+                    src.push_str("</");
+                    src.push_str(name);
+                    src.push('>');
+                }
+            }
+            from = *at;
+        }
+        src.push_str(&decode(from..r.end));
+        src.push_str(REGION_CLOSE);
     }
     let frag = Html::parse_fragment(&src);
-    let roots = if ranges.is_empty() {
+    let roots = if cuts.is_empty() {
         Vec::new()
     } else {
         vec![frag.root_element().id()]
@@ -852,7 +1286,7 @@ pub(crate) fn extract_bytes(
             Some(t) if encoding == encoding_rs::UTF_8 => std::borrow::Cow::Borrowed(t),
             _ => encoding.decode_without_bom_handling(body).0,
         };
-        if may_hold_number(&text) {
+        if anchors::may_hold_number(&text) {
             facts.primary = dom::body_fallback_of(&text);
         }
     }

@@ -1,21 +1,33 @@
 //! Footer extraction (icp-rules.md §6): page bytes (+ the HTTP charset) → [`FooterFacts`].
 //!
-//! This first version follows the spec's reference procedure on a full HTML5 DOM (`scraper`,
-//! i.e. html5ever). It is pure and synchronous. A faster streaming extractor that must agree
-//! with it (differential tests) is issue 3's work; this one then becomes the reference.
+//! [`extract`] is the fast path: an anchor search that lets pages holding nothing stop early
+//! ([`anchors`]), then a tag scan over the raw bytes that parses only the footer regions
+//! ([`fast`]). [`extract_reference`] follows the spec's procedure on a full HTML5 DOM
+//! (html5ever via `scraper`); differential tests keep the two in agreement. Both are pure and
+//! synchronous.
 #![deny(missing_docs)]
 
+mod anchors;
+mod buffer;
 mod copyright;
 mod decode;
 mod dom;
 mod fast;
 mod normalise;
 
+pub use buffer::{HEAD_KEEP, PageBuffer};
 pub use copyright::copyright_holder;
 pub use decode::{Decoded, charset_from_content_type, choose_encoding, decode};
 pub use normalise::normalise;
 
-use beian_types::FooterFacts;
+use beian_types::{FooterFacts, FooterRegion};
+
+/// Facts of a page that holds no anchor of any footer fact.
+fn nothing_on(encoding: &'static encoding_rs::Encoding) -> FooterFacts {
+    let mut facts = FooterFacts::empty(encoding.name());
+    facts.region = FooterRegion::NotSearched;
+    facts
+}
 
 /// Extracts the footer facts of a page (the fast path).
 pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
@@ -25,14 +37,23 @@ pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     let body = &bytes[bom..];
     if encoding == encoding_rs::UTF_8 {
         if let Some(text) = whole.and_then(|t| t.get(bom..)) {
+            if !anchors::may_hold_fact(body, encoding) {
+                return nothing_on(encoding);
+            }
             return fast::extract_bytes(body, encoding, Some(text));
         }
     } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
+        if !anchors::may_hold_fact(body, encoding) {
+            return nothing_on(encoding);
+        }
         return fast::extract_bytes(body, encoding, None);
     }
     // Other encodings (and malformed UTF-8): decode the whole page, then scan it as UTF-8.
     let decoded = decode::decode_as(bytes, encoding, bom, whole);
     let text = decoded.text.as_ref();
+    if !anchors::may_hold_fact(text.as_bytes(), encoding_rs::UTF_8) {
+        return nothing_on(encoding);
+    }
     let mut facts = fast::extract_bytes(text.as_bytes(), encoding_rs::UTF_8, Some(text));
     facts.encoding = encoding.name();
     facts

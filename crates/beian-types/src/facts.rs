@@ -186,6 +186,9 @@ pub enum FooterRegion {
     LastChild,
     /// No footer region (an SPA shell, an empty page).
     None,
+    /// Not looked for: the page holds no anchor of any footer fact (no number, copyright line,
+    /// MIIT link or meta refresh can exist on it), so the extractor stopped before the tag scan.
+    NotSearched,
 }
 
 impl FooterRegion {
@@ -195,6 +198,7 @@ impl FooterRegion {
             FooterRegion::Marked => "marked",
             FooterRegion::LastChild => "last_child",
             FooterRegion::None => "none",
+            FooterRegion::NotSearched => "not_searched",
         }
     }
 }
