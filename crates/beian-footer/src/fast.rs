@@ -15,187 +15,17 @@ use memchr::{memchr, memmem};
 use scraper::Html;
 use std::ops::Range;
 
-use crate::{anchors, dom};
-
-/// Elements that never have children.
-fn is_void(n: &str) -> bool {
-    matches!(
-        n,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "keygen"
-            | "link"
-            | "meta"
-            | "param"
-            | "source"
-            | "track"
-            | "wbr"
-            | "basefont"
-            | "bgsound"
-            | "frame"
-    )
-}
-/// Elements whose content is text up to their end tag (scripting enabled, as html5ever).
-fn is_raw_text(n: &str) -> bool {
-    matches!(
-        n,
-        "script"
-            | "style"
-            | "textarea"
-            | "title"
-            | "xmp"
-            | "iframe"
-            | "noembed"
-            | "noframes"
-            | "noscript"
-    )
-}
-/// Start tags that close an open `<p>` (HTML5 "close a p element").
-fn closes_p(n: &str) -> bool {
-    matches!(
-        n,
-        "address"
-            | "article"
-            | "aside"
-            | "blockquote"
-            | "center"
-            | "details"
-            | "dialog"
-            | "dir"
-            | "div"
-            | "dl"
-            | "fieldset"
-            | "figcaption"
-            | "figure"
-            | "footer"
-            | "form"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "header"
-            | "hgroup"
-            | "hr"
-            | "li"
-            | "dd"
-            | "dt"
-            | "main"
-            | "menu"
-            | "nav"
-            | "ol"
-            | "p"
-            | "pre"
-            | "listing"
-            | "section"
-            | "summary"
-            | "ul"
-            | "plaintext"
-    )
-}
-/// Elements that bound "has an element in scope".
-fn is_scope(n: &str) -> bool {
-    matches!(
-        n,
-        "applet" | "caption" | "html" | "table" | "td" | "th" | "marquee" | "object" | "template"
-    )
-}
-/// Formatting elements: their misnested end tags run the adoption agency (HTML5 §13.2.6.4.7).
-fn is_formatting(n: &str) -> bool {
-    matches!(
-        n,
-        "a" | "b"
-            | "big"
-            | "code"
-            | "em"
-            | "font"
-            | "i"
-            | "nobr"
-            | "s"
-            | "small"
-            | "strike"
-            | "strong"
-            | "tt"
-            | "u"
-    )
-}
-/// Elements of the HTML5 "special" category (§13.2.4.2): they can be a furthest block.
-fn is_special(n: &str) -> bool {
-    closes_p(n)
-        || is_scope(n)
-        || is_void(n)
-        || matches!(
-            n,
-            "body"
-                | "button"
-                | "center"
-                | "colgroup"
-                | "frameset"
-                | "head"
-                | "iframe"
-                | "noembed"
-                | "noframes"
-                | "noscript"
-                | "script"
-                | "search"
-                | "select"
-                | "style"
-                | "tbody"
-                | "textarea"
-                | "tfoot"
-                | "thead"
-                | "title"
-                | "tr"
-                | "xmp"
-        )
-}
-/// Start tags that reopen closed formatting elements before they are inserted: all but the
-/// special ones, and these special ones.
-fn reconstructs(n: &str) -> bool {
-    !is_special(n)
-        || matches!(
-            n,
-            "applet"
-                | "marquee"
-                | "object"
-                | "button"
-                | "select"
-                | "xmp"
-                | "area"
-                | "br"
-                | "embed"
-                | "img"
-                | "keygen"
-                | "wbr"
-                | "input"
-        )
-}
-/// Where text and most elements cannot go: they are moved in front of the table.
-fn is_table_section(n: &str) -> bool {
-    matches!(n, "table" | "tbody" | "thead" | "tfoot" | "tr")
-}
-/// Ancestors that disqualify a marked element as footer region (§6.3).
-fn is_not_under(n: &str) -> bool {
-    matches!(n, "main" | "article" | "head" | "template")
-}
-/// Elements that live in `<head>` when no `<body>` was opened.
-fn is_head_only(n: &str) -> bool {
-    matches!(
-        n,
-        "head" | "title" | "meta" | "link" | "script" | "style" | "base"
-    )
-}
+use crate::names::{
+    CLOSES_P, COUNTED, FORMATTING, FOSTER_EXEMPT, HEAD_ONLY, MARKER, NO_RECONSTRUCT, NOT_UNDER,
+    RAW_TEXT, SCOPE, SPECIAL, START_RULE, TABLE_SECTION, VOID,
+};
+use crate::{anchors, dom, names};
 
 #[derive(Clone)]
 struct Open<'a> {
     name: &'a str,
+    /// [`names`] flags of the name (0 for unknown names).
+    flags: u16,
     start: usize,
     /// Just past the start tag's `>`.
     tag_end: usize,
@@ -285,18 +115,11 @@ struct Scanner<'a> {
 struct Fmt<'a> {
     id: u32,
     name: &'a str,
+    flags: u16,
     /// The source of its start tag (what a reopened copy looks like).
     tag: Range<usize>,
     /// Whether its attributes mark a footer region.
     marked: bool,
-}
-
-/// Elements that put a marker on the list of active formatting elements.
-fn is_marker(n: &str) -> bool {
-    matches!(
-        n,
-        "td" | "th" | "caption" | "applet" | "object" | "marquee" | "template"
-    )
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -433,7 +256,7 @@ impl<'a> Scanner<'a> {
             if o.name == name {
                 return Some(i);
             }
-            if is_scope(o.name) || extra_bounds.contains(&o.name) {
+            if o.flags & SCOPE != 0 || extra_bounds.contains(&o.name) {
                 return None;
             }
         }
@@ -441,6 +264,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn count(&mut self, o: &Open<'a>, delta: isize) {
+        if o.flags & COUNTED == 0 {
+            return self.count_region(o, delta);
+        }
         let slot = match o.name {
             "body" => &mut self.body,
             "head" => &mut self.head,
@@ -453,10 +279,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn count_region(&mut self, o: &Open<'a>, delta: isize) {
-        if o.region || is_not_under(o.name) {
+        if o.region || o.flags & NOT_UNDER != 0 {
             self.blocks_region = self.blocks_region.saturating_add_signed(delta);
         }
-        if is_not_under(o.name) {
+        if o.flags & NOT_UNDER != 0 {
             self.under = self.under.saturating_add_signed(delta);
         }
     }
@@ -474,7 +300,7 @@ impl<'a> Scanner<'a> {
         if o.fmt.is_some_and(|id| self.in_list(id)) {
             self.reconstruct = true;
         }
-        if is_marker(o.name) {
+        if o.flags & MARKER != 0 {
             // Clear the list up to the last marker.
             while let Some(e) = self.formatting.pop() {
                 if e.is_none() {
@@ -508,7 +334,25 @@ impl<'a> Scanner<'a> {
     /// the stack, and the furthest block stays open with a copy of the formatting element
     /// wrapped around its content so far. Returns false when the list holds no such element
     /// (the end tag is then an ordinary one).
-    fn adoption(&mut self, name: &str, at: usize) -> bool {
+    fn adoption(&mut self, name: &'static str, at: usize) -> bool {
+        // The well-nested case: the current node is the element, and the newest entry of the
+        // list (the parser then pops it and drops the entry).
+        if let Some(cur) = self.stack.last() {
+            if cur.name == name
+                && cur.fmt.is_some()
+                && self
+                    .formatting
+                    .last()
+                    .and_then(Option::as_ref)
+                    .map(|f| f.id)
+                    == cur.fmt
+            {
+                self.formatting.pop();
+                let n = self.stack.len() - 1;
+                self.pop_to(n, at);
+                return true;
+            }
+        }
         if let Some(cur) = self.stack.last() {
             if cur.name == name && cur.fmt.is_none_or(|id| !self.in_list(id)) {
                 let n = self.stack.len() - 1;
@@ -532,39 +376,38 @@ impl<'a> Scanner<'a> {
         let Some(i) = self.stack.iter().rposition(|o| o.fmt == Some(li)) else {
             return true;
         };
-        if self.stack[i + 1..].iter().any(|o| is_scope(o.name)) {
+        if self.stack[i + 1..].iter().any(|o| o.flags & SCOPE != 0) {
             // Not in scope: ignored (the entry is dropped, as the parser's error handling
             // leaves no trace in the text).
             return true;
         }
-        let Some(j) = (i + 1..self.stack.len()).find(|&k| is_special(self.stack[k].name)) else {
+        let Some(j) = (i + 1..self.stack.len()).find(|&k| self.stack[k].flags & SPECIAL != 0)
+        else {
             self.pop_to(i, at);
             return true;
         };
         // A region cut out below the formatting element would miss the copy the parser puts
         // into the furthest block.
-        if let Some(tag) = canonical(name) {
-            let (fe, fb) = (&self.stack[i], &self.stack[j]);
-            let copy = Insert::StartTag {
-                tag: fe.src.clone(),
-                from: fe.start,
-            };
-            let (fb_tag_end, fe_start, fe_marked) = (fb.tag_end, fe.start, fe.marked);
-            let first_insert = self.out.inserts.len();
-            self.insert(fb_tag_end, copy);
-            self.insert(at, Insert::EndTag(tag, fe_start));
-            // A marked copy in a furthest block outside any region is a region itself.
-            if fe_marked
-                && !self.stack[..=j]
-                    .iter()
-                    .enumerate()
-                    .any(|(k, a)| k != i && (a.region || is_not_under(a.name)))
-            {
-                self.out.regions.push(Cut {
-                    range: fb_tag_end..at,
-                    first_insert,
-                });
-            }
+        let (fe, fb) = (&self.stack[i], &self.stack[j]);
+        let copy = Insert::StartTag {
+            tag: fe.src.clone(),
+            from: fe.start,
+        };
+        let (fb_tag_end, fe_start, fe_marked) = (fb.tag_end, fe.start, fe.marked);
+        let first_insert = self.out.inserts.len();
+        self.insert(fb_tag_end, copy);
+        self.insert(at, Insert::EndTag(name, fe_start));
+        // A marked copy in a furthest block outside any region is a region itself.
+        if fe_marked
+            && !self.stack[..=j]
+                .iter()
+                .enumerate()
+                .any(|(k, a)| k != i && (a.region || a.flags & NOT_UNDER != 0))
+        {
+            self.out.regions.push(Cut {
+                range: fb_tag_end..at,
+                first_insert,
+            });
         }
         // The furthest block moves to the formatting element's parent.
         if i > 0 && self.stack[i - 1].name == "body" {
@@ -576,7 +419,7 @@ impl<'a> Scanner<'a> {
         let fb_start = self.stack[j].start;
         let mut fb = j;
         for k in (i..j).rev() {
-            if k == i || !is_formatting(self.stack[k].name) {
+            if k == i || self.stack[k].flags & FORMATTING == 0 {
                 self.remove_at(k, fb_start);
                 fb -= 1;
             }
@@ -587,7 +430,7 @@ impl<'a> Scanner<'a> {
             && !o.region
             && !self.stack[..fb]
                 .iter()
-                .any(|a| a.region || is_not_under(a.name))
+                .any(|a| a.region || a.flags & NOT_UNDER != 0)
         {
             let before = self.stack[fb].clone();
             self.count(&before, -1);
@@ -640,6 +483,7 @@ impl<'a> Scanner<'a> {
             let first_insert = self.out.inserts.len();
             self.insert(at, copy);
             let open = Open {
+                flags: f.flags,
                 marked: f.marked,
                 fostered: None,
                 first_insert,
@@ -677,7 +521,7 @@ impl<'a> Scanner<'a> {
                 self.pop_to(i, at);
                 return;
             }
-            if is_special(o) {
+            if self.stack[i].flags & SPECIAL != 0 {
                 return;
             }
         }
@@ -710,7 +554,10 @@ impl<'a> Scanner<'a> {
         // Only the nearest body child's "has visible text" matters (last-child fallback).
         // Text directly inside a table is moved in front of it ("foster parenting"), so it
         // belongs to the table's parent.
-        let in_table_text = self.stack.last().is_some_and(|o| is_table_section(o.name));
+        let in_table_text = self
+            .stack
+            .last()
+            .is_some_and(|o| o.flags & TABLE_SECTION != 0);
         if in_table_text {
             if let Some(t) = self.stack.iter().rposition(|o| o.name == "table") {
                 let table = self.stack[t].start;
@@ -736,19 +583,26 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn start_tag(&mut self, name: &'a str, raw_attrs: &str, tag: Range<usize>, self_closing: bool) {
+    fn start_tag(
+        &mut self,
+        name: &'a str,
+        flags: u16,
+        raw_attrs: &str,
+        tag: Range<usize>,
+        self_closing: bool,
+    ) {
         let start = tag.start;
         // Body content ends an open `<head>`.
-        if self.head > 0 && !is_head_only(name) && name != "noscript" {
+        if self.head > 0 && flags & HEAD_ONLY == 0 && name != "noscript" {
             if let Some(i) = self.stack.iter().rposition(|o| o.name == "head") {
                 self.pop_to(i, start);
             }
         }
         // Implied end tags (the common cases of HTML5 tree construction).
-        if closes_p(name) || (name == "table" && !self.quirks) {
+        if flags & CLOSES_P != 0 || (name == "table" && !self.quirks) {
             self.close_named("p", &["button"], start);
         }
-        match name {
+        match if flags & START_RULE != 0 { name } else { "" } {
             // A table directly inside a table closes the first one.
             "table" if self.in_table_mode() => {
                 if let Some(t) = self.stack.iter().rposition(|o| o.name == "table") {
@@ -764,7 +618,7 @@ impl<'a> Scanner<'a> {
                 {
                     if !self.stack[i..]
                         .iter()
-                        .any(|o| is_scope(o.name) || o.name == "div")
+                        .any(|o| o.flags & SCOPE != 0 || o.name == "div")
                     {
                         self.pop_to(i, start);
                     }
@@ -787,7 +641,7 @@ impl<'a> Scanner<'a> {
             }
             _ => {}
         }
-        if self.reconstruct && self.head == 0 && reconstructs(name) {
+        if self.reconstruct && self.head == 0 && flags & NO_RECONSTRUCT == 0 {
             self.reconstruct_at(start);
         }
         if name == "meta" && self.out.meta_refresh.is_none() {
@@ -808,7 +662,7 @@ impl<'a> Scanner<'a> {
         {
             return;
         }
-        if is_void(name) {
+        if flags & VOID != 0 {
             return;
         }
         if self_closing && self.foreign > 0 {
@@ -817,25 +671,11 @@ impl<'a> Scanner<'a> {
         let mut parent = self.stack.last().map(|o| o.name);
         let mut fostered = None;
         // Content directly inside a table is moved in front of it ("foster parenting").
-        if parent.is_some_and(is_table_section)
-            && !matches!(
-                name,
-                "caption"
-                    | "colgroup"
-                    | "col"
-                    | "tbody"
-                    | "thead"
-                    | "tfoot"
-                    | "tr"
-                    | "td"
-                    | "th"
-                    | "table"
-                    | "script"
-                    | "style"
-                    | "template"
-                    | "input"
-                    | "form"
-            )
+        if self
+            .stack
+            .last()
+            .is_some_and(|o| o.flags & TABLE_SECTION != 0)
+            && flags & FOSTER_EXEMPT == 0
         {
             if let Some(t) = self.stack.iter().rposition(|o| o.name == "table") {
                 parent = t.checked_sub(1).map(|p| self.stack[p].name);
@@ -845,7 +685,7 @@ impl<'a> Scanner<'a> {
         let in_body = self.body > 0;
         let body_child = match parent {
             Some("body") => true,
-            Some("html") | None => !in_body && !is_head_only(name) && name != "body",
+            Some("html") | None => !in_body && flags & HEAD_ONLY == 0 && name != "body",
             _ => false,
         };
         // Attribute parsing is the costly part of a tag, and nothing under `<main>` or
@@ -853,20 +693,22 @@ impl<'a> Scanner<'a> {
         // move an element out of it.
         let is_marked = self.under == 0 && marked(name, raw_attrs);
         let region = self.blocks_region == 0 && is_marked;
-        let fmt = is_formatting(name).then(|| {
+        let fmt = (flags & FORMATTING != 0).then(|| {
             self.next_fmt += 1;
             self.formatting.push(Some(Fmt {
                 id: self.next_fmt,
                 name,
+                flags,
                 tag: tag.clone(),
                 marked: is_marked,
             }));
             self.next_fmt
         });
-        if is_marker(name) {
+        if flags & MARKER != 0 {
             self.formatting.push(None);
         }
         let open = Open {
+            flags,
             marked: is_marked,
             fostered,
             first_insert: self.out.inserts.len(),
@@ -887,122 +729,6 @@ impl<'a> Scanner<'a> {
 /// A tag name as text; names are ASCII in practice, anything else becomes one unknown name.
 fn name_str(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or("\u{fffd}")
-}
-
-fn lower_name(raw: &str) -> std::borrow::Cow<'_, str> {
-    if raw.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(raw.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(raw)
-    }
-}
-
-/// Interns a tag name as one of the names the scanner compares against, so the stack can hold
-/// `&'a str` for upper-case names too.
-fn canonical(name: &str) -> Option<&'static str> {
-    match name {
-        "a" => Some("a"),
-        "address" => Some("address"),
-        "applet" => Some("applet"),
-        "area" => Some("area"),
-        "article" => Some("article"),
-        "aside" => Some("aside"),
-        "b" => Some("b"),
-        "big" => Some("big"),
-        "code" => Some("code"),
-        "em" => Some("em"),
-        "nobr" => Some("nobr"),
-        "s" => Some("s"),
-        "strike" => Some("strike"),
-        "tt" => Some("tt"),
-        "base" => Some("base"),
-        "basefont" => Some("basefont"),
-        "bgsound" => Some("bgsound"),
-        "blockquote" => Some("blockquote"),
-        "body" => Some("body"),
-        "br" => Some("br"),
-        "button" => Some("button"),
-        "caption" => Some("caption"),
-        "center" => Some("center"),
-        "col" => Some("col"),
-        "colgroup" => Some("colgroup"),
-        "dd" => Some("dd"),
-        "details" => Some("details"),
-        "dialog" => Some("dialog"),
-        "dir" => Some("dir"),
-        "div" => Some("div"),
-        "dl" => Some("dl"),
-        "dt" => Some("dt"),
-        "embed" => Some("embed"),
-        "fieldset" => Some("fieldset"),
-        "figcaption" => Some("figcaption"),
-        "figure" => Some("figure"),
-        "font" => Some("font"),
-        "footer" => Some("footer"),
-        "form" => Some("form"),
-        "frame" => Some("frame"),
-        "h1" => Some("h1"),
-        "h2" => Some("h2"),
-        "h3" => Some("h3"),
-        "h4" => Some("h4"),
-        "h5" => Some("h5"),
-        "h6" => Some("h6"),
-        "head" => Some("head"),
-        "header" => Some("header"),
-        "hgroup" => Some("hgroup"),
-        "hr" => Some("hr"),
-        "html" => Some("html"),
-        "i" => Some("i"),
-        "iframe" => Some("iframe"),
-        "img" => Some("img"),
-        "input" => Some("input"),
-        "keygen" => Some("keygen"),
-        "li" => Some("li"),
-        "link" => Some("link"),
-        "listing" => Some("listing"),
-        "main" => Some("main"),
-        "marquee" => Some("marquee"),
-        "math" => Some("math"),
-        "menu" => Some("menu"),
-        "meta" => Some("meta"),
-        "nav" => Some("nav"),
-        "noembed" => Some("noembed"),
-        "noframes" => Some("noframes"),
-        "noscript" => Some("noscript"),
-        "object" => Some("object"),
-        "ol" => Some("ol"),
-        "option" => Some("option"),
-        "p" => Some("p"),
-        "param" => Some("param"),
-        "plaintext" => Some("plaintext"),
-        "pre" => Some("pre"),
-        "script" => Some("script"),
-        "section" => Some("section"),
-        "select" => Some("select"),
-        "small" => Some("small"),
-        "source" => Some("source"),
-        "span" => Some("span"),
-        "strong" => Some("strong"),
-        "style" => Some("style"),
-        "summary" => Some("summary"),
-        "svg" => Some("svg"),
-        "table" => Some("table"),
-        "tbody" => Some("tbody"),
-        "td" => Some("td"),
-        "template" => Some("template"),
-        "textarea" => Some("textarea"),
-        "tfoot" => Some("tfoot"),
-        "th" => Some("th"),
-        "thead" => Some("thead"),
-        "title" => Some("title"),
-        "tr" => Some("tr"),
-        "track" => Some("track"),
-        "u" => Some("u"),
-        "ul" => Some("ul"),
-        "wbr" => Some("wbr"),
-        "xmp" => Some("xmp"),
-        _ => None,
-    }
 }
 
 /// The index of the `>` that ends a start tag whose name ends at `from`: the first `>` outside
@@ -1107,37 +833,37 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                     ne += 1;
                 }
                 let end = memchr(b'>', &b[ne..]).map_or(b.len(), |p| ne + p + 1);
-                let name = lower_name(name_str(&b[ns..ne]));
+                let known = names::lookup(&b[ns..ne]);
                 pos = end;
-                match name.as_ref() {
-                    // `</body>` and `</html>` do not end the body: later content still lands in it.
-                    "br" | "html" | "body" => {}
-                    "p" => sc.close_named("p", &["button"], end),
-                    "head" => {
-                        if let Some(i) = sc.stack.iter().rposition(|o| o.name == "head") {
-                            sc.pop_to(i, end);
+                match known {
+                    None => sc.any_other_end_tag(name_str(&b[ns..ne]), end),
+                    Some(k) => match k.name {
+                        // `</body>` and `</html>` do not end the body: later content still
+                        // lands in it.
+                        "br" | "html" | "body" => {}
+                        "p" => sc.close_named("p", &["button"], end),
+                        "head" => {
+                            if let Some(i) = sc.stack.iter().rposition(|o| o.name == "head") {
+                                sc.pop_to(i, end);
+                            }
                         }
-                    }
-                    n => {
-                        if let Some(c) = canonical(n) {
+                        c => {
                             let bounds: &[&str] = match c {
                                 "li" => &["ul", "ol"],
                                 _ => &[],
                             };
-                            if is_scope(c) {
+                            if k.flags & SCOPE != 0 {
                                 if let Some(i) = sc.stack.iter().rposition(|o| o.name == c) {
                                     sc.pop_to(i, end);
                                 }
-                            } else if is_formatting(c) && sc.adoption(c, end) {
-                            } else if is_special(c) {
+                            } else if k.flags & FORMATTING != 0 && sc.adoption(c, end) {
+                            } else if k.flags & SPECIAL != 0 {
                                 sc.close_named(c, bounds, end);
                             } else {
                                 sc.any_other_end_tag(c, end);
                             }
-                        } else {
-                            sc.any_other_end_tag(n, end);
                         }
-                    }
+                    },
                 }
             }
             Some(c) if c.is_ascii_alphabetic() => {
@@ -1155,20 +881,18 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                     None => String::from_utf8_lossy(&b[ne..i.min(b.len())]),
                 };
                 let self_closing = raw_attrs.trim_end().ends_with('/');
-                let raw_name = name_str(&b[ns..ne]);
-                // Lower-case names are used as they stand; upper-case known names are interned
-                // lower case; other names keep their spelling and compare case-insensitively.
-                let name: &'a str = if raw_name.bytes().any(|c| c.is_ascii_uppercase()) {
-                    canonical(&raw_name.to_ascii_lowercase()).unwrap_or(raw_name)
-                } else {
-                    raw_name
+                // Known names are interned lower case; other names keep their spelling and
+                // compare case-insensitively.
+                let (name, flags): (&'a str, u16) = match names::lookup(&b[ns..ne]) {
+                    Some(k) => (k.name, k.flags),
+                    None => (name_str(&b[ns..ne]), 0),
                 };
                 pos = end;
-                sc.start_tag(name, &raw_attrs, lt..end, self_closing);
+                sc.start_tag(name, flags, &raw_attrs, lt..end, self_closing);
                 if name == "plaintext" {
                     sc.text(&b[pos..], pos);
                     pos = b.len();
-                } else if is_raw_text(name) && sc.stack.last().is_some_and(|o| o.name == name) {
+                } else if flags & RAW_TEXT != 0 && sc.stack.last().is_some_and(|o| o.name == name) {
                     // Raw text up to `</name` followed by a delimiter.
                     let close = find_end_tag(b, pos, name);
                     let content = &b[pos..close.0];

@@ -13,6 +13,7 @@ mod copyright;
 mod decode;
 mod dom;
 mod fast;
+mod names;
 mod normalise;
 
 pub use buffer::{HEAD_KEEP, PageBuffer};
