@@ -82,3 +82,114 @@ assert all(r["status"] is None for r in f), "a loopback address was contacted"
 "#;
     run_python(&["-c".as_ref(), code.as_ref(), out.path().as_os_str()]);
 }
+
+/// A CSV manifest through the whole audit: ICP-MANIFEST, overseas hosting, PSB deadlines
+/// against `--as-of`, a rules file, fixes in the findings, and a bad cell reported with its
+/// line and column — read back with pyarrow.
+#[test]
+fn manifest_rules_through_the_whole_audit() {
+    use beian_fleet::Behaviour;
+    let fleet = TestFleet::start(60, 11);
+    let pick = |b: Behaviour, n: usize| -> &beian_fleet::SiteSpec {
+        fleet
+            .fleet
+            .sites
+            .iter()
+            .filter(|s| s.behaviour == b)
+            .nth(n)
+            .unwrap_or_else(|| panic!("fleet has no {b:?} #{n}"))
+    };
+    let (good, other, overseas, no_psb) = (
+        pick(Behaviour::Compliant, 0),
+        pick(Behaviour::Compliant, 1),
+        pick(Behaviour::NoIcp, 0),
+        pick(Behaviour::PsbMissing, 0),
+    );
+    let csv = format!(
+        "domain,expected_icp,expected_psb,hosting,psb_approved_on,commercial\n\
+         {},{},,,,\n\
+         {},{},,,,\n\
+         {},,,overseas,,\n\
+         {},,11010802017518,,2026-10-01,\n\
+         bad-manifest.cn,,,,,sometimes\n",
+        good.domain, good.icp, other.domain, good.icp, overseas.domain, no_psb.domain
+    );
+    let input = fleet.path("manifest.csv");
+    std::fs::write(&input, csv).unwrap();
+    let rules = fleet.path("rules.toml");
+    std::fs::write(&rules, "[rules.PSB-ICON]\nenabled = false\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let res = fleet.audit(
+        &input,
+        out.path(),
+        &[
+            "--as-of",
+            "2026-11-23",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let code = r#"
+import sys, json, pyarrow.parquet as pq
+d = sys.argv[1]
+f = pq.read_table(d + "/findings").to_pylist()
+s = pq.read_table(d + "/sites").to_pylist()
+v = {}
+for r in f:
+    v[(r["domain"], r["host"] or "", r["rule_id"])] = r["verdict"]
+def page(domain, rule):
+    return v.get((domain, domain, rule))
+bad = [r for r in s if r["input"].startswith("bad-manifest.cn")][0]
+fixes_ok = all((r["fix_zh"] is not None and r["fix_en"] is not None) == (r["verdict"] in ("warn", "fail")) for r in f)
+print(json.dumps({
+    "good": page(sys.argv[2], "ICP-MANIFEST"),
+    "other": page(sys.argv[3], "ICP-MANIFEST"),
+    "overseas_present": page(sys.argv[4], "ICP-PRESENT"),
+    "overseas_parity": v.get((sys.argv[4], "", "SITE-PARITY")),
+    "no_psb_present": page(sys.argv[5], "PSB-PRESENT"),
+    "no_psb_manifest": page(sys.argv[5], "PSB-MANIFEST"),
+    "icon_rules": sorted({r["verdict"] for r in f if r["rule_id"] == "PSB-ICON"}),
+    "bad_status": bad["status"], "bad_class": bad["error_class"], "bad_message": bad["error_message"],
+    "fixes_ok": fixes_ok,
+    "numbers": sorted({r["number"] for r in f if r["rule_id"] == "ICP-MANIFEST" and r["number"]}),
+}, ensure_ascii=False))
+"#;
+    let report = run_python(&[
+        "-c".as_ref(),
+        code.as_ref(),
+        out.path().as_os_str(),
+        good.domain.as_ref(),
+        other.domain.as_ref(),
+        overseas.domain.as_ref(),
+        no_psb.domain.as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["good"], "pass", "{report}");
+    assert_eq!(v["other"], "fail", "{report}");
+    assert_eq!(v["overseas_present"], "n/a", "{report}");
+    assert_eq!(v["overseas_parity"], "n/a", "{report}");
+    // Approved 2026-10-01: the number was due by 2026-10-31, the audit is dated 2026-11-23.
+    assert_eq!(v["no_psb_present"], "fail", "{report}");
+    assert_eq!(v["no_psb_manifest"], "fail", "{report}");
+    assert_eq!(v["icon_rules"], serde_json::json!(["n/a"]), "{report}");
+    assert_eq!(v["bad_status"], "input_error", "{report}");
+    assert_eq!(v["bad_class"], "input_invalid", "{report}");
+    assert_eq!(
+        v["bad_message"], "line 6, column commercial: \"sometimes\" is not true or false",
+        "{report}"
+    );
+    assert_eq!(v["fixes_ok"], true, "{report}");
+    assert!(
+        v["numbers"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(good.icp)),
+        "{report}"
+    );
+}

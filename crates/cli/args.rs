@@ -32,7 +32,11 @@ pub(crate) enum Command {
     /// Start the simulated fleet in-process, audit it and print the summary.
     Demo(DemoArgs),
     /// List the rule ids and what each checks.
-    Rules,
+    Rules {
+        /// Print the full catalogue as Markdown (docs/RULES.md).
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,12 +109,28 @@ pub(crate) struct OutArgs {
     pub(crate) quiet: bool,
 }
 
+/// How sites are judged.
+#[derive(Debug, Args)]
+pub(crate) struct JudgeArgs {
+    /// Audit date for the PSB deadlines, YYYY-MM-DD (default: today, UTC), so a report can be
+    /// reproduced later.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of: Option<String>,
+    /// Rules file (TOML): switch rules off or change what their warn/fail verdicts become.
+    #[arg(long = "rules", value_name = "TOML")]
+    pub(crate) rules: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
-    /// Domain list: text (one per line) or CSV with a `domain` column; `-` for stdin.
+    /// Domain list: text (one per line) or CSV with a `domain` column and optional manifest
+    /// columns (expected_icp, expected_psb, org_name, province, commercial, hosting,
+    /// opened_on, psb_approved_on); `-` for stdin.
     pub(crate) input: PathBuf,
     #[command(flatten)]
     pub(crate) net: NetArgs,
+    #[command(flatten)]
+    pub(crate) judge: JudgeArgs,
     #[command(flatten)]
     pub(crate) out: OutArgs,
 }
@@ -151,6 +171,8 @@ pub(crate) struct DemoArgs {
     /// Sites audited at once.
     #[arg(long, default_value_t = 64)]
     pub(crate) concurrency: u32,
+    #[command(flatten)]
+    pub(crate) judge: JudgeArgs,
     #[command(flatten)]
     pub(crate) out: OutArgs,
 }

@@ -60,8 +60,17 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             command: FleetCommand::Serve(a),
         } => fleet_serve(a).await,
         Command::Demo(a) => demo(a).await,
-        Command::Rules => {
+        Command::Rules { markdown } => {
             let mut out = std::io::stdout().lock();
+            if markdown {
+                // A closed pipe is not an error.
+                out.write_all(beian_rules::catalogue_markdown().as_bytes())
+                    .or_else(|e| match e.kind() {
+                        std::io::ErrorKind::BrokenPipe => Ok(()),
+                        _ => Err(e),
+                    })?;
+                return Ok(ExitCode::SUCCESS);
+            }
             for r in beian_rules::CATALOGUE {
                 // A closed pipe (`beian rules | head`) is not an error.
                 if writeln!(out, "{:<15} {:<5} {}", r.id, r.scope, r.checks).is_err() {
@@ -86,6 +95,7 @@ struct RunSpec<'a> {
     input_desc: String,
     out: &'a OutArgs,
     net: NetSettings,
+    judging: beian_pipeline::Judging,
 }
 
 fn count_lines(path: &Path) -> Option<u64> {
@@ -134,7 +144,7 @@ async fn run_audit(
         &spec.net.extra_roots,
         DnsForRedirects(resolver.clone()),
     )?;
-    let auditor = Arc::new(Auditor::new(resolver, fetcher));
+    let auditor = Arc::new(Auditor::new(resolver, fetcher, spec.judging.clone()));
     let concurrency = spec.net.concurrency;
 
     // Input: a blocking reader thread feeding a bounded channel (lazy, backpressured).
@@ -293,6 +303,7 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
         input_desc: a.input.display().to_string(),
         out: &a.out,
         net,
+        judging: settings::judging(&a.judge)?,
     };
     let (tally, _) = run_audit(spec, open, total).await?;
     if !a.out.quiet {
@@ -369,6 +380,7 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         ),
         out: &a.out,
         net,
+        judging: settings::judging(&a.judge)?,
     };
     let started = std::time::Instant::now();
     let (tally, _) = run_audit(spec, open, total).await?;
@@ -394,6 +406,8 @@ fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {
             host: "",
             url: &name,
             facts: &facts,
+            manifest: &beian_types::Manifest::default(),
+            as_of: time::OffsetDateTime::now_utc().date(),
         });
         let cand = |c: &beian_types::IcpCandidate| {
             serde_json::json!({
@@ -421,6 +435,7 @@ fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {
             "copyright_holder": facts.copyright_holder,
             "verdicts": findings.iter().map(|f| serde_json::json!({
                 "rule_id": f.rule_id, "verdict": f.verdict.as_str(), "evidence": f.evidence,
+                "fix_zh": f.fix.map(|x| x.zh), "fix_en": f.fix.map(|x| x.en),
             })).collect::<Vec<_>>(),
         });
         if writeln!(out, "{v}").is_err() {

@@ -9,7 +9,10 @@ use beian_fetch::FetchConfig;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use crate::args::NetArgs;
+use beian_pipeline::Judging;
+use beian_rules::RuleConfig;
+
+use crate::args::{JudgeArgs, NetArgs};
 
 /// Network settings resolved from flags.
 pub(crate) struct NetSettings {
@@ -69,4 +72,23 @@ impl NetSettings {
             concurrency: a.concurrency as usize,
         })
     }
+}
+
+/// `--as-of` and `--rules` → the judging settings.
+pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
+    let as_of = match &a.as_of {
+        Some(d) => beian_input::manifest::parse_date(d)
+            .with_context(|| format!("--as-of {d:?}: not a date (YYYY-MM-DD)"))?,
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    let config = match &a.rules {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--rules {}: cannot read", p.display()))?;
+            RuleConfig::from_toml(&text)
+                .with_context(|| format!("--rules {}: invalid rules file", p.display()))?
+        }
+        None => RuleConfig::default(),
+    };
+    Ok(Judging { as_of, config })
 }

@@ -9,5 +9,11 @@ fuzz_target!(|data: &[u8]| {
         None => (None, data),
     };
     let facts = beian_footer::extract(page, charset);
-    let _ = beian_rules::page_rules(&beian_rules::PageInput { host: "fuzz.cn", url: "https://fuzz.cn/", facts: &facts });
+    let _ = beian_rules::page_rules(&beian_rules::PageInput {
+        host: "fuzz.cn",
+        url: "https://fuzz.cn/",
+        facts: &facts,
+        manifest: &beian_types::Manifest::default(),
+        as_of: time::Date::MIN,
+    });
 });

@@ -30,7 +30,7 @@ def main():
         import glob
         for f in glob.glob(f"{run_dir}/{name}/*.parquet"):
             md = pq.read_metadata(f).metadata or {}
-            if md.get(b"beian.schema_version") != b"1":
+            if md.get(b"beian.schema_version") != b"1.1":
                 problems.append(f"{f}: schema_version {md.get(b'beian.schema_version')!r}")
 
     lines = sites.column("input_line").to_pylist()
@@ -44,6 +44,13 @@ def main():
     verdicts = {}
     for r in findings.to_pylist():
         verdicts[(r["domain"], r["host"] or "", r["rule_id"])] = r["verdict"]
+
+    # A fix in both languages on every warn/fail row, none on pass/n/a rows (schema 1.1).
+    for r in findings.to_pylist():
+        has_fix = r["fix_zh"] is not None and r["fix_en"] is not None
+        if has_fix != (r["verdict"] in ("warn", "fail")):
+            problems.append(f"{r['domain']} {r['host']} {r['rule_id']} {r['verdict']}: fix {r['fix_en']!r}")
+            break
 
     probe_error = {}
     cnames = {}

@@ -30,6 +30,8 @@ fn actual(facts: &FooterFacts, file: &str) -> Value {
             host: "example.cn",
             url: file,
             facts,
+            manifest: &beian_types::Manifest::default(),
+            as_of: time::macros::date!(2026 - 11 - 23),
         })
         .into_iter()
         .map(|f| (f.rule_id.to_string(), json!(f.verdict.as_str())))

@@ -1,9 +1,7 @@
 //! One domain value → a [`Target`]: URL/path stripping, IDNA (UTS #46, STD3), DNS length
 //! limits, and the public-suffix list to decide which hosts to probe.
 
-use std::collections::BTreeMap;
-
-use beian_types::HostRole;
+use beian_types::{HostRole, Manifest};
 
 /// What to audit for one input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +12,8 @@ pub struct Target {
     pub domain_unicode: String,
     /// Hosts to probe: apex and `www.` for a registrable domain, the host alone otherwise.
     pub hosts: Vec<(HostRole, String)>,
-    /// Manifest columns from a CSV input (column → value), empty for a plain list.
-    pub manifest: BTreeMap<String, String>,
+    /// What the CSV input's manifest columns say (empty for a plain list).
+    pub manifest: Manifest,
 }
 
 /// Why a value is not a usable domain.
@@ -126,7 +124,7 @@ pub fn normalise_domain(value: &str) -> Result<Target, DomainError> {
         domain,
         domain_unicode,
         hosts,
-        manifest: BTreeMap::new(),
+        manifest: Manifest::default(),
     })
 }
 

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 mod domain;
+pub mod manifest;
 
 pub use domain::{DomainError, Target, normalise_domain};
 
@@ -50,6 +51,14 @@ pub enum InputError {
         line: u64,
         /// Why.
         reason: String,
+    },
+    /// A manifest cell does not hold what its column needs.
+    #[error("line {line}, {cell}")]
+    Manifest {
+        /// 1-based line number.
+        line: u64,
+        /// The column, the value and the reason.
+        cell: manifest::CellError,
     },
 }
 
@@ -217,7 +226,8 @@ impl<R: BufRead> Reader<R> {
             raw: value.trim().to_string(),
             reason,
         })?;
-        target.manifest = manifest;
+        target.manifest =
+            manifest::typed(&manifest).map_err(|cell| InputError::Manifest { line, cell })?;
         if let Some(&first) = self.seen.get(&target.domain) {
             return Err(InputError::Duplicate {
                 line,
@@ -307,10 +317,16 @@ mod tests {
         let t = items[0].result.as_ref().expect("ok");
         assert_eq!(items[0].line, 2);
         assert_eq!(
-            t.manifest.get("expected_icp").map(String::as_str),
+            t.manifest.expected_icp.as_deref(),
             Some("京ICP备2021034567号-1")
         );
-        assert!(!t.manifest.contains_key("province"));
+        assert_eq!(t.manifest.province, None);
+        let items = read(b"domain,opened_on\nexample.cn,2026-13-01\n");
+        let e = items[0].result.clone().expect_err("bad date");
+        assert_eq!(
+            e.to_string(),
+            "line 2, column opened_on: \"2026-13-01\" is not a date (YYYY-MM-DD)"
+        );
     }
 
     proptest::proptest! {

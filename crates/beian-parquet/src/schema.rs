@@ -13,7 +13,7 @@ use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeU
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 fn ts() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -107,6 +107,10 @@ pub fn findings_schema() -> SchemaRef {
         Field::new("verdict", DataType::Utf8, false),
         Field::new("evidence", DataType::Utf8, false),
         Field::new("url", DataType::Utf8, true),
+        Field::new("number", DataType::Utf8, true),
+        Field::new("link_host", DataType::Utf8, true),
+        Field::new("fix_zh", DataType::Utf8, true),
+        Field::new("fix_en", DataType::Utf8, true),
     ]))
 }
 
@@ -252,6 +256,10 @@ pub(crate) fn findings_batch(
         strs(rows.iter().map(|r| Some(r.finding.verdict.as_str()))),
         strs(rows.iter().map(|r| Some(r.finding.evidence.as_str()))),
         strs(rows.iter().map(|r| r.finding.url.as_deref())),
+        strs(rows.iter().map(|r| r.finding.number.as_deref())),
+        strs(rows.iter().map(|r| r.finding.link_host.as_deref())),
+        strs(rows.iter().map(|r| r.finding.fix.map(|f| f.zh))),
+        strs(rows.iter().map(|r| r.finding.fix.map(|f| f.en))),
     ];
     RecordBatch::try_new(schema.clone(), cols)
 }

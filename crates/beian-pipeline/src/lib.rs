@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use beian_fetch::{FetchError, FetchOutcome, Fetcher, HostResolve};
 use beian_input::{InputItem, Target};
 use beian_resolve::Resolver;
-use beian_rules::{HostObservation, PageObservation, judge_site};
+use beian_rules::{HostObservation, PageObservation, RuleConfig, SiteContext, judge_site};
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
 };
@@ -60,12 +60,26 @@ impl HostResolve for DnsForRedirects {
 pub struct Auditor {
     resolver: Resolver,
     fetcher: Fetcher<DnsForRedirects>,
+    judging: Judging,
+}
+
+/// How sites are judged: the audit date and the rules file's settings.
+#[derive(Debug, Clone)]
+pub struct Judging {
+    /// The audit date (`--as-of`): PSB deadlines are judged against it.
+    pub as_of: time::Date,
+    /// The rules file's settings (`--rules`).
+    pub config: RuleConfig,
 }
 
 impl Auditor {
-    /// An auditor from a resolver and a fetcher.
-    pub fn new(resolver: Resolver, fetcher: Fetcher<DnsForRedirects>) -> Self {
-        Auditor { resolver, fetcher }
+    /// An auditor from a resolver, a fetcher and the judging settings.
+    pub fn new(resolver: Resolver, fetcher: Fetcher<DnsForRedirects>, judging: Judging) -> Self {
+        Auditor {
+            resolver,
+            fetcher,
+            judging,
+        }
     }
 
     /// Audits one target: both hosts, https and http each.
@@ -81,7 +95,15 @@ impl Auditor {
             hosts.push(obs);
             fetches.extend(rows);
         }
-        let j = judge_site(&target.domain, &hosts);
+        let j = judge_site(
+            &target.domain,
+            &hosts,
+            &SiteContext {
+                manifest: &target.manifest,
+                as_of: self.judging.as_of,
+                config: &self.judging.config,
+            },
+        );
         // The apex page names the site's numbers; www stands in when the apex has none.
         let page_of = |role| {
             hosts

@@ -1,12 +1,18 @@
 //! Page rules (icp-rules.md §5, rows ICP-PRESENT … LICENCE-FORMAT) over one page's facts.
 
 use beian_types::{
-    CandidateSource, Finding, FooterFacts, IcpCandidate, IcpForm, LinkVia, NumberKind, Verdict,
+    CandidateSource, Finding, FooterFacts, Hosting, IcpCandidate, IcpForm, LinkVia, Manifest,
+    NumberKind, Verdict,
 };
+use time::Date;
 
 use crate::ids;
 use crate::numbers::is_placeholder;
-use crate::psb_prefixes_for_code;
+use crate::{catalogue, psb_prefixes_for_code};
+
+/// Days after `opened_on` to file with the public-security platform, and after
+/// `psb_approved_on` to display the number (§4.4, [S2]).
+pub(crate) const PSB_DAYS: i64 = 30;
 
 /// The current MIIT filing host (§3.1).
 pub(crate) const MIIT_HOST: &str = "beian.miit.gov.cn";
@@ -34,6 +40,10 @@ pub struct PageInput<'a> {
     pub url: &'a str,
     /// What the extractor found.
     pub facts: &'a FooterFacts,
+    /// What the manifest says about the site (empty without one).
+    pub manifest: &'a Manifest,
+    /// The audit date (`--as-of`): deadlines are judged against it.
+    pub as_of: Date,
 }
 
 /// Whether a host is an MIIT filing host (current or legacy); used by the extractor too.
@@ -47,15 +57,47 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
+    /// Adds a finding with the number it is about: ICP-* and LICENCE-* rules are about the
+    /// primary ICP candidate, PSB-* rules about the PSB number; a warn or fail carries the
+    /// catalogue's fix.
     fn push(&mut self, rule_id: &'static str, verdict: Verdict, evidence: impl Into<String>) {
+        let facts = self.page.facts;
+        let (number, link_host) = if rule_id.starts_with("PSB-") {
+            facts.psb.as_ref().map_or((None, None), |p| {
+                (
+                    Some(p.number.canonical.clone()),
+                    p.link.as_ref().and_then(|l| l.host.clone()),
+                )
+            })
+        } else if rule_id.starts_with("ICP-") || rule_id.starts_with("LICENCE-") {
+            facts.primary.as_ref().map_or((None, None), |c| {
+                (
+                    Some(c.number.canonical.clone()),
+                    c.link.as_ref().and_then(|l| l.host.clone()),
+                )
+            })
+        } else {
+            (None, None)
+        };
+        let fix = matches!(verdict, Verdict::Warn | Verdict::Fail)
+            .then(|| catalogue::rule(rule_id).map(|r| r.fix))
+            .flatten();
         self.out.push(Finding {
             rule_id,
             verdict,
             host: Some(self.page.host.to_string()),
             url: Some(self.page.url.to_string()),
             evidence: evidence.into(),
+            number,
+            link_host,
+            fix,
         });
     }
+}
+
+/// The day a 30-day duty that starts on `from` falls due.
+fn due(from: Date) -> Date {
+    from.saturating_add(time::Duration::days(PSB_DAYS))
 }
 
 /// Accumulates the worst verdict and its reasons for rules that check several conditions.
@@ -94,30 +136,181 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
     let primary = facts.primary.as_ref();
     // In scope: footer region (text/alt/title) or a script (§5 preamble); body text is not.
     let in_scope = primary.filter(|c| c.source != CandidateSource::Body);
+    let manifest = page.manifest;
 
-    icp_present(&mut j, primary);
-    match in_scope {
-        Some(c) => {
-            icp_format(&mut j, c);
-            icp_link(&mut j, c, facts);
-            icp_kind(&mut j, c);
-            icp_multi(&mut j, facts);
+    if manifest.hosting == Some(Hosting::Overseas) {
+        for id in [
+            ids::ICP_PRESENT,
+            ids::ICP_FORMAT,
+            ids::ICP_LINK,
+            ids::ICP_KIND,
+            ids::ICP_MULTI,
+            ids::ICP_MANIFEST,
+        ] {
+            j.push(id, Verdict::NotApplicable, "manifest: hosting=overseas");
         }
-        None => {
-            for id in [
-                ids::ICP_FORMAT,
-                ids::ICP_LINK,
-                ids::ICP_KIND,
-                ids::ICP_MULTI,
-            ] {
-                j.push(id, Verdict::NotApplicable, "no ICP number in the footer");
+    } else {
+        icp_present(&mut j, primary);
+        match in_scope {
+            Some(c) => {
+                icp_format(&mut j, c);
+                icp_link(&mut j, c, facts);
+                icp_kind(&mut j, c);
+                icp_multi(&mut j, facts);
+            }
+            None => {
+                for id in [
+                    ids::ICP_FORMAT,
+                    ids::ICP_LINK,
+                    ids::ICP_KIND,
+                    ids::ICP_MULTI,
+                ] {
+                    j.push(id, Verdict::NotApplicable, "no ICP number in the footer");
+                }
             }
         }
+        icp_manifest(&mut j, in_scope, manifest);
     }
-    psb_rules(&mut j, facts);
-    copyright(&mut j, in_scope, facts);
+    psb_rules(&mut j, facts, manifest, page.as_of);
+    psb_manifest(&mut j, facts, manifest, page.as_of);
+    copyright(&mut j, in_scope, facts, manifest);
     licence_format(&mut j, facts);
+    licence_present(&mut j, facts, manifest);
     j.out
+}
+
+fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Manifest) {
+    let Some(expected) = &manifest.expected_icp else {
+        j.push(
+            ids::ICP_MANIFEST,
+            Verdict::NotApplicable,
+            "no expected_icp in the manifest",
+        );
+        return;
+    };
+    let Some(c) = shown else {
+        j.push(
+            ids::ICP_MANIFEST,
+            Verdict::NotApplicable,
+            format!("manifest expects {expected}; no number in the footer (see ICP-PRESENT)"),
+        );
+        return;
+    };
+    let n = &c.number;
+    if &n.canonical == expected {
+        j.push(
+            ids::ICP_MANIFEST,
+            Verdict::Pass,
+            format!("{} as in the manifest", n.canonical),
+        );
+        return;
+    }
+    // Guangdong may show the subject number: the same subject core is enough (§5).
+    let expected_core = crate::numbers::parse_icp(expected).and_then(|e| e.subject_core());
+    if n.province == Some('粤') && expected_core.is_some() && n.subject_core() == expected_core {
+        j.push(
+            ids::ICP_MANIFEST,
+            Verdict::Pass,
+            format!(
+                "{} has the subject of the manifest's {expected} (Guangdong)",
+                n.canonical
+            ),
+        );
+        return;
+    }
+    j.push(
+        ids::ICP_MANIFEST,
+        Verdict::Fail,
+        format!("shows {}, manifest expects {expected}", n.canonical),
+    );
+}
+
+/// When a missing PSB number stops being pending: 30 days after approval, else 30 days after
+/// opening (the filing itself is late then). `None` without a manifest date.
+fn psb_deadline(manifest: &Manifest) -> Option<(Date, &'static str)> {
+    match (manifest.psb_approved_on, manifest.opened_on) {
+        (Some(a), _) => Some((due(a), "display the PSB number")),
+        (None, Some(o)) => Some((due(o), "file with the public-security platform")),
+        (None, None) => None,
+    }
+}
+
+fn psb_manifest(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest, as_of: Date) {
+    let Some(expected) = &manifest.expected_psb else {
+        j.push(
+            ids::PSB_MANIFEST,
+            Verdict::NotApplicable,
+            "no expected_psb in the manifest",
+        );
+        return;
+    };
+    match &facts.psb {
+        Some(p) if &p.number.digits == expected => j.push(
+            ids::PSB_MANIFEST,
+            Verdict::Pass,
+            format!("{} as in the manifest", p.number.canonical),
+        ),
+        Some(p) => j.push(
+            ids::PSB_MANIFEST,
+            Verdict::Fail,
+            format!("shows {}, manifest expects {expected}", p.number.canonical),
+        ),
+        None => match manifest.psb_approved_on.map(due) {
+            Some(d) if as_of <= d => j.push(
+                ids::PSB_MANIFEST,
+                Verdict::Warn,
+                format!("pending: PSB number {expected} must be displayed by {d}"),
+            ),
+            Some(d) => j.push(
+                ids::PSB_MANIFEST,
+                Verdict::Fail,
+                format!("PSB number {expected} not displayed; it was due by {d}"),
+            ),
+            None => j.push(
+                ids::PSB_MANIFEST,
+                Verdict::Fail,
+                format!("manifest says PSB number {expected} was issued; not displayed"),
+            ),
+        },
+    }
+}
+
+fn licence_present(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest) {
+    if manifest.commercial != Some(true) {
+        j.push(
+            ids::LICENCE_PRESENT,
+            Verdict::NotApplicable,
+            "not marked commercial in the manifest",
+        );
+        return;
+    }
+    if manifest.hosting == Some(Hosting::Overseas) {
+        j.push(
+            ids::LICENCE_PRESENT,
+            Verdict::NotApplicable,
+            "manifest: hosting=overseas",
+        );
+        return;
+    }
+    let licences: Vec<&str> = facts
+        .icp_all
+        .iter()
+        .filter(|c| c.number.form != IcpForm::Filing)
+        .map(|c| c.number.canonical.as_str())
+        .collect();
+    if licences.is_empty() {
+        j.push(
+            ids::LICENCE_PRESENT,
+            Verdict::Fail,
+            "commercial site without a licence number (ICP证 / B2-…) in the footer",
+        );
+    } else {
+        j.push(
+            ids::LICENCE_PRESENT,
+            Verdict::Pass,
+            format!("licence shown: {}", licences.join(", ")),
+        );
+    }
 }
 
 fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
@@ -320,13 +513,25 @@ fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
     }
 }
 
-fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts) {
+fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest, as_of: Date) {
     let Some(p) = &facts.psb else {
-        j.push(
-            ids::PSB_PRESENT,
-            Verdict::Warn,
-            "no public-security (公网安备) number (due within 30 days of opening)",
-        );
+        match psb_deadline(manifest) {
+            Some((d, duty)) if as_of > d => j.push(
+                ids::PSB_PRESENT,
+                Verdict::Fail,
+                format!("no public-security (公网安备) number; overdue: {duty} by {d}"),
+            ),
+            Some((d, duty)) => j.push(
+                ids::PSB_PRESENT,
+                Verdict::Warn,
+                format!("pending: no public-security (公网安备) number yet; {duty} by {d}"),
+            ),
+            None => j.push(
+                ids::PSB_PRESENT,
+                Verdict::Warn,
+                "no public-security (公网安备) number (due within 30 days of opening)",
+            ),
+        }
         for id in [
             ids::PSB_FORMAT,
             ids::PSB_PROVINCE,
@@ -457,8 +662,13 @@ fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
     j.push(ids::PSB_LINK, v, e);
 }
 
-fn copyright(j: &mut Judge<'_>, primary: Option<&IcpCandidate>, facts: &FooterFacts) {
-    if primary.and_then(|c| c.number.province) != Some('苏') {
+fn copyright(
+    j: &mut Judge<'_>,
+    primary: Option<&IcpCandidate>,
+    facts: &FooterFacts,
+    manifest: &Manifest,
+) {
+    if primary.and_then(|c| c.number.province) != Some('苏') && manifest.province != Some('苏') {
         j.push(
             ids::COPYRIGHT,
             Verdict::NotApplicable,
@@ -466,13 +676,19 @@ fn copyright(j: &mut Judge<'_>, primary: Option<&IcpCandidate>, facts: &FooterFa
         );
         return;
     }
-    match &facts.copyright_holder {
-        Some(h) => j.push(
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    match (&facts.copyright_holder, &manifest.org_name) {
+        (Some(h), Some(org)) if squeeze(h) != squeeze(org) => j.push(
+            ids::COPYRIGHT,
+            Verdict::Fail,
+            format!("copyright holder {h} is not the filing organisation {org}"),
+        ),
+        (Some(h), _) => j.push(
             ids::COPYRIGHT,
             Verdict::Pass,
             format!("copyright holder: {h}"),
         ),
-        None => j.push(
+        (None, _) => j.push(
             ids::COPYRIGHT,
             Verdict::Fail,
             "Jiangsu filing without a copyright line (版权所有) naming the organisation",

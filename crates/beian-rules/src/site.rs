@@ -1,9 +1,13 @@
 //! Site rules (SITE-REACH, SITE-PARITY) over both hosts of a domain, and the overall status.
 
-use beian_types::{CandidateSource, Finding, FooterFacts, HostRole, SiteStatus, Verdict};
+use beian_types::{
+    CandidateSource, Finding, FooterFacts, HostRole, Hosting, Manifest, SiteStatus, Verdict,
+};
+use time::Date;
 
-use crate::ids;
+use crate::config::RuleConfig;
 use crate::page::{PageInput, page_rules};
+use crate::{catalogue, ids};
 
 /// Most redirects a host may take and still count as reaching its page (SITE-REACH).
 const REACH_MAX_HOPS: usize = 5;
@@ -69,12 +73,26 @@ fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Fi
         host: None,
         url: None,
         evidence,
+        number: None,
+        link_host: None,
+        fix: matches!(verdict, Verdict::Warn | Verdict::Fail)
+            .then(|| catalogue::rule(rule_id).map(|r| r.fix))
+            .flatten(),
     }
 }
 
 /// SITE-REACH and SITE-PARITY for one domain.
-pub fn site_rules(domain: &str, hosts: &[HostObservation]) -> Vec<Finding> {
-    vec![site_reach(domain, hosts), site_parity(hosts)]
+pub fn site_rules(domain: &str, hosts: &[HostObservation], manifest: &Manifest) -> Vec<Finding> {
+    let parity = if manifest.hosting == Some(Hosting::Overseas) {
+        site_finding(
+            ids::SITE_PARITY,
+            Verdict::NotApplicable,
+            "manifest: hosting=overseas".into(),
+        )
+    } else {
+        site_parity(hosts)
+    };
+    vec![site_reach(domain, hosts), parity]
 }
 
 fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
@@ -157,7 +175,9 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
                 } else {
                     Verdict::Warn
                 };
-                site_finding(ids::SITE_PARITY, v, format!("{how}: {}", an.canonical))
+                let mut f = site_finding(ids::SITE_PARITY, v, format!("{how}: {}", an.canonical));
+                f.number = Some(an.canonical.clone());
+                f
             } else if an.subject_core().is_some() && an.subject_core() == wn.subject_core() {
                 site_finding(
                     ids::SITE_PARITY,
@@ -195,9 +215,20 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
     }
 }
 
-/// Page rules for every host with a page (n/a rows for hosts without), site rules, and the
-/// overall status.
-pub fn judge_site(domain: &str, hosts: &[HostObservation]) -> SiteJudgement {
+/// What the site is judged against besides its pages.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteContext<'a> {
+    /// The manifest's columns for the domain (empty without a manifest).
+    pub manifest: &'a Manifest,
+    /// The audit date (`--as-of`).
+    pub as_of: Date,
+    /// The rules file's settings.
+    pub config: &'a RuleConfig,
+}
+
+/// Page rules for every host with a page (n/a rows for hosts without), site rules, the rules
+/// file's settings, and the overall status.
+pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>) -> SiteJudgement {
     let mut findings = Vec::new();
     for h in hosts {
         match &h.page {
@@ -205,6 +236,8 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation]) -> SiteJudgement {
                 host: &h.host,
                 url: &p.final_url,
                 facts: &p.facts,
+                manifest: ctx.manifest,
+                as_of: ctx.as_of,
             })),
             None => findings.extend(ids::PAGE_RULES.iter().map(|id| Finding {
                 rule_id: id,
@@ -212,10 +245,16 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation]) -> SiteJudgement {
                 host: Some(h.host.clone()),
                 url: None,
                 evidence: "host has no page (see SITE-REACH)".to_string(),
+                number: None,
+                link_host: None,
+                fix: None,
             })),
         }
     }
-    findings.extend(site_rules(domain, hosts));
+    findings.extend(site_rules(domain, hosts, ctx.manifest));
+    for f in &mut findings {
+        ctx.config.apply(f);
+    }
 
     let collect = |v: Verdict| {
         let mut ids: Vec<String> = findings
@@ -277,7 +316,12 @@ mod tests {
             page: None,
             failure: Some("dns_nxdomain".into()),
         }];
-        let j = judge_site("example.cn", &hosts);
+        let ctx = SiteContext {
+            manifest: &Manifest::default(),
+            as_of: time::macros::date!(2026 - 11 - 23),
+            config: &RuleConfig::default(),
+        };
+        let j = judge_site("example.cn", &hosts, &ctx);
         assert_eq!(j.status, SiteStatus::Unreachable);
         assert!(j.failing.contains(&"SITE-REACH".to_string()));
     }

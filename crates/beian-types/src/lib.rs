@@ -7,6 +7,7 @@
 
 mod error_class;
 mod facts;
+mod manifest;
 mod rows;
 
 pub use error_class::ErrorClass;
@@ -14,6 +15,7 @@ pub use facts::{
     CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpForm, IcpNumber, Link, LinkVia,
     NumberKind, PsbCandidate, PsbNumber,
 };
+pub use manifest::{Hosting, Manifest};
 pub use rows::{FetchRow, FindingRow, Hop, SiteReport, SiteRow, SiteStatus};
 
 use std::fmt;
@@ -112,4 +114,19 @@ pub struct Finding {
     pub url: Option<String>,
     /// What was seen, in words (number, link host, reason).
     pub evidence: String,
+    /// The number the rule is about (canonical ICP/licence or PSB number), when one was seen.
+    pub number: Option<String>,
+    /// Host of the link around that number, when it is linked.
+    pub link_host: Option<String>,
+    /// What to do, for `warn` and `fail` verdicts.
+    pub fix: Option<Fix>,
+}
+
+/// A short fix for a finding, in Chinese and English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fix {
+    /// Chinese.
+    pub zh: &'static str,
+    /// English.
+    pub en: &'static str,
 }

@@ -1,0 +1,325 @@
+//! The rule catalogue: every rule this crate judges, with its pass/warn/fail/n/a conditions
+//! (icp-rules.md §5 and the issue-4 extensions) and the fix a person should make, in Chinese
+//! and English. `beian rules` prints it; `docs/RULES.md` is generated from it
+//! ([`catalogue_markdown`]) and a test keeps the file current.
+
+use beian_types::Fix;
+
+use crate::ids;
+
+/// One rule of the catalogue.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInfo {
+    /// Rule id.
+    pub id: &'static str,
+    /// `page` (judged per host's final page) or `site` (per domain).
+    pub scope: &'static str,
+    /// What the rule checks.
+    pub checks: &'static str,
+    /// When it passes.
+    pub pass: &'static str,
+    /// When it warns.
+    pub warn: &'static str,
+    /// When it fails.
+    pub fail: &'static str,
+    /// When it does not apply.
+    pub na: &'static str,
+    /// Where the rule comes from (icp-rules.md source keys, or the issue that added it).
+    pub source: &'static str,
+    /// What to do when it warns or fails.
+    pub fix: Fix,
+}
+
+const fn fix(zh: &'static str, en: &'static str) -> Fix {
+    Fix { zh, en }
+}
+
+/// The catalogue, in judging order: page rules, then site rules.
+pub const CATALOGUE: &[RuleInfo] = &[
+    RuleInfo {
+        id: ids::ICP_PRESENT,
+        scope: "page",
+        checks: "a filing/licence number is shown in the footer",
+        pass: "the primary candidate is visible footer text",
+        warn: "the primary is only in an image alt/title or only in an inline script (needs rendering or a visual check)",
+        fail: "no candidate, or only in body text outside the footer, or only in comments",
+        na: "manifest says hosting=overseas",
+        source: "§5 [S1][P1]",
+        fix: fix(
+            "在网站首页底部以文字显示 ICP 备案号",
+            "Show the ICP filing number as text in the home page footer",
+        ),
+    },
+    RuleInfo {
+        id: ids::ICP_FORMAT,
+        scope: "page",
+        checks: "the primary number is well-formed",
+        pass: "canonical prefix; ICP备 + 8 or 10 digits (10 start 20), or ICP证 + 6; 号 present; letter A or X; licence form with 8 digits",
+        warn: "6/7/9 digits; 10 digits not starting 20; 号 missing; ICP证 not 6 digits; letter not A/X",
+        fail: "prefix is a wrong alias 川/贵/云/甘 (should be 蜀/黔/滇/陇); licence digits ≠ 8",
+        na: "no in-scope candidate; hosting=overseas",
+        source: "§2.1–2.4 [C8]–[C13]",
+        fix: fix(
+            "按工信部备案系统中的写法显示备案号（省份简称、位数、“号”字）",
+            "Write the number exactly as the MIIT filing system shows it (province prefix, digits, 号)",
+        ),
+    },
+    RuleInfo {
+        id: ids::ICP_LINK,
+        scope: "page",
+        checks: "the number links to the MIIT filing system",
+        pass: "inside <a href> with host beian.miit.gov.cn",
+        warn: "legacy host (www.beian.miit.gov.cn, miitbeian.gov.cn, …); exturl span to an MIIT host; script source without an anchor; unlinked but another MIIT link in the footer",
+        fail: "unlinked (and no MIIT link in the footer); linked to any other host",
+        na: "no in-scope candidate; hosting=overseas",
+        source: "§3.1 [S1][P1][I1]–[I7]",
+        fix: fix(
+            "将备案号链接到 https://beian.miit.gov.cn/",
+            "Link the filing number to https://beian.miit.gov.cn/",
+        ),
+    },
+    RuleInfo {
+        id: ids::ICP_KIND,
+        scope: "page",
+        checks: "the right kind of number for a website",
+        pass: "service number; Guangdong subject number; licence with -N; Guangdong bare licence",
+        warn: "bare licence (京ICP证…号, 京B2-…) outside Guangdong",
+        fail: "subject number outside Guangdong; app/mini-program/quick-app number (-NA/-NX) as the primary",
+        na: "no in-scope candidate; hosting=overseas",
+        source: "§2.2–2.4 [S1]",
+        fix: fix(
+            "显示本网站的网站备案号（主体备案号后加“-序号”）",
+            "Show this website's service number (the subject number followed by -N)",
+        ),
+    },
+    RuleInfo {
+        id: ids::ICP_MULTI,
+        scope: "page",
+        checks: "all ICP备 numbers in the footer belong to one subject",
+        pass: "at most one distinct subject core (licences ignored)",
+        warn: "two or more distinct cores (e.g. a template left over from another company)",
+        fail: "—",
+        na: "no in-scope candidate; hosting=overseas",
+        source: "derived",
+        fix: fix(
+            "删除页脚中不属于本单位的备案号",
+            "Remove filing numbers of other subjects from the footer",
+        ),
+    },
+    RuleInfo {
+        id: ids::ICP_MANIFEST,
+        scope: "page",
+        checks: "the displayed number equals the manifest's expected_icp",
+        pass: "equal (Guangdong: equal subject core accepted)",
+        warn: "—",
+        fail: "different",
+        na: "no manifest expected_icp; no in-scope candidate (ICP-PRESENT reports it); hosting=overseas",
+        source: "§5 (fleet use)",
+        fix: fix(
+            "核对并显示本网站在工信部备案系统中的备案号",
+            "Display the filing number the MIIT system holds for this site",
+        ),
+    },
+    RuleInfo {
+        id: ids::PSB_PRESENT,
+        scope: "page",
+        checks: "a public-security (公网安备) number is shown",
+        pass: "in footer text",
+        warn: "only in an inline script; absent (may be within the 30+30-day window); with a manifest date: absent before the deadline (pending, due date in the evidence)",
+        fail: "with a manifest date: absent after the deadline (opened_on + 30 days to file; psb_approved_on + 30 days to display)",
+        na: "—",
+        source: "§4.4 [S1][S2]",
+        fix: fix(
+            "在全国互联网安全管理服务平台备案，并在页脚显示公安备案号及图标",
+            "File with the public-security platform and show the PSB number and icon in the footer",
+        ),
+    },
+    RuleInfo {
+        id: ids::PSB_FORMAT,
+        scope: "page",
+        checks: "PSB digits are well-formed",
+        pass: "14 digits, first two a province code; trailing 号 optional",
+        warn: "12, 13 or 15 digits (legacy provincial numbers)",
+        fail: "other lengths; first two digits not a province code",
+        na: "no PSB number",
+        source: "§2.5 [C18][D6]",
+        fix: fix(
+            "按公安备案系统中的写法显示公安备案号",
+            "Write the PSB number exactly as the public-security platform shows it",
+        ),
+    },
+    RuleInfo {
+        id: ids::PSB_PROVINCE,
+        scope: "page",
+        checks: "the PSB prefix character matches the code",
+        pass: "character equals the §2.1 PSB column (alternates 52→黔, 53→云, 51→蜀 accepted)",
+        warn: "—",
+        fail: "mismatch (e.g. 浙公网安备3101…)",
+        na: "no PSB number",
+        source: "§2.1",
+        fix: fix(
+            "公安备案号前的省份简称应与编号前两位对应",
+            "Make the province character match the number's first two digits",
+        ),
+    },
+    RuleInfo {
+        id: ids::PSB_LINK,
+        scope: "page",
+        checks: "linked to the platform with the same code",
+        pass: "beian.mps.gov.cn with code = the digits",
+        warn: "legacy beian.gov.cn with matching recordcode; official host without code; unlinked; exturl; script-only",
+        fail: "other host; code ≠ digits",
+        na: "no PSB number",
+        source: "§3.2 [S2][I8][I9]",
+        fix: fix(
+            "将公安备案号链接到 https://beian.mps.gov.cn/#/query/webSearch?code=（备案号数字）",
+            "Link the PSB number to https://beian.mps.gov.cn/#/query/webSearch?code=<its digits>",
+        ),
+    },
+    RuleInfo {
+        id: ids::PSB_ICON,
+        scope: "page",
+        checks: "the platform icon is shown with the number",
+        pass: "<img> inside the link or immediately before it",
+        warn: "no icon found",
+        fail: "—",
+        na: "no PSB number",
+        source: "[S2]",
+        fix: fix(
+            "在公安备案号前显示公安备案图标",
+            "Show the public-security filing icon before the PSB number",
+        ),
+    },
+    RuleInfo {
+        id: ids::PSB_MANIFEST,
+        scope: "page",
+        checks: "the manifest says a PSB number was issued: it is displayed and equal",
+        pass: "displayed and equal to expected_psb",
+        warn: "not displayed yet, before psb_approved_on + 30 days (pending, due date in the evidence)",
+        fail: "missing (after the deadline, or no date known) or different",
+        na: "no manifest expected_psb",
+        source: "§5 [S2]",
+        fix: fix(
+            "在页脚显示已取得的公安备案号",
+            "Display the PSB number the platform issued",
+        ),
+    },
+    RuleInfo {
+        id: ids::COPYRIGHT,
+        scope: "page",
+        checks: "Jiangsu: a copyright line names the filing organisation",
+        pass: "holder found and (when org_name is known) equal after removing whitespace",
+        warn: "—",
+        fail: "no copyright holder; holder ≠ org_name",
+        na: "primary prefix is not 苏 and the manifest province is not Jiangsu",
+        source: "§4.5 [S1][D1]",
+        fix: fix(
+            "在页脚添加“版权所有 © 单位名称”，名称与备案主体一致",
+            "Add a copyright line naming the filing organisation exactly (版权所有 © <name>)",
+        ),
+    },
+    RuleInfo {
+        id: ids::LICENCE_FORMAT,
+        scope: "page",
+        checks: "every licence number in the footer is well-formed",
+        pass: "all licence forms have 8 digits starting 20; ICP证 has 6",
+        warn: "—",
+        fail: "any malformed licence number",
+        na: "no licence number in the footer",
+        source: "§2.4 [C17]",
+        fix: fix(
+            "按经营许可证上的写法显示许可证编号",
+            "Write the licence number exactly as the licence shows it",
+        ),
+    },
+    RuleInfo {
+        id: ids::LICENCE_PRESENT,
+        scope: "page",
+        checks: "commercial sites show an ICP licence number",
+        pass: "a licence-form number (ICP证, B2-…) in the footer",
+        warn: "—",
+        fail: "manifest says commercial=true and no licence number is shown",
+        na: "no manifest, or commercial is not true; hosting=overseas",
+        source: "§4.6 [S1]; issue 4",
+        fix: fix(
+            "经营性网站须在页脚显示增值电信业务经营许可证编号",
+            "A commercial site must show its value-added telecom licence number in the footer",
+        ),
+    },
+    RuleInfo {
+        id: ids::SITE_REACH,
+        scope: "site",
+        checks: "apex and www. both answer",
+        pass: "both reach a 2xx HTML page (≤ 5 redirects; HTTPS or HTTP)",
+        warn: "one host only redirects to another registrable domain's page",
+        fail: "either host unreachable / non-2xx / no HTML",
+        na: "—",
+        source: "§4.3 [S1]",
+        fix: fix(
+            "确保主域名和 www 域名都能访问并显示备案号",
+            "Make both the apex and the www host answer with the page that shows the number",
+        ),
+    },
+    RuleInfo {
+        id: ids::SITE_PARITY,
+        scope: "site",
+        checks: "both hosts' final pages carry the number",
+        pass: "both final pages pass ICP-PRESENT with the same canonical number (a redirect to the same final URL counts)",
+        warn: "numbers differ only in -N (different service numbers of one subject)",
+        fail: "one page fails ICP-PRESENT",
+        na: "hosting=overseas",
+        source: "§4.3 [S1]",
+        fix: fix(
+            "主域名和 www 域名的页面底部都要显示同一备案号",
+            "Show the same filing number in the footer of both the apex and the www page",
+        ),
+    },
+];
+
+/// The catalogue entry of a rule id.
+pub fn rule(id: &str) -> Option<&'static RuleInfo> {
+    CATALOGUE.iter().find(|r| r.id == id)
+}
+
+/// `docs/RULES.md`: the catalogue as Markdown.
+pub fn catalogue_markdown() -> String {
+    let mut s = String::from(
+        "# Rules\n\n\
+         Generated from `crates/beian-rules/src/catalogue.rs` by `beian rules --markdown`; a test\n\
+         fails when this file is out of date. Rule ids, conditions and sources follow\n\
+         `icp-rules.md` §5; LICENCE-PRESENT and the manifest deadlines come from issue 4.\n\
+         Verdicts: `pass`, `warn`, `fail`, `n/a`. A rules file (`--rules rules.toml`) can\n\
+         switch a rule off or change what its warn and fail verdicts become.\n\n\
+         | id | scope | checks | source |\n|---|---|---|---|\n",
+    );
+    for r in CATALOGUE {
+        s.push_str(&format!(
+            "| [{id}](#{anchor}) | {} | {} | {} |\n",
+            r.scope,
+            r.checks,
+            r.source,
+            id = r.id,
+            anchor = r.id.to_ascii_lowercase()
+        ));
+    }
+    // Conditions name HTML elements (`<a href>`): escaped so Markdown shows them.
+    let md = |t: &str| t.replace('<', "&lt;");
+    for r in CATALOGUE {
+        s.push_str(&format!(
+            "\n## {}\n\n{} ({} rule; source: {}).\n\n\
+             - **pass**: {}\n- **warn**: {}\n- **fail**: {}\n- **n/a**: {}\n\
+             - **fix**: {} / {}\n",
+            r.id,
+            md(r.checks),
+            r.scope,
+            r.source,
+            md(r.pass),
+            md(r.warn),
+            md(r.fail),
+            md(r.na),
+            md(r.fix.zh),
+            md(r.fix.en)
+        ));
+    }
+    s
+}

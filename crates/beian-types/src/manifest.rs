@@ -1,0 +1,41 @@
+//! What a fleet manifest says about one domain (the optional CSV columns of the input, issue 4):
+//! validated values, so rules never see free text where they expect a date or a number.
+
+use time::Date;
+
+/// Where the site is hosted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hosting {
+    /// On the mainland: the ICP rules apply.
+    Mainland,
+    /// Outside the mainland: no ICP filing, the ICP rules are n/a.
+    Overseas,
+}
+
+/// The manifest columns of one input line; every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// Canonical form of the number the site should show (`expected_icp`).
+    pub expected_icp: Option<String>,
+    /// Digits of the PSB number the platform issued (`expected_psb`).
+    pub expected_psb: Option<String>,
+    /// The filing organisation's name (`org_name`), for COPYRIGHT.
+    pub org_name: Option<String>,
+    /// ICP prefix character of the filing province (`province`: 江苏, 苏, Jiangsu …).
+    pub province: Option<char>,
+    /// The site does business (`commercial`): it needs a licence number.
+    pub commercial: Option<bool>,
+    /// Mainland or overseas hosting (`hosting`).
+    pub hosting: Option<Hosting>,
+    /// When the site went live (`opened_on`): the PSB filing is due 30 days later.
+    pub opened_on: Option<Date>,
+    /// When the PSB filing was approved (`psb_approved_on`): the number is due 30 days later.
+    pub psb_approved_on: Option<Date>,
+}
+
+impl Manifest {
+    /// Whether no column was given.
+    pub fn is_empty(&self) -> bool {
+        *self == Manifest::default()
+    }
+}
