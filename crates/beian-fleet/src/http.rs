@@ -135,6 +135,9 @@ async fn respond(
         Behaviour::ApexToWww if role == HostRole::Apex => {
             return redirect(StatusCode::MOVED_PERMANENTLY, format!("https://{www}/"));
         }
+        Behaviour::HttpsDowngrade if role == HostRole::Apex && https => {
+            return redirect(StatusCode::MOVED_PERMANENTLY, format!("http://{www}/"));
+        }
         Behaviour::Compliant if !https && site.index % 2 == 0 => {
             return redirect(
                 StatusCode::MOVED_PERMANENTLY,

@@ -75,6 +75,8 @@ pub enum Behaviour {
     NoAddress,
     /// A compliant page of about 5 MB: the footer lies beyond the default 4 MiB body cap.
     HugePage,
+    /// The apex's HTTPS URL redirects to `http://www.` (a downgrade); pages compliant.
+    HttpsDowngrade,
 }
 
 impl Behaviour {
@@ -113,6 +115,7 @@ impl Behaviour {
         Behaviour::DnsTimeout,
         Behaviour::NoAddress,
         Behaviour::HugePage,
+        Behaviour::HttpsDowngrade,
     ];
 
     /// Stable kebab-case name (used in domain names and the answer key).
@@ -151,6 +154,7 @@ impl Behaviour {
             Behaviour::DnsTimeout => "dns-timeout",
             Behaviour::NoAddress => "no-address",
             Behaviour::HugePage => "huge-page",
+            Behaviour::HttpsDowngrade => "https-downgrade",
         }
     }
 }
@@ -325,15 +329,34 @@ pub fn expectations(
         | B::Gbk
         | B::Compressed
         | B::Slow
-        | B::HttpOnly
-        | B::ExpiredCert
         | B::MetaRefresh
         | B::WwwCname
         | B::HugePage => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
+            e.push(("", "SITE-REDIRECT", "pass"));
+            e.push(("", "SITE-TLS", "pass"));
             "compliant"
+        }
+        B::HttpOnly => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-TLS", "n/a"));
+            "compliant"
+        }
+        B::ExpiredCert => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-TLS", "fail"));
+            "violation"
+        }
+        B::HttpsDowngrade => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-PARITY", "pass"));
+            e.push(("", "SITE-REDIRECT", "fail"));
+            "violation"
         }
         B::JiangsuCopyright => {
             good_page(&mut e);
@@ -393,7 +416,12 @@ pub fn expectations(
             e.push(("apex", "ICP-PRESENT", "pass"));
             "violation"
         }
-        B::RedirectLoop | B::ServerError | B::Nxdomain | B::DnsServfail => {
+        B::RedirectLoop => {
+            e.push(("", "SITE-REACH", "fail"));
+            e.push(("", "SITE-REDIRECT", "fail"));
+            "unreachable"
+        }
+        B::ServerError | B::Nxdomain | B::DnsServfail => {
             e.push(("", "SITE-REACH", "fail"));
             "unreachable"
         }

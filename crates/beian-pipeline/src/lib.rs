@@ -188,7 +188,7 @@ impl Auditor {
         let res = match self.resolver.resolve(host).await {
             Ok(r) => r,
             Err(e) => {
-                let rows = [Scheme::Https, Scheme::Http]
+                let rows: Vec<FetchRow> = [Scheme::Https, Scheme::Http]
                     .into_iter()
                     .map(|s| FetchRow {
                         error_class: Some(e.class),
@@ -202,6 +202,7 @@ impl Auditor {
                     host: host.to_string(),
                     page: None,
                     failure: Some(format!("{}: {}", e.class, e.message)),
+                    probes: rows.clone(),
                 };
                 return (obs, rows);
             }
@@ -283,6 +284,7 @@ impl Auditor {
                 host: host.to_string(),
                 page,
                 failure,
+                probes: rows.clone(),
             },
             rows,
         )

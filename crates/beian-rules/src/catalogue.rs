@@ -274,6 +274,34 @@ pub const CATALOGUE: &[RuleInfo] = &[
             "Show the same filing number in the footer of both the apex and the www page",
         ),
     },
+    RuleInfo {
+        id: ids::SITE_REDIRECT,
+        scope: "site",
+        checks: "redirects are sane on every probe (apex and www, https and http)",
+        pass: "no redirect, or redirects that stay within the registrable domain and never leave HTTPS for HTTP",
+        warn: "a probe ends on another registrable domain's page",
+        fail: "a redirect loop; more redirects than the limit; a redirect to a non-web or invalid target; an HTTPS URL redirecting to HTTP",
+        na: "—",
+        source: "issue 4 (public-suffix list via psl)",
+        fix: fix(
+            "修正跳转：不要循环跳转，不要从 HTTPS 跳回 HTTP，主域名和 www 都应停留在本域名",
+            "Fix the redirects: no loops, never from HTTPS back to HTTP, and both hosts stay on this domain",
+        ),
+    },
+    RuleInfo {
+        id: ids::SITE_TLS,
+        scope: "site",
+        checks: "every host that offers HTTPS has a valid certificate",
+        pass: "the certificate chains to a trusted root, names the host and is within its dates",
+        warn: "—",
+        fail: "an HTTPS host presents an expired, untrusted or wrong-name certificate (browsers block the page and its footer)",
+        na: "no host completed an HTTPS handshake (HTTP only)",
+        source: "issue 4",
+        fix: fix(
+            "为主域名和 www 域名部署有效的 HTTPS 证书",
+            "Install a valid HTTPS certificate for both the apex and the www host",
+        ),
+    },
 ];
 
 /// The catalogue entry of a rule id.

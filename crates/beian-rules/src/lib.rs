@@ -54,6 +54,10 @@ pub mod ids {
     pub const SITE_REACH: &str = "SITE-REACH";
     /// Both hosts' final pages carry the same number.
     pub const SITE_PARITY: &str = "SITE-PARITY";
+    /// Redirects are sane: no loops, no endless chains, no HTTPS→HTTP downgrade.
+    pub const SITE_REDIRECT: &str = "SITE-REDIRECT";
+    /// Every HTTPS host has a valid certificate.
+    pub const SITE_TLS: &str = "SITE-TLS";
 
     /// Page rules in catalogue order.
     pub const PAGE_RULES: &[&str] = &[
@@ -74,7 +78,7 @@ pub mod ids {
         LICENCE_PRESENT,
     ];
     /// Site rules in catalogue order.
-    pub const SITE_RULES: &[&str] = &[SITE_REACH, SITE_PARITY];
+    pub const SITE_RULES: &[&str] = &[SITE_REACH, SITE_PARITY, SITE_REDIRECT, SITE_TLS];
 }
 
 /// The province code (GB/T 2260 first two digits) → accepted PSB prefix characters (§2.1).

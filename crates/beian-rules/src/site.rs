@@ -1,7 +1,8 @@
 //! Site rules (SITE-REACH, SITE-PARITY) over both hosts of a domain, and the overall status.
 
 use beian_types::{
-    CandidateSource, Finding, FooterFacts, HostRole, Hosting, Manifest, SiteStatus, Verdict,
+    CandidateSource, ErrorClass, FetchRow, Finding, FooterFacts, HostRole, Hosting, Manifest,
+    Scheme, SiteStatus, Verdict,
 };
 use time::Date;
 
@@ -34,6 +35,8 @@ pub struct HostObservation {
     pub page: Option<PageObservation>,
     /// Why there is no page (DNS, connect, status …), when there is none.
     pub failure: Option<String>,
+    /// The host's probes (https and http): redirects, errors, certificates.
+    pub probes: Vec<FetchRow>,
 }
 
 /// The judgement of a whole site.
@@ -92,7 +95,109 @@ pub fn site_rules(domain: &str, hosts: &[HostObservation], manifest: &Manifest) 
     } else {
         site_parity(hosts)
     };
-    vec![site_reach(domain, hosts), parity]
+    vec![
+        site_reach(domain, hosts),
+        parity,
+        site_redirect(domain, hosts),
+        site_tls(hosts),
+    ]
+}
+
+/// The URLs a probe requested, in order: every hop, then the final URL.
+fn requested(p: &FetchRow) -> impl Iterator<Item = &str> {
+    p.hops
+        .iter()
+        .map(|h| h.url.as_str())
+        .chain(p.final_url.as_deref())
+}
+
+fn site_redirect(domain: &str, hosts: &[HostObservation]) -> Finding {
+    let mut fails = Vec::new();
+    let mut warns = Vec::new();
+    let mut redirected = 0;
+    for p in hosts.iter().flat_map(|h| &h.probes) {
+        let scheme = p.scheme.map_or("", Scheme::as_str);
+        match p.error_class {
+            Some(ErrorClass::RedirectLoop) => {
+                fails.push(format!("{scheme}://{}: redirect loop", p.host));
+            }
+            Some(ErrorClass::RedirectLimit) => fails.push(format!(
+                "{scheme}://{}: more redirects than the limit ({} hops)",
+                p.host,
+                p.hops.len()
+            )),
+            Some(ErrorClass::RedirectInvalid) => fails.push(format!(
+                "{scheme}://{}: redirect to an invalid or non-web target",
+                p.host
+            )),
+            _ => {}
+        }
+        if !p.hops.is_empty() {
+            redirected += 1;
+        }
+        let urls: Vec<&str> = requested(p).collect();
+        if let Some(w) = urls
+            .windows(2)
+            .find(|w| w[0].starts_with("https://") && w[1].starts_with("http://"))
+        {
+            fails.push(format!("HTTPS downgraded to HTTP: {} → {}", w[0], w[1]));
+        }
+        if let Some(end) = p.final_url.as_deref().filter(|_| !p.hops.is_empty()) {
+            if registrable(url_host(end)) != registrable(domain) {
+                warns.push(format!("{} redirects to another domain: {end}", p.url));
+            }
+        }
+    }
+    fails.dedup();
+    warns.dedup();
+    if !fails.is_empty() {
+        site_finding(ids::SITE_REDIRECT, Verdict::Fail, fails.join("; "))
+    } else if !warns.is_empty() {
+        site_finding(ids::SITE_REDIRECT, Verdict::Warn, warns.join("; "))
+    } else {
+        site_finding(
+            ids::SITE_REDIRECT,
+            Verdict::Pass,
+            format!("{redirected} probe(s) redirected, all within {domain}, none to HTTP"),
+        )
+    }
+}
+
+fn site_tls(hosts: &[HostObservation]) -> Finding {
+    let https: Vec<&FetchRow> = hosts
+        .iter()
+        .flat_map(|h| &h.probes)
+        .filter(|p| p.cert_valid.is_some())
+        .collect();
+    if https.is_empty() {
+        return site_finding(
+            ids::SITE_TLS,
+            Verdict::NotApplicable,
+            "no host completed an HTTPS handshake".into(),
+        );
+    }
+    let bad: Vec<String> = https
+        .iter()
+        .filter(|p| p.cert_valid == Some(false))
+        .map(|p| {
+            format!(
+                "{}: {}",
+                p.final_url.as_deref().unwrap_or(&p.url),
+                p.cert_error.as_deref().unwrap_or("certificate not valid")
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        let mut names: Vec<&str> = https.iter().map(|p| p.host.as_str()).collect();
+        names.dedup();
+        site_finding(
+            ids::SITE_TLS,
+            Verdict::Pass,
+            format!("valid certificate on {}", names.join(" and ")),
+        )
+    } else {
+        site_finding(ids::SITE_TLS, Verdict::Fail, bad.join("; "))
+    }
 }
 
 fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
@@ -315,6 +420,7 @@ mod tests {
             host: "example.cn".into(),
             page: None,
             failure: Some("dns_nxdomain".into()),
+            probes: Vec::new(),
         }];
         let ctx = SiteContext {
             manifest: &Manifest::default(),

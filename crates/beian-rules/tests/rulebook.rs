@@ -7,8 +7,8 @@ use beian_rules::{
     judge_site, numbers, page_rules,
 };
 use beian_types::{
-    CandidateSource, Finding, FooterFacts, FooterRegion, HostRole, Hosting, IcpCandidate, Link,
-    LinkVia, Manifest, PsbCandidate, SiteStatus, Verdict,
+    CandidateSource, ErrorClass, FetchRow, Finding, FooterFacts, FooterRegion, Hop, HostRole,
+    Hosting, IcpCandidate, Link, LinkVia, Manifest, PsbCandidate, Scheme, SiteStatus, Verdict,
 };
 use time::Date;
 use time::macros::date;
@@ -281,6 +281,7 @@ fn host(role: HostRole, name: &str, facts: FooterFacts) -> HostObservation {
             facts,
         }),
         failure: None,
+        probes: Vec::new(),
     }
 }
 
@@ -328,4 +329,207 @@ fn rules_md_is_current() {
         on_disk == beian_rules::catalogue_markdown(),
         "docs/RULES.md is out of date: run `cargo run --bin beian -- rules --markdown > docs/RULES.md`"
     );
+}
+
+/// A probe of `host` over `scheme` through `hops` (URLs) to `final_url`.
+fn probe(host: &str, scheme: Scheme, hops: &[&str], final_url: &str) -> FetchRow {
+    FetchRow {
+        host: host.into(),
+        scheme: Some(scheme),
+        url: format!("{}://{host}/", scheme.as_str()),
+        hops: hops
+            .iter()
+            .map(|u| Hop {
+                url: (*u).into(),
+                status: 301,
+                location: String::new(),
+            })
+            .collect(),
+        final_url: Some(final_url.into()),
+        status: Some(200),
+        cert_valid: (final_url.starts_with("https://")).then_some(true),
+        ..FetchRow::default()
+    }
+}
+
+fn site(probes_apex: Vec<FetchRow>, probes_www: Vec<FetchRow>) -> Vec<Finding> {
+    let page = facts(&[GOOD_ICP], Some(GOOD_PSB), None);
+    let mut apex = host(HostRole::Apex, "example.cn", page.clone());
+    apex.probes = probes_apex;
+    let mut www = host(HostRole::Www, "www.example.cn", page);
+    www.probes = probes_www;
+    beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default())
+}
+
+#[test]
+fn redirect_sanity() {
+    let www_ok = vec![
+        probe(
+            "www.example.cn",
+            Scheme::Https,
+            &[],
+            "https://www.example.cn/",
+        ),
+        probe(
+            "www.example.cn",
+            Scheme::Http,
+            &["http://www.example.cn/"],
+            "https://www.example.cn/",
+        ),
+    ];
+    // Apex to www over HTTPS, HTTP upgraded: pass.
+    let f = site(
+        vec![probe(
+            "example.cn",
+            Scheme::Https,
+            &["https://example.cn/"],
+            "https://www.example.cn/",
+        )],
+        www_ok.clone(),
+    );
+    assert_eq!(verdict(&f, ids::SITE_REDIRECT).0, Verdict::Pass);
+    assert_eq!(verdict(&f, ids::SITE_TLS).0, Verdict::Pass);
+    // HTTPS to HTTP: fail, with both URLs in the evidence.
+    let f = site(
+        vec![probe(
+            "example.cn",
+            Scheme::Https,
+            &["https://example.cn/"],
+            "http://www.example.cn/",
+        )],
+        www_ok.clone(),
+    );
+    let (v, e) = verdict(&f, ids::SITE_REDIRECT);
+    assert_eq!(v, Verdict::Fail);
+    assert!(
+        e.contains("https://example.cn/ → http://www.example.cn/"),
+        "{e}"
+    );
+    // Another registrable domain: warn.
+    let f = site(
+        vec![probe(
+            "example.cn",
+            Scheme::Https,
+            &["https://example.cn/"],
+            "https://www.other-brand.com.cn/",
+        )],
+        www_ok.clone(),
+    );
+    assert_eq!(verdict(&f, ids::SITE_REDIRECT).0, Verdict::Warn);
+    // A subdomain of the same registrable domain is fine.
+    let f = site(
+        vec![probe(
+            "example.cn",
+            Scheme::Https,
+            &["https://example.cn/"],
+            "https://m.example.cn/",
+        )],
+        www_ok.clone(),
+    );
+    assert_eq!(verdict(&f, ids::SITE_REDIRECT).0, Verdict::Pass);
+    // Loops and chains over the limit: fail.
+    for class in [ErrorClass::RedirectLoop, ErrorClass::RedirectLimit] {
+        let mut p = probe("example.cn", Scheme::Https, &["https://example.cn/"], "");
+        p.final_url = None;
+        p.error_class = Some(class);
+        let f = site(vec![p], www_ok.clone());
+        assert_eq!(
+            verdict(&f, ids::SITE_REDIRECT).0,
+            Verdict::Fail,
+            "{class:?}"
+        );
+    }
+}
+
+#[test]
+fn tls_validity_per_host() {
+    let mut expired = probe(
+        "www.example.cn",
+        Scheme::Https,
+        &[],
+        "https://www.example.cn/",
+    );
+    expired.cert_valid = Some(false);
+    expired.cert_error = Some("expired".into());
+    let f = site(
+        vec![probe(
+            "example.cn",
+            Scheme::Https,
+            &[],
+            "https://example.cn/",
+        )],
+        vec![expired],
+    );
+    let (v, e) = verdict(&f, ids::SITE_TLS);
+    assert_eq!(v, Verdict::Fail);
+    assert!(e.contains("https://www.example.cn/: expired"), "{e}");
+    // HTTP only: nothing to judge.
+    let f = site(
+        vec![probe("example.cn", Scheme::Http, &[], "http://example.cn/")],
+        vec![probe(
+            "www.example.cn",
+            Scheme::Http,
+            &[],
+            "http://www.example.cn/",
+        )],
+    );
+    assert_eq!(verdict(&f, ids::SITE_TLS).0, Verdict::NotApplicable);
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn day(n: i64) -> Date {
+        date!(2020 - 01 - 01).saturating_add(time::Duration::days(n))
+    }
+
+    proptest! {
+        /// A missing PSB number is pending (warn) up to and including the due day (approval +
+        /// 30 days) and overdue (fail) after it, for any dates; the evidence names the day.
+        #[test]
+        fn psb_deadline_is_monotone(approved in 0i64..3000, audit in 0i64..3000) {
+            let m = Manifest {
+                psb_approved_on: Some(day(approved)),
+                ..Manifest::default()
+            };
+            let f = judge(&facts(&[GOOD_ICP], None, None), &m, day(audit));
+            let (v, e) = verdict(&f, ids::PSB_PRESENT);
+            let due = day(approved + 30);
+            prop_assert_eq!(v, if day(audit) <= due { Verdict::Warn } else { Verdict::Fail });
+            prop_assert!(e.contains(&due.to_string()), "{}", e);
+        }
+
+        /// The rules file only ever moves a rule's own verdicts, as told; an empty file and
+        /// settings for other rules change nothing.
+        #[test]
+        fn rules_file_moves_only_what_it_names(
+            rule in 0usize..17,
+            v in prop_oneof![Just(Verdict::Pass), Just(Verdict::Warn), Just(Verdict::Fail), Just(Verdict::NotApplicable)],
+            fail_as in prop_oneof![Just("pass"), Just("warn"), Just("fail")],
+            enabled in any::<bool>(),
+        ) {
+            let id = CATALOGUE[rule % CATALOGUE.len()].id;
+            let other = CATALOGUE[(rule + 1) % CATALOGUE.len()].id;
+            let f0 = Finding {
+                rule_id: id, verdict: v, host: None, url: None, evidence: "e".into(),
+                number: None, link_host: None, fix: None,
+            };
+            let mut f = f0.clone();
+            RuleConfig::default().apply(&mut f);
+            prop_assert_eq!(&f, &f0);
+            let text = format!("[rules.{other}]\nenabled = {enabled}\nfail_as = \"{fail_as}\"\n");
+            RuleConfig::from_toml(&text).expect("valid").apply(&mut f);
+            prop_assert_eq!(&f, &f0);
+            let text = format!("[rules.{id}]\nenabled = {enabled}\nfail_as = \"{fail_as}\"\n");
+            RuleConfig::from_toml(&text).expect("valid").apply(&mut f);
+            let want = match (enabled, v) {
+                (false, _) => Verdict::NotApplicable,
+                (true, Verdict::Fail) => match fail_as { "pass" => Verdict::Pass, "warn" => Verdict::Warn, _ => Verdict::Fail },
+                (true, other) => other,
+            };
+            prop_assert_eq!(f.verdict, want);
+            prop_assert_eq!(f.fix.is_some(), matches!(want, Verdict::Warn | Verdict::Fail) && want != v);
+        }
+    }
 }
