@@ -29,7 +29,13 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv test fuzz-check lint doc bench
+.PHONY: help demo pyenv test fuzz-check lint doc bench bench-fleet bench-scale
 
-bench: ## Hot-path benchmarks (criterion): extraction, fetch-and-parse against the fleet
+bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
+
+bench-fleet: ## Audit 10,000 simulated domains; the same URLs with curl and a minimal client
+	$(CARGO) bench --locked --bench fleet -- --domains 10000 --concurrency 256
+
+bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
+	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal

@@ -33,8 +33,12 @@ use settings::NetSettings;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Extraction runs on the blocking pool: CPU-bound, so a few threads per core are enough,
+    // and each thread's stack and buffers count against the memory budget.
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(cores * 4)
         .build()
     {
         Ok(rt) => rt,

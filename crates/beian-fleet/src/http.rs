@@ -21,6 +21,9 @@ pub(crate) struct World {
     pub(crate) sites: Arc<Vec<SiteSpec>>,
     pub(crate) by_host: Arc<HashMap<String, (usize, HostRole)>>,
     pub(crate) slow_delay: Duration,
+    /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
+    pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub(crate) async fn serve(
@@ -34,10 +37,16 @@ pub(crate) async fn serve(
             continue;
         };
         let world = world.clone();
+        world
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tls = tls.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let world = world.clone();
+                world
+                    .requests
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 async move { Ok::<_, Infallible>(respond(req, &world, https).await) }
             });
             let builder = hyper::server::conn::http1::Builder::new();

@@ -20,7 +20,9 @@ use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
-pub use scenario::{Behaviour, SiteSpec, answer_key_csv, expectations, generate};
+pub use scenario::{
+    Behaviour, SiteSpec, answer_key_csv, expectations, expected_errors, generate, generate_from,
+};
 
 use certs::{Ca, CertKind, Certs};
 use dns::{Answer, Zone};
@@ -74,6 +76,8 @@ pub struct FleetConfig {
     pub dns_addr: SocketAddr,
     /// Delay of `Slow` sites.
     pub slow_delay: Duration,
+    /// Behaviours to draw from (empty: all of them).
+    pub behaviours: Vec<Behaviour>,
 }
 
 impl Default for FleetConfig {
@@ -86,6 +90,7 @@ impl Default for FleetConfig {
             https_port: 0,
             dns_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             slow_delay: Duration::from_millis(1500),
+            behaviours: Vec::new(),
         }
     }
 }
@@ -104,6 +109,8 @@ pub struct Fleet {
     pub sites: Vec<SiteSpec>,
     ips: Vec<Ipv4Addr>,
     tasks: JoinSet<()>,
+    requests: Arc<std::sync::atomic::AtomicU64>,
+    connections: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Drop for Fleet {
@@ -159,7 +166,7 @@ async fn bind_same_port(
 impl Fleet {
     /// Generates the sites and starts DNS, HTTP and HTTPS servers.
     pub async fn start(cfg: FleetConfig) -> Result<Fleet, FleetError> {
-        let sites = generate(cfg.domains, cfg.seed);
+        let sites = generate_from(cfg.domains, cfg.seed, &cfg.behaviours);
         let ips = if cfg.ips.is_empty() {
             FleetConfig::default().ips
         } else {
@@ -242,10 +249,14 @@ impl Fleet {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
+        let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let world = Arc::new(http::World {
             sites: sites_arc,
             by_host: Arc::new(by_host),
             slow_delay: cfg.slow_delay,
+            requests: requests.clone(),
+            connections: connections.clone(),
         });
         let (http_listeners, http_port) = bind_same_port(&ips, cfg.http_port).await?;
         let (https_listeners, https_port) = bind_same_port(&ips, cfg.https_port).await?;
@@ -263,7 +274,15 @@ impl Fleet {
             sites,
             ips,
             tasks,
+            requests,
+            connections,
         })
+    }
+
+    /// HTTP requests the web servers have answered so far, and TCP connections accepted.
+    pub fn served(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.requests.load(Relaxed), self.connections.load(Relaxed))
     }
 
     /// The web server address of a site's hosts (what its A record says, when it has one).

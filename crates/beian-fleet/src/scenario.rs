@@ -204,10 +204,20 @@ fn digits(rng: &mut SmallRng, n: usize) -> String {
 
 /// Generates `n` sites from `seed`; every behaviour appears when `n >= Behaviour::ALL.len()`.
 pub fn generate(n: usize, seed: u64) -> Vec<SiteSpec> {
+    generate_from(n, seed, Behaviour::ALL)
+}
+
+/// [`generate`] over a subset of the behaviours (benchmarks leave out the slow ones).
+pub fn generate_from(n: usize, seed: u64, behaviours: &[Behaviour]) -> Vec<SiteSpec> {
+    let behaviours = if behaviours.is_empty() {
+        Behaviour::ALL
+    } else {
+        behaviours
+    };
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut order: Vec<Behaviour> = Vec::with_capacity(n);
     while order.len() < n {
-        let mut round = Behaviour::ALL.to_vec();
+        let mut round = behaviours.to_vec();
         round.shuffle(&mut rng);
         order.extend(round);
     }

@@ -23,7 +23,9 @@ impl PageBuffer {
         PageBuffer {
             cap,
             head_cap: HEAD_KEEP.min(cap / 4),
-            head: Vec::with_capacity(cap.min(64 * 1024)),
+            // Most pages are tens of KB; grow from a small start rather than reserve 64 KiB
+            // for each of the thousand fetches in flight.
+            head: Vec::with_capacity(cap.min(8 * 1024)),
             tail: VecDeque::new(),
             total: 0,
         }

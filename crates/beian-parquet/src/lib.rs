@@ -24,6 +24,10 @@ use parquet::file::properties::WriterProperties;
 const BATCH_ROWS: usize = 4096;
 /// Rows per part file before it is closed and a new one started.
 const PART_ROWS: usize = 1_000_000;
+/// Rows per Parquet row group. The writer holds a whole row group in memory, and `findings`
+/// rows carry evidence and fixes (a few hundred bytes each): 32 Ki rows keep that near 10 MB
+/// (128 Ki rows cost ~80 MB of peak RSS in the 10,000-domain fleet benchmark).
+const ROW_GROUP_ROWS: usize = 32 * 1024;
 
 /// Writing output failed.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +121,7 @@ impl<R> Table<R> {
             .set_compression(Compression::ZSTD(
                 ZstdLevel::try_new(3).map_err(|e| self.encode_err(e))?,
             ))
-            .set_max_row_group_row_count(Some(128 * 1024))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_key_value_metadata(Some(vec![
                 parquet::file::metadata::KeyValue::new(
                     "beian.schema_version".into(),
