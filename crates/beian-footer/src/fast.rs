@@ -878,7 +878,12 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                 // looked for are ASCII).
                 let raw_attrs = match utf8 {
                     Some(t) => std::borrow::Cow::Borrowed(&t[ne..i.min(b.len())]),
-                    None => String::from_utf8_lossy(&b[ne..i.min(b.len())]),
+                    // GBK: attributes are almost always ASCII; `from_utf8` checks that with
+                    // its word-at-a-time ASCII path, cheaper than the lossy chunk iterator.
+                    None => match std::str::from_utf8(&b[ne..i.min(b.len())]) {
+                        Ok(t) => std::borrow::Cow::Borrowed(t),
+                        Err(_) => String::from_utf8_lossy(&b[ne..i.min(b.len())]),
+                    },
                 };
                 let self_closing = raw_attrs.trim_end().ends_with('/');
                 // Known names are interned lower case; other names keep their spelling and
