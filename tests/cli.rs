@@ -46,3 +46,52 @@ fn extract_prints_json_lines_with_verdicts() {
         .unwrap();
     assert_eq!(link["verdict"], "pass");
 }
+
+#[test]
+fn bad_rules_file_and_as_of_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("d.txt");
+    std::fs::write(&input, "example.cn\n").unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "[rules.ICP-KIND]\nfail_as = \"maybe\"\n").unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_beian"))
+            .arg("audit")
+            .arg(&input)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--rules", rules.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rules.toml") && err.contains("line 2"),
+        "{err}"
+    );
+    std::fs::write(&rules, "[rules.NO-SUCH-RULE]\nenabled = false\n").unwrap();
+    let out = run(&["--rules", rules.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown rule id \"NO-SUCH-RULE\""), "{err}");
+    let out = run(&["--as-of", "2026-02-30"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--as-of") && err.contains("2026-02-30"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rules_markdown_is_docs_rules_md() {
+    let out = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["rules", "--markdown"])
+        .output()
+        .unwrap();
+    let on_disk =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/RULES.md")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), on_disk);
+}

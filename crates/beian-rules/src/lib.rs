@@ -1,7 +1,10 @@
-//! The rulebook of icp-rules.md §5 as pure functions: number grammars ([`numbers`]), page rules
-//! over [`beian_types::FooterFacts`] and site rules over both hosts' outcomes. No I/O, no async.
+//! The rulebook of icp-rules.md §5 as pure functions: number grammars ([`numbers`]), the
+//! province table ([`provinces`]), page rules over [`beian_types::FooterFacts`] and the site's
+//! manifest, site rules over both hosts' outcomes, the rules file ([`RuleConfig`]) and the
+//! catalogue with its fixes ([`CATALOGUE`], docs/RULES.md). No I/O, no async.
 //!
-//! Every rule id is a constant in [`ids`] spelled exactly as in the spec.
+//! Every rule id is a constant in [`ids`] spelled exactly as in the spec (the issue-4
+//! additions LICENCE-PRESENT, SITE-REDIRECT and SITE-TLS follow the same style).
 #![deny(missing_docs)]
 
 mod catalogue;

@@ -1,4 +1,6 @@
-//! Page rules (icp-rules.md §5, rows ICP-PRESENT … LICENCE-FORMAT) over one page's facts.
+//! Page rules (icp-rules.md §5, rows ICP-PRESENT … LICENCE-FORMAT, the manifest rows
+//! ICP-MANIFEST and PSB-MANIFEST, and issue 4's LICENCE-PRESENT) over one page's facts, the
+//! site's manifest and the audit date.
 
 use beian_types::{
     CandidateSource, Finding, FooterFacts, Hosting, IcpCandidate, IcpForm, LinkVia, Manifest,
@@ -57,9 +59,9 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    /// Adds a finding with the number it is about: ICP-* and LICENCE-* rules are about the
-    /// primary ICP candidate, PSB-* rules about the PSB number; a warn or fail carries the
-    /// catalogue's fix.
+    /// Adds a finding with the number it is about: ICP-* rules are about the primary ICP
+    /// candidate, LICENCE-* rules about the first licence number, PSB-* rules about the PSB
+    /// number; a warn or fail carries the catalogue's fix.
     fn push(&mut self, rule_id: &'static str, verdict: Verdict, evidence: impl Into<String>) {
         let facts = self.page.facts;
         let (number, link_host) = if rule_id.starts_with("PSB-") {
@@ -70,7 +72,15 @@ impl Judge<'_> {
                 )
             })
         } else if rule_id.starts_with("ICP-") || rule_id.starts_with("LICENCE-") {
-            facts.primary.as_ref().map_or((None, None), |c| {
+            let about = if rule_id.starts_with("LICENCE-") {
+                facts
+                    .icp_all
+                    .iter()
+                    .find(|c| c.number.form != IcpForm::Filing)
+            } else {
+                facts.primary.as_ref()
+            };
+            about.map_or((None, None), |c| {
                 (
                     Some(c.number.canonical.clone()),
                     c.link.as_ref().and_then(|l| l.host.clone()),

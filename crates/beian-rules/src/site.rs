@@ -1,4 +1,5 @@
-//! Site rules (SITE-REACH, SITE-PARITY) over both hosts of a domain, and the overall status.
+//! Site rules (SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS) over both hosts of a domain,
+//! the rules file's settings, and the overall status.
 
 use beian_types::{
     CandidateSource, ErrorClass, FetchRow, Finding, FooterFacts, HostRole, Hosting, Manifest,
@@ -84,7 +85,7 @@ fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Fi
     }
 }
 
-/// SITE-REACH and SITE-PARITY for one domain.
+/// The site rules for one domain, in catalogue order.
 pub fn site_rules(domain: &str, hosts: &[HostObservation], manifest: &Manifest) -> Vec<Finding> {
     let parity = if manifest.hosting == Some(Hosting::Overseas) {
         site_finding(
