@@ -3,7 +3,8 @@
 //! the same concurrency, and print throughput, peak RSS, CPU seconds and the ratios.
 //!
 //! `cargo bench --bench fleet -- [--domains N] [--concurrency C] [--no-curl] [--no-minimal]`
-//! (`make bench-fleet`). The fleet runs in this process on its own runtime; the audit and curl
+//! (`make bench-fleet`). The audit runs with `--per-ip C/4` (the fleet has four addresses).
+//! The fleet runs in this process on its own runtime; the audit and curl
 //! run as child processes, measured with `wait4` (their own CPU time and peak RSS). All three
 //! share the machine's cores with the fleet servers.
 //!
@@ -267,6 +268,9 @@ fn main() {
             .arg("--ca-cert")
             .arg(&ca_path)
             .args(["--concurrency", &o.concurrency.to_string(), "--quiet"])
+            // Four fleet addresses: a quarter of the concurrency each, so the per-address
+            // limit does not cap the run below the other clients' concurrency.
+            .args(["--per-ip", &o.concurrency.div_ceil(4).to_string()])
             .args(["--dns-timeout", "2"]),
     );
     let after = fleet.served();

@@ -193,3 +193,42 @@ print(json.dumps({
         "{report}"
     );
 }
+
+/// `--per-ip` bounds the requests in flight on each server address (the fleet counts them per
+/// listening address; its `slow` sites hold a request for 1.5 s); without the limit the same
+/// audit has more in flight.
+#[test]
+fn per_ip_limit_holds_on_shared_hosting() {
+    let fleet = TestFleet::start(60, 17);
+    let input = fleet.path("domains.txt");
+    let out = tempfile::tempdir().unwrap();
+    let res = fleet.audit(
+        &input,
+        out.path(),
+        &["--per-ip", "2", "--concurrency", "48", "--quiet"],
+    );
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let limited = fleet.fleet.max_in_flight_per_ip();
+    assert!(
+        (1..=2).contains(&limited),
+        "max in flight per address {limited} with --per-ip 2"
+    );
+
+    let fleet = TestFleet::start(60, 17);
+    let out = tempfile::tempdir().unwrap();
+    let res = fleet.audit(
+        &fleet.path("domains.txt"),
+        out.path(),
+        &["--per-ip", "0", "--concurrency", "48", "--quiet"],
+    );
+    assert!(res.status.success());
+    let free = fleet.fleet.max_in_flight_per_ip();
+    assert!(
+        free > 2,
+        "without a limit only {free} were in flight at once"
+    );
+}

@@ -73,6 +73,11 @@ pub(crate) struct NetArgs {
     /// Sites audited at once.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub(crate) concurrency: u32,
+    /// Requests in flight per server address (0: no limit). Shared hosting puts thousands of
+    /// domains on a few addresses; a site waiting for a busy address waits outside its probe
+    /// time budget.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) per_ip: usize,
     /// Connect timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     pub(crate) connect_timeout: f64,

@@ -370,6 +370,7 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         dns_timeout: 2.0,
         max_redirects: 10,
         max_body: 4 << 20,
+        per_ip: 8,
     };
     let net = NetSettings::from_args(&net_args)?;
     let domains = fleet.domains_txt();

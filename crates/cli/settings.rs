@@ -62,6 +62,7 @@ impl NetSettings {
             http_port: a.http_port,
             https_port: a.https_port,
             allow_private: a.allow_private,
+            per_ip: a.per_ip,
             ..FetchConfig::default()
         };
         Ok(NetSettings {

@@ -11,10 +11,11 @@ mod tls;
 pub use addr::is_restricted;
 pub use tls::TlsSetupError;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use beian_types::{ErrorClass, Hop};
@@ -81,6 +82,9 @@ pub struct FetchConfig {
     pub allow_private: bool,
     /// User-Agent header.
     pub user_agent: String,
+    /// Requests in flight per server address (0: no limit). Politeness for shared hosting,
+    /// where thousands of domains sit on a few addresses.
+    pub per_ip: usize,
 }
 
 impl Default for FetchConfig {
@@ -102,6 +106,7 @@ impl Default for FetchConfig {
                 " (+ICP footer audit)"
             )
             .to_string(),
+            per_ip: 8,
         }
     }
 }
@@ -182,6 +187,32 @@ pub struct Fetcher<R> {
     cfg: FetchConfig,
     tls: tls::Tls,
     resolver: R,
+    per_ip: PerIp,
+}
+
+/// One semaphore per server address: a probe holds a permit of the address it talks to.
+struct PerIp {
+    limit: usize,
+    map: Mutex<HashMap<IpAddr, Arc<tokio::sync::Semaphore>>>,
+}
+
+/// A held per-address permit and the address it is for.
+type IpPermit = Option<(IpAddr, tokio::sync::OwnedSemaphorePermit)>;
+
+impl PerIp {
+    async fn acquire(&self, ip: IpAddr) -> IpPermit {
+        if self.limit == 0 {
+            return None;
+        }
+        let sem = {
+            // A poisoned lock only means another probe panicked; the map is still sound.
+            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            map.entry(ip)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.limit)))
+                .clone()
+        };
+        sem.acquire_owned().await.ok().map(|p| (ip, p))
+    }
 }
 
 /// Building a [`Fetcher`] failed.
@@ -195,17 +226,35 @@ impl<R: HostResolve> Fetcher<R> {
         resolver: R,
     ) -> Result<Self, BuildError> {
         Ok(Fetcher {
+            per_ip: PerIp {
+                limit: cfg.per_ip,
+                map: Mutex::new(HashMap::new()),
+            },
             cfg,
             tls: tls::build(extra_roots)?,
             resolver,
         })
     }
 
-    /// Probes `url`, whose host resolved to `addrs`, following redirects.
+    /// The address a request to `addrs` connects to first (what its per-address permit is for).
+    fn first_allowed(&self, addrs: &[IpAddr]) -> Option<IpAddr> {
+        addrs
+            .iter()
+            .copied()
+            .find(|ip| self.cfg.allow_private || !is_restricted(*ip))
+    }
+
+    /// Probes `url`, whose host resolved to `addrs`, following redirects. Waiting for the
+    /// address's permit (`per_ip`) happens before the probe's time budget starts, so a busy
+    /// shared host delays its sites instead of timing them out.
     pub async fn fetch(&self, url: Url, addrs: Vec<IpAddr>) -> FetchOutcome {
+        let mut permit = match self.first_allowed(&addrs) {
+            Some(ip) => self.per_ip.acquire(ip).await,
+            None => None,
+        };
         let started = Instant::now();
         let mut out = FetchOutcome::default();
-        let run = self.run(url, addrs, &mut out);
+        let run = self.run(url, addrs, &mut permit, &mut out);
         if timeout(self.cfg.total_timeout, run).await.is_err() {
             out.error = Some(FetchError::new(
                 ErrorClass::TotalTimeout,
@@ -216,11 +265,26 @@ impl<R: HostResolve> Fetcher<R> {
         out
     }
 
-    async fn run(&self, mut url: Url, mut addrs: Vec<IpAddr>, out: &mut FetchOutcome) {
+    async fn run(
+        &self,
+        mut url: Url,
+        mut addrs: Vec<IpAddr>,
+        permit: &mut IpPermit,
+        out: &mut FetchOutcome,
+    ) {
         let mut seen: HashSet<String> = HashSet::new();
         let mut refreshed = false;
         loop {
             seen.insert(url.as_str().to_string());
+            // A redirect to another address: give the permit back before waiting for the
+            // next one (holding one while waiting for another could deadlock two probes).
+            let ip = self.first_allowed(&addrs);
+            if ip.is_some() && permit.as_ref().map(|(held, _)| *held) != ip {
+                *permit = None;
+                if let Some(ip) = ip {
+                    *permit = self.per_ip.acquire(ip).await;
+                }
+            }
             let resp = match self.request(&url, &addrs, out).await {
                 Ok(r) => r,
                 Err(e) => {

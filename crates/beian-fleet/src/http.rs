@@ -24,6 +24,44 @@ pub(crate) struct World {
     /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
     pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
+    /// Per listening address: requests being answered now and the most ever at once (tests
+    /// check a client's per-address limit).
+    pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (u64, u64)>>>,
+}
+
+/// Counts a request in flight on `ip` until dropped.
+struct InFlight {
+    ip: std::net::IpAddr,
+    open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (u64, u64)>>>,
+}
+
+impl InFlight {
+    fn new(
+        ip: std::net::IpAddr,
+        open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (u64, u64)>>>,
+    ) -> Self {
+        {
+            let mut m = open
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let e = m.entry(ip).or_default();
+            e.0 += 1;
+            e.1 = e.1.max(e.0);
+        }
+        InFlight { ip, open }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut m = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = m.get_mut(&self.ip) {
+            e.0 = e.0.saturating_sub(1);
+        }
+    }
 }
 
 pub(crate) async fn serve(
@@ -41,13 +79,21 @@ pub(crate) async fn serve(
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tls = tls.clone();
+        let ip = stream
+            .local_addr()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let world = world.clone();
                 world
                     .requests
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                async move { Ok::<_, Infallible>(respond(req, &world, https).await) }
+                async move {
+                    // Counted while the request is being answered: within the client's hold
+                    // on the address, whatever the TCP teardown timing.
+                    let _busy = InFlight::new(ip, world.open.clone());
+                    Ok::<_, Infallible>(respond(req, &world, https).await)
+                }
             });
             let builder = hyper::server::conn::http1::Builder::new();
             match tls {

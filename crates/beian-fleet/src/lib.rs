@@ -111,6 +111,7 @@ pub struct Fleet {
     tasks: JoinSet<()>,
     requests: Arc<std::sync::atomic::AtomicU64>,
     connections: Arc<std::sync::atomic::AtomicU64>,
+    open: Arc<std::sync::Mutex<HashMap<IpAddr, (u64, u64)>>>,
 }
 
 impl Drop for Fleet {
@@ -251,12 +252,14 @@ impl Fleet {
 
         let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let open = Arc::new(std::sync::Mutex::new(HashMap::new()));
         let world = Arc::new(http::World {
             sites: sites_arc,
             by_host: Arc::new(by_host),
             slow_delay: cfg.slow_delay,
             requests: requests.clone(),
             connections: connections.clone(),
+            open: open.clone(),
         });
         let (http_listeners, http_port) = bind_same_port(&ips, cfg.http_port).await?;
         let (https_listeners, https_port) = bind_same_port(&ips, cfg.https_port).await?;
@@ -276,6 +279,7 @@ impl Fleet {
             tasks,
             requests,
             connections,
+            open,
         })
     }
 
@@ -283,6 +287,15 @@ impl Fleet {
     pub fn served(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.requests.load(Relaxed), self.connections.load(Relaxed))
+    }
+
+    /// The most requests ever in flight at once on any one fleet address (HTTP and HTTPS).
+    pub fn max_in_flight_per_ip(&self) -> u64 {
+        let m = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.values().map(|(_, max)| *max).max().unwrap_or(0)
     }
 
     /// The web server address of a site's hosts (what its A record says, when it has one).
