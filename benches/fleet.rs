@@ -150,6 +150,20 @@ fn urls(fleet: &Fleet, sites: &[SiteSpec]) -> Vec<(String, String, SocketAddr, b
     out
 }
 
+/// One HTTP/1.1 exchange on an open stream, body read to the end.
+async fn get<S>(io: S, req: hyper::Request<Empty<Bytes>>) -> Option<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    let resp = send.send_request(req).await.ok()?;
+    resp.into_body().collect().await.ok()?;
+    Some(())
+}
+
 /// The machine's limit for this work: connect, handshake, GET, read the body; no parsing, no
 /// redirects, one connection per URL.
 async fn minimal_client(
@@ -182,25 +196,13 @@ async fn minimal_client(
                     .header(hyper::header::HOST, host.as_str())
                     .body(Empty::<Bytes>::new())
                     .ok()?;
-                let resp = if https {
+                if https {
                     let name = ServerName::try_from(host.clone()).ok()?;
                     let tls = connector.connect(name, tcp).await.ok()?;
-                    let (mut send, conn) =
-                        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-                            .await
-                            .ok()?;
-                    tokio::spawn(conn);
-                    send.send_request(req).await.ok()?
+                    get(tls, req).await
                 } else {
-                    let (mut send, conn) =
-                        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
-                            .await
-                            .ok()?;
-                    tokio::spawn(conn);
-                    send.send_request(req).await.ok()?
-                };
-                resp.into_body().collect().await.ok()?;
-                Some(())
+                    get(tcp, req).await
+                }
             };
             tokio::time::timeout(Duration::from_secs(10), fetch)
                 .await
