@@ -70,8 +70,9 @@ pub(crate) struct NetArgs {
     /// Allow connections to private, loopback and link-local addresses.
     #[arg(long)]
     pub(crate) allow_private: bool,
-    /// Sites audited at once.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// Sites audited at once: up to 4 × N probes in flight; up to 4 × N sites in progress,
+    /// so sites waiting for a busy address (`--per-ip`) do not hold back the others.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=25_000))]
     pub(crate) concurrency: u32,
     /// Requests in flight per server address (0: no limit). Shared hosting puts thousands of
     /// domains on a few addresses; a site waiting for a busy address waits outside its probe

@@ -63,6 +63,8 @@ impl NetSettings {
             https_port: a.https_port,
             allow_private: a.allow_private,
             per_ip: a.per_ip,
+            // Each site runs up to four probes (apex and www, https and http).
+            max_in_flight: a.concurrency as usize * 4,
             ..FetchConfig::default()
         };
         Ok(NetSettings {
@@ -70,7 +72,9 @@ impl NetSettings {
             dns_timeout: secs("dns-timeout", a.dns_timeout)?,
             fetch,
             extra_roots: load_roots(&a.ca_certs)?,
-            concurrency: a.concurrency as usize,
+            // Sites in progress: four times the probe slots' worth, so that sites waiting
+            // for a busy shared address leave the slots to sites on other addresses.
+            concurrency: a.concurrency as usize * 4,
         })
     }
 }

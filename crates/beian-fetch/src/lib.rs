@@ -85,6 +85,9 @@ pub struct FetchConfig {
     /// Requests in flight per server address (0: no limit). Politeness for shared hosting,
     /// where thousands of domains sit on a few addresses.
     pub per_ip: usize,
+    /// Probes in flight in all (0: no limit), taken after the address's permit: a site that
+    /// waits for a busy address holds no slot that a site on another address could use.
+    pub max_in_flight: usize,
 }
 
 impl Default for FetchConfig {
@@ -107,6 +110,7 @@ impl Default for FetchConfig {
             )
             .to_string(),
             per_ip: 8,
+            max_in_flight: 0,
         }
     }
 }
@@ -188,6 +192,7 @@ pub struct Fetcher<R> {
     tls: tls::Tls,
     resolver: R,
     per_ip: PerIp,
+    in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// One semaphore per server address: a probe holds a permit of the address it talks to.
@@ -198,6 +203,13 @@ struct PerIp {
 
 /// A held per-address permit and the address it is for.
 type IpPermit = Option<(IpAddr, tokio::sync::OwnedSemaphorePermit)>;
+
+/// What a probe holds while it talks to a server.
+#[derive(Default)]
+struct Permits {
+    ip: IpPermit,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+}
 
 impl PerIp {
     async fn acquire(&self, ip: IpAddr) -> IpPermit {
@@ -230,10 +242,22 @@ impl<R: HostResolve> Fetcher<R> {
                 limit: cfg.per_ip,
                 map: Mutex::new(HashMap::new()),
             },
+            in_flight: (cfg.max_in_flight > 0)
+                .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight))),
             cfg,
             tls: tls::build(extra_roots)?,
             resolver,
         })
+    }
+
+    /// Waits for the address's permit, then for a probe slot, always in that order.
+    async fn take(&self, permits: &mut Permits, ip: Option<IpAddr>) {
+        if let Some(ip) = ip {
+            permits.ip = self.per_ip.acquire(ip).await;
+        }
+        if let Some(sem) = &self.in_flight {
+            permits.slot = sem.clone().acquire_owned().await.ok();
+        }
     }
 
     /// The address a request to `addrs` connects to first (what its per-address permit is for).
@@ -248,13 +272,11 @@ impl<R: HostResolve> Fetcher<R> {
     /// address's permit (`per_ip`) happens before the probe's time budget starts, so a busy
     /// shared host delays its sites instead of timing them out.
     pub async fn fetch(&self, url: Url, addrs: Vec<IpAddr>) -> FetchOutcome {
-        let mut permit = match self.first_allowed(&addrs) {
-            Some(ip) => self.per_ip.acquire(ip).await,
-            None => None,
-        };
+        let mut permits = Permits::default();
+        self.take(&mut permits, self.first_allowed(&addrs)).await;
         let started = Instant::now();
         let mut out = FetchOutcome::default();
-        let run = self.run(url, addrs, &mut permit, &mut out);
+        let run = self.run(url, addrs, &mut permits, &mut out);
         if timeout(self.cfg.total_timeout, run).await.is_err() {
             out.error = Some(FetchError::new(
                 ErrorClass::TotalTimeout,
@@ -269,21 +291,19 @@ impl<R: HostResolve> Fetcher<R> {
         &self,
         mut url: Url,
         mut addrs: Vec<IpAddr>,
-        permit: &mut IpPermit,
+        permits: &mut Permits,
         out: &mut FetchOutcome,
     ) {
         let mut seen: HashSet<String> = HashSet::new();
         let mut refreshed = false;
         loop {
             seen.insert(url.as_str().to_string());
-            // A redirect to another address: give the permit back before waiting for the
-            // next one (holding one while waiting for another could deadlock two probes).
+            // A redirect to another address: give the permits back before waiting again
+            // (holding one while waiting for another could deadlock two probes).
             let ip = self.first_allowed(&addrs);
-            if ip.is_some() && permit.as_ref().map(|(held, _)| *held) != ip {
-                *permit = None;
-                if let Some(ip) = ip {
-                    *permit = self.per_ip.acquire(ip).await;
-                }
+            if ip.is_some() && permits.ip.as_ref().map(|(held, _)| *held) != ip {
+                *permits = Permits::default();
+                self.take(permits, ip).await;
             }
             let resp = match self.request(&url, &addrs, out).await {
                 Ok(r) => r,
