@@ -3,7 +3,8 @@
 //! the same concurrency, and print throughput, peak RSS, CPU seconds and the ratios.
 //!
 //! `cargo bench --bench fleet -- [--domains N] [--concurrency C] [--no-curl] [--no-minimal]`
-//! (`make bench-fleet`). The audit runs with `--per-ip C/4` (the fleet has four addresses).
+//! (`make bench-fleet`). The audit runs with `--concurrency C/4` (up to C probes in flight, as
+//! many as the other clients' connections) and `--per-ip C/4` (the fleet has four addresses).
 //! The fleet runs in this process on its own runtime; the audit and curl
 //! run as child processes, measured with `wait4` (their own CPU time and peak RSS). All three
 //! share the machine's cores with the fleet servers.
@@ -269,9 +270,14 @@ fn main() {
             .arg("--allow-private")
             .arg("--ca-cert")
             .arg(&ca_path)
-            .args(["--concurrency", &o.concurrency.to_string(), "--quiet"])
-            // Four fleet addresses: a quarter of the concurrency each, so the per-address
-            // limit does not cap the run below the other clients' concurrency.
+            // `--concurrency N` runs up to 4N probes at once: N = C/4 gives the audit the same
+            // number of connections in flight as the other clients. Four fleet addresses: C/4
+            // each, so the per-address limit does not cap the run below that.
+            .args([
+                "--concurrency",
+                &o.concurrency.div_ceil(4).to_string(),
+                "--quiet",
+            ])
             .args(["--per-ip", &o.concurrency.div_ceil(4).to_string()])
             .args(["--dns-timeout", "2"]),
     );

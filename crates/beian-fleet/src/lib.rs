@@ -211,23 +211,32 @@ impl Fleet {
         }
 
         let mut tasks = JoinSet::new();
-        // DNS on UDP and TCP, same port.
-        let udp = UdpSocket::bind(cfg.dns_addr)
-            .await
-            .map_err(|source| FleetError::Bind {
+        // DNS on UDP and TCP, same port. An ephemeral UDP port can be taken on TCP (after a
+        // benchmark, thousands of client ports sit in TIME_WAIT): then try another.
+        let mut attempt = 0;
+        let (udp, tcp, dns_addr) = loop {
+            attempt += 1;
+            let udp = UdpSocket::bind(cfg.dns_addr)
+                .await
+                .map_err(|source| FleetError::Bind {
+                    addr: cfg.dns_addr,
+                    source,
+                })?;
+            let dns_addr = udp.local_addr().map_err(|source| FleetError::Bind {
                 addr: cfg.dns_addr,
                 source,
             })?;
-        let dns_addr = udp.local_addr().map_err(|source| FleetError::Bind {
-            addr: cfg.dns_addr,
-            source,
-        })?;
-        let tcp = TcpListener::bind(dns_addr)
-            .await
-            .map_err(|source| FleetError::Bind {
-                addr: dns_addr,
-                source,
-            })?;
+            match TcpListener::bind(dns_addr).await {
+                Ok(tcp) => break (udp, tcp, dns_addr),
+                Err(_) if cfg.dns_addr.port() == 0 && attempt < 20 => {}
+                Err(source) => {
+                    return Err(FleetError::Bind {
+                        addr: dns_addr,
+                        source,
+                    });
+                }
+            }
+        };
         let mut server = hickory_server::Server::new(Zone {
             names: Arc::new(names),
         });
