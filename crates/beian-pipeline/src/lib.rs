@@ -88,13 +88,7 @@ impl Auditor {
             .hosts
             .iter()
             .map(|(role, host)| self.probe_host(line, &target.domain, *role, host));
-        let results = futures_util::future::join_all(probes).await;
-        let mut hosts = Vec::new();
-        let mut fetches = Vec::new();
-        for (obs, rows) in results {
-            hosts.push(obs);
-            fetches.extend(rows);
-        }
+        let hosts: Vec<HostObservation> = futures_util::future::join_all(probes).await;
         let j = judge_site(
             &target.domain,
             &hosts,
@@ -128,8 +122,9 @@ impl Auditor {
         let first_failure = hosts.iter().find_map(|h| h.failure.clone());
         let failure_class = if unreachable {
             Some(
-                fetches
+                hosts
                     .iter()
+                    .flat_map(|h| &h.probes)
                     .find_map(|f| f.error_class)
                     .unwrap_or(ErrorClass::NoPage),
             )
@@ -160,6 +155,8 @@ impl Auditor {
                 finding,
             })
             .collect();
+        // The probes the site rules read are the `fetches` rows.
+        let fetches = hosts.into_iter().flat_map(|h| h.probes).collect();
         SiteReport {
             site,
             fetches,
@@ -173,7 +170,7 @@ impl Auditor {
         domain: &str,
         role: HostRole,
         host: &str,
-    ) -> (HostObservation, Vec<FetchRow>) {
+    ) -> HostObservation {
         let started_at_us = now_us();
         let base = |scheme: Scheme| FetchRow {
             input_line: line,
@@ -197,14 +194,13 @@ impl Auditor {
                         ..base(s)
                     })
                     .collect();
-                let obs = HostObservation {
+                return HostObservation {
                     role,
                     host: host.to_string(),
                     page: None,
                     failure: Some(format!("{}: {}", e.class, e.message)),
-                    probes: rows.clone(),
+                    probes: rows,
                 };
-                return (obs, rows);
             }
         };
         let fetch = |scheme: Scheme| {
@@ -278,16 +274,13 @@ impl Auditor {
                     .join("; "),
             )
         };
-        (
-            HostObservation {
-                role,
-                host: host.to_string(),
-                page,
-                failure,
-                probes: rows.clone(),
-            },
-            rows,
-        )
+        HostObservation {
+            role,
+            host: host.to_string(),
+            page,
+            failure,
+            probes: rows,
+        }
     }
 }
 
