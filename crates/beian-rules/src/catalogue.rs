@@ -3,7 +3,7 @@
 //! and English. `beian rules` prints it; `docs/RULES.md` is generated from it
 //! ([`catalogue_markdown`]) and a test keeps the file current.
 
-use beian_types::Fix;
+use beian_types::{Fix, Verdict};
 
 use crate::ids;
 
@@ -303,6 +303,14 @@ pub const CATALOGUE: &[RuleInfo] = &[
         ),
     },
 ];
+
+/// The fix a finding of `id` with `verdict` carries: the catalogue's, for warn and fail.
+pub(crate) fn fix_for(id: &str, verdict: Verdict) -> Option<Fix> {
+    match verdict {
+        Verdict::Warn | Verdict::Fail => rule(id).map(|r| r.fix),
+        Verdict::Pass | Verdict::NotApplicable => None,
+    }
+}
 
 /// The catalogue entry of a rule id.
 pub fn rule(id: &str) -> Option<&'static RuleInfo> {

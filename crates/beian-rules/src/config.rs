@@ -130,10 +130,7 @@ impl RuleConfig {
             format!("switched off in the rules file ({was}: {})", f.evidence)
         };
         f.verdict = now;
-        f.fix = match now {
-            Verdict::Warn | Verdict::Fail => catalogue::rule(f.rule_id).map(|r| r.fix),
-            _ => None,
-        };
+        f.fix = catalogue::fix_for(f.rule_id, now);
     }
 }
 

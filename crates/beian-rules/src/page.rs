@@ -89,9 +89,6 @@ impl Judge<'_> {
         } else {
             (None, None)
         };
-        let fix = matches!(verdict, Verdict::Warn | Verdict::Fail)
-            .then(|| catalogue::rule(rule_id).map(|r| r.fix))
-            .flatten();
         self.out.push(Finding {
             rule_id,
             verdict,
@@ -100,7 +97,7 @@ impl Judge<'_> {
             evidence: evidence.into(),
             number,
             link_host,
-            fix,
+            fix: catalogue::fix_for(rule_id, verdict),
         });
     }
 }

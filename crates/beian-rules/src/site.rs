@@ -79,9 +79,7 @@ fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Fi
         evidence,
         number: None,
         link_host: None,
-        fix: matches!(verdict, Verdict::Warn | Verdict::Fail)
-            .then(|| catalogue::rule(rule_id).map(|r| r.fix))
-            .flatten(),
+        fix: catalogue::fix_for(rule_id, verdict),
     }
 }
 
