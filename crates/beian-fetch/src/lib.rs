@@ -260,12 +260,15 @@ impl<R: HostResolve> Fetcher<R> {
         }
     }
 
+    /// Whether the fetcher may connect to `ip` (private and reserved ranges need
+    /// `allow_private`).
+    fn allowed(&self, ip: IpAddr) -> bool {
+        self.cfg.allow_private || !is_restricted(ip)
+    }
+
     /// The address a request to `addrs` connects to first (what its per-address permit is for).
     fn first_allowed(&self, addrs: &[IpAddr]) -> Option<IpAddr> {
-        addrs
-            .iter()
-            .copied()
-            .find(|ip| self.cfg.allow_private || !is_restricted(*ip))
+        addrs.iter().copied().find(|ip| self.allowed(*ip))
     }
 
     /// Probes `url`, whose host resolved to `addrs`, following redirects. Waiting for the
@@ -428,7 +431,7 @@ impl<R: HostResolve> Fetcher<R> {
         let allowed: Vec<IpAddr> = addrs
             .iter()
             .copied()
-            .filter(|ip| self.cfg.allow_private || !is_restricted(*ip))
+            .filter(|ip| self.allowed(*ip))
             .collect();
         if allowed.is_empty() {
             return Err(FetchError::new(
