@@ -31,13 +31,9 @@ pub struct CellError {
     pub reason: &'static str,
 }
 
-/// A `YYYY-MM-DD` date.
+/// A `YYYY-MM-DD` date (surrounding spaces allowed).
 pub fn parse_date(v: &str) -> Option<Date> {
-    date(v.trim())
-}
-
-fn date(v: &str) -> Option<Date> {
-    let mut parts = v.split('-');
+    let mut parts = v.trim().split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return None;
@@ -111,11 +107,12 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
                 });
             }
             "opened_on" => {
-                m.opened_on = Some(date(value).ok_or_else(|| bad("is not a date (YYYY-MM-DD)"))?)
+                m.opened_on =
+                    Some(parse_date(value).ok_or_else(|| bad("is not a date (YYYY-MM-DD)"))?)
             }
             "psb_approved_on" => {
                 m.psb_approved_on =
-                    Some(date(value).ok_or_else(|| bad("is not a date (YYYY-MM-DD)"))?);
+                    Some(parse_date(value).ok_or_else(|| bad("is not a date (YYYY-MM-DD)"))?);
             }
             _ => {}
         }
