@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 /// How much of a long page's start is kept (the `<head>`: charset and meta refresh).
-pub const HEAD_KEEP: usize = 64 * 1024;
+const HEAD_KEEP: usize = 64 * 1024;
 
 /// Collects a page pushed in chunks into at most `cap` bytes.
 #[derive(Debug)]

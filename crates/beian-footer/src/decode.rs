@@ -45,23 +45,14 @@ fn label(l: &[u8]) -> Option<&'static Encoding> {
     )
 }
 
-/// The encoding a page is read with, and the length of its byte-order mark.
+/// The encoding a page is read with, and the length of its byte-order mark; `valid_utf8`
+/// says whether the whole page is UTF-8 (callers that need the page as text validate once).
 ///
 /// Order (icp-rules.md §6.1): BOM; the HTTP charset; a `<meta>` charset in the first 1024
 /// bytes; else UTF-8 if the bytes are UTF-8, GBK if they decode cleanly as GBK. Pages lie about
 /// their charset: a page declared GBK (or GB18030) whose bytes are valid UTF-8 with non-ASCII
 /// text is UTF-8 (GBK text is practically never valid UTF-8); a page declared anything else
 /// that does not decode cleanly is read as UTF-8 or GBK when one of them fits.
-pub fn choose_encoding(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, usize) {
-    choose_with(
-        bytes,
-        http_charset,
-        simdutf8::basic::from_utf8(bytes).is_ok(),
-    )
-}
-
-/// [`choose_encoding`] for a page already checked as UTF-8 (`valid_utf8`), so callers that
-/// need the page as text validate it once.
 pub(crate) fn choose_with(
     bytes: &[u8],
     http_charset: Option<&str>,
@@ -119,7 +110,7 @@ fn decodes_cleanly(enc: &'static Encoding, bytes: &[u8]) -> bool {
     }
 }
 
-/// Decodes a page's bytes with [`choose_encoding`]'s choice (malformed bytes become U+FFFD).
+/// Decodes a page's bytes with [`choose_with`]'s choice (malformed bytes become U+FFFD).
 /// `http_charset` is the `charset=` of the response's Content-Type.
 pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
     let whole = simdutf8::basic::from_utf8(bytes).ok();

@@ -335,26 +335,19 @@ impl<'a> Scanner<'a> {
     /// wrapped around its content so far. Returns false when the list holds no such element
     /// (the end tag is then an ordinary one).
     fn adoption(&mut self, name: &'static str, at: usize) -> bool {
-        // The well-nested case: the current node is the element, and the newest entry of the
-        // list (the parser then pops it and drops the entry).
-        if let Some(cur) = self.stack.last() {
-            if cur.name == name
-                && cur.fmt.is_some()
-                && self
-                    .formatting
-                    .last()
-                    .and_then(Option::as_ref)
-                    .map(|f| f.id)
-                    == cur.fmt
-            {
-                self.formatting.pop();
-                let n = self.stack.len() - 1;
-                self.pop_to(n, at);
-                return true;
-            }
-        }
-        if let Some(cur) = self.stack.last() {
-            if cur.name == name && cur.fmt.is_none_or(|id| !self.in_list(id)) {
+        // The current node is the element: it closes (spec step 1 when it is not in the list;
+        // the well-nested case when it is the list's newest entry, which goes too).
+        if let Some(cur) = self.stack.last().filter(|c| c.name == name) {
+            let listed = cur.fmt.is_some_and(|id| self.in_list(id));
+            let newest = self
+                .formatting
+                .last()
+                .and_then(Option::as_ref)
+                .map(|f| f.id);
+            if !listed || newest == cur.fmt {
+                if listed {
+                    self.formatting.pop();
+                }
                 let n = self.stack.len() - 1;
                 self.pop_to(n, at);
                 return true;

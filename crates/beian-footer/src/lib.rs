@@ -16,15 +16,20 @@ mod fast;
 mod names;
 mod normalise;
 
-pub use buffer::{HEAD_KEEP, PageBuffer};
+pub use buffer::PageBuffer;
 pub use copyright::copyright_holder;
-pub use decode::{Decoded, charset_from_content_type, choose_encoding, decode};
+pub use decode::{Decoded, charset_from_content_type, decode};
 pub use normalise::normalise;
 
 use beian_types::{FooterFacts, FooterRegion};
 
-/// Facts of a page that holds no anchor of any footer fact.
-fn nothing_on(encoding: &'static encoding_rs::Encoding) -> FooterFacts {
+/// The fast path over a page in an ASCII-compatible `encoding` (`utf8`: the same bytes as text,
+/// when they are UTF-8): a page that holds no anchor of any footer fact stops before the tag
+/// scan.
+fn scan(body: &[u8], encoding: &'static encoding_rs::Encoding, utf8: Option<&str>) -> FooterFacts {
+    if anchors::may_hold_fact(body, encoding) {
+        return fast::extract_bytes(body, encoding, utf8);
+    }
     let mut facts = FooterFacts::empty(encoding.name());
     facts.region = FooterRegion::NotSearched;
     facts
@@ -38,24 +43,15 @@ pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     let body = &bytes[bom..];
     if encoding == encoding_rs::UTF_8 {
         if let Some(text) = whole.and_then(|t| t.get(bom..)) {
-            if !anchors::may_hold_fact(body, encoding) {
-                return nothing_on(encoding);
-            }
-            return fast::extract_bytes(body, encoding, Some(text));
+            return scan(body, encoding, Some(text));
         }
     } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
-        if !anchors::may_hold_fact(body, encoding) {
-            return nothing_on(encoding);
-        }
-        return fast::extract_bytes(body, encoding, None);
+        return scan(body, encoding, None);
     }
     // Other encodings (and malformed UTF-8): decode the whole page, then scan it as UTF-8.
     let decoded = decode::decode_as(bytes, encoding, bom, whole);
     let text = decoded.text.as_ref();
-    if !anchors::may_hold_fact(text.as_bytes(), encoding_rs::UTF_8) {
-        return nothing_on(encoding);
-    }
-    let mut facts = fast::extract_bytes(text.as_bytes(), encoding_rs::UTF_8, Some(text));
+    let mut facts = scan(text.as_bytes(), encoding_rs::UTF_8, Some(text));
     facts.encoding = encoding.name();
     facts
 }
