@@ -110,10 +110,26 @@ fn decodes_cleanly(enc: &'static Encoding, bytes: &[u8]) -> bool {
     }
 }
 
+/// The page as text when it is valid UTF-8. A GBK page shows an invalid sequence within its
+/// first few KB (the title), so those are checked first: validating a whole page that is not
+/// UTF-8 would cost as much as the tag scan's attribute handling.
+pub(crate) fn as_utf8(bytes: &[u8]) -> Option<&str> {
+    const PROBE: usize = 4096;
+    if bytes.len() > PROBE {
+        if let Err(e) = simdutf8::compat::from_utf8(&bytes[..PROBE]) {
+            // `error_len() == None`: a character cut by the probe's end, not an error.
+            if e.error_len().is_some() {
+                return None;
+            }
+        }
+    }
+    simdutf8::basic::from_utf8(bytes).ok()
+}
+
 /// Decodes a page's bytes with [`choose_with`]'s choice (malformed bytes become U+FFFD).
 /// `http_charset` is the `charset=` of the response's Content-Type.
 pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
-    let whole = simdutf8::basic::from_utf8(bytes).ok();
+    let whole = as_utf8(bytes);
     let (encoding, bom) = choose_with(bytes, http_charset, whole.is_some());
     decode_as(bytes, encoding, bom, whole)
 }

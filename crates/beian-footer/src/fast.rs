@@ -29,8 +29,6 @@ struct Open<'a> {
     start: usize,
     /// Just past the start tag's `>`.
     tag_end: usize,
-    /// The source of its start tag (elsewhere for reopened formatting elements).
-    src: Range<usize>,
     /// Whether its own attributes mark a footer region (it is one if nothing encloses it).
     marked: bool,
     /// For content moved in front of a table: where that table starts.
@@ -89,6 +87,9 @@ pub(crate) enum Insert {
 }
 
 struct Scanner<'a> {
+    /// The page (ASCII-compatible bytes) and, when it is UTF-8, the same as text.
+    src: &'a [u8],
+    utf8: Option<&'a str>,
     stack: Vec<Open<'a>>,
     /// Open elements that matter for every start tag, kept as counts instead of stack scans.
     body: usize,
@@ -120,6 +121,26 @@ struct Fmt<'a> {
     tag: Range<usize>,
     /// Whether its attributes mark a footer region.
     marked: bool,
+}
+
+/// Name equality without a `memcmp` call: names are short, and most comparisons are of two
+/// names of the same length (`a`/`p`/`b`), where `==` calls `memcmp`.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// `memchr` for a byte that is usually a few bytes away (the `>` of an end tag, the closing
+/// quote of an attribute value): a short scalar look first saves `memchr`'s set-up per call.
+#[inline]
+fn find_near(needle: u8, hay: &[u8]) -> Option<usize> {
+    const NEAR: usize = 16;
+    let near = &hay[..hay.len().min(NEAR)];
+    match near.iter().position(|&c| c == needle) {
+        Some(p) => Some(p),
+        None if hay.len() > NEAR => memchr(needle, &hay[NEAR..]).map(|p| p + NEAR),
+        None => None,
+    }
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -229,10 +250,7 @@ fn decode_refs(v: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn marked(name: &str, raw_attrs: &str) -> bool {
-    if name == "footer" {
-        return true;
-    }
+fn marked(raw_attrs: &str) -> bool {
     attrs(raw_attrs).any(|(k, v)| {
         if k.eq_ignore_ascii_case("role") {
             return v.trim().eq_ignore_ascii_case("contentinfo");
@@ -250,13 +268,23 @@ fn marked(name: &str, raw_attrs: &str) -> bool {
 }
 
 impl<'a> Scanner<'a> {
+    /// The attribute text of a tag as UTF-8, made only when it is read (lossy for GBK bytes:
+    /// the names and the markers looked for are ASCII).
+    fn attr_text(&self, r: Range<usize>) -> std::borrow::Cow<'a, str> {
+        let (src, utf8) = (self.src, self.utf8);
+        match utf8.and_then(|t| t.get(r.clone())) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => String::from_utf8_lossy(&src[r]),
+        }
+    }
+
     /// Index of `name` in scope: searching down from the top, stopping at a scope boundary.
     fn in_scope(&self, name: &str, extra_bounds: &[&str]) -> Option<usize> {
         for (i, o) in self.stack.iter().enumerate().rev() {
-            if o.name == name {
+            if same(o.name, name) {
                 return Some(i);
             }
-            if o.flags & SCOPE != 0 || extra_bounds.contains(&o.name) {
+            if o.flags & SCOPE != 0 || extra_bounds.iter().any(|b| same(b, o.name)) {
                 return None;
             }
         }
@@ -337,7 +365,7 @@ impl<'a> Scanner<'a> {
     fn adoption(&mut self, name: &'static str, at: usize) -> bool {
         // The current node is the element: it closes (spec step 1 when it is not in the list;
         // the well-nested case when it is the list's newest entry, which goes too).
-        if let Some(cur) = self.stack.last().filter(|c| c.name == name) {
+        if let Some(cur) = self.stack.last().filter(|c| same(c.name, name)) {
             let listed = cur.fmt.is_some_and(|id| self.in_list(id));
             let newest = self
                 .formatting
@@ -353,14 +381,14 @@ impl<'a> Scanner<'a> {
                 return true;
             }
         }
-        let Some(li) = self
+        let Some((li, fe_tag)) = self
             .formatting
             .iter()
             .rev()
             .take_while(|e| e.is_some())
             .flatten()
-            .find(|f| f.name == name)
-            .map(|f| f.id)
+            .find(|f| same(f.name, name))
+            .map(|f| (f.id, f.tag.clone()))
         else {
             return false;
         };
@@ -382,8 +410,9 @@ impl<'a> Scanner<'a> {
         // A region cut out below the formatting element would miss the copy the parser puts
         // into the furthest block.
         let (fe, fb) = (&self.stack[i], &self.stack[j]);
+        // The list entry holds the start tag's source (elsewhere for a reopened copy).
         let copy = Insert::StartTag {
-            tag: fe.src.clone(),
+            tag: fe_tag,
             from: fe.start,
         };
         let (fb_tag_end, fe_start, fe_marked) = (fb.tag_end, fe.start, fe.marked);
@@ -483,7 +512,6 @@ impl<'a> Scanner<'a> {
                 name: f.name,
                 start: at,
                 tag_end: at,
-                src: f.tag.clone(),
                 fmt: Some(f.id),
                 region: f.marked && self.blocks_region == 0,
                 body_child: self.stack.last().is_some_and(|o| o.name == "body"),
@@ -580,7 +608,7 @@ impl<'a> Scanner<'a> {
         &mut self,
         name: &'a str,
         flags: u16,
-        raw_attrs: &str,
+        raw_attrs: Range<usize>,
         tag: Range<usize>,
         self_closing: bool,
     ) {
@@ -640,7 +668,7 @@ impl<'a> Scanner<'a> {
         if name == "meta" && self.out.meta_refresh.is_none() {
             let mut refresh = false;
             let mut content = None;
-            for (k, v) in attrs(raw_attrs) {
+            for (k, v) in attrs(&self.attr_text(raw_attrs.clone())) {
                 if k.eq_ignore_ascii_case("http-equiv") && v.eq_ignore_ascii_case("refresh") {
                     refresh = true;
                 } else if k.eq_ignore_ascii_case("content") && content.is_none() {
@@ -684,7 +712,8 @@ impl<'a> Scanner<'a> {
         // Attribute parsing is the costly part of a tag, and nothing under `<main>` or
         // `<article>` is a region. Inside a region it still matters: the adoption agency may
         // move an element out of it.
-        let is_marked = self.under == 0 && marked(name, raw_attrs);
+        let is_marked =
+            self.under == 0 && (name == "footer" || marked(&self.attr_text(raw_attrs.clone())));
         let region = self.blocks_region == 0 && is_marked;
         let fmt = (flags & FORMATTING != 0).then(|| {
             self.next_fmt += 1;
@@ -708,7 +737,6 @@ impl<'a> Scanner<'a> {
             name,
             start,
             tag_end: tag.end,
-            src: tag.clone(),
             fmt,
             region,
             body_child,
@@ -738,7 +766,7 @@ fn tag_end(b: &[u8], from: usize) -> usize {
                 }
                 if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                     let q = b[i];
-                    i = memchr(q, &b[i + 1..]).map_or(b.len(), |p| i + 1 + p + 1);
+                    i = find_near(q, &b[i + 1..]).map_or(b.len(), |p| i + 1 + p + 1);
                 }
             }
             _ => i += 1,
@@ -776,6 +804,8 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
     // No DOCTYPE means quirks mode, where `<table>` does not close an open `<p>`.
     let quirks = memmem::find(&b[..b.len().min(1024)].to_ascii_lowercase(), b"<!doctype").is_none();
     let mut sc = Scanner {
+        src: b,
+        utf8,
         stack: Vec::new(),
         body: 0,
         head: 0,
@@ -825,7 +855,7 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                 while ne < b.len() && is_name_byte(b[ne]) {
                     ne += 1;
                 }
-                let end = memchr(b'>', &b[ne..]).map_or(b.len(), |p| ne + p + 1);
+                let end = find_near(b'>', &b[ne..]).map_or(b.len(), |p| ne + p + 1);
                 let known = names::lookup(&b[ns..ne]);
                 pos = end;
                 match known {
@@ -846,7 +876,7 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                                 _ => &[],
                             };
                             if k.flags & SCOPE != 0 {
-                                if let Some(i) = sc.stack.iter().rposition(|o| o.name == c) {
+                                if let Some(i) = sc.stack.iter().rposition(|o| same(o.name, c)) {
                                     sc.pop_to(i, end);
                                 }
                             } else if k.flags & FORMATTING != 0 && sc.adoption(c, end) {
@@ -867,18 +897,9 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                 }
                 let i = tag_end(b, ne);
                 let end = (i + 1).min(b.len());
-                // Attribute text as UTF-8 (lossy for GBK bytes: the names and the markers
-                // looked for are ASCII).
-                let raw_attrs = match utf8 {
-                    Some(t) => std::borrow::Cow::Borrowed(&t[ne..i.min(b.len())]),
-                    // GBK: attributes are almost always ASCII; `from_utf8` checks that with
-                    // its word-at-a-time ASCII path, cheaper than the lossy chunk iterator.
-                    None => match std::str::from_utf8(&b[ne..i.min(b.len())]) {
-                        Ok(t) => std::borrow::Cow::Borrowed(t),
-                        Err(_) => String::from_utf8_lossy(&b[ne..i.min(b.len())]),
-                    },
-                };
-                let self_closing = raw_attrs.trim_end().ends_with('/');
+                // The attributes stay bytes until something reads them (most tags: nothing).
+                let raw_attrs = ne..i.min(b.len());
+                let self_closing = b[raw_attrs.clone()].trim_ascii_end().ends_with(b"/");
                 // Known names are interned lower case; other names keep their spelling and
                 // compare case-insensitively.
                 let (name, flags): (&'a str, u16) = match names::lookup(&b[ns..ne]) {
@@ -886,16 +907,19 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                     None => (name_str(&b[ns..ne]), 0),
                 };
                 pos = end;
-                sc.start_tag(name, flags, &raw_attrs, lt..end, self_closing);
+                sc.start_tag(name, flags, raw_attrs.clone(), lt..end, self_closing);
                 if name == "plaintext" {
                     sc.text(&b[pos..], pos);
                     pos = b.len();
-                } else if flags & RAW_TEXT != 0 && sc.stack.last().is_some_and(|o| o.name == name) {
+                } else if flags & RAW_TEXT != 0
+                    && sc.stack.last().is_some_and(|o| same(o.name, name))
+                {
                     // Raw text up to `</name` followed by a delimiter.
                     let close = find_end_tag(b, pos, name);
                     let content = &b[pos..close.0];
                     if name == "script" {
-                        let has_src = attrs(&raw_attrs).any(|(k, _)| k.eq_ignore_ascii_case("src"));
+                        let has_src = attrs(&sc.attr_text(raw_attrs))
+                            .any(|(k, _)| k.eq_ignore_ascii_case("src"));
                         if !has_src && sc.template == 0 {
                             sc.out.scripts.push(pos..close.0);
                         }

@@ -38,7 +38,7 @@ fn scan(body: &[u8], encoding: &'static encoding_rs::Encoding, utf8: Option<&str
 /// Extracts the footer facts of a page (the fast path).
 pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     // One UTF-8 validation serves the encoding choice and the text view.
-    let whole = simdutf8::basic::from_utf8(bytes).ok();
+    let whole = decode::as_utf8(bytes);
     let (encoding, bom) = decode::choose_with(bytes, http_charset, whole.is_some());
     let body = &bytes[bom..];
     if encoding == encoding_rs::UTF_8 {
