@@ -291,26 +291,26 @@ impl<'a> Scanner<'a> {
         None
     }
 
-    fn count(&mut self, o: &Open<'a>, delta: isize) {
-        if o.flags & COUNTED == 0 {
-            return self.count_region(o, delta);
+    /// Counts an element entering (`delta` 1) or leaving (-1) the stack. Takes the parts by
+    /// value: with a `&Open`, a new entry was written out and read back before its push (a
+    /// store-forwarding stall on every tag).
+    fn count(&mut self, name: &str, flags: u16, region: bool, delta: isize) {
+        if flags & COUNTED != 0 {
+            let slot = match name {
+                "body" => Some(&mut self.body),
+                "head" => Some(&mut self.head),
+                "svg" | "math" => Some(&mut self.foreign),
+                "template" => Some(&mut self.template),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                *slot = slot.saturating_add_signed(delta);
+            }
         }
-        let slot = match o.name {
-            "body" => &mut self.body,
-            "head" => &mut self.head,
-            "svg" | "math" => &mut self.foreign,
-            "template" => &mut self.template,
-            _ => return self.count_region(o, delta),
-        };
-        *slot = slot.saturating_add_signed(delta);
-        self.count_region(o, delta);
-    }
-
-    fn count_region(&mut self, o: &Open<'a>, delta: isize) {
-        if o.region || o.flags & NOT_UNDER != 0 {
+        if region || flags & NOT_UNDER != 0 {
             self.blocks_region = self.blocks_region.saturating_add_signed(delta);
         }
-        if o.flags & NOT_UNDER != 0 {
+        if flags & NOT_UNDER != 0 {
             self.under = self.under.saturating_add_signed(delta);
         }
     }
@@ -324,7 +324,7 @@ impl<'a> Scanner<'a> {
 
     /// Bookkeeping for an element that left the stack at `at`.
     fn closed(&mut self, o: &Open<'a>, at: usize) {
-        self.count(o, -1);
+        self.count(o.name, o.flags, o.region, -1);
         if o.fmt.is_some_and(|id| self.in_list(id)) {
             self.reconstruct = true;
         }
@@ -454,11 +454,10 @@ impl<'a> Scanner<'a> {
                 .iter()
                 .any(|a| a.region || a.flags & NOT_UNDER != 0)
         {
-            let before = self.stack[fb].clone();
-            self.count(&before, -1);
+            let (name, flags) = (o.name, o.flags);
+            self.count(name, flags, false, -1);
             self.stack[fb].region = true;
-            let after = self.stack[fb].clone();
-            self.count(&after, 1);
+            self.count(name, flags, true, 1);
         }
         true
     }
@@ -517,7 +516,7 @@ impl<'a> Scanner<'a> {
                 body_child: self.stack.last().is_some_and(|o| o.name == "body"),
                 had_text: false,
             };
-            self.count(&open, 1);
+            self.count(open.name, open.flags, open.region, 1);
             self.stack.push(open);
         }
     }
@@ -742,7 +741,7 @@ impl<'a> Scanner<'a> {
             body_child,
             had_text: false,
         };
-        self.count(&open, 1);
+        self.count(name, flags, region, 1);
         self.stack.push(open);
     }
 }
@@ -856,7 +855,7 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                     ne += 1;
                 }
                 let end = find_near(b'>', &b[ne..]).map_or(b.len(), |p| ne + p + 1);
-                let known = names::lookup(&b[ns..ne]);
+                let known = names::lookup_in(b, ns..ne);
                 pos = end;
                 match known {
                     None => sc.any_other_end_tag(name_str(&b[ns..ne]), end),
@@ -902,7 +901,7 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                 let self_closing = b[raw_attrs.clone()].trim_ascii_end().ends_with(b"/");
                 // Known names are interned lower case; other names keep their spelling and
                 // compare case-insensitively.
-                let (name, flags): (&'a str, u16) = match names::lookup(&b[ns..ne]) {
+                let (name, flags): (&'a str, u16) = match names::lookup_in(b, ns..ne) {
                     Some(k) => (k.name, k.flags),
                     None => (name_str(&b[ns..ne]), 0),
                 };

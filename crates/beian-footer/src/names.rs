@@ -2,6 +2,7 @@
 //! bits looked up once per tag ([`lookup`]) instead of comparing the name against each list.
 //! The lists are the predicates below; the table is built from them.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 /// Elements that never have children.
@@ -407,45 +408,126 @@ fn flags_of(n: &str) -> u16 {
     f
 }
 
-/// Element names of up to 16 bytes as one integer, lower-cased: a key compared in one step.
-fn key(name: &[u8]) -> Option<u128> {
-    if name.is_empty() || name.len() > 16 {
-        return None;
-    }
-    let mut k = 0u128;
-    for (i, b) in name.iter().enumerate() {
-        k |= u128::from(b.to_ascii_lowercase()) << (8 * i);
-    }
-    Some(k)
+/// ASCII upper case to lower case in each byte of a word; other bytes unchanged.
+fn lower_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low7 = x & (0x7f * ONES);
+    // Bit 7 of each byte: set where the byte is ≥ 'A', and where it is > 'Z' (no carry
+    // crosses a byte: the sums stay below 0x100).
+    let ge_a = low7 + (0x80 - u64::from(b'A')) * ONES;
+    let gt_z = low7 + (0x80 - u64::from(b'Z') - 1) * ONES;
+    let upper = ge_a & !gt_z & !x & (0x80 * ONES);
+    x | (upper >> 2)
 }
 
-static TABLE: LazyLock<Vec<(u128, Known)>> = LazyLock::new(|| {
-    let mut t: Vec<(u128, Known)> = NAMES
-        .iter()
-        .filter_map(|&name| {
-            Some((
-                key(name.as_bytes())?,
-                Known {
-                    name,
-                    flags: flags_of(name),
-                },
-            ))
-        })
-        .collect();
-    t.sort_by_key(|(k, _)| *k);
+/// The name at `name` in `src` (up to 15 bytes) as one integer, lower-cased, with the length
+/// in the last byte (so a trailing NUL is not the end of the name): a key compared in one
+/// step. Read with one 16-byte load where the source allows it (copying the name into a
+/// buffer first stalled the load that followed).
+fn key(src: &[u8], name: Range<usize>) -> Option<u128> {
+    let len = name.len();
+    if len == 0 || len > 15 {
+        return None;
+    }
+    let window: [u8; 16] = match src.get(name.start..name.start + 16) {
+        Some(w) => w.try_into().ok()?,
+        None => {
+            let mut buf = [0u8; 16];
+            buf[..len].copy_from_slice(src.get(name)?);
+            buf
+        }
+    };
+    let bytes = u128::from_le_bytes(window) & ((1u128 << (8 * len)) - 1);
+    let lo = lower_bytes(bytes as u64);
+    let hi = lower_bytes((bytes >> 64) as u64) | (len as u64) << 56;
+    Some(u128::from(lo) | u128::from(hi) << 64)
+}
+
+/// Slots of the open-addressed name table: a power of two, about 2.5 × the names, so a lookup
+/// is one multiply and one or two key comparisons (a binary search was a tenth of the scan).
+const SLOTS: usize = 256;
+// A free slot ends every probe sequence.
+const _: () = assert!(NAMES.len() < SLOTS);
+
+fn slot(k: u128) -> usize {
+    let folded = (k as u64) ^ ((k >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+}
+
+static TABLE: LazyLock<Box<[Option<(u128, Known)>; SLOTS]>> = LazyLock::new(|| {
+    let mut t = Box::new([None; SLOTS]);
+    for &name in NAMES {
+        let Some(k) = key(name.as_bytes(), 0..name.len()) else {
+            continue;
+        };
+        let mut i = slot(k);
+        while t[i].is_some() {
+            i = (i + 1) % SLOTS;
+        }
+        t[i] = Some((
+            k,
+            Known {
+                name,
+                flags: flags_of(name),
+            },
+        ));
+    }
     t
 });
 
 /// The known element a tag name (any case) stands for.
-pub(crate) fn lookup(raw: &[u8]) -> Option<Known> {
-    let k = key(raw)?;
+#[cfg(test)]
+fn lookup(raw: &[u8]) -> Option<Known> {
+    lookup_in(raw, 0..raw.len())
+}
+
+/// The known element the tag name at `name` in `src` (any case) stands for.
+pub(crate) fn lookup_in(src: &[u8], name: Range<usize>) -> Option<Known> {
+    let k = key(src, name)?;
     let t = &*TABLE;
-    t.binary_search_by_key(&k, |(k, _)| *k).ok().map(|i| t[i].1)
+    let mut i = slot(k);
+    loop {
+        match &t[i] {
+            Some((key, known)) if *key == k => return Some(*known),
+            Some(_) => i = (i + 1) % SLOTS,
+            None => return None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The table answers as a case-insensitive search of the name list would.
+        #[test]
+        fn lookup_is_a_case_insensitive_search(
+            raw in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..18),
+                proptest::sample::select(NAMES).prop_flat_map(|n| {
+                    let n = n.as_bytes().to_vec();
+                    let len = n.len();
+                    (Just(n), proptest::collection::vec(any::<bool>(), len), any::<u8>())
+                        .prop_map(|(mut n, upper, extra)| {
+                            for (b, up) in n.iter_mut().zip(upper) {
+                                if up { b.make_ascii_uppercase(); }
+                            }
+                            if extra < 40 { n.push(extra); }
+                            n
+                        })
+                }),
+            ],
+        ) {
+            // Also read from inside a longer source (the one-load path).
+            let mut long = raw.clone();
+            long.extend_from_slice(b"-trailing-bytes-");
+            prop_assert_eq!(lookup_in(&long, 0..raw.len()).map(|k| k.name), lookup(&raw).map(|k| k.name));
+            let naive = NAMES.iter().find(|n| n.as_bytes().eq_ignore_ascii_case(&raw)).copied();
+            prop_assert_eq!(lookup(&raw).map(|k| k.name), naive);
+        }
+    }
 
     #[test]
     fn names_and_flags() {
@@ -456,9 +538,17 @@ mod tests {
         assert!(a.flags & FORMATTING != 0 && a.flags & NO_RECONSTRUCT == 0);
         assert!(lookup(b"beian-region").is_none());
         assert!(lookup(b"x").is_none());
+        // Case folds ASCII letters only: a control byte is not a digit in disguise.
+        assert!(lookup(b"h\x11").is_none());
+        assert_eq!(lookup(b"TeMpLaTe").map(|k| k.name), Some("template"));
+        assert!(lookup(b"TEMPLATE\xc3\x80").is_none());
         // Every name in a predicate is in the table.
         for n in NAMES {
-            assert!(lookup(n.as_bytes()).is_some(), "{n}");
+            assert_eq!(lookup(n.as_bytes()).map(|k| k.name), Some(*n));
+            assert_eq!(
+                lookup(n.to_uppercase().as_bytes()).map(|k| k.name),
+                Some(*n)
+            );
         }
     }
 }
