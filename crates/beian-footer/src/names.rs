@@ -454,7 +454,10 @@ fn slot(k: u128) -> usize {
     (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
 }
 
-static TABLE: LazyLock<Box<[Option<(u128, Known)>; SLOTS]>> = LazyLock::new(|| {
+/// A slot: a name's key and what it stands for.
+type Slot = Option<(u128, Known)>;
+
+static TABLE: LazyLock<Box<[Slot; SLOTS]>> = LazyLock::new(|| {
     let mut t = Box::new([None; SLOTS]);
     for &name in NAMES {
         let Some(k) = key(name.as_bytes(), 0..name.len()) else {
