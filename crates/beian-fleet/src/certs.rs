@@ -89,6 +89,25 @@ impl Certs {
     }
 }
 
+impl Certs {
+    /// Issues every host's certificate now (they are otherwise issued on first use); returns
+    /// how many are held.
+    pub(crate) fn issue_all(&self) -> Result<usize, FleetError> {
+        let mut fresh = Vec::new();
+        for (host, kind) in self.kinds.iter() {
+            if *kind != CertKind::None {
+                fresh.push((host.clone(), self.ca.leaf(host, *kind)?));
+            }
+        }
+        let mut cache = self
+            .cache
+            .lock()
+            .map_err(|_| FleetError::Cert("certificate cache lock poisoned".into()))?;
+        cache.extend(fresh);
+        Ok(cache.len())
+    }
+}
+
 impl ResolvesServerCert for Certs {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         let host = hello.server_name()?.to_ascii_lowercase();

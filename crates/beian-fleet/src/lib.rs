@@ -112,6 +112,7 @@ pub struct Fleet {
     requests: Arc<std::sync::atomic::AtomicU64>,
     connections: Arc<std::sync::atomic::AtomicU64>,
     open: Arc<std::sync::Mutex<HashMap<IpAddr, (u64, u64)>>>,
+    certs: Arc<Certs>,
 }
 
 impl Drop for Fleet {
@@ -249,13 +250,14 @@ impl Fleet {
         let ca = Ca::generate()?;
         let ca_pem = ca.pem.clone();
         let certs = Arc::new(Certs::new(ca, Arc::new(cert_kinds)));
+        let resolver = certs.clone();
         let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .map_err(|e| FleetError::Cert(e.to_string()))?
         .with_no_client_auth()
-        .with_cert_resolver(certs);
+        .with_cert_resolver(resolver);
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
@@ -289,7 +291,15 @@ impl Fleet {
             requests,
             connections,
             open,
+            certs,
         })
+    }
+
+    /// Issues the certificate of every HTTPS host now instead of on its first handshake, so
+    /// that clients compared in a benchmark meet a fleet in the same state (issuing costs the
+    /// servers a key pair and a signature per host). Returns how many certificates it holds.
+    pub fn issue_certificates(&self) -> Result<usize, FleetError> {
+        self.certs.issue_all()
     }
 
     /// HTTP requests the web servers have answered so far, and TCP connections accepted.
