@@ -1,6 +1,7 @@
 //! The whole audit against a 240-domain fleet, graded by the fleet's answer key.
 
 use crate::util::{TestFleet, readback_script, run_python};
+use std::time::Duration;
 
 #[test]
 fn fleet_audit_matches_answer_key() {
@@ -230,5 +231,44 @@ fn per_ip_limit_holds_on_shared_hosting() {
     assert!(
         free > 2,
         "without a limit only {free} were in flight at once"
+    );
+}
+
+/// `--rate-per-ip` spaces the requests on each server address (the fleet records the shortest
+/// time between two arrivals on one address); without it, requests arrive together.
+#[test]
+fn rate_per_ip_spaces_requests() {
+    // 5 per second: 200 ms apart. Arrivals may bunch by the difference of two requests'
+    // connect and handshake times, so half the interval is the bound checked.
+    let fleet = TestFleet::start(12, 23);
+    let out = tempfile::tempdir().unwrap();
+    let res = fleet.audit(
+        &fleet.path("domains.txt"),
+        out.path(),
+        &["--rate-per-ip", "5", "--concurrency", "16", "--quiet"],
+    );
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let gap = fleet.fleet.min_request_gap_per_ip().expect("requests arrived");
+    assert!(
+        gap >= Duration::from_millis(100),
+        "two requests on one address {gap:?} apart with --rate-per-ip 5"
+    );
+
+    let fleet = TestFleet::start(12, 23);
+    let out = tempfile::tempdir().unwrap();
+    let res = fleet.audit(
+        &fleet.path("domains.txt"),
+        out.path(),
+        &["--concurrency", "16", "--quiet"],
+    );
+    assert!(res.status.success());
+    let gap = fleet.fleet.min_request_gap_per_ip().expect("requests arrived");
+    assert!(
+        gap < Duration::from_millis(100),
+        "without a rate, requests on one address were still {gap:?} apart"
     );
 }

@@ -79,6 +79,10 @@ pub(crate) struct NetArgs {
     /// time budget.
     #[arg(long, default_value_t = 8)]
     pub(crate) per_ip: usize,
+    /// Most requests per second sent to one server address (default: no limit), evenly
+    /// spaced; waiting for a turn is outside the probe time budget. `0.5` = one every 2 s.
+    #[arg(long, value_name = "PER_SECOND")]
+    pub(crate) rate_per_ip: Option<f64>,
     /// Connect timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     pub(crate) connect_timeout: f64,

@@ -371,6 +371,7 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         max_redirects: 10,
         max_body: 4 << 20,
         per_ip: 8,
+        rate_per_ip: None,
     };
     let net = NetSettings::from_args(&net_args)?;
     let domains = fleet.domains_txt();

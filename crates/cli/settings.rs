@@ -30,6 +30,14 @@ fn secs(name: &str, v: f64) -> Result<Duration> {
     Ok(Duration::from_secs_f64(v))
 }
 
+/// A rate in requests per second: at least one an hour, at most a million a second.
+fn rate(name: &str, v: f64) -> Result<f64> {
+    if !(v.is_finite() && (1.0 / 3600.0..=1e6).contains(&v)) {
+        bail!("--{name} must be requests per second between 1/3600 and 1000000, got {v}");
+    }
+    Ok(v)
+}
+
 pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>> {
     let mut roots = Vec::new();
     for p in paths {
@@ -63,6 +71,10 @@ impl NetSettings {
             https_port: a.https_port,
             allow_private: a.allow_private,
             per_ip: a.per_ip,
+            rate_per_ip: a
+                .rate_per_ip
+                .map(|r| rate("rate-per-ip", r))
+                .transpose()?,
             // Each site runs up to four probes (apex and www, https and http).
             max_in_flight: a.concurrency as usize * 4,
             ..FetchConfig::default()

@@ -88,6 +88,10 @@ pub struct FetchConfig {
     /// Probes in flight in all (0: no limit), taken after the address's permit: a site that
     /// waits for a busy address holds no slot that a site on another address could use.
     pub max_in_flight: usize,
+    /// Most requests per second started on one server address (`None`: no limit), spaced
+    /// evenly. Like the wait for `per_ip`, the wait for a request's turn is not part of the
+    /// probe's time budget.
+    pub rate_per_ip: Option<f64>,
 }
 
 impl Default for FetchConfig {
@@ -111,6 +115,7 @@ impl Default for FetchConfig {
             .to_string(),
             per_ip: 8,
             max_in_flight: 0,
+            rate_per_ip: None,
         }
     }
 }
@@ -186,13 +191,76 @@ struct Response {
     truncated: bool,
 }
 
+/// A probe's time budget: network work must end by `deadline`, which waiting for a permit or
+/// a request slot moves later.
+struct Budget {
+    deadline: Instant,
+    total: Duration,
+}
+
+impl Budget {
+    fn extend(&mut self, waited: Duration) {
+        self.deadline += waited;
+    }
+
+    /// Runs `work` unless the budget runs out first.
+    async fn run<T>(&self, work: impl Future<Output = T>) -> Result<T, FetchError> {
+        tokio::time::timeout_at(self.deadline.into(), work)
+            .await
+            .map_err(|_| {
+                FetchError::new(
+                    ErrorClass::TotalTimeout,
+                    format!("probe exceeded {:?}", self.total),
+                )
+            })
+    }
+}
+
 /// The HTTP(S) client.
 pub struct Fetcher<R> {
     cfg: FetchConfig,
     tls: tls::Tls,
     resolver: R,
     per_ip: PerIp,
+    pacer: Pacer,
     in_flight: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+/// Request pacing per server address (`rate_per_ip`): when each address may next be sent a
+/// request. Slots are handed out in order of asking, one interval apart.
+struct Pacer {
+    interval: Option<Duration>,
+    next: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl Pacer {
+    fn new(rate: Option<f64>) -> Self {
+        let interval = rate
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        Pacer {
+            interval,
+            next: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for the next request slot of `ip`; returns how long it waited.
+    async fn wait(&self, ip: IpAddr) -> Duration {
+        let Some(interval) = self.interval else {
+            return Duration::ZERO;
+        };
+        let now = Instant::now();
+        let at = {
+            // A poisoned lock only means another probe panicked; the map is still sound.
+            let mut map = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let next = map.entry(ip).or_insert(now);
+            let at = (*next).max(now);
+            *next = at + interval;
+            at
+        };
+        tokio::time::sleep_until(at.into()).await;
+        at.saturating_duration_since(now)
+    }
 }
 
 /// One semaphore per server address: a probe holds a permit of the address it talks to.
@@ -242,6 +310,7 @@ impl<R: HostResolve> Fetcher<R> {
                 limit: cfg.per_ip,
                 map: Mutex::new(HashMap::new()),
             },
+            pacer: Pacer::new(cfg.rate_per_ip),
             in_flight: (cfg.max_in_flight > 0)
                 .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight))),
             cfg,
@@ -272,31 +341,37 @@ impl<R: HostResolve> Fetcher<R> {
     }
 
     /// Probes `url`, whose host resolved to `addrs`, following redirects. Waiting for the
-    /// address's permit (`per_ip`) happens before the probe's time budget starts, so a busy
-    /// shared host delays its sites instead of timing them out.
+    /// address's permit (`per_ip`) and for a request's turn (`rate_per_ip`) is not part of the
+    /// probe's time budget, so a busy shared host delays its sites instead of timing them out.
     pub async fn fetch(&self, url: Url, addrs: Vec<IpAddr>) -> FetchOutcome {
         let mut permits = Permits::default();
         self.take(&mut permits, self.first_allowed(&addrs)).await;
         let started = Instant::now();
         let mut out = FetchOutcome::default();
-        let run = self.run(url, addrs, &mut permits, &mut out);
-        if timeout(self.cfg.total_timeout, run).await.is_err() {
-            out.error = Some(FetchError::new(
-                ErrorClass::TotalTimeout,
-                format!("probe exceeded {:?}", self.cfg.total_timeout),
-            ));
+        let mut budget = Budget {
+            deadline: Instant::now() + self.cfg.total_timeout,
+            total: self.cfg.total_timeout,
+        };
+        if let Err(e) = self
+            .run(url, addrs, &mut permits, &mut out, &mut budget)
+            .await
+        {
+            out.error = Some(e);
         }
         out.timings.total = started.elapsed();
         out
     }
 
+    /// Follows `url` to its final page. Network work runs within `budget`; waiting for
+    /// permits and request slots moves its deadline instead of using it up.
     async fn run(
         &self,
         mut url: Url,
         mut addrs: Vec<IpAddr>,
         permits: &mut Permits,
         out: &mut FetchOutcome,
-    ) {
+        budget: &mut Budget,
+    ) -> Result<(), FetchError> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut refreshed = false;
         loop {
@@ -306,15 +381,14 @@ impl<R: HostResolve> Fetcher<R> {
             let ip = self.first_allowed(&addrs);
             if ip.is_some() && permits.ip.as_ref().map(|(held, _)| *held) != ip {
                 *permits = Permits::default();
+                let waited = Instant::now();
                 self.take(permits, ip).await;
+                budget.extend(waited.elapsed());
             }
-            let resp = match self.request(&url, &addrs, out).await {
-                Ok(r) => r,
-                Err(e) => {
-                    out.error = Some(e);
-                    return;
-                }
-            };
+            if let Some(ip) = ip {
+                budget.extend(self.pacer.wait(ip).await);
+            }
+            let resp = budget.run(self.request(&url, &addrs, out)).await??;
             out.final_url = Some(url.to_string());
             out.status = Some(resp.status);
             let next = if (300..400).contains(&resp.status) {
@@ -335,7 +409,7 @@ impl<R: HostResolve> Fetcher<R> {
                 out.content_encoding = resp.content_encoding;
                 out.body = resp.body;
                 out.body_truncated = resp.truncated;
-                return;
+                return Ok(());
             };
             let is_refresh = !(300..400).contains(&status);
             let target = match url.join(location.trim()) {
@@ -346,11 +420,10 @@ impl<R: HostResolve> Fetcher<R> {
                         status,
                         location: location.clone(),
                     });
-                    out.error = Some(FetchError::new(
+                    return Err(FetchError::new(
                         ErrorClass::RedirectInvalid,
                         format!("unusable Location {location:?}: {e}"),
                     ));
-                    return;
                 }
             };
             if is_refresh && target == url {
@@ -359,7 +432,7 @@ impl<R: HostResolve> Fetcher<R> {
                 out.content_encoding = resp.content_encoding;
                 out.body = resp.body;
                 out.body_truncated = resp.truncated;
-                return;
+                return Ok(());
             }
             refreshed |= is_refresh;
             out.hops.push(Hop {
@@ -368,47 +441,38 @@ impl<R: HostResolve> Fetcher<R> {
                 location: location.clone(),
             });
             if !matches!(target.scheme(), "http" | "https") {
-                out.error = Some(FetchError::new(
+                return Err(FetchError::new(
                     ErrorClass::RedirectInvalid,
                     format!("redirect to unsupported scheme {:?}", target.scheme()),
                 ));
-                return;
             }
             if seen.contains(target.as_str()) {
-                out.error = Some(FetchError::new(
+                return Err(FetchError::new(
                     ErrorClass::RedirectLoop,
                     format!("redirect loop back to {target}"),
                 ));
-                return;
             }
             if out.hops.len() > self.cfg.max_redirects {
-                out.error = Some(FetchError::new(
+                return Err(FetchError::new(
                     ErrorClass::RedirectLimit,
                     format!("more than {} redirects", self.cfg.max_redirects),
                 ));
-                return;
             }
             if target.host_str() != url.host_str() {
                 let Some(host) = target.host_str() else {
-                    out.error = Some(FetchError::new(
+                    return Err(FetchError::new(
                         ErrorClass::RedirectInvalid,
                         "redirect without host",
                     ));
-                    return;
                 };
                 addrs = match host.parse::<IpAddr>() {
                     Ok(ip) => vec![ip],
-                    Err(_) => match self
-                        .resolver
-                        .resolve(host.trim_start_matches('[').trim_end_matches(']'))
-                        .await
-                    {
-                        Ok(a) => a,
-                        Err(e) => {
-                            out.error = Some(e);
-                            return;
-                        }
-                    },
+                    Err(_) => {
+                        let lookup = self
+                            .resolver
+                            .resolve(host.trim_start_matches('[').trim_end_matches(']'));
+                        budget.run(lookup).await??
+                    }
                 };
             }
             url = target;

@@ -24,29 +24,45 @@ pub(crate) struct World {
     /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
     pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
-    /// Per listening address: requests being answered now and the most ever at once (tests
-    /// check a client's per-address limit).
-    pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (u64, u64)>>>,
+    /// Per listening address: what tests of a client's per-address limits read.
+    pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
+}
+
+/// Requests on one listening address, as tests of a client's politeness see them.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct AddrStats {
+    /// Requests being answered now, and the most ever at once.
+    pub(crate) in_flight: u64,
+    pub(crate) max_in_flight: u64,
+    /// When the last request arrived, and the shortest time between two arrivals.
+    pub(crate) last_start: Option<std::time::Instant>,
+    pub(crate) min_gap: Option<Duration>,
 }
 
 /// Counts a request in flight on `ip` until dropped.
 struct InFlight {
     ip: std::net::IpAddr,
-    open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (u64, u64)>>>,
+    open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
 }
 
 impl InFlight {
     fn new(
         ip: std::net::IpAddr,
-        open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (u64, u64)>>>,
+        open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
     ) -> Self {
         {
             let mut m = open
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let e = m.entry(ip).or_default();
-            e.0 += 1;
-            e.1 = e.1.max(e.0);
+            e.in_flight += 1;
+            e.max_in_flight = e.max_in_flight.max(e.in_flight);
+            let now = std::time::Instant::now();
+            if let Some(last) = e.last_start {
+                let gap = now.saturating_duration_since(last);
+                e.min_gap = Some(e.min_gap.map_or(gap, |g| g.min(gap)));
+            }
+            e.last_start = Some(now);
         }
         InFlight { ip, open }
     }
@@ -59,7 +75,7 @@ impl Drop for InFlight {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(e) = m.get_mut(&self.ip) {
-            e.0 = e.0.saturating_sub(1);
+            e.in_flight = e.in_flight.saturating_sub(1);
         }
     }
 }

@@ -111,7 +111,7 @@ pub struct Fleet {
     tasks: JoinSet<()>,
     requests: Arc<std::sync::atomic::AtomicU64>,
     connections: Arc<std::sync::atomic::AtomicU64>,
-    open: Arc<std::sync::Mutex<HashMap<IpAddr, (u64, u64)>>>,
+    open: Arc<std::sync::Mutex<HashMap<IpAddr, http::AddrStats>>>,
     certs: Arc<Certs>,
 }
 
@@ -314,7 +314,17 @@ impl Fleet {
             .open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.values().map(|(_, max)| *max).max().unwrap_or(0)
+        m.values().map(|a| a.max_in_flight).max().unwrap_or(0)
+    }
+
+    /// The shortest time between the arrivals of two requests on one fleet address (`None`
+    /// before any address has had two): a client's request rate per address shows here.
+    pub fn min_request_gap_per_ip(&self) -> Option<Duration> {
+        let m = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.values().filter_map(|a| a.min_gap).min()
     }
 
     /// The web server address of a site's hosts (what its A record says, when it has one).
