@@ -252,7 +252,10 @@ fn rate_per_ip_spaces_requests() {
         "{}",
         String::from_utf8_lossy(&res.stderr)
     );
-    let gap = fleet.fleet.min_request_gap_per_ip().expect("requests arrived");
+    let gap = fleet
+        .fleet
+        .min_request_gap_per_ip()
+        .expect("requests arrived");
     assert!(
         gap >= Duration::from_millis(100),
         "two requests on one address {gap:?} apart with --rate-per-ip 5"
@@ -266,9 +269,75 @@ fn rate_per_ip_spaces_requests() {
         &["--concurrency", "16", "--quiet"],
     );
     assert!(res.status.success());
-    let gap = fleet.fleet.min_request_gap_per_ip().expect("requests arrived");
+    let gap = fleet
+        .fleet
+        .min_request_gap_per_ip()
+        .expect("requests arrived");
     assert!(
         gap < Duration::from_millis(100),
         "without a rate, requests on one address were still {gap:?} apart"
+    );
+}
+
+/// Head of line: one overloaded shared address (every response there takes 150 ms) with room
+/// for one request at a time must not hold back the sites on the other addresses. With 4 sites
+/// working at once (`--concurrency 1`) and 6 sites on the slow address, sites waiting for it
+/// would fill every slot; the sites elsewhere must all be done before half the slow address's
+/// sites are.
+#[test]
+fn a_slow_shared_address_does_not_hold_back_the_others() {
+    use beian_fleet::{Behaviour, FleetConfig};
+    let slow = std::net::Ipv4Addr::new(127, 0, 1, 1);
+    let fleet = TestFleet::start_with(FleetConfig {
+        domains: 24,
+        seed: 31,
+        behaviours: vec![Behaviour::Compliant, Behaviour::ApexToWww],
+        slow_ips: vec![slow],
+        slow_delay: Duration::from_millis(150),
+        ..FleetConfig::default()
+    });
+    let out = tempfile::tempdir().unwrap();
+    let res = fleet.audit(
+        &fleet.path("domains.txt"),
+        out.path(),
+        &["--concurrency", "1", "--per-ip", "1", "--quiet"],
+    );
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let slow_domains: Vec<&str> = fleet
+        .fleet
+        .sites
+        .iter()
+        .filter(|s| fleet.fleet.addr_of(s) == std::net::IpAddr::V4(slow))
+        .map(|s| s.domain.as_str())
+        .collect();
+    assert!(slow_domains.len() > 4, "{slow_domains:?}");
+    let code = r#"
+import sys, json, pyarrow as pa, pyarrow.parquet as pq
+d, slow = sys.argv[1], set(json.loads(sys.argv[2]))
+s = pq.read_table(d + "/sites")
+done = list(zip(s["domain"].to_pylist(), s["audited_at"].cast(pa.int64()).to_pylist()))
+last_fast = max(t for dom, t in done if dom not in slow)
+print(json.dumps({"sites": len(done),
+                  "slow_sites": sum(1 for dom, _ in done if dom in slow),
+                  "slow_done_first": sum(1 for dom, t in done if dom in slow and t < last_fast)}))
+"#;
+    let report = run_python(&[
+        "-c".as_ref(),
+        code.as_ref(),
+        out.path().as_os_str(),
+        serde_json::to_string(&slow_domains).unwrap().as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["sites"], 24, "{report}");
+    assert_eq!(v["slow_sites"], slow_domains.len(), "{report}");
+    let first = v["slow_done_first"].as_u64().unwrap();
+    assert!(
+        first * 2 < slow_domains.len() as u64,
+        "{first} of the slow address's {} sites were done before the last site elsewhere: {report}",
+        slow_domains.len()
     );
 }

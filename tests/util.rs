@@ -14,18 +14,20 @@ pub(crate) struct TestFleet {
 
 impl TestFleet {
     pub(crate) fn start(domains: usize, seed: u64) -> TestFleet {
+        TestFleet::start_with(FleetConfig {
+            domains,
+            seed,
+            ..FleetConfig::default()
+        })
+    }
+
+    pub(crate) fn start_with(cfg: FleetConfig) -> TestFleet {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let fleet = rt
-            .block_on(Fleet::start(FleetConfig {
-                domains,
-                seed,
-                ..FleetConfig::default()
-            }))
-            .unwrap();
+        let fleet = rt.block_on(Fleet::start(cfg)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         fleet.write_files(dir.path()).unwrap();
         TestFleet {

@@ -71,10 +71,7 @@ impl NetSettings {
             https_port: a.https_port,
             allow_private: a.allow_private,
             per_ip: a.per_ip,
-            rate_per_ip: a
-                .rate_per_ip
-                .map(|r| rate("rate-per-ip", r))
-                .transpose()?,
+            rate_per_ip: a.rate_per_ip.map(|r| rate("rate-per-ip", r)).transpose()?,
             // Each site runs up to four probes (apex and www, https and http).
             max_in_flight: a.concurrency as usize * 4,
             ..FetchConfig::default()

@@ -280,7 +280,8 @@ struct Permits {
 }
 
 impl PerIp {
-    async fn acquire(&self, ip: IpAddr) -> IpPermit {
+    /// The address's permit; `on_wait` is called first when it is not free at once.
+    async fn acquire(&self, ip: IpAddr, on_wait: &OnWait<'_>) -> IpPermit {
         if self.limit == 0 {
             return None;
         }
@@ -291,9 +292,17 @@ impl PerIp {
                 .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.limit)))
                 .clone()
         };
+        if let Ok(p) = sem.clone().try_acquire_owned() {
+            return Some((ip, p));
+        }
+        on_wait();
         sem.acquire_owned().await.ok().map(|p| (ip, p))
     }
 }
+
+/// Called when a probe is about to wait for a busy server address (`per_ip`): the pipeline
+/// lends the site's slot to another site meanwhile.
+pub type OnWait<'a> = dyn Fn() + Send + Sync + 'a;
 
 /// Building a [`Fetcher`] failed.
 pub type BuildError = TlsSetupError;
@@ -320,9 +329,9 @@ impl<R: HostResolve> Fetcher<R> {
     }
 
     /// Waits for the address's permit, then for a probe slot, always in that order.
-    async fn take(&self, permits: &mut Permits, ip: Option<IpAddr>) {
+    async fn take(&self, permits: &mut Permits, ip: Option<IpAddr>, on_wait: &OnWait<'_>) {
         if let Some(ip) = ip {
-            permits.ip = self.per_ip.acquire(ip).await;
+            permits.ip = self.per_ip.acquire(ip, on_wait).await;
         }
         if let Some(sem) = &self.in_flight {
             permits.slot = sem.clone().acquire_owned().await.ok();
@@ -344,18 +353,30 @@ impl<R: HostResolve> Fetcher<R> {
     /// address's permit (`per_ip`) and for a request's turn (`rate_per_ip`) is not part of the
     /// probe's time budget, so a busy shared host delays its sites instead of timing them out.
     pub async fn fetch(&self, url: Url, addrs: Vec<IpAddr>) -> FetchOutcome {
+        self.fetch_with(url, addrs, &|| {}).await
+    }
+
+    /// [`Fetcher::fetch`], calling `on_wait` whenever the probe is about to wait for a busy
+    /// server address.
+    pub async fn fetch_with(
+        &self,
+        url: Url,
+        addrs: Vec<IpAddr>,
+        on_wait: &OnWait<'_>,
+    ) -> FetchOutcome {
         let mut permits = Permits::default();
-        self.take(&mut permits, self.first_allowed(&addrs)).await;
+        self.take(&mut permits, self.first_allowed(&addrs), on_wait)
+            .await;
         let started = Instant::now();
         let mut out = FetchOutcome::default();
         let mut budget = Budget {
             deadline: Instant::now() + self.cfg.total_timeout,
             total: self.cfg.total_timeout,
         };
-        if let Err(e) = self
-            .run(url, addrs, &mut permits, &mut out, &mut budget)
-            .await
-        {
+        // Boxed: the connection, TLS and HTTP states make the probe's future ~9 KB, and a
+        // probe that waits for a permit (above) should not hold that much while it waits.
+        let run = Box::pin(self.run(url, addrs, &mut permits, &mut out, &mut budget, on_wait));
+        if let Err(e) = run.await {
             out.error = Some(e);
         }
         out.timings.total = started.elapsed();
@@ -371,6 +392,7 @@ impl<R: HostResolve> Fetcher<R> {
         permits: &mut Permits,
         out: &mut FetchOutcome,
         budget: &mut Budget,
+        on_wait: &OnWait<'_>,
     ) -> Result<(), FetchError> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut refreshed = false;
@@ -382,7 +404,7 @@ impl<R: HostResolve> Fetcher<R> {
             if ip.is_some() && permits.ip.as_ref().map(|(held, _)| *held) != ip {
                 *permits = Permits::default();
                 let waited = Instant::now();
-                self.take(permits, ip).await;
+                self.take(permits, ip, on_wait).await;
                 budget.extend(waited.elapsed());
             }
             if let Some(ip) = ip {

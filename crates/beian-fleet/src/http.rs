@@ -21,6 +21,8 @@ pub(crate) struct World {
     pub(crate) sites: Arc<Vec<SiteSpec>>,
     pub(crate) by_host: Arc<HashMap<String, (usize, HostRole)>>,
     pub(crate) slow_delay: Duration,
+    /// Addresses where every response waits `slow_delay`.
+    pub(crate) slow_ips: Vec<std::net::IpAddr>,
     /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
     pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
@@ -108,6 +110,9 @@ pub(crate) async fn serve(
                     // Counted while the request is being answered: within the client's hold
                     // on the address, whatever the TCP teardown timing.
                     let _busy = InFlight::new(ip, world.open.clone());
+                    if world.slow_ips.contains(&ip) {
+                        tokio::time::sleep(world.slow_delay).await;
+                    }
                     Ok::<_, Infallible>(respond(req, &world, https).await)
                 }
             });

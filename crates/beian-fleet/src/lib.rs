@@ -78,6 +78,9 @@ pub struct FleetConfig {
     pub slow_delay: Duration,
     /// Behaviours to draw from (empty: all of them).
     pub behaviours: Vec<Behaviour>,
+    /// Addresses of overloaded shared hosts: every response there waits `slow_delay`, whatever
+    /// the site (head-of-line tests: sites on other addresses must not wait for them).
+    pub slow_ips: Vec<Ipv4Addr>,
 }
 
 impl Default for FleetConfig {
@@ -91,6 +94,7 @@ impl Default for FleetConfig {
             dns_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             slow_delay: Duration::from_millis(1500),
             behaviours: Vec::new(),
+            slow_ips: Vec::new(),
         }
     }
 }
@@ -268,6 +272,7 @@ impl Fleet {
             sites: sites_arc,
             by_host: Arc::new(by_host),
             slow_delay: cfg.slow_delay,
+            slow_ips: cfg.slow_ips.iter().map(|ip| IpAddr::V4(*ip)).collect(),
             requests: requests.clone(),
             connections: connections.clone(),
             open: open.clone(),

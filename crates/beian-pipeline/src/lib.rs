@@ -10,14 +10,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use beian_fetch::{FetchError, FetchOutcome, Fetcher, HostResolve};
+use beian_fetch::{FetchError, FetchOutcome, Fetcher, HostResolve, OnWait};
 use beian_input::{InputItem, Target};
 use beian_resolve::Resolver;
 use beian_rules::{HostObservation, PageObservation, RuleConfig, SiteContext, judge_site};
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
 };
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 /// Current time in UTC microseconds since the epoch.
@@ -84,10 +84,22 @@ impl Auditor {
 
     /// Audits one target: both hosts, https and http each.
     pub async fn audit(&self, line: u64, raw: String, target: Target) -> SiteReport {
+        self.audit_with(line, raw, target, &|| {}).await
+    }
+
+    /// [`Auditor::audit`], calling `on_wait` whenever a probe is about to wait for a busy
+    /// server address.
+    pub async fn audit_with(
+        &self,
+        line: u64,
+        raw: String,
+        target: Target,
+        on_wait: &OnWait<'_>,
+    ) -> SiteReport {
         let probes = target
             .hosts
             .iter()
-            .map(|(role, host)| self.probe_host(line, &target.domain, *role, host));
+            .map(|(role, host)| self.probe_host(line, &target.domain, *role, host, on_wait));
         let hosts: Vec<HostObservation> = futures_util::future::join_all(probes).await;
         let j = judge_site(
             &target.domain,
@@ -170,6 +182,7 @@ impl Auditor {
         domain: &str,
         role: HostRole,
         host: &str,
+        on_wait: &OnWait<'_>,
     ) -> HostObservation {
         let started_at_us = now_us();
         let base = |scheme: Scheme| FetchRow {
@@ -207,7 +220,7 @@ impl Auditor {
             let addrs = res.addrs.clone();
             async move {
                 match url::Url::parse(&format!("{}://{host}/", scheme.as_str())) {
-                    Ok(u) => self.fetcher.fetch(u, addrs).await,
+                    Ok(u) => self.fetcher.fetch_with(u, addrs, on_wait).await,
                     Err(e) => FetchOutcome {
                         error: Some(FetchError {
                             class: ErrorClass::InputInvalid,
@@ -335,10 +348,44 @@ pub struct RunStats {
     pub interrupted: bool,
 }
 
+/// A site's place among the sites in progress: a working slot at first. When one of its
+/// probes is about to wait for a busy server address, the site gives the working slot to the
+/// next site and takes a parked one instead (while parked slots last), so that sites on an
+/// overloaded shared address cannot fill every slot and hold back the sites elsewhere
+/// (head-of-line blocking). A parked site keeps its parked slot until it is done: its probes
+/// are bounded by the fetcher's probe slots, not by working slots.
+struct SiteSlot {
+    held: std::sync::Mutex<Held>,
+    parked: Arc<Semaphore>,
+}
+
+/// Which slot a site holds.
+enum Held {
+    Working(#[expect(dead_code, reason = "held for its drop")] OwnedSemaphorePermit),
+    Parked(#[expect(dead_code, reason = "held for its drop")] OwnedSemaphorePermit),
+}
+
+impl SiteSlot {
+    fn park(&self) {
+        // A poisoned lock only means a probe panicked; the slot is still sound.
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if matches!(*held, Held::Working(_)) {
+            // No parked slot free: keep the working one (bounded memory comes first).
+            if let Ok(p) = self.parked.clone().try_acquire_owned() {
+                *held = Held::Parked(p);
+            }
+        }
+    }
+}
+
 /// Runs the audit over `items`, sending one report per line to `out`.
 ///
-/// `stop` is checked before each new line: once set, no new site starts and in-flight sites
-/// finish (each bounded by the fetch timeouts).
+/// Up to `concurrency` sites work at once, and as many again × 4 may be parked, waiting for
+/// busy server addresses ([`SiteSlot`]). `stop` is checked before each new line: once set, no
+/// new site starts and in-flight sites finish (each bounded by the fetch timeouts).
 pub async fn run(
     auditor: Arc<Auditor>,
     mut items: mpsc::Receiver<InputItem>,
@@ -348,6 +395,7 @@ pub async fn run(
     stop: Arc<AtomicBool>,
 ) -> RunStats {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let parked = Arc::new(Semaphore::new(concurrency.max(1) * 4));
     let mut tasks: JoinSet<SiteReport> = JoinSet::new();
     let mut pending: HashMap<tokio::task::Id, (u64, String)> = HashMap::new();
     let mut stats = RunStats::default();
@@ -430,9 +478,13 @@ pub async fn run(
             Ok(target) => {
                 let a = auditor.clone();
                 let (line, raw) = (item.line, item.raw.clone());
+                let slot = SiteSlot {
+                    held: std::sync::Mutex::new(Held::Working(permit)),
+                    parked: parked.clone(),
+                };
                 let handle = tasks.spawn(async move {
-                    let report = a.audit(line, raw, target).await;
-                    drop(permit);
+                    let report = a.audit_with(line, raw, target, &|| slot.park()).await;
+                    drop(slot);
                     report
                 });
                 pending.insert(handle.id(), (item.line, item.raw));
