@@ -269,6 +269,7 @@ fn main() {
     // 1. The audit.
     let out = dir.path().join("out");
     let before = fleet.served();
+    let resumed_before = fleet.resumed_handshakes();
     let audit = run_measured(
         Command::new(env!("CARGO_BIN_EXE_beian"))
             .arg("audit")
@@ -296,13 +297,14 @@ fn main() {
     let audit_requests = after.0 - before.0;
     let secs = audit.wall.as_secs_f64();
     println!(
-        "beian audit: ok={} wall {:.2} s, {:.0} domains/s, {} requests ({:.0}/s), {} connections, CPU {:.2} s, peak RSS {:.1} MiB",
+        "beian audit: ok={} wall {:.2} s, {:.0} domains/s, {} requests ({:.0}/s), {} connections ({} TLS resumed), CPU {:.2} s, peak RSS {:.1} MiB",
         audit.ok,
         secs,
         o.domains as f64 / secs,
         audit_requests,
         audit_requests as f64 / secs,
         after.1 - before.1,
+        fleet.resumed_handshakes() - resumed_before,
         audit.cpu.as_secs_f64(),
         audit.max_rss_mib
     );

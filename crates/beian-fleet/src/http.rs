@@ -26,6 +26,8 @@ pub(crate) struct World {
     /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
     pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
     pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
+    /// TLS handshakes that resumed an earlier session.
+    pub(crate) resumed: Arc<std::sync::atomic::AtomicU64>,
     /// Per listening address: what tests of a client's per-address limits read.
     pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
 }
@@ -100,6 +102,7 @@ pub(crate) async fn serve(
         let ip = stream
             .local_addr()
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+        let resumed = world.resumed.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let world = world.clone();
@@ -125,6 +128,9 @@ pub(crate) async fn serve(
                     else {
                         return;
                     };
+                    if s.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                        resumed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     // A client hanging up mid-exchange is normal for a test server.
                     builder.serve_connection(TokioIo::new(s), svc).await.ok();
                 }

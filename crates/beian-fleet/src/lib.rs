@@ -117,6 +117,7 @@ pub struct Fleet {
     connections: Arc<std::sync::atomic::AtomicU64>,
     open: Arc<std::sync::Mutex<HashMap<IpAddr, http::AddrStats>>>,
     certs: Arc<Certs>,
+    resumed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Drop for Fleet {
@@ -267,6 +268,7 @@ impl Fleet {
 
         let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let resumed = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let open = Arc::new(std::sync::Mutex::new(HashMap::new()));
         let world = Arc::new(http::World {
             sites: sites_arc,
@@ -275,6 +277,7 @@ impl Fleet {
             slow_ips: cfg.slow_ips.iter().map(|ip| IpAddr::V4(*ip)).collect(),
             requests: requests.clone(),
             connections: connections.clone(),
+            resumed: resumed.clone(),
             open: open.clone(),
         });
         let (http_listeners, http_port) = bind_same_port(&ips, cfg.http_port).await?;
@@ -295,6 +298,7 @@ impl Fleet {
             tasks,
             requests,
             connections,
+            resumed,
             open,
             certs,
         })
@@ -311,6 +315,11 @@ impl Fleet {
     pub fn served(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.requests.load(Relaxed), self.connections.load(Relaxed))
+    }
+
+    /// TLS handshakes so far that resumed an earlier session instead of a full handshake.
+    pub fn resumed_handshakes(&self) -> u64 {
+        self.resumed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The most requests ever in flight at once on any one fleet address (HTTP and HTTPS).
