@@ -6,3 +6,4 @@ mod util;
 mod bad_input;
 mod cli;
 mod e2e;
+mod resume;

@@ -41,8 +41,15 @@ impl TestFleet {
         self.dir.path().join(name)
     }
 
-    /// `beian audit INPUT --out OUT` with the flags that point at this fleet.
+    /// `beian audit INPUT --out OUT` with the flags that point at this fleet, run.
     pub(crate) fn audit(&self, input: &Path, out: &Path, extra: &[&str]) -> Output {
+        let mut cmd = self.audit_command(input, out);
+        cmd.args(extra);
+        cmd.output().unwrap()
+    }
+
+    /// `beian audit INPUT --out OUT` with the flags that point at this fleet.
+    pub(crate) fn audit_command(&self, input: &Path, out: &Path) -> Command {
         let dns = self.fleet.dns_addr.to_string();
         let http = self.fleet.http_port.to_string();
         let https = self.fleet.https_port.to_string();
@@ -61,8 +68,7 @@ impl TestFleet {
         cmd.arg("--ca-cert").arg(ca);
         // The fleet has names that never answer; keep those waits short.
         cmd.args(["--dns-timeout", "1"]);
-        cmd.args(extra);
-        cmd.output().unwrap()
+        cmd
     }
 }
 

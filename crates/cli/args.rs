@@ -70,8 +70,9 @@ pub(crate) struct NetArgs {
     /// Allow connections to private, loopback and link-local addresses.
     #[arg(long)]
     pub(crate) allow_private: bool,
-    /// Sites audited at once: up to 4 × N probes in flight; up to 4 × N sites in progress,
-    /// so sites waiting for a busy address (`--per-ip`) do not hold back the others.
+    /// Sites audited at once: up to 4 × N probes in flight and 4 × N sites working; a site
+    /// whose probe waits for a busy address (`--per-ip`) parks (up to 16 × N parked), so an
+    /// overloaded shared host does not hold back the sites elsewhere.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=25_000))]
     pub(crate) concurrency: u32,
     /// Requests in flight per server address (0: no limit). Shared hosting puts thousands of
@@ -109,8 +110,18 @@ pub(crate) struct OutArgs {
     #[arg(long, short, default_value = "results")]
     pub(crate) out: PathBuf,
     /// Replace earlier output in --out.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub(crate) overwrite: bool,
+    /// Finish an interrupted run in --out (same input): lines that already have a `sites`
+    /// row are skipped, the others audited and added as new part files. Unfinished parts
+    /// are removed first. On an empty --out, starts the run.
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// Close the output's part files every N sites (and at least every 30 s), so that a
+    /// crash loses at most the sites since (`--resume` audits them again).
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) checkpoint_every: u64,
     /// Exit with status 1 when findings reach this level (for CI).
     #[arg(long, value_enum)]
     pub(crate) fail_on: Option<FailOn>,

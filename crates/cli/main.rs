@@ -93,6 +93,8 @@ struct Tally {
     failing: BTreeMap<String, u64>,
     errors: BTreeMap<&'static str, u64>,
     counts: beian_parquet::RunCounts,
+    /// Lines an earlier, interrupted run had finished (`--resume`).
+    resumed: u64,
 }
 
 struct RunSpec<'a> {
@@ -130,14 +132,31 @@ fn new_run_id() -> String {
     )
 }
 
+/// The longest time between two checkpoints of the output (`--checkpoint-every` bounds the
+/// sites between them).
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
 async fn run_audit(
     spec: RunSpec<'_>,
     open_input: Box<dyn FnOnce() -> Result<Box<dyn BufRead + Send>> + Send>,
     total: Option<u64>,
 ) -> Result<(Tally, beian_pipeline::RunStats)> {
-    let run_id = new_run_id();
     let out_dir = spec.out.out.clone();
-    let mut writer = RunWriter::create(&out_dir, &run_id, spec.out.overwrite)?;
+    let (mut writer, run_id, done) = if spec.out.resume {
+        let r = RunWriter::resume(&out_dir)?;
+        for p in &r.removed {
+            eprintln!("beian: resume: removed unfinished part {}", p.display());
+        }
+        let run_id = r.run_id.clone().unwrap_or_else(new_run_id);
+        let writer = RunWriter::continue_run(&out_dir, &run_id, &r)?;
+        (writer, run_id, r.done)
+    } else {
+        let run_id = new_run_id();
+        let writer = RunWriter::create(&out_dir, &run_id, spec.out.overwrite)?;
+        (writer, run_id, Vec::new())
+    };
+    let resumed_lines = done.len() as u64;
+    let total = total.map(|t| t.saturating_sub(resumed_lines));
 
     let resolver = ResolverBuilder::default()
         .nameservers(spec.net.resolvers.clone())
@@ -157,6 +176,10 @@ async fn run_audit(
     let reader = std::thread::spawn(move || -> Result<()> {
         for item in Reader::new(reader_input) {
             let item = item?;
+            // Resuming: a line with a row in a complete part is done.
+            if done.binary_search(&item.line).is_ok() {
+                continue;
+            }
             if item_tx.blocking_send(item).is_err() {
                 break;
             }
@@ -166,8 +189,10 @@ async fn run_audit(
 
     // Output: a writer thread behind a bounded channel.
     let (report_tx, mut report_rx) = mpsc::channel::<SiteReport>(256);
+    let checkpoint_every = spec.out.checkpoint_every;
     let writer_thread = std::thread::spawn(move || -> Result<Tally> {
         let mut tally = Tally::default();
+        let (mut since, mut last) = (0u64, std::time::Instant::now());
         while let Some(report) = report_rx.blocking_recv() {
             *tally
                 .by_status
@@ -180,6 +205,11 @@ async fn run_audit(
                 *tally.errors.entry(class.as_str()).or_default() += 1;
             }
             writer.write(report)?;
+            since += 1;
+            if since >= checkpoint_every || last.elapsed() >= CHECKPOINT_INTERVAL {
+                writer.checkpoint()?;
+                (since, last) = (0, std::time::Instant::now());
+            }
         }
         tally.counts = writer.finish()?;
         Ok(tally)
@@ -207,9 +237,10 @@ async fn run_audit(
     )
     .await;
     progress.finish();
-    let tally = writer_thread
+    let mut tally = writer_thread
         .join()
         .map_err(|_| anyhow::anyhow!("writer thread panicked"))??;
+    tally.resumed = resumed_lines;
     if !stats.interrupted {
         reader
             .join()
@@ -222,6 +253,7 @@ async fn run_audit(
         "input": spec.input_desc,
         "finished_at": time::OffsetDateTime::now_utc().unix_timestamp(),
         "interrupted": stats.interrupted,
+        "resumed_lines": resumed_lines,
         "rows": { "sites": tally.counts.sites, "fetches": tally.counts.fetches, "findings": tally.counts.findings },
         "status": tally.by_status,
     });
@@ -233,6 +265,12 @@ async fn run_audit(
 
 fn print_summary(tally: &Tally, out: &Path) {
     let total: u64 = tally.by_status.values().sum();
+    if tally.resumed > 0 {
+        println!(
+            "resumed: {} input lines were done by the interrupted run (in earlier parts)",
+            tally.resumed
+        );
+    }
     println!("audited {total} input lines");
     println!("{:<14} {:>8}", "status", "sites");
     for s in [
