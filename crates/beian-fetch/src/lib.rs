@@ -9,6 +9,7 @@ mod body;
 mod tls;
 
 pub use addr::is_restricted;
+mod pool;
 pub use tls::TlsSetupError;
 
 use std::collections::{HashMap, HashSet};
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use beian_types::{ErrorClass, Hop};
 use bytes::Bytes;
-use http_body_util::Empty;
+use http_body_util::{BodyExt, Empty, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -92,6 +93,9 @@ pub struct FetchConfig {
     /// evenly. Like the wait for `per_ip`, the wait for a request's turn is not part of the
     /// probe's time budget.
     pub rate_per_ip: Option<f64>,
+    /// Idle keep-alive connections kept for the next request to the same origin (0: every
+    /// request opens its own connection), each for at most 2 s.
+    pub idle_connections: usize,
 }
 
 impl Default for FetchConfig {
@@ -116,6 +120,7 @@ impl Default for FetchConfig {
             per_ip: 8,
             max_in_flight: 0,
             rate_per_ip: None,
+            idle_connections: 256,
         }
     }
 }
@@ -223,6 +228,7 @@ pub struct Fetcher<R> {
     resolver: R,
     per_ip: PerIp,
     pacer: Pacer,
+    pool: pool::Pool,
     in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
@@ -320,6 +326,7 @@ impl<R: HostResolve> Fetcher<R> {
                 map: Mutex::new(HashMap::new()),
             },
             pacer: Pacer::new(cfg.rate_per_ip),
+            pool: pool::Pool::new(cfg.idle_connections),
             in_flight: (cfg.max_in_flight > 0)
                 .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight))),
             cfg,
@@ -579,13 +586,49 @@ impl<R: HostResolve> Fetcher<R> {
                 )
             })?
             .to_string();
+        let port = self.port_for(url);
+        let https = url.scheme() == "https";
+        if let Some(ip) = self.first_allowed(addrs) {
+            let origin = pool::Origin {
+                addr: SocketAddr::new(ip, port),
+                https,
+                host: host.clone(),
+            };
+            if let Some(mut conn) = self.pool.take(&origin) {
+                // Ready at once, or the server closed it meanwhile.
+                if matches!(
+                    timeout(Duration::from_millis(50), conn.sender.ready()).await,
+                    Ok(Ok(()))
+                ) {
+                    out.remote_addr = Some(origin.addr);
+                    out.timings = Timings {
+                        total: out.timings.total,
+                        ..Timings::default()
+                    };
+                    if conn.tls.is_some() {
+                        out.tls = conn.tls.clone();
+                    }
+                    match self.exchange(conn, origin, url, &host, out).await {
+                        Ok(r) => return Ok(r),
+                        // Closed by the server as the request went out: a new connection.
+                        Err(Exchange::NoResponse(_)) => {}
+                        Err(Exchange::Failed(e)) => return Err(e),
+                    }
+                }
+            }
+        }
         let t0 = Instant::now();
-        let (tcp, sa) = self.connect(addrs, self.port_for(url)).await?;
+        let (tcp, sa) = self.connect(addrs, port).await?;
         out.remote_addr = Some(sa);
         out.timings.connect = Some(t0.elapsed());
         out.timings.tls = None;
         out.timings.ttfb = None;
-        if url.scheme() == "https" {
+        let origin = pool::Origin {
+            addr: sa,
+            https,
+            host: host.clone(),
+        };
+        let conn = if https {
             let t1 = Instant::now();
             let name = ServerName::try_from(host.clone()).map_err(|e| {
                 FetchError::new(
@@ -615,40 +658,33 @@ impl<R: HostResolve> Fetcher<R> {
                 .peer_certificates()
                 .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
                 .unwrap_or_default();
-            out.tls = Some(TlsFacts {
+            let facts = TlsFacts {
                 version: conn
                     .protocol_version()
                     .map(|v| format!("{v:?}"))
                     .unwrap_or_default(),
                 cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
-            });
-            self.exchange(stream, url, &host, out).await
+            };
+            out.tls = Some(facts.clone());
+            open_conn(stream, Some(facts)).await?
         } else {
-            self.exchange(tcp, url, &host, out).await
-        }
+            open_conn(tcp, None).await?
+        };
+        self.exchange(conn, origin, url, &host, out)
+            .await
+            .map_err(Exchange::into_error)
     }
 
-    async fn exchange<S>(
+    /// One request on `conn`; the connection goes back to the pool when the response was read
+    /// to its end.
+    async fn exchange(
         &self,
-        io: S,
+        mut conn: pool::Conn,
+        origin: pool::Origin,
         url: &Url,
         host: &str,
         out: &mut FetchOutcome,
-    ) -> Result<Response, FetchError>
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
-            .max_buf_size(256 * 1024)
-            .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
-            .await
-            .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
-        let conn_task = tokio::spawn(async move {
-            // Errors surface through the request future; the task only drives the socket.
-            match conn.await {
-                Ok(()) | Err(_) => {}
-            }
-        });
+    ) -> Result<Response, Exchange> {
         let host_header = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
@@ -663,24 +699,27 @@ impl<R: HostResolve> Fetcher<R> {
             )
             .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
             .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
-            .header(header::CONNECTION, "close")
             .body(Empty::<Bytes>::new())
             .map_err(|e| {
-                FetchError::new(ErrorClass::HttpProtocol, format!("building request: {e}"))
+                Exchange::Failed(FetchError::new(
+                    ErrorClass::HttpProtocol,
+                    format!("building request: {e}"),
+                ))
             })?;
         let t = Instant::now();
-        let resp = match timeout(self.cfg.response_timeout, sender.send_request(req)).await {
+        let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
-                conn_task.abort();
-                return Err(FetchError::new(ErrorClass::HttpProtocol, e.to_string()));
+                return Err(Exchange::NoResponse(FetchError::new(
+                    ErrorClass::HttpProtocol,
+                    e.to_string(),
+                )));
             }
             Err(_) => {
-                conn_task.abort();
-                return Err(FetchError::new(
+                return Err(Exchange::Failed(FetchError::new(
                     ErrorClass::HttpTimeout,
                     format!("no response headers within {:?}", self.cfg.response_timeout),
-                ));
+                )));
             }
         };
         out.timings.ttfb = Some(t.elapsed());
@@ -691,7 +730,16 @@ impl<R: HostResolve> Fetcher<R> {
         let content_type = text(headers.get(header::CONTENT_TYPE));
         let content_encoding = text(headers.get(header::CONTENT_ENCODING));
         if (300..400).contains(&status) && location.is_some() {
-            conn_task.abort();
+            // A redirect's body is short: read it, and the connection can carry the next
+            // request (a server that stalls it only loses its connection).
+            let drained = timeout(
+                REDIRECT_BODY_TIME,
+                Limited::new(resp.into_body(), REDIRECT_BODY_CAP).collect(),
+            )
+            .await;
+            if matches!(drained, Ok(Ok(_))) {
+                self.pool.put(origin, conn);
+            }
             return Ok(Response {
                 status,
                 location,
@@ -707,16 +755,19 @@ impl<R: HostResolve> Fetcher<R> {
             self.cfg.body_cap,
         );
         let result = timeout(self.cfg.body_timeout, read).await;
-        conn_task.abort();
         let (body, truncated) = match result {
-            Ok(r) => r?,
+            Ok(r) => r.map_err(Exchange::Failed)?,
             Err(_) => {
-                return Err(FetchError::new(
+                return Err(Exchange::Failed(FetchError::new(
                     ErrorClass::BodyTimeout,
                     format!("body not complete within {:?}", self.cfg.body_timeout),
-                ));
+                )));
             }
         };
+        if !truncated {
+            // Read to its end: the connection is free for the next request.
+            self.pool.put(origin, conn);
+        }
         Ok(Response {
             status,
             location,
@@ -726,4 +777,44 @@ impl<R: HostResolve> Fetcher<R> {
             truncated,
         })
     }
+}
+
+/// How much of a redirect's body is read, and for how long, to keep its connection.
+const REDIRECT_BODY_CAP: usize = 64 * 1024;
+const REDIRECT_BODY_TIME: Duration = Duration::from_millis(250);
+
+/// How an exchange on a connection failed.
+enum Exchange {
+    /// No response came: on a reused connection, the server may have closed it just as the
+    /// request went out (then a new connection is tried).
+    NoResponse(FetchError),
+    /// Anything else.
+    Failed(FetchError),
+}
+
+impl Exchange {
+    fn into_error(self) -> FetchError {
+        match self {
+            Exchange::NoResponse(e) | Exchange::Failed(e) => e,
+        }
+    }
+}
+
+/// HTTP/1.1 over `io`, driven by a task of its own.
+async fn open_conn<S>(io: S, tls: Option<TlsFacts>) -> Result<pool::Conn, FetchError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(256 * 1024)
+        .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
+    let task = tokio::spawn(async move {
+        // Errors surface through the request future; the task only drives the socket.
+        match conn.await {
+            Ok(()) | Err(_) => {}
+        }
+    });
+    Ok(pool::Conn { sender, task, tls })
 }

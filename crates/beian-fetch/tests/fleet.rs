@@ -252,3 +252,36 @@ async fn limits_and_refusals() {
         .await;
     assert_eq!(o.error.map(|e| e.class), Some(ErrorClass::ConnectRefused));
 }
+
+/// A redirect to an origin that was just talked to reuses the idle connection (no connect, no
+/// TLS handshake); with `idle_connections: 0` every request opens its own.
+#[tokio::test]
+async fn idle_connections_carry_the_next_request_to_their_origin() {
+    let env = Env::start().await;
+    let s = env.site(Behaviour::ApexToWww);
+    for (idle, connections) in [(256, 2), (0, 3)] {
+        let f = env.fetcher(|c| c.idle_connections = idle, true);
+        let (req0, conn0) = env.fleet.served();
+        // www's page first, then the apex, which redirects to that page.
+        let www = env.get(&f, &format!("https://www.{}/", s.domain), s).await;
+        assert_eq!(www.status, Some(200), "{www:?}");
+        let apex = env.get(&f, &format!("https://{}/", s.domain), s).await;
+        assert_eq!(apex.status, Some(200), "{apex:?}");
+        assert_eq!(apex.hops.len(), 1, "{apex:?}");
+        assert_eq!(
+            apex.final_url.as_deref(),
+            Some(format!("https://www.{}/", s.domain).as_str())
+        );
+        // The facts of the reused connection's handshake are still reported.
+        assert_eq!(apex.tls.as_ref().map(|t| t.cert_error.clone()), Some(None));
+        let (req1, conn1) = env.fleet.served();
+        assert_eq!(req1 - req0, 3, "idle_connections {idle}");
+        assert_eq!(conn1 - conn0, connections, "idle_connections {idle}");
+        assert_eq!(
+            apex.timings.connect.is_none(),
+            idle > 0,
+            "{:?}",
+            apex.timings
+        );
+    }
+}
