@@ -99,3 +99,79 @@ print(json.dumps({
         "no kill left a partial run: {partial:?}"
     );
 }
+
+/// Ctrl-C (SIGINT): the audit stops taking input, finishes the sites in flight within its
+/// drain time (a second Ctrl-C stops them at once: they get no row), closes the output
+/// (readable, `run.json` says `interrupted`) and exits 130; `--resume` then completes the run.
+#[test]
+fn ctrl_c_closes_the_output_and_resume_finishes() {
+    let fleet = TestFleet::start(300, 43);
+    let input = fleet.path("domains.txt");
+    for signals in [1, 2] {
+        let out = tempfile::tempdir().unwrap();
+        let out_dir = out.path().join("run");
+        let mut child = fleet
+            .audit_command(&input, &out_dir)
+            .args(["--concurrency", "2", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        let pid = child.id().to_string();
+        for _ in 0..signals {
+            let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+            assert!(sent.success());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Bounded: the drain time (10 s) plus closing the output.
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the audit did not stop within 30 s of SIGINT"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(130), "{stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(run["interrupted"], true, "{run}");
+        let code = r#"
+import sys, pyarrow.parquet as pq
+lines = pq.read_table(sys.argv[1] + "/sites")["input_line"].to_pylist()
+print(len(lines), len(set(lines)))
+"#;
+        let counts = run_python(&["-c".as_ref(), code.as_ref(), out_dir.as_os_str()]);
+        let (rows, distinct) = counts.trim().split_once(' ').unwrap();
+        assert_eq!(rows, distinct, "{counts}");
+        assert!(
+            rows.parse::<u64>().unwrap() < 300,
+            "not interrupted: {counts}"
+        );
+
+        let res = fleet
+            .audit_command(&input, &out_dir)
+            .args(["--resume", "--concurrency", "16", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        let counts = run_python(&["-c".as_ref(), code.as_ref(), out_dir.as_os_str()]);
+        assert_eq!(
+            counts.trim(),
+            "300 300",
+            "rows, distinct lines after --resume"
+        );
+    }
+}

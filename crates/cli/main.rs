@@ -12,14 +12,13 @@ use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use beian_fetch::Fetcher;
 use beian_fleet::{Fleet, FleetConfig};
 use beian_input::{InputItem, Reader};
 use beian_parquet::RunWriter;
-use beian_pipeline::{Auditor, DnsForRedirects};
+use beian_pipeline::{Auditor, Control, DnsForRedirects};
 use beian_resolve::ResolverBuilder;
 use beian_types::SiteReport;
 use clap::Parser;
@@ -132,6 +131,9 @@ fn new_run_id() -> String {
     )
 }
 
+/// How long the sites in flight may take to finish after Ctrl-C.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The longest time between two checkpoints of the output (`--checkpoint-every` bounds the
 /// sites between them).
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -215,15 +217,24 @@ async fn run_audit(
         Ok(tally)
     });
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop_signal = stop.clone();
+    // Ctrl-C: no more input; the sites in flight get DRAIN to finish (a second Ctrl-C stops
+    // them at once), then the output is closed. The stopped sites have no row: `--resume`.
+    let (control_tx, control_rx) = tokio::sync::watch::channel(Control::Run);
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nbeian: interrupted: finishing the sites in flight, then closing the output"
-            );
-            stop_signal.store(true, Ordering::Relaxed);
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
         }
+        eprintln!(
+            "\nbeian: interrupted: finishing the sites in flight (at most {} s; Ctrl-C again \
+             to stop them now), then closing the output; `--resume` finishes the run",
+            DRAIN.as_secs()
+        );
+        control_tx.send_replace(Control::Drain);
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = tokio::time::sleep(DRAIN) => {}
+        }
+        control_tx.send_replace(Control::Abandon);
     });
 
     let progress = Arc::new(reporter::Progress::new(total, spec.out.quiet));
@@ -233,7 +244,7 @@ async fn run_audit(
         report_tx,
         concurrency,
         progress.clone(),
-        stop,
+        control_rx,
     )
     .await;
     progress.finish();
@@ -253,6 +264,7 @@ async fn run_audit(
         "input": spec.input_desc,
         "finished_at": time::OffsetDateTime::now_utc().unix_timestamp(),
         "interrupted": stats.interrupted,
+        "abandoned": stats.abandoned,
         "resumed_lines": resumed_lines,
         "rows": { "sites": tally.counts.sites, "fetches": tally.counts.fetches, "findings": tally.counts.findings },
         "status": tally.by_status,
@@ -347,9 +359,13 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
         net,
         judging: settings::judging(&a.judge)?,
     };
-    let (tally, _) = run_audit(spec, open, total).await?;
+    let (tally, stats) = run_audit(spec, open, total).await?;
     if !a.out.quiet {
         print_summary(&tally, &a.out.out);
+    }
+    if stats.interrupted {
+        // As a shell reports a job stopped by SIGINT: the run is not complete (`--resume`).
+        return Ok(ExitCode::from(130));
     }
     Ok(exit_code(&tally, a.out.fail_on))
 }

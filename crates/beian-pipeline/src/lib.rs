@@ -8,7 +8,6 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use beian_fetch::{FetchError, FetchOutcome, Fetcher, HostResolve, OnWait};
 use beian_input::{InputItem, Target};
@@ -17,7 +16,7 @@ use beian_rules::{HostObservation, PageObservation, RuleConfig, SiteContext, jud
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 /// Current time in UTC microseconds since the epoch.
@@ -346,6 +345,9 @@ pub struct RunStats {
     pub internal_errors: u64,
     /// The run stopped early on request.
     pub interrupted: bool,
+    /// Sites in flight that were stopped ([`Control::Abandon`]): they have no row, and a
+    /// resumed run audits them.
+    pub abandoned: u64,
 }
 
 /// A site's place among the sites in progress: a working slot at first. When one of its
@@ -381,18 +383,36 @@ impl SiteSlot {
     }
 }
 
+/// What the caller asks of a running audit ([`run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Keep going.
+    Run,
+    /// Take no more input; the sites in flight finish (each bounded by the fetch timeouts).
+    Drain,
+    /// Stop the sites in flight too. They get no row: a resumed run audits them.
+    Abandon,
+}
+
+/// Waits for the next change of `control`; never returns once its sender is gone.
+async fn changed(control: &mut watch::Receiver<Control>) {
+    if control.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Runs the audit over `items`, sending one report per line to `out`.
 ///
 /// Up to `concurrency` sites work at once, and as many again × 4 may be parked, waiting for
-/// busy server addresses ([`SiteSlot`]). `stop` is checked before each new line: once set, no
-/// new site starts and in-flight sites finish (each bounded by the fetch timeouts).
+/// busy server addresses ([`SiteSlot`]). `control` stops the run: [`Control::Drain`] takes no
+/// more input, [`Control::Abandon`] also stops the sites in flight.
 pub async fn run(
     auditor: Arc<Auditor>,
     mut items: mpsc::Receiver<InputItem>,
     out: mpsc::Sender<SiteReport>,
     concurrency: usize,
     reporter: Arc<dyn Reporter>,
-    stop: Arc<AtomicBool>,
+    mut control: watch::Receiver<Control>,
 ) -> RunStats {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let parked = Arc::new(Semaphore::new(concurrency.max(1) * 4));
@@ -427,7 +447,7 @@ pub async fn run(
     };
 
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if *control.borrow() != Control::Run {
             stats.interrupted = true;
             break;
         }
@@ -449,9 +469,14 @@ pub async fn run(
                 }
                 continue;
             }
+            () = changed(&mut control) => continue,
         };
         let Ok(permit) = permit else { break };
-        let Some(item) = items.recv().await else {
+        let item = tokio::select! {
+            item = items.recv() => item,
+            () = changed(&mut control) => continue,
+        };
+        let Some(item) = item else {
             break;
         };
         stats.sites += 1;
@@ -491,7 +516,27 @@ pub async fn run(
             }
         }
     }
-    while let Some(res) = tasks.join_next_with_id().await {
+    // The sites in flight finish, unless abandoned.
+    let mut aborted = false;
+    loop {
+        if !aborted && *control.borrow() == Control::Abandon {
+            stats.interrupted = true;
+            tasks.abort_all();
+            aborted = true;
+        }
+        let res = tokio::select! {
+            res = tasks.join_next_with_id() => res,
+            () = changed(&mut control) => continue,
+        };
+        let Some(res) = res else { break };
+        if let Err(e) = &res {
+            if e.is_cancelled() {
+                // Abandoned: no row; a resumed run audits the line.
+                pending.remove(&e.id());
+                stats.abandoned += 1;
+                continue;
+            }
+        }
         let report = finish(res, &mut pending, &mut stats);
         reporter.site_done(&report.site);
         if out.send(report).await.is_err() {
