@@ -6,4 +6,5 @@ mod util;
 mod bad_input;
 mod cli;
 mod e2e;
+mod hostile;
 mod resume;

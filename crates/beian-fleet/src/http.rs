@@ -1,4 +1,5 @@
-//! The fleet's web servers: one hyper service for every host, over plain TCP or rustls.
+//! The fleet's web servers: one hyper service for every host, over plain TCP or rustls;
+//! hostile sites answer raw ([`crate::hostile`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -14,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
+use crate::hostile;
 use crate::pages::{page, refresh_page};
 use crate::scenario::{Behaviour, SiteSpec};
 
@@ -84,9 +86,20 @@ impl Drop for InFlight {
     }
 }
 
+impl World {
+    /// The behaviour of the site a host name belongs to.
+    fn behaviour_of(&self, host: &str) -> Option<Behaviour> {
+        let (idx, _) = self.by_host.get(host)?;
+        self.sites.get(*idx).map(|s| s.behaviour)
+    }
+}
+
+/// Garbage in place of a TLS ServerHello (`tls-garbage` sites).
+const TLS_GARBAGE: &[u8] = b"HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS\x00\x01\x02";
+
 pub(crate) async fn serve(
     listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     world: Arc<World>,
 ) {
     let https = tls.is_some();
@@ -103,6 +116,7 @@ pub(crate) async fn serve(
             .local_addr()
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         let resumed = world.resumed.clone();
+        let raw_world = world.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let world = world.clone();
@@ -121,9 +135,33 @@ pub(crate) async fn serve(
             });
             let builder = hyper::server::conn::http1::Builder::new();
             match tls {
-                Some(acceptor) => {
+                Some(config) => {
+                    // The SNI names the site before the handshake: hostile sites answer raw.
+                    let start = tokio_rustls::LazyConfigAcceptor::new(
+                        rustls::server::Acceptor::default(),
+                        stream,
+                    );
+                    let Ok(Ok(start)) = tokio::time::timeout(Duration::from_secs(10), start).await
+                    else {
+                        return;
+                    };
+                    let hostile = start
+                        .client_hello()
+                        .server_name()
+                        .and_then(|h| raw_world.behaviour_of(&h.to_ascii_lowercase()));
+                    match hostile {
+                        Some(Behaviour::TlsGarbage) => {
+                            let mut io = start.io;
+                            io.write_all(TLS_GARBAGE).await.ok();
+                            return;
+                        }
+                        Some(Behaviour::Silent) => {
+                            return hostile::answer(start.io, Behaviour::Silent).await;
+                        }
+                        _ => {}
+                    }
                     let Ok(Ok(s)) =
-                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        tokio::time::timeout(Duration::from_secs(10), start.into_stream(config))
                             .await
                     else {
                         return;
@@ -131,10 +169,24 @@ pub(crate) async fn serve(
                     if s.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
                         resumed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
+                    if let Some(b) = hostile.filter(|b| b.is_raw()) {
+                        if b == Behaviour::ResetMidBody {
+                            s.get_ref().0.set_zero_linger().ok();
+                        }
+                        return hostile::answer(s, b).await;
+                    }
                     // A client hanging up mid-exchange is normal for a test server.
                     builder.serve_connection(TokioIo::new(s), svc).await.ok();
                 }
                 None => {
+                    let host = hostile::peek_host(&stream).await;
+                    let hostile = host.and_then(|h| raw_world.behaviour_of(&h));
+                    if let Some(b) = hostile.filter(|b| b.is_raw()) {
+                        if b == Behaviour::ResetMidBody {
+                            stream.set_zero_linger().ok();
+                        }
+                        return hostile::answer(stream, b).await;
+                    }
                     builder
                         .serve_connection(TokioIo::new(stream), svc)
                         .await
@@ -213,6 +265,22 @@ async fn respond(
         }
         Behaviour::ServerError => {
             return simple(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+        Behaviour::LongRedirectChain => {
+            // `/` → `/hop/1` → … → `/hop/1000` → `/`.
+            let n: u32 = path
+                .strip_prefix("/hop/")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let next = if n >= 1000 {
+                "/".to_string()
+            } else {
+                format!("/hop/{}", n + 1)
+            };
+            return redirect(StatusCode::FOUND, next);
+        }
+        Behaviour::RedirectToFile => {
+            return redirect(StatusCode::FOUND, "file:///etc/passwd".to_string());
         }
         Behaviour::ApexToWww if role == HostRole::Apex => {
             return redirect(StatusCode::MOVED_PERMANENTLY, format!("https://{www}/"));

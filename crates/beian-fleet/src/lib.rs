@@ -7,6 +7,7 @@
 
 mod certs;
 pub mod dns;
+mod hostile;
 mod http;
 pub mod pages;
 pub mod scenario;
@@ -264,7 +265,7 @@ impl Fleet {
         .with_no_client_auth()
         .with_cert_resolver(resolver);
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let tls = Arc::new(tls);
 
         let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -286,7 +287,7 @@ impl Fleet {
             tasks.spawn(http::serve(l, None, world.clone()));
         }
         for l in https_listeners {
-            tasks.spawn(http::serve(l, Some(acceptor.clone()), world.clone()));
+            tasks.spawn(http::serve(l, Some(tls.clone()), world.clone()));
         }
         Ok(Fleet {
             dns_addr,

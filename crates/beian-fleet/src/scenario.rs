@@ -77,6 +77,29 @@ pub enum Behaviour {
     HugePage,
     /// The apex's HTTPS URL redirects to `http://www.` (a downgrade); pages compliant.
     HttpsDowngrade,
+    // Hostile servers (issue 6): not in the default mix ([`Behaviour::HOSTILE`]).
+    /// Accepts the TCP connection, then never sends a byte (no TLS handshake either).
+    Silent,
+    /// Sends response headers, then one body byte per second, forever.
+    Slowloris,
+    /// An endless body, sent as fast as the client reads.
+    EndlessBody,
+    /// A gzip body that inflates to 1 GiB of zeros.
+    GzipBomb,
+    /// 1 MiB of response headers.
+    HugeHeaders,
+    /// A chunked body with a chunk size that is not hexadecimal.
+    BadChunked,
+    /// `Content-Length: 100000`, then a few bytes and the connection closed.
+    ShortBody,
+    /// Half a body, then the connection reset (RST).
+    ResetMidBody,
+    /// Garbage instead of a TLS handshake on https (http is fine).
+    TlsGarbage,
+    /// A chain of 1,000 redirects, each to the next.
+    LongRedirectChain,
+    /// A redirect to `file:///etc/passwd`.
+    RedirectToFile,
 }
 
 impl Behaviour {
@@ -118,6 +141,37 @@ impl Behaviour {
         Behaviour::HttpsDowngrade,
     ];
 
+    /// Hostile servers, each a fault the auditor must turn into a row (issue 6); kept out of
+    /// the default mix because they cost the client its timeouts.
+    pub const HOSTILE: &'static [Behaviour] = &[
+        Behaviour::Silent,
+        Behaviour::Slowloris,
+        Behaviour::EndlessBody,
+        Behaviour::GzipBomb,
+        Behaviour::HugeHeaders,
+        Behaviour::BadChunked,
+        Behaviour::ShortBody,
+        Behaviour::ResetMidBody,
+        Behaviour::TlsGarbage,
+        Behaviour::LongRedirectChain,
+        Behaviour::RedirectToFile,
+    ];
+
+    /// Whether the fleet answers this behaviour below HTTP (raw bytes on the socket).
+    pub(crate) fn is_raw(self) -> bool {
+        matches!(
+            self,
+            Behaviour::Silent
+                | Behaviour::Slowloris
+                | Behaviour::EndlessBody
+                | Behaviour::GzipBomb
+                | Behaviour::HugeHeaders
+                | Behaviour::BadChunked
+                | Behaviour::ShortBody
+                | Behaviour::ResetMidBody
+        )
+    }
+
     /// Stable kebab-case name (used in domain names and the answer key).
     pub fn name(self) -> &'static str {
         match self {
@@ -155,6 +209,17 @@ impl Behaviour {
             Behaviour::NoAddress => "no-address",
             Behaviour::HugePage => "huge-page",
             Behaviour::HttpsDowngrade => "https-downgrade",
+            Behaviour::Silent => "silent",
+            Behaviour::Slowloris => "slowloris",
+            Behaviour::EndlessBody => "endless-body",
+            Behaviour::GzipBomb => "gzip-bomb",
+            Behaviour::HugeHeaders => "huge-headers",
+            Behaviour::BadChunked => "bad-chunked",
+            Behaviour::ShortBody => "short-body",
+            Behaviour::ResetMidBody => "reset-mid-body",
+            Behaviour::TlsGarbage => "tls-garbage",
+            Behaviour::LongRedirectChain => "long-redirect-chain",
+            Behaviour::RedirectToFile => "redirect-to-file",
         }
     }
 }
@@ -431,9 +496,34 @@ pub fn expectations(
             e.push(("", "SITE-REDIRECT", "fail"));
             "unreachable"
         }
-        B::ServerError | B::Nxdomain | B::DnsServfail => {
+        B::ServerError
+        | B::Nxdomain
+        | B::DnsServfail
+        | B::Silent
+        | B::Slowloris
+        | B::HugeHeaders
+        | B::BadChunked
+        | B::ShortBody
+        | B::ResetMidBody
+        | B::RedirectToFile => {
             e.push(("", "SITE-REACH", "fail"));
             "unreachable"
+        }
+        B::LongRedirectChain => {
+            e.push(("", "SITE-REACH", "fail"));
+            e.push(("", "SITE-REDIRECT", "fail"));
+            "unreachable"
+        }
+        B::TlsGarbage => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-TLS", "n/a"));
+            "compliant"
+        }
+        B::EndlessBody | B::GzipBomb => {
+            // The page holds no number: what the cap kept is filler.
+            e.extend(both("ICP-PRESENT", "fail"));
+            "violation"
         }
         B::AltOnly => {
             e.extend(both("ICP-PRESENT", "warn"));
@@ -463,10 +553,22 @@ pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'stati
         B::MissingWww => www("dns_nxdomain"),
         B::DnsTimeout => www("dns_timeout"),
         B::NoAddress => www("dns_no_address"),
-        B::HttpOnly => vec![
+        B::HttpOnly | B::TlsGarbage => vec![
             ("apex", "https", "tls_handshake"),
             ("www", "https", "tls_handshake"),
         ],
+        B::Silent => vec![
+            ("apex", "https", "tls_timeout"),
+            ("apex", "http", "http_timeout"),
+            ("www", "https", "tls_timeout"),
+            ("www", "http", "http_timeout"),
+        ],
+        // The body would take days; the probe's whole budget (which began before the body's
+        // own timeout did) runs out first.
+        B::Slowloris => all("total_timeout"),
+        B::HugeHeaders | B::BadChunked | B::ShortBody | B::ResetMidBody => all("http_protocol"),
+        B::LongRedirectChain => all("redirect_limit"),
+        B::RedirectToFile => all("redirect_invalid"),
         _ => Vec::new(),
     }
 }
@@ -495,6 +597,26 @@ pub fn answer_key_csv(sites: &[SiteSpec]) -> String {
             s.domain,
             s.behaviour.name()
         ));
+        let errors = expected_errors(s);
+        for role in ["apex", "www"] {
+            let host = if role == "apex" {
+                s.domain.clone()
+            } else {
+                format!("www.{}", s.domain)
+            };
+            for scheme in ["https", "http"] {
+                let want = errors
+                    .iter()
+                    .find(|(r, sc, _)| *r == role && *sc == scheme)
+                    .map_or("none", |(_, _, class)| class);
+                out.push_str(&format!(
+                    "{},{},{host},ERROR-{},{want}\n",
+                    s.domain,
+                    s.behaviour.name(),
+                    scheme.to_ascii_uppercase()
+                ));
+            }
+        }
     }
     out
 }

@@ -1,0 +1,71 @@
+//! Hostile servers (issue 6): every fault becomes a row with a stable error class, and the
+//! run ends within the configured timeouts and caps.
+
+use std::time::{Duration, Instant};
+
+use beian_fleet::{Behaviour, FleetConfig};
+
+use crate::util::{TestFleet, readback_script, run_python};
+
+#[test]
+fn hostile_servers_become_rows_with_stable_error_classes() {
+    let n = Behaviour::HOSTILE.len() * 2;
+    let fleet = TestFleet::start_with(FleetConfig {
+        domains: n,
+        seed: 47,
+        behaviours: Behaviour::HOSTILE.to_vec(),
+        ..FleetConfig::default()
+    });
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let res = fleet.audit(
+        &fleet.path("domains.txt"),
+        out.path(),
+        &[
+            "--connect-timeout",
+            "2",
+            "--response-timeout",
+            "2",
+            "--probe-timeout",
+            "4",
+            "--max-body",
+            "65536",
+            "--concurrency",
+            "16",
+            "--quiet",
+        ],
+    );
+    let took = started.elapsed();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    // Bounded by the timeouts (a probe's budget is 4 s; every site runs at once), not by the
+    // servers: a silent or dripping server would otherwise hold the run for minutes.
+    assert!(took < Duration::from_secs(40), "the run took {took:?}");
+    let key = fleet.path("answer_key.csv");
+    let report = run_python(&[
+        readback_script().as_os_str(),
+        out.path().as_os_str(),
+        key.as_os_str(),
+        n.to_string().as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["problem_count"], 0, "{report}");
+    for b in Behaviour::HOSTILE {
+        assert!(
+            fleet.fleet.sites.iter().any(|s| s.behaviour == *b),
+            "{b:?} absent"
+        );
+    }
+    // Clear messages: each error row says what happened.
+    let code = r#"
+import sys, json, pyarrow.parquet as pq
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+print(json.dumps(sorted({(r["error_class"], r["error_message"][:60]) for r in f if r["error_class"]})))
+"#;
+    let messages = run_python(&["-c".as_ref(), code.as_ref(), out.path().as_os_str()]);
+    let list: Vec<(String, String)> = serde_json::from_str(&messages).unwrap();
+    assert!(list.iter().all(|(_, m)| m.len() > 8), "{messages}");
+}
