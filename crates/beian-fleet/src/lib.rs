@@ -203,6 +203,11 @@ impl Fleet {
                     Some(Answer::Addr(ip)),
                     Some(Answer::Cname(s.domain.clone())),
                 ),
+                Behaviour::CnameLoop => {
+                    let back = format!("loop.{}", s.domain);
+                    names.insert(back.clone(), Answer::Cname(www.clone()));
+                    (Some(Answer::Addr(ip)), Some(Answer::Cname(back)))
+                }
                 _ => (Some(Answer::Addr(ip)), Some(Answer::Addr(ip))),
             };
             for (host, answer, role) in [

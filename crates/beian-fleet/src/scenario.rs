@@ -100,6 +100,8 @@ pub enum Behaviour {
     LongRedirectChain,
     /// A redirect to `file:///etc/passwd`.
     RedirectToFile,
+    /// `www.` is a CNAME to `loop.`, which is a CNAME back to `www.` (the apex is fine).
+    CnameLoop,
 }
 
 impl Behaviour {
@@ -155,6 +157,7 @@ impl Behaviour {
         Behaviour::TlsGarbage,
         Behaviour::LongRedirectChain,
         Behaviour::RedirectToFile,
+        Behaviour::CnameLoop,
     ];
 
     /// Whether the fleet answers this behaviour below HTTP (raw bytes on the socket).
@@ -220,6 +223,7 @@ impl Behaviour {
             Behaviour::TlsGarbage => "tls-garbage",
             Behaviour::LongRedirectChain => "long-redirect-chain",
             Behaviour::RedirectToFile => "redirect-to-file",
+            Behaviour::CnameLoop => "cname-loop",
         }
     }
 }
@@ -486,7 +490,7 @@ pub fn expectations(
             e.push(("", "SITE-PARITY", "fail"));
             "violation"
         }
-        B::DnsTimeout | B::NoAddress => {
+        B::DnsTimeout | B::NoAddress | B::CnameLoop => {
             e.push(("", "SITE-REACH", "fail"));
             e.push(("apex", "ICP-PRESENT", "pass"));
             "violation"
@@ -553,6 +557,8 @@ pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'stati
         B::MissingWww => www("dns_nxdomain"),
         B::DnsTimeout => www("dns_timeout"),
         B::NoAddress => www("dns_no_address"),
+        // The resolver gives up on the chain: no address at its end.
+        B::CnameLoop => www("dns_no_address"),
         B::HttpOnly | B::TlsGarbage => vec![
             ("apex", "https", "tls_handshake"),
             ("www", "https", "tls_handshake"),
