@@ -6,10 +6,10 @@
 
 mod addr;
 mod body;
+mod pool;
 mod tls;
 
 pub use addr::is_restricted;
-mod pool;
 pub use tls::TlsSetupError;
 
 use std::collections::{HashMap, HashSet};
