@@ -13,7 +13,7 @@ pub mod pages;
 pub mod scenario;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,10 +127,16 @@ impl Drop for Fleet {
     }
 }
 
-async fn bind_same_port(
-    ips: &[Ipv4Addr],
-    port: u16,
-) -> Result<(Vec<TcpListener>, u16), FleetError> {
+/// The web server address of a site: one of the fleet's IPv4 addresses, or `::1` for
+/// `ipv6-only` sites.
+fn address(site: &SiteSpec, ips: &[Ipv4Addr]) -> IpAddr {
+    if site.behaviour == Behaviour::Ipv6Only {
+        return IpAddr::V6(Ipv6Addr::LOCALHOST);
+    }
+    IpAddr::V4(ips[site.index % ips.len().max(1)])
+}
+
+async fn bind_same_port(ips: &[IpAddr], port: u16) -> Result<(Vec<TcpListener>, u16), FleetError> {
     // Ephemeral ports: take one on the first address, then ask for it on the others; retry a
     // few times in case another process holds it there.
     for _ in 0..20 {
@@ -185,8 +191,8 @@ impl Fleet {
         let mut by_host = HashMap::new();
         let sites_arc: Arc<Vec<SiteSpec>> = Arc::new(sites.clone());
         for (i, s) in sites.iter().enumerate() {
-            // Keep in step with `addr_of`.
-            let ip = IpAddr::V4(ips[s.index % ips.len()]);
+            // The same as `addr_of`.
+            let ip = address(s, &ips);
             let www = format!("www.{}", s.domain);
             let cert = match s.behaviour {
                 Behaviour::HttpOnly => CertKind::None,
@@ -286,8 +292,14 @@ impl Fleet {
             resumed: resumed.clone(),
             open: open.clone(),
         });
-        let (http_listeners, http_port) = bind_same_port(&ips, cfg.http_port).await?;
-        let (https_listeners, https_port) = bind_same_port(&ips, cfg.https_port).await?;
+        // The web servers also listen on `::1`, the address of `ipv6-only` sites.
+        let listen: Vec<IpAddr> = ips
+            .iter()
+            .map(|ip| IpAddr::V4(*ip))
+            .chain([IpAddr::V6(Ipv6Addr::LOCALHOST)])
+            .collect();
+        let (http_listeners, http_port) = bind_same_port(&listen, cfg.http_port).await?;
+        let (https_listeners, https_port) = bind_same_port(&listen, cfg.https_port).await?;
         for l in http_listeners {
             tasks.spawn(http::serve(l, None, world.clone()));
         }
@@ -349,7 +361,7 @@ impl Fleet {
 
     /// The web server address of a site's hosts (what its A record says, when it has one).
     pub fn addr_of(&self, site: &SiteSpec) -> IpAddr {
-        IpAddr::V4(self.ips[site.index % self.ips.len()])
+        address(site, &self.ips)
     }
 
     /// The first site with a behaviour.
