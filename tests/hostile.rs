@@ -68,4 +68,12 @@ print(json.dumps(sorted({(r["error_class"], r["error_message"][:60]) for r in f 
     let messages = run_python(&["-c".as_ref(), code.as_ref(), out.path().as_os_str()]);
     let list: Vec<(String, String)> = serde_json::from_str(&messages).unwrap();
     assert!(list.iter().all(|(_, m)| m.len() > 8), "{messages}");
+    // Certificate faults are facts of a fetched page, named.
+    let code = r#"
+import sys, json, pyarrow.parquet as pq
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+print(json.dumps(sorted({r["cert_error"] for r in f if "wrong-name-cert" in r["domain"] and r["scheme"] == "https"})))
+"#;
+    let certs = run_python(&["-c".as_ref(), code.as_ref(), out.path().as_os_str()]);
+    assert_eq!(certs.trim(), r#"["name mismatch"]"#);
 }

@@ -16,6 +16,8 @@ use crate::FleetError;
 pub(crate) enum CertKind {
     Valid,
     Expired,
+    /// Valid, but for another name (`other.` + the host).
+    WrongName,
     /// No certificate: the handshake is refused.
     None,
 }
@@ -42,9 +44,13 @@ impl Ca {
     }
 
     fn leaf(&self, host: &str, kind: CertKind) -> Result<Arc<CertifiedKey>, FleetError> {
-        let mut params =
-            CertificateParams::new(vec![host.to_string()]).map_err(FleetError::cert)?;
-        params.distinguished_name.push(DnType::CommonName, host);
+        let named = if kind == CertKind::WrongName {
+            format!("other.{host}")
+        } else {
+            host.to_string()
+        };
+        let mut params = CertificateParams::new(vec![named.clone()]).map_err(FleetError::cert)?;
+        params.distinguished_name.push(DnType::CommonName, named);
         if kind == CertKind::Expired {
             params.not_before = rcgen::date_time_ymd(2020, 1, 1);
             params.not_after = rcgen::date_time_ymd(2021, 1, 1);

@@ -197,6 +197,7 @@ impl Fleet {
             let cert = match s.behaviour {
                 Behaviour::HttpOnly => CertKind::None,
                 Behaviour::ExpiredCert => CertKind::Expired,
+                Behaviour::WrongNameCert => CertKind::WrongName,
                 _ => CertKind::Valid,
             };
             let (apex_answer, www_answer) = match s.behaviour {

@@ -104,6 +104,8 @@ pub enum Behaviour {
     CnameLoop,
     /// Both hosts have only an AAAA record (`::1`); the pages are compliant.
     Ipv6Only,
+    /// The certificate names another host; the page is compliant.
+    WrongNameCert,
 }
 
 impl Behaviour {
@@ -161,6 +163,7 @@ impl Behaviour {
         Behaviour::RedirectToFile,
         Behaviour::CnameLoop,
         Behaviour::Ipv6Only,
+        Behaviour::WrongNameCert,
     ];
 
     /// Whether the fleet answers this behaviour below HTTP (raw bytes on the socket).
@@ -228,6 +231,7 @@ impl Behaviour {
             Behaviour::RedirectToFile => "redirect-to-file",
             Behaviour::CnameLoop => "cname-loop",
             Behaviour::Ipv6Only => "ipv6-only",
+            Behaviour::WrongNameCert => "wrong-name-cert",
         }
     }
 }
@@ -429,7 +433,7 @@ pub fn expectations(
             e.push(("", "SITE-TLS", "n/a"));
             "compliant"
         }
-        B::ExpiredCert => {
+        B::ExpiredCert | B::WrongNameCert => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-TLS", "fail"));
