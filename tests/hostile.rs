@@ -7,6 +7,43 @@ use beian_fleet::{Behaviour, FleetConfig};
 
 use crate::util::{TestFleet, readback_script, run_python};
 
+/// What a finished child process did, with its peak RSS (`VmHWM`, polled).
+struct Measured {
+    status: std::process::ExitStatus,
+    stderr: String,
+    peak_rss_kib: u64,
+}
+
+fn run_measured(cmd: &mut std::process::Command) -> Measured {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            let hwm = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    Measured {
+        status,
+        stderr,
+        peak_rss_kib: peak,
+    }
+}
+
 #[test]
 fn hostile_servers_become_rows_with_stable_error_classes() {
     let n = Behaviour::HOSTILE.len() * 2;
@@ -18,32 +55,41 @@ fn hostile_servers_become_rows_with_stable_error_classes() {
     });
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let res = fleet.audit(
-        &fleet.path("domains.txt"),
-        out.path(),
-        &[
-            "--connect-timeout",
-            "2",
-            "--response-timeout",
-            "2",
-            "--probe-timeout",
-            "4",
-            "--max-body",
-            "65536",
-            "--concurrency",
-            "16",
-            "--quiet",
-        ],
+    // The fleet's own addresses are allowed, nothing else private: a redirect or a DNS answer
+    // pointing at 10.255.255.x must be refused.
+    let res = run_measured(
+        fleet
+            .audit_command_restricted(&fleet.path("domains.txt"), out.path())
+            .args(&[
+                "--allow-net",
+                "127.0.1.0/24",
+                "--allow-net",
+                "::1/128",
+                "--connect-timeout",
+                "2",
+                "--response-timeout",
+                "2",
+                "--probe-timeout",
+                "4",
+                "--max-body",
+                "65536",
+                "--concurrency",
+                "16",
+                "--quiet",
+            ]),
     );
     let took = started.elapsed();
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    assert!(res.status.success(), "{}", res.stderr);
     // Bounded by the timeouts (a probe's budget is 4 s; every site runs at once), not by the
     // servers: a silent or dripping server would otherwise hold the run for minutes.
     assert!(took < Duration::from_secs(40), "the run took {took:?}");
+    // Bounded by the caps: the gzip bomb (256 MiB) and the endless body stream through a
+    // buffer of `--max-body`.
+    assert!(
+        res.peak_rss_kib < 200 * 1024,
+        "peak RSS {} KiB",
+        res.peak_rss_kib
+    );
     let key = fleet.path("answer_key.csv");
     let report = run_python(&[
         readback_script().as_os_str(),

@@ -50,6 +50,14 @@ impl TestFleet {
 
     /// `beian audit INPUT --out OUT` with the flags that point at this fleet.
     pub(crate) fn audit_command(&self, input: &Path, out: &Path) -> Command {
+        let mut cmd = self.audit_command_restricted(input, out);
+        cmd.arg("--allow-private");
+        cmd
+    }
+
+    /// [`TestFleet::audit_command`] without `--allow-private`: the caller allows what it
+    /// needs (`--allow-net`).
+    pub(crate) fn audit_command_restricted(&self, input: &Path, out: &Path) -> Command {
         let dns = self.fleet.dns_addr.to_string();
         let http = self.fleet.http_port.to_string();
         let https = self.fleet.https_port.to_string();
@@ -63,7 +71,6 @@ impl TestFleet {
             &http,
             "--https-port",
             &https,
-            "--allow-private",
         ]);
         cmd.arg("--ca-cert").arg(ca);
         // The fleet has names that never answer; keep those waits short.

@@ -70,6 +70,10 @@ pub(crate) struct NetArgs {
     /// Allow connections to private, loopback and link-local addresses.
     #[arg(long)]
     pub(crate) allow_private: bool,
+    /// Allow one private or reserved network (CIDR, repeatable), e.g. an internal fleet's
+    /// `10.20.0.0/16`; every other such address stays refused, also after redirects.
+    #[arg(long = "allow-net", value_name = "CIDR")]
+    pub(crate) allow_nets: Vec<ipnet::IpNet>,
     /// Sites audited at once: up to 4 × N probes in flight and 4 × N sites working; a site
     /// whose probe waits for a busy address (`--per-ip`) parks (up to 16 × N parked), so an
     /// overloaded shared host does not hold back the sites elsewhere.

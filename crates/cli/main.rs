@@ -417,6 +417,7 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         http_port: fleet.http_port,
         https_port: fleet.https_port,
         allow_private: true,
+        allow_nets: Vec::new(),
         concurrency: a.concurrency,
         connect_timeout: 5.0,
         response_timeout: 10.0,

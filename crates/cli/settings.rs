@@ -70,6 +70,7 @@ impl NetSettings {
             http_port: a.http_port,
             https_port: a.https_port,
             allow_private: a.allow_private,
+            allow_nets: a.allow_nets.clone(),
             per_ip: a.per_ip,
             rate_per_ip: a.rate_per_ip.map(|r| rate("rate-per-ip", r)).transpose()?,
             // Each site runs up to four probes (apex and www, https and http).

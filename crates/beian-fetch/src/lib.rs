@@ -81,6 +81,9 @@ pub struct FetchConfig {
     pub https_port: u16,
     /// Allow private, loopback and link-local addresses (the simulated fleet needs it).
     pub allow_private: bool,
+    /// Private or reserved networks allowed all the same (an internal fleet), while every
+    /// other restricted address stays refused.
+    pub allow_nets: Vec<ipnet::IpNet>,
     /// User-Agent header.
     pub user_agent: String,
     /// Requests in flight per server address (0: no limit). Politeness for shared hosting,
@@ -111,6 +114,7 @@ impl Default for FetchConfig {
             http_port: 80,
             https_port: 443,
             allow_private: false,
+            allow_nets: Vec::new(),
             user_agent: concat!(
                 "beian-audit/",
                 env!("CARGO_PKG_VERSION"),
@@ -348,7 +352,9 @@ impl<R: HostResolve> Fetcher<R> {
     /// Whether the fetcher may connect to `ip` (private and reserved ranges need
     /// `allow_private`).
     fn allowed(&self, ip: IpAddr) -> bool {
-        self.cfg.allow_private || !is_restricted(ip)
+        self.cfg.allow_private
+            || !is_restricted(ip)
+            || self.cfg.allow_nets.iter().any(|n| n.contains(&ip))
     }
 
     /// The address a request to `addrs` connects to first (what its per-address permit is for).
@@ -530,7 +536,7 @@ impl<R: HostResolve> Fetcher<R> {
             return Err(FetchError::new(
                 ErrorClass::AddressBlocked,
                 format!(
-                    "refusing private/reserved address(es) {} (use --allow-private for internal fleets)",
+                    "refusing private/reserved address(es) {} (--allow-net CIDR or --allow-private for internal fleets)",
                     addrs
                         .iter()
                         .map(ToString::to_string)

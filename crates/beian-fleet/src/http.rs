@@ -282,6 +282,9 @@ async fn respond(
         Behaviour::RedirectToFile => {
             return redirect(StatusCode::FOUND, "file:///etc/passwd".to_string());
         }
+        Behaviour::RedirectToPrivate => {
+            return redirect(StatusCode::FOUND, "http://10.255.255.1/".to_string());
+        }
         Behaviour::ApexToWww if role == HostRole::Apex => {
             return redirect(StatusCode::MOVED_PERMANENTLY, format!("https://{www}/"));
         }

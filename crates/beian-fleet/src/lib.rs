@@ -210,6 +210,10 @@ impl Fleet {
                     Some(Answer::Addr(ip)),
                     Some(Answer::Cname(s.domain.clone())),
                 ),
+                Behaviour::RedirectToPrivate => (
+                    Some(Answer::Addr(ip)),
+                    Some(Answer::Addr(IpAddr::from([10, 255, 255, 2]))),
+                ),
                 Behaviour::CnameLoop => {
                     let back = format!("loop.{}", s.domain);
                     names.insert(back.clone(), Answer::Cname(www.clone()));

@@ -106,6 +106,9 @@ pub enum Behaviour {
     Ipv6Only,
     /// The certificate names another host; the page is compliant.
     WrongNameCert,
+    /// The apex redirects to `http://10.255.255.1/`; `www.` resolves to `10.255.255.2` (DNS
+    /// rebinding). Both private: refused unless allowed.
+    RedirectToPrivate,
 }
 
 impl Behaviour {
@@ -164,6 +167,7 @@ impl Behaviour {
         Behaviour::CnameLoop,
         Behaviour::Ipv6Only,
         Behaviour::WrongNameCert,
+        Behaviour::RedirectToPrivate,
     ];
 
     /// Whether the fleet answers this behaviour below HTTP (raw bytes on the socket).
@@ -232,6 +236,7 @@ impl Behaviour {
             Behaviour::CnameLoop => "cname-loop",
             Behaviour::Ipv6Only => "ipv6-only",
             Behaviour::WrongNameCert => "wrong-name-cert",
+            Behaviour::RedirectToPrivate => "redirect-to-private",
         }
     }
 }
@@ -518,7 +523,8 @@ pub fn expectations(
         | B::BadChunked
         | B::ShortBody
         | B::ResetMidBody
-        | B::RedirectToFile => {
+        | B::RedirectToFile
+        | B::RedirectToPrivate => {
             e.push(("", "SITE-REACH", "fail"));
             "unreachable"
         }
@@ -584,6 +590,7 @@ pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'stati
         B::HugeHeaders | B::BadChunked | B::ShortBody | B::ResetMidBody => all("http_protocol"),
         B::LongRedirectChain => all("redirect_limit"),
         B::RedirectToFile => all("redirect_invalid"),
+        B::RedirectToPrivate => all("address_blocked"),
         _ => Vec::new(),
     }
 }
