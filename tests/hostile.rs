@@ -5,44 +5,7 @@ use std::time::{Duration, Instant};
 
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, readback_script, run_python};
-
-/// What a finished child process did, with its peak RSS (`VmHWM`, polled).
-struct Measured {
-    status: std::process::ExitStatus,
-    stderr: String,
-    peak_rss_kib: u64,
-}
-
-fn run_measured(cmd: &mut std::process::Command) -> Measured {
-    let mut child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    let status = loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path) {
-            let hwm = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-            peak = peak.max(hwm.unwrap_or(0));
-        }
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    Measured {
-        status,
-        stderr,
-        peak_rss_kib: peak,
-    }
-}
+use crate::util::{TestFleet, readback_script, run_measured, run_python};
 
 #[test]
 fn hostile_servers_become_rows_with_stable_error_classes() {
@@ -60,7 +23,7 @@ fn hostile_servers_become_rows_with_stable_error_classes() {
     let res = run_measured(
         fleet
             .audit_command_restricted(&fleet.path("domains.txt"), out.path())
-            .args(&[
+            .args([
                 "--allow-net",
                 "127.0.1.0/24",
                 "--allow-net",

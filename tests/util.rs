@@ -107,3 +107,40 @@ pub(crate) fn run_python(args: &[&std::ffi::OsStr]) -> String {
 pub(crate) fn readback_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback/check.py")
 }
+
+/// What a finished child process did, with its peak RSS (`VmHWM`, polled).
+pub(crate) struct Measured {
+    pub(crate) status: std::process::ExitStatus,
+    pub(crate) stderr: String,
+    pub(crate) peak_rss_kib: u64,
+}
+
+pub(crate) fn run_measured(cmd: &mut std::process::Command) -> Measured {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            let hwm = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    Measured {
+        status,
+        stderr,
+        peak_rss_kib: peak,
+    }
+}
