@@ -46,7 +46,7 @@ fn hostile_servers_become_rows_with_stable_error_classes() {
     // Bounded by the timeouts (a probe's budget is 4 s; every site runs at once), not by the
     // servers: a silent or dripping server would otherwise hold the run for minutes.
     assert!(took < Duration::from_secs(40), "the run took {took:?}");
-    // Bounded by the caps: the gzip bomb (256 MiB) and the endless body stream through a
+    // Bounded by the caps: the gzip and brotli bombs (256 MiB each) and the endless body stream through a
     // buffer of `--max-body`.
     assert!(
         res.peak_rss_kib < 200 * 1024,

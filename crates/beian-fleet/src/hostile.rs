@@ -25,26 +25,43 @@ async fn read_head<S: AsyncRead + Unpin>(io: &mut S) -> bool {
     true
 }
 
-/// A gzip stream of 256 MiB of zeros (about 256 KB), made once.
-async fn bomb() -> &'static [u8] {
-    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
-    if let Some(b) = BOMB.get() {
+/// 256 MiB of zeros, compressed (a few hundred KB), made once per encoding.
+async fn bomb(brotli: bool) -> &'static [u8] {
+    static GZIP: OnceLock<Vec<u8>> = OnceLock::new();
+    static BROTLI: OnceLock<Vec<u8>> = OnceLock::new();
+    let cell = if brotli { &BROTLI } else { &GZIP };
+    if let Some(b) = cell.get() {
         return b;
     }
-    let mut enc = async_compression::tokio::write::GzipEncoder::new(Vec::new());
-    let zeros = vec![0u8; 1 << 20];
-    // Writing into a Vec cannot fail; an error would only leave a shorter bomb.
-    for _ in 0..256 {
-        if enc.write_all(&zeros).await.is_err() {
-            break;
+    async fn zeros<W: AsyncWrite + Unpin>(mut enc: W) -> W {
+        let zeros = vec![0u8; 1 << 20];
+        // Writing into a Vec cannot fail; an error would only leave a shorter bomb.
+        for _ in 0..256 {
+            if enc.write_all(&zeros).await.is_err() {
+                break;
+            }
         }
+        enc.shutdown().await.ok();
+        enc
     }
-    enc.shutdown().await.ok();
-    BOMB.get_or_init(|| enc.into_inner())
+    let fast = async_compression::Level::Fastest;
+    let bytes = if brotli {
+        zeros(async_compression::tokio::write::BrotliEncoder::with_quality(Vec::new(), fast))
+            .await
+            .into_inner()
+    } else {
+        zeros(async_compression::tokio::write::GzipEncoder::with_quality(
+            Vec::new(),
+            fast,
+        ))
+        .await
+        .into_inner()
+    };
+    cell.get_or_init(|| bytes)
 }
 
-/// Answers one connection the hostile way of `b` (a raw behaviour).
-pub(crate) async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour) {
+/// Answers one connection the hostile way of `b` (a raw behaviour) for `host`.
+pub(crate) async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, host: &str) {
     // Every write error ends the connection: the client gave up, as it should.
     let held = tokio::time::timeout(HOLD, async {
         if b != Behaviour::Silent && !read_head(&mut io).await {
@@ -74,10 +91,12 @@ pub(crate) async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Beha
                     io.write_all(chunk.as_bytes()).await?;
                 }
             }
-            Behaviour::GzipBomb => {
-                let body = bomb().await;
+            Behaviour::CompressionBomb => {
+                let brotli = host.starts_with("www.");
+                let body = bomb(brotli).await;
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    if brotli { "br" } else { "gzip" },
                     body.len()
                 );
                 io.write_all(head.as_bytes()).await?;
@@ -90,6 +109,10 @@ pub(crate) async fn answer<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Beha
                     io.write_all(line.as_bytes()).await?;
                 }
                 io.write_all(b"Content-Length: 0\r\n\r\n").await?;
+            }
+            Behaviour::MalformedHeaders => {
+                io.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nthis line is not a header\r\nContent-Length: 6\r\n\r\n<html>")
+                    .await?;
             }
             Behaviour::BadChunked => {
                 io.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n<html>\r\n0\r\n\r\n")

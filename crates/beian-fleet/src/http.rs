@@ -145,10 +145,12 @@ pub(crate) async fn serve(
                     else {
                         return;
                     };
-                    let hostile = start
+                    let sni = start
                         .client_hello()
                         .server_name()
-                        .and_then(|h| raw_world.behaviour_of(&h.to_ascii_lowercase()));
+                        .map(str::to_ascii_lowercase)
+                        .unwrap_or_default();
+                    let hostile = raw_world.behaviour_of(&sni);
                     match hostile {
                         Some(Behaviour::TlsGarbage) => {
                             let mut io = start.io;
@@ -156,7 +158,7 @@ pub(crate) async fn serve(
                             return;
                         }
                         Some(Behaviour::Silent) => {
-                            return hostile::answer(start.io, Behaviour::Silent).await;
+                            return hostile::answer(start.io, Behaviour::Silent, "").await;
                         }
                         _ => {}
                     }
@@ -173,19 +175,19 @@ pub(crate) async fn serve(
                         if b == Behaviour::ResetMidBody {
                             s.get_ref().0.set_zero_linger().ok();
                         }
-                        return hostile::answer(s, b).await;
+                        return hostile::answer(s, b, &sni).await;
                     }
                     // A client hanging up mid-exchange is normal for a test server.
                     builder.serve_connection(TokioIo::new(s), svc).await.ok();
                 }
                 None => {
-                    let host = hostile::peek_host(&stream).await;
-                    let hostile = host.and_then(|h| raw_world.behaviour_of(&h));
+                    let host = hostile::peek_host(&stream).await.unwrap_or_default();
+                    let hostile = raw_world.behaviour_of(&host);
                     if let Some(b) = hostile.filter(|b| b.is_raw()) {
                         if b == Behaviour::ResetMidBody {
                             stream.set_zero_linger().ok();
                         }
-                        return hostile::answer(stream, b).await;
+                        return hostile::answer(stream, b, &host).await;
                     }
                     builder
                         .serve_connection(TokioIo::new(stream), svc)

@@ -84,10 +84,13 @@ pub enum Behaviour {
     Slowloris,
     /// An endless body, sent as fast as the client reads.
     EndlessBody,
-    /// A gzip body that inflates to 1 GiB of zeros.
-    GzipBomb,
+    /// A compressed body that inflates to 256 MiB of zeros: gzip on the apex, brotli on
+    /// `www.`.
+    CompressionBomb,
     /// 1 MiB of response headers.
     HugeHeaders,
+    /// A header line without a colon.
+    MalformedHeaders,
     /// A chunked body with a chunk size that is not hexadecimal.
     BadChunked,
     /// `Content-Length: 100000`, then a few bytes and the connection closed.
@@ -156,8 +159,9 @@ impl Behaviour {
         Behaviour::Silent,
         Behaviour::Slowloris,
         Behaviour::EndlessBody,
-        Behaviour::GzipBomb,
+        Behaviour::CompressionBomb,
         Behaviour::HugeHeaders,
+        Behaviour::MalformedHeaders,
         Behaviour::BadChunked,
         Behaviour::ShortBody,
         Behaviour::ResetMidBody,
@@ -177,8 +181,9 @@ impl Behaviour {
             Behaviour::Silent
                 | Behaviour::Slowloris
                 | Behaviour::EndlessBody
-                | Behaviour::GzipBomb
+                | Behaviour::CompressionBomb
                 | Behaviour::HugeHeaders
+                | Behaviour::MalformedHeaders
                 | Behaviour::BadChunked
                 | Behaviour::ShortBody
                 | Behaviour::ResetMidBody
@@ -225,8 +230,9 @@ impl Behaviour {
             Behaviour::Silent => "silent",
             Behaviour::Slowloris => "slowloris",
             Behaviour::EndlessBody => "endless-body",
-            Behaviour::GzipBomb => "gzip-bomb",
+            Behaviour::CompressionBomb => "compression-bomb",
             Behaviour::HugeHeaders => "huge-headers",
+            Behaviour::MalformedHeaders => "malformed-headers",
             Behaviour::BadChunked => "bad-chunked",
             Behaviour::ShortBody => "short-body",
             Behaviour::ResetMidBody => "reset-mid-body",
@@ -520,6 +526,7 @@ pub fn expectations(
         | B::Silent
         | B::Slowloris
         | B::HugeHeaders
+        | B::MalformedHeaders
         | B::BadChunked
         | B::ShortBody
         | B::ResetMidBody
@@ -539,7 +546,7 @@ pub fn expectations(
             e.push(("", "SITE-TLS", "n/a"));
             "compliant"
         }
-        B::EndlessBody | B::GzipBomb => {
+        B::EndlessBody | B::CompressionBomb => {
             // The page holds no number: what the cap kept is filler.
             e.extend(both("ICP-PRESENT", "fail"));
             "violation"
@@ -587,7 +594,9 @@ pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'stati
         // The body would take days; the probe's whole budget (which began before the body's
         // own timeout did) runs out first.
         B::Slowloris => all("total_timeout"),
-        B::HugeHeaders | B::BadChunked | B::ShortBody | B::ResetMidBody => all("http_protocol"),
+        B::HugeHeaders | B::MalformedHeaders | B::BadChunked | B::ShortBody | B::ResetMidBody => {
+            all("http_protocol")
+        }
         B::LongRedirectChain => all("redirect_limit"),
         B::RedirectToFile => all("redirect_invalid"),
         B::RedirectToPrivate => all("address_blocked"),
