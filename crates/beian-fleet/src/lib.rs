@@ -112,6 +112,8 @@ pub struct Fleet {
     pub ca_pem: String,
     /// The simulated sites.
     pub sites: Vec<SiteSpec>,
+    /// Whether the web servers also listen on `::1` (`ipv6-only` sites are reachable).
+    pub ipv6: bool,
     ips: Vec<Ipv4Addr>,
     tasks: JoinSet<()>,
     requests: Arc<std::sync::atomic::AtomicU64>,
@@ -134,6 +136,17 @@ fn address(site: &SiteSpec, ips: &[Ipv4Addr]) -> IpAddr {
         return IpAddr::V6(Ipv6Addr::LOCALHOST);
     }
     IpAddr::V4(ips[site.index % ips.len().max(1)])
+}
+
+/// HTTP and HTTPS listeners on every address.
+async fn bind_both(
+    ips: &[IpAddr],
+    http: u16,
+    https: u16,
+) -> Result<(Vec<TcpListener>, u16, Vec<TcpListener>, u16), FleetError> {
+    let (h, hp) = bind_same_port(ips, http).await?;
+    let (s, sp) = bind_same_port(ips, https).await?;
+    Ok((h, hp, s, sp))
 }
 
 async fn bind_same_port(ips: &[IpAddr], port: u16) -> Result<(Vec<TcpListener>, u16), FleetError> {
@@ -297,14 +310,19 @@ impl Fleet {
             resumed: resumed.clone(),
             open: open.clone(),
         });
-        // The web servers also listen on `::1`, the address of `ipv6-only` sites.
-        let listen: Vec<IpAddr> = ips
-            .iter()
-            .map(|ip| IpAddr::V4(*ip))
-            .chain([IpAddr::V6(Ipv6Addr::LOCALHOST)])
-            .collect();
-        let (http_listeners, http_port) = bind_same_port(&listen, cfg.http_port).await?;
-        let (https_listeners, https_port) = bind_same_port(&listen, cfg.https_port).await?;
+        // The web servers also listen on `::1`, the address of `ipv6-only` sites, where the
+        // machine has IPv6 (containers often do not).
+        let v4: Vec<IpAddr> = ips.iter().map(|ip| IpAddr::V4(*ip)).collect();
+        let mut with_v6 = v4.clone();
+        with_v6.push(IpAddr::V6(Ipv6Addr::LOCALHOST));
+        let (http_listeners, http_port, https_listeners, https_port, ipv6) =
+            match bind_both(&with_v6, cfg.http_port, cfg.https_port).await {
+                Ok((h, hp, s, sp)) => (h, hp, s, sp, true),
+                Err(_) => {
+                    let (h, hp, s, sp) = bind_both(&v4, cfg.http_port, cfg.https_port).await?;
+                    (h, hp, s, sp, false)
+                }
+            };
         for l in http_listeners {
             tasks.spawn(http::serve(l, None, world.clone()));
         }
@@ -317,6 +335,7 @@ impl Fleet {
             https_port,
             ca_pem,
             sites,
+            ipv6,
             ips,
             tasks,
             requests,
