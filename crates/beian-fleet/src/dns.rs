@@ -33,6 +33,15 @@ pub(crate) struct Zone {
 }
 
 impl Zone {
+    /// The answer for `name`: its own, else a wildcard's (`*.` + its parent), as RFC 4592
+    /// has it for names that do not exist.
+    fn answer(&self, name: &str) -> Option<&Answer> {
+        self.names.get(name).or_else(|| {
+            let (_, parent) = name.split_once('.')?;
+            self.names.get(&format!("*.{parent}"))
+        })
+    }
+
     /// Answer records for `name`, following CNAMEs inside the zone (at most 8 deep).
     fn records(&self, name: &str, qtype: RecordType) -> Vec<Record> {
         let mut out = Vec::new();
@@ -41,7 +50,7 @@ impl Zone {
             let Ok(owner) = Name::from_ascii(format!("{cur}.")) else {
                 break;
             };
-            match self.names.get(&cur) {
+            match self.answer(&cur) {
                 Some(Answer::Cname(target)) => {
                     let Ok(t) = Name::from_ascii(format!("{target}.")) else {
                         break;
@@ -88,7 +97,7 @@ impl RequestHandler for Zone {
         let qtype = query.query_type();
         let mut meta = Metadata::response_from_request(&request.metadata);
         meta.authoritative = true;
-        match self.names.get(&name) {
+        match self.answer(&name) {
             None => {
                 meta.response_code = ResponseCode::NXDomain;
                 let resp = builder.build_no_records(meta);

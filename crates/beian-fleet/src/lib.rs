@@ -223,6 +223,10 @@ impl Fleet {
                     Some(Answer::Addr(ip)),
                     Some(Answer::Cname(s.domain.clone())),
                 ),
+                Behaviour::WildcardDns => {
+                    names.insert(format!("*.{}", s.domain), Answer::Addr(ip));
+                    (Some(Answer::Addr(ip)), None)
+                }
                 Behaviour::RedirectToPrivate => (
                     Some(Answer::Addr(ip)),
                     Some(Answer::Addr(IpAddr::from([10, 255, 255, 2]))),
@@ -238,8 +242,12 @@ impl Fleet {
                 (s.domain.clone(), apex_answer, beian_types::HostRole::Apex),
                 (www, www_answer, beian_types::HostRole::Www),
             ] {
+                // A wildcard's `www.` has no record of its own, but it is served.
+                let served = answer.is_some() || s.behaviour == Behaviour::WildcardDns;
                 if let Some(a) = answer {
                     names.insert(host.clone(), a);
+                }
+                if served {
                     cert_kinds.insert(host.clone(), cert);
                     by_host.insert(host, (i, role));
                 }

@@ -107,6 +107,8 @@ pub enum Behaviour {
     CnameLoop,
     /// Both hosts have only an AAAA record (`::1`); the pages are compliant.
     Ipv6Only,
+    /// `www.` exists only through a wildcard record (`*.` + the domain); compliant.
+    WildcardDns,
     /// The certificate names another host; the page is compliant.
     WrongNameCert,
     /// The apex redirects to `http://10.255.255.1/`; `www.` resolves to `10.255.255.2` (DNS
@@ -170,6 +172,7 @@ impl Behaviour {
         Behaviour::RedirectToFile,
         Behaviour::CnameLoop,
         Behaviour::Ipv6Only,
+        Behaviour::WildcardDns,
         Behaviour::WrongNameCert,
         Behaviour::RedirectToPrivate,
     ];
@@ -241,6 +244,7 @@ impl Behaviour {
             Behaviour::RedirectToFile => "redirect-to-file",
             Behaviour::CnameLoop => "cname-loop",
             Behaviour::Ipv6Only => "ipv6-only",
+            Behaviour::WildcardDns => "wildcard-dns",
             Behaviour::WrongNameCert => "wrong-name-cert",
             Behaviour::RedirectToPrivate => "redirect-to-private",
         }
@@ -430,7 +434,8 @@ pub fn expectations(
         | B::MetaRefresh
         | B::WwwCname
         | B::HugePage
-        | B::Ipv6Only => {
+        | B::Ipv6Only
+        | B::WildcardDns => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
