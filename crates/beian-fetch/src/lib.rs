@@ -594,6 +594,11 @@ impl<R: HostResolve> Fetcher<R> {
             .to_string();
         let port = self.port_for(url);
         let https = url.scheme() == "https";
+        // The phases of this request only (a reused connection has no connect or handshake).
+        out.timings = Timings {
+            total: out.timings.total,
+            ..Timings::default()
+        };
         if let Some(ip) = self.first_allowed(addrs) {
             let origin = pool::Origin {
                 addr: SocketAddr::new(ip, port),
@@ -607,13 +612,6 @@ impl<R: HostResolve> Fetcher<R> {
                     Ok(Ok(()))
                 ) {
                     out.remote_addr = Some(origin.addr);
-                    out.timings = Timings {
-                        total: out.timings.total,
-                        ..Timings::default()
-                    };
-                    if conn.tls.is_some() {
-                        out.tls = conn.tls.clone();
-                    }
                     match self.exchange(conn, origin, url, &host, out).await {
                         Ok(r) => return Ok(r),
                         // Closed by the server as the request went out: a new connection.
@@ -627,8 +625,6 @@ impl<R: HostResolve> Fetcher<R> {
         let (tcp, sa) = self.connect(addrs, port).await?;
         out.remote_addr = Some(sa);
         out.timings.connect = Some(t0.elapsed());
-        out.timings.tls = None;
-        out.timings.ttfb = None;
         let origin = pool::Origin {
             addr: sa,
             https,
@@ -671,7 +667,6 @@ impl<R: HostResolve> Fetcher<R> {
                     .unwrap_or_default(),
                 cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
             };
-            out.tls = Some(facts.clone());
             open_conn(stream, Some(facts)).await?
         } else {
             open_conn(tcp, None).await?
@@ -691,6 +686,11 @@ impl<R: HostResolve> Fetcher<R> {
         host: &str,
         out: &mut FetchOutcome,
     ) -> Result<Response, Exchange> {
+        // The TLS facts of the connection's handshake, for each request it carries (an http
+        // request keeps those of the probe's last https connection).
+        if let Some(t) = &conn.tls {
+            out.tls = Some(t.clone());
+        }
         let host_header = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
