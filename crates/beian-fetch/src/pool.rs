@@ -115,10 +115,4 @@ impl Pool {
         // An older idle connection to the same origin is closed.
         inner.idle.insert(origin, (conn, seq));
     }
-
-    /// Idle connections held now.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.lock().idle.len()
-    }
 }

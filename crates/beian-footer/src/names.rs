@@ -1,5 +1,5 @@
 //! The element names the tag scanner knows and what HTML5 tree building does with them, as
-//! bits looked up once per tag ([`lookup`]) instead of comparing the name against each list.
+//! bits looked up once per tag ([`lookup_in`]) instead of comparing the name against each list.
 //! The lists are the predicates below; the table is built from them.
 
 use std::ops::Range;
