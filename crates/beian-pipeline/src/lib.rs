@@ -401,10 +401,20 @@ async fn changed(control: &mut watch::Receiver<Control>) {
     }
 }
 
+/// Reports a finished site and sends it to the writer; false once the writer is gone.
+async fn deliver(
+    reporter: &dyn Reporter,
+    out: &mpsc::Sender<SiteReport>,
+    report: SiteReport,
+) -> bool {
+    reporter.site_done(&report.site);
+    out.send(report).await.is_ok()
+}
+
 /// Runs the audit over `items`, sending one report per line to `out`.
 ///
-/// Up to `concurrency` sites work at once, and as many again × 4 may be parked, waiting for
-/// busy server addresses ([`SiteSlot`]). `control` stops the run: [`Control::Drain`] takes no
+/// Up to `concurrency` sites work at once, and 4 × `concurrency` more may be parked, waiting
+/// for busy server addresses ([`SiteSlot`]). `control` stops the run: [`Control::Drain`] takes no
 /// more input, [`Control::Abandon`] also stops the sites in flight.
 pub async fn run(
     auditor: Arc<Auditor>,
@@ -454,8 +464,7 @@ pub async fn run(
         // Reap finished sites before taking more input, so reports leave in bounded batches.
         while let Some(res) = tasks.try_join_next_with_id() {
             let report = finish(res, &mut pending, &mut stats);
-            reporter.site_done(&report.site);
-            if out.send(report).await.is_err() {
+            if !deliver(&*reporter, &out, report).await {
                 return stats;
             }
         }
@@ -463,8 +472,7 @@ pub async fn run(
             p = sem.clone().acquire_owned() => p,
             Some(res) = tasks.join_next_with_id() => {
                 let report = finish(res, &mut pending, &mut stats);
-                reporter.site_done(&report.site);
-                if out.send(report).await.is_err() {
+                if !deliver(&*reporter, &out, report).await {
                     return stats;
                 }
                 continue;
@@ -495,8 +503,7 @@ pub async fn run(
                     findings: Vec::new(),
                 };
                 drop(permit);
-                reporter.site_done(&report.site);
-                if out.send(report).await.is_err() {
+                if !deliver(&*reporter, &out, report).await {
                     return stats;
                 }
             }
@@ -538,8 +545,7 @@ pub async fn run(
             }
         }
         let report = finish(res, &mut pending, &mut stats);
-        reporter.site_done(&report.site);
-        if out.send(report).await.is_err() {
+        if !deliver(&*reporter, &out, report).await {
             break;
         }
     }
