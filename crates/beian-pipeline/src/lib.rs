@@ -414,8 +414,8 @@ async fn deliver(
 /// Runs the audit over `items`, sending one report per line to `out`.
 ///
 /// Up to `concurrency` sites work at once, and 4 × `concurrency` more may be parked, waiting
-/// for busy server addresses ([`SiteSlot`]). `control` stops the run: [`Control::Drain`] takes no
-/// more input, [`Control::Abandon`] also stops the sites in flight.
+/// for busy server addresses ([`SiteSlot`]). `control` stops the run: [`Control::Drain`]
+/// takes no more input, [`Control::Abandon`] also stops the sites in flight.
 pub async fn run(
     auditor: Arc<Auditor>,
     mut items: mpsc::Receiver<InputItem>,
