@@ -83,6 +83,7 @@ impl<R> Table<R> {
         schema: SchemaRef,
         run_id: &str,
         to_batch: fn(&str, &SchemaRef, &[R]) -> Result<RecordBatch, arrow_schema::ArrowError>,
+        part: usize,
     ) -> Result<Self, WriteError> {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -93,7 +94,7 @@ impl<R> Table<R> {
             run_id: run_id.to_string(),
             buf: Vec::with_capacity(BATCH_ROWS),
             writer: None,
-            part: 0,
+            part,
             rows: 0,
             to_batch,
         })
@@ -160,8 +161,9 @@ impl<R> Table<R> {
     }
 
     /// Writes out the buffered rows and closes the open part (if any) under its final name;
-    /// the next rows go to part `next`.
-    fn close_part(&mut self, next: usize) -> Result<(), WriteError> {
+    /// the next rows go to the next number, whether or not this one had rows (the tables'
+    /// parts stay numbered alike).
+    fn close_part(&mut self) -> Result<(), WriteError> {
         self.flush()?;
         if let Some((w, tmp, final_path)) = self.writer.take() {
             let file = w.into_inner().map_err(|e| self.encode_err(e))?;
@@ -170,11 +172,11 @@ impl<R> Table<R> {
             file.sync_all().map_err(io(&tmp))?;
             std::fs::rename(&tmp, &final_path).map_err(io(&final_path))?;
         }
-        self.part = next;
+        self.part += 1;
         Ok(())
     }
 
-    fn finish(mut self, next: usize) -> Result<u64, WriteError> {
+    fn finish(mut self) -> Result<u64, WriteError> {
         self.flush()?;
         let has_parts = std::fs::read_dir(&self.dir)
             .map_err(io(&self.dir))?
@@ -184,7 +186,7 @@ impl<R> Table<R> {
             // An empty table still gets a file, so readers find the schema.
             self.open_part()?;
         }
-        self.close_part(next)?;
+        self.close_part()?;
         Ok(self.rows)
     }
 }
@@ -205,8 +207,6 @@ pub struct RunWriter {
     sites: Table<SiteRow>,
     fetches: Table<FetchRow>,
     findings: Table<FindingRow>,
-    /// The number of the parts being written.
-    part: usize,
     /// Rows already in the directory when the writer started (a resumed run).
     earlier: RunCounts,
 }
@@ -316,19 +316,28 @@ impl RunWriter {
 
     /// Continues a run that [`RunWriter::resume`] read: new parts follow the old ones.
     pub fn continue_run(dir: &Path, run_id: &str, resumed: &Resumed) -> Result<Self, WriteError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
         Self::open(dir, run_id, resumed)
     }
 
+    /// The tables under `dir` (created as needed), writing from part `resumed.next_part`.
     fn open(dir: &Path, run_id: &str, resumed: &Resumed) -> Result<Self, WriteError> {
-        let mut w = RunWriter {
-            sites: Table::new(dir, "sites", sites_schema(), run_id, schema::sites_batch)?,
+        let part = resumed.next_part;
+        Ok(RunWriter {
+            sites: Table::new(
+                dir,
+                "sites",
+                sites_schema(),
+                run_id,
+                schema::sites_batch,
+                part,
+            )?,
             fetches: Table::new(
                 dir,
                 "fetches",
                 fetches_schema(),
                 run_id,
                 schema::fetches_batch,
+                part,
             )?,
             findings: Table::new(
                 dir,
@@ -336,14 +345,10 @@ impl RunWriter {
                 findings_schema(),
                 run_id,
                 schema::findings_batch,
+                part,
             )?,
-            part: resumed.next_part,
             earlier: resumed.rows,
-        };
-        w.sites.part = w.part;
-        w.fetches.part = w.part;
-        w.findings.part = w.part;
-        Ok(w)
+        })
     }
 
     /// Buffers one site's rows (written in batches).
@@ -360,22 +365,18 @@ impl RunWriter {
     /// Closes the current parts of all three tables under their final names, `sites` last:
     /// every site written so far survives a crash from here on.
     pub fn checkpoint(&mut self) -> Result<(), WriteError> {
-        let next = self.part + 1;
-        self.fetches.close_part(next)?;
-        self.findings.close_part(next)?;
-        self.sites.close_part(next)?;
-        self.part = next;
-        Ok(())
+        self.fetches.close_part()?;
+        self.findings.close_part()?;
+        self.sites.close_part()
     }
 
     /// Flushes and closes every table; the counts include the rows of earlier parts of a
     /// resumed run.
     pub fn finish(self) -> Result<RunCounts, WriteError> {
-        let next = self.part + 1;
         let earlier = self.earlier;
-        let fetches = self.fetches.finish(next)?;
-        let findings = self.findings.finish(next)?;
-        let sites = self.sites.finish(next)?;
+        let fetches = self.fetches.finish()?;
+        let findings = self.findings.finish()?;
+        let sites = self.sites.finish()?;
         Ok(RunCounts {
             sites: earlier.sites + sites,
             fetches: earlier.fetches + fetches,
