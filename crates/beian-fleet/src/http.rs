@@ -87,10 +87,15 @@ impl Drop for InFlight {
 }
 
 impl World {
+    /// The site a host name belongs to, and which of its hosts it is.
+    fn site_of(&self, host: &str) -> Option<(&SiteSpec, HostRole)> {
+        let &(idx, role) = self.by_host.get(host)?;
+        self.sites.get(idx).map(|s| (s, role))
+    }
+
     /// The behaviour of the site a host name belongs to.
     fn behaviour_of(&self, host: &str) -> Option<Behaviour> {
-        let (idx, _) = self.by_host.get(host)?;
-        self.sites.get(*idx).map(|s| s.behaviour)
+        self.site_of(host).map(|(s, _)| s.behaviour)
     }
 }
 
@@ -250,10 +255,7 @@ async fn respond(
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    let Some(&(idx, role)) = world.by_host.get(&host) else {
-        return simple(StatusCode::NOT_FOUND, "unknown host\n");
-    };
-    let Some(site) = world.sites.get(idx) else {
+    let Some((site, role)) = world.site_of(&host) else {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
     let path = req.uri().path();
