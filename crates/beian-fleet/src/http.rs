@@ -26,10 +26,10 @@ pub(crate) struct World {
     /// Addresses where every response waits `slow_delay`.
     pub(crate) slow_ips: Vec<std::net::IpAddr>,
     /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
-    pub(crate) requests: Arc<std::sync::atomic::AtomicU64>,
-    pub(crate) connections: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) requests: std::sync::atomic::AtomicU64,
+    pub(crate) connections: std::sync::atomic::AtomicU64,
     /// TLS handshakes that resumed an earlier session.
-    pub(crate) resumed: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) resumed: std::sync::atomic::AtomicU64,
     /// Per listening address: what tests of a client's per-address limits read.
     pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
 }
@@ -120,7 +120,6 @@ pub(crate) async fn serve(
         let ip = stream
             .local_addr()
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-        let resumed = world.resumed.clone();
         let raw_world = world.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
@@ -174,7 +173,9 @@ pub(crate) async fn serve(
                         return;
                     };
                     if s.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
-                        resumed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        raw_world
+                            .resumed
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     if let Some(b) = hostile.filter(|b| b.is_raw()) {
                         if b == Behaviour::ResetMidBody {

@@ -116,11 +116,9 @@ pub struct Fleet {
     pub ipv6: bool,
     ips: Vec<Ipv4Addr>,
     tasks: JoinSet<()>,
-    requests: Arc<std::sync::atomic::AtomicU64>,
-    connections: Arc<std::sync::atomic::AtomicU64>,
-    open: Arc<std::sync::Mutex<HashMap<IpAddr, http::AddrStats>>>,
+    /// What the web servers share: their counters are read here.
+    world: Arc<http::World>,
     certs: Arc<Certs>,
-    resumed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Drop for Fleet {
@@ -304,19 +302,15 @@ impl Fleet {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let tls = Arc::new(tls);
 
-        let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let resumed = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let open = Arc::new(std::sync::Mutex::new(HashMap::new()));
         let world = Arc::new(http::World {
             sites: sites_arc,
             by_host: Arc::new(by_host),
             slow_delay: cfg.slow_delay,
             slow_ips: cfg.slow_ips.iter().map(|ip| IpAddr::V4(*ip)).collect(),
-            requests: requests.clone(),
-            connections: connections.clone(),
-            resumed: resumed.clone(),
-            open: open.clone(),
+            requests: Default::default(),
+            connections: Default::default(),
+            resumed: Default::default(),
+            open: Default::default(),
         });
         // The web servers also listen on `::1`, the address of `ipv6-only` sites, where the
         // machine has IPv6 (containers often do not).
@@ -346,10 +340,7 @@ impl Fleet {
             ipv6,
             ips,
             tasks,
-            requests,
-            connections,
-            resumed,
-            open,
+            world,
             certs,
         })
     }
@@ -364,17 +355,23 @@ impl Fleet {
     /// HTTP requests the web servers have answered so far, and TCP connections accepted.
     pub fn served(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        (self.requests.load(Relaxed), self.connections.load(Relaxed))
+        (
+            self.world.requests.load(Relaxed),
+            self.world.connections.load(Relaxed),
+        )
     }
 
     /// TLS handshakes so far that resumed an earlier session instead of a full handshake.
     pub fn resumed_handshakes(&self) -> u64 {
-        self.resumed.load(std::sync::atomic::Ordering::Relaxed)
+        self.world
+            .resumed
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The most requests ever in flight at once on any one fleet address (HTTP and HTTPS).
     pub fn max_in_flight_per_ip(&self) -> u64 {
         let m = self
+            .world
             .open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -385,6 +382,7 @@ impl Fleet {
     /// before any address has had two): a client's request rate per address shows here.
     pub fn min_request_gap_per_ip(&self) -> Option<Duration> {
         let m = self
+            .world
             .open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
