@@ -43,12 +43,7 @@ fn bad_lines_are_rows_with_line_numbers() {
     f.write_all(b"\xff\xfe.cn\n").unwrap();
     drop(f);
     let out = dir.path().join("out");
-    let res = fleet.audit(&input, &out, &["--quiet"]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    fleet.audit_ok(&input, &out, &["--quiet"]);
     let stdout = site_columns(
         &out,
         &["input_line", "status", "error_class", "error_message"],
@@ -127,12 +122,7 @@ fn csv_input_with_manifest_columns() {
     csv.push_str("某公司,not a domain,\n");
     std::fs::write(&input, csv).unwrap();
     let out = dir.path().join("out");
-    let res = fleet.audit(&input, &out, &["--quiet"]);
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    fleet.audit_ok(&input, &out, &["--quiet"]);
     let stdout = site_columns(&out, &["input_line", "domain", "status"]);
     let rows: Vec<(u64, Option<String>, String)> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(

@@ -8,13 +8,8 @@ fn fleet_audit_matches_answer_key() {
     let fleet = TestFleet::start(240, 20261123);
     let out = tempfile::tempdir().unwrap();
     let input = fleet.path("domains.txt");
-    let res = fleet.audit(&input, out.path(), &["--concurrency", "48"]);
+    let res = fleet.audit_ok(&input, out.path(), &["--concurrency", "48"]);
     let stdout = String::from_utf8_lossy(&res.stdout);
-    assert!(
-        res.status.success(),
-        "audit failed: {stdout}\n{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
     assert!(stdout.contains("audited 240 input lines"), "{stdout}");
     let key = fleet.path("answer_key.csv");
     let report = run_python(&[
@@ -120,7 +115,7 @@ fn manifest_rules_through_the_whole_audit() {
     let rules = fleet.path("rules.toml");
     std::fs::write(&rules, "[rules.PSB-ICON]\nenabled = false\n").unwrap();
     let out = tempfile::tempdir().unwrap();
-    let res = fleet.audit(
+    fleet.audit_ok(
         &input,
         out.path(),
         &[
@@ -130,11 +125,6 @@ fn manifest_rules_through_the_whole_audit() {
             rules.to_str().unwrap(),
             "--quiet",
         ],
-    );
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
     );
     let code = r#"
 import sys, json, pyarrow.parquet as pq
@@ -203,15 +193,10 @@ fn per_ip_limit_holds_on_shared_hosting() {
     let fleet = TestFleet::start(60, 17);
     let input = fleet.path("domains.txt");
     let out = tempfile::tempdir().unwrap();
-    let res = fleet.audit(
+    fleet.audit_ok(
         &input,
         out.path(),
         &["--per-ip", "2", "--concurrency", "48", "--quiet"],
-    );
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
     );
     let limited = fleet.fleet.max_in_flight_per_ip();
     assert!(
@@ -221,12 +206,11 @@ fn per_ip_limit_holds_on_shared_hosting() {
 
     let fleet = TestFleet::start(60, 17);
     let out = tempfile::tempdir().unwrap();
-    let res = fleet.audit(
+    fleet.audit_ok(
         &fleet.path("domains.txt"),
         out.path(),
         &["--per-ip", "0", "--concurrency", "48", "--quiet"],
     );
-    assert!(res.status.success());
     let free = fleet.fleet.max_in_flight_per_ip();
     assert!(
         free > 2,
@@ -242,15 +226,10 @@ fn rate_per_ip_spaces_requests() {
     // connect and handshake times, so half the interval is the bound checked.
     let fleet = TestFleet::start(12, 23);
     let out = tempfile::tempdir().unwrap();
-    let res = fleet.audit(
+    fleet.audit_ok(
         &fleet.path("domains.txt"),
         out.path(),
         &["--rate-per-ip", "5", "--concurrency", "16", "--quiet"],
-    );
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
     );
     let gap = fleet
         .fleet
@@ -263,12 +242,11 @@ fn rate_per_ip_spaces_requests() {
 
     let fleet = TestFleet::start(12, 23);
     let out = tempfile::tempdir().unwrap();
-    let res = fleet.audit(
+    fleet.audit_ok(
         &fleet.path("domains.txt"),
         out.path(),
         &["--concurrency", "16", "--quiet"],
     );
-    assert!(res.status.success());
     let gap = fleet
         .fleet
         .min_request_gap_per_ip()
@@ -297,15 +275,10 @@ fn a_slow_shared_address_does_not_hold_back_the_others() {
         ..FleetConfig::default()
     });
     let out = tempfile::tempdir().unwrap();
-    let res = fleet.audit(
+    fleet.audit_ok(
         &fleet.path("domains.txt"),
         out.path(),
         &["--concurrency", "1", "--per-ip", "1", "--quiet"],
-    );
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
     );
     let slow_domains: Vec<&str> = fleet
         .fleet

@@ -48,6 +48,18 @@ impl TestFleet {
         cmd.output().unwrap()
     }
 
+    /// [`TestFleet::audit`], which must succeed (a failure shows the audit's output).
+    pub(crate) fn audit_ok(&self, input: &Path, out: &Path, extra: &[&str]) -> Output {
+        let res = self.audit(input, out, extra);
+        assert!(
+            res.status.success(),
+            "audit failed: {}\n{}",
+            String::from_utf8_lossy(&res.stdout),
+            String::from_utf8_lossy(&res.stderr)
+        );
+        res
+    }
+
     /// `beian audit INPUT --out OUT` with the flags that point at this fleet.
     pub(crate) fn audit_command(&self, input: &Path, out: &Path) -> Command {
         let mut cmd = self.audit_command_restricted(input, out);
