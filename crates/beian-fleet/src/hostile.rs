@@ -156,12 +156,9 @@ pub(crate) async fn peek_host(stream: &tokio::net::TcpStream) -> Option<String> 
             let text = String::from_utf8_lossy(&head[..end]);
             return text.lines().skip(1).find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.trim().eq_ignore_ascii_case("host").then(|| {
-                    let v = v.trim();
-                    v.rsplit_once(':')
-                        .map_or(v, |(h, _)| h)
-                        .to_ascii_lowercase()
-                })
+                k.trim()
+                    .eq_ignore_ascii_case("host")
+                    .then(|| crate::http::host_name(v.trim()))
             });
         }
         if n == buf.len() || n == 0 {

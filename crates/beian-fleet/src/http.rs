@@ -23,6 +23,9 @@ pub(crate) struct World {
     pub(crate) sites: Arc<Vec<SiteSpec>>,
     pub(crate) by_host: Arc<HashMap<String, (usize, HostRole)>>,
     pub(crate) slow_delay: Duration,
+    /// Whether any site answers raw (then plain HTTP connections are peeked at for their
+    /// `Host` before the HTTP server gets them; otherwise that work is skipped).
+    pub(crate) raw_sites: bool,
     /// Addresses where every response waits `slow_delay`.
     pub(crate) slow_ips: Vec<std::net::IpAddr>,
     /// HTTP requests answered and TCP connections accepted (benchmarks compare clients).
@@ -187,13 +190,15 @@ pub(crate) async fn serve(
                     builder.serve_connection(TokioIo::new(s), svc).await.ok();
                 }
                 None => {
-                    let host = hostile::peek_host(&stream).await.unwrap_or_default();
-                    let hostile = raw_world.behaviour_of(&host);
-                    if let Some(b) = hostile.filter(|b| b.is_raw()) {
-                        if b == Behaviour::ResetMidBody {
-                            stream.set_zero_linger().ok();
+                    if raw_world.raw_sites {
+                        let host = hostile::peek_host(&stream).await.unwrap_or_default();
+                        let hostile = raw_world.behaviour_of(&host);
+                        if let Some(b) = hostile.filter(|b| b.is_raw()) {
+                            if b == Behaviour::ResetMidBody {
+                                stream.set_zero_linger().ok();
+                            }
+                            return hostile::answer(stream, b, &host).await;
                         }
-                        return hostile::answer(stream, b, &host).await;
                     }
                     builder
                         .serve_connection(TokioIo::new(stream), svc)
@@ -203,6 +208,14 @@ pub(crate) async fn serve(
             }
         });
     }
+}
+
+/// The host name of a `Host` header value: lower case, without the port.
+pub(crate) fn host_name(value: &str) -> String {
+    value
+        .rsplit_once(':')
+        .map_or(value, |(h, _)| h)
+        .to_ascii_lowercase()
 }
 
 fn simple(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
@@ -250,11 +263,7 @@ async fn respond(
         .headers()
         .get(HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| {
-            h.rsplit_once(':')
-                .map_or(h, |(h, _)| h)
-                .to_ascii_lowercase()
-        })
+        .map(host_name)
         .unwrap_or_default();
     let Some((site, role)) = world.site_of(&host) else {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");

@@ -306,6 +306,7 @@ impl Fleet {
             sites: sites_arc,
             by_host: Arc::new(by_host),
             slow_delay: cfg.slow_delay,
+            raw_sites: sites.iter().any(|s| s.behaviour.is_raw()),
             slow_ips: cfg.slow_ips.iter().map(|ip| IpAddr::V4(*ip)).collect(),
             requests: Default::default(),
             connections: Default::default(),
