@@ -81,14 +81,9 @@ impl Auditor {
         }
     }
 
-    /// Audits one target: both hosts, https and http each.
-    pub async fn audit(&self, line: u64, raw: String, target: Target) -> SiteReport {
-        self.audit_with(line, raw, target, &|| {}).await
-    }
-
-    /// [`Auditor::audit`], calling `on_wait` whenever a probe is about to wait for a busy
-    /// server address.
-    pub async fn audit_with(
+    /// Audits one target: both hosts, https and http each. `on_wait` is called whenever a
+    /// probe is about to wait for a busy server address.
+    pub async fn audit(
         &self,
         line: u64,
         raw: String,
@@ -515,7 +510,7 @@ pub async fn run(
                     parked: parked.clone(),
                 };
                 let handle = tasks.spawn(async move {
-                    let report = a.audit_with(line, raw, target, &|| slot.park()).await;
+                    let report = a.audit(line, raw, target, &|| slot.park()).await;
                     drop(slot);
                     report
                 });
