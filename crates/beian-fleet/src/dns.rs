@@ -1,15 +1,17 @@
-//! The fleet's authoritative DNS: a hickory-server `RequestHandler` answering from a map.
+//! The fleet's authoritative DNS: answers from a map over UDP and TCP, messages encoded by
+//! hickory-proto. (hickory-server's UDP path queues at most 32 answers and drops the rest,
+//! which lost answers under the benchmarks' bursts: a fleet must not be lossy by accident.)
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use hickory_proto::op::{Metadata, ResponseCode};
+use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_server::net::runtime::Time;
-use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
-use hickory_server::zone_handler::MessageResponseBuilder;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 /// What a name answers.
 #[derive(Debug, Clone)]
@@ -78,75 +80,177 @@ impl Zone {
     }
 }
 
-#[async_trait::async_trait]
-impl RequestHandler for Zone {
-    async fn handle_request<R: ResponseHandler, T: Time>(
-        &self,
-        request: &Request,
-        mut response_handle: R,
-    ) -> ResponseInfo {
-        let builder = MessageResponseBuilder::from_message_request(request);
-        let Some(query) = request.queries.queries().first() else {
-            let resp = builder.error_msg(&request.metadata, ResponseCode::FormErr);
-            return send(&mut response_handle, resp, request).await;
+/// How a query arrived: UDP answers longer than the client's payload size are truncated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Zone {
+    /// The response to one query message, or `None` when the name is silent (or the bytes
+    /// are not a query at all).
+    fn respond(&self, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+        let req = Message::from_vec(query).ok()?;
+        if req.metadata.message_type != MessageType::Query {
+            return None;
+        }
+        let mut resp = Message::new(req.metadata.id, MessageType::Response, req.metadata.op_code);
+        resp.metadata.recursion_desired = req.metadata.recursion_desired;
+        resp.metadata.authoritative = true;
+        let Some(q) = req.queries.first() else {
+            resp.metadata.response_code = ResponseCode::FormErr;
+            return resp.to_vec().ok();
         };
-        let name = Name::from(query.name().clone())
+        resp.add_query(q.clone());
+        let name = q
+            .name()
             .to_ascii()
             .trim_end_matches('.')
             .to_ascii_lowercase();
-        let qtype = query.query_type();
-        let mut meta = Metadata::response_from_request(&request.metadata);
-        meta.authoritative = true;
         match self.answer(&name) {
-            None => {
-                meta.response_code = ResponseCode::NXDomain;
-                let resp = builder.build_no_records(meta);
-                send(&mut response_handle, resp, request).await
-            }
-            Some(Answer::ServFail) => {
-                meta.response_code = ResponseCode::ServFail;
-                let resp = builder.build_no_records(meta);
-                send(&mut response_handle, resp, request).await
-            }
-            Some(Answer::Silent) => {
-                // Drop the query: the resolver must time out and say so.
-                hickory_proto::op::Header {
-                    metadata: meta,
-                    counts: Default::default(),
-                }
-                .into()
-            }
+            None => resp.metadata.response_code = ResponseCode::NXDomain,
+            Some(Answer::ServFail) => resp.metadata.response_code = ResponseCode::ServFail,
+            // Drop the query: the resolver must time out and say so.
+            Some(Answer::Silent) => return None,
             Some(_) => {
-                let records = self.records(&name, qtype);
-                let resp = builder.build(meta, records.iter(), [], [], []);
-                send(&mut response_handle, resp, request).await
+                resp.add_answers(self.records(&name, q.query_type()));
             }
+        }
+        let bytes = resp.to_vec().ok()?;
+        if transport == Transport::Udp && bytes.len() > usize::from(req.max_payload()) {
+            return resp.truncate().to_vec().ok();
+        }
+        Some(bytes)
+    }
+
+    /// Answers UDP queries one after another (each answer takes microseconds); a client's
+    /// closed port (an ICMP error on the next read) is skipped.
+    pub(crate) async fn serve_udp(self, socket: UdpSocket) {
+        // Room for a burst of queries while this task waits for a core (the demo runs the
+        // fleet and the audit on one runtime). Best effort: capped by `net.core.rmem_max`.
+        socket2::SockRef::from(&socket)
+            .set_recv_buffer_size(4 << 20)
+            .ok();
+        let mut buf = vec![0u8; usize::from(u16::MAX)];
+        loop {
+            let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+                continue;
+            };
+            if let Some(resp) = self.respond(&buf[..n], Transport::Udp) {
+                socket.send_to(&resp, from).await.ok();
+            }
+        }
+    }
+
+    /// Answers DNS over TCP (two length bytes, then the message), any number of queries per
+    /// connection; a connection idle for 5 s is closed.
+    pub(crate) async fn serve_tcp(self, listener: TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let zone = self.clone();
+            tokio::spawn(async move {
+                zone.serve_connection(stream).await.ok();
+            });
+        }
+    }
+
+    async fn serve_connection(&self, mut stream: TcpStream) -> std::io::Result<()> {
+        loop {
+            let mut len = [0u8; 2];
+            match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
+                Ok(Ok(_)) => {}
+                _ => return Ok(()),
+            }
+            let mut query = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            stream.read_exact(&mut query).await?;
+            let Some(resp) = self.respond(&query, Transport::Tcp) else {
+                continue;
+            };
+            let Ok(n) = u16::try_from(resp.len()) else {
+                continue;
+            };
+            let mut framed = Vec::with_capacity(resp.len() + 2);
+            framed.extend_from_slice(&n.to_be_bytes());
+            framed.extend_from_slice(&resp);
+            stream.write_all(&framed).await?;
         }
     }
 }
 
-async fn send<'a, R: ResponseHandler>(
-    handle: &mut R,
-    resp: hickory_server::zone_handler::MessageResponse<
-        '_,
-        'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-        impl Iterator<Item = &'a Record> + Send + 'a,
-    >,
-    request: &Request,
-) -> ResponseInfo {
-    match handle.send_response(resp).await {
-        Ok(info) => info,
-        Err(_) => {
-            let mut meta = Metadata::response_from_request(&request.metadata);
-            meta.response_code = ResponseCode::ServFail;
-            hickory_proto::op::Header {
-                metadata: meta,
-                counts: Default::default(),
-            }
-            .into()
+/// How long a DNS-over-TCP connection may sit idle.
+const TCP_IDLE: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used)] // Tests: a failure is a failed test.
+
+    use super::*;
+    use hickory_proto::op::{OpCode, Query};
+
+    fn zone() -> Zone {
+        let names = [
+            ("a.example", Answer::Addr(IpAddr::from([127, 0, 1, 1]))),
+            ("www.a.example", Answer::Cname("a.example".into())),
+            ("fail.example", Answer::ServFail),
+            ("silent.example", Answer::Silent),
+            ("empty.example", Answer::NoData),
+        ];
+        Zone {
+            names: Arc::new(names.into_iter().map(|(n, a)| (n.to_string(), a)).collect()),
         }
+    }
+
+    fn query(name: &str, rtype: RecordType) -> Vec<u8> {
+        let mut m = Message::new(42, MessageType::Query, OpCode::Query);
+        m.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+        m.to_vec().unwrap()
+    }
+
+    fn ask(zone: &Zone, name: &str, rtype: RecordType) -> Option<Message> {
+        zone.respond(&query(name, rtype), Transport::Udp)
+            .map(|b| Message::from_vec(&b).unwrap())
+    }
+
+    #[test]
+    fn answers_follow_the_zone() {
+        let z = zone();
+        let m = ask(&z, "WWW.a.example.", RecordType::A).unwrap();
+        assert_eq!(m.metadata.id, 42);
+        assert_eq!(m.metadata.message_type, MessageType::Response);
+        assert_eq!(m.answers.len(), 2, "CNAME then A");
+        assert!(matches!(m.answers[1].data, RData::A(_)));
+        let m = ask(&z, "a.example.", RecordType::AAAA).unwrap();
+        assert!(m.answers.is_empty());
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+        let code = |n: &str| ask(&z, n, RecordType::A).unwrap().metadata.response_code;
+        assert_eq!(code("nope.example."), ResponseCode::NXDomain);
+        assert_eq!(code("fail.example."), ResponseCode::ServFail);
+        assert_eq!(code("empty.example."), ResponseCode::NoError);
+        assert!(ask(&z, "silent.example.", RecordType::A).is_none());
+        // Not a query: no answer.
+        assert!(z.respond(&[1, 2, 3], Transport::Udp).is_none());
+    }
+
+    #[tokio::test]
+    async fn tcp_answers_framed_queries_on_one_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(zone().serve_tcp(listener));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        for _ in 0..2 {
+            let q = query("a.example.", RecordType::A);
+            let len = u16::try_from(q.len()).unwrap().to_be_bytes();
+            s.write_all(&[&len[..], &q].concat()).await.unwrap();
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).await.unwrap();
+            let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            s.read_exact(&mut buf).await.unwrap();
+            let m = Message::from_vec(&buf).unwrap();
+            assert_eq!(m.answers.len(), 1);
+        }
+        server.abort();
     }
 }

@@ -279,14 +279,11 @@ impl Fleet {
                 }
             }
         };
-        let mut server = hickory_server::Server::new(Zone {
+        let zone = Zone {
             names: Arc::new(names),
-        });
-        server.register_socket(udp);
-        server.register_listener(tcp, Duration::from_secs(5), 64);
-        tasks.spawn(async move {
-            server.block_until_done().await.ok();
-        });
+        };
+        tasks.spawn(zone.clone().serve_udp(udp));
+        tasks.spawn(zone.serve_tcp(tcp));
 
         let ca = Ca::generate()?;
         let ca_pem = ca.pem.clone();

@@ -64,3 +64,120 @@ async fn failures_are_classified() {
         );
     }
 }
+
+#[tokio::test]
+async fn many_lookups_at_once_each_get_their_own_answer() {
+    let fleet = Fleet::start(FleetConfig {
+        domains: 1000,
+        seed: 12,
+        behaviours: vec![Behaviour::Compliant, Behaviour::WwwCname],
+        ..FleetConfig::default()
+    })
+    .await
+    .unwrap();
+    let r = ResolverBuilder::default()
+        .nameservers(vec![fleet.dns_addr])
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    // Two thousand queries share the resolver's few sockets: each must come back with the
+    // answer to its own question.
+    let lookups = fleet.sites.iter().flat_map(|s| {
+        let r = r.clone();
+        [s.domain.clone(), format!("www.{}", s.domain)]
+            .into_iter()
+            .map(move |h| {
+                let r = r.clone();
+                async move { (h.clone(), r.resolve(&h).await) }
+            })
+    });
+    let results = futures_util::future::join_all(lookups).await;
+    assert_eq!(results.len(), 2000);
+    for (host, res) in results {
+        let domain = host.trim_start_matches("www.");
+        let site = fleet.sites.iter().find(|s| s.domain == domain).unwrap();
+        assert_eq!(res.unwrap().addrs, vec![fleet.addr_of(site)], "{host}");
+    }
+}
+
+#[tokio::test]
+async fn a_closed_port_fails_fast() {
+    // A port nobody listens on: the kernel's "port unreachable" ends the lookup long before
+    // the timeout.
+    let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let closed = probe.local_addr().unwrap();
+    drop(probe);
+    let r = ResolverBuilder::default()
+        .nameservers(vec![closed])
+        .timeout(Duration::from_secs(5))
+        .attempts(1)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = r.resolve("example.com").await.unwrap_err();
+    assert_eq!(err.class, ErrorClass::DnsError, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{err}");
+}
+
+/// A nameserver whose UDP answers are all truncated and whose TCP answers hold 40 addresses.
+async fn truncating_server() -> std::net::SocketAddr {
+    use hickory_proto::op::{Message, MessageType, OpCode};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn answer(query: &[u8], truncated: bool) -> Vec<u8> {
+        let q = Message::from_vec(query).unwrap();
+        let mut m = Message::new(q.metadata.id, MessageType::Response, OpCode::Query);
+        m.metadata.truncation = truncated;
+        let question = q.queries[0].clone();
+        if !truncated && question.query_type() == hickory_proto::rr::RecordType::A {
+            for i in 0..40u8 {
+                m.add_answer(Record::from_rdata(
+                    question.name().clone(),
+                    60,
+                    RData::A(A::new(127, 0, 3, i)),
+                ));
+            }
+        }
+        m.add_query(question);
+        m.to_vec().unwrap()
+    }
+
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = udp.local_addr().unwrap();
+    let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, from)) = udp.recv_from(&mut buf).await {
+            let _ = udp.send_to(&answer(&buf[..n], true), from).await;
+        }
+    });
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = tcp.accept().await {
+            tokio::spawn(async move {
+                let mut len = [0u8; 2];
+                s.read_exact(&mut len).await.unwrap();
+                let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+                s.read_exact(&mut q).await.unwrap();
+                let a = answer(&q, false);
+                let framed = [&u16::try_from(a.len()).unwrap().to_be_bytes()[..], &a].concat();
+                s.write_all(&framed).await.unwrap();
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn truncated_answers_are_asked_again_over_tcp() {
+    let server = truncating_server().await;
+    let r = ResolverBuilder::default()
+        .nameservers(vec![server])
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let res = r.resolve("big.example").await.unwrap();
+    assert_eq!(res.addrs.len(), 40);
+    assert_eq!(res.addrs[39], std::net::IpAddr::from([127, 0, 3, 39]));
+}

@@ -1,0 +1,251 @@
+//! Getting a DNS message to a nameserver and its answer back: a few UDP sockets per server,
+//! each shared by many queries and matched by message id (one socket per query cost ~100 µs
+//! of CPU in socket set-up and teardown, measured in hickory-resolver), and TCP for truncated
+//! answers.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::JoinHandle;
+
+/// Sockets per nameserver: queries spread over several source ports.
+const SOCKETS_PER_SERVER: usize = 4;
+
+/// Queries waiting on one socket at most; beyond it a query fails at once rather than hunt
+/// for a free id.
+const MAX_PENDING: usize = 16_384;
+
+/// Queries in flight to one nameserver at most (politeness: a stub resolver should not
+/// burst thousands of queries at a shared server). Above the audit's own peak (four queries
+/// per site in progress), so it holds back only runaway bursts.
+const IN_FLIGHT_PER_SERVER: usize = 1024;
+
+/// A query unanswered after this long is sent again (same id), then after twice as long,
+/// and so on, until the caller's timeout. UDP loses datagrams when a server's socket buffer
+/// overflows in a burst: without this, each loss would cost a whole timeout (measured on the
+/// 3,000-domain demo: 1,382 of 13,254 queries dropped by the fleet's kernel, 108 hosts
+/// reported `dns_timeout` although their names answer).
+const FIRST_RETRANSMIT: Duration = Duration::from_millis(250);
+
+/// Receive buffer asked for each socket (the kernel caps it at `net.core.rmem_max`): room for
+/// the answers of a burst while the reader task waits for a core.
+const RECV_BUFFER: usize = 1 << 20;
+
+/// What a socket's reader hands a waiting query: the datagram, or the socket's error.
+type Reply = Result<Vec<u8>, String>;
+
+/// A transport failure, as text for the error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TransportError(pub(crate) String);
+
+impl From<io::Error> for TransportError {
+    fn from(e: io::Error) -> Self {
+        TransportError(e.to_string())
+    }
+}
+
+/// The UDP sockets of one nameserver.
+pub(crate) struct UdpPool {
+    sockets: Vec<UdpMux>,
+    next: AtomicUsize,
+    in_flight: Semaphore,
+}
+
+impl UdpPool {
+    /// Binds the sockets (OS-chosen ports) and starts their readers. Needs a tokio runtime.
+    pub(crate) fn bind(server: SocketAddr) -> io::Result<UdpPool> {
+        let sockets = (0..SOCKETS_PER_SERVER)
+            .map(|_| UdpMux::bind(server))
+            .collect::<io::Result<_>>()?;
+        Ok(UdpPool {
+            sockets,
+            next: AtomicUsize::new(0),
+            in_flight: Semaphore::new(IN_FLIGHT_PER_SERVER),
+        })
+    }
+
+    /// Sends the query `encode(id)` builds for a fresh id and waits for the datagram
+    /// answering that id, sending it again at growing intervals. Returns the id with the
+    /// datagram. No timeout: the caller has one.
+    pub(crate) async fn exchange(
+        &self,
+        encode: impl FnOnce(u16) -> Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>), TransportError> {
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| TransportError("DNS client closed".into()))?;
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sockets.len();
+        self.sockets[i].exchange(encode).await
+    }
+}
+
+/// One connected UDP socket, its reader task and the queries waiting on it.
+struct UdpMux {
+    shared: Arc<MuxShared>,
+    reader: JoinHandle<()>,
+}
+
+struct MuxShared {
+    socket: UdpSocket,
+    /// id → (the waiting query's token, its reply slot). The token tells a query's own entry
+    /// from a later query's that reused the id.
+    pending: Mutex<HashMap<u16, (u64, oneshot::Sender<Reply>)>>,
+    tokens: AtomicU64,
+}
+
+impl Drop for UdpMux {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Removes a query's entry when it ends without an answer (timeout, cancellation).
+struct PendingGuard<'a> {
+    shared: &'a MuxShared,
+    id: u16,
+    token: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        let mut pending = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if pending.get(&self.id).is_some_and(|(t, _)| *t == self.token) {
+            pending.remove(&self.id);
+        }
+    }
+}
+
+impl UdpMux {
+    fn bind(server: SocketAddr) -> io::Result<UdpMux> {
+        let local: SocketAddr = if server.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = std::net::UdpSocket::bind(local)?;
+        // Best effort: a smaller buffer only makes losses (and retransmissions) likelier.
+        socket2::SockRef::from(&socket)
+            .set_recv_buffer_size(RECV_BUFFER)
+            .ok();
+        // Connected: the kernel drops datagrams from any other source.
+        socket.connect(server)?;
+        socket.set_nonblocking(true)?;
+        let shared = Arc::new(MuxShared {
+            socket: UdpSocket::from_std(socket)?,
+            pending: Mutex::new(HashMap::new()),
+            tokens: AtomicU64::new(0),
+        });
+        let reader = tokio::spawn(read_loop(Arc::clone(&shared)));
+        Ok(UdpMux { shared, reader })
+    }
+
+    async fn exchange(
+        &self,
+        encode: impl FnOnce(u16) -> Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>), TransportError> {
+        let shared = &*self.shared;
+        let (tx, rx) = oneshot::channel();
+        let token = shared.tokens.fetch_add(1, Ordering::Relaxed);
+        let id = {
+            let mut pending = shared
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if pending.len() >= MAX_PENDING {
+                return Err(TransportError("too many DNS queries in flight".into()));
+            }
+            // Ids are random (RFC 5452): an off-path forger must guess one among 65,536.
+            let mut id: u16 = rand::random();
+            while pending.contains_key(&id) {
+                id = rand::random();
+            }
+            pending.insert(id, (token, tx));
+            id
+        };
+        let _guard = PendingGuard { shared, id, token };
+        let query = encode(id).ok_or_else(|| TransportError("cannot encode the query".into()))?;
+        let mut rx = rx;
+        let mut wait = FIRST_RETRANSMIT;
+        loop {
+            shared.socket.send(&query).await?;
+            match tokio::time::timeout(wait, &mut rx).await {
+                Ok(Ok(Ok(datagram))) => return Ok((id, datagram)),
+                Ok(Ok(Err(e))) => return Err(TransportError(e)),
+                Ok(Err(_)) => return Err(TransportError("DNS socket closed".into())),
+                Err(_) => wait *= 2,
+            }
+        }
+    }
+}
+
+/// Hands each datagram to the query waiting for its id; datagrams nobody waits for (late,
+/// duplicated or forged) are dropped.
+async fn read_loop(shared: Arc<MuxShared>) {
+    let mut buf = vec![0u8; usize::from(u16::MAX)];
+    loop {
+        match shared.socket.recv(&mut buf).await {
+            Ok(n) => {
+                let Some(id) = buf.get(..2).filter(|_| n >= 12) else {
+                    continue;
+                };
+                let id = u16::from_be_bytes([id[0], id[1]]);
+                let waiting = shared
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&id);
+                if let Some((_, tx)) = waiting {
+                    // The query may have given up meanwhile.
+                    tx.send(Ok(buf[..n].to_vec())).ok();
+                }
+            }
+            Err(e) => {
+                // An ICMP error (port unreachable) lands on the next read of a connected
+                // socket. Every query waiting here went to that server: fail them now rather
+                // than at their timeout.
+                let waiting: Vec<_> = shared
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .drain()
+                    .collect();
+                for (_, (_, tx)) in waiting {
+                    tx.send(Err(format!("{e}"))).ok();
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+}
+
+/// One query over TCP (RFC 1035 §4.2.2: two length bytes, then the message).
+pub(crate) async fn tcp_exchange(
+    server: SocketAddr,
+    query: &[u8],
+) -> Result<Vec<u8>, TransportError> {
+    let mut stream = TcpStream::connect(server).await?;
+    let len =
+        u16::try_from(query.len()).map_err(|_| TransportError("query too long for TCP".into()))?;
+    let mut framed = Vec::with_capacity(query.len() + 2);
+    framed.extend_from_slice(&len.to_be_bytes());
+    framed.extend_from_slice(query);
+    stream.write_all(&framed).await?;
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await?;
+    let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut answer).await?;
+    Ok(answer)
+}
