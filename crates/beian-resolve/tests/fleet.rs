@@ -181,3 +181,50 @@ async fn truncated_answers_are_asked_again_over_tcp() {
     assert_eq!(res.addrs.len(), 40);
     assert_eq!(res.addrs[39], std::net::IpAddr::from([127, 0, 3, 39]));
 }
+
+#[tokio::test]
+async fn a_lost_datagram_costs_a_retransmission_not_a_timeout() {
+    use hickory_proto::op::{Message, MessageType, OpCode};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record, RecordType};
+
+    // A nameserver that ignores the first copy of every query, as a server whose socket
+    // buffer overflowed in a burst would.
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = udp.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut seen = std::collections::HashSet::new();
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, from)) = udp.recv_from(&mut buf).await {
+            let q = Message::from_vec(&buf[..n]).unwrap();
+            if seen.insert(q.metadata.id) {
+                continue;
+            }
+            let question = q.queries[0].clone();
+            let mut m = Message::new(q.metadata.id, MessageType::Response, OpCode::Query);
+            if question.query_type() == RecordType::A {
+                m.add_answer(Record::from_rdata(
+                    question.name().clone(),
+                    60,
+                    RData::A(A::new(127, 0, 3, 1)),
+                ));
+            }
+            m.add_query(question);
+            udp.send_to(&m.to_vec().unwrap(), from).await.unwrap();
+        }
+    });
+    let r = ResolverBuilder::default()
+        .nameservers(vec![server])
+        .timeout(Duration::from_secs(5))
+        .attempts(1)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let res = r.resolve("lossy.example").await.unwrap();
+    assert_eq!(res.addrs, vec![std::net::IpAddr::from([127, 0, 3, 1])]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
