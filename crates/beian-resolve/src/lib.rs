@@ -113,14 +113,22 @@ impl ResolverBuilder {
         } else {
             self.nameservers
         };
-        let servers = addrs
-            .into_iter()
-            .map(|addr| {
-                UdpPool::bind(addr)
-                    .map(|udp| Server { addr, udp })
-                    .map_err(|e| BuildError(format!("cannot open a UDP socket to {addr}: {e}")))
-            })
-            .collect::<Result<_, _>>()?;
+        // A server this machine cannot reach at all (an IPv6 address without IPv6) is left
+        // out; the audit fails to start only if no server is left.
+        let mut servers = Vec::new();
+        let mut unusable = Vec::new();
+        for addr in addrs {
+            match UdpPool::bind(addr) {
+                Ok(udp) => servers.push(Server { addr, udp }),
+                Err(e) => unusable.push(format!("{addr}: {e}")),
+            }
+        }
+        if servers.is_empty() {
+            return Err(BuildError(format!(
+                "no usable nameserver ({})",
+                unusable.join("; ")
+            )));
+        }
         // Retries go over every server; a silent server can then hold a lookup for several
         // times the per-query timeout. This is the hard bound per lookup.
         let deadline = self.timeout * u32::try_from(self.attempts).unwrap_or(1);
