@@ -228,33 +228,3 @@ async fn a_lost_datagram_costs_a_retransmission_not_a_timeout() {
         started.elapsed()
     );
 }
-
-#[tokio::test]
-async fn an_unusable_nameserver_is_left_out_unless_it_is_the_only_one() {
-    let fleet = Fleet::start(FleetConfig {
-        domains: 8,
-        seed: 13,
-        behaviours: vec![Behaviour::Compliant],
-        ..FleetConfig::default()
-    })
-    .await
-    .unwrap();
-    // Port 0 cannot be connected to.
-    let unusable: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let r = ResolverBuilder::default()
-        .nameservers(vec![unusable, fleet.dns_addr])
-        .build()
-        .unwrap();
-    let site = &fleet.sites[0];
-    assert_eq!(
-        r.resolve(&site.domain).await.unwrap().addrs,
-        vec![fleet.addr_of(site)]
-    );
-    let err = ResolverBuilder::default()
-        .nameservers(vec![unusable])
-        .build()
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("127.0.0.1:0"), "{err}");
-}
