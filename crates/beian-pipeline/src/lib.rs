@@ -238,7 +238,7 @@ impl Auditor {
             if out.is_html_page() {
                 let final_url = out.final_url.clone().unwrap_or_default();
                 if !facts_by_url.contains_key(&final_url) {
-                    if let Some(facts) = extract_off_reactor(out).await {
+                    if let Some(facts) = extract_facts(out).await {
                         facts_by_url.insert(final_url.clone(), facts);
                     }
                 }
@@ -299,7 +299,7 @@ const INLINE_EXTRACT_MAX: usize = 64 * 1024;
 
 /// Extraction is CPU-bound: a large page runs on the blocking pool so it never stalls the
 /// sockets of other sites; a small one runs here.
-async fn extract_off_reactor(out: &FetchOutcome) -> Option<FooterFacts> {
+async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
     let body = out.body.clone().unwrap_or_default();
     let charset = out
         .content_type
