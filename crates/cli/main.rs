@@ -7,7 +7,7 @@ mod reporter;
 mod settings;
 
 // jemalloc rather than glibc's malloc: the audit allocates and frees per request (TLS
-// records, bodies, rows), and glibc's bin consolidation was ~13% of its CPU. A/B on the
+// records, bodies, rows), and glibc's malloc and free were ~15% of its CPU. A/B on the
 // 10,000-domain fleet, three runs each: audit CPU 16.9–19.0 s against 19.4–22.0 s, peak RSS
 // unchanged (110–115 MiB); at 100,000 domains 120 MiB (BENCHMARKS.md). mimalloc was also
 // faster but held 175 MiB.
