@@ -165,7 +165,11 @@ mod tests {
         let default = rustls::crypto::aws_lc_rs::default_provider().cipher_suites;
         assert_eq!(ours[0].suite(), CipherSuite::TLS13_AES_128_GCM_SHA256);
         assert_eq!(ours.len(), default.len());
-        assert!(default.iter().all(|d| ours.iter().any(|o| o.suite() == d.suite())));
+        assert!(
+            default
+                .iter()
+                .all(|d| ours.iter().any(|o| o.suite() == d.suite()))
+        );
         // TLS 1.3 suites still come before TLS 1.2 ones.
         let first_12 = ours.iter().position(|s| s.tls13().is_none());
         let last_13 = ours.iter().rposition(|s| s.tls13().is_some());
