@@ -55,7 +55,8 @@ pub(crate) enum FailOn {
 
 #[derive(Debug, Args)]
 pub(crate) struct NetArgs {
-    /// DNS server to use, IP:PORT (repeatable). Default: the system configuration.
+    /// Recursive DNS server to ask, IP:PORT (repeatable, asked in order). Default: the
+    /// nameservers of /etc/resolv.conf.
     #[arg(long = "resolver", value_name = "IP:PORT")]
     pub(crate) resolvers: Vec<SocketAddr>,
     /// Extra trusted root certificates (PEM file, repeatable).
@@ -97,7 +98,8 @@ pub(crate) struct NetArgs {
     /// Whole-probe budget per URL (all redirects), seconds.
     #[arg(long, default_value_t = 60.0)]
     pub(crate) probe_timeout: f64,
-    /// DNS query timeout, seconds.
+    /// DNS query timeout, seconds, per attempt (two attempts; an unanswered query is sent
+    /// again after 250 ms, 500 ms, … within it).
     #[arg(long, default_value_t = 5.0)]
     pub(crate) dns_timeout: f64,
     /// Most redirects followed per probe.
