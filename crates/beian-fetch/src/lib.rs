@@ -216,12 +216,31 @@ impl Budget {
     async fn run<T>(&self, work: impl Future<Output = T>) -> Result<T, FetchError> {
         tokio::time::timeout_at(self.deadline.into(), work)
             .await
-            .map_err(|_| {
-                FetchError::new(
-                    ErrorClass::TotalTimeout,
-                    format!("probe exceeded {:?}", self.total),
-                )
-            })
+            .map_err(|_| self.exceeded())
+    }
+
+    fn exceeded(&self) -> FetchError {
+        FetchError::new(
+            ErrorClass::TotalTimeout,
+            format!("probe exceeded {:?}", self.total),
+        )
+    }
+
+    /// A phase timeout that fired once the budget was spent is the budget's: the two timers
+    /// can expire in the same tick, and the inner one is seen first.
+    fn claim(&self, e: FetchError) -> FetchError {
+        let phase_timeout = matches!(
+            e.class,
+            ErrorClass::ConnectTimeout
+                | ErrorClass::TlsTimeout
+                | ErrorClass::HttpTimeout
+                | ErrorClass::BodyTimeout
+        );
+        if phase_timeout && Instant::now() >= self.deadline {
+            self.exceeded()
+        } else {
+            e
+        }
     }
 }
 
@@ -423,7 +442,10 @@ impl<R: HostResolve> Fetcher<R> {
             if let Some(ip) = ip {
                 budget.extend(self.pacer.wait(ip).await);
             }
-            let resp = budget.run(self.request(&url, &addrs, out)).await??;
+            let resp = budget
+                .run(self.request(&url, &addrs, out))
+                .await?
+                .map_err(|e| budget.claim(e))?;
             out.final_url = Some(url.to_string());
             out.status = Some(resp.status);
             let next = if (300..400).contains(&resp.status) {
@@ -823,4 +845,28 @@ where
         }
     });
     Ok(pool::Conn { sender, task, tls })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_timeout_after_the_budget_is_the_budget_s() {
+        let spent = Budget {
+            deadline: Instant::now(),
+            total: Duration::from_secs(4),
+        };
+        let body = || FetchError::new(ErrorClass::BodyTimeout, "body");
+        assert_eq!(spent.claim(body()).class, ErrorClass::TotalTimeout);
+        // Other failures keep their class.
+        let broken = FetchError::new(ErrorClass::HttpProtocol, "closed");
+        assert_eq!(spent.claim(broken).class, ErrorClass::HttpProtocol);
+        // Before the deadline a phase timeout is the phase's.
+        let fresh = Budget {
+            deadline: Instant::now() + Duration::from_secs(60),
+            total: Duration::from_secs(60),
+        };
+        assert_eq!(fresh.claim(body()).class, ErrorClass::BodyTimeout);
+    }
 }
