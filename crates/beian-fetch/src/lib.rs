@@ -212,11 +212,16 @@ impl Budget {
         self.deadline += waited;
     }
 
-    /// Runs `work` unless the budget runs out first.
-    async fn run<T>(&self, work: impl Future<Output = T>) -> Result<T, FetchError> {
-        tokio::time::timeout_at(self.deadline.into(), work)
-            .await
-            .map_err(|_| self.exceeded())
+    /// Runs `work` unless the budget runs out first. A phase timeout of `work` that fired
+    /// once the budget was spent is the budget's ([`Budget::claim`]).
+    async fn run<T>(
+        &self,
+        work: impl Future<Output = Result<T, FetchError>>,
+    ) -> Result<T, FetchError> {
+        match tokio::time::timeout_at(self.deadline.into(), work).await {
+            Ok(r) => r.map_err(|e| self.claim(e)),
+            Err(_) => Err(self.exceeded()),
+        }
     }
 
     fn exceeded(&self) -> FetchError {
@@ -442,10 +447,7 @@ impl<R: HostResolve> Fetcher<R> {
             if let Some(ip) = ip {
                 budget.extend(self.pacer.wait(ip).await);
             }
-            let resp = budget
-                .run(self.request(&url, &addrs, out))
-                .await?
-                .map_err(|e| budget.claim(e))?;
+            let resp = budget.run(self.request(&url, &addrs, out)).await?;
             out.final_url = Some(url.to_string());
             out.status = Some(resp.status);
             let next = if (300..400).contains(&resp.status) {
@@ -528,7 +530,7 @@ impl<R: HostResolve> Fetcher<R> {
                         let lookup = self
                             .resolver
                             .resolve(host.trim_start_matches('[').trim_end_matches(']'));
-                        budget.run(lookup).await??
+                        budget.run(lookup).await?
                     }
                 };
             }
