@@ -306,14 +306,11 @@ async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
         .as_deref()
         .and_then(beian_footer::charset_from_content_type)
         .map(str::to_string);
+    let inline = body.len() <= INLINE_EXTRACT_MAX;
     let extract = move || beian_footer::extract(&body, charset.as_deref());
     // A panic in the extractor is a bug: the probe is reported `internal`, never judged as
     // a page without a footer.
-    if out
-        .body
-        .as_ref()
-        .is_none_or(|b| b.len() <= INLINE_EXTRACT_MAX)
-    {
+    if inline {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(extract)).ok();
     }
     tokio::task::spawn_blocking(extract).await.ok()
