@@ -13,6 +13,7 @@
 //! `dns-timeout`, the 5 MB `huge-page`); everything else (redirects, errors, GBK, compression,
 //! bad certificates) is in the mix.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -75,6 +76,25 @@ struct Usage {
 /// Clock ticks per second of `/proc/*/stat` times (USER_HZ, 100 on Linux).
 const TICKS: f64 = 100.0;
 
+/// A `/proc/*/stat` line: the command name, the state, and user + system CPU time.
+struct Stat<'a> {
+    comm: &'a str,
+    state: &'a str,
+    cpu: Duration,
+}
+
+fn parse_stat(stat: &str) -> Option<Stat<'_>> {
+    let (head, rest) = stat.rsplit_once(')')?;
+    // Fields after the `(comm)`: state is the 1st, utime the 12th, stime the 13th.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some(Stat {
+        comm: head.split_once('(').map_or("", |(_, c)| c),
+        state: fields.first()?,
+        cpu: Duration::from_secs_f64((ticks(11)? + ticks(12)?) / TICKS),
+    })
+}
+
 fn run_measured(cmd: &mut Command) -> Usage {
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn");
@@ -92,18 +112,9 @@ fn run_measured(cmd: &mut Command) -> Usage {
             }
         }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the `(comm)`: state is the 1st, utime the 12th, stime the 13th.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-        if let (Some(u), Some(s)) = (fields.get(11), fields.get(12)) {
-            let ticks = u.parse::<f64>().unwrap_or(0.0) + s.parse::<f64>().unwrap_or(0.0);
-            cpu = Duration::from_secs_f64(ticks / TICKS);
-        }
-        if fields
-            .first()
-            .is_none_or(|state| *state == "Z" || *state == "X")
-        {
+        let Some(stat) = parse_stat(&stat) else { break };
+        cpu = stat.cpu;
+        if stat.state == "Z" || stat.state == "X" {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -121,25 +132,18 @@ fn run_measured(cmd: &mut Command) -> Usage {
 /// the whole process for `""`, from `/proc/self/task/*/stat`. The fleet's and the minimal
 /// client's runtimes name their threads, so one process can tell their CPU apart.
 fn cpu_of_threads(prefix: &str) -> Duration {
-    let mut ticks = 0.0;
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Duration::ZERO;
     };
-    for task in tasks.flatten() {
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let comm = head.split_once('(').map_or("", |(_, c)| c);
-        if !comm.starts_with(prefix) {
-            continue;
-        }
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if let (Some(u), Some(s)) = (fields.get(11), fields.get(12)) {
-            ticks += u.parse::<f64>().unwrap_or(0.0) + s.parse::<f64>().unwrap_or(0.0);
-        }
-    }
-    Duration::from_secs_f64(ticks / TICKS)
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            parse_stat(&stat)
+                .filter(|s| s.comm.starts_with(prefix))
+                .map(|s| s.cpu)
+        })
+        .sum()
 }
 
 /// The URLs of hosts that exist in DNS: what an audit requests first (apex and www, https and

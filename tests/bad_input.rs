@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::util::{TestFleet, run_python};
+use crate::util::{TestFleet, run_python, wait_bounded};
 
 /// The `sites` table read back by pyarrow: the named columns of every row, ordered by input
 /// line, as a JSON array of arrays.
@@ -134,4 +134,47 @@ fn csv_input_with_manifest_columns() {
         assert_eq!(rows[i].1.as_deref(), Some(s.domain.as_str()), "{stdout}");
     }
     assert_eq!(rows[3].2, "input_error", "{stdout}");
+}
+
+#[test]
+fn a_directory_as_input_fails_at_once_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+        .arg("audit")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let res = wait_bounded(child, 10);
+    assert_eq!(res.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains(&format!("input {} is a directory", dir.path().display())),
+        "{stderr}"
+    );
+}
+
+/// `beian audit … | head`: the summary meets a closed pipe; the run is complete, nothing
+/// panics and the exit status is the run's.
+#[test]
+fn a_closed_stdout_does_not_fail_the_run() {
+    let fleet = TestFleet::start(6, 21);
+    let out = fleet.path("out");
+    let mut cmd = fleet.audit_command(&fleet.path("domains.txt"), &out);
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let res = wait_bounded(child, 60);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["rows"]["sites"], 6);
 }

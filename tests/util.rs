@@ -156,3 +156,16 @@ pub(crate) fn run_measured(cmd: &mut std::process::Command) -> Measured {
         peak_rss_kib: peak,
     }
 }
+
+/// Waits for `child` at most `secs` seconds: a hang is a failure, not a stuck test run.
+pub(crate) fn wait_bounded(mut child: std::process::Child, secs: u64) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}

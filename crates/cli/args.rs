@@ -53,6 +53,7 @@ pub(crate) enum FailOn {
     Warn,
 }
 
+/// Where DNS queries go, what is trusted and allowed, and how hard servers are pushed.
 #[derive(Debug, Args)]
 pub(crate) struct NetArgs {
     /// Recursive DNS server to ask, IP:PORT (repeatable, asked in order). Default: the
@@ -75,9 +76,10 @@ pub(crate) struct NetArgs {
     /// `10.20.0.0/16`; every other such address stays refused, also after redirects.
     #[arg(long = "allow-net", value_name = "CIDR")]
     pub(crate) allow_nets: Vec<ipnet::IpNet>,
-    /// Sites audited at once: up to 4 × N probes in flight and 4 × N sites working; a site
-    /// whose probe waits for a busy address (`--per-ip`) parks (up to 16 × N parked), so an
-    /// overloaded shared host does not hold back the sites elsewhere.
+    /// Sites audited at once. Each site runs up to four probes (apex and www, https and
+    /// http), so up to 4 × N requests are in flight. A site waiting for a busy server address
+    /// (`--per-ip`) steps aside for another site meanwhile, so an overloaded shared host does
+    /// not hold back the sites elsewhere.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=25_000))]
     pub(crate) concurrency: u32,
     /// Requests in flight per server address (0: no limit). Shared hosting puts thousands of
@@ -110,11 +112,17 @@ pub(crate) struct NetArgs {
     pub(crate) max_body: usize,
 }
 
+/// Where the run directory is and how the run starts in it.
 #[derive(Debug, Args)]
-pub(crate) struct OutArgs {
+pub(crate) struct OutputArgs {
     /// Output directory (tables sites/, fetches/, findings/ and run.json).
-    #[arg(long, short, default_value = "results")]
-    pub(crate) out: PathBuf,
+    #[arg(
+        long = "out",
+        short = 'o',
+        value_name = "DIR",
+        default_value = "results"
+    )]
+    pub(crate) dir: PathBuf,
     /// Replace earlier output in --out.
     #[arg(long, conflicts_with = "resume")]
     pub(crate) overwrite: bool,
@@ -134,6 +142,20 @@ pub(crate) struct OutArgs {
     /// No progress bar or summary.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+}
+
+impl Default for NetArgs {
+    /// The flags' own defaults (what `beian audit` uses when none is given).
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            net: NetArgs,
+        }
+        Defaults::try_parse_from(["beian"])
+            .expect("every network flag has a default")
+            .net
+    }
 }
 
 /// How sites are judged.
@@ -159,7 +181,7 @@ pub(crate) struct AuditArgs {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     #[command(flatten)]
-    pub(crate) out: OutArgs,
+    pub(crate) output: OutputArgs,
 }
 
 /// Which simulated fleet: size and seed.
@@ -201,5 +223,23 @@ pub(crate) struct DemoArgs {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
     #[command(flatten)]
-    pub(crate) out: OutArgs,
+    pub(crate) output: OutputArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn net_defaults_are_the_flags_defaults() {
+        let d = NetArgs::default();
+        assert_eq!((d.concurrency, d.per_ip, d.https_port), (64, 8, 443));
+        assert!(d.resolvers.is_empty() && !d.allow_private);
+    }
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,9 @@
-//! `beian`: the binary edge. Parses flags, builds the resolver, fetcher and writer, runs the
-//! pipeline, prints the summary and chooses the exit code. The only place that knows clap,
-//! indicatif and anyhow.
+//! `beian`: the binary edge. Parses flags into settings, hands the run to the pipeline
+//! (`beian_pipeline::run_job`), shows progress, prints the summary and chooses the exit code.
+//! The only place that knows clap, indicatif and anyhow.
+
+// The binary edge: the one place that writes to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
 mod reporter;
@@ -15,27 +18,22 @@ mod settings;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
-use beian_fetch::Fetcher;
+use anyhow::{Context, Result, bail};
 use beian_fleet::{Fleet, FleetConfig};
-use beian_input::{InputItem, Reader};
-use beian_parquet::RunWriter;
-use beian_pipeline::{Auditor, Control, DnsForRedirects};
-use beian_resolve::ResolverBuilder;
-use beian_types::SiteReport;
+use beian_parquet::Start;
+use beian_pipeline::job::OpenInput;
+use beian_pipeline::{Auditor, Job, Output, RunReport};
 use clap::Parser;
-use tokio::sync::mpsc;
 
 use args::{
-    AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, FleetShape, NetArgs,
-    OutArgs,
+    AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, FleetShape, JudgeArgs,
+    NetArgs, OutputArgs,
 };
 use settings::NetSettings;
 
@@ -94,206 +92,74 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Tallies kept by the writer for the summary.
-#[derive(Default)]
-struct Tally {
-    by_status: BTreeMap<&'static str, u64>,
-    failing: BTreeMap<String, u64>,
-    errors: BTreeMap<&'static str, u64>,
-    counts: beian_parquet::RunCounts,
-    /// Lines an earlier, interrupted run had finished (`--resume`).
-    resumed: u64,
-}
-
-struct RunSpec<'a> {
-    input_desc: String,
-    out: &'a OutArgs,
-    net: NetSettings,
-    judging: beian_pipeline::Judging,
-}
-
-fn count_lines(path: &Path) -> Option<u64> {
-    let f = File::open(path).ok()?;
-    let n = BufReader::new(f)
-        .split(b'\n')
-        .filter_map(std::result::Result::ok)
-        .filter(|l| {
-            let t = String::from_utf8_lossy(l);
-            let t = t.trim();
-            !t.is_empty() && !t.starts_with('#')
-        })
-        .count();
-    Some(n as u64)
-}
-
-fn new_run_id() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:x}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        std::process::id()
-    )
-}
-
 /// How long the sites in flight may take to finish after Ctrl-C.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The longest time between two checkpoints of the output (`--checkpoint-every` bounds the
-/// sites between them).
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
-
-async fn run_audit(
-    spec: RunSpec<'_>,
-    open_input: Box<dyn FnOnce() -> Result<Box<dyn BufRead + Send>> + Send>,
+/// Runs one audit of `input` with the progress bar and Ctrl-C handling of a terminal.
+async fn run_job(
+    input: OpenInput,
+    input_desc: String,
     total: Option<u64>,
-) -> Result<(Tally, beian_pipeline::RunStats)> {
-    let out_dir = spec.out.out.clone();
-    let (mut writer, run_id, done) = if spec.out.resume {
-        let r = RunWriter::resume(&out_dir)?;
-        for p in &r.removed {
-            eprintln!("beian: resume: removed unfinished part {}", p.display());
-        }
-        let run_id = r.run_id.clone().unwrap_or_else(new_run_id);
-        let writer = RunWriter::continue_run(&out_dir, &run_id, &r)?;
-        (writer, run_id, r.done)
-    } else {
-        let run_id = new_run_id();
-        let writer = RunWriter::create(&out_dir, &run_id, spec.out.overwrite)?;
-        (writer, run_id, Vec::new())
+    net: &NetSettings,
+    judge: &JudgeArgs,
+    out: &OutputArgs,
+) -> Result<RunReport> {
+    let job = Job {
+        input,
+        input_desc,
+        output: Output {
+            dir: out.dir.clone(),
+            start: if out.resume {
+                Start::Resume
+            } else {
+                Start::New {
+                    overwrite: out.overwrite,
+                }
+            },
+            checkpoint_every: out.checkpoint_every,
+        },
+        capacity: net.capacity,
     };
-    let resumed_lines = done.len() as u64;
-    let total = total.map(|t| t.saturating_sub(resumed_lines));
-
-    let resolver = ResolverBuilder::default()
-        .nameservers(spec.net.resolvers.clone())
-        .timeout(spec.net.dns_timeout)
-        .build()?;
-    let fetcher = Fetcher::new(
-        spec.net.fetch.clone(),
-        &spec.net.extra_roots,
-        DnsForRedirects(resolver.clone()),
-    )?;
-    let auditor = Arc::new(Auditor::new(resolver, fetcher, spec.judging.clone()));
-    let concurrency = spec.net.concurrency;
-
-    // Input: a blocking reader thread feeding a bounded channel (lazy, backpressured).
-    let reader_input = open_input()?;
-    let (item_tx, item_rx) = mpsc::channel::<InputItem>(concurrency * 2 + 16);
-    let reader = std::thread::spawn(move || -> Result<()> {
-        for item in Reader::new(reader_input) {
-            let item = item?;
-            // Resuming: a line with a row in a complete part is done.
-            if done.binary_search(&item.line).is_ok() {
-                continue;
+    let auditor = Arc::new(Auditor::build(&net.net, settings::judging(judge)?)?);
+    let progress = Arc::new(reporter::Progress::new(total, out.quiet));
+    let control = beian_pipeline::stop_on(
+        || async {
+            // A failed signal handler never fires: the run is not stoppable, not stopped.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
             }
-            if item_tx.blocking_send(item).is_err() {
-                break;
-            }
-        }
-        Ok(())
-    });
-
-    // Output: a writer thread behind a bounded channel.
-    let (report_tx, mut report_rx) = mpsc::channel::<SiteReport>(256);
-    let checkpoint_every = spec.out.checkpoint_every;
-    let writer_thread = std::thread::spawn(move || -> Result<Tally> {
-        let mut tally = Tally::default();
-        let (mut since, mut last) = (0u64, std::time::Instant::now());
-        while let Some(report) = report_rx.blocking_recv() {
-            *tally
-                .by_status
-                .entry(report.site.status.as_str())
-                .or_default() += 1;
-            for r in &report.site.failing_rules {
-                *tally.failing.entry(r.clone()).or_default() += 1;
-            }
-            if let Some(class) = report.site.error_class {
-                *tally.errors.entry(class.as_str()).or_default() += 1;
-            }
-            writer.write(report)?;
-            since += 1;
-            if since >= checkpoint_every || last.elapsed() >= CHECKPOINT_INTERVAL {
-                writer.checkpoint()?;
-                (since, last) = (0, std::time::Instant::now());
-            }
-        }
-        tally.counts = writer.finish()?;
-        Ok(tally)
-    });
-
-    // Ctrl-C: no more input; the sites in flight get DRAIN to finish (a second Ctrl-C stops
-    // them at once), then the output is closed. The stopped sites have no row: `--resume`.
-    let (control_tx, control_rx) = tokio::sync::watch::channel(Control::Run);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-        eprintln!(
-            "\nbeian: interrupted: finishing the sites in flight (at most {} s; Ctrl-C again \
-             to stop them now), then closing the output; `--resume` finishes the run",
-            DRAIN.as_secs()
-        );
-        control_tx.send_replace(Control::Drain);
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = tokio::time::sleep(DRAIN) => {}
-        }
-        control_tx.send_replace(Control::Abandon);
-    });
-
-    let progress = Arc::new(reporter::Progress::new(total, spec.out.quiet));
-    let stats = beian_pipeline::run(
-        auditor,
-        item_rx,
-        report_tx,
-        concurrency,
+        },
+        DRAIN,
         progress.clone(),
-        control_rx,
-    )
-    .await;
+    );
+    let report = beian_pipeline::run_job(auditor, job, progress.clone(), control).await;
     progress.finish();
-    let mut tally = writer_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("writer thread panicked"))??;
-    tally.resumed = resumed_lines;
-    if !stats.interrupted {
-        reader
-            .join()
-            .map_err(|_| anyhow::anyhow!("input thread panicked"))??;
-    }
-
-    let run_json = serde_json::json!({
-        "run_id": run_id,
-        "schema_version": beian_parquet::SCHEMA_VERSION,
-        "input": spec.input_desc,
-        "finished_at": time::OffsetDateTime::now_utc().unix_timestamp(),
-        "interrupted": stats.interrupted,
-        "abandoned": stats.abandoned,
-        "resumed_lines": resumed_lines,
-        "rows": { "sites": tally.counts.sites, "fetches": tally.counts.fetches, "findings": tally.counts.findings },
-        "status": tally.by_status,
-    });
-    let run_path = out_dir.join("run.json");
-    std::fs::write(&run_path, format!("{run_json:#}\n"))
-        .with_context(|| format!("writing {}", run_path.display()))?;
-    Ok((tally, stats))
+    Ok(report?)
 }
 
-fn print_summary(tally: &Tally, out: &Path) {
+/// The run's summary on standard output. A closed pipe (`beian audit … | head`) ends it
+/// quietly; the run itself is complete either way.
+fn print_summary(report: &RunReport, dir: &Path, extra: &[String]) {
+    let _closed = write_summary(&mut std::io::stdout().lock(), report, dir, extra);
+}
+
+fn write_summary(
+    out: &mut impl Write,
+    report: &RunReport,
+    dir: &Path,
+    extra: &[String],
+) -> std::io::Result<()> {
+    let tally = &report.tally;
     let total: u64 = tally.by_status.values().sum();
-    if tally.resumed > 0 {
-        println!(
+    if report.resumed_lines > 0 {
+        writeln!(
+            out,
             "resumed: {} input lines were done by the interrupted run (in earlier parts)",
-            tally.resumed
-        );
+            report.resumed_lines
+        )?;
     }
-    println!("audited {total} input lines");
-    println!("{:<14} {:>8}", "status", "sites");
+    writeln!(out, "audited {total} input lines")?;
+    writeln!(out, "{:<14} {:>8}", "status", "sites")?;
     for s in [
         "compliant",
         "warning",
@@ -302,37 +168,42 @@ fn print_summary(tally: &Tally, out: &Path) {
         "unreachable",
         "input_error",
     ] {
-        println!(
-            "{:<14} {:>8}",
-            s,
-            tally.by_status.get(s).copied().unwrap_or(0)
-        );
+        writeln!(out, "{:<14} {:>8}", s, tally.status(s))?;
     }
     if !tally.failing.is_empty() {
         let mut rules: Vec<(&String, &u64)> = tally.failing.iter().collect();
         rules.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        println!("\n{:<14} {:>8}", "failing rule", "sites");
+        writeln!(out, "\n{:<14} {:>8}", "failing rule", "sites")?;
         for (r, n) in rules {
-            println!("{r:<14} {n:>8}");
+            writeln!(out, "{r:<14} {n:>8}")?;
         }
     }
     if !tally.errors.is_empty() {
-        println!("\n{:<16} {:>6}", "error class", "sites");
+        writeln!(out, "\n{:<16} {:>6}", "error class", "sites")?;
         for (class, n) in &tally.errors {
-            println!("{class:<16} {n:>6}");
+            writeln!(out, "{class:<16} {n:>6}")?;
         }
     }
-    println!(
+    writeln!(
+        out,
         "\nrows: sites={} fetches={} findings={}\noutput: {}",
-        tally.counts.sites,
-        tally.counts.fetches,
-        tally.counts.findings,
-        out.display()
-    );
+        report.rows.sites,
+        report.rows.fetches,
+        report.rows.findings,
+        dir.display()
+    )?;
+    for line in extra {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
 }
 
-fn exit_code(tally: &Tally, fail_on: Option<FailOn>) -> ExitCode {
-    let n = |s: &str| tally.by_status.get(s).copied().unwrap_or(0);
+fn exit_code(report: &RunReport, fail_on: Option<FailOn>) -> ExitCode {
+    if report.stats.interrupted {
+        // As a shell reports a job stopped by SIGINT: the run is not complete (`--resume`).
+        return ExitCode::from(130);
+    }
+    let n = |s: &str| report.tally.status(s);
     let tripped = match fail_on {
         None => false,
         Some(FailOn::Fail) => n("violation") > 0,
@@ -349,34 +220,36 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
     let net = NetSettings::from_args(&a.net)?;
     let input = a.input.clone();
     let is_stdin = input.as_os_str() == "-";
-    if !is_stdin {
-        File::open(&input).with_context(|| format!("cannot open input {}", input.display()))?;
-    }
-    let total = if is_stdin { None } else { count_lines(&input) };
-    let open: Box<dyn FnOnce() -> Result<Box<dyn BufRead + Send>> + Send> = Box::new(move || {
+    let total = if is_stdin {
+        None
+    } else {
+        let meta = std::fs::metadata(&input)
+            .with_context(|| format!("cannot open input {}", input.display()))?;
+        if meta.is_dir() {
+            bail!(
+                "input {} is a directory, not a domain list",
+                input.display()
+            );
+        }
+        let f =
+            File::open(&input).with_context(|| format!("cannot open input {}", input.display()))?;
+        // The same rule as the reader's: the progress total is the number of rows to come.
+        beian_input::count_items(BufReader::with_capacity(1 << 16, f)).ok()
+    };
+    let open: OpenInput = Box::new(move || {
         if is_stdin {
             Ok(Box::new(BufReader::new(std::io::stdin())) as Box<dyn BufRead + Send>)
         } else {
-            let f = File::open(&input)
-                .with_context(|| format!("cannot open input {}", input.display()))?;
+            let f = File::open(&input)?;
             Ok(Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn BufRead + Send>)
         }
     });
-    let spec = RunSpec {
-        input_desc: a.input.display().to_string(),
-        out: &a.out,
-        net,
-        judging: settings::judging(&a.judge)?,
-    };
-    let (tally, stats) = run_audit(spec, open, total).await?;
-    if !a.out.quiet {
-        print_summary(&tally, &a.out.out);
+    let desc = a.input.display().to_string();
+    let report = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
+    if !a.output.quiet {
+        print_summary(&report, &a.output.dir, &[]);
     }
-    if stats.interrupted {
-        // As a shell reports a job stopped by SIGINT: the run is not complete (`--resume`).
-        return Ok(ExitCode::from(130));
-    }
-    Ok(exit_code(&tally, a.out.fail_on))
+    Ok(exit_code(&report, a.output.fail_on))
 }
 
 fn fleet_config(shape: &FleetShape) -> FleetConfig {
@@ -418,52 +291,44 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
 
 async fn demo(a: DemoArgs) -> Result<ExitCode> {
     let fleet = Fleet::start(fleet_config(&a.shape)).await?;
-    let dir: PathBuf = a.out.out.join("fleet");
+    let dir: PathBuf = a.output.dir.join("fleet");
     fleet.write_files(&dir)?;
+    // The audit's defaults, pointed at the fleet; loopback answers in milliseconds, so the
+    // fleet's slow and silent sites are given up on sooner than real servers would be.
     let net_args = NetArgs {
         resolvers: vec![fleet.dns_addr],
         ca_certs: vec![dir.join("ca.pem")],
         http_port: fleet.http_port,
         https_port: fleet.https_port,
         allow_private: true,
-        allow_nets: Vec::new(),
         concurrency: a.concurrency,
         connect_timeout: 5.0,
         response_timeout: 10.0,
         probe_timeout: 30.0,
         dns_timeout: 2.0,
-        max_redirects: 10,
-        max_body: 4 << 20,
-        per_ip: 8,
-        rate_per_ip: None,
+        ..NetArgs::default()
     };
     let net = NetSettings::from_args(&net_args)?;
     let domains = fleet.domains_txt();
     let total = Some(fleet.sites.len() as u64);
-    let open: Box<dyn FnOnce() -> Result<Box<dyn BufRead + Send>> + Send> = Box::new(move || {
+    let open: OpenInput = Box::new(move || {
         Ok(Box::new(std::io::Cursor::new(domains.into_bytes())) as Box<dyn BufRead + Send>)
     });
-    let spec = RunSpec {
-        input_desc: format!(
-            "simulated fleet ({} domains, seed {})",
-            a.shape.domains, a.shape.seed
-        ),
-        out: &a.out,
-        net,
-        judging: settings::judging(&a.judge)?,
-    };
+    let desc = format!(
+        "simulated fleet ({} domains, seed {})",
+        a.shape.domains, a.shape.seed
+    );
     let started = std::time::Instant::now();
-    let (tally, _) = run_audit(spec, open, total).await?;
-    if !a.out.quiet {
-        print_summary(&tally, &a.out.out);
-        println!(
-            "answer key: {}\nelapsed: {:.1}s",
-            dir.join("answer_key.csv").display(),
-            started.elapsed().as_secs_f64()
-        );
+    let report = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
+    if !a.output.quiet {
+        let extra = [
+            format!("answer key: {}", dir.join("answer_key.csv").display()),
+            format!("elapsed: {:.1}s", started.elapsed().as_secs_f64()),
+        ];
+        print_summary(&report, &a.output.dir, &extra);
     }
     drop(fleet);
-    Ok(exit_code(&tally, a.out.fail_on))
+    Ok(exit_code(&report, a.output.fail_on))
 }
 
 fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {

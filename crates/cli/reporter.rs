@@ -1,8 +1,11 @@
 //! Progress on a terminal (indicatif): sites done, rate, ETA, errors. Silent when stderr is
-//! not a terminal or with --quiet.
+//! not a terminal or with --quiet. The run's messages (a stop, a resume's clean-up) go to
+//! stderr.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use beian_pipeline::Reporter;
 use beian_types::{SiteRow, SiteStatus};
@@ -38,6 +41,24 @@ impl Progress {
 }
 
 impl Reporter for Progress {
+    fn stopping(&self, drain: Duration) {
+        eprintln!(
+            "\nbeian: interrupted: finishing the sites in flight (at most {} s; Ctrl-C again \
+             to stop them now), then closing the output; `--resume` finishes the run",
+            drain.as_secs()
+        );
+    }
+
+    fn part_removed(&self, path: &Path) {
+        eprintln!("beian: resume: removed unfinished part {}", path.display());
+    }
+
+    fn resumed(&self, lines: u64) {
+        if let (Some(b), Some(len)) = (&self.bar, self.bar.as_ref().and_then(ProgressBar::length)) {
+            b.set_length(len.saturating_sub(lines));
+        }
+    }
+
     fn site_done(&self, row: &SiteRow) {
         if matches!(row.status, SiteStatus::InputError | SiteStatus::Unreachable) {
             self.problems.fetch_add(1, Ordering::Relaxed);

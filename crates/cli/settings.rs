@@ -1,6 +1,5 @@
 //! Flags → typed configuration for the library crates (they never see clap).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,18 +8,16 @@ use beian_fetch::FetchConfig;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use beian_pipeline::Judging;
+use beian_pipeline::{Capacity, Judging, NetConfig};
 use beian_rules::RuleConfig;
 
 use crate::args::{JudgeArgs, NetArgs};
 
-/// Network settings resolved from flags.
+/// Network settings resolved from flags, once: the auditor's configuration and the run's
+/// capacity.
 pub(crate) struct NetSettings {
-    pub(crate) resolvers: Vec<SocketAddr>,
-    pub(crate) dns_timeout: Duration,
-    pub(crate) fetch: FetchConfig,
-    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
-    pub(crate) concurrency: usize,
+    pub(crate) net: NetConfig,
+    pub(crate) capacity: Capacity,
 }
 
 fn secs(name: &str, v: f64) -> Result<Duration> {
@@ -58,6 +55,7 @@ pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static
 
 impl NetSettings {
     pub(crate) fn from_args(a: &NetArgs) -> Result<Self> {
+        let capacity = Capacity::for_sites(a.concurrency as usize);
         let probe = secs("probe-timeout", a.probe_timeout)?;
         let fetch = FetchConfig {
             connect_timeout: secs("connect-timeout", a.connect_timeout)?,
@@ -73,18 +71,17 @@ impl NetSettings {
             allow_nets: a.allow_nets.clone(),
             per_ip: a.per_ip,
             rate_per_ip: a.rate_per_ip.map(|r| rate("rate-per-ip", r)).transpose()?,
-            // Each site runs up to four probes (apex and www, https and http).
-            max_in_flight: a.concurrency as usize * 4,
+            max_in_flight: capacity.probes,
             ..FetchConfig::default()
         };
         Ok(NetSettings {
-            resolvers: a.resolvers.clone(),
-            dns_timeout: secs("dns-timeout", a.dns_timeout)?,
-            fetch,
-            extra_roots: load_roots(&a.ca_certs)?,
-            // Sites in progress: four times the probe slots' worth, so that sites waiting
-            // for a busy shared address leave the slots to sites on other addresses.
-            concurrency: a.concurrency as usize * 4,
+            net: NetConfig {
+                resolvers: a.resolvers.clone(),
+                dns_timeout: secs("dns-timeout", a.dns_timeout)?,
+                fetch,
+                extra_roots: load_roots(&a.ca_certs)?,
+            },
+            capacity,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Any text: the number grammar never panics, and canonical forms parse back to themselves.
 #![no_main]
 
-use beian_rules::numbers::{Found, parse_icp, parse_psb, scan};
+use beian_numbers::{Found, parse_icp, parse_psb, scan};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,13 +1,9 @@
-//! Response bodies: streaming decompression (async-compression) with a cap on decoded bytes,
-//! and `<meta http-equiv="refresh">` detection on landing pages.
-
-use std::sync::LazyLock;
+//! Response bodies: streaming decompression (async-compression) with a cap on decoded bytes.
 
 use beian_types::ErrorClass;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::BodyStream;
-use regex::bytes::Regex;
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio_util::io::StreamReader;
 
@@ -74,14 +70,14 @@ pub(crate) async fn read_decoded(
 const READ_LIMIT_FACTOR: u64 = 16;
 
 /// Reads at most `cap` bytes of memory: the whole body when it fits, else its start and its
-/// end — the footer is at the end of a page, so a long page keeps its tail (icp-rules.md §6;
-/// issue 3). [`beian_footer::PageBuffer`] does the keeping.
+/// end — the footer is at the end of a page, so a long page keeps its tail (docs/rulebook.md §6;
+/// issue 3). [`crate::buffer::PageBuffer`] does the keeping.
 async fn read_capped<R: AsyncRead + Unpin>(
     mut reader: R,
     cap: usize,
     compressed: bool,
 ) -> Result<(Bytes, bool), FetchError> {
-    let mut page = beian_footer::PageBuffer::new(cap);
+    let mut page = crate::buffer::PageBuffer::new(cap);
     let mut chunk = vec![0u8; 16 * 1024];
     let limit = (cap as u64).saturating_mul(READ_LIMIT_FACTOR);
     let mut cut_short = false;
@@ -131,48 +127,5 @@ mod cap_tests {
             .await
             .expect("reads");
         assert_eq!((&short[..], cut), (&b"<p>hi</p>"[..], false));
-    }
-}
-
-static REFRESH_A: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)<meta[^>]*http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']\s*[0-9.]*\s*[;,]\s*(?:url\s*=\s*)?['"]?([^"'>]+)"#)
-        .expect("static regex")
-});
-static REFRESH_B: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)<meta[^>]*content\s*=\s*["']\s*[0-9.]*\s*[;,]\s*(?:url\s*=\s*)?['"]?([^"'>]+)["'][^>]*http-equiv\s*=\s*["']?refresh"#)
-        .expect("static regex")
-});
-
-/// The target of a `<meta http-equiv="refresh">` in the first 64 KiB, if any.
-pub(crate) fn meta_refresh(body: &[u8]) -> Option<String> {
-    let head = &body[..body.len().min(64 * 1024)];
-    let caps = REFRESH_A
-        .captures(head)
-        .or_else(|| REFRESH_B.captures(head))?;
-    let target = String::from_utf8_lossy(caps.get(1)?.as_bytes())
-        .trim()
-        .to_string();
-    (!target.is_empty()).then_some(target)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refresh_both_attribute_orders() {
-        assert_eq!(
-            meta_refresh(br#"<meta http-equiv="refresh" content="0; url=https://www.a.cn/">"#)
-                .as_deref(),
-            Some("https://www.a.cn/")
-        );
-        assert_eq!(
-            meta_refresh(br#"<META CONTENT="3;URL='/x'" HTTP-EQUIV="Refresh">"#).as_deref(),
-            Some("/x")
-        );
-        assert_eq!(
-            meta_refresh(br#"<meta http-equiv="refresh" content="300">"#),
-            None
-        );
     }
 }

@@ -185,7 +185,6 @@ const TCP_IDLE: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used)] // Tests: a failure is a failed test.
 
     use super::*;
     use hickory_proto::op::{OpCode, Query};

@@ -158,7 +158,7 @@ pub(crate) async fn peek_host(stream: &tokio::net::TcpStream) -> Option<String> 
                 let (k, v) = l.split_once(':')?;
                 k.trim()
                     .eq_ignore_ascii_case("host")
-                    .then(|| crate::http::host_name(v.trim()))
+                    .then(|| crate::host::host_name(v.trim()))
             });
         }
         if n == buf.len() || n == 0 {

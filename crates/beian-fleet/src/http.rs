@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
+use crate::host::host_name;
 use crate::hostile;
 use crate::pages::{page, refresh_page};
 use crate::scenario::{Behaviour, SiteSpec};
@@ -208,14 +209,6 @@ pub(crate) async fn serve(
             }
         });
     }
-}
-
-/// The host name of a `Host` header value: lower case, without the port.
-pub(crate) fn host_name(value: &str) -> String {
-    value
-        .rsplit_once(':')
-        .map_or(value, |(h, _)| h)
-        .to_ascii_lowercase()
 }
 
 fn simple(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {

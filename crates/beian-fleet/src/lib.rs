@@ -1,4 +1,5 @@
-//! The simulated fleet: a real DNS server (hickory-server) and real HTTP and HTTPS servers
+//! The simulated fleet: a real DNS server (its own UDP and TCP loop over hickory-proto
+//! messages, [`dns`]) and real HTTP and HTTPS servers
 //! (hyper + rustls, per-host certificates from a CA generated at start) on 127.0.0.0/8,
 //! serving N generated domains with a deterministic mix of behaviours, plus the answer key
 //! tests grade the auditor with.
@@ -7,6 +8,7 @@
 
 mod certs;
 pub mod dns;
+mod host;
 mod hostile;
 mod http;
 pub mod pages;
@@ -32,7 +34,7 @@ use dns::{Answer, Zone};
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     /// A socket could not be bound.
-    #[error("cannot bind {addr}: {source}")]
+    #[error("cannot bind {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -44,7 +46,7 @@ pub enum FleetError {
     #[error("certificate generation failed: {0}")]
     Cert(String),
     /// Writing the fleet files failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}")]
     Write {
         /// The file.
         path: String,

@@ -1,6 +1,6 @@
 //! The behaviours a simulated site can have, the deterministic assignment of behaviours and
 //! numbers to domains from a seed, and the answer key: what a correct audit must conclude
-//! for each domain, written from the spec (icp-rules.md §5), not from the auditor's code.
+//! for each domain, written from the spec (docs/rulebook.md §5), not from the auditor's code.
 
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;

@@ -1,6 +1,6 @@
 //! Anchors: the short strings without which a footer fact cannot exist on a page. A page that
-//! holds none of them has no ICP, licence or PSB number, no copyright holder, no MIIT link and
-//! no meta refresh, so the extractor can stop after one SIMD search over the raw bytes instead
+//! holds none of them has no ICP, licence or PSB number, no copyright holder and no MIIT link,
+//! so the extractor can stop after one SIMD search over the raw bytes instead
 //! of scanning tags (issue 3: pages without any candidate at ≥ 3 GB/s).
 //!
 //! Why each anchor is unavoidable (after decoding, character references and NFKC, §2.6):
@@ -13,7 +13,6 @@
 //!   full-width `Ｐ`/`ｐ`).
 //! - MIIT links name `miit`/`miitbeian`/`miibeian` (`mii` in any case, full-width `Ｍｍ Ｉｉ`,
 //!   or a percent-escaped letter `%4x`/`%6x`), or are Hexo `exturl` spans.
-//! - A meta refresh says `refresh` (`efr` in any ASCII case).
 //! - Any numeric character reference (`&#`) may spell any of the above.
 //!
 //! Known boundary, by choice: markup inside a licence category or the word Copyright
@@ -59,7 +58,7 @@ pub(crate) fn number_anchors() -> Vec<String> {
     a
 }
 
-/// Anchors of every footer fact (numbers, copyright, MIIT links, meta refresh), as text.
+/// Anchors of every footer fact (numbers, copyright, MIIT links), as text.
 pub(crate) fn fact_anchors() -> Vec<String> {
     let mut a = number_anchors();
     a.extend(
@@ -70,7 +69,7 @@ pub(crate) fn fact_anchors() -> Vec<String> {
         .iter()
         .map(ToString::to_string),
     );
-    for word in ["pyr", "mii", "efr"] {
+    for word in ["pyr", "mii"] {
         a.extend(ascii_cases(word));
     }
     a
@@ -90,8 +89,8 @@ const PER_SEARCHER: usize = 32;
 impl Anchors {
     fn new(patterns: &[Vec<u8>]) -> Anchors {
         // Teddy fingerprints the first min(3, shortest) bytes: two-byte patterns keep the
-        // three-byte ones (`pyr`, `efr`: common bigrams, rare trigrams) from being checked at
-        // every `py`/`ef` of English text, so each length class gets its own searchers.
+        // three-byte ones (`pyr`: a common bigram, a rare trigram) from being checked at
+        // every `py` of English text, so each length class gets its own searchers.
         let mut groups: Vec<Vec<Vec<u8>>> = vec![Vec::new(); 3];
         for p in patterns {
             let class = match (p.len() >= 3, p.is_ascii()) {
@@ -221,7 +220,6 @@ mod tests {
             "<a href=\"https://beian.MIIT.gov.cn/\">",
             "<a href=\"https://beian.%6Diit.gov.cn/\">",
             "<span class=\"exturl\" data-url=\"aHR0cHM6Ly9iZWlhbi5taWl0Lmdvdi5jbi8=\">",
-            "<meta http-equiv=\"REFRESH\" content=\"0;url=/\">",
             "&#22791;",
         ] {
             assert!(may_hold_fact(page.as_bytes(), encoding_rs::UTF_8), "{page}");

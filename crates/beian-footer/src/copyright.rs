@@ -1,4 +1,4 @@
-//! Copyright holder (icp-rules.md §6.11): on each block line, first match wins, trying across
+//! Copyright holder (docs/rulebook.md §6.11): on each block line, first match wins, trying across
 //! all lines pattern (a) `版权所有: NAME`, then (c) `© YEARS NAME`, then (b) `NAME 版权所有`.
 
 use std::sync::LazyLock;

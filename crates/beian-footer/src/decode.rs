@@ -1,4 +1,4 @@
-//! Byte → text decoding (icp-rules.md §6.1): BOM, HTTP charset, `<meta>` prescan of the first
+//! Byte → text decoding (docs/rulebook.md §6.1): BOM, HTTP charset, `<meta>` prescan of the first
 //! 1024 bytes, else UTF-8 with a GBK fallback. Labels map through WHATWG rules (`encoding_rs`).
 
 use std::borrow::Cow;
@@ -48,7 +48,7 @@ fn label(l: &[u8]) -> Option<&'static Encoding> {
 /// The encoding a page is read with, and the length of its byte-order mark; `valid_utf8`
 /// says whether the whole page is UTF-8 (callers that need the page as text validate once).
 ///
-/// Order (icp-rules.md §6.1): BOM; the HTTP charset; a `<meta>` charset in the first 1024
+/// Order (docs/rulebook.md §6.1): BOM; the HTTP charset; a `<meta>` charset in the first 1024
 /// bytes; else UTF-8 if the bytes are UTF-8, GBK if they decode cleanly as GBK. Pages lie about
 /// their charset: a page declared GBK (or GB18030) whose bytes are valid UTF-8 with non-ASCII
 /// text is UTF-8 (GBK text is practically never valid UTF-8); a page declared anything else
@@ -126,7 +126,7 @@ pub(crate) fn as_utf8(bytes: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(bytes).ok()
 }
 
-/// Decodes a page's bytes with [`choose_with`]'s choice (malformed bytes become U+FFFD).
+/// Decodes a page's bytes with `choose_with`'s choice (malformed bytes become U+FFFD).
 /// `http_charset` is the `charset=` of the response's Content-Type.
 pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
     let whole = as_utf8(bytes);

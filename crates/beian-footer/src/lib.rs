@@ -1,22 +1,22 @@
-//! Footer extraction (icp-rules.md §6): page bytes (+ the HTTP charset) → [`FooterFacts`].
+//! Footer extraction (docs/rulebook.md §6): page bytes (+ the HTTP charset) → [`FooterFacts`].
 //!
 //! [`extract`] is the fast path: an anchor search that lets pages holding nothing stop early
-//! ([`anchors`]), then a tag scan over the raw bytes that parses only the footer regions
-//! ([`fast`]). [`extract_reference`] follows the spec's procedure on a full HTML5 DOM
-//! (html5ever via `scraper`); differential tests keep the two in agreement. Both are pure and
-//! synchronous.
+//! (`anchors`), then a tag scan over the raw bytes that cuts out only the footer regions and
+//! parses them as fragments (`fast`, its tree-building model in `fast::tree`).
+//! [`extract_reference`] follows the rulebook's procedure on a whole-page HTML5 DOM
+//! (`reference`, html5ever via `scraper`). Both read the regions they found the same way
+//! (`read`); differential tests keep them in agreement. Both are pure and synchronous.
 #![deny(missing_docs)]
 
 mod anchors;
-mod buffer;
 mod copyright;
 mod decode;
-mod dom;
 mod fast;
 mod names;
 mod normalise;
+mod read;
+mod reference;
 
-pub use buffer::PageBuffer;
 pub use copyright::copyright_holder;
 pub use decode::{Decoded, charset_from_content_type, decode};
 pub use normalise::normalise;
@@ -60,7 +60,7 @@ pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
 /// used to check [`extract`] (differential tests) and in benchmarks.
 pub fn extract_reference(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     let decoded = decode(bytes, http_charset);
-    dom::extract_text(&decoded.text, decoded.encoding.name())
+    reference::extract_text(&decoded.text, decoded.encoding.name())
 }
 
 #[cfg(test)]

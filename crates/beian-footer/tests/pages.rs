@@ -1,4 +1,4 @@
-//! Every page of `datasets/pages/` against its hand-written `*.expected.json` (icp-rules.md
+//! Every page of `datasets/pages/` against its hand-written `*.expected.json` (docs/rulebook.md
 //! §2, §3, §6): the extracted facts and, where listed, the page verdicts.
 //!
 //! An expected file lists only what it asserts; a key set to `null` asserts absence.

@@ -87,7 +87,7 @@ pub struct InputItem {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The underlying reader failed.
-    #[error("reading input failed after line {line}: {source}")]
+    #[error("reading input failed after line {line}")]
     Io {
         /// Last line read successfully.
         line: u64,
@@ -102,6 +102,9 @@ pub enum ReadError {
         line: u64,
     },
 }
+
+/// An item's line: its number and its text (`Err(lossy text)` when not UTF-8).
+type Record = (u64, Result<String, String>);
 
 /// A lazy reader of domain lists.
 pub struct Reader<R> {
@@ -153,19 +156,16 @@ impl<R: BufRead> Reader<R> {
         }))
     }
 
-    /// The next item, `Ok(None)` at the end of input.
-    pub fn next_item(&mut self) -> Result<Option<InputItem>, ReadError> {
+    /// The next line that is an item — not blank, not a comment, not the CSV header — as its
+    /// number and its text (`Err(lossy text)` when not UTF-8); `Ok(None)` at the end.
+    fn next_record(&mut self) -> Result<Option<Record>, ReadError> {
         loop {
             let Some(text) = self.next_line()? else {
                 return Ok(None);
             };
             let line = self.line;
-            let text = match text {
-                Ok(t) => t,
-                Err(raw) => {
-                    let result = Err(InputError::NotUtf8 { line });
-                    return Ok(Some(InputItem { line, raw, result }));
-                }
+            let Ok(text) = text else {
+                return Ok(Some((line, text)));
             };
             let trimmed = text.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -186,19 +186,33 @@ impl<R: BufRead> Reader<R> {
                     ));
                     continue;
                 }
+                self.header = Some(None);
                 if trimmed.eq_ignore_ascii_case("domain") {
-                    self.header = Some(None);
                     continue;
                 }
-                self.header = Some(None);
             }
-            let result = self.parse(line, trimmed);
-            return Ok(Some(InputItem {
-                line,
-                raw: text.clone(),
-                result,
-            }));
+            return Ok(Some((line, Ok(text))));
         }
+    }
+
+    /// The next item, `Ok(None)` at the end of input.
+    pub fn next_item(&mut self) -> Result<Option<InputItem>, ReadError> {
+        let Some((line, text)) = self.next_record()? else {
+            return Ok(None);
+        };
+        let item = match text {
+            Ok(text) => InputItem {
+                line,
+                result: self.parse(line, text.trim()),
+                raw: text,
+            },
+            Err(raw) => InputItem {
+                line,
+                raw,
+                result: Err(InputError::NotUtf8 { line }),
+            },
+        };
+        Ok(Some(item))
     }
 
     fn parse(&mut self, line: u64, trimmed: &str) -> Result<Target, InputError> {
@@ -247,6 +261,17 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
+/// How many items (rows of output) an input holds, by the reader's own rule, without parsing
+/// them: for a progress total read ahead of the run.
+pub fn count_items(input: impl BufRead) -> Result<u64, ReadError> {
+    let mut reader = Reader::new(input);
+    let mut n = 0;
+    while reader.next_record()?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
 fn split_csv(line: &str) -> Result<Vec<String>, String> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -262,6 +287,36 @@ fn split_csv(line: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each bad line's message names the line and the reason (pinned: users read these).
+    #[test]
+    fn error_messages_name_the_line_and_the_reason() {
+        let text = "domain,province,opened_on\n\
+                    example.cn,江苏,2026-01-02\n\
+                    not a domain!,,\n\
+                    example.cn,,\n\
+                    com.cn,,\n\
+                    b.cn,Atlantis,\n\
+                    c.cn,,2026-13-01\n\
+                    ftp://d.cn/,,\n\
+                    \"unclosed,x\n";
+        let messages: Vec<String> = read(text.as_bytes())
+            .into_iter()
+            .filter_map(|i| i.result.err())
+            .map(|e| e.to_string())
+            .collect();
+        insta::assert_snapshot!(messages.join("\n"), @r#"
+            line 3: "not a domain!" is not a usable domain: invalid characters or IDNA error
+            line 4: example.cn repeats line 2
+            line 5: "com.cn" is not a usable domain: com.cn is a public suffix, not a registrable domain
+            line 6, column province: "Atlantis" is not a province (江苏, 苏, Jiangsu or 32)
+            line 7, column opened_on: "2026-13-01" is not a date (YYYY-MM-DD)
+            line 8: "ftp://d.cn/" is not a usable domain: unsupported URL scheme "ftp"
+            line 9: "unclosed,x" is not a usable domain: invalid characters or IDNA error
+            "#);
+        let not_utf8 = read(b"a.cn\n\xff\xfe.cn\n");
+        insta::assert_snapshot!(not_utf8[1].result.clone().unwrap_err().to_string(), @"line 2: not valid UTF-8");
+    }
 
     fn read(s: &[u8]) -> Vec<InputItem> {
         Reader::new(s)
@@ -341,6 +396,31 @@ mod tests {
             }).count();
             // A header line (a lone "domain" or a CSV header) is consumed without an item.
             proptest::prop_assert!(items.len() == content_lines || items.len() + 1 == content_lines);
+            // The count read ahead for the progress total is the reader's own.
+            proptest::prop_assert_eq!(count_items(&bytes[..]).ok(), Some(items.len() as u64));
         }
+
+        /// Lists and CSVs of domains, headers, comments and blank lines: the count read
+        /// ahead equals the items read.
+        #[test]
+        fn count_items_agrees_with_the_reader(
+            lines in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("domain".to_string()), proptest::strategy::Just("domain,owner".to_string()),
+                proptest::strategy::Just("# note".to_string()), proptest::strategy::Just(String::new()), proptest::strategy::Just("  ".to_string()),
+                "[a-z]{1,8}\\.cn(,[a-z]{0,4})?",
+            ], 0..30),
+            crlf in proptest::bool::ANY,
+        ) {
+            let text = lines.join(if crlf { "\r\n" } else { "\n" });
+            let items = read(text.as_bytes());
+            proptest::prop_assert_eq!(count_items(text.as_bytes()).ok(), Some(items.len() as u64));
+        }
+    }
+
+    #[test]
+    fn a_csv_header_is_not_counted() {
+        let csv = "domain,org_name\na.cn,甲\n\n# x\nb.cn,乙\n";
+        assert_eq!(count_items(csv.as_bytes()).ok(), Some(2));
+        assert_eq!(count_items("a.cn\nb.cn".as_bytes()).ok(), Some(2));
     }
 }

@@ -70,7 +70,7 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
             "expected_icp" => {
                 // Spreadsheets carry full-width forms too (§2.6).
                 let value: String = value.nfkc().collect();
-                let n = beian_rules::numbers::parse_icp(&value)
+                let n = beian_numbers::parse_icp(&value)
                     .ok_or_else(|| bad("is not an ICP filing or licence number"))?;
                 m.expected_icp = Some(n.canonical);
             }
@@ -79,8 +79,7 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
                 let digits = if value.bytes().all(|b| b.is_ascii_digit()) {
                     Some(value.to_string())
                 } else {
-                    beian_rules::numbers::parse_psb(&value.nfkc().collect::<String>())
-                        .map(|n| n.digits)
+                    beian_numbers::parse_psb(&value.nfkc().collect::<String>()).map(|n| n.digits)
                 };
                 m.expected_psb = Some(
                     digits
@@ -91,7 +90,7 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
             "org_name" => m.org_name = Some(value.to_string()),
             "province" => {
                 m.province = Some(
-                    beian_rules::provinces::province(value)
+                    beian_numbers::provinces::province(value)
                         .ok_or_else(|| bad("is not a province (江苏, 苏, Jiangsu or 32)"))?
                         .icp,
                 );

@@ -11,8 +11,10 @@
 //! [`RunWriter::resume`] can tell an interrupted run's finished input lines from the rest.
 #![deny(missing_docs)]
 
+mod record;
 mod schema;
 
+pub use record::RunRecord;
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
 use std::fs::File;
@@ -36,7 +38,7 @@ const ROW_GROUP_ROWS: usize = 32 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// File-system error.
-    #[error("{path}: {source}")]
+    #[error("file-system error on {path}")]
     Io {
         /// The path.
         path: String,
@@ -204,6 +206,8 @@ pub struct RunCounts {
 
 /// Writes one run directory.
 pub struct RunWriter {
+    dir: PathBuf,
+    run_id: String,
     sites: Table<SiteRow>,
     fetches: Table<FetchRow>,
     findings: Table<FindingRow>,
@@ -227,6 +231,29 @@ pub struct Resumed {
     next_part: usize,
 }
 
+/// How a run starts in its directory ([`RunWriter::start`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// A new run; earlier output is refused, or removed when `overwrite`.
+    New {
+        /// Replace earlier output.
+        overwrite: bool,
+    },
+    /// Finish an interrupted run (a new one on an empty directory).
+    Resume,
+}
+
+/// A run that [`RunWriter::start`] opened.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The run's id: new, or the interrupted run's.
+    pub run_id: String,
+    /// Input lines done by the interrupted run, sorted (empty for a new run).
+    pub done: Vec<u64>,
+    /// Unfinished parts of the interrupted run that were removed.
+    pub removed: Vec<PathBuf>,
+}
+
 const TABLES: [&str; 3] = ["sites", "fetches", "findings"];
 
 /// The number of a complete part file's name (`part-00012.parquet`).
@@ -238,6 +265,35 @@ fn part_number(name: &str) -> Option<usize> {
 }
 
 impl RunWriter {
+    /// Opens the run directory `dir` as `start` says: a new run (with a new run id), or the
+    /// continuation of an interrupted one (its run id; its finished lines in
+    /// [`Started::done`]).
+    pub fn start(dir: &Path, start: Start) -> Result<(RunWriter, Started), WriteError> {
+        match start {
+            Start::New { overwrite } => {
+                let run_id = record::new_run_id();
+                let writer = RunWriter::create(dir, &run_id, overwrite)?;
+                let started = Started {
+                    run_id,
+                    done: Vec::new(),
+                    removed: Vec::new(),
+                };
+                Ok((writer, started))
+            }
+            Start::Resume => {
+                let r = RunWriter::resume(dir)?;
+                let run_id = r.run_id.clone().unwrap_or_else(record::new_run_id);
+                let writer = RunWriter::continue_run(dir, &run_id, &r)?;
+                let started = Started {
+                    run_id,
+                    done: r.done,
+                    removed: r.removed,
+                };
+                Ok((writer, started))
+            }
+        }
+    }
+
     /// Creates the tables under `dir`. Refuses a directory that already holds output unless
     /// `overwrite`, in which case the old tables are removed.
     pub fn create(dir: &Path, run_id: &str, overwrite: bool) -> Result<Self, WriteError> {
@@ -323,6 +379,8 @@ impl RunWriter {
     fn open(dir: &Path, run_id: &str, resumed: &Resumed) -> Result<Self, WriteError> {
         let part = resumed.next_part;
         Ok(RunWriter {
+            dir: dir.to_path_buf(),
+            run_id: run_id.to_string(),
             sites: Table::new(
                 dir,
                 "sites",
@@ -368,6 +426,15 @@ impl RunWriter {
         self.fetches.close_part()?;
         self.findings.close_part()?;
         self.sites.close_part()
+    }
+
+    /// Closes every table, then writes `run.json` (the run's record): the last file a run
+    /// writes. The counts include the rows of earlier parts of a resumed run.
+    pub fn finish_run(self, record: &RunRecord<'_>) -> Result<RunCounts, WriteError> {
+        let (dir, run_id) = (self.dir.clone(), self.run_id.clone());
+        let counts = self.finish()?;
+        record::write(&dir, &run_id, counts, record)?;
+        Ok(counts)
     }
 
     /// Flushes and closes every table; the counts include the rows of earlier parts of a
@@ -441,9 +508,40 @@ mod read {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used)] // Tests: a failure is a failed test.
     use super::*;
     use beian_types::{ErrorClass, FetchRow, SiteReport, SiteRow};
+
+    /// The message and its causes, as the binary prints them (`{:#}`).
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cur = c.source();
+        }
+        s
+    }
+
+    /// Refusals name the directory, and say each cause once (pinned).
+    #[test]
+    fn refusals_name_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        RunWriter::create(dir.path(), "r1", false)
+            .unwrap()
+            .finish()
+            .unwrap();
+        let again = RunWriter::create(dir.path(), "r2", false).err().unwrap();
+        let text = chain(&again).replace(&dir.path().display().to_string(), "DIR");
+        insta::assert_snapshot!(text, @"DIR already contains audit output; choose another --out or pass --overwrite");
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let under_a_file = RunWriter::create(&file.join("run"), "r3", false)
+            .err()
+            .unwrap();
+        let text = chain(&under_a_file).replace(&dir.path().display().to_string(), "DIR");
+        insta::assert_snapshot!(text, @"file-system error on DIR/a-file/run: Not a directory (os error 20)");
+    }
 
     fn report(line: u64) -> SiteReport {
         SiteReport {

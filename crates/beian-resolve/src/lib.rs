@@ -448,7 +448,6 @@ fn classify_code(code: ResponseCode) -> ErrorClass {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used)] // Tests: a failure is a failed test.
 
     use super::*;
     use std::net::{Ipv4Addr, Ipv6Addr};

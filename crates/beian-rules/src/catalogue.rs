@@ -1,5 +1,5 @@
 //! The rule catalogue: every rule this crate judges, with its pass/warn/fail/n/a conditions
-//! (icp-rules.md §5 and the issue-4 extensions) and the fix a person should make, in Chinese
+//! (docs/rulebook.md §5 and the issue-4 extensions) and the fix a person should make, in Chinese
 //! and English. `beian rules` prints it; `docs/RULES.md` is generated from it
 //! ([`catalogue_markdown`]) and a test keeps the file current.
 
@@ -24,7 +24,7 @@ pub struct RuleInfo {
     pub fail: &'static str,
     /// When it does not apply.
     pub na: &'static str,
-    /// Where the rule comes from (icp-rules.md source keys, or the issue that added it).
+    /// Where the rule comes from (rulebook source keys, or the issue that added it).
     pub source: &'static str,
     /// What to do when it warns or fails.
     pub fix: Fix,
@@ -323,7 +323,8 @@ pub fn catalogue_markdown() -> String {
         "# Rules\n\n\
          Generated from `crates/beian-rules/src/catalogue.rs` by `beian rules --markdown`; a test\n\
          fails when this file is out of date. Rule ids, conditions and sources follow\n\
-         `icp-rules.md` §5; LICENCE-PRESENT and the manifest deadlines come from issue 4.\n\
+         the rulebook (`rulebook.md` §5, whose §11 lists the sources); LICENCE-PRESENT and\n\
+         the manifest deadlines come from issue 4.\n\
          Verdicts: `pass`, `warn`, `fail`, `n/a`. A rules file (`--rules rules.toml`) can\n\
          switch a rule off or change what its warn and fail verdicts become.\n\n\
          | id | scope | checks | source |\n|---|---|---|---|\n",

@@ -1,4 +1,4 @@
-//! The rules file (`--rules rules.toml`): where the sources disagree (icp-rules.md §10) a user
+//! The rules file (`--rules rules.toml`): where the sources disagree (docs/rulebook.md §10) a user
 //! can switch a rule off or change what its warn and fail verdicts become. Validated whole
 //! before an audit starts; errors name the line or the rule id.
 //!
@@ -68,7 +68,7 @@ struct File {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// Not TOML, or keys/values of the wrong shape (the message names line and column).
-    #[error("{0}")]
+    #[error(transparent)]
     Syntax(#[from] toml::de::Error),
     /// A rule id that is not in the catalogue.
     #[error("unknown rule id {id:?} in [rules.{id}]; known ids: {known}")]
@@ -137,6 +137,23 @@ impl RuleConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refused rules file says where and why (pinned: users read these).
+    #[test]
+    fn refusals_name_the_place() {
+        let unknown =
+            RuleConfig::from_toml("[rules.ICP-NOPE]\nenabled = false\n").expect_err("unknown id");
+        insta::assert_snapshot!(unknown.to_string(), @r#"unknown rule id "ICP-NOPE" in [rules.ICP-NOPE]; known ids: ICP-PRESENT, ICP-FORMAT, ICP-LINK, ICP-KIND, ICP-MULTI, ICP-MANIFEST, PSB-PRESENT, PSB-FORMAT, PSB-PROVINCE, PSB-LINK, PSB-ICON, PSB-MANIFEST, COPYRIGHT, LICENCE-FORMAT, LICENCE-PRESENT, SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS"#);
+        let syntax = RuleConfig::from_toml("[rules.ICP-LINK]\nfail_as = \"maybe\"\n")
+            .expect_err("bad level");
+        insta::assert_snapshot!(syntax.to_string(), @r#"
+            TOML parse error at line 2, column 11
+              |
+            2 | fail_as = "maybe"
+              |           ^^^^^^^
+            unknown variant `maybe`, expected one of `pass`, `warn`, `fail`
+            "#);
+    }
 
     fn finding(rule_id: &'static str, verdict: Verdict) -> Finding {
         Finding {

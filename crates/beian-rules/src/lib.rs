@@ -1,7 +1,9 @@
-//! The rulebook of icp-rules.md §5 as pure functions: number grammars ([`numbers`]), the
-//! province table ([`provinces`]), page rules over [`beian_types::FooterFacts`] and the site's
-//! manifest, site rules over both hosts' outcomes, the rules file ([`RuleConfig`]) and the
-//! catalogue with its fixes ([`CATALOGUE`], docs/RULES.md). No I/O, no async.
+//! The rules of docs/rulebook.md §5 as pure functions: page rules over
+//! [`beian_types::FooterFacts`] and the site's manifest ([`page_rules`]), site rules over both
+//! hosts' observations ([`judge_site`], which also names the number the site shows and why it
+//! is unreachable), the rules file ([`RuleConfig`]) and the catalogue with its fixes
+//! ([`CATALOGUE`], docs/RULES.md). No I/O, no async. The number grammars, the province table
+//! and the filing systems' hosts are `beian-numbers`'.
 //!
 //! Every rule id is a constant in [`ids`] spelled exactly as in the spec (the issue-4
 //! additions LICENCE-PRESENT, SITE-REDIRECT and SITE-TLS follow the same style).
@@ -9,19 +11,18 @@
 
 mod catalogue;
 mod config;
-pub mod numbers;
 mod page;
-pub mod provinces;
 mod site;
 
 pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule};
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
-pub use page::{PageInput, is_miit_host, page_rules};
+pub use page::{PageInput, page_rules};
 pub use site::{
-    HostObservation, PageObservation, SiteContext, SiteJudgement, judge_site, site_rules,
+    HostObservation, PageObservation, ProbeObservation, SiteContext, SiteJudgement, Unreachable,
+    judge_site, site_rules,
 };
 
-/// Rule ids, exactly as written in icp-rules.md §5.
+/// Rule ids, exactly as written in docs/rulebook.md §5.
 pub mod ids {
     /// A filing/licence number is shown in the footer.
     pub const ICP_PRESENT: &str = "ICP-PRESENT";
@@ -82,12 +83,4 @@ pub mod ids {
     ];
     /// Site rules in catalogue order.
     pub const SITE_RULES: &[&str] = &[SITE_REACH, SITE_PARITY, SITE_REDIRECT, SITE_TLS];
-}
-
-/// The province code (GB/T 2260 first two digits) → accepted PSB prefix characters (§2.1).
-pub fn psb_prefixes_for_code(code: &str) -> Option<&'static [char]> {
-    provinces::PROVINCES
-        .iter()
-        .find(|p| p.code == code)
-        .map(|p| p.psb)
 }

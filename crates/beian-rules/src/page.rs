@@ -1,37 +1,25 @@
-//! Page rules (icp-rules.md §5, rows ICP-PRESENT … LICENCE-FORMAT, the manifest rows
+//! Page rules (docs/rulebook.md §5, rows ICP-PRESENT … LICENCE-FORMAT, the manifest rows
 //! ICP-MANIFEST and PSB-MANIFEST, and issue 4's LICENCE-PRESENT) over one page's facts, the
 //! site's manifest and the audit date.
 
+mod psb;
+
+use beian_numbers::hosts::{MIIT_HOST, MIIT_LEGACY_HOSTS};
+use beian_numbers::is_placeholder;
+use beian_numbers::provinces::wrong_icp_alias;
 use beian_types::{
     CandidateSource, Finding, FooterFacts, Hosting, IcpCandidate, IcpForm, LinkVia, Manifest,
     NumberKind, Verdict,
 };
 use time::Date;
 
+use crate::catalogue;
 use crate::ids;
-use crate::numbers::is_placeholder;
-use crate::{catalogue, psb_prefixes_for_code};
+use psb::{psb_manifest, psb_rules};
 
 /// Days after `opened_on` to file with the public-security platform, and after
 /// `psb_approved_on` to display the number (§4.4, [S2]).
 pub(crate) const PSB_DAYS: i64 = 30;
-
-/// The current MIIT filing host (§3.1).
-pub(crate) const MIIT_HOST: &str = "beian.miit.gov.cn";
-/// Legacy MIIT hosts: warn (§3.1).
-pub(crate) const MIIT_LEGACY_HOSTS: &[&str] = &[
-    "www.beian.miit.gov.cn",
-    "www.miitbeian.gov.cn",
-    "miitbeian.gov.cn",
-    "www.miibeian.gov.cn",
-    "miibeian.gov.cn",
-];
-/// The current PSB platform host (§3.2).
-const MPS_HOST: &str = "beian.mps.gov.cn";
-/// Legacy PSB platform hosts (§3.2).
-const MPS_LEGACY_HOSTS: &[&str] = &["www.beian.gov.cn", "beian.gov.cn"];
-/// ICP prefixes that are wrong aliases of 蜀/黔/滇/陇 (§2.1).
-const WRONG_ALIASES: &[(char, char)] = &[('川', '蜀'), ('贵', '黔'), ('云', '滇'), ('甘', '陇')];
 
 /// One fetched page to judge.
 #[derive(Debug, Clone, Copy)]
@@ -46,11 +34,6 @@ pub struct PageInput<'a> {
     pub manifest: &'a Manifest,
     /// The audit date (`--as-of`): deadlines are judged against it.
     pub as_of: Date,
-}
-
-/// Whether a host is an MIIT filing host (current or legacy); used by the extractor too.
-pub fn is_miit_host(host: &str) -> bool {
-    host == MIIT_HOST || MIIT_LEGACY_HOSTS.contains(&host)
 }
 
 struct Judge<'a> {
@@ -213,7 +196,7 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
         return;
     }
     // Guangdong may show the subject number: the same subject core is enough (§5).
-    let expected_core = crate::numbers::parse_icp(expected).and_then(|e| e.subject_core());
+    let expected_core = beian_numbers::parse_icp(expected).and_then(|e| e.subject_core());
     if n.province == Some('粤') && expected_core.is_some() && n.subject_core() == expected_core {
         j.push(
             ids::ICP_MANIFEST,
@@ -230,56 +213,6 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
         Verdict::Fail,
         format!("shows {}, manifest expects {expected}", n.canonical),
     );
-}
-
-/// When a missing PSB number stops being pending: 30 days after approval, else 30 days after
-/// opening (the filing itself is late then). `None` without a manifest date.
-fn psb_deadline(manifest: &Manifest) -> Option<(Date, &'static str)> {
-    match (manifest.psb_approved_on, manifest.opened_on) {
-        (Some(a), _) => Some((due(a), "display the PSB number")),
-        (None, Some(o)) => Some((due(o), "file with the public-security platform")),
-        (None, None) => None,
-    }
-}
-
-fn psb_manifest(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest, as_of: Date) {
-    let Some(expected) = &manifest.expected_psb else {
-        j.push(
-            ids::PSB_MANIFEST,
-            Verdict::NotApplicable,
-            "no expected_psb in the manifest",
-        );
-        return;
-    };
-    match &facts.psb {
-        Some(p) if &p.number.digits == expected => j.push(
-            ids::PSB_MANIFEST,
-            Verdict::Pass,
-            format!("{} as in the manifest", p.number.canonical),
-        ),
-        Some(p) => j.push(
-            ids::PSB_MANIFEST,
-            Verdict::Fail,
-            format!("shows {}, manifest expects {expected}", p.number.canonical),
-        ),
-        None => match manifest.psb_approved_on.map(due) {
-            Some(d) if as_of <= d => j.push(
-                ids::PSB_MANIFEST,
-                Verdict::Warn,
-                format!("pending: PSB number {expected} must be displayed by {d}"),
-            ),
-            Some(d) => j.push(
-                ids::PSB_MANIFEST,
-                Verdict::Fail,
-                format!("PSB number {expected} not displayed; it was due by {d}"),
-            ),
-            None => j.push(
-                ids::PSB_MANIFEST,
-                Verdict::Fail,
-                format!("manifest says PSB number {expected} was issued; not displayed"),
-            ),
-        },
-    }
 }
 
 fn licence_present(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest) {
@@ -365,10 +298,9 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
 fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
     let n = &c.number;
     let mut w = Worst::new();
-    if let Some((bad, good)) = WRONG_ALIASES
-        .iter()
-        .find(|(bad, _)| n.province == Some(*bad))
-        .copied()
+    if let Some((bad, good)) = n
+        .province
+        .and_then(|bad| wrong_icp_alias(bad).map(|good| (bad, good)))
     {
         w.add(
             Verdict::Fail,
@@ -518,155 +450,6 @@ fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
             format!("several filing subjects: {}", cores.join(", ")),
         );
     }
-}
-
-fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest, as_of: Date) {
-    let Some(p) = &facts.psb else {
-        match psb_deadline(manifest) {
-            Some((d, duty)) if as_of > d => j.push(
-                ids::PSB_PRESENT,
-                Verdict::Fail,
-                format!("no public-security (公网安备) number; overdue: {duty} by {d}"),
-            ),
-            Some((d, duty)) => j.push(
-                ids::PSB_PRESENT,
-                Verdict::Warn,
-                format!("pending: no public-security (公网安备) number yet; {duty} by {d}"),
-            ),
-            None => j.push(
-                ids::PSB_PRESENT,
-                Verdict::Warn,
-                "no public-security (公网安备) number (due within 30 days of opening)",
-            ),
-        }
-        for id in [
-            ids::PSB_FORMAT,
-            ids::PSB_PROVINCE,
-            ids::PSB_LINK,
-            ids::PSB_ICON,
-        ] {
-            j.push(id, Verdict::NotApplicable, "no PSB number");
-        }
-        return;
-    };
-    let n = &p.number;
-    if p.source == CandidateSource::Script {
-        j.push(
-            ids::PSB_PRESENT,
-            Verdict::Warn,
-            format!("{} only inside an inline script", n.canonical),
-        );
-    } else {
-        j.push(
-            ids::PSB_PRESENT,
-            Verdict::Pass,
-            format!("{} in footer text", n.canonical),
-        );
-    }
-
-    let code = n.digits.get(..2).unwrap_or("");
-    let prefixes = psb_prefixes_for_code(code);
-    let (v, e) = match (n.digits.len(), prefixes) {
-        (_, None) => (
-            Verdict::Fail,
-            format!("{}: {code} is not a province code", n.canonical),
-        ),
-        (14, _) if is_placeholder(&n.digits) => (
-            Verdict::Warn,
-            format!("{} looks like a placeholder", n.canonical),
-        ),
-        (14, _) => (Verdict::Pass, format!("{}: 14 digits", n.canonical)),
-        (12 | 13 | 15, _) => (
-            Verdict::Warn,
-            format!(
-                "{}: {} digits (legacy provincial number)",
-                n.canonical,
-                n.digits.len()
-            ),
-        ),
-        (len, _) => (
-            Verdict::Fail,
-            format!("{}: {len} digits (expected 14)", n.canonical),
-        ),
-    };
-    j.push(ids::PSB_FORMAT, v, e);
-
-    match prefixes {
-        None => j.push(
-            ids::PSB_PROVINCE,
-            Verdict::NotApplicable,
-            "province code unknown (see PSB-FORMAT)",
-        ),
-        Some(chars) if chars.contains(&n.province) => j.push(
-            ids::PSB_PROVINCE,
-            Verdict::Pass,
-            format!("prefix {} matches code {code}", n.province),
-        ),
-        Some(chars) => j.push(
-            ids::PSB_PROVINCE,
-            Verdict::Fail,
-            format!(
-                "prefix {} does not match code {code} (expected {})",
-                n.province, chars[0]
-            ),
-        ),
-    }
-
-    psb_link(j, p);
-
-    if p.icon {
-        j.push(
-            ids::PSB_ICON,
-            Verdict::Pass,
-            "icon shown with the PSB number",
-        );
-    } else {
-        j.push(
-            ids::PSB_ICON,
-            Verdict::Warn,
-            "no PSB icon next to the number",
-        );
-    }
-}
-
-fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
-    let digits = &p.number.digits;
-    let Some(link) = &p.link else {
-        let why = if p.source == CandidateSource::Script {
-            "written by a script"
-        } else {
-            "not linked"
-        };
-        j.push(ids::PSB_LINK, Verdict::Warn, format!("PSB number {why}"));
-        return;
-    };
-    let host = link.host.as_deref().unwrap_or("");
-    let official = host == MPS_HOST;
-    let legacy = MPS_LEGACY_HOSTS.contains(&host);
-    let (v, e) = if !official && !legacy {
-        (
-            Verdict::Fail,
-            format!("PSB number links to {:?}, not {MPS_HOST}", link.href),
-        )
-    } else {
-        match &p.link_code {
-            Some(code) if code != digits => (
-                Verdict::Fail,
-                format!("link code {code} differs from the displayed {digits}"),
-            ),
-            None => (Verdict::Warn, format!("link to {host} carries no code")),
-            Some(_) if legacy => (
-                Verdict::Warn,
-                format!("legacy platform link {host}; use https://{MPS_HOST}/"),
-            ),
-            Some(_) if link.via != LinkVia::Anchor => (
-                Verdict::Warn,
-                format!("link to {host} only via script/exturl"),
-            ),
-            Some(_) => (Verdict::Pass, format!("links to {host} with code {digits}")),
-        }
-    };
-    j.push(ids::PSB_LINK, v, e);
 }
 
 fn copyright(

@@ -2,8 +2,8 @@
 //! the rules file's settings, and the overall status.
 
 use beian_types::{
-    CandidateSource, ErrorClass, FetchRow, Finding, FooterFacts, HostRole, Hosting, Manifest,
-    Scheme, SiteStatus, Verdict,
+    CandidateSource, ErrorClass, Finding, FooterFacts, HostRole, Hosting, IcpNumber, Manifest,
+    PsbNumber, Scheme, SiteStatus, Verdict,
 };
 use time::Date;
 
@@ -25,6 +25,29 @@ pub struct PageObservation {
     pub facts: FooterFacts,
 }
 
+/// What one probe of a host (https or http) showed the site rules: the URLs it requested,
+/// where it ended, how it failed and its certificate check. The rules' own view of a probe,
+/// so that a change of the `fetches` columns does not reach the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeObservation {
+    /// The probe's scheme.
+    pub scheme: Scheme,
+    /// The host probed.
+    pub host: String,
+    /// The URL first requested.
+    pub url: String,
+    /// The URL of every redirect hop, in order (HTTP 3xx and meta refresh).
+    pub hops: Vec<String>,
+    /// The URL of the final response, if one came.
+    pub final_url: Option<String>,
+    /// Why the probe failed, if it did.
+    pub error_class: Option<ErrorClass>,
+    /// Whether the certificate verified; `None` without a completed TLS handshake.
+    pub cert_valid: Option<bool>,
+    /// Why the certificate did not verify.
+    pub cert_error: Option<String>,
+}
+
 /// What probing one host produced.
 #[derive(Debug, Clone)]
 pub struct HostObservation {
@@ -37,7 +60,17 @@ pub struct HostObservation {
     /// Why there is no page (DNS, connect, status …), when there is none.
     pub failure: Option<String>,
     /// The host's probes (https and http): redirects, errors, certificates.
-    pub probes: Vec<FetchRow>,
+    pub probes: Vec<ProbeObservation>,
+}
+
+/// Why a site reached no page on any host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable {
+    /// The class of the first failed probe (apex before www, https before http); `no_page`
+    /// when every probe answered, but none with a 2xx HTML page.
+    pub class: ErrorClass,
+    /// The first host's failure, as [`HostObservation::failure`] says it.
+    pub message: Option<String>,
 }
 
 /// The judgement of a whole site.
@@ -51,23 +84,25 @@ pub struct SiteJudgement {
     pub failing: Vec<String>,
     /// Rule ids that warned, sorted, unique.
     pub warning: Vec<String>,
+    /// The ICP number the site shows: the apex page's in-footer primary number, else the www
+    /// page's (a number found only in body text is not shown in the footer).
+    pub shown_icp: Option<IcpNumber>,
+    /// The PSB number the site shows: the apex page's, else the www page's.
+    pub shown_psb: Option<PsbNumber>,
+    /// Set when no host reached a page (status `unreachable`).
+    pub unreachable: Option<Unreachable>,
 }
 
 fn registrable(host: &str) -> &str {
     psl::domain_str(host).unwrap_or(host)
 }
 
-fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let hostport = &rest[..end];
-    hostport.rsplit_once(':').map_or(hostport, |(h, p)| {
-        if p.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            hostport
-        }
-    })
+/// Whether `url` lies outside the registrable domain of `domain`.
+fn leaves_domain(url: &str, domain: &str) -> bool {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string));
+    host.as_deref().map(registrable) != Some(registrable(domain))
 }
 
 fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Finding {
@@ -103,10 +138,10 @@ pub fn site_rules(domain: &str, hosts: &[HostObservation], manifest: &Manifest) 
 }
 
 /// The URLs a probe requested, in order: every hop, then the final URL.
-fn requested(p: &FetchRow) -> impl Iterator<Item = &str> {
+fn requested(p: &ProbeObservation) -> impl Iterator<Item = &str> {
     p.hops
         .iter()
-        .map(|h| h.url.as_str())
+        .map(String::as_str)
         .chain(p.final_url.as_deref())
 }
 
@@ -115,7 +150,7 @@ fn site_redirect(domain: &str, hosts: &[HostObservation]) -> Finding {
     let mut warns = Vec::new();
     let mut redirected = 0;
     for p in hosts.iter().flat_map(|h| &h.probes) {
-        let scheme = p.scheme.map_or("", Scheme::as_str);
+        let scheme = p.scheme.as_str();
         match p.error_class {
             Some(ErrorClass::RedirectLoop) => {
                 fails.push(format!("{scheme}://{}: redirect loop", p.host));
@@ -142,7 +177,7 @@ fn site_redirect(domain: &str, hosts: &[HostObservation]) -> Finding {
             fails.push(format!("HTTPS downgraded to HTTP: {} → {}", w[0], w[1]));
         }
         if let Some(end) = p.final_url.as_deref().filter(|_| !p.hops.is_empty()) {
-            if registrable(url_host(end)) != registrable(domain) {
+            if leaves_domain(end, domain) {
                 warns.push(format!("{} redirects to another domain: {end}", p.url));
             }
         }
@@ -163,7 +198,7 @@ fn site_redirect(domain: &str, hosts: &[HostObservation]) -> Finding {
 }
 
 fn site_tls(hosts: &[HostObservation]) -> Finding {
-    let https: Vec<&FetchRow> = hosts
+    let https: Vec<&ProbeObservation> = hosts
         .iter()
         .flat_map(|h| &h.probes)
         .filter(|p| p.cert_valid.is_some())
@@ -213,12 +248,10 @@ fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
                 "{} needs {} redirects (max {REACH_MAX_HOPS})",
                 h.host, p.hops
             )),
-            Some(p) if registrable(url_host(&p.final_url)) != registrable(domain) => {
-                warns.push(format!(
-                    "{} only redirects to another domain's page {}",
-                    h.host, p.final_url
-                ))
-            }
+            Some(p) if leaves_domain(&p.final_url, domain) => warns.push(format!(
+                "{} only redirects to another domain's page {}",
+                h.host, p.final_url
+            )),
             Some(_) => {}
         }
     }
@@ -372,7 +405,8 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
     };
     let failing = collect(Verdict::Fail);
     let warning = collect(Verdict::Warn);
-    let status = if hosts.iter().all(|h| h.page.is_none()) {
+    let unreachable = unreachable(hosts);
+    let status = if unreachable.is_some() {
         SiteStatus::Unreachable
     } else if !failing.is_empty() {
         SiteStatus::Violation
@@ -383,12 +417,41 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
     } else {
         SiteStatus::Compliant
     };
+    // The apex page names the site's numbers; www stands in when the apex has none.
+    let pages = || {
+        [HostRole::Apex, HostRole::Www]
+            .into_iter()
+            .filter_map(|role| {
+                hosts
+                    .iter()
+                    .find(|h| h.role == role)
+                    .and_then(|h| h.page.as_ref())
+            })
+    };
     SiteJudgement {
         findings,
         status,
         failing,
         warning,
+        shown_icp: pages().find_map(|p| shown_number(p).map(|(c, _)| c.number.clone())),
+        shown_psb: pages().find_map(|p| p.facts.psb.as_ref().map(|c| c.number.clone())),
+        unreachable,
     }
+}
+
+/// The site reached no page on any host: why.
+fn unreachable(hosts: &[HostObservation]) -> Option<Unreachable> {
+    if hosts.iter().any(|h| h.page.is_some()) {
+        return None;
+    }
+    Some(Unreachable {
+        class: hosts
+            .iter()
+            .flat_map(|h| &h.probes)
+            .find_map(|p| p.error_class)
+            .unwrap_or(ErrorClass::NoPage),
+        message: hosts.iter().find_map(|h| h.failure.clone()),
+    })
 }
 
 /// A number shown only in an image or a script: a person or a renderer must confirm it.
@@ -404,12 +467,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn url_host_strips_port_and_path() {
-        assert_eq!(
-            url_host("https://www.example.cn:8443/a?b"),
-            "www.example.cn"
-        );
-        assert_eq!(url_host("http://example.cn"), "example.cn");
+    fn leaving_the_domain_reads_the_url_s_host() {
+        assert!(!leaves_domain(
+            "https://www.example.cn:8443/a?b",
+            "example.cn"
+        ));
+        assert!(!leaves_domain("http://example.cn", "example.cn"));
+        assert!(leaves_domain("https://example.com.cn/", "example.cn"));
+        assert!(leaves_domain("https://other.cn/example.cn", "example.cn"));
+        assert!(leaves_domain("not a url", "example.cn"));
     }
 
     #[test]
@@ -429,5 +495,13 @@ mod tests {
         let j = judge_site("example.cn", &hosts, &ctx);
         assert_eq!(j.status, SiteStatus::Unreachable);
         assert!(j.failing.contains(&"SITE-REACH".to_string()));
+        assert_eq!(
+            j.unreachable,
+            Some(Unreachable {
+                class: ErrorClass::NoPage,
+                message: Some("dns_nxdomain".into())
+            })
+        );
+        assert_eq!(j.shown_icp, None);
     }
 }

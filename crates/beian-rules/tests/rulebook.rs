@@ -3,12 +3,12 @@
 //! fixes, the rules file, and the catalogue (`docs/RULES.md` must be current).
 
 use beian_rules::{
-    CATALOGUE, HostObservation, PageInput, PageObservation, RuleConfig, SiteContext, ids,
-    judge_site, numbers, page_rules,
+    CATALOGUE, HostObservation, PageInput, PageObservation, ProbeObservation, RuleConfig,
+    SiteContext, ids, judge_site, page_rules,
 };
 use beian_types::{
-    CandidateSource, ErrorClass, FetchRow, Finding, FooterFacts, FooterRegion, Hop, HostRole,
-    Hosting, IcpCandidate, Link, LinkVia, Manifest, PsbCandidate, Scheme, SiteStatus, Verdict,
+    CandidateSource, ErrorClass, Finding, FooterFacts, FooterRegion, HostRole, Hosting,
+    IcpCandidate, Link, LinkVia, Manifest, PsbCandidate, Scheme, SiteStatus, Verdict,
 };
 use time::Date;
 use time::macros::date;
@@ -36,7 +36,7 @@ fn facts(icp: &[&str], psb: Option<&str>, holder: Option<&str>) -> FooterFacts {
         .iter()
         .enumerate()
         .map(|(order, n)| IcpCandidate {
-            number: numbers::parse_icp(n).expect("valid test number"),
+            number: beian_numbers::parse_icp(n).expect("valid test number"),
             source: CandidateSource::Text,
             in_footer: true,
             link: link("https://beian.miit.gov.cn/"),
@@ -45,7 +45,7 @@ fn facts(icp: &[&str], psb: Option<&str>, holder: Option<&str>) -> FooterFacts {
         .collect();
     f.primary = f.icp_all.first().cloned();
     f.psb = psb.map(|p| {
-        let number = numbers::parse_psb(p).expect("valid test PSB number");
+        let number = beian_numbers::parse_psb(p).expect("valid test PSB number");
         PsbCandidate {
             link: link(&format!(
                 "https://beian.mps.gov.cn/#/query/webSearch?code={}",
@@ -332,27 +332,20 @@ fn rules_md_is_current() {
 }
 
 /// A probe of `host` over `scheme` through `hops` (URLs) to `final_url`.
-fn probe(host: &str, scheme: Scheme, hops: &[&str], final_url: &str) -> FetchRow {
-    FetchRow {
+fn probe(host: &str, scheme: Scheme, hops: &[&str], final_url: &str) -> ProbeObservation {
+    ProbeObservation {
         host: host.into(),
-        scheme: Some(scheme),
+        scheme,
         url: format!("{}://{host}/", scheme.as_str()),
-        hops: hops
-            .iter()
-            .map(|u| Hop {
-                url: (*u).into(),
-                status: 301,
-                location: String::new(),
-            })
-            .collect(),
+        hops: hops.iter().map(|u| (*u).into()).collect(),
         final_url: Some(final_url.into()),
-        status: Some(200),
+        error_class: None,
         cert_valid: (final_url.starts_with("https://")).then_some(true),
-        ..FetchRow::default()
+        cert_error: None,
     }
 }
 
-fn site(probes_apex: Vec<FetchRow>, probes_www: Vec<FetchRow>) -> Vec<Finding> {
+fn site(probes_apex: Vec<ProbeObservation>, probes_www: Vec<ProbeObservation>) -> Vec<Finding> {
     let page = facts(&[GOOD_ICP], Some(GOOD_PSB), None);
     let mut apex = host(HostRole::Apex, "example.cn", page.clone());
     apex.probes = probes_apex;

@@ -1,7 +1,7 @@
-//! What the footer extractor reports about one page (icp-rules.md §6). Pure data: the
+//! What the footer extractor reports about one page (docs/rulebook.md §6). Pure data: the
 //! extractor fills it, the rules judge it, the writer stores parts of it.
 
-/// The form of a filing or licence number (icp-rules.md §2.2–2.4).
+/// The form of a filing or licence number (docs/rulebook.md §2.2–2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IcpForm {
     /// `<prov>ICP备<digits>号` — a filing number.
@@ -90,7 +90,7 @@ pub struct Link {
     pub via: LinkVia,
 }
 
-/// A parsed ICP filing or licence number (icp-rules.md §2.2–2.4), independent of where it was
+/// A parsed ICP filing or licence number (docs/rulebook.md §2.2–2.4), independent of where it was
 /// found. Produced by `beian_rules::numbers::scan`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IcpNumber {
@@ -186,8 +186,8 @@ pub enum FooterRegion {
     LastChild,
     /// No footer region (an SPA shell, an empty page).
     None,
-    /// Not looked for: the page holds no anchor of any footer fact (no number, copyright line,
-    /// MIIT link or meta refresh can exist on it), so the extractor stopped before the tag scan.
+    /// Not looked for: the page holds no anchor of any footer fact (no number, copyright line or
+    /// MIIT link can exist on it), so the extractor stopped before the tag scan.
     NotSearched,
 }
 
@@ -220,8 +220,6 @@ pub struct FooterFacts {
     pub miit_link_hosts: Vec<String>,
     /// The copyright holder (§6.11).
     pub copyright_holder: Option<String>,
-    /// `<meta http-equiv="refresh">` target, if the page has one.
-    pub meta_refresh: Option<String>,
 }
 
 impl FooterFacts {
@@ -235,7 +233,6 @@ impl FooterFacts {
             psb: None,
             miit_link_hosts: Vec::new(),
             copyright_holder: None,
-            meta_refresh: None,
         }
     }
 }

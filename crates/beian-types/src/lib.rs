@@ -20,7 +20,7 @@ pub use rows::{FetchRow, FindingRow, Hop, SiteReport, SiteRow, SiteStatus};
 
 use std::fmt;
 
-/// Which of a domain's two hosts a probe is for (icp-rules.md §4.3: apex and `www.`).
+/// Which of a domain's two hosts a probe is for (docs/rulebook.md §4.3: apex and `www.`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HostRole {
     /// The domain as listed (the registrable domain, or the sub-domain itself).
@@ -70,7 +70,7 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// The verdict of one rule (icp-rules.md, "Verdicts used everywhere").
+/// The verdict of one rule (docs/rulebook.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Verdict {
     /// The rule does not apply.
@@ -104,7 +104,7 @@ impl fmt::Display for Verdict {
 /// One rule's verdict with the evidence a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// Rule id exactly as written in icp-rules.md §5 (`ICP-LINK`, `SITE-PARITY`, …).
+    /// Rule id exactly as written in docs/rulebook.md §5 (`ICP-LINK`, `SITE-PARITY`, …).
     pub rule_id: &'static str,
     /// The verdict.
     pub verdict: Verdict,

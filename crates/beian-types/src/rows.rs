@@ -97,7 +97,7 @@ impl SiteRow {
 pub struct Hop {
     /// The URL requested.
     pub url: String,
-    /// The status it answered with (0 for a `<meta refresh>` hop).
+    /// The status it answered with (a `<meta refresh>` hop: the page's own status, 2xx).
     pub status: u16,
     /// The `Location` (or refresh target) as written.
     pub location: String,

@@ -1,4 +1,4 @@
-//! Number grammars of icp-rules.md §2: ICP filing numbers, ICP licences, telecom licences and
+//! Number grammars of docs/rulebook.md §2: ICP filing numbers, ICP licences, telecom licences and
 //! public-security numbers, matched over normalised text (§2.6: NFKC'd, dashes folded to `-`,
 //! `\n` at block boundaries).
 //!
@@ -11,33 +11,47 @@ use std::sync::LazyLock;
 use beian_types::{IcpForm, IcpNumber, NumberKind, PsbNumber};
 use regex::Regex;
 
+use crate::provinces;
+
 /// Whitespace that may sit between the parts of a number; never the block separator `\n`.
 const W: &str = r"[^\S\n]";
 
-/// ICP prefixes including the four wrong aliases (川贵云甘) so ICP-FORMAT can fail them.
-const ICP_PROV: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新川贵云甘";
-/// Canonical ICP prefixes (§2.1 ICP column).
-pub const ICP_PROVINCES: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新";
-/// PSB prefixes observed (§2.1 PSB column and alternates).
-const PSB_PROV: &str = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川蜀贵黔云滇藏陕甘青宁新";
+/// ICP prefixes (§2.1 ICP column) and the PSB column's characters, so that a number written
+/// with a wrong alias (川ICP备…) is found and ICP-FORMAT can fail it.
+fn icp_class() -> String {
+    let mut chars: Vec<char> = provinces::icp_prefixes()
+        .chain(provinces::psb_prefixes())
+        .collect();
+    chars.sort_unstable();
+    chars.dedup();
+    chars.into_iter().collect()
+}
+
+/// PSB prefixes (§2.1 PSB column, alternates included).
+fn psb_class() -> String {
+    provinces::psb_prefixes().collect()
+}
 
 static ICP_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let icp_prov = icp_class();
     Regex::new(&format!(
-        r"(?P<prov>[{ICP_PROV}]){W}*(?i:ICP){W}*(?P<t>备|证){W}*(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+        r"(?P<prov>[{icp_prov}]){W}*(?i:ICP){W}*(?P<t>备|证){W}*(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
     ))
     .expect("static ICP regex")
 });
 
 static LIC_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let icp_prov = icp_class();
     Regex::new(&format!(
-        r"(?P<prov>[{ICP_PROV}]|合字)?(?P<cats>(?:[AB][1-9]\.)*[AB][1-9]){W}*-{W}*(?P<num>[0-9]{{6,10}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+        r"(?P<prov>[{icp_prov}]|合字)?(?P<cats>(?:[AB][1-9]\.)*[AB][1-9]){W}*-{W}*(?P<num>[0-9]{{6,10}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
     ))
     .expect("static LIC regex")
 });
 
 static PSB_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let psb_prov = psb_class();
     Regex::new(&format!(
-        r"(?P<prov>[{PSB_PROV}]){W}*公网安备{W}*:?{W}*(?P<num>[0-9](?:{W}?[0-9]){{9,16}}){W}*(?P<hao>号)?"
+        r"(?P<prov>[{psb_prov}]){W}*公网安备{W}*:?{W}*(?P<num>[0-9](?:{W}?[0-9]){{9,16}}){W}*(?P<hao>号)?"
     ))
     .expect("static PSB regex")
 });
@@ -426,7 +440,7 @@ mod tests {
         proptest! {
             #[test]
             fn canonical_filing_round_trips(
-                prov in proptest::sample::select(ICP_PROVINCES.chars().collect::<Vec<_>>()),
+                prov in proptest::sample::select(provinces::icp_prefixes().collect::<Vec<_>>()),
                 digits in "[0-9]{8}|20[0-9]{8}",
                 seq in proptest::option::of(1u32..999),
             ) {
@@ -438,7 +452,7 @@ mod tests {
 
             #[test]
             fn canonical_psb_round_trips(
-                prov in proptest::sample::select(PSB_PROV.chars().collect::<Vec<_>>()),
+                prov in proptest::sample::select(provinces::psb_prefixes().collect::<Vec<_>>()),
                 digits in "[0-9]{14}",
             ) {
                 let s = format!("{prov}公网安备{digits}号");

@@ -1,5 +1,7 @@
-//! The 31 provincial-level divisions of icp-rules.md §2.1: name, ICP prefix, accepted PSB
-//! prefixes and GB/T 2260 code, and the lookup of a manifest's `province` value.
+//! The 31 provincial-level divisions of docs/rulebook.md §2.1: name, ICP prefix, accepted PSB
+//! prefixes and GB/T 2260 code, and the lookup of a manifest's `province` value. The only
+//! place the prefix characters are spelled: the grammars and the rules derive theirs from
+//! [`PROVINCES`].
 
 /// One provincial-level division.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +105,30 @@ pub fn by_icp_prefix(c: char) -> Option<&'static Province> {
     PROVINCES.iter().find(|p| p.icp == c)
 }
 
+/// The province code (GB/T 2260 first two digits) → accepted PSB prefix characters.
+pub fn psb_prefixes_for_code(code: &str) -> Option<&'static [char]> {
+    PROVINCES.iter().find(|p| p.code == code).map(|p| p.psb)
+}
+
+/// A PSB prefix that some sites write in front of `ICP` but that is no ICP prefix (川 for
+/// 蜀, 贵 for 黔, 云 for 滇, 甘 for 陇): the ICP prefix it stands for.
+pub fn wrong_icp_alias(c: char) -> Option<char> {
+    if by_icp_prefix(c).is_some() {
+        return None;
+    }
+    PROVINCES.iter().find(|p| p.psb.contains(&c)).map(|p| p.icp)
+}
+
+/// Every canonical ICP prefix, in table order.
+pub fn icp_prefixes() -> impl Iterator<Item = char> {
+    PROVINCES.iter().map(|p| p.icp)
+}
+
+/// Every PSB prefix, the alternates included (川 and 蜀 …).
+pub fn psb_prefixes() -> impl Iterator<Item = char> {
+    PROVINCES.iter().flat_map(|p| p.psb.iter().copied())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +158,28 @@ mod tests {
     #[test]
     fn table_is_the_spec_table() {
         assert_eq!(PROVINCES.len(), 31);
-        let icp: String = PROVINCES.iter().map(|p| p.icp).collect();
-        assert_eq!(icp, crate::numbers::ICP_PROVINCES);
+        let icp: String = icp_prefixes().collect();
+        assert_eq!(
+            icp,
+            "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新"
+        );
+        let psb: String = psb_prefixes().collect();
+        assert_eq!(
+            psb,
+            "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川蜀贵黔滇云藏陕甘青宁新"
+        );
+    }
+
+    #[test]
+    fn wrong_aliases_come_from_the_psb_column() {
+        let aliases: Vec<(char, char)> = psb_prefixes()
+            .filter_map(|c| wrong_icp_alias(c).map(|good| (c, good)))
+            .collect();
+        assert_eq!(
+            aliases,
+            [('川', '蜀'), ('贵', '黔'), ('云', '滇'), ('甘', '陇')]
+        );
+        assert_eq!(psb_prefixes_for_code("51"), Some(&['川', '蜀'][..]));
+        assert_eq!(psb_prefixes_for_code("99"), None);
     }
 }

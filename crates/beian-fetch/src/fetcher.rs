@@ -1,0 +1,555 @@
+//! The HTTP(S) client: connections (pooled, per-address permits, pacing), one request and
+//! response at a time, redirects and meta refreshes followed within the probe's budget.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use beian_types::{ErrorClass, Hop};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::header::{self, HeaderValue};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use url::Url;
+
+use crate::addr::is_restricted;
+use crate::budget::Budget;
+use crate::limits::{Pacer, PerIp, Permits};
+use crate::{
+    BuildError, FetchConfig, FetchError, FetchOutcome, HostResolve, OnWait, Timings, TlsFacts,
+    body, pool, refresh, tls,
+};
+
+/// One response before redirect handling.
+struct Response {
+    status: u16,
+    location: Option<String>,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    body: Option<Bytes>,
+    truncated: bool,
+}
+
+/// The HTTP(S) client.
+pub struct Fetcher<R> {
+    cfg: FetchConfig,
+    tls: tls::Tls,
+    resolver: R,
+    per_ip: PerIp,
+    pacer: Pacer,
+    pool: pool::Pool,
+    in_flight: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl<R: HostResolve> Fetcher<R> {
+    /// A fetcher trusting the webpki roots plus `extra_roots`.
+    pub fn new(
+        cfg: FetchConfig,
+        extra_roots: &[CertificateDer<'static>],
+        resolver: R,
+    ) -> Result<Self, BuildError> {
+        Ok(Fetcher {
+            per_ip: PerIp {
+                limit: cfg.per_ip,
+                map: Mutex::new(HashMap::new()),
+            },
+            pacer: Pacer::new(cfg.rate_per_ip),
+            pool: pool::Pool::new(cfg.idle_connections),
+            in_flight: (cfg.max_in_flight > 0)
+                .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight))),
+            cfg,
+            tls: tls::build(extra_roots)?,
+            resolver,
+        })
+    }
+
+    /// Waits for the address's permit, then for a probe slot, always in that order.
+    async fn take(&self, permits: &mut Permits, ip: Option<IpAddr>, on_wait: &OnWait<'_>) {
+        if let Some(ip) = ip {
+            permits.ip = self.per_ip.acquire(ip, on_wait).await;
+        }
+        if let Some(sem) = &self.in_flight {
+            permits.slot = sem.clone().acquire_owned().await.ok();
+        }
+    }
+
+    /// Whether the fetcher may connect to `ip` (private and reserved ranges need
+    /// `allow_private`).
+    fn allowed(&self, ip: IpAddr) -> bool {
+        self.cfg.allow_private
+            || !is_restricted(ip)
+            || self.cfg.allow_nets.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The address a request to `addrs` connects to first (what its per-address permit is for).
+    fn first_allowed(&self, addrs: &[IpAddr]) -> Option<IpAddr> {
+        addrs.iter().copied().find(|ip| self.allowed(*ip))
+    }
+
+    /// Probes `url`, whose host resolved to `addrs`, following redirects. Waiting for the
+    /// address's permit (`per_ip`) and for a request's turn (`rate_per_ip`) is not part of the
+    /// probe's time budget, so a busy shared host delays its sites instead of timing them out.
+    pub async fn fetch(&self, url: Url, addrs: Vec<IpAddr>) -> FetchOutcome {
+        self.fetch_with(url, addrs, &|| {}).await
+    }
+
+    /// [`Fetcher::fetch`], calling `on_wait` whenever the probe is about to wait for a busy
+    /// server address.
+    pub async fn fetch_with(
+        &self,
+        url: Url,
+        addrs: Vec<IpAddr>,
+        on_wait: &OnWait<'_>,
+    ) -> FetchOutcome {
+        let mut permits = Permits::default();
+        self.take(&mut permits, self.first_allowed(&addrs), on_wait)
+            .await;
+        let started = Instant::now();
+        let mut out = FetchOutcome::default();
+        let mut budget = Budget {
+            deadline: Instant::now() + self.cfg.total_timeout,
+            total: self.cfg.total_timeout,
+        };
+        // Boxed: the connection, TLS and HTTP states make the probe's future ~9 KB, and a
+        // probe that waits for a permit (above) should not hold that much while it waits.
+        let run = Box::pin(self.run(url, addrs, &mut permits, &mut out, &mut budget, on_wait));
+        if let Err(e) = run.await {
+            out.error = Some(e);
+        }
+        out.timings.total = started.elapsed();
+        out
+    }
+
+    /// Follows `url` to its final page. Network work runs within `budget`; waiting for
+    /// permits and request slots moves its deadline instead of using it up.
+    async fn run(
+        &self,
+        mut url: Url,
+        mut addrs: Vec<IpAddr>,
+        permits: &mut Permits,
+        out: &mut FetchOutcome,
+        budget: &mut Budget,
+        on_wait: &OnWait<'_>,
+    ) -> Result<(), FetchError> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut refreshed = false;
+        loop {
+            seen.insert(url.as_str().to_string());
+            // A redirect to another address: give the permits back before waiting again
+            // (holding one while waiting for another could deadlock two probes).
+            let ip = self.first_allowed(&addrs);
+            if ip.is_some() && permits.ip.as_ref().map(|(held, _)| *held) != ip {
+                *permits = Permits::default();
+                let waited = Instant::now();
+                self.take(permits, ip, on_wait).await;
+                budget.extend(waited.elapsed());
+            }
+            if let Some(ip) = ip {
+                budget.extend(self.pacer.wait(ip).await);
+            }
+            let resp = budget.run(self.request(&url, &addrs, out)).await?;
+            out.final_url = Some(url.to_string());
+            out.status = Some(resp.status);
+            let next = if (300..400).contains(&resp.status) {
+                match resp.location {
+                    Some(loc) => Some((loc, resp.status)),
+                    None => None,
+                }
+            } else if !refreshed && (200..300).contains(&resp.status) {
+                resp.body
+                    .as_deref()
+                    .and_then(refresh::meta_refresh)
+                    .map(|loc| (loc, resp.status))
+            } else {
+                None
+            };
+            let Some((location, status)) = next else {
+                out.content_type = resp.content_type;
+                out.content_encoding = resp.content_encoding;
+                out.body = resp.body;
+                out.body_truncated = resp.truncated;
+                return Ok(());
+            };
+            let is_refresh = !(300..400).contains(&status);
+            let target = match url.join(location.trim()) {
+                Ok(t) => t,
+                Err(e) => {
+                    out.hops.push(Hop {
+                        url: url.to_string(),
+                        status,
+                        location: location.clone(),
+                    });
+                    return Err(FetchError::new(
+                        ErrorClass::RedirectInvalid,
+                        format!("unusable Location {location:?}: {e}"),
+                    ));
+                }
+            };
+            if is_refresh && target == url {
+                // A page that refreshes itself is a landing page, not a redirect.
+                out.content_type = resp.content_type;
+                out.content_encoding = resp.content_encoding;
+                out.body = resp.body;
+                out.body_truncated = resp.truncated;
+                return Ok(());
+            }
+            refreshed |= is_refresh;
+            out.hops.push(Hop {
+                url: url.to_string(),
+                status,
+                location: location.clone(),
+            });
+            if !matches!(target.scheme(), "http" | "https") {
+                return Err(FetchError::new(
+                    ErrorClass::RedirectInvalid,
+                    format!("redirect to unsupported scheme {:?}", target.scheme()),
+                ));
+            }
+            if seen.contains(target.as_str()) {
+                return Err(FetchError::new(
+                    ErrorClass::RedirectLoop,
+                    format!("redirect loop back to {target}"),
+                ));
+            }
+            if out.hops.len() > self.cfg.max_redirects {
+                return Err(FetchError::new(
+                    ErrorClass::RedirectLimit,
+                    format!("more than {} redirects", self.cfg.max_redirects),
+                ));
+            }
+            if target.host_str() != url.host_str() {
+                let Some(host) = target.host_str() else {
+                    return Err(FetchError::new(
+                        ErrorClass::RedirectInvalid,
+                        "redirect without host",
+                    ));
+                };
+                addrs = match host.parse::<IpAddr>() {
+                    Ok(ip) => vec![ip],
+                    Err(_) => {
+                        let lookup = self
+                            .resolver
+                            .resolve(host.trim_start_matches('[').trim_end_matches(']'));
+                        budget.run(lookup).await?
+                    }
+                };
+            }
+            url = target;
+        }
+    }
+
+    fn port_for(&self, url: &Url) -> u16 {
+        url.port().unwrap_or(if url.scheme() == "https" {
+            self.cfg.https_port
+        } else {
+            self.cfg.http_port
+        })
+    }
+
+    async fn connect(
+        &self,
+        addrs: &[IpAddr],
+        port: u16,
+    ) -> Result<(TcpStream, SocketAddr), FetchError> {
+        let allowed: Vec<IpAddr> = addrs
+            .iter()
+            .copied()
+            .filter(|ip| self.allowed(*ip))
+            .collect();
+        if allowed.is_empty() {
+            return Err(FetchError::new(
+                ErrorClass::AddressBlocked,
+                format!(
+                    "refusing private/reserved address(es) {} (--allow-net CIDR or --allow-private for internal fleets)",
+                    addrs
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let mut last = FetchError::new(ErrorClass::ConnectError, "no address tried");
+        // Two addresses at most: a dead first address must not cost the whole budget.
+        for ip in allowed.into_iter().take(2) {
+            let sa = SocketAddr::new(ip, port);
+            match timeout(self.cfg.connect_timeout, TcpStream::connect(sa)).await {
+                Ok(Ok(s)) => {
+                    // Small requests and responses: do not wait for Nagle.
+                    if s.set_nodelay(true).is_err() {
+                        // Nagle stays on: slower, not wrong.
+                    }
+                    return Ok((s, sa));
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    last = FetchError::new(
+                        ErrorClass::ConnectRefused,
+                        format!("{sa}: connection refused"),
+                    )
+                }
+                Ok(Err(e)) => {
+                    last = FetchError::new(ErrorClass::ConnectError, format!("{sa}: {e}"))
+                }
+                Err(_) => {
+                    last = FetchError::new(
+                        ErrorClass::ConnectTimeout,
+                        format!("{sa}: no connection within {:?}", self.cfg.connect_timeout),
+                    )
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn request(
+        &self,
+        url: &Url,
+        addrs: &[IpAddr],
+        out: &mut FetchOutcome,
+    ) -> Result<Response, FetchError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| {
+                FetchError::new(
+                    ErrorClass::RedirectInvalid,
+                    format!("URL without host: {url}"),
+                )
+            })?
+            .to_string();
+        let port = self.port_for(url);
+        let https = url.scheme() == "https";
+        // The phases of this request only (a reused connection has no connect or handshake).
+        out.timings = Timings {
+            total: out.timings.total,
+            ..Timings::default()
+        };
+        if let Some(ip) = self.first_allowed(addrs) {
+            let origin = pool::Origin {
+                addr: SocketAddr::new(ip, port),
+                https,
+                host: host.clone(),
+            };
+            if let Some(mut conn) = self.pool.take(&origin) {
+                // Ready at once, or the server closed it meanwhile.
+                if matches!(
+                    timeout(Duration::from_millis(50), conn.sender.ready()).await,
+                    Ok(Ok(()))
+                ) {
+                    out.remote_addr = Some(origin.addr);
+                    match self.exchange(conn, origin, url, &host, out).await {
+                        Ok(r) => return Ok(r),
+                        // Closed by the server as the request went out: a new connection.
+                        Err(ExchangeError::NoResponse(_)) => {}
+                        Err(ExchangeError::Failed(e)) => return Err(e),
+                    }
+                }
+            }
+        }
+        let t0 = Instant::now();
+        let (tcp, sa) = self.connect(addrs, port).await?;
+        out.remote_addr = Some(sa);
+        out.timings.connect = Some(t0.elapsed());
+        let origin = pool::Origin {
+            addr: sa,
+            https,
+            host: host.clone(),
+        };
+        let conn = if https {
+            let t1 = Instant::now();
+            let name = ServerName::try_from(host.clone()).map_err(|e| {
+                FetchError::new(
+                    ErrorClass::TlsHandshake,
+                    format!("bad server name {host}: {e}"),
+                )
+            })?;
+            let connector = tokio_rustls::TlsConnector::from(self.tls.config.clone());
+            let stream = match timeout(self.cfg.tls_timeout, connector.connect(name, tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    return Err(FetchError::new(
+                        ErrorClass::TlsHandshake,
+                        format!("{sa}: {e}"),
+                    ));
+                }
+                Err(_) => {
+                    return Err(FetchError::new(
+                        ErrorClass::TlsTimeout,
+                        format!("{sa}: no TLS handshake within {:?}", self.cfg.tls_timeout),
+                    ));
+                }
+            };
+            out.timings.tls = Some(t1.elapsed());
+            let (_, conn) = stream.get_ref();
+            let chain: Vec<CertificateDer<'static>> = conn
+                .peer_certificates()
+                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default();
+            let facts = TlsFacts {
+                version: conn
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default(),
+                cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
+            };
+            open_conn(stream, Some(facts)).await?
+        } else {
+            open_conn(tcp, None).await?
+        };
+        self.exchange(conn, origin, url, &host, out)
+            .await
+            .map_err(ExchangeError::into_error)
+    }
+
+    /// One request on `conn`; the connection goes back to the pool when the response was read
+    /// to its end.
+    async fn exchange(
+        &self,
+        mut conn: pool::Conn,
+        origin: pool::Origin,
+        url: &Url,
+        host: &str,
+        out: &mut FetchOutcome,
+    ) -> Result<Response, ExchangeError> {
+        // The TLS facts of the connection's handshake, for each request it carries (an http
+        // request keeps those of the probe's last https connection).
+        if let Some(t) = &conn.tls {
+            out.tls = Some(t.clone());
+        }
+        let host_header = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
+            .header(header::HOST, host_header)
+            .header(header::USER_AGENT, self.cfg.user_agent.as_str())
+            .header(
+                header::ACCEPT,
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            )
+            .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| {
+                ExchangeError::Failed(FetchError::new(
+                    ErrorClass::HttpProtocol,
+                    format!("building request: {e}"),
+                ))
+            })?;
+        let t = Instant::now();
+        let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return Err(ExchangeError::NoResponse(FetchError::new(
+                    ErrorClass::HttpProtocol,
+                    e.to_string(),
+                )));
+            }
+            Err(_) => {
+                return Err(ExchangeError::Failed(FetchError::new(
+                    ErrorClass::HttpTimeout,
+                    format!("no response headers within {:?}", self.cfg.response_timeout),
+                )));
+            }
+        };
+        out.timings.ttfb = Some(t.elapsed());
+        let status = resp.status().as_u16();
+        let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_string);
+        let headers = resp.headers();
+        let location = text(headers.get(header::LOCATION));
+        let content_type = text(headers.get(header::CONTENT_TYPE));
+        let content_encoding = text(headers.get(header::CONTENT_ENCODING));
+        if (300..400).contains(&status) && location.is_some() {
+            // A redirect's body is short: read it, and the connection can carry the next
+            // request (a server that stalls it only loses its connection).
+            let drained = timeout(
+                REDIRECT_BODY_TIME,
+                Limited::new(resp.into_body(), REDIRECT_BODY_CAP).collect(),
+            )
+            .await;
+            if matches!(drained, Ok(Ok(_))) {
+                self.pool.put(origin, conn);
+            }
+            return Ok(Response {
+                status,
+                location,
+                content_type,
+                content_encoding,
+                body: None,
+                truncated: false,
+            });
+        }
+        let read = body::read_decoded(
+            resp.into_body(),
+            content_encoding.as_deref(),
+            self.cfg.body_cap,
+        );
+        let result = timeout(self.cfg.body_timeout, read).await;
+        let (body, truncated) = match result {
+            Ok(r) => r.map_err(ExchangeError::Failed)?,
+            Err(_) => {
+                return Err(ExchangeError::Failed(FetchError::new(
+                    ErrorClass::BodyTimeout,
+                    format!("body not complete within {:?}", self.cfg.body_timeout),
+                )));
+            }
+        };
+        if !truncated {
+            // Read to its end: the connection is free for the next request.
+            self.pool.put(origin, conn);
+        }
+        Ok(Response {
+            status,
+            location,
+            content_type,
+            content_encoding,
+            body: Some(body),
+            truncated,
+        })
+    }
+}
+
+/// How much of a redirect's body is read, and for how long, to keep its connection.
+const REDIRECT_BODY_CAP: usize = 64 * 1024;
+const REDIRECT_BODY_TIME: Duration = Duration::from_millis(250);
+
+/// How an exchange on a connection failed.
+enum ExchangeError {
+    /// No response came: on a reused connection, the server may have closed it just as the
+    /// request went out (then a new connection is tried).
+    NoResponse(FetchError),
+    /// Anything else.
+    Failed(FetchError),
+}
+
+impl ExchangeError {
+    fn into_error(self) -> FetchError {
+        match self {
+            ExchangeError::NoResponse(e) | ExchangeError::Failed(e) => e,
+        }
+    }
+}
+
+/// HTTP/1.1 over `io`, driven by a task of its own.
+async fn open_conn<S>(io: S, tls: Option<TlsFacts>) -> Result<pool::Conn, FetchError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(256 * 1024)
+        .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
+    let task = tokio::spawn(async move {
+        // Errors surface through the request future; the task only drives the socket.
+        match conn.await {
+            Ok(()) | Err(_) => {}
+        }
+    });
+    Ok(pool::Conn { sender, task, tls })
+}

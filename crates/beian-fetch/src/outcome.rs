@@ -1,0 +1,71 @@
+//! What one probe returns: the final response, its hops, timings and TLS facts, or the
+//! classified failure.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use beian_types::Hop;
+use bytes::Bytes;
+
+use crate::FetchError;
+
+/// TLS facts of an https connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFacts {
+    /// Negotiated protocol version (`TLSv1_3`).
+    pub version: String,
+    /// `None` when the certificate verified (chain, name, dates); else why not.
+    pub cert_error: Option<String>,
+}
+
+/// Phase timings of the last request and the whole probe.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// TCP connect.
+    pub connect: Option<Duration>,
+    /// TLS handshake.
+    pub tls: Option<Duration>,
+    /// Request sent → response headers.
+    pub ttfb: Option<Duration>,
+    /// Whole probe.
+    pub total: Duration,
+}
+
+/// The result of one probe.
+#[derive(Debug, Clone, Default)]
+pub struct FetchOutcome {
+    /// Redirect hops before the final response.
+    pub hops: Vec<Hop>,
+    /// URL of the final response.
+    pub final_url: Option<String>,
+    /// Status of the final response.
+    pub status: Option<u16>,
+    /// Why the probe did not complete.
+    pub error: Option<FetchError>,
+    /// Where the last request went.
+    pub remote_addr: Option<SocketAddr>,
+    /// Timings.
+    pub timings: Timings,
+    /// TLS facts of the last https connection.
+    pub tls: Option<TlsFacts>,
+    /// Content-Type of the final response.
+    pub content_type: Option<String>,
+    /// Content-Encoding of the final response.
+    pub content_encoding: Option<String>,
+    /// Decoded body (up to the cap) of the final response.
+    pub body: Option<Bytes>,
+    /// The body was longer than the cap.
+    pub body_truncated: bool,
+}
+
+impl FetchOutcome {
+    /// True when the final response is 2xx with an HTML (or untyped) body.
+    pub fn is_html_page(&self) -> bool {
+        let ok = self.status.is_some_and(|s| (200..300).contains(&s));
+        let html = self.content_type.as_deref().is_none_or(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("html") || ct.starts_with("text/plain")
+        });
+        ok && html && self.body.is_some() && self.error.is_none()
+    }
+}

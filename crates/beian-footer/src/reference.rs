@@ -1,0 +1,248 @@
+//! The reference extractor: docs/rulebook.md §6.2–6.3 on a whole-page HTML5 DOM (html5ever via
+//! `scraper`) — footer regions, inline scripts and the body-text fallback — then the shared
+//! reading of [`crate::read`]. Slow and simple; the fast path is tested against it.
+
+use std::collections::HashSet;
+
+use beian_types::{CandidateSource, FooterFacts, FooterRegion, IcpCandidate};
+use ego_tree::{NodeId, NodeRef};
+use scraper::{Html, Node};
+
+use beian_numbers::{Found, scan};
+
+use crate::read::{RegionText, collect, el_name};
+
+/// id/class substrings that mark a footer region (§6.3).
+const MARKERS: &[&str] = &["foot", "bottom", "copyright", "colophon"];
+
+fn is_marked(e: &scraper::node::Element) -> bool {
+    let marked = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        MARKERS.iter().any(|m| l.contains(m))
+    };
+    e.name() == "footer"
+        || e.attr("role")
+            .is_some_and(|r| r.eq_ignore_ascii_case("contentinfo"))
+        || e.id().is_some_and(marked)
+        || e.classes().any(marked)
+}
+
+/// Footer regions (§6.3): outermost marked elements outside `<main>`/`<article>`, else the last
+/// top-level child of `<body>` with visible text.
+fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
+    let mut regions: Vec<NodeId> = Vec::new();
+    let set_contains_ancestor = |regions: &[NodeId], n: &NodeRef<'_, Node>| {
+        n.ancestors().any(|a| regions.contains(&a.id()))
+    };
+    for n in html.tree.root().descendants() {
+        let Some(e) = n.value().as_element() else {
+            continue;
+        };
+        if !is_marked(e) {
+            continue;
+        }
+        let excluded = n.ancestors().any(|a| {
+            matches!(
+                el_name(&a),
+                Some("main" | "article" | "head" | "script" | "template")
+            )
+        });
+        if excluded || set_contains_ancestor(&regions, &n) {
+            continue;
+        }
+        regions.push(n.id());
+    }
+    if !regions.is_empty() {
+        return (regions, FooterRegion::Marked);
+    }
+    let body = html
+        .tree
+        .root()
+        .descendants()
+        .find(|n| el_name(n) == Some("body"));
+    if let Some(body) = body {
+        let empty = HashSet::new();
+        for child in body.children().collect::<Vec<_>>().into_iter().rev() {
+            if !child.value().is_element() {
+                continue;
+            }
+            let mut rt = RegionText::default();
+            rt.walk(child, &empty, &mut 0);
+            if !rt.text.trim().is_empty() {
+                return (vec![child.id()], FooterRegion::LastChild);
+            }
+        }
+    }
+    (Vec::new(), FooterRegion::None)
+}
+
+/// The text of every inline `<script>` (no `src`), in document order.
+fn inline_scripts(html: &Html) -> Vec<String> {
+    html.tree
+        .root()
+        .descendants()
+        .filter(|n| {
+            n.value()
+                .as_element()
+                .is_some_and(|e| e.name() == "script" && e.attr("src").is_none())
+        })
+        .map(|n| {
+            n.children()
+                .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The reference procedure: the whole page as one HTML5 DOM.
+pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFacts {
+    let html = Html::parse_document(html_text);
+    let (regions, kind) = find_regions(&html);
+    let scripts = inline_scripts(&html);
+    let mut facts = collect(&html, &regions, kind, &scripts, encoding);
+    if facts.primary.is_none() {
+        facts.primary = body_fallback(&html, &regions);
+    }
+    facts
+}
+
+/// The body-text fallback candidate of a whole page (reported, not judged): the DOM route,
+/// for callers that found no footer or script candidate by other means.
+pub(crate) fn body_fallback_of(html_text: &str) -> Option<IcpCandidate> {
+    let html = Html::parse_document(html_text);
+    let (regions, _) = find_regions(&html);
+    body_fallback(&html, &regions)
+}
+
+/// The first ICP number in visible body text outside the footer (reported, not judged).
+fn body_fallback(html: &Html, regions: &[NodeId]) -> Option<IcpCandidate> {
+    let body = html
+        .tree
+        .root()
+        .descendants()
+        .find(|n| el_name(n) == Some("body"))?;
+    let skip: HashSet<NodeId> = regions.iter().copied().collect();
+    let mut rt = RegionText::default();
+    rt.walk(body, &skip, &mut 0);
+    scan(&rt.text).into_iter().find_map(|m| match m.found {
+        Found::Icp(number) => Some(IcpCandidate {
+            number,
+            source: CandidateSource::Body,
+            in_footer: false,
+            link: None,
+            order: 0,
+        }),
+        Found::Psb(_) => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beian_types::LinkVia;
+
+    fn facts(html: &str) -> FooterFacts {
+        extract_text(html, "UTF-8")
+    }
+
+    #[test]
+    fn linked_service_number_in_footer() {
+        let f = facts(
+            r#"<body><main>京ICP备00000000号</main><footer><p>© 2024 某公司
+            <a href="https://beian.miit.gov.cn/" target="_blank">京ICP备2021034567号-1</a></p>
+            <img src="gongan.png"><a href="https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518">京公网安备 11010802017518号</a>
+            </footer></body>"#,
+        );
+        let p = f.primary.expect("primary");
+        assert_eq!(p.number.canonical, "京ICP备2021034567号-1");
+        assert_eq!(
+            p.link.and_then(|l| l.host).as_deref(),
+            Some("beian.miit.gov.cn")
+        );
+        let psb = f.psb.expect("psb");
+        assert_eq!(psb.link_code.as_deref(), Some("11010802017518"));
+        assert!(psb.icon);
+        assert_eq!(f.region, FooterRegion::Marked);
+    }
+
+    #[test]
+    fn split_spans_and_entities() {
+        let f = facts(
+            r#"<div id="footer"><a href="http://beian.miit.gov.cn"><span>湘</span>ICP&#22791;<b>２０２１００１２３４</b>号-2</a></div>"#,
+        );
+        let p = f.primary.expect("primary");
+        assert_eq!(p.number.canonical, "湘ICP备2021001234号-2");
+        assert!(p.link.is_some());
+    }
+
+    #[test]
+    fn block_elements_split_numbers_and_comments_are_ignored() {
+        let f = facts(
+            r#"<footer><!-- 京ICP备2021034567号-1 --><p>京ICP</p><p>备2021034567号</p></footer>"#,
+        );
+        assert!(f.primary.is_none());
+    }
+
+    #[test]
+    fn legacy_psb_snippet_has_icon_inside_link() {
+        let f = facts(
+            r#"<div class="foot"><a target="_blank" href="http://www.beian.gov.cn/portal/registerSystemInfo?recordcode=11010802017518"><img src="ghs.png" style="float:left;"/><p style="float:left">京公网安备 11010802017518号</p></a></div>"#,
+        );
+        let psb = f.psb.expect("psb");
+        assert!(psb.icon);
+        assert_eq!(
+            psb.link.and_then(|l| l.host).as_deref(),
+            Some("www.beian.gov.cn")
+        );
+    }
+
+    #[test]
+    fn exturl_span_and_alt() {
+        let f = facts(
+            r#"<footer><span class="exturl" data-url="aHR0cDovL3d3dy5iZWlhbi5taWl0Lmdvdi5jbg==">浙ICP备20001234号-1</span></footer>"#,
+        );
+        let l = f.primary.and_then(|p| p.link).expect("link");
+        assert_eq!(
+            (l.via, l.host.as_deref()),
+            (LinkVia::Exturl, Some("www.beian.miit.gov.cn"))
+        );
+        let f = facts(
+            r#"<footer><a href="https://beian.miit.gov.cn"><img alt="京ICP备2021012843号-1"></a></footer>"#,
+        );
+        let p = f.primary.expect("primary");
+        assert_eq!(p.source, CandidateSource::Alt);
+        assert!(p.link.is_some());
+    }
+
+    #[test]
+    fn script_written_footer() {
+        let f = facts(
+            r#"<body><div id="BeiAnHao"></div><script>document.getElementById('BeiAnHao').innerHTML = '<a href="https://beian.miit.gov.cn/">豫ICP备2021000001号-1</a>';</script></body>"#,
+        );
+        let p = f.primary.expect("primary");
+        assert_eq!(p.source, CandidateSource::Script);
+        assert_eq!(p.link.map(|l| l.via), Some(LinkVia::Script));
+    }
+
+    #[test]
+    fn body_only_number_is_reported_not_in_footer() {
+        let f = facts(
+            r#"<body><main><p>格式类似“京ICP备2021034567号-1”</p></main><footer>© 某公司</footer></body>"#,
+        );
+        let p = f.primary.expect("fallback");
+        assert!(!p.in_footer);
+        assert_eq!(p.source, CandidateSource::Body);
+    }
+
+    #[test]
+    fn last_child_fallback() {
+        let f = facts(
+            r#"<html><head><meta http-equiv="Refresh" content="0; url=https://www.example.cn/"></head><body><table><tr><td>menu</td></tr></table><table><tr><td>Copyright 某公司 粤ICP备17054969号</td></tr></table></body></html>"#,
+        );
+        assert_eq!(f.region, FooterRegion::LastChild);
+        assert_eq!(
+            f.primary.map(|p| p.number.canonical).as_deref(),
+            Some("粤ICP备17054969号")
+        );
+    }
+}

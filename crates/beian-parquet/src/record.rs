@@ -1,0 +1,59 @@
+//! `run.json`: the run's record, written by the owner of the run directory when the run ends
+//! (complete or interrupted), and the run ids it names.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::{RunCounts, SCHEMA_VERSION, WriteError, io};
+
+/// What `run.json` says besides what the writer knows itself (run id, schema version, rows).
+#[derive(Debug, Clone, Copy)]
+pub struct RunRecord<'a> {
+    /// What was audited, for people (a path, or the simulated fleet's description).
+    pub input: &'a str,
+    /// The run stopped early on request: `--resume` finishes it.
+    pub interrupted: bool,
+    /// Sites in flight that were stopped without a row.
+    pub abandoned: u64,
+    /// Input lines an earlier, interrupted run had finished.
+    pub resumed_lines: u64,
+    /// `sites` rows by status, over the whole run.
+    pub status: &'a BTreeMap<&'static str, u64>,
+}
+
+/// A new run id: the start time (UTC, to the second) and the process id.
+pub(crate) fn new_run_id() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:x}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        std::process::id()
+    )
+}
+
+/// Writes `dir/run.json`.
+pub(crate) fn write(
+    dir: &Path,
+    run_id: &str,
+    counts: RunCounts,
+    record: &RunRecord<'_>,
+) -> Result<(), WriteError> {
+    let json = serde_json::json!({
+        "run_id": run_id,
+        "schema_version": SCHEMA_VERSION,
+        "input": record.input,
+        "finished_at": time::OffsetDateTime::now_utc().unix_timestamp(),
+        "interrupted": record.interrupted,
+        "abandoned": record.abandoned,
+        "resumed_lines": record.resumed_lines,
+        "rows": { "sites": counts.sites, "fetches": counts.fetches, "findings": counts.findings },
+        "status": record.status,
+    });
+    let path = dir.join("run.json");
+    std::fs::write(&path, format!("{json:#}\n")).map_err(io(&path))
+}

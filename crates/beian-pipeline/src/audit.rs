@@ -1,0 +1,369 @@
+//! One site's audit: both hosts resolved and probed over https and http, each landing page
+//! extracted, the site judged, and its rows assembled (one `sites` row, its `fetches` and
+//! `findings`). [`Auditor`] is the real [`AuditSite`]; the scheduler takes any.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::time::Duration;
+
+use beian_fetch::{FetchConfig, FetchError, FetchOutcome, Fetcher, HostResolve, OnWait};
+use beian_input::Target;
+use beian_resolve::{Resolver, ResolverBuilder};
+use beian_rules::{
+    HostObservation, PageObservation, ProbeObservation, RuleConfig, SiteContext, judge_site,
+};
+use beian_types::{
+    ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
+};
+use rustls_pki_types::CertificateDer;
+
+use crate::{AuditSite, now_us};
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Resolves redirect targets through the audit's resolver.
+pub struct DnsForRedirects(pub Resolver);
+
+impl HostResolve for DnsForRedirects {
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, FetchError>> + Send + 'a>> {
+        Box::pin(async move {
+            self.0
+                .resolve(host)
+                .await
+                .map(|r| r.addrs)
+                .map_err(|e| FetchError {
+                    class: e.class,
+                    message: e.to_string(),
+                })
+        })
+    }
+}
+
+/// Everything a site audit needs.
+pub struct Auditor {
+    resolver: Resolver,
+    fetcher: Fetcher<DnsForRedirects>,
+    judging: Judging,
+}
+
+/// How sites are judged: the audit date and the rules file's settings.
+#[derive(Debug, Clone)]
+pub struct Judging {
+    /// The audit date (`--as-of`): PSB deadlines are judged against it.
+    pub as_of: time::Date,
+    /// The rules file's settings (`--rules`).
+    pub config: RuleConfig,
+}
+
+/// Where DNS queries go and how probes are made.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Recursive DNS servers, asked in order (empty: the system's).
+    pub resolvers: Vec<SocketAddr>,
+    /// DNS query timeout per attempt.
+    pub dns_timeout: Duration,
+    /// The fetcher's limits.
+    pub fetch: FetchConfig,
+    /// Root certificates trusted besides the webpki roots.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+}
+
+/// Building an [`Auditor`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The resolver could not be set up.
+    #[error(transparent)]
+    Resolver(beian_resolve::BuildError),
+    /// The TLS client could not be set up.
+    #[error(transparent)]
+    Fetcher(beian_fetch::BuildError),
+}
+
+impl Auditor {
+    /// An auditor from a resolver, a fetcher and the judging settings.
+    pub fn new(resolver: Resolver, fetcher: Fetcher<DnsForRedirects>, judging: Judging) -> Self {
+        Auditor {
+            resolver,
+            fetcher,
+            judging,
+        }
+    }
+
+    /// An auditor with its own resolver and fetcher.
+    pub fn build(net: &NetConfig, judging: Judging) -> Result<Self, BuildError> {
+        let resolver = ResolverBuilder::default()
+            .nameservers(net.resolvers.clone())
+            .timeout(net.dns_timeout)
+            .build()
+            .map_err(BuildError::Resolver)?;
+        let fetcher = Fetcher::new(
+            net.fetch.clone(),
+            &net.extra_roots,
+            DnsForRedirects(resolver.clone()),
+        )
+        .map_err(BuildError::Fetcher)?;
+        Ok(Auditor::new(resolver, fetcher, judging))
+    }
+
+    /// Audits one target: both hosts, https and http each. `on_wait` is called whenever a
+    /// probe is about to wait for a busy server address.
+    pub async fn audit_target(
+        &self,
+        line: u64,
+        raw: String,
+        target: Target,
+        on_wait: &OnWait<'_>,
+    ) -> SiteReport {
+        let probes = target
+            .hosts
+            .iter()
+            .map(|(role, host)| self.probe_host(line, &target.domain, *role, host, on_wait));
+        let probed: Vec<(HostObservation, Vec<FetchRow>)> =
+            futures_util::future::join_all(probes).await;
+        let (hosts, rows): (Vec<HostObservation>, Vec<Vec<FetchRow>>) = probed.into_iter().unzip();
+        let j = judge_site(
+            &target.domain,
+            &hosts,
+            &SiteContext {
+                manifest: &target.manifest,
+                as_of: self.judging.as_of,
+                config: &self.judging.config,
+            },
+        );
+        let (error_class, error_message) = match j.unreachable {
+            Some(u) => (Some(u.class), u.message),
+            None => (None, None),
+        };
+        let site = SiteRow {
+            input_line: line,
+            input: raw,
+            domain: Some(target.domain.clone()),
+            domain_unicode: Some(target.domain_unicode.clone()),
+            status: j.status,
+            failing_rules: j.failing,
+            warning_rules: j.warning,
+            error_class,
+            error_message,
+            icp_kind: j.shown_icp.as_ref().map(|n| n.kind.as_str().to_string()),
+            icp_number: j.shown_icp.map(|n| n.canonical),
+            psb_number: j.shown_psb.map(|n| n.canonical),
+            audited_at_us: now_us(),
+        };
+        let findings = j
+            .findings
+            .into_iter()
+            .map(|finding| FindingRow {
+                input_line: line,
+                domain: target.domain.clone(),
+                finding,
+            })
+            .collect();
+        SiteReport {
+            site,
+            fetches: rows.into_iter().flatten().collect(),
+            findings,
+        }
+    }
+
+    async fn probe_host(
+        &self,
+        line: u64,
+        domain: &str,
+        role: HostRole,
+        host: &str,
+        on_wait: &OnWait<'_>,
+    ) -> (HostObservation, Vec<FetchRow>) {
+        let started_at_us = now_us();
+        let base = |scheme: Scheme| FetchRow {
+            input_line: line,
+            domain: domain.to_string(),
+            host: host.to_string(),
+            role: Some(role),
+            scheme: Some(scheme),
+            url: format!("{}://{host}/", scheme.as_str()),
+            started_at_us,
+            ..FetchRow::default()
+        };
+        let res = match self.resolver.resolve(host).await {
+            Ok(r) => r,
+            Err(e) => {
+                let rows: Vec<FetchRow> = [Scheme::Https, Scheme::Http]
+                    .into_iter()
+                    .map(|s| FetchRow {
+                        error_class: Some(e.class),
+                        error_message: Some(e.to_string()),
+                        dns_us: Some(micros(e.elapsed)),
+                        ..base(s)
+                    })
+                    .collect();
+                let host = HostObservation {
+                    role,
+                    host: host.to_string(),
+                    page: None,
+                    failure: Some(format!("{}: {}", e.class, e.message)),
+                    probes: rows.iter().map(probe_observation).collect(),
+                };
+                return (host, rows);
+            }
+        };
+        let fetch = |scheme: Scheme| {
+            let addrs = res.addrs.clone();
+            async move {
+                match url::Url::parse(&format!("{}://{host}/", scheme.as_str())) {
+                    Ok(u) => self.fetcher.fetch_with(u, addrs, on_wait).await,
+                    Err(e) => FetchOutcome {
+                        error: Some(FetchError {
+                            class: ErrorClass::InputInvalid,
+                            message: e.to_string(),
+                        }),
+                        ..FetchOutcome::default()
+                    },
+                }
+            }
+        };
+        let (https, http) = tokio::join!(fetch(Scheme::Https), fetch(Scheme::Http));
+        let mut facts_by_url: HashMap<String, FooterFacts> = HashMap::new();
+        let mut rows = Vec::with_capacity(2);
+        let mut page = None;
+        for (scheme, out) in [(Scheme::Https, &https), (Scheme::Http, &http)] {
+            let mut row = base(scheme);
+            row.addresses = res.addrs.iter().map(ToString::to_string).collect();
+            row.cname_chain = res.cnames.clone();
+            row.dns_us = Some(micros(res.elapsed));
+            fill_fetch_row(&mut row, out);
+            if out.is_html_page() {
+                let final_url = out.final_url.clone().unwrap_or_default();
+                if !facts_by_url.contains_key(&final_url) {
+                    if let Some(facts) = extract_facts(out).await {
+                        facts_by_url.insert(final_url.clone(), facts);
+                    }
+                }
+                match facts_by_url.get(&final_url) {
+                    Some(facts) => {
+                        row.charset = Some(facts.encoding.to_string());
+                        row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
+                        row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
+                        if page.is_none() {
+                            page = Some(PageObservation {
+                                final_url,
+                                hops: out.hops.len(),
+                                facts: facts.clone(),
+                            });
+                        }
+                    }
+                    None => {
+                        row.error_class = Some(ErrorClass::Internal);
+                        row.error_message = Some("footer extraction failed on this page".into());
+                    }
+                }
+            }
+            rows.push(row);
+        }
+        let failure = if page.is_some() {
+            None
+        } else {
+            Some(
+                [(&https, "https"), (&http, "http")]
+                    .iter()
+                    .map(|(o, s)| match (&o.error, o.status) {
+                        (Some(e), _) => format!("{s}: {e}"),
+                        (None, Some(code)) => format!(
+                            "{s}: HTTP {code} at {}",
+                            o.final_url.as_deref().unwrap_or("")
+                        ),
+                        (None, None) => format!("{s}: no response"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        };
+        let observed = HostObservation {
+            role,
+            host: host.to_string(),
+            page,
+            failure,
+            probes: rows.iter().map(probe_observation).collect(),
+        };
+        (observed, rows)
+    }
+}
+
+/// The site rules' view of a finished `fetches` row.
+fn probe_observation(row: &FetchRow) -> ProbeObservation {
+    ProbeObservation {
+        scheme: row.scheme.unwrap_or(Scheme::Https),
+        host: row.host.clone(),
+        url: row.url.clone(),
+        hops: row.hops.iter().map(|h| h.url.clone()).collect(),
+        final_url: row.final_url.clone(),
+        error_class: row.error_class,
+        cert_valid: row.cert_valid,
+        cert_error: row.cert_error.clone(),
+    }
+}
+
+/// Pages up to this size are extracted on the site's own worker: a fleet page of 8–40 KB
+/// takes ~0.1 ms (`make bench`, `extract/*`), less than handing it to the blocking pool and
+/// back (two thread wake-ups; measured on the 10,000-domain fleet: ~5% of the audit's CPU in
+/// the hand-off's futex calls and context switches).
+const INLINE_EXTRACT_MAX: usize = 64 * 1024;
+
+/// Extraction is CPU-bound: a large page runs on the blocking pool so it never stalls the
+/// sockets of other sites; a small one runs here.
+async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
+    let body = out.body.clone().unwrap_or_default();
+    let charset = out
+        .content_type
+        .as_deref()
+        .and_then(beian_footer::charset_from_content_type)
+        .map(str::to_string);
+    let inline = body.len() <= INLINE_EXTRACT_MAX;
+    let extract = move || beian_footer::extract(&body, charset.as_deref());
+    // A panic in the extractor is a bug: the probe is reported `internal`, never judged as
+    // a page without a footer.
+    if inline {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(extract)).ok();
+    }
+    tokio::task::spawn_blocking(extract).await.ok()
+}
+
+fn fill_fetch_row(row: &mut FetchRow, out: &FetchOutcome) {
+    row.final_url = out.final_url.clone();
+    row.status = out.status;
+    row.error_class = out.error.as_ref().map(|e| e.class);
+    row.error_message = out.error.as_ref().map(|e| e.message.clone());
+    row.remote_addr = out.remote_addr.map(|a| a.to_string());
+    row.hops = out.hops.clone();
+    row.connect_us = out.timings.connect.map(micros);
+    row.tls_us = out.timings.tls.map(micros);
+    row.ttfb_us = out.timings.ttfb.map(micros);
+    row.total_us = Some(micros(out.timings.total));
+    row.body_bytes = out.body.as_ref().map(|b| b.len() as u64);
+    row.body_truncated = out.body_truncated;
+    row.content_type = out.content_type.clone();
+    row.content_encoding = out.content_encoding.clone();
+    if let Some(t) = &out.tls {
+        row.tls_version = Some(t.version.clone());
+        row.cert_valid = Some(t.cert_error.is_none());
+        row.cert_error = t.cert_error.clone();
+    }
+}
+
+impl AuditSite for Auditor {
+    fn audit<'a>(
+        &'a self,
+        line: u64,
+        raw: String,
+        target: Target,
+        on_wait: &'a OnWait<'a>,
+    ) -> impl Future<Output = SiteReport> + Send + 'a {
+        self.audit_target(line, raw, target, on_wait)
+    }
+}

@@ -1,0 +1,222 @@
+//! A whole run, from input to run directory: a reader thread feeds input items to the
+//! scheduler through a bounded channel (lazy, backpressured), a writer thread writes every
+//! report with checkpoints, and the run directory's writer records the run in `run.json` when
+//! it ends. [`stop_on`] turns a stop signal into the [`Control`] the scheduler obeys.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use beian_input::{InputItem, ReadError, Reader};
+use beian_parquet::{RunCounts, RunRecord, RunWriter, Start, WriteError};
+use beian_types::SiteReport;
+use tokio::sync::{mpsc, watch};
+
+use crate::{AuditSite, Capacity, Control, Reporter, RunStats};
+
+/// The longest time between two checkpoints of the output (`Output::checkpoint_every` bounds
+/// the sites between them).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Opens the input (on the reader thread).
+pub type OpenInput = Box<dyn FnOnce() -> std::io::Result<Box<dyn BufRead + Send>> + Send>;
+
+/// Where and how a run writes.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// A new run, or the continuation of an interrupted one.
+    pub start: Start,
+    /// Close the parts every this many sites (and at least every 30 s).
+    pub checkpoint_every: u64,
+}
+
+/// One run: what to read, where to write, how much at once.
+pub struct Job {
+    /// Opens the input.
+    pub input: OpenInput,
+    /// What the input is, for `run.json` and messages (a path, or the fleet's description).
+    pub input_desc: String,
+    /// The run directory.
+    pub output: Output,
+    /// Work at once.
+    pub capacity: Capacity,
+}
+
+/// Tallies of the `sites` rows a run wrote, for summaries.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Sites by status.
+    pub by_status: BTreeMap<&'static str, u64>,
+    /// Sites by failing rule.
+    pub failing: BTreeMap<String, u64>,
+    /// Sites by error class.
+    pub errors: BTreeMap<&'static str, u64>,
+}
+
+impl Tally {
+    fn add(&mut self, report: &SiteReport) {
+        *self
+            .by_status
+            .entry(report.site.status.as_str())
+            .or_default() += 1;
+        for r in &report.site.failing_rules {
+            *self.failing.entry(r.clone()).or_default() += 1;
+        }
+        if let Some(class) = report.site.error_class {
+            *self.errors.entry(class.as_str()).or_default() += 1;
+        }
+    }
+
+    /// Sites with `status`.
+    pub fn status(&self, status: &str) -> u64 {
+        self.by_status.get(status).copied().unwrap_or(0)
+    }
+}
+
+/// What a finished (or stopped) run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The run's id.
+    pub run_id: String,
+    /// This run's sites (not those an interrupted run had done).
+    pub tally: Tally,
+    /// The scheduler's counts.
+    pub stats: RunStats,
+    /// Input lines an earlier, interrupted run had finished (`--resume`).
+    pub resumed_lines: u64,
+    /// Rows in the run directory, the earlier parts of a resumed run included.
+    pub rows: RunCounts,
+}
+
+/// A run failed as a whole (a bad line never does: it becomes a row).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The run directory could not be opened or written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The input could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The input could not be opened.
+    #[error("cannot open input {input}")]
+    Open {
+        /// The input.
+        input: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A thread of the run died (a bug).
+    #[error("the {0} thread panicked")]
+    Panicked(&'static str),
+}
+
+/// Runs `job` to its end (or its stop, as `control` says): one row per input line in the run
+/// directory, `run.json` last.
+pub async fn run_job<A: AuditSite>(
+    auditor: Arc<A>,
+    job: Job,
+    reporter: Arc<dyn Reporter>,
+    control: watch::Receiver<Control>,
+) -> Result<RunReport, JobError> {
+    let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start)?;
+    for p in &started.removed {
+        reporter.part_removed(p);
+    }
+    let resumed_lines = started.done.len() as u64;
+    reporter.resumed(resumed_lines);
+    let done = started.done;
+
+    let input_desc = job.input_desc.clone();
+    let open = job.input;
+    let (item_tx, item_rx) = mpsc::channel::<InputItem>(job.capacity.working * 2 + 16);
+    let reader = std::thread::spawn(move || -> Result<(), JobError> {
+        let input = open().map_err(|source| JobError::Open {
+            input: input_desc,
+            source,
+        })?;
+        for item in Reader::new(input) {
+            let item = item?;
+            // Resuming: a line with a row in a complete part is done.
+            if done.binary_search(&item.line).is_ok() {
+                continue;
+            }
+            if item_tx.blocking_send(item).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+
+    let (report_tx, mut report_rx) = mpsc::channel::<SiteReport>(256);
+    let checkpoint_every = job.output.checkpoint_every;
+    let writer_thread = std::thread::spawn(move || -> Result<(RunWriter, Tally), JobError> {
+        let mut tally = Tally::default();
+        let (mut since, mut last) = (0u64, Instant::now());
+        while let Some(report) = report_rx.blocking_recv() {
+            tally.add(&report);
+            writer.write(report)?;
+            since += 1;
+            if since >= checkpoint_every || last.elapsed() >= CHECKPOINT_INTERVAL {
+                writer.checkpoint()?;
+                (since, last) = (0, Instant::now());
+            }
+        }
+        Ok((writer, tally))
+    });
+
+    let stats = crate::run(auditor, item_rx, report_tx, job.capacity, reporter, control).await;
+    let (writer, tally) = writer_thread
+        .join()
+        .map_err(|_| JobError::Panicked("writer"))??;
+    if !stats.interrupted {
+        reader.join().map_err(|_| JobError::Panicked("input"))??;
+    }
+    // The whole run's statuses: this run's and those of the parts an interrupted run left.
+    let rows = writer.finish_run(&RunRecord {
+        input: &job.input_desc,
+        interrupted: stats.interrupted,
+        abandoned: stats.abandoned,
+        resumed_lines,
+        status: &tally.by_status,
+    })?;
+    Ok(RunReport {
+        run_id: started.run_id,
+        tally,
+        stats,
+        resumed_lines,
+        rows,
+    })
+}
+
+/// A [`Control`] that follows stop requests: the first `signal` takes no more input
+/// ([`Control::Drain`]) and gives the sites in flight `drain` to finish; a second `signal`,
+/// or the end of `drain`, stops them ([`Control::Abandon`]). The stopped sites have no row:
+/// `--resume` audits them.
+pub fn stop_on<S, F>(
+    signal: S,
+    drain: Duration,
+    reporter: Arc<dyn Reporter>,
+) -> watch::Receiver<Control>
+where
+    S: Fn() -> F + Send + 'static,
+    F: Future<Output = ()> + Send,
+{
+    let (control_tx, control_rx) = watch::channel(Control::Run);
+    tokio::spawn(async move {
+        signal().await;
+        reporter.stopping(drain);
+        control_tx.send_replace(Control::Drain);
+        tokio::select! {
+            () = signal() => {}
+            () = tokio::time::sleep(drain) => {}
+        }
+        control_tx.send_replace(Control::Abandon);
+    });
+    control_rx
+}
