@@ -22,7 +22,7 @@ pub(crate) const SEARCHED: usize = 64 * 1024;
 /// [`SEARCHED`] bytes of a page, if any. A refresh without a URL (`content="300"`) is none.
 pub(crate) fn meta_refresh(body: &[u8]) -> Option<String> {
     let head = &body[..body.len().min(SEARCHED)];
-    if !head.windows(7).any(|w| w.eq_ignore_ascii_case(b"refresh")) {
+    if !may_refresh(head) {
         return None;
     }
     // Attribute names and URLs of a refresh are ASCII in any ASCII-compatible charset.
