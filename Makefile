@@ -10,13 +10,19 @@ help: ## List targets
 demo: ## Build, start the simulated fleet, audit it, print the summary (output in results/demo)
 	$(CARGO) run --locked --release --bin beian -- demo --out results/demo --overwrite
 
-$(PY):
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check 'pyarrow>=15'
+VENV_STAMP := $(VENV)/.installed
 
-pyenv: $(PY) ## Python venv with pyarrow (the independent Parquet reader used by tests)
+$(VENV_STAMP): tests/requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
 
-test: $(PY) fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
+pyenv: $(VENV_STAMP) ## Python venv with the independent readers the tests use (pyarrow, Polars, DuckDB, PySpark)
+
+java: ## A Java runtime for Spark: Debian's openjdk-17-jre-headless, installed when missing
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
+
+test: $(VENV_STAMP) java fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
 	BEIAN_PYTHON=$(abspath $(PY)) $(CARGO) test --workspace --locked
 
 fuzz-check: ## Compile the cargo-fuzz targets (fuzz/, outside the workspace)
@@ -29,7 +35,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv test fuzz-check lint doc bench bench-fleet bench-scale
+.PHONY: help demo pyenv java test fuzz-check lint doc bench bench-fleet bench-scale
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path

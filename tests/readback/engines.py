@@ -187,6 +187,58 @@ def duckdb_types(run_dir, problems, counts):
     return seen
 
 
+def old_copy(run_dir, tmp):
+    """The run as schema 1.x wrote it (unsigned integers), for the recipes of SCHEMA.md that
+    read old and new runs together."""
+    import pyarrow as pa
+
+    def old_type(field):
+        t = field.type
+        if field.name in ("input_line", "body_bytes"):
+            return pa.uint64()
+        if field.name == "status" and pa.types.is_integer(t):
+            return pa.uint16()
+        if field.name == "redirects":
+            return pa.list_(pa.struct([("url", pa.string()), ("status", pa.uint16()), ("location", pa.string())]))
+        return t
+
+    for table in ("sites", "fetches"):
+        new = pq.read_table(os.path.join(run_dir, table))
+        schema = pa.schema([pa.field(f.name, old_type(f), f.nullable) for f in new.schema])
+        os.makedirs(os.path.join(tmp, table))
+        pq.write_table(new.cast(schema), os.path.join(tmp, table, "part-00000.parquet"))
+
+
+def mixed_versions(run_dir, problems, counts):
+    """SCHEMA.md's recipes over a 1.x copy and the 2.0 run: DuckDB and pyarrow."""
+    import tempfile
+
+    import duckdb
+    import pyarrow as pa
+
+    with tempfile.TemporaryDirectory() as tmp:
+        old = os.path.join(tmp, "run-1")
+        old_copy(run_dir, old)
+        runs = os.path.join(tmp, "runs")
+        os.makedirs(runs)
+        os.symlink(old, os.path.join(runs, "run-1"))
+        os.symlink(os.path.abspath(run_dir), os.path.join(runs, "run-2"))
+        con = duckdb.connect()
+        con.execute(
+            f"""CREATE VIEW sites AS
+                SELECT * REPLACE (CAST(input_line AS BIGINT) AS input_line)
+                FROM read_parquet('{runs}/*/sites/*.parquet', union_by_name = true)"""
+        )
+        n, t = con.sql("SELECT count(*), any_value(typeof(input_line)) FROM sites").fetchone()
+        if (n, t) != (2 * counts["sites"], "BIGINT"):
+            problems.append(f"duckdb mixed versions: {n} rows of {t}")
+        new = pq.read_table(os.path.join(run_dir, "fetches"))
+        both = pa.concat_tables([pq.read_table(os.path.join(old, "fetches")).cast(new.schema), new])
+        if both.num_rows != 2 * counts["fetches"]:
+            problems.append(f"pyarrow mixed versions: {both.num_rows} rows")
+        return {"duckdb_rows": n, "pyarrow_rows": both.num_rows}
+
+
 def main():
     run_dir = sys.argv[1]
     problems = []
@@ -201,6 +253,7 @@ def main():
         "row_groups": layout(run_dir, problems),
         "polars": polars_types(run_dir, problems, counts),
         "duckdb": duckdb_types(run_dir, problems, counts),
+        "mixed_versions": mixed_versions(run_dir, problems, counts),
         "spark": spark_types(run_dir, problems, counts),
     }
     report["problems"] = problems
