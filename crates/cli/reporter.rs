@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use beian_pipeline::Reporter;
 use beian_types::{SiteRow, SiteStatus};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
@@ -21,9 +21,13 @@ impl Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = total.map_or_else(ProgressBar::no_length, ProgressBar::new);
             let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sites {per_sec} ETA {eta} {msg}",
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sites, {rate}, ETA {eta}, {msg}",
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                // A closed terminal is not the audit's concern.
+                let _shown = w.write_str(&rate(s.per_sec()));
+            });
             bar.set_style(style);
             bar
         });
@@ -65,10 +69,37 @@ impl Reporter for Progress {
         }
         if let Some(b) = &self.bar {
             b.inc(1);
-            b.set_message(format!(
-                "{} unreachable/invalid",
-                self.problems.load(Ordering::Relaxed)
-            ));
+            b.set_message(problems(self.problems.load(Ordering::Relaxed)));
         }
+    }
+}
+
+/// Sites per second as people read it: a whole number (`102 sites/s`), one decimal below 10.
+fn rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "0 sites/s".to_string()
+    } else if per_sec < 9.95 {
+        format!("{per_sec:.1} sites/s")
+    } else {
+        format!("{per_sec:.0} sites/s")
+    }
+}
+
+/// The sites that could not be audited, in words read at a glance.
+fn problems(n: u64) -> String {
+    format!("{n} unreachable or invalid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_reads_at_a_glance() {
+        assert_eq!(rate(102.300_7), "102 sites/s");
+        assert_eq!(rate(3.26), "3.3 sites/s");
+        assert_eq!(rate(0.0), "0 sites/s");
+        assert_eq!(rate(f64::NAN), "0 sites/s");
+        assert_eq!(problems(209), "209 unreachable or invalid");
     }
 }

@@ -29,16 +29,17 @@ INT32 = {"fetches": ["status"]}
 TIMESTAMPS = {"sites": ["audited_at"], "fetches": ["started_at"], "findings": []}
 STRING_LISTS = {"sites": ["failing_rules", "warning_rules"], "fetches": ["addresses", "cname_chain"], "findings": []}
 
-# Low-cardinality strings: dictionary-encoded (issue 20); free text: plain.
+# Low-cardinality strings (and findings' per-site repeats): dictionary-encoded (issue 20);
+# free text and URLs of fetches: plain.
 DICTIONARY = {
     "sites": ["run_id", "status", "error_class", "icp_kind", "failing_rules.list.item", "warning_rules.list.item"],
     "fetches": ["run_id", "host_role", "scheme", "error_class", "charset", "tls_version", "content_type", "content_encoding"],
-    "findings": ["run_id", "rule_id", "verdict", "link_host"],
+    "findings": ["run_id", "rule_id", "verdict", "link_host", "domain", "fix_zh", "fix_en"],
 }
 PLAIN = {
     "sites": ["input", "error_message"],
-    "fetches": ["url", "error_message"],
-    "findings": ["evidence", "url"],
+    "fetches": ["url", "final_url", "error_message"],
+    "findings": ["evidence"],
 }
 
 
@@ -181,7 +182,7 @@ def duckdb_types(run_dir, problems, counts):
         for name in INT64[table]:
             if types[name] != "BIGINT":
                 problems.append(f"duckdb {table}.{name}: {types[name]}")
-        n = con.sql(f"SELECT count(*) FROM read_parquet('{os.path.join(run_dir, table)}/*.parquet')").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM read_parquet('{os.path.join(run_dir, table)}/*.parquet')").fetchone()[0]
         if n != counts[table]:
             problems.append(f"duckdb {table}: {n} rows, pyarrow {counts[table]}")
     return seen
@@ -229,7 +230,7 @@ def mixed_versions(run_dir, problems, counts):
                 SELECT * REPLACE (CAST(input_line AS BIGINT) AS input_line)
                 FROM read_parquet('{runs}/*/sites/*.parquet', union_by_name = true)"""
         )
-        n, t = con.sql("SELECT count(*), any_value(typeof(input_line)) FROM sites").fetchone()
+        n, t = con.execute("SELECT count(*), any_value(typeof(input_line)) FROM sites").fetchone()
         if (n, t) != (2 * counts["sites"], "BIGINT"):
             problems.append(f"duckdb mixed versions: {n} rows of {t}")
         new = pq.read_table(os.path.join(run_dir, "fetches"))

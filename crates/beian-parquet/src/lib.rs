@@ -25,7 +25,8 @@ use arrow_schema::SchemaRef;
 use beian_types::{FetchRow, FindingRow, SiteReport, SiteRow};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 /// Rows buffered per table before a record batch is written.
 const BATCH_ROWS: usize = 4096;
@@ -57,6 +58,18 @@ pub enum WriteError {
     /// The output directory already holds a run.
     #[error("{0} already contains audit output; choose another --out or pass --overwrite")]
     NotEmpty(String),
+    /// `--resume` found parts of another schema major version.
+    #[error(
+        "{path} was written with output schema {found}; this beian writes {SCHEMA_VERSION} and \
+         resumes only its own runs: finish the run with the beian that started it, or start a \
+         new one"
+    )]
+    OtherVersion {
+        /// The part.
+        path: String,
+        /// Its `beian.schema_version`.
+        found: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
@@ -76,6 +89,8 @@ struct Table<R> {
     part: usize,
     rows: u64,
     to_batch: fn(&str, &SchemaRef, &[R]) -> Result<RecordBatch, arrow_schema::ArrowError>,
+    /// The row's input line: each batch is sorted by it before it is written.
+    line_of: fn(&R) -> u64,
 }
 
 impl<R> Table<R> {
@@ -85,6 +100,7 @@ impl<R> Table<R> {
         schema: SchemaRef,
         run_id: &str,
         to_batch: fn(&str, &SchemaRef, &[R]) -> Result<RecordBatch, arrow_schema::ArrowError>,
+        line_of: fn(&R) -> u64,
         part: usize,
     ) -> Result<Self, WriteError> {
         let dir = root.join(name);
@@ -99,6 +115,7 @@ impl<R> Table<R> {
             part,
             rows: 0,
             to_batch,
+            line_of,
         })
     }
 
@@ -121,11 +138,18 @@ impl<R> Table<R> {
         let final_path = self.dir.join(format!("part-{:05}.parquet", self.part));
         let tmp = self.dir.join(format!(".part-{:05}.parquet.tmp", self.part));
         let file = File::create(&tmp).map_err(io(&tmp))?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
                 ZstdLevel::try_new(3).map_err(|e| self.encode_err(e))?,
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_dictionary_enabled(false);
+        for column in schema::dictionary_columns(self.name) {
+            let path = ColumnPath::new(column.split('.').map(str::to_string).collect());
+            props = props.set_column_dictionary_enabled(path, true);
+        }
+        let props = props
             .set_key_value_metadata(Some(vec![
                 parquet::file::metadata::KeyValue::new(
                     "beian.schema_version".into(),
@@ -148,6 +172,9 @@ impl<R> Table<R> {
         if self.writer.is_none() {
             self.open_part()?;
         }
+        // Sites finish out of order; sorted batches keep each page's and row group's range
+        // of input lines narrow, so their statistics let range scans skip them.
+        self.buf.sort_by_key(self.line_of);
         let batch = (self.to_batch)(&self.run_id, &self.schema, &self.buf)
             .map_err(|e| self.encode_err(e))?;
         let n = self.buf.len();
@@ -387,6 +414,7 @@ impl RunWriter {
                 sites_schema(),
                 run_id,
                 schema::sites_batch,
+                |r| r.input_line,
                 part,
             )?,
             fetches: Table::new(
@@ -395,6 +423,7 @@ impl RunWriter {
                 fetches_schema(),
                 run_id,
                 schema::fetches_batch,
+                |r| r.input_line,
                 part,
             )?,
             findings: Table::new(
@@ -403,6 +432,7 @@ impl RunWriter {
                 findings_schema(),
                 run_id,
                 schema::findings_batch,
+                |r| r.input_line,
                 part,
             )?,
             earlier: resumed.rows,
@@ -457,12 +487,12 @@ mod read {
     use std::fs::File;
     use std::path::Path;
 
-    use arrow_array::{Array, UInt64Array};
+    use arrow_array::{Array, Int64Array};
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
-    use super::{WriteError, io};
+    use super::{SCHEMA_VERSION, WriteError, io};
 
     fn unreadable(path: &Path, e: impl std::fmt::Display) -> WriteError {
         WriteError::Encode {
@@ -481,12 +511,22 @@ mod read {
     pub(super) fn sites_lines(path: &Path) -> Result<(Option<String>, Vec<u64>), WriteError> {
         let f = File::open(path).map_err(io(path))?;
         let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(path, e))?;
-        let run_id = b
-            .metadata()
-            .file_metadata()
-            .key_value_metadata()
-            .and_then(|kv| kv.iter().find(|k| k.key == "beian.run_id"))
-            .and_then(|k| k.value.clone());
+        let meta = |key: &str| {
+            b.metadata()
+                .file_metadata()
+                .key_value_metadata()
+                .and_then(|kv| kv.iter().find(|k| k.key == key))
+                .and_then(|k| k.value.clone())
+        };
+        let run_id = meta("beian.run_id");
+        let version = meta("beian.schema_version").unwrap_or_default();
+        let major = |v: &str| v.split('.').next().map(str::to_string);
+        if major(&version) != major(SCHEMA_VERSION) {
+            return Err(WriteError::OtherVersion {
+                path: path.display().to_string(),
+                found: version,
+            });
+        }
         let mask = ProjectionMask::columns(b.parquet_schema(), ["input_line"]);
         let reader = b
             .with_projection(mask)
@@ -498,9 +538,9 @@ mod read {
             let col = batch
                 .column(0)
                 .as_any()
-                .downcast_ref::<UInt64Array>()
-                .ok_or_else(|| unreadable(path, "input_line is not UInt64"))?;
-            lines.extend(col.iter().flatten());
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| unreadable(path, "input_line is not Int64"))?;
+            lines.extend(col.iter().flatten().filter_map(|l| u64::try_from(l).ok()));
         }
         Ok((run_id, lines))
     }
@@ -621,5 +661,64 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = RunWriter::resume(&dir.path().join("absent")).unwrap();
         assert!(r.done.is_empty() && r.run_id.is_none() && r.removed.is_empty());
+    }
+
+    /// Sites finish out of order; each part is written in input-line order, and a reader of
+    /// the file sees signed 64-bit lines (schema 2).
+    #[test]
+    fn parts_are_sorted_by_input_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = RunWriter::create(dir.path(), "run-1", false).unwrap();
+        for line in [5, 2, 9, 1, 7, 3] {
+            w.write(report(line)).unwrap();
+        }
+        w.finish().unwrap();
+        for table in ["sites", "fetches"] {
+            let f = File::open(dir.path().join(table).join("part-00000.parquet")).unwrap();
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+                .unwrap()
+                .build()
+                .unwrap();
+            let mut lines = Vec::new();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let col = batch.column_by_name("input_line").unwrap();
+                let col = col
+                    .as_any()
+                    .downcast_ref::<arrow_array::Int64Array>()
+                    .unwrap();
+                lines.extend(col.iter().flatten());
+            }
+            assert_eq!(lines, [1, 2, 3, 5, 7, 9], "{table}");
+        }
+    }
+
+    /// `--resume` on a run of another schema major version is refused, naming the part.
+    #[test]
+    fn resume_refuses_another_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let sites = dir.path().join("sites");
+        std::fs::create_dir_all(&sites).unwrap();
+        let schema =
+            std::sync::Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+                "input_line",
+                arrow_schema::DataType::UInt64,
+                false,
+            )]));
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+                "beian.schema_version".into(),
+                "1.1".to_string(),
+            )]))
+            .build();
+        let f = File::create(sites.join("part-00000.parquet")).unwrap();
+        let mut w = ArrowWriter::try_new(f, schema.clone(), Some(props)).unwrap();
+        let col = arrow_array::UInt64Array::from(vec![1u64, 2]);
+        w.write(&RecordBatch::try_new(schema, vec![std::sync::Arc::new(col)]).unwrap())
+            .unwrap();
+        w.close().unwrap();
+        let err = RunWriter::resume(dir.path()).err().unwrap();
+        let text = chain(&err).replace(&dir.path().display().to_string(), "DIR");
+        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.0 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
     }
 }

@@ -5,15 +5,63 @@ use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, BooleanArray, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
-    TimestampMicrosecondArray, UInt16Array, UInt64Array,
+    ArrayRef, BooleanArray, Int32Array, Int64Array, ListArray, RecordBatch, StringArray,
+    StructArray, TimestampMicrosecondArray,
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "1.1";
+pub const SCHEMA_VERSION: &str = "2.0";
+
+/// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
+/// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
+/// number, the catalogue's fixes). Every other column is plain: zstd already packs their
+/// repeats, which sit next to each other, and a dictionary made the 10,000-domain demo's
+/// files larger there (measured per column, BENCHMARKS.md; docs/SCHEMA.md, Layout).
+pub(crate) fn dictionary_columns(table: &str) -> &'static [&'static str] {
+    match table {
+        "sites" => &[
+            "run_id",
+            "status",
+            "error_class",
+            "icp_kind",
+            "failing_rules.list.item",
+            "warning_rules.list.item",
+        ],
+        "fetches" => &[
+            "run_id",
+            "host_role",
+            "scheme",
+            "error_class",
+            "content_type",
+            "content_encoding",
+            "charset",
+            "tls_version",
+            "remote_addr",
+        ],
+        "findings" => &[
+            "run_id",
+            "domain",
+            "host",
+            "rule_id",
+            "verdict",
+            "url",
+            "number",
+            "link_host",
+            "fix_zh",
+            "fix_en",
+        ],
+        _ => &[],
+    }
+}
+
+/// A line number or a byte count as the signed column type engines expect (schema 2.0);
+/// real values are far below `i64::MAX`.
+fn int64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
 
 fn ts() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -26,7 +74,7 @@ fn list_utf8() -> DataType {
 fn hop_fields() -> Fields {
     Fields::from(vec![
         Field::new("url", DataType::Utf8, false),
-        Field::new("status", DataType::UInt16, false),
+        Field::new("status", DataType::Int32, false),
         Field::new("location", DataType::Utf8, false),
     ])
 }
@@ -35,7 +83,7 @@ fn hop_fields() -> Fields {
 pub fn sites_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("run_id", DataType::Utf8, false),
-        Field::new("input_line", DataType::UInt64, false),
+        Field::new("input_line", DataType::Int64, false),
         Field::new("input", DataType::Utf8, false),
         Field::new("domain", DataType::Utf8, true),
         Field::new("domain_unicode", DataType::Utf8, true),
@@ -55,14 +103,14 @@ pub fn sites_schema() -> SchemaRef {
 pub fn fetches_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("run_id", DataType::Utf8, false),
-        Field::new("input_line", DataType::UInt64, false),
+        Field::new("input_line", DataType::Int64, false),
         Field::new("domain", DataType::Utf8, false),
         Field::new("host", DataType::Utf8, false),
         Field::new("host_role", DataType::Utf8, false),
         Field::new("scheme", DataType::Utf8, false),
         Field::new("url", DataType::Utf8, false),
         Field::new("final_url", DataType::Utf8, true),
-        Field::new("status", DataType::UInt16, true),
+        Field::new("status", DataType::Int32, true),
         Field::new("error_class", DataType::Utf8, true),
         Field::new("error_message", DataType::Utf8, true),
         Field::new("addresses", list_utf8(), false),
@@ -82,7 +130,7 @@ pub fn fetches_schema() -> SchemaRef {
         Field::new("tls_us", DataType::Int64, true),
         Field::new("ttfb_us", DataType::Int64, true),
         Field::new("total_us", DataType::Int64, true),
-        Field::new("body_bytes", DataType::UInt64, true),
+        Field::new("body_bytes", DataType::Int64, true),
         Field::new("body_truncated", DataType::Boolean, false),
         Field::new("content_type", DataType::Utf8, true),
         Field::new("content_encoding", DataType::Utf8, true),
@@ -100,7 +148,7 @@ pub fn fetches_schema() -> SchemaRef {
 pub fn findings_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("run_id", DataType::Utf8, false),
-        Field::new("input_line", DataType::UInt64, false),
+        Field::new("input_line", DataType::Int64, false),
         Field::new("domain", DataType::Utf8, false),
         Field::new("host", DataType::Utf8, true),
         Field::new("rule_id", DataType::Utf8, false),
@@ -144,7 +192,11 @@ pub(crate) fn sites_batch(
 ) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         run_ids(run_id, rows.len()),
-        Arc::new(rows.iter().map(|r| r.input_line).collect::<UInt64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| int64(r.input_line))
+                .collect::<Int64Array>(),
+        ),
         strs(rows.iter().map(|r| Some(r.input.as_str()))),
         strs(rows.iter().map(|r| r.domain.as_deref())),
         strs(rows.iter().map(|r| r.domain_unicode.as_deref())),
@@ -171,7 +223,11 @@ fn hops_array(rows: &[FetchRow]) -> Result<ArrayRef, ArrowError> {
                     .map(|h| Some(h.url.as_str()))
                     .collect::<StringArray>(),
             ) as ArrayRef,
-            Arc::new(hops.iter().map(|h| h.status).collect::<UInt16Array>()),
+            Arc::new(
+                hops.iter()
+                    .map(|h| i32::from(h.status))
+                    .collect::<Int32Array>(),
+            ),
             Arc::new(
                 hops.iter()
                     .map(|h| Some(h.location.as_str()))
@@ -201,7 +257,11 @@ pub(crate) fn fetches_batch(
 ) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         run_ids(run_id, rows.len()),
-        Arc::new(rows.iter().map(|r| r.input_line).collect::<UInt64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| int64(r.input_line))
+                .collect::<Int64Array>(),
+        ),
         strs(rows.iter().map(|r| Some(r.domain.as_str()))),
         strs(rows.iter().map(|r| Some(r.host.as_str()))),
         strs(rows.iter().map(|r| Some(r.role.map_or("", |x| x.as_str())))),
@@ -211,7 +271,11 @@ pub(crate) fn fetches_batch(
         ),
         strs(rows.iter().map(|r| Some(r.url.as_str()))),
         strs(rows.iter().map(|r| r.final_url.as_deref())),
-        Arc::new(rows.iter().map(|r| r.status).collect::<UInt16Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.status.map(i32::from))
+                .collect::<Int32Array>(),
+        ),
         strs(rows.iter().map(|r| r.error_class.map(|c| c.as_str()))),
         strs(rows.iter().map(|r| r.error_message.as_deref())),
         lists(rows.iter().map(|r| &r.addresses)),
@@ -223,7 +287,11 @@ pub(crate) fn fetches_batch(
         opt_i64(rows.iter().map(|r| r.tls_us)),
         opt_i64(rows.iter().map(|r| r.ttfb_us)),
         opt_i64(rows.iter().map(|r| r.total_us)),
-        Arc::new(rows.iter().map(|r| r.body_bytes).collect::<UInt64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.body_bytes.map(int64))
+                .collect::<Int64Array>(),
+        ),
         Arc::new(
             rows.iter()
                 .map(|r| Some(r.body_truncated))
@@ -249,7 +317,11 @@ pub(crate) fn findings_batch(
 ) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = vec![
         run_ids(run_id, rows.len()),
-        Arc::new(rows.iter().map(|r| r.input_line).collect::<UInt64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| int64(r.input_line))
+                .collect::<Int64Array>(),
+        ),
         strs(rows.iter().map(|r| Some(r.domain.as_str()))),
         strs(rows.iter().map(|r| r.finding.host.as_deref())),
         strs(rows.iter().map(|r| Some(r.finding.rule_id))),
