@@ -337,3 +337,107 @@ fn engines_read_the_tables_natively() {
     assert_eq!(v["spark"]["sites"]["input_line"], "bigint", "{report}");
     assert_eq!(v["polars"]["fetches"]["body_bytes"], "Int64", "{report}");
 }
+
+/// A history of runs (issue 13): runs on two dates and one killed mid-run under one root;
+/// the queries of docs/SCHEMA.md ("History", run by DuckDB) see `run_date` as a date, skip
+/// the incomplete run and find the rules that newly fail; `--resume --history` completes it.
+#[test]
+fn history_root_holds_runs_readers_count_the_complete_ones() {
+    // 40 domains: one of each of the fleet's 34 behaviours at least.
+    let fleet = TestFleet::start(40, 20261120);
+    let input = fleet.path("domains.txt");
+    let root = tempfile::tempdir().unwrap();
+    let rootp = root.path().to_str().unwrap();
+    let rules = fleet.path("lenient.toml");
+    std::fs::write(&rules, "[rules.ICP-KIND]\nfail_as = \"warn\"\n").unwrap();
+    let day = |as_of: &str, extra: &[&str]| {
+        let cmd = fleet.audit_command(&input, root.path());
+        // `audit_command` points --out at the root; --history takes its place.
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let out_at = args.iter().position(|a| a == "--out").unwrap();
+        let mut fixed = std::process::Command::new(cmd.get_program());
+        for (i, a) in args.iter().enumerate() {
+            if i == out_at || i == out_at + 1 {
+                continue;
+            }
+            fixed.arg(a);
+        }
+        fixed.args(["--history", rootp, "--as-of", as_of, "--quiet"]);
+        fixed.args(extra);
+        fixed
+    };
+    // Day 1 judges ICP-KIND leniently; day 2 by the default rules: ICP-KIND newly fails.
+    let ok = |mut c: std::process::Command| {
+        let res = c.output().unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    };
+    ok(day("2026-11-20", &["--rules", rules.to_str().unwrap()]));
+    ok(day("2026-11-27", &[]));
+    // Day 3 is killed mid-run: no run.json, not counted.
+    let mut child = day("2026-11-28", &[]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let runs = beian_parquet::history::runs(root.path()).unwrap();
+    let summary: Vec<(&str, bool)> = runs
+        .iter()
+        .map(|r| (r.run_date.as_str(), r.complete))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("2026-11-20", true),
+            ("2026-11-27", true),
+            ("2026-11-28", false)
+        ]
+    );
+
+    let schema_md = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/SCHEMA.md");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback/history.py");
+    let kind_site = fleet
+        .fleet
+        .sites
+        .iter()
+        .find(|s| s.behaviour == beian_fleet::Behaviour::SubjectOutsideGuangdong)
+        .map(|s| s.domain.clone())
+        .unwrap();
+    let query = |domain: &str| {
+        let out = run_python(&[
+            script.as_os_str(),
+            schema_md.as_os_str(),
+            root.path().as_os_str(),
+            domain.as_ref(),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v
+    };
+    let v = query(&kind_site);
+    // A site's status over time: the two complete runs, dates as dates.
+    let over_time = v[1].as_array().unwrap();
+    let dates: Vec<&str> = over_time.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2026-11-20", "2026-11-27"], "{v}");
+    // New failures: ICP-KIND, and only ICP-KIND, for the sites showing a subject number.
+    let new: Vec<(&str, &str)> = v[2]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap(), r[1].as_str().unwrap()))
+        .collect();
+    assert!(new.contains(&(kind_site.as_str(), "ICP-KIND")), "{v}");
+    assert!(new.iter().all(|(_, rule)| *rule == "ICP-KIND"), "{v}");
+
+    // The killed run is finished by --resume and then counts.
+    ok(day("2026-11-28", &["--resume"]));
+    let runs = beian_parquet::history::runs(root.path()).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r.complete), "{runs:?}");
+    let v = query(&kind_site);
+    assert_eq!(v[1].as_array().unwrap().len(), 3, "{v}");
+}

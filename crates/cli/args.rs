@@ -123,6 +123,12 @@ pub(crate) struct OutputArgs {
         default_value = "results"
     )]
     pub(crate) dir: PathBuf,
+    /// Keep every run under ROOT instead of --out: each run gets its own directory
+    /// ROOT/run_date=YYYY-MM-DD/run=RUN_ID/ (the audit date, --as-of), so DuckDB, Polars and
+    /// Spark read all runs at once with Hive partitioning. With --resume: continue the latest
+    /// run under ROOT that did not complete.
+    #[arg(long, value_name = "ROOT", conflicts_with_all = ["dir", "overwrite"])]
+    pub(crate) history: Option<PathBuf>,
     /// Replace earlier output in --out.
     #[arg(long, conflicts_with = "resume")]
     pub(crate) overwrite: bool,

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use beian_fleet::{Fleet, FleetConfig};
-use beian_parquet::Start;
+use beian_parquet::{Start, history};
 use beian_pipeline::job::OpenInput;
 use beian_pipeline::{Auditor, Job, Output, RunReport};
 use clap::Parser;
@@ -95,7 +95,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
 /// How long the sites in flight may take to finish after Ctrl-C.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Runs one audit of `input` with the progress bar and Ctrl-C handling of a terminal.
+/// Runs one audit of `input` with the progress bar and Ctrl-C handling of a terminal; returns
+/// what it did and the run directory it wrote.
 async fn run_job(
     input: OpenInput,
     input_desc: String,
@@ -103,24 +104,21 @@ async fn run_job(
     net: &NetSettings,
     judge: &JudgeArgs,
     out: &OutputArgs,
-) -> Result<RunReport> {
+) -> Result<(RunReport, PathBuf)> {
+    let judging = settings::judging(judge)?;
+    let (dir, start) = run_directory(out, judging.as_of)?;
     let job = Job {
         input,
         input_desc,
         output: Output {
-            dir: out.dir.clone(),
-            start: if out.resume {
-                Start::Resume
-            } else {
-                Start::New {
-                    overwrite: out.overwrite,
-                }
-            },
+            dir: dir.clone(),
+            start,
             checkpoint_every: out.checkpoint_every,
         },
         capacity: net.capacity,
+        as_of: judging.as_of,
     };
-    let auditor = Arc::new(Auditor::build(&net.net, settings::judging(judge)?)?);
+    let auditor = Arc::new(Auditor::build(&net.net, judging)?);
     let progress = Arc::new(reporter::Progress::new(total, out.quiet));
     let control = beian_pipeline::stop_on(
         || async {
@@ -134,7 +132,35 @@ async fn run_job(
     );
     let report = beian_pipeline::run_job(auditor, job, progress.clone(), control).await;
     progress.finish();
-    Ok(report?)
+    Ok((report?, dir))
+}
+
+/// Where the run goes and how it starts there: `--out`, or a new (or, with `--resume`, the
+/// latest unfinished) run directory under the `--history` root.
+fn run_directory(out: &OutputArgs, as_of: time::Date) -> Result<(PathBuf, Start)> {
+    let Some(root) = &out.history else {
+        let start = if out.resume {
+            Start::Resume
+        } else {
+            Start::New {
+                overwrite: out.overwrite,
+                run_id: None,
+            }
+        };
+        return Ok((out.dir.clone(), start));
+    };
+    if out.resume {
+        if let Some(run) = history::latest_incomplete(root)? {
+            return Ok((run.dir, Start::Resume));
+        }
+    }
+    let run_id = beian_parquet::new_run_id();
+    let dir = history::run_dir(root, &as_of.to_string(), &run_id);
+    let start = Start::New {
+        overwrite: false,
+        run_id: Some(run_id),
+    };
+    Ok((dir, start))
 }
 
 /// The run's summary on standard output. A closed pipe (`beian audit … | head`) ends it
@@ -245,9 +271,9 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
         }
     });
     let desc = a.input.display().to_string();
-    let report = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
+    let (report, dir) = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
     if !a.output.quiet {
-        print_summary(&report, &a.output.dir, &[]);
+        print_summary(&report, &dir, &[]);
     }
     Ok(exit_code(&report, a.output.fail_on))
 }
@@ -319,13 +345,13 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         a.shape.domains, a.shape.seed
     );
     let started = std::time::Instant::now();
-    let report = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
+    let (report, run_dir) = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
     if !a.output.quiet {
         let extra = [
             format!("answer key: {}", dir.join("answer_key.csv").display()),
             format!("elapsed: {:.1}s", started.elapsed().as_secs_f64()),
         ];
-        print_summary(&report, &a.output.dir, &extra);
+        print_summary(&report, &run_dir, &extra);
     }
     drop(fleet);
     Ok(exit_code(&report, a.output.fail_on))

@@ -11,10 +11,11 @@
 //! [`RunWriter::resume`] can tell an interrupted run's finished input lines from the rest.
 #![deny(missing_docs)]
 
+pub mod history;
 mod record;
 mod schema;
 
-pub use record::RunRecord;
+pub use record::{RunRecord, new_run_id};
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
 use std::fs::File;
@@ -259,12 +260,15 @@ pub struct Resumed {
 }
 
 /// How a run starts in its directory ([`RunWriter::start`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
     /// A new run; earlier output is refused, or removed when `overwrite`.
     New {
         /// Replace earlier output.
         overwrite: bool,
+        /// The run's id, when the caller chose it (a history names the directory after it);
+        /// else a new one ([`new_run_id`]).
+        run_id: Option<String>,
     },
     /// Finish an interrupted run (a new one on an empty directory).
     Resume,
@@ -297,8 +301,8 @@ impl RunWriter {
     /// [`Started::done`]).
     pub fn start(dir: &Path, start: Start) -> Result<(RunWriter, Started), WriteError> {
         match start {
-            Start::New { overwrite } => {
-                let run_id = record::new_run_id();
+            Start::New { overwrite, run_id } => {
+                let run_id = run_id.unwrap_or_else(new_run_id);
                 let writer = RunWriter::create(dir, &run_id, overwrite)?;
                 let started = Started {
                     run_id,
@@ -309,7 +313,7 @@ impl RunWriter {
             }
             Start::Resume => {
                 let r = RunWriter::resume(dir)?;
-                let run_id = r.run_id.clone().unwrap_or_else(record::new_run_id);
+                let run_id = r.run_id.clone().unwrap_or_else(new_run_id);
                 let writer = RunWriter::continue_run(dir, &run_id, &r)?;
                 let started = Started {
                     run_id,

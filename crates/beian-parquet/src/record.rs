@@ -11,6 +11,9 @@ use crate::{RunCounts, SCHEMA_VERSION, WriteError, io};
 pub struct RunRecord<'a> {
     /// What was audited, for people (a path, or the simulated fleet's description).
     pub input: &'a str,
+    /// The audit date (`--as-of`, `YYYY-MM-DD`): deadlines were judged on it, and a history
+    /// files the run under it.
+    pub as_of: &'a str,
     /// The run stopped early on request: `--resume` finishes it.
     pub interrupted: bool,
     /// Sites in flight that were stopped without a row.
@@ -22,7 +25,7 @@ pub struct RunRecord<'a> {
 }
 
 /// A new run id: the start time (UTC, to the second) and the process id.
-pub(crate) fn new_run_id() -> String {
+pub fn new_run_id() -> String {
     let now = time::OffsetDateTime::now_utc();
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:x}",
@@ -47,6 +50,9 @@ pub(crate) fn write(
         "run_id": run_id,
         "schema_version": SCHEMA_VERSION,
         "input": record.input,
+        "as_of": record.as_of,
+        // A history's readers count only complete runs (docs/SCHEMA.md, "History").
+        "complete": !record.interrupted && record.abandoned == 0,
         "finished_at": time::OffsetDateTime::now_utc().unix_timestamp(),
         "interrupted": record.interrupted,
         "abandoned": record.abandoned,

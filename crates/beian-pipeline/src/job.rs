@@ -45,6 +45,8 @@ pub struct Job {
     pub output: Output,
     /// Work at once.
     pub capacity: Capacity,
+    /// The audit date (`--as-of`), recorded in `run.json`.
+    pub as_of: time::Date,
 }
 
 /// Tallies of the `sites` rows a run wrote, for summaries.
@@ -178,8 +180,10 @@ pub async fn run_job<A: AuditSite>(
         reader.join().map_err(|_| JobError::Panicked("input"))??;
     }
     // The whole run's statuses: this run's and those of the parts an interrupted run left.
+    let as_of = job.as_of.to_string();
     let rows = writer.finish_run(&RunRecord {
         input: &job.input_desc,
+        as_of: &as_of,
         interrupted: stats.interrupted,
         abandoned: stats.abandoned,
         resumed_lines,
