@@ -440,4 +440,48 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(runs.iter().all(|r| r.complete), "{runs:?}");
     let v = query(&kind_site);
     assert_eq!(v[1].as_array().unwrap().len(), 3, "{v}");
+
+    // `beian report` on day 2 compares it with day 1, the complete run before it.
+    let day2 = runs.iter().find(|r| r.run_date == "2026-11-27").unwrap();
+    let out = root.path().join("report-day2");
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["report", "--lang", "en", "--history", rootp, "--out"])
+        .arg(&out)
+        .arg(&day2.dir)
+        .output()
+        .unwrap();
+    let digest = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(digest.contains("(vs 2026-11-20)"), "{digest}");
+    assert!(digest.lines().count() <= 25, "{digest}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["report_version"], "1.0");
+    assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
+    let newly: Vec<&str> = report["newly_failing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["domain"].as_str().unwrap())
+        .collect();
+    assert!(newly.contains(&kind_site.as_str()), "{report}");
+    assert_eq!(report["population"]["added"], 0, "{report}");
+    assert_eq!(report["tiles"]["sites"], 40, "{report}");
+    // Without a RUN, the latest complete run is reported (day 3 after its resume).
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["report", "--history", rootp])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let latest = runs.iter().find(|r| r.run_date == "2026-11-28").unwrap();
+    assert!(latest.dir.join("report/report.json").exists());
+    assert!(String::from_utf8_lossy(&res.stdout).contains("对比 2026-11-27"));
 }

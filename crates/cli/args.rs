@@ -31,6 +31,9 @@ pub(crate) enum Command {
     },
     /// Start the simulated fleet in-process, audit it and print the summary.
     Demo(DemoArgs),
+    /// Report on a run, compared with an earlier one: report.json (the model) and report.md
+    /// (a digest for chat).
+    Report(ReportArgs),
     /// List the rule ids and what each checks.
     Rules {
         /// Print the full catalogue as Markdown (docs/RULES.md).
@@ -230,6 +233,37 @@ pub(crate) struct DemoArgs {
     pub(crate) judge: JudgeArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+/// What a report is about and where it goes.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The run directory to report on (`beian audit --out DIR`). With --history: omit it to
+    /// report on the latest complete run under ROOT.
+    #[arg(required_unless_present = "history")]
+    pub(crate) run: Option<PathBuf>,
+    /// The run directory to compare with.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) compare: Option<PathBuf>,
+    /// A history root (`beian audit --history ROOT`): the run is its latest complete run
+    /// unless RUN is given, compared with the complete run before it unless --compare is.
+    #[arg(long, value_name = "ROOT")]
+    pub(crate) history: Option<PathBuf>,
+    /// Where report.json and report.md go (default: RUN/report).
+    #[arg(long, short, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Language of the labels.
+    #[arg(long, value_enum, default_value_t = Lang::Zh)]
+    pub(crate) lang: Lang,
+}
+
+/// A report's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Lang {
+    /// Chinese.
+    Zh,
+    /// English.
+    En,
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ use clap::Parser;
 
 use args::{
     AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, FleetShape, JudgeArgs,
-    NetArgs, OutputArgs,
+    NetArgs, OutputArgs, ReportArgs,
 };
 use settings::NetSettings;
 
@@ -70,6 +70,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             command: FleetCommand::Serve(a),
         } => fleet_serve(a).await,
         Command::Demo(a) => demo(a).await,
+        Command::Report(a) => report_cmd(&a),
         Command::Rules { markdown } => {
             let mut out = std::io::stdout().lock();
             if markdown {
@@ -355,6 +356,66 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
     }
     drop(fleet);
     Ok(exit_code(&report, a.output.fail_on))
+}
+
+/// The runs a report is about: `(current, compared)` run directories.
+fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>)> {
+    let complete: Vec<history::HistoryRun> = match &a.history {
+        Some(root) => history::runs(root)?
+            .into_iter()
+            .filter(|r| r.complete)
+            .collect(),
+        None => Vec::new(),
+    };
+    let current = match (&a.run, &a.history) {
+        (Some(run), _) => run.clone(),
+        (None, Some(root)) => match complete.last() {
+            Some(r) => r.dir.clone(),
+            None => bail!("no complete run under {}", root.display()),
+        },
+        (None, None) => bail!("name a run directory, or --history ROOT"),
+    };
+    let compared = match &a.compare {
+        Some(dir) => Some(dir.clone()),
+        // The latest complete run before the current one.
+        None => complete
+            .iter()
+            .position(|r| r.dir == current)
+            .map_or(complete.len(), |i| i)
+            .checked_sub(1)
+            .and_then(|i| complete.get(i))
+            .map(|r| r.dir.clone()),
+    };
+    Ok((current, compared))
+}
+
+fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
+    let (current, compared) = report_runs(a)?;
+    let now = beian_report::load_run(&current)
+        .with_context(|| format!("reading run {}", current.display()))?;
+    let before = compared
+        .as_ref()
+        .map(|dir| {
+            beian_report::load_run(dir).with_context(|| format!("reading run {}", dir.display()))
+        })
+        .transpose()?;
+    let report = beian_report::build(&now, before.as_ref());
+    let out = a.out.clone().unwrap_or_else(|| current.join("report"));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let json = out.join("report.json");
+    let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
+    std::fs::write(&json, text + "\n").with_context(|| format!("writing {}", json.display()))?;
+    let lang = match a.lang {
+        args::Lang::Zh => beian_report::Lang::Zh,
+        args::Lang::En => beian_report::Lang::En,
+    };
+    let md = out.join("report.md");
+    let digest = beian_report::markdown(&report, lang, &json.display().to_string());
+    std::fs::write(&md, &digest).with_context(|| format!("writing {}", md.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe is not the report's concern: the files are written.
+    let _shown = write!(stdout, "{digest}").and_then(|()| stdout.flush());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {

@@ -32,6 +32,21 @@ impl SiteStatus {
             SiteStatus::InputError => "input_error",
         }
     }
+
+    /// Every status, in the order reports list them.
+    pub const ALL: [SiteStatus; 6] = [
+        SiteStatus::Compliant,
+        SiteStatus::Warning,
+        SiteStatus::Violation,
+        SiteStatus::Unverified,
+        SiteStatus::Unreachable,
+        SiteStatus::InputError,
+    ];
+
+    /// The status named `name` ([`SiteStatus::as_str`]).
+    pub fn from_name(name: &str) -> Option<SiteStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// One row of `sites`: exactly one per input line.

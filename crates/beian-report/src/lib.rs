@@ -1,0 +1,186 @@
+//! Fleet reports (issue 13): a run, compared with an earlier one, as one [`Report`] model —
+//! tiles, status and rule tables with their change, domains added and removed, and the diff
+//! lists (newly failing, fixed, still failing) — written as `report.json` (the model, versioned
+//! like the Parquet schema) and a short Markdown digest for chat. Reads only the columns it
+//! needs from the `sites` table ([`load_run`]).
+#![deny(missing_docs)]
+
+mod load;
+mod markdown;
+mod model;
+
+pub use load::{LoadError, RunData, RunInfo, Site, load_run};
+pub use markdown::{Lang, markdown};
+pub use model::{Change, Count, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use beian_parquet::{RunRecord, RunWriter};
+    use beian_types::{ErrorClass, SiteReport, SiteRow, SiteStatus};
+
+    use super::*;
+
+    /// Writes a run of `sites` (domain, status, failing rules) with `as_of`.
+    fn run(dir: &Path, run_id: &str, as_of: &str, sites: &[(&str, SiteStatus, &[&str])]) {
+        let mut w = RunWriter::create(dir, run_id, false).unwrap();
+        for (i, (domain, status, rules)) in sites.iter().enumerate() {
+            let mut site = SiteRow::input_error(
+                i as u64 + 1,
+                (*domain).into(),
+                ErrorClass::NoPage,
+                String::new(),
+                0,
+            );
+            site.status = *status;
+            site.domain = (*status != SiteStatus::InputError).then(|| (*domain).to_string());
+            site.error_class =
+                (*status == SiteStatus::Unreachable).then_some(ErrorClass::DnsNxdomain);
+            site.failing_rules = rules.iter().map(ToString::to_string).collect();
+            w.write(SiteReport {
+                site,
+                fetches: Vec::new(),
+                findings: Vec::new(),
+            })
+            .unwrap();
+        }
+        let status = std::collections::BTreeMap::new();
+        w.finish_run(&RunRecord {
+            input: "test",
+            as_of,
+            interrupted: false,
+            abandoned: 0,
+            resumed_lines: 0,
+            status: &status,
+        })
+        .unwrap();
+    }
+
+    fn pair() -> (tempfile::TempDir, RunData, RunData) {
+        use SiteStatus::*;
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        run(
+            &a,
+            "run-a",
+            "2026-11-20",
+            &[
+                ("fixed.cn", Violation, &["ICP-LINK"]),
+                ("broke.cn", Compliant, &[]),
+                ("still.cn", Violation, &["ICP-KIND"]),
+                ("same.cn", Compliant, &[]),
+                ("gone.cn", Violation, &["SITE-TLS"]),
+                ("down.cn", Violation, &["PSB-LINK"]),
+            ],
+        );
+        run(
+            &b,
+            "run-b",
+            "2026-11-27",
+            &[
+                ("fixed.cn", Warning, &[]),
+                ("broke.cn", Violation, &["ICP-LINK", "SITE-PARITY"]),
+                ("still.cn", Violation, &["ICP-KIND", "ICP-LINK"]),
+                ("same.cn", Compliant, &[]),
+                ("new.cn", Violation, &["ICP-PRESENT"]),
+                ("down.cn", Unreachable, &["SITE-REACH"]),
+                ("bad line!", InputError, &[]),
+            ],
+        );
+        let (a, b) = (load_run(&a).unwrap(), load_run(&b).unwrap());
+        (dir, a, b)
+    }
+
+    #[test]
+    fn a_comparison_keeps_changes_and_population_apart() {
+        let (_dir, before, now) = pair();
+        let r = build(&now, Some(&before));
+        assert_eq!(r.run.as_of.as_deref(), Some("2026-11-27"));
+        let t = &r.tiles;
+        assert_eq!((t.sites, t.audited, t.input_errors), (7, 6, 1));
+        assert_eq!((t.compliant, t.failing, t.unreachable), (1, 3, 1));
+        assert_eq!(t.compliant_pct, 16.7);
+        // Before: 2 of 6 compliant (33.3%).
+        assert_eq!(t.compliant_pct_change, Some(-16.7));
+        let names = |v: &[Change]| v.iter().map(|c| c.domain.clone()).collect::<Vec<_>>();
+        // new.cn fails but was not listed before: a population change, not "newly failing";
+        // down.cn is unreachable now: neither fixed nor failing.
+        assert_eq!(names(&r.newly_failing), ["broke.cn"]);
+        assert_eq!(names(&r.fixed), ["fixed.cn"]);
+        assert_eq!(names(&r.still_failing), ["still.cn"]);
+        assert_eq!(t.newly_failing, Some(1));
+        assert_eq!(r.still_failing[0].rules, ["ICP-KIND", "ICP-LINK"]);
+        let p = r.population.as_ref().unwrap();
+        assert_eq!((p.added, p.removed, p.common), (1, 1, 5));
+        assert_eq!(p.added_domains, ["new.cn"]);
+        assert_eq!(p.removed_domains, ["gone.cn"]);
+        // On the five common domains: 2 compliant before, 1 now.
+        assert_eq!(
+            (p.compliant_pct_common_before, p.compliant_pct_common),
+            (40.0, 20.0)
+        );
+        let rule = |id: &str| r.rules.iter().find(|x| x.rule_id == id).unwrap();
+        assert_eq!(
+            (rule("ICP-LINK").failing, rule("ICP-LINK").change),
+            (2, Some(1))
+        );
+        assert_eq!(
+            (rule("SITE-TLS").failing, rule("SITE-TLS").change),
+            (0, Some(-1))
+        );
+        assert_eq!(r.unreachable[0].name, "dns_nxdomain");
+    }
+
+    #[test]
+    fn a_single_run_has_no_diff() {
+        let (_dir, _before, now) = pair();
+        let r = build(&now, None);
+        assert!(r.compared.is_none() && r.population.is_none());
+        assert_eq!((r.tiles.newly_failing, r.tiles.fixed), (None, None));
+        assert!(r.newly_failing.is_empty() && r.rules.iter().all(|x| x.change.is_none()));
+    }
+
+    #[test]
+    fn the_digest_fits_a_chat_message() {
+        let (_dir, before, now) = pair();
+        let r = build(&now, Some(&before));
+        let en = markdown(&r, Lang::En, "out/report.json");
+        insta::assert_snapshot!(en, @r#"
+        ## ICP filing compliance report 2026-11-27 (vs 2026-11-20)
+        **compliant 1/6 (16.7%, -16.7 points)** · failing 3
+        newly failing 1 · fixed 1 · unverified 0 · unreachable 1 · input errors 1
+        List changed: +1 domains, -1; on the domains in both, compliant 40.0% → 20.0%
+
+        Rules that moved: ICP-LINK +1, ICP-PRESENT +1, PSB-LINK -1, SITE-PARITY +1, SITE-REACH +1
+
+        Newly failing:
+        - broke.cn: ICP-LINK, SITE-PARITY
+
+        Full report: out/report.json
+        "#);
+        let zh = markdown(&r, Lang::Zh, "out/report.json");
+        insta::assert_snapshot!(zh, @r#"
+        ## ICP 备案合规报告 2026-11-27 (对比 2026-11-20)
+        **合规 1/6 (16.7%, -16.7 个百分点)** · 违规 3
+        新增违规 1 · 已修复 1 · 待核实 0 · 无法访问 1 · 输入错误 1
+        名单变化：新增 1 个域名，移除 1 个；相同域名的合规率 40.0% → 20.0%
+
+        规则变化: ICP-LINK +1, ICP-PRESENT +1, PSB-LINK -1, SITE-PARITY +1, SITE-REACH +1
+
+        新增违规:
+        - broke.cn: ICP-LINK, SITE-PARITY
+
+        完整报告: out/report.json
+        "#);
+        assert!(en.lines().count() <= 25 && zh.lines().count() <= 25);
+    }
+
+    #[test]
+    fn a_run_without_run_json_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_run(dir.path()).unwrap_err();
+        assert!(err.to_string().starts_with("cannot read "), "{err}");
+        assert!(err.to_string().ends_with("run.json"), "{err}");
+    }
+}

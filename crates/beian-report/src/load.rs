@@ -1,0 +1,195 @@
+//! Reading a run directory for a report: `run.json` and the `sites` table, only the columns a
+//! report needs (projected), into one compact record per site.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, ListArray, RecordBatch, StringArray};
+use beian_types::SiteStatus;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// Reading a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file could not be read.
+    #[error("cannot read {path}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not what a run directory holds.
+    #[error("{path} is not a run's file: {reason}")]
+    Format {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What `run.json` says of a run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunInfo {
+    /// The run's id.
+    pub run_id: String,
+    /// The audit date (`YYYY-MM-DD`), when the run recorded one.
+    pub as_of: Option<String>,
+    /// The run ended without being stopped.
+    pub complete: bool,
+    /// Its run directory.
+    pub dir: PathBuf,
+}
+
+/// One `sites` row, as a report sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The ASCII domain (`None` for a line that did not parse).
+    pub domain: Option<String>,
+    /// The line's status.
+    pub status: SiteStatus,
+    /// Indices into [`RunData::rules`] of the failing rules.
+    pub failing: Vec<u16>,
+    /// Why it was not audited or reached, if so.
+    pub error_class: Option<String>,
+}
+
+/// A run, read for a report.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    /// What `run.json` says.
+    pub info: RunInfo,
+    /// One entry per `sites` row.
+    pub sites: Vec<Site>,
+    /// The rule ids the sites' `failing` indices name.
+    pub rules: Vec<String>,
+}
+
+fn format_err(path: &Path, reason: impl std::fmt::Display) -> LoadError {
+    LoadError::Format {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LoadError + '_ {
+    move |source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Reads the run in `dir`.
+pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
+    let run_json = dir.join("run.json");
+    let text = std::fs::read_to_string(&run_json).map_err(io_err(&run_json))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format_err(&run_json, e))?;
+    let info = RunInfo {
+        run_id: v["run_id"]
+            .as_str()
+            .ok_or_else(|| format_err(&run_json, "no run_id"))?
+            .to_string(),
+        as_of: v["as_of"].as_str().map(str::to_string),
+        complete: v["complete"]
+            .as_bool()
+            .unwrap_or_else(|| v["interrupted"] == serde_json::Value::Bool(false)),
+        dir: dir.to_path_buf(),
+    };
+    let mut data = RunData {
+        info,
+        sites: Vec::new(),
+        rules: Vec::new(),
+    };
+    let sites_dir = dir.join("sites");
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&sites_dir)
+        .map_err(io_err(&sites_dir))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    for part in parts {
+        read_part(&part, &mut data)?;
+    }
+    Ok(data)
+}
+
+fn read_part(path: &Path, data: &mut RunData) -> Result<(), LoadError> {
+    let f = File::open(path).map_err(io_err(path))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| format_err(path, e))?;
+    let mask = ProjectionMask::columns(
+        b.parquet_schema(),
+        ["domain", "status", "failing_rules", "error_class"],
+    );
+    let reader = b
+        .with_projection(mask)
+        .build()
+        .map_err(|e| format_err(path, e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| format_err(path, e))?;
+        read_batch(path, &batch, data)?;
+    }
+    Ok(())
+}
+
+fn strings<'a>(
+    path: &Path,
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a StringArray, LoadError> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        .ok_or_else(|| format_err(path, format!("no string column {name}")))
+}
+
+fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<(), LoadError> {
+    let domain = strings(path, batch, "domain")?;
+    let status = strings(path, batch, "status")?;
+    let error_class = strings(path, batch, "error_class")?;
+    let failing = batch
+        .column_by_name("failing_rules")
+        .and_then(|c| c.as_any().downcast_ref::<ListArray>())
+        .ok_or_else(|| format_err(path, "no list column failing_rules"))?;
+    let rule_values = failing
+        .values()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| format_err(path, "failing_rules does not hold strings"))?;
+    let offsets = failing.value_offsets();
+    data.sites.reserve(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let name = status.value(i);
+        let status = SiteStatus::from_name(name)
+            .ok_or_else(|| format_err(path, format!("unknown status {name:?}")))?;
+        let (from, to) = (
+            usize::try_from(offsets[i]).unwrap_or(0),
+            usize::try_from(offsets[i + 1]).unwrap_or(0),
+        );
+        let mut rules = Vec::with_capacity(to.saturating_sub(from));
+        for k in from..to {
+            rules.push(intern(&mut data.rules, rule_values.value(k)));
+        }
+        data.sites.push(Site {
+            domain: domain.is_valid(i).then(|| domain.value(i).to_string()),
+            status,
+            failing: rules,
+            error_class: error_class
+                .is_valid(i)
+                .then(|| error_class.value(i).to_string()),
+        });
+    }
+    Ok(())
+}
+
+/// The index of `rule` in `rules`, added when new (a run names about twenty rules).
+fn intern(rules: &mut Vec<String>, rule: &str) -> u16 {
+    let at = rules.iter().position(|r| r == rule).unwrap_or_else(|| {
+        rules.push(rule.to_string());
+        rules.len() - 1
+    });
+    u16::try_from(at).unwrap_or(u16::MAX)
+}

@@ -1,0 +1,347 @@
+//! The report model: every figure a report shows, computed once from the current run and,
+//! when given, the run it is compared with. `report.json` is this model serialised
+//! ([`REPORT_VERSION`], docs/REPORT.md); the Markdown digest renders from it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use beian_types::SiteStatus;
+use serde::Serialize;
+
+use crate::load::{RunData, RunInfo, Site};
+
+/// Version of the `report.json` model; bumped like the Parquet schema's.
+pub const REPORT_VERSION: &str = "1.0";
+
+/// A fleet report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`REPORT_VERSION`].
+    pub report_version: &'static str,
+    /// The run reported on.
+    pub run: RunInfo,
+    /// The run it is compared with, if any.
+    pub compared: Option<RunInfo>,
+    /// The headline figures.
+    pub tiles: Tiles,
+    /// Sites by status, now and in the compared run.
+    pub statuses: Vec<Count>,
+    /// Domains added and removed since the compared run.
+    pub population: Option<Population>,
+    /// Sites failing each rule, now and before, most failing first.
+    pub rules: Vec<RuleRow>,
+    /// Sites that fail now and did not in the compared run (common domains), by domain.
+    pub newly_failing: Vec<Change>,
+    /// Sites that failed in the compared run and are compliant or warn now.
+    pub fixed: Vec<Change>,
+    /// Sites failing in both runs.
+    pub still_failing: Vec<Change>,
+    /// Unreachable sites by error class, most first.
+    pub unreachable: Vec<Count>,
+}
+
+/// The headline figures. "Failing" is status `violation`; unverified and unreachable sites
+/// are counted apart, never as failing or as compliant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tiles {
+    /// `sites` rows (input lines).
+    pub sites: u64,
+    /// Sites audited: rows that are not input errors.
+    pub audited: u64,
+    /// Compliant sites.
+    pub compliant: u64,
+    /// Compliant sites in percent of the audited ones, one decimal.
+    pub compliant_pct: f64,
+    /// Change of `compliant_pct` since the compared run, in percentage points.
+    pub compliant_pct_change: Option<f64>,
+    /// Failing sites.
+    pub failing: u64,
+    /// Sites newly failing (see [`Report::newly_failing`]).
+    pub newly_failing: Option<u64>,
+    /// Sites fixed (see [`Report::fixed`]).
+    pub fixed: Option<u64>,
+    /// Sites whose verdict needs a render or a person.
+    pub unverified: u64,
+    /// Sites with no page on either host.
+    pub unreachable: u64,
+    /// Input lines that could not be audited.
+    pub input_errors: u64,
+}
+
+/// A named count, now and in the compared run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Count {
+    /// What is counted.
+    pub name: String,
+    /// Now.
+    pub now: u64,
+    /// In the compared run.
+    pub before: Option<u64>,
+}
+
+/// How the list of domains changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Population {
+    /// Domains in this run and not in the compared one.
+    pub added: u64,
+    /// Domains in the compared run and not in this one.
+    pub removed: u64,
+    /// Domains in both.
+    pub common: u64,
+    /// Compliant percentage of the audited common domains, now: progress on the same sites.
+    pub compliant_pct_common: f64,
+    /// The same in the compared run.
+    pub compliant_pct_common_before: f64,
+    /// Added domains, sorted.
+    pub added_domains: Vec<String>,
+    /// Removed domains, sorted.
+    pub removed_domains: Vec<String>,
+}
+
+/// One rule's failing sites.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleRow {
+    /// The rule id.
+    pub rule_id: String,
+    /// Sites failing it now.
+    pub failing: u64,
+    /// Sites failing it in the compared run.
+    pub failing_before: Option<u64>,
+    /// `failing - failing_before`.
+    pub change: Option<i64>,
+}
+
+/// A site in a diff list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The domain.
+    pub domain: String,
+    /// Its status now.
+    pub status: &'static str,
+    /// Its status in the compared run.
+    pub status_before: &'static str,
+    /// Its failing rules now.
+    pub rules: Vec<String>,
+    /// Its failing rules in the compared run.
+    pub rules_before: Vec<String>,
+}
+
+/// `part` in percent of `whole`, unrounded.
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "site counts are far below 2^52")]
+    let p = part as f64 * 100.0 / whole as f64;
+    p
+}
+
+/// One decimal, as reports show percentages and points.
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    round1(ratio(part, whole))
+}
+
+fn count_status(sites: &[Site], s: SiteStatus) -> u64 {
+    sites.iter().filter(|x| x.status == s).count() as u64
+}
+
+fn tiles_of(sites: &[Site]) -> Tiles {
+    let input_errors = count_status(sites, SiteStatus::InputError);
+    let audited = sites.len() as u64 - input_errors;
+    let compliant = count_status(sites, SiteStatus::Compliant);
+    Tiles {
+        sites: sites.len() as u64,
+        audited,
+        compliant,
+        compliant_pct: pct(compliant, audited),
+        compliant_pct_change: None,
+        failing: count_status(sites, SiteStatus::Violation),
+        newly_failing: None,
+        fixed: None,
+        unverified: count_status(sites, SiteStatus::Unverified),
+        unreachable: count_status(sites, SiteStatus::Unreachable),
+        input_errors,
+    }
+}
+
+fn rule_counts(run: &RunData) -> BTreeMap<&str, u64> {
+    let mut counts = BTreeMap::new();
+    for s in &run.sites {
+        for &r in &s.failing {
+            if let Some(name) = run.rules.get(usize::from(r)) {
+                *counts.entry(name.as_str()).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+fn rule_names(run: &RunData, site: &Site) -> Vec<String> {
+    let mut v: Vec<String> = site
+        .failing
+        .iter()
+        .filter_map(|&r| run.rules.get(usize::from(r)).cloned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The sites of a run by domain (input errors and repeated domains have none).
+fn by_domain(run: &RunData) -> HashMap<&str, &Site> {
+    run.sites
+        .iter()
+        .filter(|s| s.status != SiteStatus::InputError)
+        .filter_map(|s| s.domain.as_deref().map(|d| (d, s)))
+        .collect()
+}
+
+/// Builds the report of `current`, compared with `previous` when given.
+pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
+    let mut tiles = tiles_of(&current.sites);
+    let mut statuses: Vec<Count> = SiteStatus::ALL
+        .iter()
+        .map(|&s| Count {
+            name: s.as_str().to_string(),
+            now: count_status(&current.sites, s),
+            before: previous.map(|p| count_status(&p.sites, s)),
+        })
+        .collect();
+    statuses.retain(|c| c.now > 0 || c.before.is_some_and(|b| b > 0));
+
+    let now_rules = rule_counts(current);
+    let before_rules = previous.map(rule_counts);
+    let mut names: Vec<&str> = now_rules.keys().copied().collect();
+    if let Some(b) = &before_rules {
+        names.extend(b.keys().copied());
+    }
+    names.sort_unstable();
+    names.dedup();
+    let mut rules: Vec<RuleRow> = names
+        .into_iter()
+        .map(|name| {
+            let failing = now_rules.get(name).copied().unwrap_or(0);
+            let failing_before = before_rules
+                .as_ref()
+                .map(|b| b.get(name).copied().unwrap_or(0));
+            RuleRow {
+                rule_id: name.to_string(),
+                failing,
+                failing_before,
+                change: failing_before.map(|b| {
+                    i64::try_from(failing).unwrap_or(i64::MAX)
+                        - i64::try_from(b).unwrap_or(i64::MAX)
+                }),
+            }
+        })
+        .collect();
+    rules.sort_by(|a, b| {
+        b.failing
+            .cmp(&a.failing)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+    });
+
+    let mut unreachable: BTreeMap<&str, u64> = BTreeMap::new();
+    for s in &current.sites {
+        if s.status == SiteStatus::Unreachable {
+            *unreachable
+                .entry(s.error_class.as_deref().unwrap_or("unknown"))
+                .or_default() += 1;
+        }
+    }
+    let mut unreachable: Vec<Count> = unreachable
+        .into_iter()
+        .map(|(name, now)| Count {
+            name: name.to_string(),
+            now,
+            before: None,
+        })
+        .collect();
+    unreachable.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
+
+    let mut report = Report {
+        report_version: REPORT_VERSION,
+        run: current.info.clone(),
+        compared: previous.map(|p| p.info.clone()),
+        tiles: tiles.clone(),
+        statuses,
+        population: None,
+        rules,
+        newly_failing: Vec::new(),
+        fixed: Vec::new(),
+        still_failing: Vec::new(),
+        unreachable,
+    };
+    let Some(previous) = previous else {
+        return report;
+    };
+    let before_tiles = tiles_of(&previous.sites);
+    // From the unrounded shares, so that the change is not the difference of two roundings.
+    tiles.compliant_pct_change = Some(round1(
+        ratio(tiles.compliant, tiles.audited) - ratio(before_tiles.compliant, before_tiles.audited),
+    ));
+
+    let now = by_domain(current);
+    let before = by_domain(previous);
+    let mut added: Vec<String> = now
+        .keys()
+        .filter(|d| !before.contains_key(*d))
+        .map(|d| (*d).to_string())
+        .collect();
+    let mut removed: Vec<String> = before
+        .keys()
+        .filter(|d| !now.contains_key(*d))
+        .map(|d| (*d).to_string())
+        .collect();
+    added.sort();
+    removed.sort();
+    let (mut common, mut common_audited, mut common_ok, mut common_ok_before) = (0, 0, 0, 0);
+    for (domain, site) in &now {
+        let Some(old) = before.get(domain) else {
+            continue;
+        };
+        common += 1;
+        common_audited += 1;
+        common_ok += u64::from(site.status == SiteStatus::Compliant);
+        common_ok_before += u64::from(old.status == SiteStatus::Compliant);
+        let change = || Change {
+            domain: (*domain).to_string(),
+            status: site.status.as_str(),
+            status_before: old.status.as_str(),
+            rules: rule_names(current, site),
+            rules_before: rule_names(previous, old),
+        };
+        let failing_now = site.status == SiteStatus::Violation;
+        let failing_before = old.status == SiteStatus::Violation;
+        let ok_now = matches!(site.status, SiteStatus::Compliant | SiteStatus::Warning);
+        if failing_now && failing_before {
+            report.still_failing.push(change());
+        } else if failing_now {
+            report.newly_failing.push(change());
+        } else if failing_before && ok_now {
+            report.fixed.push(change());
+        }
+    }
+    for list in [
+        &mut report.newly_failing,
+        &mut report.fixed,
+        &mut report.still_failing,
+    ] {
+        list.sort_by(|a, b| a.domain.cmp(&b.domain));
+    }
+    tiles.newly_failing = Some(report.newly_failing.len() as u64);
+    tiles.fixed = Some(report.fixed.len() as u64);
+    report.tiles = tiles;
+    report.population = Some(Population {
+        added: added.len() as u64,
+        removed: removed.len() as u64,
+        common,
+        compliant_pct_common: pct(common_ok, common_audited),
+        compliant_pct_common_before: pct(common_ok_before, common_audited),
+        added_domains: added,
+        removed_domains: removed,
+    });
+    report
+}
