@@ -484,4 +484,70 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     let latest = runs.iter().find(|r| r.run_date == "2026-11-28").unwrap();
     assert!(latest.dir.join("report/report.json").exists());
     assert!(String::from_utf8_lossy(&res.stdout).contains("对比 2026-11-27"));
+
+    // --notify posts the digest once to a webhook (a receiver on loopback, JSON format);
+    // a webhook that cannot be reached is reported, exit 3, the report still written.
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_url = format!("http://{}/hook?token=t", hook.local_addr().unwrap());
+    let received = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut sock, _) = hook.accept().unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 65536];
+        loop {
+            let n = sock.read(&mut chunk).unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf);
+            if let Some(p) = text.find("\r\n\r\n") {
+                let len: usize = text[..p]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().to_string())
+                    })
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if buf.len() >= p + 4 + len {
+                    sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                        .unwrap();
+                    return String::from_utf8_lossy(&buf[p + 4..p + 4 + len]).into_owned();
+                }
+            }
+        }
+    });
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/gone", dead.local_addr().unwrap());
+    drop(dead);
+    let out = root.path().join("report-notify");
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args([
+            "report",
+            "--history",
+            rootp,
+            "--notify",
+            &hook_url,
+            "--notify",
+            &dead_url,
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let posted: serde_json::Value = serde_json::from_str(&received.join().unwrap()).unwrap();
+    assert_eq!(posted["report"]["tiles"]["sites"], 40, "{posted}");
+    assert!(
+        posted["text"].as_str().unwrap().contains("合规"),
+        "{posted}"
+    );
+    assert_eq!(res.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains("notify:") && stderr.contains("/gone"),
+        "{stderr}"
+    );
+    assert!(out.join("report.json").exists() && out.join("report.md").exists());
 }

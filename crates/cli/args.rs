@@ -255,6 +255,31 @@ pub(crate) struct ReportArgs {
     /// Language of the labels.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub(crate) lang: Lang,
+    /// Post the digest to this chat webhook once the report is written (repeatable). A post
+    /// that still fails after two retries is reported and the exit status is 3; the report
+    /// stays written.
+    #[arg(long = "notify", value_name = "URL")]
+    pub(crate) notify: Vec<url::Url>,
+    /// The webhook's message format; `auto` goes by the URL's host (oapi.dingtalk.com,
+    /// qyapi.weixin.qq.com, open.feishu.cn), else a JSON object with the title, the digest
+    /// and the report.
+    #[arg(long, value_enum, default_value_t = NotifyFormat::Auto)]
+    pub(crate) notify_format: NotifyFormat,
+}
+
+/// A webhook's message format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum NotifyFormat {
+    /// By the URL's host.
+    Auto,
+    /// DingTalk custom robot (Markdown).
+    Dingtalk,
+    /// WeCom group robot (Markdown).
+    Wecom,
+    /// Feishu / Lark custom bot (text).
+    Feishu,
+    /// `{"title", "text", "report"}`.
+    Json,
 }
 
 /// A report's language.

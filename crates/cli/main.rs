@@ -33,7 +33,7 @@ use clap::Parser;
 
 use args::{
     AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, FleetShape, JudgeArgs,
-    NetArgs, OutputArgs, ReportArgs,
+    NetArgs, NotifyFormat, OutputArgs, ReportArgs,
 };
 use settings::NetSettings;
 
@@ -70,7 +70,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             command: FleetCommand::Serve(a),
         } => fleet_serve(a).await,
         Command::Demo(a) => demo(a).await,
-        Command::Report(a) => report_cmd(&a),
+        Command::Report(a) => report_cmd(&a).await,
         Command::Rules { markdown } => {
             let mut out = std::io::stdout().lock();
             if markdown {
@@ -389,7 +389,7 @@ fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>)> {
     Ok((current, compared))
 }
 
-fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
+async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
     let (current, compared) = report_runs(a)?;
     let now = beian_report::load_run(&current)
         .with_context(|| format!("reading run {}", current.display()))?;
@@ -412,10 +412,42 @@ fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
     let md = out.join("report.md");
     let digest = beian_report::markdown(&report, lang, &json.display().to_string());
     std::fs::write(&md, &digest).with_context(|| format!("writing {}", md.display()))?;
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe is not the report's concern: the files are written.
-    let _shown = write!(stdout, "{digest}").and_then(|()| stdout.flush());
-    Ok(ExitCode::SUCCESS)
+    {
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe is not the report's concern: the files are written.
+        let _shown = write!(stdout, "{digest}").and_then(|()| stdout.flush());
+    }
+    if a.notify.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let notifier = beian_notify::Notifier::new(Vec::new(), &[])?;
+    let model = serde_json::to_value(&report).context("serialising the report")?;
+    let title = digest
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("## ");
+    let mut failed = false;
+    for url in &a.notify {
+        let format = match a.notify_format {
+            NotifyFormat::Auto => beian_notify::Format::for_url(url),
+            NotifyFormat::Dingtalk => beian_notify::Format::DingTalk,
+            NotifyFormat::Wecom => beian_notify::Format::WeCom,
+            NotifyFormat::Feishu => beian_notify::Format::Feishu,
+            NotifyFormat::Json => beian_notify::Format::Json,
+        };
+        let body = beian_notify::body(format, title, &digest, &model);
+        if let Err(e) = notifier.post(url, &body).await {
+            eprintln!("beian: notify: {e}");
+            failed = true;
+        }
+    }
+    // The report is written either way; a scheduler sees that a notification did not go.
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {
