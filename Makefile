@@ -22,7 +22,10 @@ pyenv: $(VENV_STAMP) ## Python venv with the independent readers the tests use (
 java: ## A Java runtime for Spark: Debian's openjdk-17-jre-headless, installed when missing
 	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
 
-test: $(VENV_STAMP) java fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
+chromium: ## Debian's chromium for the report's rendering test, installed when missing
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: $(VENV_STAMP) java chromium fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
 	BEIAN_PYTHON=$(abspath $(PY)) $(CARGO) test --workspace --locked
 
 fuzz-check: ## Compile the cargo-fuzz targets (fuzz/, outside the workspace)
@@ -35,7 +38,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java test fuzz-check lint doc bench bench-fleet bench-scale
+.PHONY: help demo pyenv java chromium test fuzz-check lint doc bench bench-fleet bench-scale
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path

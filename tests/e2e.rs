@@ -1,6 +1,6 @@
 //! The whole audit against a 240-domain fleet, graded by the fleet's answer key.
 
-use crate::util::{TestFleet, readback_script, run_python};
+use crate::util::{TestFleet, chromium_dom, chromium_screenshot, readback_script, run_python};
 use std::time::Duration;
 
 #[test]
@@ -471,6 +471,33 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(newly.contains(&kind_site.as_str()), "{report}");
     assert_eq!(report["population"]["added"], 0, "{report}");
     assert_eq!(report["tiles"]["sites"], 40, "{report}");
+    // The page in Debian's chromium (installed by `make test`): the rendered DOM shows the
+    // report's figures; a screenshot is kept under `target/` for a person to look at.
+    let page = out.join("report.html");
+    let dom = chromium_dom(&page);
+    let tile = |id: &str| {
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap();
+        let n = dom[at..].split("class=\"n").nth(1).unwrap();
+        n.split('<').next().unwrap().to_string()
+    };
+    let newly = report["tiles"]["newly_failing"].as_u64().unwrap();
+    assert!(
+        tile("tile-newly-failing").ends_with(&format!(">{newly}")),
+        "{dom}"
+    );
+    let failing = report["tiles"]["failing"].as_u64().unwrap();
+    assert!(
+        tile("tile-failing").ends_with(&format!(">{failing}")),
+        "{dom}"
+    );
+    assert!(
+        dom.contains(kind_site.as_str()) && dom.contains("ICP-KIND"),
+        "{dom}"
+    );
+    let shot =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshot.png");
+    chromium_screenshot(&page, &shot);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
     // Without a RUN, the latest complete run is reported (day 3 after its resume).
     let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
         .args(["report", "--history", rootp])

@@ -169,3 +169,48 @@ pub(crate) fn wait_bounded(mut child: std::process::Child, secs: u64) -> std::pr
     }
     child.wait_with_output().unwrap()
 }
+
+/// Debian's chromium, headless, on `page` with a fresh profile (`make test` installs it).
+fn chromium(page: &Path, extra: &[String]) -> Output {
+    let profile = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]);
+    cmd.arg(format!("--user-data-dir={}", profile.path().display()));
+    cmd.args(extra);
+    cmd.arg(format!("file://{}", page.display()));
+    let out = cmd
+        .output()
+        .expect("chromium is needed for this test: `make test` installs it");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The DOM chromium renders from `page`.
+pub(crate) fn chromium_dom(page: &Path) -> String {
+    String::from_utf8_lossy(&chromium(page, &["--dump-dom".to_string()]).stdout).into_owned()
+}
+
+/// A 1280-pixel-wide screenshot of `page`, written to `shot`.
+pub(crate) fn chromium_screenshot(page: &Path, shot: &Path) {
+    chromium(
+        page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1600".to_string(),
+            "--hide-scrollbars".to_string(),
+        ],
+    );
+}

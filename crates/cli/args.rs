@@ -31,8 +31,8 @@ pub(crate) enum Command {
     },
     /// Start the simulated fleet in-process, audit it and print the summary.
     Demo(DemoArgs),
-    /// Report on a run, compared with an earlier one: report.json (the model) and report.md
-    /// (a digest for chat).
+    /// Report on a run, compared with an earlier one: report.html (one self-contained page),
+    /// report.json (the model) and report.md (a digest for chat).
     Report(ReportArgs),
     /// List the rule ids and what each checks.
     Rules {
@@ -249,7 +249,7 @@ pub(crate) struct ReportArgs {
     /// unless RUN is given, compared with the complete run before it unless --compare is.
     #[arg(long, value_name = "ROOT")]
     pub(crate) history: Option<PathBuf>,
-    /// Where report.json and report.md go (default: RUN/report).
+    /// Where report.html, report.json and report.md go (default: RUN/report).
     #[arg(long, short, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
     /// Language of the labels.

@@ -409,8 +409,11 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
         args::Lang::Zh => beian_report::Lang::Zh,
         args::Lang::En => beian_report::Lang::En,
     };
+    let page = out.join("report.html");
+    let html = beian_report::html(&report, lang)?;
+    std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
     let md = out.join("report.md");
-    let digest = beian_report::markdown(&report, lang, &json.display().to_string());
+    let digest = beian_report::markdown(&report, lang, &page.display().to_string());
     std::fs::write(&md, &digest).with_context(|| format!("writing {}", md.display()))?;
     {
         let mut stdout = std::io::stdout().lock();

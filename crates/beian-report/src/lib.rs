@@ -5,16 +5,20 @@
 //! needs from the `sites` table ([`load_run`]).
 #![deny(missing_docs)]
 
+mod html;
+mod labels;
 mod load;
 mod markdown;
 mod model;
 
+pub use html::{HtmlError, html};
+pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
-pub use markdown::{Lang, markdown};
+pub use markdown::markdown;
 pub use model::{Change, Count, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use std::path::Path;
 
     use beian_parquet::{RunRecord, RunWriter};
@@ -23,7 +27,12 @@ mod tests {
     use super::*;
 
     /// Writes a run of `sites` (domain, status, failing rules) with `as_of`.
-    fn run(dir: &Path, run_id: &str, as_of: &str, sites: &[(&str, SiteStatus, &[&str])]) {
+    pub(crate) fn run(
+        dir: &Path,
+        run_id: &str,
+        as_of: &str,
+        sites: &[(&str, SiteStatus, &[&str])],
+    ) {
         let mut w = RunWriter::create(dir, run_id, false).unwrap();
         for (i, (domain, status, rules)) in sites.iter().enumerate() {
             let mut site = SiteRow::input_error(
@@ -57,7 +66,7 @@ mod tests {
         .unwrap();
     }
 
-    fn pair() -> (tempfile::TempDir, RunData, RunData) {
+    pub(crate) fn pair() -> (tempfile::TempDir, RunData, RunData) {
         use SiteStatus::*;
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
@@ -91,6 +100,12 @@ mod tests {
         let (a, b) = (load_run(&a).unwrap(), load_run(&b).unwrap());
         (dir, a, b)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::pair;
+    use super::*;
 
     #[test]
     fn a_comparison_keeps_changes_and_population_apart() {
@@ -182,5 +197,56 @@ mod tests {
         let err = load_run(dir.path()).unwrap_err();
         assert!(err.to_string().starts_with("cannot read "), "{err}");
         assert!(err.to_string().ends_with("run.json"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod html_tests {
+    use super::tests_support::pair;
+    use super::*;
+
+    #[test]
+    fn the_page_is_self_contained_and_shows_the_model() {
+        let (_dir, before, now) = pair();
+        let r = build(&now, Some(&before));
+        let page = html(&r, Lang::En).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        for needle in [
+            "16.7%",
+            "-16.7 points",
+            "broke.cn",
+            "fixed.cn",
+            "still.cn",
+            "dns_nxdomain",
+            "<svg",
+            "(vs 2026-11-20)",
+        ] {
+            assert!(page.contains(needle), "{needle} missing");
+        }
+        // Nothing runs, nothing is fetched.
+        assert!(
+            !page.contains("<script")
+                && !page.contains("src=\"http")
+                && !page.contains("href=\"http")
+        );
+        let zh = html(&r, Lang::Zh).unwrap();
+        assert!(zh.contains("新增违规") && zh.contains("lang=\"zh\""));
+        // A single run renders without the diff sections.
+        let single = html(&build(&now, None), Lang::En).unwrap();
+        assert!(!single.contains("id=\"newly-failing\""));
+    }
+
+    #[test]
+    fn domains_are_escaped() {
+        let (_dir, mut before, mut now) = pair();
+        // broke.cn, newly failing: listed on the page.
+        before.sites[1].domain = Some("<b>x</b>.cn".into());
+        now.sites[1].domain = Some("<b>x</b>.cn".into());
+        let page = html(&build(&now, Some(&before)), Lang::En).unwrap();
+        let at = page
+            .find("x</b>")
+            .map(|i| &page[i.saturating_sub(40)..i + 20]);
+        assert!(!page.contains("<b>x</b>"), "{at:?}");
+        assert!(page.contains("&lt;b&gt;x"), "{at:?}");
     }
 }

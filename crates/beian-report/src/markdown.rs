@@ -1,70 +1,8 @@
 //! The chat digest (`report.md`): at most ~25 lines from the [`Report`] model — the tiles, the
 //! rules that moved most, the first newly failing sites, and where the full report is.
 
+use crate::labels::{Lang, labels};
 use crate::model::Report;
-
-/// The language of a report's labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Chinese (the default: the people who fix footers read it).
-    Zh,
-    /// English.
-    En,
-}
-
-struct Labels {
-    title: &'static str,
-    versus: &'static str,
-    compliant: &'static str,
-    points: &'static str,
-    failing: &'static str,
-    newly_failing: &'static str,
-    fixed: &'static str,
-    unverified: &'static str,
-    unreachable: &'static str,
-    input_errors: &'static str,
-    population: &'static str,
-    rule_changes: &'static str,
-    first_new: &'static str,
-    more: &'static str,
-    full: &'static str,
-}
-
-const ZH: Labels = Labels {
-    title: "ICP 备案合规报告",
-    versus: "对比",
-    compliant: "合规",
-    points: "个百分点",
-    failing: "违规",
-    newly_failing: "新增违规",
-    fixed: "已修复",
-    unverified: "待核实",
-    unreachable: "无法访问",
-    input_errors: "输入错误",
-    population: "名单变化：新增 {added} 个域名，移除 {removed} 个；相同域名的合规率 {before}% → {now}%",
-    rule_changes: "规则变化",
-    first_new: "新增违规",
-    more: "另有 {n} 个",
-    full: "完整报告",
-};
-
-const EN: Labels = Labels {
-    title: "ICP filing compliance report",
-    versus: "vs",
-    compliant: "compliant",
-    points: "points",
-    failing: "failing",
-    newly_failing: "newly failing",
-    fixed: "fixed",
-    unverified: "unverified",
-    unreachable: "unreachable",
-    input_errors: "input errors",
-    population: "List changed: +{added} domains, -{removed}; on the domains in both, compliant {before}% → {now}%",
-    rule_changes: "Rules that moved",
-    first_new: "Newly failing",
-    more: "{n} more",
-    full: "Full report",
-};
 
 /// Sites listed by name in the digest.
 const LISTED: usize = 5;
@@ -73,10 +11,7 @@ const RULES: usize = 5;
 
 /// The digest of `report`; `full` names where the full report is.
 pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
-    let l = match lang {
-        Lang::Zh => &ZH,
-        Lang::En => &EN,
-    };
+    let l = labels(lang);
     let t = &report.tiles;
     let mut out: Vec<String> = Vec::new();
     let date = |r: &crate::RunInfo| r.as_of.clone().unwrap_or_else(|| r.run_id.clone());

@@ -1,0 +1,60 @@
+//! `report.html`: one self-contained page rendered from the [`Report`] model — inline CSS and
+//! SVG bars, no script, nothing fetched (CDNs are slow or blocked in China); it opens offline
+//! and prints. The template is `templates/report.html` (minijinja, auto-escaped as HTML).
+
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, context};
+
+use crate::labels::{Lang, labels};
+use crate::model::Report;
+
+/// Rows of each diff list shown; the page says how many more there are.
+const LIST_MAX: usize = 200;
+/// Width of the bars of the rule table, in pixels.
+const BAR_WIDTH: u64 = 240;
+
+/// Rendering the template failed (a bug in the template).
+#[derive(Debug, thiserror::Error)]
+#[error("rendering report.html")]
+pub struct HtmlError(#[source] minijinja::Error);
+
+/// The report as one HTML page.
+pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
+    let mut env = Environment::new();
+    env.add_template("report.html", include_str!("../templates/report.html"))
+        .map_err(HtmlError)?;
+    let l = labels(lang);
+    let date = |r: &crate::RunInfo| r.as_of.clone().unwrap_or_else(|| r.run_id.clone());
+    let rule_max = report
+        .rules
+        .iter()
+        .map(|r| r.failing.max(r.failing_before.unwrap_or(0)))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let lists = [
+        (l.newly_failing_h, &report.newly_failing, "newly-failing"),
+        (l.fixed_h, &report.fixed, "fixed"),
+        (l.still_failing, &report.still_failing, "still-failing"),
+    ];
+    // The lists compare two runs; a single run has none.
+    let lists: Vec<_> = if report.compared.is_some() {
+        lists.to_vec()
+    } else {
+        Vec::new()
+    };
+    let template = env.get_template("report.html").map_err(HtmlError)?;
+    template
+        .render(context! {
+            r => Value::from(Serde(report)),
+            l => Value::from(Serde(l)),
+            lang => match lang { Lang::Zh => "zh", Lang::En => "en" },
+            run_date => date(&report.run),
+            compared_date => report.compared.as_ref().map(date),
+            rule_max => rule_max,
+            bar_width => BAR_WIDTH,
+            list_max => LIST_MAX,
+            lists => Value::from(Serde(&lists)),
+        })
+        .map_err(HtmlError)
+}
