@@ -115,16 +115,40 @@ fn csv_input_with_manifest_columns() {
     let fleet = TestFleet::start(30, 13);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("fleet.csv");
-    let mut csv = String::from("org_name,domain,expected_icp\n");
-    for s in fleet.fleet.sites.iter().take(3) {
-        csv.push_str(&format!("\"{}\",{},{}\n", s.org, s.domain_unicode, s.icp));
+    let mut csv = String::from("org_name,domain,expected_icp,owner,province\n");
+    for (i, s) in fleet.fleet.sites.iter().take(3).enumerate() {
+        csv.push_str(&format!(
+            "\"{}\",{},{},团队{i},{}\n",
+            s.org,
+            s.domain_unicode,
+            s.icp,
+            if i == 0 { "Jiangsu" } else { "" }
+        ));
     }
-    csv.push_str("某公司,not a domain,\n");
+    csv.push_str("某公司,not a domain,,,\n");
     std::fs::write(&input, csv).unwrap();
     let out = dir.path().join("out");
     fleet.audit_ok(&input, &out, &["--quiet"]);
-    let stdout = site_columns(&out, &["input_line", "domain", "status"]);
-    let rows: Vec<(u64, Option<String>, String)> = serde_json::from_str(&stdout).unwrap();
+    let stdout = site_columns(
+        &out,
+        &[
+            "input_line",
+            "domain",
+            "status",
+            "owner",
+            "province",
+            "icp_number",
+        ],
+    );
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        u64,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
         rows.iter().map(|r| r.0).collect::<Vec<_>>(),
         vec![2, 3, 4, 5],
@@ -134,6 +158,20 @@ fn csv_input_with_manifest_columns() {
         assert_eq!(rows[i].1.as_deref(), Some(s.domain.as_str()), "{stdout}");
     }
     assert_eq!(rows[3].2, "input_error", "{stdout}");
+    // The owner column reaches `sites.owner`; the province is the manifest's, else the
+    // shown number's prefix.
+    assert_eq!(rows[0].3.as_deref(), Some("团队0"), "{stdout}");
+    assert_eq!(rows[2].3.as_deref(), Some("团队2"), "{stdout}");
+    assert_eq!(rows[0].4.as_deref(), Some("江苏"), "{stdout}");
+    for row in &rows[1..3] {
+        let from_number = row.5.as_deref().and_then(|n| n.chars().next());
+        let expected = from_number
+            .map(|c| beian_numbers::provinces::wrong_icp_alias(c).unwrap_or(c))
+            .and_then(beian_numbers::provinces::by_icp_prefix)
+            .map(|p| p.name);
+        assert_eq!(row.4.as_deref(), expected, "{stdout}");
+    }
+    assert_eq!(rows[3].3, None, "{stdout}");
 }
 
 #[test]

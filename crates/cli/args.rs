@@ -182,7 +182,7 @@ pub(crate) struct JudgeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
     /// Domain list: text (one per line) or CSV with a `domain` column and optional manifest
-    /// columns (expected_icp, expected_psb, org_name, province, commercial, hosting,
+    /// columns (expected_icp, expected_psb, org_name, owner, province, commercial, hosting,
     /// opened_on, psb_approved_on); `-` for stdin.
     pub(crate) input: PathBuf,
     #[command(flatten)]

@@ -32,7 +32,7 @@ STRING_LISTS = {"sites": ["failing_rules", "warning_rules"], "fetches": ["addres
 # Low-cardinality strings (and findings' per-site repeats): dictionary-encoded (issue 20);
 # free text and URLs of fetches: plain.
 DICTIONARY = {
-    "sites": ["run_id", "status", "error_class", "icp_kind", "failing_rules.list.item", "warning_rules.list.item"],
+    "sites": ["run_id", "status", "error_class", "icp_kind", "failing_rules.list.item", "warning_rules.list.item", "owner", "province"],
     "fetches": ["run_id", "host_role", "scheme", "error_class", "charset", "tls_version", "content_type", "content_encoding"],
     "findings": ["run_id", "rule_id", "verdict", "link_host", "domain", "fix_zh", "fix_en"],
 }
@@ -247,7 +247,7 @@ def main():
     for t in TABLES:
         for f in files(run_dir, t):
             md = pq.read_metadata(f).metadata or {}
-            if md.get(b"beian.schema_version") != b"2.0":
+            if md.get(b"beian.schema_version") != b"2.1":
                 problems.append(f"{f}: schema_version {md.get(b'beian.schema_version')!r}")
     report = {
         "rows": counts,

@@ -12,6 +12,7 @@ pub const COLUMNS: &[&str] = &[
     "expected_icp",
     "expected_psb",
     "org_name",
+    "owner",
     "province",
     "commercial",
     "hosting",
@@ -88,6 +89,7 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
                 );
             }
             "org_name" => m.org_name = Some(value.to_string()),
+            "owner" => m.owner = Some(value.to_string()),
             "province" => {
                 m.province = Some(
                     beian_numbers::provinces::province(value)

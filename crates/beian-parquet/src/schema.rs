@@ -13,7 +13,7 @@ use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeU
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "2.0";
+pub const SCHEMA_VERSION: &str = "2.1";
 
 /// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
 /// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
@@ -29,6 +29,8 @@ pub(crate) fn dictionary_columns(table: &str) -> &'static [&'static str] {
             "icp_kind",
             "failing_rules.list.item",
             "warning_rules.list.item",
+            "owner",
+            "province",
         ],
         "fetches" => &[
             "run_id",
@@ -96,6 +98,8 @@ pub fn sites_schema() -> SchemaRef {
         Field::new("icp_kind", DataType::Utf8, true),
         Field::new("psb_number", DataType::Utf8, true),
         Field::new("audited_at", ts(), false),
+        Field::new("owner", DataType::Utf8, true),
+        Field::new("province", DataType::Utf8, true),
     ]))
 }
 
@@ -209,6 +213,8 @@ pub(crate) fn sites_batch(
         strs(rows.iter().map(|r| r.icp_kind.as_deref())),
         strs(rows.iter().map(|r| r.psb_number.as_deref())),
         timestamps(rows.iter().map(|r| r.audited_at_us)),
+        strs(rows.iter().map(|r| r.owner.as_deref())),
+        strs(rows.iter().map(|r| r.province.as_deref())),
     ];
     RecordBatch::try_new(schema.clone(), cols)
 }

@@ -141,6 +141,14 @@ impl Auditor {
             Some(u) => (Some(u.class), u.message),
             None => (None, None),
         };
+        let province = target
+            .manifest
+            .province
+            .or_else(|| j.shown_icp.as_ref().and_then(|n| n.province))
+            // A wrong alias (川ICP备…) still names its province (蜀: Sichuan).
+            .map(|c| beian_numbers::provinces::wrong_icp_alias(c).unwrap_or(c))
+            .and_then(beian_numbers::provinces::by_icp_prefix)
+            .map(|p| p.name.to_string());
         let site = SiteRow {
             input_line: line,
             input: raw,
@@ -155,6 +163,8 @@ impl Auditor {
             icp_number: j.shown_icp.map(|n| n.canonical),
             psb_number: j.shown_psb.map(|n| n.canonical),
             audited_at_us: now_us(),
+            owner: target.manifest.owner.clone(),
+            province,
         };
         let findings = j
             .findings

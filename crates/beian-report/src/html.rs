@@ -43,6 +43,10 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
     } else {
         Vec::new()
     };
+    let groups = [
+        (l.owners_h, l.owner, &report.owners, "owners"),
+        (l.provinces_h, l.province, &report.provinces, "provinces"),
+    ];
     let template = env.get_template("report.html").map_err(HtmlError)?;
     template
         .render(context! {
@@ -55,6 +59,7 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
             bar_width => BAR_WIDTH,
             list_max => LIST_MAX,
             lists => Value::from(Serde(&lists)),
+            groups => Value::from(Serde(&groups)),
         })
         .map_err(HtmlError)
 }

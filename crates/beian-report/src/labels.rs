@@ -63,6 +63,10 @@ pub(crate) struct Labels {
     pub(crate) rules_h: &'static str,
     pub(crate) newly_failing_h: &'static str,
     pub(crate) fixed_h: &'static str,
+    pub(crate) owners_h: &'static str,
+    pub(crate) provinces_h: &'static str,
+    pub(crate) owner: &'static str,
+    pub(crate) province: &'static str,
 }
 
 const ZH: Labels = Labels {
@@ -109,6 +113,10 @@ const ZH: Labels = Labels {
     rules_h: "各规则的违规站点",
     newly_failing_h: "新增违规",
     fixed_h: "已修复",
+    owners_h: "各负责方",
+    provinces_h: "各省份",
+    owner: "负责方",
+    province: "省份",
 };
 
 const EN: Labels = Labels {
@@ -155,4 +163,8 @@ const EN: Labels = Labels {
     rules_h: "Failing sites by rule",
     newly_failing_h: "Newly failing",
     fixed_h: "Fixed",
+    owners_h: "By owner",
+    provinces_h: "By province",
+    owner: "Owner",
+    province: "Province",
 };

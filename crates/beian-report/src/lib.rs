@@ -15,7 +15,7 @@ pub use html::{HtmlError, html};
 pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::markdown;
-pub use model::{Change, Count, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
+pub use model::{Change, Count, Group, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
 
 #[cfg(test)]
 mod tests_support {
@@ -47,6 +47,15 @@ mod tests_support {
             site.error_class =
                 (*status == SiteStatus::Unreachable).then_some(ErrorClass::DnsNxdomain);
             site.failing_rules = rules.iter().map(ToString::to_string).collect();
+            site.owner = Some(
+                if domain.ends_with("ed.cn") || domain.starts_with("broke") {
+                    "A"
+                } else {
+                    "B"
+                }
+                .to_string(),
+            );
+            site.province = (*domain == "still.cn").then(|| "江苏".to_string());
             w.write(SiteReport {
                 site,
                 fetches: Vec::new(),
@@ -145,6 +154,16 @@ mod tests {
             (0, Some(-1))
         );
         assert_eq!(r.unreachable[0].name, "dns_nxdomain");
+        // Owner A holds fixed.cn and broke.cn: one newly failing, one fixed.
+        let a = r.owners.iter().find(|g| g.name == "A").unwrap();
+        assert_eq!(
+            (a.sites, a.failing, a.newly_failing, a.fixed),
+            (2, 1, Some(1), Some(1))
+        );
+        assert_eq!(r.owners[0].name, "B"); // most failing first
+        let js = r.provinces.iter().find(|g| g.name == "江苏").unwrap();
+        assert_eq!((js.sites, js.failing), (1, 1));
+        assert!(r.provinces.iter().any(|g| g.name == "-"));
     }
 
     #[test]
@@ -220,6 +239,8 @@ mod html_tests {
             "dns_nxdomain",
             "<svg",
             "(vs 2026-11-20)",
+            "By owner",
+            "江苏",
         ] {
             assert!(page.contains(needle), "{needle} missing");
         }

@@ -55,6 +55,10 @@ pub struct Site {
     pub failing: Vec<u16>,
     /// Why it was not audited or reached, if so.
     pub error_class: Option<String>,
+    /// Who must fix it (manifest `owner`; schema 2.1).
+    pub owner: Option<String>,
+    /// Its filing province (schema 2.1).
+    pub province: Option<String>,
 }
 
 /// A run, read for a report.
@@ -122,7 +126,14 @@ fn read_part(path: &Path, data: &mut RunData) -> Result<(), LoadError> {
     let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| format_err(path, e))?;
     let mask = ProjectionMask::columns(
         b.parquet_schema(),
-        ["domain", "status", "failing_rules", "error_class"],
+        [
+            "domain",
+            "status",
+            "failing_rules",
+            "error_class",
+            "owner",
+            "province",
+        ],
     );
     let reader = b
         .with_projection(mask)
@@ -150,6 +161,17 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
     let domain = strings(path, batch, "domain")?;
     let status = strings(path, batch, "status")?;
     let error_class = strings(path, batch, "error_class")?;
+    // Runs of schema 2.0 have neither column.
+    let optional = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    };
+    let (owner, province) = (optional("owner"), optional("province"));
+    let value = |col: Option<&StringArray>, i: usize| {
+        col.filter(|c| c.is_valid(i))
+            .map(|c| c.value(i).to_string())
+    };
     let failing = batch
         .column_by_name("failing_rules")
         .and_then(|c| c.as_any().downcast_ref::<ListArray>())
@@ -180,6 +202,8 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
             error_class: error_class
                 .is_valid(i)
                 .then(|| error_class.value(i).to_string()),
+            owner: value(owner, i),
+            province: value(province, i),
         });
     }
     Ok(())

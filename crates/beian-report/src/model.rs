@@ -37,6 +37,29 @@ pub struct Report {
     pub still_failing: Vec<Change>,
     /// Unreachable sites by error class, most first.
     pub unreachable: Vec<Count>,
+    /// Sites by owner (manifest `owner`; `-` for sites without one), most failing first.
+    pub owners: Vec<Group>,
+    /// Sites by filing province (`-` when unknown), most failing first.
+    pub provinces: Vec<Group>,
+}
+
+/// The sites of one owner or province.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// The owner or province.
+    pub name: String,
+    /// Its audited sites.
+    pub sites: u64,
+    /// Compliant among them.
+    pub compliant: u64,
+    /// Compliant in percent of its sites.
+    pub compliant_pct: f64,
+    /// Failing among them.
+    pub failing: u64,
+    /// Newly failing among them (with a comparison).
+    pub newly_failing: Option<u64>,
+    /// Fixed among them (with a comparison).
+    pub fixed: Option<u64>,
 }
 
 /// The headline figures. "Failing" is status `violation`; unverified and unreachable sites
@@ -262,6 +285,8 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
     unreachable.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
 
     let mut report = Report {
+        owners: Vec::new(),
+        provinces: Vec::new(),
         report_version: REPORT_VERSION,
         run: current.info.clone(),
         compared: previous.map(|p| p.info.clone()),
@@ -275,6 +300,8 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
         unreachable,
     };
     let Some(previous) = previous else {
+        report.owners = groups(current, |s| s.owner.as_deref(), &report);
+        report.provinces = groups(current, |s| s.province.as_deref(), &report);
         return report;
     };
     let before_tiles = tiles_of(&previous.sites);
@@ -343,5 +370,53 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
         added_domains: added,
         removed_domains: removed,
     });
+    report.owners = groups(current, |s| s.owner.as_deref(), &report);
+    report.provinces = groups(current, |s| s.province.as_deref(), &report);
     report
+}
+
+/// The audited sites of `run` grouped by `key` (`-` for none), with the diff lists' counts.
+fn groups(run: &RunData, key: impl Fn(&Site) -> Option<&str>, report: &Report) -> Vec<Group> {
+    let in_list = |list: &[Change]| -> std::collections::HashSet<String> {
+        list.iter().map(|c| c.domain.clone()).collect()
+    };
+    let (newly, fixed) = (in_list(&report.newly_failing), in_list(&report.fixed));
+    let compared = report.compared.is_some();
+    let mut by: BTreeMap<&str, Group> = BTreeMap::new();
+    for s in run
+        .sites
+        .iter()
+        .filter(|s| s.status != SiteStatus::InputError)
+    {
+        let name = key(s).unwrap_or("-");
+        let g = by.entry(name).or_insert_with(|| Group {
+            name: name.to_string(),
+            sites: 0,
+            compliant: 0,
+            compliant_pct: 0.0,
+            failing: 0,
+            newly_failing: compared.then_some(0),
+            fixed: compared.then_some(0),
+        });
+        g.sites += 1;
+        g.compliant += u64::from(s.status == SiteStatus::Compliant);
+        g.failing += u64::from(s.status == SiteStatus::Violation);
+        if let Some(d) = &s.domain {
+            if let Some(n) = g.newly_failing.as_mut() {
+                *n += u64::from(newly.contains(d));
+            }
+            if let Some(f) = g.fixed.as_mut() {
+                *f += u64::from(fixed.contains(d));
+            }
+        }
+    }
+    let mut out: Vec<Group> = by
+        .into_values()
+        .map(|mut g| {
+            g.compliant_pct = pct(g.compliant, g.sites);
+            g
+        })
+        .collect();
+    out.sort_by(|a, b| b.failing.cmp(&a.failing).then_with(|| a.name.cmp(&b.name)));
+    out
 }

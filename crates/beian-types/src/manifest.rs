@@ -31,6 +31,8 @@ pub struct Manifest {
     pub opened_on: Option<Date>,
     /// When the PSB filing was approved (`psb_approved_on`): the number is due 30 days later.
     pub psb_approved_on: Option<Date>,
+    /// Who must fix the site (`owner`: a customer, a business unit), for reports.
+    pub owner: Option<String>,
 }
 
 impl Manifest {

@@ -78,6 +78,11 @@ pub struct SiteRow {
     pub psb_number: Option<String>,
     /// When the site's audit finished, UTC microseconds since the epoch.
     pub audited_at_us: i64,
+    /// Who must fix the site (manifest `owner`).
+    pub owner: Option<String>,
+    /// The filing province's short name (江苏): the manifest's `province`, else the shown
+    /// number's prefix.
+    pub province: Option<String>,
 }
 
 impl SiteRow {
@@ -103,6 +108,8 @@ impl SiteRow {
             icp_kind: None,
             psb_number: None,
             audited_at_us: at_us,
+            owner: None,
+            province: None,
         }
     }
 }
