@@ -445,7 +445,16 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     let day2 = runs.iter().find(|r| r.run_date == "2026-11-27").unwrap();
     let out = root.path().join("report-day2");
     let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["report", "--lang", "en", "--history", rootp, "--out"])
+        .args([
+            "report",
+            "--lang",
+            "en",
+            "--split-by",
+            "owner",
+            "--history",
+            rootp,
+            "--out",
+        ])
         .arg(&out)
         .arg(&day2.dir)
         .output()
@@ -471,6 +480,51 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(newly.contains(&kind_site.as_str()), "{report}");
     assert_eq!(report["population"]["added"], 0, "{report}");
     assert_eq!(report["tiles"]["sites"], 40, "{report}");
+    // The exports, read back as the people who get them would: the CSV by Python's csv
+    // module (the BOM makes it UTF-8 for Excel), the workbook by openpyxl.
+    let code = r#"
+import csv, json, sys, openpyxl
+out = sys.argv[1]
+with open(out + "/by-owner/-.csv", encoding="utf-8-sig", newline="") as f:
+    rows = list(csv.reader(f))
+raw = open(out + "/by-owner/-.csv", "rb").read(3)
+book = openpyxl.load_workbook(out + "/report.xlsx")
+sheet = book.worksheets[1]
+print(json.dumps({
+    "bom": raw == b"\xef\xbb\xbf",
+    "csv_header": rows[0], "csv_rows": len(rows) - 1,
+    "domains": sorted({r[0] for r in rows[1:]}),
+    "sheets": book.sheetnames, "freeze": sheet.freeze_panes,
+    "filter": sheet.auto_filter.ref, "xlsx_rows": sheet.max_row - 1,
+    "summary_title": book.worksheets[0]["A1"].value,
+}))
+"#;
+    let exports = run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str()]);
+    let e: serde_json::Value = serde_json::from_str(&exports).unwrap();
+    assert_eq!(e["bom"], true, "{e}");
+    assert_eq!(e["csv_header"][0], "Domain", "{e}");
+    assert_eq!(
+        e["sheets"],
+        serde_json::json!(["Summary", "Findings"]),
+        "{e}"
+    );
+    assert_eq!(e["freeze"], "A2", "{e}");
+    assert!(e["filter"].as_str().unwrap().starts_with("A1:F"), "{e}");
+    assert_eq!(e["csv_rows"], e["xlsx_rows"], "{e}");
+    let failing = report["tiles"]["failing"].as_u64().unwrap();
+    assert_eq!(
+        e["domains"].as_array().unwrap().len() as u64,
+        failing,
+        "{e}"
+    );
+    assert!(
+        e["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == kind_site.as_str()),
+        "{e}"
+    );
     // The page in Debian's chromium (installed by `make test`): the rendered DOM shows the
     // report's figures; a screenshot is kept under `target/` for a person to look at.
     let page = out.join("report.html");

@@ -255,6 +255,10 @@ pub(crate) struct ReportArgs {
     /// Language of the labels.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub(crate) lang: Lang,
+    /// Also write, per owner (or province), a CSV (UTF-8 with BOM) and a Markdown page of its
+    /// failing sites with rule, evidence and fix, and report.xlsx (summary and findings).
+    #[arg(long, value_enum, value_name = "GROUP")]
+    pub(crate) split_by: Option<SplitBy>,
     /// Post the digest to this chat webhook once the report is written (repeatable). A post
     /// that still fails after two retries is reported and the exit status is 3; the report
     /// stays written.
@@ -265,6 +269,15 @@ pub(crate) struct ReportArgs {
     /// and the report.
     #[arg(long, value_enum, default_value_t = NotifyFormat::Auto)]
     pub(crate) notify_format: NotifyFormat,
+}
+
+/// What exports are split by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SplitBy {
+    /// The manifest's `owner` column.
+    Owner,
+    /// The filing province.
+    Province,
 }
 
 /// A webhook's message format.

@@ -412,6 +412,15 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
     let page = out.join("report.html");
     let html = beian_report::html(&report, lang)?;
     std::fs::write(&page, html).with_context(|| format!("writing {}", page.display()))?;
+    if let Some(split) = a.split_by {
+        let split = match split {
+            args::SplitBy::Owner => beian_report::SplitBy::Owner,
+            args::SplitBy::Province => beian_report::SplitBy::Province,
+        };
+        let failures = beian_report::failures(&now, split, lang)
+            .with_context(|| format!("reading the findings of {}", current.display()))?;
+        beian_report::write_exports(&out, &report, &failures, split, lang)?;
+    }
     let md = out.join("report.md");
     let digest = beian_report::markdown(&report, lang, &page.display().to_string());
     std::fs::write(&md, &digest).with_context(|| format!("writing {}", md.display()))?;

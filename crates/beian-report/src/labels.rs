@@ -67,6 +67,10 @@ pub(crate) struct Labels {
     pub(crate) provinces_h: &'static str,
     pub(crate) owner: &'static str,
     pub(crate) province: &'static str,
+    pub(crate) evidence: &'static str,
+    pub(crate) fix: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) findings: &'static str,
 }
 
 const ZH: Labels = Labels {
@@ -117,6 +121,10 @@ const ZH: Labels = Labels {
     provinces_h: "各省份",
     owner: "负责方",
     province: "省份",
+    evidence: "证据",
+    fix: "整改",
+    summary: "汇总",
+    findings: "违规明细",
 };
 
 const EN: Labels = Labels {
@@ -167,4 +175,8 @@ const EN: Labels = Labels {
     provinces_h: "By province",
     owner: "Owner",
     province: "Province",
+    evidence: "Evidence",
+    fix: "Fix",
+    summary: "Summary",
+    findings: "Findings",
 };

@@ -5,12 +5,14 @@
 //! needs from the `sites` table ([`load_run`]).
 #![deny(missing_docs)]
 
+mod export;
 mod html;
 mod labels;
 mod load;
 mod markdown;
 mod model;
 
+pub use export::{ExportError, Failure, SplitBy, failures, write_exports};
 pub use html::{HtmlError, html};
 pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
@@ -22,7 +24,9 @@ mod tests_support {
     use std::path::Path;
 
     use beian_parquet::{RunRecord, RunWriter};
-    use beian_types::{ErrorClass, SiteReport, SiteRow, SiteStatus};
+    use beian_types::{
+        ErrorClass, Finding, FindingRow, Fix, SiteReport, SiteRow, SiteStatus, Verdict,
+    };
 
     use super::*;
 
@@ -31,7 +35,7 @@ mod tests_support {
         dir: &Path,
         run_id: &str,
         as_of: &str,
-        sites: &[(&str, SiteStatus, &[&str])],
+        sites: &[(&'static str, SiteStatus, &[&'static str])],
     ) {
         let mut w = RunWriter::create(dir, run_id, false).unwrap();
         for (i, (domain, status, rules)) in sites.iter().enumerate() {
@@ -56,10 +60,30 @@ mod tests_support {
                 .to_string(),
             );
             site.province = (*domain == "still.cn").then(|| "江苏".to_string());
+            let findings = rules
+                .iter()
+                .map(|rule| FindingRow {
+                    input_line: i as u64 + 1,
+                    domain: (*domain).to_string(),
+                    finding: Finding {
+                        rule_id: rule,
+                        verdict: Verdict::Fail,
+                        host: Some(format!("www.{domain}")),
+                        url: None,
+                        evidence: format!("{rule} evidence"),
+                        number: None,
+                        link_host: None,
+                        fix: Some(Fix {
+                            zh: "改正",
+                            en: "fix it",
+                        }),
+                    },
+                })
+                .collect();
             w.write(SiteReport {
                 site,
                 fetches: Vec::new(),
-                findings: Vec::new(),
+                findings,
             })
             .unwrap();
         }
@@ -269,5 +293,58 @@ mod html_tests {
             .map(|i| &page[i.saturating_sub(40)..i + 20]);
         assert!(!page.contains("<b>x</b>"), "{at:?}");
         assert!(page.contains("&lt;b&gt;x"), "{at:?}");
+    }
+}
+
+#[cfg(test)]
+mod export_tests {
+    use super::tests_support::pair;
+    use super::*;
+
+    #[test]
+    fn each_owner_gets_a_csv_and_a_page_and_the_workbook_holds_all() {
+        let (dir, before, now) = pair();
+        let r = build(&now, Some(&before));
+        let f = failures(&now, SplitBy::Owner, Lang::En).unwrap();
+        // Only failing sites' fail rows: broke.cn (A: 2 rules), still.cn and new.cn (B).
+        let rows: Vec<(&str, &str, &str)> = f
+            .iter()
+            .map(|x| (x.group.as_str(), x.domain.as_str(), x.rule_id.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("A", "broke.cn", "ICP-LINK"),
+                ("A", "broke.cn", "SITE-PARITY"),
+                ("B", "new.cn", "ICP-PRESENT"),
+                ("B", "still.cn", "ICP-KIND"),
+                ("B", "still.cn", "ICP-LINK"),
+            ]
+        );
+        let out = dir.path().join("out");
+        let written = write_exports(&out, &r, &f, SplitBy::Owner, Lang::En).unwrap();
+        assert_eq!(written.len(), 5);
+        let csv = std::fs::read(out.join("by-owner/A.csv")).unwrap();
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+        let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.contains("broke.cn,www.broke.cn,SITE-PARITY,SITE-PARITY evidence,fix it"));
+        let md = std::fs::read_to_string(out.join("by-owner/B.md")).unwrap();
+        assert!(md.contains("## still.cn") && md.contains("**ICP-KIND** (www.still.cn)"));
+        assert!(std::fs::metadata(out.join("report.xlsx")).unwrap().len() > 1000);
+    }
+
+    #[test]
+    fn group_names_make_safe_file_names() {
+        let (dir, before, mut now) = pair();
+        for s in &mut now.sites {
+            s.owner = Some("../客户/一".into());
+        }
+        let r = build(&now, Some(&before));
+        let f = failures(&now, SplitBy::Owner, Lang::Zh).unwrap();
+        let out = dir.path().join("out");
+        let written = write_exports(&out, &r, &f, SplitBy::Owner, Lang::Zh).unwrap();
+        assert!(out.join("by-owner/_.._客户_一.csv").exists(), "{written:?}");
+        assert!(written.iter().all(|p| p.starts_with(&out)));
     }
 }
