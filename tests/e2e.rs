@@ -1,6 +1,8 @@
 //! The whole audit against a 240-domain fleet, graded by the fleet's answer key.
 
-use crate::util::{TestFleet, chromium_dom, chromium_screenshot, readback_script, run_python};
+use crate::util::{
+    TestFleet, assert_golden, chromium_dom, chromium_screenshot, readback_script, run_python,
+};
 use std::time::Duration;
 
 #[test]
@@ -470,6 +472,16 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["report_version"], "1.0");
+    // Golden: day 2 against day 1 of the seeded fleet, run ids and directories left out.
+    let mut golden = report.clone();
+    for run in ["run", "compared"] {
+        golden[run]["run_id"] = serde_json::Value::Null;
+        golden[run]["dir"] = serde_json::Value::Null;
+    }
+    assert_golden(
+        "report-day2.json",
+        &(serde_json::to_string_pretty(&golden).unwrap() + "\n"),
+    );
     assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
     let newly: Vec<&str> = report["newly_failing"]
         .as_array()

@@ -196,5 +196,17 @@ print(len(lines), len(set(lines)))
             "300 300",
             "rows, distinct lines after --resume"
         );
+        // run.json tallies the whole run, the parts written before the interruption too.
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
+                .unwrap();
+        let tallied: u64 = run["status"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(tallied, 300, "{run}");
+        assert_eq!(run["complete"], true, "{run}");
     }
 }

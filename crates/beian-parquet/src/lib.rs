@@ -252,6 +252,8 @@ pub struct Resumed {
     pub done: Vec<u64>,
     /// Rows in the complete parts.
     pub rows: RunCounts,
+    /// `sites` rows of the complete parts by status.
+    pub status: std::collections::BTreeMap<String, u64>,
     /// Files removed: half-written parts, and parts of a checkpoint whose `sites` part is
     /// missing (their lines are audited again).
     pub removed: Vec<PathBuf>,
@@ -283,6 +285,8 @@ pub struct Started {
     pub done: Vec<u64>,
     /// Unfinished parts of the interrupted run that were removed.
     pub removed: Vec<PathBuf>,
+    /// The interrupted run's `sites` rows by status (empty for a new run).
+    pub status: std::collections::BTreeMap<String, u64>,
 }
 
 const TABLES: [&str; 3] = ["sites", "fetches", "findings"];
@@ -308,6 +312,7 @@ impl RunWriter {
                     run_id,
                     done: Vec::new(),
                     removed: Vec::new(),
+                    status: std::collections::BTreeMap::new(),
                 };
                 Ok((writer, started))
             }
@@ -319,6 +324,7 @@ impl RunWriter {
                     run_id,
                     done: r.done,
                     removed: r.removed,
+                    status: r.status,
                 };
                 Ok((writer, started))
             }
@@ -389,12 +395,15 @@ impl RunWriter {
             }
         }
         for (_, path) in &sites {
-            let (run_id, lines) = read::sites_lines(path)?;
+            let part = read::sites_lines(path)?;
             if r.run_id.is_none() {
-                r.run_id = run_id;
+                r.run_id = part.run_id;
             }
-            r.rows.sites += lines.len() as u64;
-            r.done.extend(lines);
+            r.rows.sites += part.lines.len() as u64;
+            r.done.extend(part.lines);
+            for s in part.status {
+                *r.status.entry(s).or_default() += 1;
+            }
         }
         r.done.sort_unstable();
         r.done.dedup();
@@ -491,7 +500,7 @@ mod read {
     use std::fs::File;
     use std::path::Path;
 
-    use arrow_array::{Array, Int64Array};
+    use arrow_array::{Array, Int64Array, StringArray};
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -512,7 +521,15 @@ mod read {
     }
 
     /// The run id (file metadata) and the `input_line` column of a `sites` part.
-    pub(super) fn sites_lines(path: &Path) -> Result<(Option<String>, Vec<u64>), WriteError> {
+    /// What a complete `sites` part holds for resuming: the run id, the input lines and the
+    /// statuses.
+    pub(super) struct SitesPart {
+        pub(super) run_id: Option<String>,
+        pub(super) lines: Vec<u64>,
+        pub(super) status: Vec<String>,
+    }
+
+    pub(super) fn sites_lines(path: &Path) -> Result<SitesPart, WriteError> {
         let f = File::open(path).map_err(io(path))?;
         let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(path, e))?;
         let meta = |key: &str| {
@@ -531,22 +548,31 @@ mod read {
                 found: version,
             });
         }
-        let mask = ProjectionMask::columns(b.parquet_schema(), ["input_line"]);
+        let mask = ProjectionMask::columns(b.parquet_schema(), ["input_line", "status"]);
         let reader = b
             .with_projection(mask)
             .build()
             .map_err(|e| unreadable(path, e))?;
         let mut lines = Vec::new();
+        let mut status = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| unreadable(path, e))?;
             let col = batch
-                .column(0)
-                .as_any()
-                .downcast_ref::<Int64Array>()
+                .column_by_name("input_line")
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
                 .ok_or_else(|| unreadable(path, "input_line is not Int64"))?;
             lines.extend(col.iter().flatten().filter_map(|l| u64::try_from(l).ok()));
+            let col = batch
+                .column_by_name("status")
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .ok_or_else(|| unreadable(path, "status is not a string"))?;
+            status.extend(col.iter().flatten().map(str::to_string));
         }
-        Ok((run_id, lines))
+        Ok(SitesPart {
+            run_id,
+            lines,
+            status,
+        })
     }
 }
 
@@ -631,6 +657,7 @@ mod tests {
 
         let r = RunWriter::resume(dir.path()).unwrap();
         assert_eq!(r.done, vec![1, 2, 3, 4, 5]);
+        assert_eq!(r.status.get("input_error"), Some(&5));
         assert_eq!(r.run_id.as_deref(), Some("run-1"));
         assert_eq!(
             r.rows,

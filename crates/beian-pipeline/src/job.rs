@@ -181,13 +181,20 @@ pub async fn run_job<A: AuditSite>(
     }
     // The whole run's statuses: this run's and those of the parts an interrupted run left.
     let as_of = job.as_of.to_string();
+    // run.json tallies the whole run: this run's sites and those of the parts it resumed.
+    let mut whole = tally.by_status.clone();
+    for (name, n) in &started.status {
+        if let Some(s) = beian_types::SiteStatus::from_name(name) {
+            *whole.entry(s.as_str()).or_default() += n;
+        }
+    }
     let rows = writer.finish_run(&RunRecord {
         input: &job.input_desc,
         as_of: &as_of,
         interrupted: stats.interrupted,
         abandoned: stats.abandoned,
         resumed_lines,
-        status: &tally.by_status,
+        status: &whole,
     })?;
     Ok(RunReport {
         run_id: started.run_id,
