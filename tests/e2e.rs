@@ -478,6 +478,9 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
         golden[run]["run_id"] = serde_json::Value::Null;
         golden[run]["dir"] = serde_json::Value::Null;
     }
+    for point in golden["trend"].as_array_mut().unwrap() {
+        point["run_id"] = serde_json::Value::Null;
+    }
     assert_golden(
         "report-day2.json",
         &(serde_json::to_string_pretty(&golden).unwrap() + "\n"),
@@ -575,7 +578,30 @@ print(json.dumps({
         String::from_utf8_lossy(&res.stderr)
     );
     let latest = runs.iter().find(|r| r.run_date == "2026-11-28").unwrap();
-    assert!(latest.dir.join("report/report.json").exists());
+    let third: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(latest.dir.join("report/report.json")).unwrap(),
+    )
+    .unwrap();
+    // The trend runs over the three complete runs; a site failing on all three days has
+    // failed since the first.
+    let dates: Vec<&str> = third["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["run_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2026-11-20", "2026-11-27", "2026-11-28"], "{third}");
+    let still = third["still_failing"].as_array().unwrap();
+    assert!(!still.is_empty(), "{third}");
+    for c in still {
+        let kind_only = c["rules_before"] == serde_json::json!(["ICP-KIND"]);
+        let since = if kind_only {
+            "2026-11-27"
+        } else {
+            "2026-11-20"
+        };
+        assert_eq!(c["failing_since"], since, "{c}");
+    }
     assert!(String::from_utf8_lossy(&res.stdout).contains("对比 2026-11-27"));
 
     // --notify posts the digest once to a webhook (a receiver on loopback, JSON format);

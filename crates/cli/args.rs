@@ -249,6 +249,9 @@ pub(crate) struct ReportArgs {
     /// unless RUN is given, compared with the complete run before it unless --compare is.
     #[arg(long, value_name = "ROOT")]
     pub(crate) history: Option<PathBuf>,
+    /// Runs in the trend of a --history report (the reported run and those before it).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub(crate) trend: usize,
     /// Where report.html, report.json and report.md go (default: RUN/report).
     #[arg(long, short, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,

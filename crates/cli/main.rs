@@ -358,8 +358,9 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
     Ok(exit_code(&report, a.output.fail_on))
 }
 
-/// The runs a report is about: `(current, compared)` run directories.
-fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>)> {
+/// The runs a report is about: the current run directory, the one it is compared with, and
+/// the complete runs of the history before the current one (oldest first).
+fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>, Vec<history::HistoryRun>)> {
     let complete: Vec<history::HistoryRun> = match &a.history {
         Some(root) => history::runs(root)?
             .into_iter()
@@ -375,22 +376,21 @@ fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>)> {
         },
         (None, None) => bail!("name a run directory, or --history ROOT"),
     };
+    let at = complete
+        .iter()
+        .position(|r| r.dir == current)
+        .unwrap_or(complete.len());
+    let earlier: Vec<history::HistoryRun> = complete.into_iter().take(at).collect();
     let compared = match &a.compare {
         Some(dir) => Some(dir.clone()),
         // The latest complete run before the current one.
-        None => complete
-            .iter()
-            .position(|r| r.dir == current)
-            .map_or(complete.len(), |i| i)
-            .checked_sub(1)
-            .and_then(|i| complete.get(i))
-            .map(|r| r.dir.clone()),
+        None => earlier.last().map(|r| r.dir.clone()),
     };
-    Ok((current, compared))
+    Ok((current, compared, earlier))
 }
 
 async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
-    let (current, compared) = report_runs(a)?;
+    let (current, compared, earlier) = report_runs(a)?;
     let now = beian_report::load_run(&current)
         .with_context(|| format!("reading run {}", current.display()))?;
     let before = compared
@@ -399,7 +399,19 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
             beian_report::load_run(dir).with_context(|| format!("reading run {}", dir.display()))
         })
         .transpose()?;
-    let report = beian_report::build(&now, before.as_ref());
+    let mut report = beian_report::build(&now, before.as_ref());
+    if a.history.is_some() {
+        let earlier: Vec<beian_report::EarlierRun> = earlier
+            .into_iter()
+            .map(|r| beian_report::EarlierRun {
+                run_date: r.run_date,
+                run_id: r.run_id,
+                dir: r.dir,
+            })
+            .collect();
+        beian_report::add_history(&mut report, &earlier, a.trend)
+            .context("reading the history's earlier runs")?;
+    }
     let out = a.out.clone().unwrap_or_else(|| current.join("report"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let json = out.join("report.json");

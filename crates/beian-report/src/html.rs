@@ -47,6 +47,39 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
         (l.owners_h, l.owner, &report.owners, "owners"),
         (l.provinces_h, l.province, &report.provinces, "provinces"),
     ];
+    // The trend as SVG coordinates: x evenly spaced, y from 0 to 100 %.
+    let (w, h, pad) = (640.0_f64, 150.0_f64, 30.0_f64);
+    let n = report.trend.len();
+    #[expect(clippy::cast_precision_loss, reason = "a handful of runs")]
+    let step = if n > 1 {
+        (w - 2.0 * pad) / (n - 1) as f64
+    } else {
+        0.0
+    };
+    let points: Vec<_> = report
+        .trend
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            #[expect(clippy::cast_precision_loss, reason = "a handful of runs")]
+            let x = pad + step * i as f64;
+            let y = h - 20.0 - (h - 40.0) * p.compliant_pct / 100.0;
+            context! { x => x.round(), y => y.round(), date => p.run_date.clone(),
+            pct => p.compliant_pct, failing => p.failing }
+        })
+        .collect();
+    let polyline = report
+        .trend
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            #[expect(clippy::cast_precision_loss, reason = "a handful of runs")]
+            let x = pad + step * i as f64;
+            let y = h - 20.0 - (h - 40.0) * p.compliant_pct / 100.0;
+            format!("{:.0},{:.0}", x, y)
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let template = env.get_template("report.html").map_err(HtmlError)?;
     template
         .render(context! {
@@ -60,6 +93,10 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
             list_max => LIST_MAX,
             lists => Value::from(Serde(&lists)),
             groups => Value::from(Serde(&groups)),
+            trend => points,
+            trend_line => polyline,
+            trend_width => w,
+            trend_height => h,
         })
         .map_err(HtmlError)
 }

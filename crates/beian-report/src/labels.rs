@@ -71,6 +71,8 @@ pub(crate) struct Labels {
     pub(crate) fix: &'static str,
     pub(crate) summary: &'static str,
     pub(crate) findings: &'static str,
+    pub(crate) since: &'static str,
+    pub(crate) trend_h: &'static str,
 }
 
 const ZH: Labels = Labels {
@@ -125,6 +127,8 @@ const ZH: Labels = Labels {
     fix: "整改",
     summary: "汇总",
     findings: "违规明细",
+    since: "违规始于",
+    trend_h: "趋势：合规率与违规站点",
 };
 
 const EN: Labels = Labels {
@@ -179,4 +183,6 @@ const EN: Labels = Labels {
     fix: "Fix",
     summary: "Summary",
     findings: "Findings",
+    since: "failing since",
+    trend_h: "Trend: compliant % and failing sites",
 };

@@ -11,6 +11,7 @@ mod labels;
 mod load;
 mod markdown;
 mod model;
+mod trend;
 
 pub use export::{ExportError, Failure, SplitBy, failures, write_exports};
 pub use html::{HtmlError, html};
@@ -18,6 +19,7 @@ pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::markdown;
 pub use model::{Change, Count, Group, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
+pub use trend::{EarlierRun, TrendPoint, add_history};
 
 #[cfg(test)]
 mod tests_support {

@@ -41,6 +41,9 @@ pub struct Report {
     pub owners: Vec<Group>,
     /// Sites by filing province (`-` when unknown), most failing first.
     pub provinces: Vec<Group>,
+    /// Compliant % and failing sites over the last runs of a history, oldest first, the
+    /// reported run last (empty without a history).
+    pub trend: Vec<crate::TrendPoint>,
 }
 
 /// The sites of one owner or province.
@@ -146,6 +149,9 @@ pub struct Change {
     pub rules: Vec<String>,
     /// Its failing rules in the compared run.
     pub rules_before: Vec<String>,
+    /// Still failing: the date of the first run of its current streak of failing runs (with
+    /// a history; the compared run's date without one).
+    pub failing_since: Option<String>,
 }
 
 /// `part` in percent of `whole`, unrounded.
@@ -163,7 +169,7 @@ fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-fn pct(part: u64, whole: u64) -> f64 {
+pub(crate) fn pct(part: u64, whole: u64) -> f64 {
     round1(ratio(part, whole))
 }
 
@@ -285,6 +291,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
     unreachable.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
 
     let mut report = Report {
+        trend: Vec::new(),
         owners: Vec::new(),
         provinces: Vec::new(),
         report_version: REPORT_VERSION,
@@ -339,12 +346,15 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
             status_before: old.status.as_str(),
             rules: rule_names(current, site),
             rules_before: rule_names(previous, old),
+            failing_since: None,
         };
         let failing_now = site.status == SiteStatus::Violation;
         let failing_before = old.status == SiteStatus::Violation;
         let ok_now = matches!(site.status, SiteStatus::Compliant | SiteStatus::Warning);
         if failing_now && failing_before {
-            report.still_failing.push(change());
+            let mut c = change();
+            c.failing_since = previous.info.as_of.clone();
+            report.still_failing.push(c);
         } else if failing_now {
             report.newly_failing.push(change());
         } else if failing_before && ok_now {
