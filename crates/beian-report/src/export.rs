@@ -4,16 +4,13 @@
 //! sheet (frozen header, filters) — what gets forwarded.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, StringArray};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::labels::{Lang, labels};
-use crate::load::{LoadError, RunData};
+use crate::load::{LoadError, RunData, for_each_batch, strings};
 use crate::model::Report;
 
 /// One failing rule of one failing site.
@@ -82,81 +79,42 @@ pub fn failures(run: &RunData, split: SplitBy, lang: Lang) -> Result<Vec<Failure
             s.domain.as_deref().map(|d| (d, g.unwrap_or("-")))
         })
         .collect();
-    let dir = run.info.dir.join("findings");
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|source| LoadError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    parts.sort();
     let fix_col = match lang {
         Lang::Zh => "fix_zh",
         Lang::En => "fix_en",
     };
+    let columns = ["domain", "host", "rule_id", "verdict", "evidence", fix_col];
     let mut out = Vec::new();
-    for part in parts {
-        let bad = |reason: String| LoadError::Format {
-            path: part.display().to_string(),
-            reason,
-        };
-        let f = File::open(&part).map_err(|source| LoadError::Io {
-            path: part.display().to_string(),
-            source,
-        })?;
-        let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| bad(e.to_string()))?;
-        let mask = ProjectionMask::columns(
-            b.parquet_schema(),
-            ["domain", "host", "rule_id", "verdict", "evidence", fix_col],
-        );
-        let reader = b
-            .with_projection(mask)
-            .build()
-            .map_err(|e| bad(e.to_string()))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| bad(e.to_string()))?;
-            let col = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-                    .ok_or_else(|| bad(format!("no string column {name}")))
-            };
-            let (domain, host, rule, verdict, evidence, fix) = (
-                col("domain")?,
-                col("host")?,
-                col("rule_id")?,
-                col("verdict")?,
-                col("evidence")?,
-                col(fix_col)?,
-            );
-            for i in 0..batch.num_rows() {
-                if verdict.value(i) != "fail" {
-                    continue;
-                }
-                let Some(g) = group.get(domain.value(i)) else {
-                    continue;
-                };
-                let text = |c: &StringArray| {
-                    if c.is_valid(i) {
-                        c.value(i).to_string()
-                    } else {
-                        String::new()
-                    }
-                };
-                out.push(Failure {
-                    group: (*g).to_string(),
-                    domain: domain.value(i).to_string(),
-                    host: text(&host),
-                    rule_id: rule.value(i).to_string(),
-                    evidence: evidence.value(i).to_string(),
-                    fix: text(&fix),
-                });
+    for_each_batch(&run.info.dir, "findings", &columns, |path, batch| {
+        let [domain, host, rule, verdict, evidence, fix] =
+            columns.map(|name| strings(path, batch, name));
+        let (domain, host, rule, verdict, evidence, fix) =
+            (domain?, host?, rule?, verdict?, evidence?, fix?);
+        for i in 0..batch.num_rows() {
+            if verdict.value(i) != "fail" {
+                continue;
             }
+            let Some(g) = group.get(domain.value(i)) else {
+                continue;
+            };
+            let text = |c: &StringArray| {
+                if c.is_valid(i) {
+                    c.value(i).to_string()
+                } else {
+                    String::new()
+                }
+            };
+            out.push(Failure {
+                group: (*g).to_string(),
+                domain: domain.value(i).to_string(),
+                host: text(host),
+                rule_id: rule.value(i).to_string(),
+                evidence: evidence.value(i).to_string(),
+                fix: text(fix),
+            });
         }
-    }
+        Ok(())
+    })?;
     out.sort_by(|a, b| (&a.group, &a.domain, &a.rule_id).cmp(&(&b.group, &b.domain, &b.rule_id)));
     Ok(out)
 }

@@ -56,14 +56,14 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
     } else {
         0.0
     };
+    #[expect(clippy::cast_precision_loss, reason = "a handful of runs")]
+    let at = |i: usize, pct: f64| (pad + step * i as f64, h - 20.0 - (h - 40.0) * pct / 100.0);
     let points: Vec<_> = report
         .trend
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            #[expect(clippy::cast_precision_loss, reason = "a handful of runs")]
-            let x = pad + step * i as f64;
-            let y = h - 20.0 - (h - 40.0) * p.compliant_pct / 100.0;
+            let (x, y) = at(i, p.compliant_pct);
             context! { x => x.round(), y => y.round(), date => p.run_date.clone(),
             pct => p.compliant_pct, failing => p.failing }
         })
@@ -73,10 +73,8 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            #[expect(clippy::cast_precision_loss, reason = "a handful of runs")]
-            let x = pad + step * i as f64;
-            let y = h - 20.0 - (h - 40.0) * p.compliant_pct / 100.0;
-            format!("{:.0},{:.0}", x, y)
+            let (x, y) = at(i, p.compliant_pct);
+            format!("{x:.0},{y:.0}")
         })
         .collect::<Vec<_>>()
         .join(" ");

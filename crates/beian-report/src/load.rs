@@ -107,26 +107,10 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
         sites: Vec::new(),
         rules: Vec::new(),
     };
-    let sites_dir = dir.join("sites");
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(&sites_dir)
-        .map_err(io_err(&sites_dir))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    parts.sort();
-    for part in parts {
-        read_part(&part, &mut data)?;
-    }
-    Ok(data)
-}
-
-fn read_part(path: &Path, data: &mut RunData) -> Result<(), LoadError> {
-    let f = File::open(path).map_err(io_err(path))?;
-    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| format_err(path, e))?;
-    let mask = ProjectionMask::columns(
-        b.parquet_schema(),
-        [
+    for_each_batch(
+        dir,
+        "sites",
+        &[
             "domain",
             "status",
             "failing_rules",
@@ -134,19 +118,44 @@ fn read_part(path: &Path, data: &mut RunData) -> Result<(), LoadError> {
             "owner",
             "province",
         ],
-    );
-    let reader = b
-        .with_projection(mask)
-        .build()
-        .map_err(|e| format_err(path, e))?;
-    for batch in reader {
-        let batch = batch.map_err(|e| format_err(path, e))?;
-        read_batch(path, &batch, data)?;
+        |path, batch| read_batch(path, batch, &mut data),
+    )?;
+    Ok(data)
+}
+
+/// Calls `each` with every record batch of `table` in the run directory `dir`, part after
+/// part, read with only `columns` (a column a part lacks is left out of its batches).
+pub(crate) fn for_each_batch(
+    dir: &Path,
+    table: &str,
+    columns: &[&str],
+    mut each: impl FnMut(&Path, &RecordBatch) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let table_dir = dir.join(table);
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&table_dir)
+        .map_err(io_err(&table_dir))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    for part in parts {
+        let f = File::open(&part).map_err(io_err(&part))?;
+        let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| format_err(&part, e))?;
+        let mask = ProjectionMask::columns(b.parquet_schema(), columns.iter().copied());
+        let reader = b
+            .with_projection(mask)
+            .build()
+            .map_err(|e| format_err(&part, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| format_err(&part, e))?;
+            each(&part, &batch)?;
+        }
     }
     Ok(())
 }
 
-fn strings<'a>(
+pub(crate) fn strings<'a>(
     path: &Path,
     batch: &'a RecordBatch,
     name: &str,

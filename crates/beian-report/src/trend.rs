@@ -4,15 +4,12 @@
 //! earlier run, and keeps only the still-failing domains in memory.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, StringArray};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_array::Array;
 use serde::Serialize;
 
-use crate::load::LoadError;
+use crate::load::{LoadError, for_each_batch, strings};
 use crate::model::{Report, pct};
 
 /// One run of the trend.
@@ -39,54 +36,18 @@ pub struct EarlierRun {
     pub dir: PathBuf,
 }
 
-fn parts(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let sites = dir.join("sites");
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(&sites)
-        .map_err(|source| LoadError::Io {
-            path: sites.display().to_string(),
-            source,
-        })?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    parts.sort();
-    Ok(parts)
-}
-
 /// Calls `each(domain, status)` for every `sites` row of the run in `dir`.
 fn scan(dir: &Path, mut each: impl FnMut(Option<&str>, &str)) -> Result<(), LoadError> {
-    for part in parts(dir)? {
-        let bad = |reason: String| LoadError::Format {
-            path: part.display().to_string(),
-            reason,
-        };
-        let f = File::open(&part).map_err(|source| LoadError::Io {
-            path: part.display().to_string(),
-            source,
-        })?;
-        let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| bad(e.to_string()))?;
-        let mask = ProjectionMask::columns(b.parquet_schema(), ["domain", "status"]);
-        for batch in b
-            .with_projection(mask)
-            .build()
-            .map_err(|e| bad(e.to_string()))?
-        {
-            let batch = batch.map_err(|e| bad(e.to_string()))?;
-            let col = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-                    .ok_or_else(|| bad(format!("no string column {name}")))
-            };
-            let (domain, status) = (col("domain")?, col("status")?);
-            for i in 0..batch.num_rows() {
-                let d = domain.is_valid(i).then(|| domain.value(i));
-                each(d, status.value(i));
-            }
+    for_each_batch(dir, "sites", &["domain", "status"], |path, batch| {
+        let (domain, status) = (
+            strings(path, batch, "domain")?,
+            strings(path, batch, "status")?,
+        );
+        for i in 0..batch.num_rows() {
+            each(domain.is_valid(i).then(|| domain.value(i)), status.value(i));
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Adds the history to `report`: the trend over `earlier` (complete runs before the reported

@@ -152,9 +152,19 @@ fn resolver_of(server: std::net::SocketAddr) -> Resolver {
 async fn truncating_server() -> std::net::SocketAddr {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+    // A UDP and a TCP socket on one port: the port the system picks for UDP may be taken for
+    // TCP by another test's server (seen in a CI run), so pick again (as the fleet does).
+    let mut attempt = 0;
+    let (udp, tcp, addr) = loop {
+        attempt += 1;
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(tcp) => break (udp, tcp, addr),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < 20 => {}
+            Err(e) => panic!("binding TCP {addr}: {e}"),
+        }
+    };
     tokio::spawn(async move {
         let mut buf = vec![0u8; 2048];
         while let Ok((n, from)) = udp.recv_from(&mut buf).await {
