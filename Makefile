@@ -38,13 +38,16 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java chromium test fuzz-check lint doc bench bench-fleet bench-scale
+.PHONY: help demo pyenv java chromium test fuzz-check lint doc bench bench-fleet bench-report bench-scale
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
 
 bench-fleet: ## Audit 10,000 simulated domains; the same URLs with curl and a minimal client
 	$(CARGO) bench --locked --bench fleet -- --domains 10000 --concurrency 256
+
+bench-report: ## The report over two synthetic runs of 1,000,000 sites: wall time and peak RSS
+	$(CARGO) bench --locked --bench report -- --sites 1000000
 
 bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
 	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal

@@ -22,8 +22,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beian_fleet::{Behaviour, Fleet, FleetConfig, SiteSpec};
+
+#[path = "measure.rs"]
+mod measure;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
+use measure::{cpu_of_threads, run_measured};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::sync::Semaphore;
@@ -61,89 +65,6 @@ fn opts() -> Opts {
         i += 1;
     }
     o
-}
-
-/// What a child process used: wall time, CPU time and peak RSS read from `/proc` while it
-/// runs (CPU from its zombie's `stat` just before it is reaped; peak RSS is `VmHWM`, sampled
-/// every 20 ms — a high-water mark, so the last sample is the peak up to the final 20 ms).
-struct Usage {
-    wall: Duration,
-    cpu: Duration,
-    max_rss_mib: f64,
-    ok: bool,
-}
-
-/// Clock ticks per second of `/proc/*/stat` times (USER_HZ, 100 on Linux).
-const TICKS: f64 = 100.0;
-
-/// A `/proc/*/stat` line: the command name, the state, and user + system CPU time.
-struct Stat<'a> {
-    comm: &'a str,
-    state: &'a str,
-    cpu: Duration,
-}
-
-fn parse_stat(stat: &str) -> Option<Stat<'_>> {
-    let (head, rest) = stat.rsplit_once(')')?;
-    // Fields after the `(comm)`: state is the 1st, utime the 12th, stime the 13th.
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    Some(Stat {
-        comm: head.split_once('(').map_or("", |(_, c)| c),
-        state: fields.first()?,
-        cpu: Duration::from_secs_f64((ticks(11)? + ticks(12)?) / TICKS),
-    })
-}
-
-fn run_measured(cmd: &mut Command) -> Usage {
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("spawn");
-    let pid = child.id();
-    let mut hwm_kib = 0u64;
-    let mut cpu = Duration::ZERO;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kib) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                hwm_kib = hwm_kib.max(kib);
-            }
-        }
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let Some(stat) = parse_stat(&stat) else { break };
-        cpu = stat.cpu;
-        if stat.state == "Z" || stat.state == "X" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = child.wait().expect("wait");
-    Usage {
-        wall: start.elapsed(),
-        cpu,
-        max_rss_mib: hwm_kib as f64 / 1024.0,
-        ok: status.success(),
-    }
-}
-
-/// CPU time (user + system) of this process's threads whose name starts with `prefix`, or of
-/// the whole process for `""`, from `/proc/self/task/*/stat`. The fleet's and the minimal
-/// client's runtimes name their threads, so one process can tell their CPU apart.
-fn cpu_of_threads(prefix: &str) -> Duration {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return Duration::ZERO;
-    };
-    tasks
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
-        .filter_map(|stat| {
-            parse_stat(&stat)
-                .filter(|s| s.comm.starts_with(prefix))
-                .map(|s| s.cpu)
-        })
-        .sum()
 }
 
 /// The URLs of hosts that exist in DNS: what an audit requests first (apex and www, https and
