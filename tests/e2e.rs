@@ -353,23 +353,10 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     let rules = fleet.path("lenient.toml");
     std::fs::write(&rules, "[rules.ICP-KIND]\nfail_as = \"warn\"\n").unwrap();
     let day = |as_of: &str, extra: &[&str]| {
-        let cmd = fleet.audit_command(&input, root.path());
-        // `audit_command` points --out at the root; --history takes its place.
-        let args: Vec<String> = cmd
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let out_at = args.iter().position(|a| a == "--out").unwrap();
-        let mut fixed = std::process::Command::new(cmd.get_program());
-        for (i, a) in args.iter().enumerate() {
-            if i == out_at || i == out_at + 1 {
-                continue;
-            }
-            fixed.arg(a);
-        }
-        fixed.args(["--history", rootp, "--as-of", as_of, "--quiet"]);
-        fixed.args(extra);
-        fixed
+        let mut cmd = fleet.history_command(&input, root.path());
+        cmd.args(["--as-of", as_of, "--quiet"]);
+        cmd.args(extra);
+        cmd
     };
     // Day 1 judges ICP-KIND leniently; day 2 by the default rules: ICP-KIND newly fails.
     let ok = |mut c: std::process::Command| {

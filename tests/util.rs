@@ -70,12 +70,27 @@ impl TestFleet {
     /// [`TestFleet::audit_command`] without `--allow-private`: the caller allows what it
     /// needs (`--allow-net`).
     pub(crate) fn audit_command_restricted(&self, input: &Path, out: &Path) -> Command {
+        let mut cmd = self.fleet_command(input);
+        cmd.arg("--out").arg(out);
+        cmd
+    }
+
+    /// `beian audit INPUT --history ROOT --allow-private` with the flags that point at this
+    /// fleet.
+    pub(crate) fn history_command(&self, input: &Path, root: &Path) -> Command {
+        let mut cmd = self.fleet_command(input);
+        cmd.arg("--history").arg(root).arg("--allow-private");
+        cmd
+    }
+
+    /// `beian audit INPUT` with the flags that point at this fleet, no output flag.
+    fn fleet_command(&self, input: &Path) -> Command {
         let dns = self.fleet.dns_addr.to_string();
         let http = self.fleet.http_port.to_string();
         let https = self.fleet.https_port.to_string();
         let ca = self.path("ca.pem");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_beian"));
-        cmd.arg("audit").arg(input).arg("--out").arg(out);
+        cmd.arg("audit").arg(input);
         cmd.args([
             "--resolver",
             &dns,

@@ -401,14 +401,6 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
         .transpose()?;
     let mut report = beian_report::build(&now, before.as_ref());
     if a.history.is_some() {
-        let earlier: Vec<beian_report::EarlierRun> = earlier
-            .into_iter()
-            .map(|r| beian_report::EarlierRun {
-                run_date: r.run_date,
-                run_id: r.run_id,
-                dir: r.dir,
-            })
-            .collect();
         beian_report::add_history(&mut report, &earlier, a.trend)
             .context("reading the history's earlier runs")?;
     }

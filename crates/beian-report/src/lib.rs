@@ -19,7 +19,7 @@ pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::markdown;
 pub use model::{Change, Count, Group, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
-pub use trend::{EarlierRun, TrendPoint, add_history};
+pub use trend::{TrendPoint, add_history};
 
 #[cfg(test)]
 mod tests_support {

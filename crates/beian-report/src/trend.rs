@@ -4,9 +4,10 @@
 //! earlier run, and keeps only the still-failing domains in memory.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow_array::Array;
+use beian_parquet::history::HistoryRun;
 use serde::Serialize;
 
 use crate::load::{LoadError, for_each_batch, strings};
@@ -23,17 +24,6 @@ pub struct TrendPoint {
     pub compliant_pct: f64,
     /// Its failing sites.
     pub failing: u64,
-}
-
-/// An earlier complete run of the history: its date, id and directory, oldest first.
-#[derive(Debug, Clone)]
-pub struct EarlierRun {
-    /// Its audit date (`YYYY-MM-DD`).
-    pub run_date: String,
-    /// Its run id.
-    pub run_id: String,
-    /// Its run directory.
-    pub dir: PathBuf,
 }
 
 /// Calls `each(domain, status)` for every `sites` row of the run in `dir`.
@@ -55,7 +45,7 @@ fn scan(dir: &Path, mut each: impl FnMut(Option<&str>, &str)) -> Result<(), Load
 /// `failing_since` date of every still-failing site.
 pub fn add_history(
     report: &mut Report,
-    earlier: &[EarlierRun],
+    earlier: &[HistoryRun],
     points: usize,
 ) -> Result<(), LoadError> {
     let keep = points.saturating_sub(1);
