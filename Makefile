@@ -7,8 +7,14 @@ PY := $(VENV)/bin/python
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-demo: ## Build, start the simulated fleet, audit it, print the summary (output in results/demo)
-	$(CARGO) run --locked --release --bin beian -- demo --out results/demo --overwrite
+BEIAN := $(CARGO) run --locked --release --quiet --bin beian --
+DEMO := results/demo
+
+demo: ## Build; audit the simulated fleet on day 1 (a week ago) and day 2 (today) into a history; report day 2 against day 1
+	rm -rf $(DEMO)
+	$(BEIAN) demo --day 1 --as-of $$(date -u -d '7 days ago' +%F) --history $(DEMO) --quiet
+	$(BEIAN) demo --day 2 --history $(DEMO)
+	$(BEIAN) report --history $(DEMO) --split-by owner --out $(DEMO)/report
 
 VENV_STAMP := $(VENV)/.installed
 

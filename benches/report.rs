@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench report -- [--sites N]` (`make bench-report`). The runs are written
 //! with the project's own run-directory writer (sites only: the report reads no other table
-//! unless it exports); statuses, rules, owners and provinces follow a fixed pattern, and the
+//! unless it exports); statuses, rules, owners, provinces and public-security deadlines follow
+//! a fixed pattern, and the
 //! second run changes about one site in twelve.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
@@ -15,7 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use beian_parquet::{RunRecord, RunWriter};
-use beian_types::{ErrorClass, SiteReport, SiteRow, SiteStatus};
+use beian_types::{ErrorClass, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus};
 
 #[path = "measure.rs"]
 mod measure;
@@ -67,6 +68,13 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
         }
         site.owner = Some(format!("owner-{:03}", i % 500));
         site.province = Some(PROVINCES[(i % PROVINCES.len() as u64) as usize].to_string());
+        // One site in fifty has no public-security number yet, due within the next 60 days.
+        if i % 50 == 7 {
+            site.psb_due = Some(PsbDue {
+                date: time::macros::date!(2026 - 11 - 27) + time::Duration::days((i % 60) as i64),
+                duty: PsbDuty::File,
+            });
+        }
         w.write(SiteReport {
             site,
             fetches: Vec::new(),
@@ -85,6 +93,10 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
         abandoned: 0,
         resumed_lines: 0,
         status: &status,
+        started_at: 0,
+        duration_s: 0.0,
+        rules_version: "synthetic",
+        rules_file: None,
     })
     .unwrap();
 }

@@ -458,20 +458,7 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(digest.lines().count() <= 25, "{digest}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["report_version"], "1.0");
-    // Golden: day 2 against day 1 of the seeded fleet, run ids and directories left out.
-    let mut golden = report.clone();
-    for run in ["run", "compared"] {
-        golden[run]["run_id"] = serde_json::Value::Null;
-        golden[run]["dir"] = serde_json::Value::Null;
-    }
-    for point in golden["trend"].as_array_mut().unwrap() {
-        point["run_id"] = serde_json::Value::Null;
-    }
-    assert_golden(
-        "report-day2.json",
-        &(serde_json::to_string_pretty(&golden).unwrap() + "\n"),
-    );
+    assert_eq!(report["report_version"], "1.1");
     assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
     let newly: Vec<&str> = report["newly_failing"]
         .as_array()
@@ -656,4 +643,136 @@ print(json.dumps({
         "{stderr}"
     );
     assert!(out.join("report.json").exists() && out.join("report.md").exists());
+}
+
+/// `beian demo --day 1` and `--day 2` into a history, as `make demo` runs them, and the
+/// report of day 2: golden `report.json`; the diff lists are the fleet's own changes between
+/// the days; every query of the appendix, run by DuckDB, gives the report's figures.
+#[test]
+fn demo_days_make_a_history_and_its_report() {
+    let root = tempfile::tempdir().unwrap();
+    let demo = |day: &str, as_of: &str| {
+        let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+            .args([
+                "demo",
+                "--domains",
+                "60",
+                "--quiet",
+                "--day",
+                day,
+                "--as-of",
+                as_of,
+            ])
+            .arg("--history")
+            .arg(root.path())
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    };
+    demo("1", "2026-11-20");
+    demo("2", "2026-11-27");
+    let out = root.path().join("report");
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["report", "--lang", "en", "--history"])
+        .arg(root.path())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+
+    // The fleet's changes between the days, from the fleet itself.
+    let fleet = |day| beian_fleet::days::on_day(60, 1, &[], day);
+    let (one, two) = (fleet(1), fleet(2));
+    let before: std::collections::HashMap<&str, beian_fleet::Behaviour> = one
+        .iter()
+        .map(|s| (s.domain.as_str(), s.behaviour))
+        .collect();
+    let list = |key: &str| -> Vec<String> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["domain"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let changed: Vec<&str> = two
+        .iter()
+        .filter(|s| {
+            before
+                .get(s.domain.as_str())
+                .is_some_and(|b| *b != s.behaviour)
+        })
+        .map(|s| s.domain.as_str())
+        .collect();
+    let (newly, fixed) = (list("newly_failing"), list("fixed"));
+    assert!(!newly.is_empty() && !fixed.is_empty(), "{report}");
+    for d in newly.iter().chain(&fixed) {
+        assert!(
+            changed.contains(&d.as_str()),
+            "{d} did not change: {report}"
+        );
+    }
+    let mut added: Vec<String> = two
+        .iter()
+        .filter(|s| !before.contains_key(s.domain.as_str()))
+        .map(|s| s.domain.clone())
+        .collect();
+    added.sort();
+    assert_eq!(
+        report["population"]["added_domains"],
+        serde_json::json!(added),
+        "{report}"
+    );
+    assert_eq!(report["population"]["removed"], 2, "{report}");
+    // Owners come from the manifest the demo audits; deadlines from its opening dates.
+    assert!(
+        report["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["name"].as_str().unwrap().ends_with("有限公司")),
+        "{report}"
+    );
+    assert!(
+        report["run"]["duration_s"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+
+    // The appendix reproduces every figure it names.
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback/appendix.py");
+    let checked = run_python(&[script.as_os_str(), out.join("report.json").as_os_str()]);
+    let checked: serde_json::Value = serde_json::from_str(&checked).unwrap();
+    let ids: Vec<&String> = checked.as_object().unwrap().keys().collect();
+    assert_eq!(ids.len(), 10, "{checked}");
+    for (id, v) in checked.as_object().unwrap() {
+        assert_eq!(v["ok"], true, "{id}: {v}");
+    }
+
+    // Golden: run ids, directories, timings and the queries' paths left out.
+    let mut golden = report.clone();
+    for run in ["run", "compared"] {
+        for field in ["run_id", "dir", "duration_s"] {
+            golden[run][field] = serde_json::Value::Null;
+        }
+    }
+    for point in golden["trend"].as_array_mut().unwrap() {
+        point["run_id"] = serde_json::Value::Null;
+    }
+    golden["appendix"] = serde_json::Value::Null;
+    assert_golden(
+        "report-demo-day2.json",
+        &(serde_json::to_string_pretty(&golden).unwrap() + "\n"),
+    );
 }

@@ -202,13 +202,18 @@ pub(crate) struct FleetShape {
     /// Seed for behaviours and numbers.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+    /// The fleet's day: each day, a week after the one before, some sites are fixed, some
+    /// break, a few domains join the list and a few leave it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) day: u32,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct FleetArgs {
     #[command(flatten)]
     pub(crate) shape: FleetShape,
-    /// Where to write ca.pem, domains.txt, answer_key.csv, fleet.json.
+    /// Where to write ca.pem, domains.txt, sites.csv (with the manifest), answer_key.csv,
+    /// fleet.json.
     #[arg(long, default_value = "fleet")]
     pub(crate) dir: PathBuf,
     /// DNS listen address.

@@ -93,6 +93,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Entries of each list of the report model a JSON webhook receives.
+const NOTIFY_LIST_MAX: usize = 100;
+
 /// How long the sites in flight may take to finish after Ctrl-C.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -118,6 +121,7 @@ async fn run_job(
         },
         capacity: net.capacity,
         as_of: judging.as_of,
+        rules_file: judge.rules.as_ref().map(|p| p.display().to_string()),
     };
     let auditor = Arc::new(Auditor::build(&net.net, judging)?);
     let progress = Arc::new(reporter::Progress::new(total, out.quiet));
@@ -283,6 +287,7 @@ fn fleet_config(shape: &FleetShape) -> FleetConfig {
     FleetConfig {
         domains: shape.domains,
         seed: shape.seed,
+        day: shape.day,
         ..FleetConfig::default()
     }
 }
@@ -297,7 +302,7 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
     let fleet = Fleet::start(cfg).await?;
     fleet.write_files(&a.dir)?;
     println!(
-        "fleet of {} domains: dns {} http port {} https port {}\nfiles in {}\naudit it with:\n  beian audit {}/domains.txt --resolver {} --ca-cert {}/ca.pem --http-port {} --https-port {} --allow-private --out results",
+        "fleet of {} domains: dns {} http port {} https port {}\nfiles in {}\naudit it with:\n  beian audit {}/domains.txt --resolver {} --ca-cert {}/ca.pem --http-port {} --https-port {} --allow-private --out results\n(or sites.csv: the list with its manifest of owners and opening dates)",
         fleet.sites.len(),
         fleet.dns_addr,
         fleet.http_port,
@@ -317,14 +322,22 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
 }
 
 async fn demo(a: DemoArgs) -> Result<ExitCode> {
-    let fleet = Fleet::start(fleet_config(&a.shape)).await?;
-    let dir: PathBuf = a.output.dir.join("fleet");
-    fleet.write_files(&dir)?;
+    // The fleet's manifest dates and answer key follow the audit date.
+    let as_of = settings::judging(&a.judge)?.as_of;
+    let fleet = Fleet::start(FleetConfig {
+        as_of,
+        ..fleet_config(&a.shape)
+    })
+    .await?;
+    // The audit trusts the fleet's CA from a file; the fleet's files end up in the run
+    // directory, written once the run has made it.
+    let ca = std::env::temp_dir().join(format!("beian-demo-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, &fleet.ca_pem).with_context(|| format!("writing {}", ca.display()))?;
     // The audit's defaults, pointed at the fleet; loopback answers in milliseconds, so the
     // fleet's slow and silent sites are given up on sooner than real servers would be.
     let net_args = NetArgs {
         resolvers: vec![fleet.dns_addr],
-        ca_certs: vec![dir.join("ca.pem")],
+        ca_certs: vec![ca.clone()],
         http_port: fleet.http_port,
         https_port: fleet.https_port,
         allow_private: true,
@@ -336,17 +349,24 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         ..NetArgs::default()
     };
     let net = NetSettings::from_args(&net_args)?;
-    let domains = fleet.domains_txt();
+    // The list with its manifest: owners, and when the sites without a PSB number opened.
+    let domains = fleet.sites_csv();
     let total = Some(fleet.sites.len() as u64);
     let open: OpenInput = Box::new(move || {
         Ok(Box::new(std::io::Cursor::new(domains.into_bytes())) as Box<dyn BufRead + Send>)
     });
     let desc = format!(
-        "simulated fleet ({} domains, seed {})",
-        a.shape.domains, a.shape.seed
+        "simulated fleet ({} domains, seed {}, day {})",
+        fleet.sites.len(),
+        a.shape.seed,
+        a.shape.day
     );
     let started = std::time::Instant::now();
-    let (report, run_dir) = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
+    let run = run_job(open, desc, total, &net, &a.judge, &a.output).await;
+    std::fs::remove_file(&ca).ok();
+    let (report, run_dir) = run?;
+    let dir = run_dir.join("fleet");
+    fleet.write_files(&dir)?;
     if !a.output.quiet {
         let extra = [
             format!("answer key: {}", dir.join("answer_key.csv").display()),
@@ -437,7 +457,9 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let notifier = beian_notify::Notifier::new(Vec::new(), &[])?;
-    let model = serde_json::to_value(&report).context("serialising the report")?;
+    // A webhook takes the model with its lists cut; report.json holds them whole.
+    let model =
+        serde_json::to_value(report.abridged(NOTIFY_LIST_MAX)).context("serialising the report")?;
     let title = digest
         .lines()
         .next()

@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import sys
+import tempfile
 
 import pyarrow.parquet as pq
 
@@ -27,6 +28,7 @@ INT64 = {
 }
 INT32 = {"fetches": ["status"]}
 TIMESTAMPS = {"sites": ["audited_at"], "fetches": ["started_at"], "findings": []}
+DATES = {"sites": ["psb_due"]}
 STRING_LISTS = {"sites": ["failing_rules", "warning_rules"], "fetches": ["addresses", "cname_chain"], "findings": []}
 
 # Low-cardinality strings (and findings' per-site repeats): dictionary-encoded (issue 20);
@@ -99,6 +101,9 @@ def spark_types(run_dir, problems, counts):
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
+        # Spark makes its warehouse directory in the working directory otherwise: the
+        # repository's root.
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="beian-spark-"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -120,6 +125,9 @@ def spark_types(run_dir, problems, counts):
             for name in TIMESTAMPS[table]:
                 if not isinstance(fields[name], T.TimestampType):
                     problems.append(f"spark {table}.{name}: {fields[name].simpleString()}, want timestamp")
+            for name in DATES.get(table, []):
+                if not isinstance(fields[name], T.DateType):
+                    problems.append(f"spark {table}.{name}: {fields[name].simpleString()}, want date")
             for name in STRING_LISTS[table]:
                 if fields[name].simpleString() != "array<string>":
                     problems.append(f"spark {table}.{name}: {fields[name].simpleString()}")
@@ -162,6 +170,9 @@ def polars_types(run_dir, problems, counts):
         for name in TIMESTAMPS[table]:
             if df.schema[name] != pl.Datetime("us", "UTC"):
                 problems.append(f"polars {table}.{name}: {df.schema[name]}")
+        for name in DATES.get(table, []):
+            if df.schema[name] != pl.Date:
+                problems.append(f"polars {table}.{name}: {df.schema[name]}")
         for name in STRING_LISTS[table]:
             if df.schema[name] != pl.List(pl.String):
                 problems.append(f"polars {table}.{name}: {df.schema[name]}")
@@ -181,6 +192,9 @@ def duckdb_types(run_dir, problems, counts):
         seen[table] = types
         for name in INT64[table]:
             if types[name] != "BIGINT":
+                problems.append(f"duckdb {table}.{name}: {types[name]}")
+        for name in DATES.get(table, []):
+            if types[name] != "DATE":
                 problems.append(f"duckdb {table}.{name}: {types[name]}")
         n = con.execute(f"SELECT count(*) FROM read_parquet('{os.path.join(run_dir, table)}/*.parquet')").fetchone()[0]
         if n != counts[table]:
@@ -247,7 +261,7 @@ def main():
     for t in TABLES:
         for f in files(run_dir, t):
             md = pq.read_metadata(f).metadata or {}
-            if md.get(b"beian.schema_version") != b"2.1":
+            if md.get(b"beian.schema_version") != b"2.2":
                 problems.append(f"{f}: schema_version {md.get(b'beian.schema_version')!r}")
     report = {
         "rows": counts,

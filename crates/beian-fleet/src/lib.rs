@@ -7,6 +7,7 @@
 //! Tests, benchmarks, `beian demo` and `beian fleet serve` all use this one world.
 
 mod certs;
+pub mod days;
 pub mod dns;
 mod host;
 mod hostile;
@@ -84,6 +85,12 @@ pub struct FleetConfig {
     /// Addresses of overloaded shared hosts: every response there waits `slow_delay`, whatever
     /// the site (head-of-line tests: sites on other addresses must not wait for them).
     pub slow_ips: Vec<Ipv4Addr>,
+    /// The fleet's day (1-based; [`days::on_day`]): later days have fixed, broken, added and
+    /// removed sites.
+    pub day: u32,
+    /// The date it is audited on; day 1 was [`days::DAYS_APART`] days before day 2, and so
+    /// on. Dates the manifest and the answer key.
+    pub as_of: time::Date,
 }
 
 impl Default for FleetConfig {
@@ -98,6 +105,8 @@ impl Default for FleetConfig {
             slow_delay: Duration::from_millis(1500),
             behaviours: Vec::new(),
             slow_ips: Vec::new(),
+            day: 1,
+            as_of: time::OffsetDateTime::now_utc().date(),
         }
     }
 }
@@ -116,6 +125,10 @@ pub struct Fleet {
     pub sites: Vec<SiteSpec>,
     /// Whether the web servers also listen on `::1` (`ipv6-only` sites are reachable).
     pub ipv6: bool,
+    /// The fleet's day ([`FleetConfig::day`]).
+    pub day: u32,
+    /// The date it is audited on ([`FleetConfig::as_of`]).
+    pub as_of: time::Date,
     ips: Vec<Ipv4Addr>,
     tasks: JoinSet<()>,
     /// What the web servers share: their counters are read here.
@@ -193,7 +206,7 @@ async fn bind_same_port(ips: &[IpAddr], port: u16) -> Result<(Vec<TcpListener>, 
 impl Fleet {
     /// Generates the sites and starts DNS, HTTP and HTTPS servers.
     pub async fn start(cfg: FleetConfig) -> Result<Fleet, FleetError> {
-        let sites = generate_from(cfg.domains, cfg.seed, &cfg.behaviours);
+        let sites = days::on_day(cfg.domains, cfg.seed, &cfg.behaviours, cfg.day);
         let ips = if cfg.ips.is_empty() {
             FleetConfig::default().ips
         } else {
@@ -338,6 +351,8 @@ impl Fleet {
             ca_pem,
             sites,
             ipv6,
+            day: cfg.day,
+            as_of: cfg.as_of,
             ips,
             tasks,
             world,
@@ -409,7 +424,14 @@ impl Fleet {
         s
     }
 
-    /// Writes `ca.pem`, `domains.txt`, `answer_key.csv` and `fleet.json` into `dir`.
+    /// The list with its manifest ([`days::manifest_csv`]): owners, and opening dates of the
+    /// sites without a public-security number.
+    pub fn sites_csv(&self) -> String {
+        days::manifest_csv(&self.sites, days::day_one(self.as_of, self.day))
+    }
+
+    /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `answer_key.csv` and `fleet.json` into
+    /// `dir`.
     pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
         let w = |name: &str, content: &str| {
             let path = dir.join(name);
@@ -424,12 +446,19 @@ impl Fleet {
         })?;
         w("ca.pem", &self.ca_pem)?;
         w("domains.txt", &self.domains_txt())?;
-        w("answer_key.csv", &answer_key_csv(&self.sites))?;
+        w("sites.csv", &self.sites_csv())?;
+        let day1 = days::day_one(self.as_of, self.day);
+        w(
+            "answer_key.csv",
+            &answer_key_csv(&self.sites, Some((day1, self.as_of))),
+        )?;
         let info = serde_json::json!({
             "dns": self.dns_addr.to_string(),
             "http_port": self.http_port,
             "https_port": self.https_port,
             "domains": self.sites.len(),
+            "day": self.day,
+            "as_of": self.as_of.to_string(),
         });
         w("fleet.json", &format!("{info:#}\n"))
     }

@@ -602,10 +602,26 @@ pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'stati
 /// The answer key as CSV: `domain,behaviour,host,rule_id,expected` (`host` empty for site
 /// rules). Pseudo-rules: `STATUS` (overall status), `ERROR-HTTPS` / `ERROR-HTTP` (the probe's
 /// error class, `none` when it must succeed) and `CNAME` (the host's CNAME chain).
-pub fn answer_key_csv(sites: &[SiteSpec]) -> String {
+///
+/// With `dates` (day 1's date and the audit date) the key is for an audit given
+/// [`crate::days::manifest_csv`]: a site without a public-security number fails PSB-PRESENT
+/// once its filing is overdue (30 days after `opened_on`). Without a manifest, and on day 1,
+/// the key is the same: pending sites warn either way.
+pub fn answer_key_csv(sites: &[SiteSpec], dates: Option<(time::Date, time::Date)>) -> String {
     let mut out = String::from("domain,behaviour,host,rule_id,expected\n");
     for s in sites {
-        let (rows, status) = expectations(s);
+        let (mut rows, mut status) = expectations(s);
+        let overdue = dates.is_some_and(|(day1, as_of)| {
+            crate::days::opened_on(s, day1).is_some_and(|o| as_of > o + time::Duration::days(30))
+        });
+        if overdue {
+            for r in &mut rows {
+                if r.1 == "PSB-PRESENT" {
+                    r.2 = "fail";
+                }
+            }
+            status = "violation";
+        }
         for (role, rule, v) in rows {
             let host = match role {
                 "apex" => s.domain.clone(),

@@ -22,6 +22,14 @@ pub struct RunRecord<'a> {
     pub resumed_lines: u64,
     /// `sites` rows by status, over the whole run.
     pub status: &'a BTreeMap<&'static str, u64>,
+    /// When this invocation started, UTC seconds since the epoch.
+    pub started_at: i64,
+    /// Its wall time in seconds.
+    pub duration_s: f64,
+    /// The rules it judged by (`beian_rules::rules_version`).
+    pub rules_version: &'a str,
+    /// The rules file (`--rules`), when one was given.
+    pub rules_file: Option<&'a str>,
 }
 
 /// A new run id: the start time (UTC, to the second) and the process id.
@@ -53,7 +61,11 @@ pub(crate) fn write(
         "as_of": record.as_of,
         // A history's readers count only complete runs (docs/SCHEMA.md, "History").
         "complete": !record.interrupted && record.abandoned == 0,
+        "started_at": record.started_at,
         "finished_at": time::OffsetDateTime::now_utc().unix_timestamp(),
+        "duration_s": (record.duration_s * 10.0).round() / 10.0,
+        "rules_version": record.rules_version,
+        "rules_file": record.rules_file,
         "interrupted": record.interrupted,
         "abandoned": record.abandoned,
         "resumed_lines": record.resumed_lines,

@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, BooleanArray, Int32Array, Int64Array, ListArray, RecordBatch, StringArray,
-    StructArray, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, ListArray, RecordBatch,
+    StringArray, StructArray, TimestampMicrosecondArray,
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "2.1";
+pub const SCHEMA_VERSION: &str = "2.2";
 
 /// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
 /// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
@@ -31,6 +31,7 @@ pub(crate) fn dictionary_columns(table: &str) -> &'static [&'static str] {
             "warning_rules.list.item",
             "owner",
             "province",
+            "psb_duty",
         ],
         "fetches" => &[
             "run_id",
@@ -100,6 +101,8 @@ pub fn sites_schema() -> SchemaRef {
         Field::new("audited_at", ts(), false),
         Field::new("owner", DataType::Utf8, true),
         Field::new("province", DataType::Utf8, true),
+        Field::new("psb_due", DataType::Date32, true),
+        Field::new("psb_duty", DataType::Utf8, true),
     ]))
 }
 
@@ -215,6 +218,12 @@ pub(crate) fn sites_batch(
         timestamps(rows.iter().map(|r| r.audited_at_us)),
         strs(rows.iter().map(|r| r.owner.as_deref())),
         strs(rows.iter().map(|r| r.province.as_deref())),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.psb_due.map(|d| beian_types::days::to_days(d.date)))
+                .collect::<Date32Array>(),
+        ),
+        strs(rows.iter().map(|r| r.psb_due.map(|d| d.duty.as_str()))),
     ];
     RecordBatch::try_new(schema.clone(), cols)
 }

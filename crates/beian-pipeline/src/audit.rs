@@ -165,6 +165,7 @@ impl Auditor {
             audited_at_us: now_us(),
             owner: target.manifest.owner.clone(),
             province,
+            psb_due: j.psb_due,
         };
         let findings = j
             .findings

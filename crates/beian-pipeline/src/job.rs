@@ -47,6 +47,8 @@ pub struct Job {
     pub capacity: Capacity,
     /// The audit date (`--as-of`), recorded in `run.json`.
     pub as_of: time::Date,
+    /// The rules file (`--rules`), recorded in `run.json` beside the rules version.
+    pub rules_file: Option<String>,
 }
 
 /// Tallies of the `sites` rows a run wrote, for summaries.
@@ -126,6 +128,7 @@ pub async fn run_job<A: AuditSite>(
     reporter: Arc<dyn Reporter>,
     control: watch::Receiver<Control>,
 ) -> Result<RunReport, JobError> {
+    let (started_at, clock) = (time::OffsetDateTime::now_utc(), Instant::now());
     let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start)?;
     for p in &started.removed {
         reporter.part_removed(p);
@@ -195,6 +198,10 @@ pub async fn run_job<A: AuditSite>(
         abandoned: stats.abandoned,
         resumed_lines,
         status: &whole,
+        started_at: started_at.unix_timestamp(),
+        duration_s: clock.elapsed().as_secs_f64(),
+        rules_version: &beian_rules::rules_version(),
+        rules_file: job.rules_file.as_deref(),
     })?;
     Ok(RunReport {
         run_id: started.run_id,

@@ -78,6 +78,21 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
         })
         .collect::<Vec<_>>()
         .join(" ");
+    // The appendix's queries, titled by the figure each reproduces.
+    let sql_titles: std::collections::BTreeMap<&str, String> = [
+        ("statuses", l.statuses.to_string()),
+        ("compliant_pct", format!("{} %", l.compliant)),
+        ("rules", l.rules_h.to_string()),
+        ("owners", l.owners_h.to_string()),
+        ("provinces", l.provinces_h.to_string()),
+        ("unreachable", l.unreachable_h.to_string()),
+        ("worst", l.worst_h.to_string()),
+        ("psb_due", l.due_h.to_string()),
+        ("newly_failing", l.newly_failing_h.to_string()),
+        ("fixed", l.fixed_h.to_string()),
+    ]
+    .into_iter()
+    .collect();
     let template = env.get_template("report.html").map_err(HtmlError)?;
     template
         .render(context! {
@@ -95,6 +110,8 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
             trend_line => polyline,
             trend_width => w,
             trend_height => h,
+            sql_titles => sql_titles,
+            status_names => l.status_names.iter().copied().collect::<std::collections::BTreeMap<_, _>>(),
         })
         .map_err(HtmlError)
 }

@@ -11,6 +11,7 @@ mod labels;
 mod load;
 mod markdown;
 mod model;
+mod sql;
 mod trend;
 
 pub use export::{ExportError, Failure, SplitBy, failures, write_exports};
@@ -18,7 +19,11 @@ pub use html::{HtmlError, html};
 pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::markdown;
-pub use model::{Change, Count, Group, Population, REPORT_VERSION, Report, RuleRow, Tiles, build};
+pub use model::{
+    Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, REPORT_VERSION, Report,
+    RuleRow, Tiles, WORST_MAX, build,
+};
+pub use sql::Query;
 pub use trend::{TrendPoint, add_history};
 
 #[cfg(test)]
@@ -27,7 +32,8 @@ mod tests_support {
 
     use beian_parquet::{RunRecord, RunWriter};
     use beian_types::{
-        ErrorClass, Finding, FindingRow, Fix, SiteReport, SiteRow, SiteStatus, Verdict,
+        ErrorClass, Finding, FindingRow, Fix, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus,
+        Verdict,
     };
 
     use super::*;
@@ -62,6 +68,22 @@ mod tests_support {
                 .to_string(),
             );
             site.province = (*domain == "still.cn").then(|| "江苏".to_string());
+            // Deadlines around the audit date: in the window, beyond it, overdue.
+            let day = time::Date::parse(
+                as_of,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .unwrap();
+            site.psb_due = match *domain {
+                "new.cn" => Some((3, PsbDuty::Display)),
+                "same.cn" => Some((40, PsbDuty::File)),
+                "broke.cn" => Some((-1, PsbDuty::File)),
+                _ => None,
+            }
+            .map(|(days, duty)| PsbDue {
+                date: day + time::Duration::days(days),
+                duty,
+            });
             let findings = rules
                 .iter()
                 .map(|rule| FindingRow {
@@ -97,6 +119,10 @@ mod tests_support {
             abandoned: 0,
             resumed_lines: 0,
             status: &status,
+            started_at: 0,
+            duration_s: 1.5,
+            rules_version: "test",
+            rules_file: None,
         })
         .unwrap();
     }
@@ -193,6 +219,47 @@ mod tests {
     }
 
     #[test]
+    fn worst_offenders_and_deadlines() {
+        let (_dir, before, now) = pair();
+        let names = |r: &Report| r.worst.iter().map(|o| o.domain.clone()).collect::<Vec<_>>();
+        // Compared: the still-failing site first (failing since the compared run), then
+        // those failing from this run on, more rules first.
+        let r = build(&now, Some(&before));
+        assert_eq!(names(&r), ["still.cn", "broke.cn", "new.cn"]);
+        assert_eq!(r.worst[0].failing_since.as_deref(), Some("2026-11-20"));
+        assert_eq!(r.worst[1].failing_since, None);
+        assert_eq!(r.worst[1].owner.as_deref(), Some("A"));
+        // Alone: more rules first.
+        assert_eq!(
+            names(&build(&now, None)),
+            ["broke.cn", "still.cn", "new.cn"]
+        );
+        // Only the deadline within 30 days is listed; one beyond and one past are not.
+        assert_eq!(
+            r.psb_due,
+            [Deadline {
+                domain: "new.cn".into(),
+                owner: Some("B".into()),
+                due: "2026-11-30".into(),
+                duty: "display",
+                days_left: 3,
+            }]
+        );
+    }
+
+    #[test]
+    fn an_abridged_report_keeps_its_counts() {
+        let (_dir, before, now) = pair();
+        let r = build(&now, Some(&before));
+        let a = r.abridged(0);
+        assert!(a.fixed.is_empty() && a.newly_failing.is_empty() && a.psb_due.is_empty());
+        assert!(a.population.as_ref().unwrap().added_domains.is_empty());
+        assert_eq!(a.tiles.fixed, Some(1));
+        assert_eq!(a.population.unwrap().added, 1);
+        assert_eq!(r.abridged(100).fixed, r.fixed);
+    }
+
+    #[test]
     fn a_single_run_has_no_diff() {
         let (_dir, _before, now) = pair();
         let r = build(&now, None);
@@ -211,6 +278,7 @@ mod tests {
         **compliant 1/6 (16.7%, -16.7 points)** · failing 3
         newly failing 1 · fixed 1 · unverified 0 · unreachable 1 · input errors 1
         List changed: +1 domains, -1; on the domains in both, compliant 40.0% → 20.0%
+        Public-security deadlines in the next 30 days: 1, first new.cn (2026-11-30)
 
         Rules that moved: ICP-LINK +1, ICP-PRESENT +1, PSB-LINK -1, SITE-PARITY +1, SITE-REACH +1
 
@@ -225,6 +293,7 @@ mod tests {
         **合规 1/6 (16.7%, -16.7 个百分点)** · 违规 3
         新增违规 1 · 已修复 1 · 待核实 0 · 无法访问 1 · 输入错误 1
         名单变化：新增 1 个域名，移除 1 个；相同域名的合规率 40.0% → 20.0%
+        公安备案 30 天内到期 1 个，最早 new.cn（2026-11-30）
 
         规则变化: ICP-LINK +1, ICP-PRESENT +1, PSB-LINK -1, SITE-PARITY +1, SITE-REACH +1
 
@@ -267,6 +336,10 @@ mod html_tests {
             "(vs 2026-11-20)",
             "By owner",
             "江苏",
+            "Worst offenders",
+            "2026-11-30",
+            "display the PSB number",
+            "USING (domain)",
         ] {
             assert!(page.contains(needle), "{needle} missing");
         }

@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, ListArray, RecordBatch, StringArray};
-use beian_types::SiteStatus;
+use arrow_array::{Array, Date32Array, ListArray, RecordBatch, StringArray};
+use beian_types::{PsbDue, PsbDuty, SiteStatus};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -32,7 +32,7 @@ pub enum LoadError {
 }
 
 /// What `run.json` says of a run.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunInfo {
     /// The run's id.
     pub run_id: String,
@@ -42,6 +42,14 @@ pub struct RunInfo {
     pub complete: bool,
     /// Its run directory.
     pub dir: PathBuf,
+    /// What was audited (a path, or the simulated fleet's description).
+    pub input: Option<String>,
+    /// The rules it was judged by (schema 2.2's `run.json`).
+    pub rules_version: Option<String>,
+    /// The rules file, when one was given.
+    pub rules_file: Option<String>,
+    /// Wall time of the run's last invocation, in seconds (schema 2.2's `run.json`).
+    pub duration_s: Option<f64>,
 }
 
 /// One `sites` row, as a report sees it.
@@ -59,6 +67,8 @@ pub struct Site {
     pub owner: Option<String>,
     /// Its filing province (schema 2.1).
     pub province: Option<String>,
+    /// Its public-security deadline, when it shows no PSB number (schema 2.2).
+    pub psb_due: Option<PsbDue>,
 }
 
 /// A run, read for a report.
@@ -91,6 +101,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
     let run_json = dir.join("run.json");
     let text = std::fs::read_to_string(&run_json).map_err(io_err(&run_json))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format_err(&run_json, e))?;
+    let text_field = |name: &str| v[name].as_str().map(str::to_string);
     let info = RunInfo {
         run_id: v["run_id"]
             .as_str()
@@ -101,6 +112,10 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
             .as_bool()
             .unwrap_or_else(|| v["interrupted"] == serde_json::Value::Bool(false)),
         dir: dir.to_path_buf(),
+        input: text_field("input"),
+        rules_version: text_field("rules_version"),
+        rules_file: text_field("rules_file"),
+        duration_s: v["duration_s"].as_f64(),
     };
     let mut data = RunData {
         info,
@@ -117,6 +132,8 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
             "error_class",
             "owner",
             "province",
+            "psb_due",
+            "psb_duty",
         ],
         |path, batch| read_batch(path, batch, &mut data),
     )?;
@@ -177,6 +194,13 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
             .and_then(|c| c.as_any().downcast_ref::<StringArray>())
     };
     let (owner, province) = (optional("owner"), optional("province"));
+    // Schema 2.2.
+    let (psb_due, psb_duty) = (
+        batch
+            .column_by_name("psb_due")
+            .and_then(|c| c.as_any().downcast_ref::<Date32Array>()),
+        optional("psb_duty"),
+    );
     let value = |col: Option<&StringArray>, i: usize| {
         col.filter(|c| c.is_valid(i))
             .map(|c| c.value(i).to_string())
@@ -213,9 +237,22 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
                 .then(|| error_class.value(i).to_string()),
             owner: value(owner, i),
             province: value(province, i),
+            psb_due: psb_due_of(psb_due, psb_duty, i),
         });
     }
     Ok(())
+}
+
+/// Row `i`'s deadline from the `psb_due` (days since 1970-01-01) and `psb_duty` columns.
+fn psb_due_of(due: Option<&Date32Array>, duty: Option<&StringArray>, i: usize) -> Option<PsbDue> {
+    let days = due.filter(|c| c.is_valid(i))?.value(i);
+    let date = beian_types::days::from_days(days)?;
+    let duty = match duty.filter(|c| c.is_valid(i))?.value(i) {
+        "file" => PsbDuty::File,
+        "display" => PsbDuty::Display,
+        _ => return None,
+    };
+    Some(PsbDue { date, duty })
 }
 
 /// The index of `rule` in `rules`, added when new (a run names about twenty rules).

@@ -57,6 +57,14 @@ pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
                 .replace("{now}", &format!("{:.1}", p.compliant_pct_common)),
         );
     }
+    if let Some(first) = report.psb_due.first() {
+        out.push(
+            l.due_digest
+                .replace("{n}", &report.psb_due.len().to_string())
+                .replace("{domain}", &first.domain)
+                .replace("{due}", &first.due),
+        );
+    }
     let mut moved: Vec<(&str, i64)> = report
         .rules
         .iter()

@@ -2,7 +2,7 @@
 //! when given, the run it is compared with. `report.json` is this model serialised
 //! ([`REPORT_VERSION`], docs/REPORT.md); the Markdown digest renders from it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use beian_types::SiteStatus;
 use serde::Serialize;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::load::{RunData, RunInfo, Site};
 
 /// Version of the `report.json` model; bumped like the Parquet schema's.
-pub const REPORT_VERSION: &str = "1.0";
+pub const REPORT_VERSION: &str = "1.1";
 
 /// A fleet report.
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +35,12 @@ pub struct Report {
     pub fixed: Vec<Change>,
     /// Sites failing in both runs.
     pub still_failing: Vec<Change>,
+    /// The failing sites that have failed longest (with a history or a compared run), then
+    /// those failing the most rules; at most [`WORST_MAX`].
+    pub worst: Vec<Offender>,
+    /// Sites without a public-security number whose deadline falls in the next
+    /// [`DEADLINE_DAYS`] days from the run's audit date, soonest first (report 1.1).
+    pub psb_due: Vec<Deadline>,
     /// Unreachable sites by error class, most first.
     pub unreachable: Vec<Count>,
     /// Sites by owner (manifest `owner`; `-` for sites without one), most failing first.
@@ -44,6 +50,8 @@ pub struct Report {
     /// Compliant % and failing sites over the last runs of a history, oldest first, the
     /// reported run last (empty without a history).
     pub trend: Vec<crate::TrendPoint>,
+    /// The DuckDB queries that reproduce the figures (report 1.1).
+    pub appendix: Vec<crate::Query>,
 }
 
 /// The sites of one owner or province.
@@ -149,9 +157,62 @@ pub struct Change {
     pub rules: Vec<String>,
     /// Its failing rules in the compared run.
     pub rules_before: Vec<String>,
+    /// Who must fix it (manifest `owner`).
+    pub owner: Option<String>,
     /// Still failing: the date of the first run of its current streak of failing runs (with
     /// a history; the compared run's date without one).
     pub failing_since: Option<String>,
+}
+
+impl Report {
+    /// The report with each list of sites or domains cut to its first `max` entries (the
+    /// tiles and counts stay whole): what a chat webhook can take for a fleet of millions.
+    pub fn abridged(&self, max: usize) -> Report {
+        let mut r = self.clone();
+        for list in [&mut r.newly_failing, &mut r.fixed, &mut r.still_failing] {
+            list.truncate(max);
+        }
+        r.psb_due.truncate(max);
+        if let Some(p) = r.population.as_mut() {
+            p.added_domains.truncate(max);
+            p.removed_domains.truncate(max);
+        }
+        r
+    }
+}
+
+/// Sites in the worst-offenders list.
+pub const WORST_MAX: usize = 10;
+/// How far ahead the public-security deadlines are listed, in days.
+pub const DEADLINE_DAYS: i64 = 30;
+
+/// A site among the worst offenders.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Offender {
+    /// Its domain.
+    pub domain: String,
+    /// Who must fix it.
+    pub owner: Option<String>,
+    /// The rules it fails now.
+    pub rules: Vec<String>,
+    /// The date of the first run of its current failing streak; `None` when it fails only in
+    /// the reported run or no earlier run is known.
+    pub failing_since: Option<String>,
+}
+
+/// A public-security deadline coming up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deadline {
+    /// The site's domain.
+    pub domain: String,
+    /// Who must act.
+    pub owner: Option<String>,
+    /// The last day (`YYYY-MM-DD`).
+    pub due: String,
+    /// What is due: `file` (with the public-security platform) or `display` (the number).
+    pub duty: &'static str,
+    /// Days from the audit date to the deadline (0: due on the audit date).
+    pub days_left: i64,
 }
 
 /// `part` in percent of `whole`, unrounded.
@@ -292,6 +353,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
 
     let mut report = Report {
         trend: Vec::new(),
+        appendix: Vec::new(),
         owners: Vec::new(),
         provinces: Vec::new(),
         report_version: REPORT_VERSION,
@@ -304,11 +366,15 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
         newly_failing: Vec::new(),
         fixed: Vec::new(),
         still_failing: Vec::new(),
+        worst: Vec::new(),
+        psb_due: deadlines(current),
         unreachable,
     };
     let Some(previous) = previous else {
         report.owners = groups(current, |s| s.owner.as_deref(), &report);
         report.provinces = groups(current, |s| s.province.as_deref(), &report);
+        report.worst = worst_offenders(&[], first_failing(current, &HashSet::new()));
+        report.appendix = crate::sql::appendix(&report);
         return report;
     };
     let before_tiles = tiles_of(&previous.sites);
@@ -346,6 +412,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
             status_before: old.status.as_str(),
             rules: rule_names(current, site),
             rules_before: rule_names(previous, old),
+            owner: site.owner.clone(),
             failing_since: None,
         };
         let failing_now = site.status == SiteStatus::Violation;
@@ -382,8 +449,100 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
     });
     report.owners = groups(current, |s| s.owner.as_deref(), &report);
     report.provinces = groups(current, |s| s.province.as_deref(), &report);
+    let streaks: HashSet<&str> = report
+        .still_failing
+        .iter()
+        .map(|c| c.domain.as_str())
+        .collect();
+    report.worst = worst_offenders(&report.still_failing, first_failing(current, &streaks));
+    report.appendix = crate::sql::appendix(&report);
     report
 }
+
+/// The failing sites of `current` outside `streaks` (their streak starts in this run), most
+/// failing rules first, as many as can make the worst-offenders list.
+fn first_failing(current: &RunData, streaks: &HashSet<&str>) -> Vec<Offender> {
+    let mut v: Vec<(&Site, &str)> = current
+        .sites
+        .iter()
+        .filter(|s| s.status == SiteStatus::Violation)
+        .filter_map(|s| s.domain.as_deref().map(|d| (s, d)))
+        .filter(|(_, d)| !streaks.contains(d))
+        .collect();
+    v.sort_by(|(a, da), (b, db)| {
+        b.failing
+            .len()
+            .cmp(&a.failing.len())
+            .then_with(|| da.cmp(db))
+    });
+    v.into_iter()
+        .take(WORST_MAX)
+        .map(|(s, d)| Offender {
+            domain: d.to_string(),
+            owner: s.owner.clone(),
+            rules: rule_names(current, s),
+            failing_since: None,
+        })
+        .collect()
+}
+
+/// The worst offenders: the still-failing sites, longest streak first, then `others` (sites
+/// whose streak starts in the reported run); ties go to the site failing more rules.
+pub(crate) fn worst_offenders(still: &[Change], others: Vec<Offender>) -> Vec<Offender> {
+    let mut v: Vec<Offender> = still
+        .iter()
+        .map(|c| Offender {
+            domain: c.domain.clone(),
+            owner: c.owner.clone(),
+            rules: c.rules.clone(),
+            failing_since: c.failing_since.clone(),
+        })
+        .collect();
+    // An ISO date sorts as text; a streak with a date began before one without.
+    v.sort_by(|a, b| {
+        a.failing_since
+            .cmp(&b.failing_since)
+            .then_with(|| b.rules.len().cmp(&a.rules.len()))
+            .then_with(|| a.domain.cmp(&b.domain))
+    });
+    v.truncate(WORST_MAX);
+    v.extend(others.into_iter().take(WORST_MAX - v.len()));
+    v
+}
+
+/// The public-security deadlines of `run` falling in the [`DEADLINE_DAYS`] days from its
+/// audit date, soonest first.
+fn deadlines(run: &RunData) -> Vec<Deadline> {
+    let Some(as_of) = run
+        .info
+        .as_of
+        .as_deref()
+        .and_then(|d| time::Date::parse(d, DATE).ok())
+    else {
+        return Vec::new();
+    };
+    let mut v: Vec<Deadline> = run
+        .sites
+        .iter()
+        .filter_map(|s| {
+            let due = s.psb_due?;
+            let days_left = (due.date - as_of).whole_days();
+            (0..=DEADLINE_DAYS).contains(&days_left).then(|| Deadline {
+                domain: s.domain.clone().unwrap_or_default(),
+                owner: s.owner.clone(),
+                due: due.date.to_string(),
+                duty: due.duty.as_str(),
+                days_left,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.domain.cmp(&b.domain)));
+    v
+}
+
+/// `YYYY-MM-DD`.
+const DATE: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 /// The audited sites of `run` grouped by `key` (`-` for none), with the diff lists' counts.
 fn groups(run: &RunData, key: impl Fn(&Site) -> Option<&str>, report: &Report) -> Vec<Group> {

@@ -11,7 +11,7 @@ use beian_parquet::history::HistoryRun;
 use serde::Serialize;
 
 use crate::load::{LoadError, for_each_batch, strings};
-use crate::model::{Report, pct};
+use crate::model::{Offender, Report, pct, worst_offenders};
 
 /// One run of the trend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,5 +107,12 @@ pub fn add_history(
     for c in &mut report.still_failing {
         c.failing_since = since.remove(&c.domain).flatten();
     }
+    // The streaks are longer now: rank the worst offenders again. The others (streaks that
+    // start in the reported run) keep their place after them.
+    let others: Vec<Offender> = std::mem::take(&mut report.worst)
+        .into_iter()
+        .filter(|o| !report.still_failing.iter().any(|c| c.domain == o.domain))
+        .collect();
+    report.worst = worst_offenders(&report.still_failing, others);
     Ok(())
 }

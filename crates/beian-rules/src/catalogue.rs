@@ -317,6 +317,17 @@ pub fn rule(id: &str) -> Option<&'static RuleInfo> {
     CATALOGUE.iter().find(|r| r.id == id)
 }
 
+/// The version of the rules this build judges by: the crate's version and a checksum of the
+/// catalogue (every rule's id, conditions and fix), so that two runs judged by different rules
+/// say so in `run.json` even when the version was not bumped.
+pub fn rules_version() -> String {
+    format!(
+        "{}+{:08x}",
+        env!("CARGO_PKG_VERSION"),
+        crc32fast::hash(catalogue_markdown().as_bytes())
+    )
+}
+
 /// `docs/RULES.md`: the catalogue as Markdown.
 pub fn catalogue_markdown() -> String {
     let mut s = String::from(

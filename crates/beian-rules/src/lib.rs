@@ -14,7 +14,7 @@ mod config;
 mod page;
 mod site;
 
-pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule};
+pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version};
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
 pub use page::{PageInput, page_rules};
 pub use site::{

@@ -15,6 +15,7 @@ use time::Date;
 
 use crate::catalogue;
 use crate::ids;
+pub(crate) use psb::psb_deadline;
 use psb::{psb_manifest, psb_rules};
 
 /// Days after `opened_on` to file with the public-security platform, and after

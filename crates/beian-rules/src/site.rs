@@ -3,12 +3,12 @@
 
 use beian_types::{
     CandidateSource, ErrorClass, Finding, FooterFacts, HostRole, Hosting, IcpNumber, Manifest,
-    PsbNumber, Scheme, SiteStatus, Verdict,
+    PsbDue, PsbNumber, Scheme, SiteStatus, Verdict,
 };
 use time::Date;
 
 use crate::config::RuleConfig;
-use crate::page::{PageInput, page_rules};
+use crate::page::{PageInput, page_rules, psb_deadline};
 use crate::{catalogue, ids};
 
 /// Most redirects a host may take and still count as reaching its page (SITE-REACH).
@@ -91,6 +91,9 @@ pub struct SiteJudgement {
     pub shown_psb: Option<PsbNumber>,
     /// Set when no host reached a page (status `unreachable`).
     pub unreachable: Option<Unreachable>,
+    /// The public-security deadline, when the site was reached, shows no PSB number and the
+    /// manifest dates it.
+    pub psb_due: Option<PsbDue>,
 }
 
 fn registrable(host: &str) -> &str {
@@ -428,14 +431,21 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
                     .and_then(|h| h.page.as_ref())
             })
     };
+    let shown_psb = pages().find_map(|p| p.facts.psb.as_ref().map(|c| c.number.clone()));
+    let psb_due = if unreachable.is_none() && shown_psb.is_none() {
+        psb_deadline(ctx.manifest)
+    } else {
+        None
+    };
     SiteJudgement {
         findings,
         status,
         failing,
         warning,
         shown_icp: pages().find_map(|p| shown_number(p).map(|(c, _)| c.number.clone())),
-        shown_psb: pages().find_map(|p| p.facts.psb.as_ref().map(|c| c.number.clone())),
+        shown_psb,
         unreachable,
+        psb_due,
     }
 }
 

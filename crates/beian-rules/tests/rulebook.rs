@@ -8,7 +8,8 @@ use beian_rules::{
 };
 use beian_types::{
     CandidateSource, ErrorClass, Finding, FooterFacts, FooterRegion, HostRole, Hosting,
-    IcpCandidate, Link, LinkVia, Manifest, PsbCandidate, Scheme, SiteStatus, Verdict,
+    IcpCandidate, Link, LinkVia, Manifest, PsbCandidate, PsbDue, PsbDuty, Scheme, SiteStatus,
+    Verdict,
 };
 use time::Date;
 use time::macros::date;
@@ -319,6 +320,52 @@ fn rules_file_changes_the_site_status() {
     assert_eq!(j.status, SiteStatus::Warning);
     assert!(j.failing.is_empty());
     assert!(j.warning.contains(&ids::ICP_KIND.to_string()));
+}
+
+#[test]
+fn a_site_without_a_psb_number_carries_its_manifest_deadline() {
+    let judge = |psb: Option<&str>, manifest: &Manifest| {
+        let f = facts(&[GOOD_ICP], psb, None);
+        let hosts = vec![
+            host(HostRole::Apex, "example.cn", f.clone()),
+            host(HostRole::Www, "www.example.cn", f),
+        ];
+        judge_site(
+            "example.cn",
+            &hosts,
+            &SiteContext {
+                manifest,
+                as_of: AS_OF,
+                config: &RuleConfig::default(),
+            },
+        )
+    };
+    let opened = Manifest {
+        opened_on: Some(date!(2026 - 11 - 01)),
+        ..Manifest::default()
+    };
+    assert_eq!(
+        judge(None, &opened).psb_due,
+        Some(PsbDue {
+            date: date!(2026 - 12 - 01),
+            duty: PsbDuty::File
+        })
+    );
+    // Approval dates the display, whatever the opening date.
+    let approved = Manifest {
+        psb_approved_on: Some(date!(2026 - 11 - 10)),
+        ..opened.clone()
+    };
+    assert_eq!(
+        judge(None, &approved).psb_due,
+        Some(PsbDue {
+            date: date!(2026 - 12 - 10),
+            duty: PsbDuty::Display
+        })
+    );
+    // Shown, or no date: nothing is due.
+    assert_eq!(judge(Some(GOOD_PSB), &approved).psb_due, None);
+    assert_eq!(judge(None, &Manifest::default()).psb_due, None);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! `beian-footer`) can depend on it without pulling in a runtime.
 #![deny(missing_docs)]
 
+pub mod days;
 mod error_class;
 mod facts;
 mod manifest;
@@ -16,7 +17,7 @@ pub use facts::{
     NumberKind, PsbCandidate, PsbNumber,
 };
 pub use manifest::{Hosting, Manifest};
-pub use rows::{FetchRow, FindingRow, Hop, SiteReport, SiteRow, SiteStatus};
+pub use rows::{FetchRow, FindingRow, Hop, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus};
 
 use std::fmt;
 

@@ -49,6 +49,34 @@ impl SiteStatus {
     }
 }
 
+/// What a site that shows no public-security number must do by its deadline (rulebook §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PsbDuty {
+    /// File with the public-security platform (30 days after `opened_on`).
+    File,
+    /// Display the approved number (30 days after `psb_approved_on`).
+    Display,
+}
+
+impl PsbDuty {
+    /// Stable name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PsbDuty::File => "file",
+            PsbDuty::Display => "display",
+        }
+    }
+}
+
+/// The public-security deadline of a site that does not show its number yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PsbDue {
+    /// The last day to do it.
+    pub date: time::Date,
+    /// What is due.
+    pub duty: PsbDuty,
+}
+
 /// One row of `sites`: exactly one per input line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteRow {
@@ -83,6 +111,9 @@ pub struct SiteRow {
     /// The filing province's short name (江苏): the manifest's `province`, else the shown
     /// number's prefix.
     pub province: Option<String>,
+    /// Set when the site shows no public-security number and the manifest dates it: the
+    /// deadline and what is due by then (schema 2.2).
+    pub psb_due: Option<PsbDue>,
 }
 
 impl SiteRow {
@@ -110,6 +141,7 @@ impl SiteRow {
             audited_at_us: at_us,
             owner: None,
             province: None,
+            psb_due: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 use beian_numbers::hosts::{MPS_HOST, MPS_LEGACY_HOSTS};
 use beian_numbers::is_placeholder;
 use beian_numbers::provinces::psb_prefixes_for_code;
-use beian_types::{CandidateSource, FooterFacts, LinkVia, Manifest, Verdict};
+use beian_types::{CandidateSource, FooterFacts, LinkVia, Manifest, PsbDue, PsbDuty, Verdict};
 use time::Date;
 
 use super::{Judge, due};
@@ -12,11 +12,24 @@ use crate::ids;
 
 /// When a missing PSB number stops being pending: 30 days after approval, else 30 days after
 /// opening (the filing itself is late then). `None` without a manifest date.
-pub(super) fn psb_deadline(manifest: &Manifest) -> Option<(Date, &'static str)> {
+pub(crate) fn psb_deadline(manifest: &Manifest) -> Option<PsbDue> {
     match (manifest.psb_approved_on, manifest.opened_on) {
-        (Some(a), _) => Some((due(a), "display the PSB number")),
-        (None, Some(o)) => Some((due(o), "file with the public-security platform")),
+        (Some(a), _) => Some(PsbDue {
+            date: due(a),
+            duty: PsbDuty::Display,
+        }),
+        (None, Some(o)) => Some(PsbDue {
+            date: due(o),
+            duty: PsbDuty::File,
+        }),
         (None, None) => None,
+    }
+}
+
+fn duty_text(duty: PsbDuty) -> &'static str {
+    match duty {
+        PsbDuty::Display => "display the PSB number",
+        PsbDuty::File => "file with the public-security platform",
     }
 }
 
@@ -68,15 +81,21 @@ pub(super) fn psb_manifest(
 pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest, as_of: Date) {
     let Some(p) = &facts.psb else {
         match psb_deadline(manifest) {
-            Some((d, duty)) if as_of > d => j.push(
+            Some(PsbDue { date, duty }) if as_of > date => j.push(
                 ids::PSB_PRESENT,
                 Verdict::Fail,
-                format!("no public-security (公网安备) number; overdue: {duty} by {d}"),
+                format!(
+                    "no public-security (公网安备) number; overdue: {} by {date}",
+                    duty_text(duty)
+                ),
             ),
-            Some((d, duty)) => j.push(
+            Some(PsbDue { date, duty }) => j.push(
                 ids::PSB_PRESENT,
                 Verdict::Warn,
-                format!("pending: no public-security (公网安备) number yet; {duty} by {d}"),
+                format!(
+                    "pending: no public-security (公网安备) number yet; {} by {date}",
+                    duty_text(duty)
+                ),
             ),
             None => j.push(
                 ids::PSB_PRESENT,
