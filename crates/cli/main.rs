@@ -427,8 +427,14 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
     let out = a.out.clone().unwrap_or_else(|| current.join("report"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let json = out.join("report.json");
-    let text = serde_json::to_string_pretty(&report).context("serialising the report")?;
-    std::fs::write(&json, text + "\n").with_context(|| format!("writing {}", json.display()))?;
+    // Streamed: a million sites make a report.json of ~80 MB.
+    let write_json = || -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&json)?);
+        serde_json::to_writer_pretty(&mut w, &report)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    };
+    write_json().with_context(|| format!("writing {}", json.display()))?;
     let lang = match a.lang {
         args::Lang::Zh => beian_report::Lang::Zh,
         args::Lang::En => beian_report::Lang::En,

@@ -32,10 +32,23 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
         .max()
         .unwrap_or(0)
         .max(1);
+    // The template sees the lists cut to what it shows (a million-site report's lists would
+    // otherwise be converted whole into template values), and their full lengths.
+    let shown = report.abridged(LIST_MAX);
     let lists = [
-        (l.newly_failing_h, &report.newly_failing, "newly-failing"),
-        (l.fixed_h, &report.fixed, "fixed"),
-        (l.still_failing, &report.still_failing, "still-failing"),
+        (
+            l.newly_failing_h,
+            &shown.newly_failing,
+            "newly-failing",
+            report.newly_failing.len(),
+        ),
+        (l.fixed_h, &shown.fixed, "fixed", report.fixed.len()),
+        (
+            l.still_failing,
+            &shown.still_failing,
+            "still-failing",
+            report.still_failing.len(),
+        ),
     ];
     // The lists compare two runs; a single run has none.
     let lists: Vec<_> = if report.compared.is_some() {
@@ -96,7 +109,8 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
     let template = env.get_template("report.html").map_err(HtmlError)?;
     template
         .render(context! {
-            r => Value::from(Serde(report)),
+            r => Value::from(Serde(&shown)),
+            psb_due_total => report.psb_due.len(),
             l => Value::from(Serde(l)),
             lang => match lang { Lang::Zh => "zh", Lang::En => "en" },
             run_date => date(&report.run),

@@ -168,16 +168,36 @@ impl Report {
     /// The report with each list of sites or domains cut to its first `max` entries (the
     /// tiles and counts stay whole): what a chat webhook can take for a fleet of millions.
     pub fn abridged(&self, max: usize) -> Report {
-        let mut r = self.clone();
-        for list in [&mut r.newly_failing, &mut r.fixed, &mut r.still_failing] {
-            list.truncate(max);
+        fn cut<T: Clone>(v: &[T], max: usize) -> Vec<T> {
+            v.iter().take(max).cloned().collect()
         }
-        r.psb_due.truncate(max);
-        if let Some(p) = r.population.as_mut() {
-            p.added_domains.truncate(max);
-            p.removed_domains.truncate(max);
+        Report {
+            report_version: self.report_version,
+            run: self.run.clone(),
+            compared: self.compared.clone(),
+            tiles: self.tiles.clone(),
+            statuses: self.statuses.clone(),
+            population: self.population.as_ref().map(|p| Population {
+                added: p.added,
+                removed: p.removed,
+                common: p.common,
+                compliant_pct_common: p.compliant_pct_common,
+                compliant_pct_common_before: p.compliant_pct_common_before,
+                added_domains: cut(&p.added_domains, max),
+                removed_domains: cut(&p.removed_domains, max),
+            }),
+            rules: self.rules.clone(),
+            newly_failing: cut(&self.newly_failing, max),
+            fixed: cut(&self.fixed, max),
+            still_failing: cut(&self.still_failing, max),
+            worst: self.worst.clone(),
+            psb_due: cut(&self.psb_due, max),
+            unreachable: self.unreachable.clone(),
+            owners: self.owners.clone(),
+            provinces: self.provinces.clone(),
+            trend: self.trend.clone(),
+            appendix: self.appendix.clone(),
         }
-        r
     }
 }
 
