@@ -537,6 +537,14 @@ print(json.dumps({
         dom.contains(kind_site.as_str()) && dom.contains("ICP-KIND"),
         "{dom}"
     );
+    // The sections after the lists render too: worst offenders, deadlines, the appendix.
+    for id in ["worst", "psb-due", "unreachable", "appendix"] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing: {dom}");
+    }
+    assert!(
+        dom.contains("Worst offenders") && dom.contains("USING (domain)"),
+        "{dom}"
+    );
     let shot =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshot.png");
     chromium_screenshot(&page, &shot);
