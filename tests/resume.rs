@@ -123,19 +123,20 @@ print(json.dumps({
     );
 }
 
-/// Ctrl-C (SIGINT): the audit stops taking input, finishes the sites in flight within its
-/// drain time (a second Ctrl-C stops them at once: they get no row), closes the output
-/// (readable, `run.json` says `interrupted`) and exits 130; `--resume` then completes the run.
+/// Ctrl-C (SIGINT) or SIGTERM (how Kubernetes and systemd stop a job): the audit stops taking
+/// input, finishes the sites in flight within `--stop-grace` (a second signal stops them at
+/// once: they get no row), closes the output (readable, `run.json` says `interrupted`) and
+/// exits 130 (143 for SIGTERM); `--resume` then completes the run.
 #[test]
-fn ctrl_c_closes_the_output_and_resume_finishes() {
+fn a_stop_signal_closes_the_output_and_resume_finishes() {
     let fleet = TestFleet::start(300, 43);
     let input = fleet.path("domains.txt");
-    for signals in [1, 2] {
+    for (signal, signals, code) in [("INT", 1, 130), ("INT", 2, 130), ("TERM", 1, 143)] {
         let out = tempfile::tempdir().unwrap();
         let out_dir = out.path().join("run");
         let mut child = fleet
             .audit_command(&input, &out_dir)
-            .args(["--concurrency", "2", "--quiet"])
+            .args(["--concurrency", "2", "--quiet", "--stop-grace", "5"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -143,11 +144,14 @@ fn ctrl_c_closes_the_output_and_resume_finishes() {
         std::thread::sleep(Duration::from_millis(700));
         let pid = child.id().to_string();
         for _ in 0..signals {
-            let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+            let sent = Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap();
             assert!(sent.success());
             std::thread::sleep(Duration::from_millis(100));
         }
-        // Bounded: the drain time (10 s) plus closing the output.
+        // Bounded: the grace (5 s) plus closing the output.
         let started = std::time::Instant::now();
         let status = loop {
             if let Some(s) = child.try_wait().unwrap() {
@@ -155,13 +159,13 @@ fn ctrl_c_closes_the_output_and_resume_finishes() {
             }
             assert!(
                 started.elapsed() < Duration::from_secs(30),
-                "the audit did not stop within 30 s of SIGINT"
+                "the audit did not stop within 30 s of SIG{signal}"
             );
             std::thread::sleep(Duration::from_millis(50));
         };
         let mut stderr = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-        assert_eq!(status.code(), Some(130), "{stderr}");
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
         assert!(stderr.contains("interrupted"), "{stderr}");
         let run: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
@@ -209,4 +213,62 @@ print(len(lines), len(set(lines)))
         assert_eq!(tallied, 300, "{run}");
         assert_eq!(run["complete"], true, "{run}");
     }
+}
+
+/// One audit per run directory: a second one (here a `--resume`) started while the first is
+/// writing fails at once, naming the first; once the first is killed (`kill -9` leaves the
+/// lock file, not the lock), `--resume` finishes the run.
+#[test]
+fn a_run_directory_has_one_writer_and_a_killed_one_does_not_block_resume() {
+    let fleet = TestFleet::start(200, 44);
+    let input = fleet.path("domains.txt");
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let mut first = fleet
+        .audit_command(&input, &dir)
+        .args(["--concurrency", "2", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first holds the lock once its directory exists.
+    let started = std::time::Instant::now();
+    while !dir.join(beian_parquet::LOCK_FILE).exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no lock file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let second = fleet
+        .audit_command(&input, &dir)
+        .args(["--resume", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is being written by another audit")
+            && err.contains(&format!("pid {}", first.id())),
+        "{err}"
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run was disturbed"
+    );
+    first.kill().unwrap(); // SIGKILL: the lock file stays behind
+    first.wait().unwrap();
+    assert!(dir.join(beian_parquet::LOCK_FILE).exists());
+    let res = fleet
+        .audit_command(&input, &dir)
+        .args(["--resume", "--concurrency", "32", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["complete"], true, "{run}");
+    assert_eq!(run["rows"]["sites"], 200, "{run}");
 }

@@ -8,3 +8,4 @@ mod cli;
 mod e2e;
 mod hostile;
 mod resume;
+mod shards;

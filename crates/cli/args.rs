@@ -34,6 +34,15 @@ pub(crate) enum Command {
     /// Report on a run, compared with an earlier one: report.html (one self-contained page),
     /// report.json (the model) and report.md (a digest for chat).
     Report(ReportArgs),
+    /// Check that every shard of a sharded run completed and that together they hold each
+    /// input line exactly once, then write the run's _SUCCESS.json (docs/SHARDS.md).
+    Finalize {
+        /// The sharded run's directory (with its shard=NNNN/ directories).
+        run: PathBuf,
+        /// The input the shards audited: every one of its lines must have a row.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+    },
     /// List the rule ids and what each checks.
     Rules {
         /// Print the full catalogue as Markdown (docs/RULES.md).
@@ -148,6 +157,30 @@ pub(crate) struct OutputArgs {
     /// Exit with status 1 when findings reach this level (for CI).
     #[arg(long, value_enum)]
     pub(crate) fail_on: Option<FailOn>,
+    /// This process's shard of the input (0-based) when it is split into --shard-count
+    /// shards; by default $JOB_COMPLETION_INDEX, a Kubernetes Indexed Job's pod index.
+    #[arg(
+        long,
+        env = "JOB_COMPLETION_INDEX",
+        default_value_t = 0,
+        value_name = "I"
+    )]
+    pub(crate) shard_index: u32,
+    /// Split the input into N shards, audited by N processes (docs/SHARDS.md): a domain's
+    /// shard is fixed by its registrable domain; each shard writes its own `shard=NNNN/`
+    /// directory of the run and needs --run-id. `--per-ip` holds per process.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) shard_count: u32,
+    /// The run's id (default: the start time and the process id). Every shard of one run is
+    /// given the same id.
+    #[arg(long, env = "BEIAN_RUN_ID", value_name = "ID")]
+    pub(crate) run_id: Option<String>,
+    /// After Ctrl-C or SIGTERM, the seconds the sites in flight may take to finish before
+    /// they are stopped and run.json is written (a second signal stops them at once). Keep it
+    /// below the scheduler's grace: Kubernetes' terminationGracePeriodSeconds (30 s by
+    /// default), systemd's TimeoutStopSec (90 s).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub(crate) stop_grace: f64,
     /// No progress bar or summary.
     #[arg(long, short)]
     pub(crate) quiet: bool,

@@ -23,9 +23,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use anyhow::{Context, Result, bail};
 use beian_fleet::{Fleet, FleetConfig};
+use beian_input::Shard;
 use beian_parquet::{Start, history};
 use beian_pipeline::job::OpenInput;
 use beian_pipeline::{Auditor, Job, Output, RunReport};
@@ -71,6 +73,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => fleet_serve(a).await,
         Command::Demo(a) => demo(a).await,
         Command::Report(a) => report_cmd(&a).await,
+        Command::Finalize { run, input } => finalize_cmd(&run, input.as_deref()),
         Command::Rules { markdown } => {
             let mut out = std::io::stdout().lock();
             if markdown {
@@ -96,10 +99,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
 /// Entries of each list of the report model a JSON webhook receives.
 const NOTIFY_LIST_MAX: usize = 100;
 
-/// How long the sites in flight may take to finish after Ctrl-C.
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs one audit of `input` with the progress bar and Ctrl-C handling of a terminal; returns
+/// Runs one audit of `input` with the progress bar, stopping on Ctrl-C or SIGTERM; returns
 /// what it did and the run directory it wrote.
 async fn run_job(
     input: OpenInput,
@@ -108,9 +108,10 @@ async fn run_job(
     net: &NetSettings,
     judge: &JudgeArgs,
     out: &OutputArgs,
-) -> Result<(RunReport, PathBuf)> {
+) -> Result<Finished> {
     let judging = settings::judging(judge)?;
-    let (dir, start) = run_directory(out, judging.as_of)?;
+    let shard = Shard::new(out.shard_index, out.shard_count).context("--shard-index")?;
+    let (dir, start) = run_directory(out, judging.as_of, shard)?;
     let job = Job {
         input,
         input_desc,
@@ -122,50 +123,163 @@ async fn run_job(
         capacity: net.capacity,
         as_of: judging.as_of,
         rules_file: judge.rules.as_ref().map(|p| p.display().to_string()),
+        shard,
     };
     let auditor = Arc::new(Auditor::build(&net.net, judging)?);
     let progress = Arc::new(reporter::Progress::new(total, out.quiet));
+    let stopped_by = Arc::new(AtomicU8::new(0));
+    let by = stopped_by.clone();
     let control = beian_pipeline::stop_on(
-        || async {
-            // A failed signal handler never fires: the run is not stoppable, not stopped.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
+        move || {
+            let by = by.clone();
+            async move {
+                by.store(stop_signal().await, Ordering::Relaxed);
             }
         },
-        DRAIN,
+        settings::secs("stop-grace", out.stop_grace)?,
         progress.clone(),
     );
     let report = beian_pipeline::run_job(auditor, job, progress.clone(), control).await;
     progress.finish();
-    Ok((report?, dir))
+    Ok(Finished {
+        report: report?,
+        dir,
+        stopped_by: stopped_by.load(Ordering::Relaxed),
+    })
+}
+
+/// A run that ended, stopped or not.
+struct Finished {
+    report: RunReport,
+    /// Its run directory.
+    dir: PathBuf,
+    /// The exit status of the signal that stopped it (0: none).
+    stopped_by: u8,
+}
+
+impl Finished {
+    /// The exit status: 128 + the signal for a run stopped by one (130 SIGINT, 143 SIGTERM),
+    /// as a shell reports it — the run is not complete (`--resume`); else 1 when `--fail-on`
+    /// trips, else 0.
+    fn exit_code(&self, fail_on: Option<FailOn>) -> ExitCode {
+        let report = &self.report;
+        if report.stats.interrupted {
+            return ExitCode::from(if self.stopped_by == 0 {
+                130
+            } else {
+                self.stopped_by
+            });
+        }
+        let n = |s: &str| report.tally.status(s);
+        let tripped = match fail_on {
+            None => false,
+            Some(FailOn::Fail) => n("violation") > 0,
+            Some(FailOn::Warn) => n("violation") + n("warning") + n("unverified") > 0,
+        };
+        if tripped {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (how Kubernetes and systemd stop a job) and returns
+/// the exit status a run stopped by it ends with: 128 + the signal's number, as a shell
+/// reports it. A handler that cannot be installed never fires: the run is not stopped by it.
+async fn stop_signal() -> u8 {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    let int = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = int => 130,
+        () = term => 143,
+    }
 }
 
 /// Where the run goes and how it starts there: `--out`, or a new (or, with `--resume`, the
-/// latest unfinished) run directory under the `--history` root.
-fn run_directory(out: &OutputArgs, as_of: time::Date) -> Result<(PathBuf, Start)> {
-    let Some(root) = &out.history else {
-        let start = if out.resume {
-            Start::Resume
+/// latest unfinished) run directory under the `--history` root; a shard of a run in its own
+/// `shard=NNNN/` directory under the run's (docs/SHARDS.md).
+fn run_directory(out: &OutputArgs, as_of: time::Date, shard: Shard) -> Result<(PathBuf, Start)> {
+    let run_id = out.run_id.clone();
+    if let Some(id) = &run_id {
+        check_run_id(id)?;
+    }
+    if shard.count > 1 && run_id.is_none() {
+        bail!(
+            "--shard-count {} needs --run-id ID (or $BEIAN_RUN_ID), the same for every shard, so \
+             that the shards make one run",
+            shard.count
+        );
+    }
+    let in_shard = |dir: PathBuf| {
+        if shard.count > 1 {
+            dir.join(history::shard_dir(shard.index))
+        } else {
+            dir
+        }
+    };
+    let start = |resume: bool| {
+        if resume {
+            Start::Resume {
+                run_id: run_id.clone(),
+            }
         } else {
             Start::New {
                 overwrite: out.overwrite,
-                run_id: None,
+                run_id: run_id.clone(),
             }
-        };
-        return Ok((out.dir.clone(), start));
+        }
     };
-    if out.resume {
+    let Some(root) = &out.history else {
+        return Ok((in_shard(out.dir.clone()), start(out.resume)));
+    };
+    if out.resume && run_id.is_none() {
         if let Some(run) = history::latest_incomplete(root)? {
-            return Ok((run.dir, Start::Resume));
+            return Ok((run.dir, start(true)));
         }
     }
-    let run_id = beian_parquet::new_run_id();
-    let dir = history::run_dir(root, &as_of.to_string(), &run_id);
-    let start = Start::New {
-        overwrite: false,
-        run_id: Some(run_id),
-    };
-    Ok((dir, start))
+    // A named run continues (a shard run again) or starts; an unnamed one gets a new id.
+    let id = run_id.clone().unwrap_or_else(beian_parquet::new_run_id);
+    let dir = in_shard(history::run_dir(root, &as_of.to_string(), &id));
+    Ok((
+        dir,
+        if out.resume {
+            start(true)
+        } else {
+            Start::New {
+                overwrite: false,
+                run_id: Some(id),
+            }
+        },
+    ))
+}
+
+/// A run id names a directory: letters, digits, `.`, `_`, `-`, at most 100 of them.
+fn check_run_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 100
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !ok {
+        bail!(
+            "--run-id {id:?}: use letters, digits, '.', '_' and '-' (at most 100, not starting \
+             with '.'): it names the run's directory"
+        );
+    }
+    Ok(())
 }
 
 /// The run's summary on standard output. A closed pipe (`beian audit … | head`) ends it
@@ -229,24 +343,6 @@ fn write_summary(
     out.flush()
 }
 
-fn exit_code(report: &RunReport, fail_on: Option<FailOn>) -> ExitCode {
-    if report.stats.interrupted {
-        // As a shell reports a job stopped by SIGINT: the run is not complete (`--resume`).
-        return ExitCode::from(130);
-    }
-    let n = |s: &str| report.tally.status(s);
-    let tripped = match fail_on {
-        None => false,
-        Some(FailOn::Fail) => n("violation") > 0,
-        Some(FailOn::Warn) => n("violation") + n("warning") + n("unverified") > 0,
-    };
-    if tripped {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
 async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
     let net = NetSettings::from_args(&a.net)?;
     let input = a.input.clone();
@@ -264,8 +360,11 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
         }
         let f =
             File::open(&input).with_context(|| format!("cannot open input {}", input.display()))?;
-        // The same rule as the reader's: the progress total is the number of rows to come.
-        beian_input::count_items(BufReader::with_capacity(1 << 16, f)).ok()
+        // The same rule as the reader's: the progress total is the number of rows to come
+        // (a shard's share is known only by reading it: no total).
+        (a.output.shard_count <= 1)
+            .then(|| beian_input::count_items(BufReader::with_capacity(1 << 16, f)).ok())
+            .flatten()
     };
     let open: OpenInput = Box::new(move || {
         if is_stdin {
@@ -276,11 +375,11 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
         }
     });
     let desc = a.input.display().to_string();
-    let (report, dir) = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
+    let done = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
     if !a.output.quiet {
-        print_summary(&report, &dir, &[]);
+        print_summary(&done.report, &done.dir, &[]);
     }
-    Ok(exit_code(&report, a.output.fail_on))
+    Ok(done.exit_code(a.output.fail_on))
 }
 
 fn fleet_config(shape: &FleetShape) -> FleetConfig {
@@ -364,18 +463,53 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let run = run_job(open, desc, total, &net, &a.judge, &a.output).await;
     std::fs::remove_file(&ca).ok();
-    let (report, run_dir) = run?;
-    let dir = run_dir.join("fleet");
+    let done = run?;
+    let dir = done.dir.join("fleet");
     fleet.write_files(&dir)?;
     if !a.output.quiet {
         let extra = [
             format!("answer key: {}", dir.join("answer_key.csv").display()),
             format!("elapsed: {:.1}s", started.elapsed().as_secs_f64()),
         ];
-        print_summary(&report, &run_dir, &extra);
+        print_summary(&done.report, &done.dir, &extra);
     }
     drop(fleet);
-    Ok(exit_code(&report, a.output.fail_on))
+    Ok(done.exit_code(a.output.fail_on))
+}
+
+/// `beian finalize RUN [--input FILE]`.
+fn finalize_cmd(run: &Path, input: Option<&Path>) -> Result<ExitCode> {
+    let lines = match input {
+        Some(path) => {
+            let f = File::open(path)
+                .with_context(|| format!("cannot open input {}", path.display()))?;
+            let mut lines = Vec::new();
+            for item in beian_input::Reader::new(BufReader::with_capacity(1 << 16, f)) {
+                lines.push(
+                    item.with_context(|| format!("reading {}", path.display()))?
+                        .line,
+                );
+            }
+            Some(lines)
+        }
+        None => None,
+    };
+    let done = beian_parquet::finalize::finalize(run, lines.as_deref())
+        .with_context(|| format!("finalizing {}", run.display()))?;
+    println!(
+        "finalized run {} in {}: {} shards, {} sites rows{}; {} written",
+        done["run_id"].as_str().unwrap_or(""),
+        run.display(),
+        done["shard_count"],
+        done["rows"]["sites"],
+        if input.is_some() {
+            ", every input line once"
+        } else {
+            ", no input line twice"
+        },
+        beian_parquet::finalize::SUCCESS_FILE
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The runs a report is about: the current run directory, the one it is compared with, and

@@ -20,7 +20,7 @@ pub(crate) struct NetSettings {
     pub(crate) capacity: Capacity,
 }
 
-fn secs(name: &str, v: f64) -> Result<Duration> {
+pub(crate) fn secs(name: &str, v: f64) -> Result<Duration> {
     if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
         bail!("--{name} must be a number of seconds between 0 and 3600, got {v}");
     }

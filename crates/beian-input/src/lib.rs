@@ -7,8 +7,10 @@
 
 mod domain;
 pub mod manifest;
+mod shard;
 
 pub use domain::{DomainError, Target, normalise_domain};
+pub use shard::{Shard, ShardError};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -114,6 +116,7 @@ pub struct Reader<R> {
     /// Column names when the input is a CSV; `None` for a plain list; unset before line 1.
     header: Option<Option<Vec<String>>>,
     seen: HashMap<String, u64>,
+    shard: Shard,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -125,7 +128,15 @@ impl<R: BufRead> Reader<R> {
             buf: Vec::new(),
             header: None,
             seen: HashMap::new(),
+            shard: Shard::WHOLE,
         }
+    }
+
+    /// Yields only the lines of `shard` (docs/SHARDS.md), numbered as in the whole input;
+    /// only its own domains are remembered for recognising repeats.
+    pub fn sharded(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
     }
 
     /// The next line without its ending; `Err(lossy text)` when it is not UTF-8.
@@ -197,29 +208,38 @@ impl<R: BufRead> Reader<R> {
 
     /// The next item, `Ok(None)` at the end of input.
     pub fn next_item(&mut self) -> Result<Option<InputItem>, ReadError> {
-        let Some((line, text)) = self.next_record()? else {
-            return Ok(None);
-        };
-        let item = match text {
-            Ok(text) => InputItem {
-                line,
-                result: self.parse(line, text.trim()),
-                raw: text,
-            },
-            Err(raw) => InputItem {
-                line,
-                raw,
-                result: Err(InputError::NotUtf8 { line }),
-            },
-        };
-        Ok(Some(item))
+        loop {
+            let Some((line, text)) = self.next_record()? else {
+                return Ok(None);
+            };
+            let result = match &text {
+                Ok(text) => self.parse(line, text.trim()),
+                Err(_) => self
+                    .shard
+                    .holds_line(line)
+                    .then_some(Err(InputError::NotUtf8 { line })),
+            };
+            // Another shard's line.
+            let Some(result) = result else {
+                continue;
+            };
+            let raw = match text {
+                Ok(t) | Err(t) => t,
+            };
+            return Ok(Some(InputItem { line, raw, result }));
+        }
     }
 
-    fn parse(&mut self, line: u64, trimmed: &str) -> Result<Target, InputError> {
+    /// The line's target or why it has none; `None` when the line is another shard's.
+    fn parse(&mut self, line: u64, trimmed: &str) -> Option<Result<Target, InputError>> {
+        let shard = self.shard;
+        let by_line = |e: InputError| shard.holds_line(line).then_some(Err(e));
         let (value, manifest) = match &self.header {
             Some(Some(cols)) => {
-                let fields =
-                    split_csv(trimmed).map_err(|reason| InputError::Csv { line, reason })?;
+                let fields = match split_csv(trimmed) {
+                    Ok(f) => f,
+                    Err(reason) => return by_line(InputError::Csv { line, reason }),
+                };
                 let mut manifest = BTreeMap::new();
                 let mut domain = None;
                 for (i, f) in fields.into_iter().enumerate() {
@@ -235,22 +255,40 @@ impl<R: BufRead> Reader<R> {
             }
             _ => (trimmed.to_string(), BTreeMap::new()),
         };
-        let mut target = normalise_domain(&value).map_err(|reason| InputError::Invalid {
-            line,
-            raw: value.trim().to_string(),
-            reason,
-        })?;
+        let mut target = match normalise_domain(&value) {
+            Ok(t) => t,
+            Err(reason) => {
+                return by_line(InputError::Invalid {
+                    line,
+                    raw: value.trim().to_string(),
+                    reason,
+                });
+            }
+        };
+        if !shard.holds_domain(&target.domain) {
+            return None;
+        }
+        Some(self.checked(line, &mut target, &manifest).map(|()| target))
+    }
+
+    /// The manifest's cells and the repeat check of a line of this shard.
+    fn checked(
+        &mut self,
+        line: u64,
+        target: &mut Target,
+        manifest: &BTreeMap<String, String>,
+    ) -> Result<(), InputError> {
         target.manifest =
-            manifest::typed(&manifest).map_err(|cell| InputError::Manifest { line, cell })?;
+            manifest::typed(manifest).map_err(|cell| InputError::Manifest { line, cell })?;
         if let Some(&first) = self.seen.get(&target.domain) {
             return Err(InputError::Duplicate {
                 line,
-                domain: target.domain,
+                domain: target.domain.clone(),
                 first,
             });
         }
         self.seen.insert(target.domain.clone(), line);
-        Ok(target)
+        Ok(())
     }
 }
 
@@ -414,6 +452,36 @@ mod tests {
             let text = lines.join(if crlf { "\r\n" } else { "\n" });
             let items = read(text.as_bytes());
             proptest::prop_assert_eq!(count_items(text.as_bytes()).ok(), Some(items.len() as u64));
+        }
+    }
+
+    proptest::proptest! {
+        /// Split into N shards, an input gives each line to exactly one shard, with the item
+        /// an unsharded read gives it (repeats included: a domain and its repeats share a
+        /// shard).
+        #[test]
+        fn shards_partition_the_input(
+            lines in proptest::collection::vec(proptest::prop_oneof![
+                "(www\\.|shop\\.)?[a-e]{1,2}\\.(cn|com\\.cn)",
+                proptest::strategy::Just("not a domain!".to_string()),
+                proptest::strategy::Just("# note".to_string()),
+                proptest::strategy::Just(String::new()),
+            ], 0..40),
+            count in 1u32..6,
+        ) {
+            let text = lines.join("\n");
+            let whole = read(text.as_bytes());
+            let mut seen: Vec<InputItem> = Vec::new();
+            for index in 0..count {
+                let shard = Shard::new(index, count).unwrap();
+                let items: Vec<InputItem> = Reader::new(text.as_bytes())
+                    .sharded(shard)
+                    .map(Result::unwrap)
+                    .collect();
+                seen.extend(items);
+            }
+            seen.sort_by_key(|i| i.line);
+            proptest::prop_assert_eq!(seen, whole);
         }
     }
 

@@ -3,7 +3,8 @@
 //! that DuckDB, Polars and Spark read every run at once and see `run_date` as a date. The
 //! partition is named `run`, not `run_id`: the tables have a `run_id` column, and Spark refuses
 //! a partition column that repeats a data column. A run counts once its `run.json` says
-//! `"complete": true`; readers skip the others (docs/SCHEMA.md, "History").
+//! `"complete": true` (a sharded run: once finalized, `_SUCCESS.json`); readers skip the
+//! others (docs/SCHEMA.md, "History").
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,12 @@ pub struct HistoryRun {
     pub complete: bool,
 }
 
+/// The directory of shard `index` inside a sharded run's directory (`shard=0003`: four
+/// digits, so that they list in order; docs/SHARDS.md).
+pub fn shard_dir(index: u32) -> String {
+    format!("shard={index:04}")
+}
+
 /// The run directory of run `run_id` audited on `run_date` (`YYYY-MM-DD`).
 pub fn run_dir(root: &Path, run_date: &str, run_id: &str) -> PathBuf {
     root.join(format!("run_date={run_date}"))
@@ -34,11 +41,13 @@ pub fn runs(root: &Path) -> Result<Vec<HistoryRun>, WriteError> {
     let mut out = Vec::new();
     for (date_dir, run_date) in partitions(root, "run_date=")? {
         for (dir, run_id) in partitions(&date_dir, "run=")? {
-            let complete = std::fs::read_to_string(dir.join("run.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v.get("complete").and_then(serde_json::Value::as_bool))
-                .unwrap_or(false);
+            // A sharded run is complete once finalized (docs/SHARDS.md).
+            let complete = dir.join(crate::finalize::SUCCESS_FILE).exists()
+                || std::fs::read_to_string(dir.join("run.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .and_then(|v| v.get("complete").and_then(serde_json::Value::as_bool))
+                    .unwrap_or(false);
             out.push(HistoryRun {
                 dir,
                 run_date: run_date.clone(),
@@ -57,7 +66,7 @@ pub fn latest_incomplete(root: &Path) -> Result<Option<HistoryRun>, WriteError> 
 }
 
 /// The sub-directories of `dir` named `<key><value>`, with their values.
-fn partitions(dir: &Path, key: &str) -> Result<Vec<(PathBuf, String)>, WriteError> {
+pub(crate) fn partitions(dir: &Path, key: &str) -> Result<Vec<(PathBuf, String)>, WriteError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -11,10 +11,13 @@
 //! [`RunWriter::resume`] can tell an interrupted run's finished input lines from the rest.
 #![deny(missing_docs)]
 
+pub mod finalize;
 pub mod history;
+mod lock;
 mod record;
 mod schema;
 
+pub use lock::LOCK_FILE;
 pub use record::{RunRecord, new_run_id};
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
@@ -59,6 +62,29 @@ pub enum WriteError {
     /// The output directory already holds a run.
     #[error("{0} already contains audit output; choose another --out or pass --overwrite")]
     NotEmpty(String),
+    /// Another process is writing the run directory.
+    #[error(
+        "{dir} is being written by another audit ({holder}); wait for it to end, or stop it \
+         (a stopped or killed run is finished with --resume)"
+    )]
+    Locked {
+        /// The run directory.
+        dir: String,
+        /// Who holds it, as it wrote in the lock file.
+        holder: String,
+    },
+    /// `--resume` found another run than the one named.
+    #[error(
+        "{dir} holds run {found}, not run {want}: resume it under its own id, or choose another directory"
+    )]
+    OtherRun {
+        /// The run directory.
+        dir: String,
+        /// The run it holds.
+        found: String,
+        /// The run named.
+        want: String,
+    },
     /// `--resume` found parts of another schema major version.
     #[error(
         "{path} was written with output schema {found}; this beian writes {SCHEMA_VERSION} and \
@@ -241,6 +267,8 @@ pub struct RunWriter {
     findings: Table<FindingRow>,
     /// Rows already in the directory when the writer started (a resumed run).
     earlier: RunCounts,
+    /// Held while the writer lives, when it was [`RunWriter::start`]ed.
+    lock: Option<lock::RunLock>,
 }
 
 /// What an interrupted run left in its directory ([`RunWriter::resume`]).
@@ -273,7 +301,11 @@ pub enum Start {
         run_id: Option<String>,
     },
     /// Finish an interrupted run (a new one on an empty directory).
-    Resume,
+    Resume {
+        /// The run's id, when the caller chose it (the shards of one run share it): the id of
+        /// a new run on an empty directory, and a check on an interrupted one.
+        run_id: Option<String>,
+    },
 }
 
 /// A run that [`RunWriter::start`] opened.
@@ -302,8 +334,17 @@ fn part_number(name: &str) -> Option<usize> {
 impl RunWriter {
     /// Opens the run directory `dir` as `start` says: a new run (with a new run id), or the
     /// continuation of an interrupted one (its run id; its finished lines in
-    /// [`Started::done`]).
+    /// [`Started::done`]). Holds the directory's lock (`.lock`) while the writer lives: a
+    /// second writer is refused, naming the first.
     pub fn start(dir: &Path, start: Start) -> Result<(RunWriter, Started), WriteError> {
+        // Before anything in the directory is touched: resuming tidies it.
+        let lock = lock::RunLock::acquire(dir)?;
+        let (mut writer, started) = Self::start_unlocked(dir, start)?;
+        writer.lock = Some(lock);
+        Ok((writer, started))
+    }
+
+    fn start_unlocked(dir: &Path, start: Start) -> Result<(RunWriter, Started), WriteError> {
         match start {
             Start::New { overwrite, run_id } => {
                 let run_id = run_id.unwrap_or_else(new_run_id);
@@ -316,9 +357,18 @@ impl RunWriter {
                 };
                 Ok((writer, started))
             }
-            Start::Resume => {
+            Start::Resume { run_id } => {
                 let r = RunWriter::resume(dir)?;
-                let run_id = r.run_id.clone().unwrap_or_else(new_run_id);
+                if let (Some(found), Some(want)) = (&r.run_id, &run_id) {
+                    if found != want {
+                        return Err(WriteError::OtherRun {
+                            dir: dir.display().to_string(),
+                            found: found.clone(),
+                            want: want.clone(),
+                        });
+                    }
+                }
+                let run_id = r.run_id.clone().or(run_id).unwrap_or_else(new_run_id);
                 let writer = RunWriter::continue_run(dir, &run_id, &r)?;
                 let started = Started {
                     run_id,
@@ -419,6 +469,7 @@ impl RunWriter {
     fn open(dir: &Path, run_id: &str, resumed: &Resumed) -> Result<Self, WriteError> {
         let part = resumed.next_part;
         Ok(RunWriter {
+            lock: None,
             dir: dir.to_path_buf(),
             run_id: run_id.to_string(),
             sites: Table::new(
@@ -493,6 +544,18 @@ impl RunWriter {
             findings: earlier.findings + findings,
         })
     }
+}
+
+/// The complete part files (`*.parquet`) of a table directory, in order: what readers read
+/// (a part being written is a hidden `.tmp` file until it is complete).
+pub fn part_files(table_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(table_dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    Ok(parts)
 }
 
 /// Reading back complete parts (for resuming).

@@ -30,6 +30,8 @@ pub struct RunRecord<'a> {
     pub rules_version: &'a str,
     /// The rules file (`--rules`), when one was given.
     pub rules_file: Option<&'a str>,
+    /// This run's shard of the input, `(index, count)`, when the input was split.
+    pub shard: Option<(u32, u32)>,
 }
 
 /// A new run id: the start time (UTC, to the second) and the process id.
@@ -66,6 +68,8 @@ pub(crate) fn write(
         "duration_s": (record.duration_s * 10.0).round() / 10.0,
         "rules_version": record.rules_version,
         "rules_file": record.rules_file,
+        // `--per-ip` holds per process: N shards may reach a shared host N times as hard.
+        "shard": record.shard.map(|(index, count)| serde_json::json!({"index": index, "count": count})),
         "interrupted": record.interrupted,
         "abandoned": record.abandoned,
         "resumed_lines": record.resumed_lines,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use beian_input::{InputItem, ReadError, Reader};
+use beian_input::{InputItem, ReadError, Reader, Shard};
 use beian_parquet::{RunCounts, RunRecord, RunWriter, Start, WriteError};
 use beian_types::SiteReport;
 use tokio::sync::{mpsc, watch};
@@ -49,6 +49,8 @@ pub struct Job {
     pub as_of: time::Date,
     /// The rules file (`--rules`), recorded in `run.json` beside the rules version.
     pub rules_file: Option<String>,
+    /// The shard of the input this run audits ([`Shard::WHOLE`] for all of it).
+    pub shard: Shard,
 }
 
 /// Tallies of the `sites` rows a run wrote, for summaries.
@@ -138,14 +140,14 @@ pub async fn run_job<A: AuditSite>(
     let done = started.done;
 
     let input_desc = job.input_desc.clone();
-    let open = job.input;
+    let (open, shard) = (job.input, job.shard);
     let (item_tx, item_rx) = mpsc::channel::<InputItem>(job.capacity.working * 2 + 16);
     let reader = std::thread::spawn(move || -> Result<(), JobError> {
         let input = open().map_err(|source| JobError::Open {
             input: input_desc,
             source,
         })?;
-        for item in Reader::new(input) {
+        for item in Reader::new(input).sharded(shard) {
             let item = item?;
             // Resuming: a line with a row in a complete part is done.
             if done.binary_search(&item.line).is_ok() {
@@ -202,6 +204,7 @@ pub async fn run_job<A: AuditSite>(
         duration_s: clock.elapsed().as_secs_f64(),
         rules_version: &beian_rules::rules_version(),
         rules_file: job.rules_file.as_deref(),
+        shard: (shard.count > 1).then_some((shard.index, shard.count)),
     })?;
     Ok(RunReport {
         run_id: started.run_id,

@@ -123,6 +123,7 @@ mod tests_support {
             duration_s: 1.5,
             rules_version: "test",
             rules_file: None,
+            shard: None,
         })
         .unwrap();
     }

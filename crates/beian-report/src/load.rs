@@ -98,7 +98,22 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LoadError + '_ {
 
 /// Reads the run in `dir`.
 pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
-    let run_json = dir.join("run.json");
+    // A sharded run is read whole once finalized: `_SUCCESS.json` stands for its run.json.
+    let success = dir.join(beian_parquet::finalize::SUCCESS_FILE);
+    let run_json = if success.exists() {
+        success
+    } else {
+        let sharded = !beian_parquet::finalize::shard_dirs(dir)
+            .map_err(|e| format_err(dir, e))?
+            .is_empty();
+        if sharded {
+            return Err(format_err(
+                dir,
+                "a sharded run that is not finalized (no _SUCCESS.json): run beian finalize",
+            ));
+        }
+        dir.join("run.json")
+    };
     let text = std::fs::read_to_string(&run_json).map_err(io_err(&run_json))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format_err(&run_json, e))?;
     let text_field = |name: &str| v[name].as_str().map(str::to_string);
@@ -148,14 +163,17 @@ pub(crate) fn for_each_batch(
     columns: &[&str],
     mut each: impl FnMut(&Path, &RecordBatch) -> Result<(), LoadError>,
 ) -> Result<(), LoadError> {
-    let table_dir = dir.join(table);
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(&table_dir)
-        .map_err(io_err(&table_dir))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .collect();
-    parts.sort();
+    // A sharded run: every shard's table, in shard order (docs/SHARDS.md).
+    let shards = beian_parquet::finalize::shard_dirs(dir).map_err(|e| format_err(dir, e))?;
+    let table_dirs: Vec<PathBuf> = if shards.is_empty() {
+        vec![dir.join(table)]
+    } else {
+        shards.into_iter().map(|(_, s)| s.join(table)).collect()
+    };
+    let mut parts = Vec::new();
+    for t in &table_dirs {
+        parts.extend(beian_parquet::part_files(t).map_err(io_err(t))?);
+    }
     for part in parts {
         let f = File::open(&part).map_err(io_err(&part))?;
         let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| format_err(&part, e))?;
