@@ -4,6 +4,7 @@
 mod util;
 
 mod bad_input;
+mod deploy;
 mod cli;
 mod e2e;
 mod hostile;
