@@ -4,9 +4,10 @@
 mod util;
 
 mod bad_input;
-mod deploy;
 mod cli;
+mod deploy;
 mod e2e;
 mod hostile;
+mod object_store;
 mod resume;
 mod shards;

@@ -73,7 +73,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => fleet_serve(a).await,
         Command::Demo(a) => demo(a).await,
         Command::Report(a) => report_cmd(&a).await,
-        Command::Finalize { run, input } => finalize_cmd(&run, input.as_deref()),
+        Command::Finalize { run, input } => finalize_cmd(&run, input.as_deref()).await,
         Command::Rules { markdown } => {
             let mut out = std::io::stdout().lock();
             if markdown {
@@ -112,13 +112,29 @@ async fn run_job(
     let judging = settings::judging(judge)?;
     let shard = Shard::new(out.shard_index, out.shard_count).context("--shard-index")?;
     let (dir, start) = run_directory(out, judging.as_of, shard)?;
+    // A run directory in object storage is written in local staging first.
+    let (local, remote, staging) = match dir.to_str().filter(|d| beian_store::is_remote(d)) {
+        Some(url) => {
+            let staging = tempfile::Builder::new()
+                .prefix("beian-staging-")
+                .tempdir()
+                .context("creating the local staging directory")?;
+            (
+                staging.path().to_path_buf(),
+                Some(beian_store::Remote::open(url)?),
+                Some(staging),
+            )
+        }
+        None => (dir.clone(), None, None),
+    };
     let job = Job {
         input,
         input_desc,
         output: Output {
-            dir: dir.clone(),
+            dir: local,
             start,
             checkpoint_every: out.checkpoint_every,
+            remote,
         },
         capacity: net.capacity,
         as_of: judging.as_of,
@@ -141,6 +157,7 @@ async fn run_job(
     );
     let report = beian_pipeline::run_job(auditor, job, progress.clone(), control).await;
     progress.finish();
+    drop(staging);
     Ok(Finished {
         report: report?,
         dir,
@@ -245,6 +262,9 @@ fn run_directory(out: &OutputArgs, as_of: time::Date, shard: Shard) -> Result<(P
         return Ok((in_shard(out.dir.clone()), start(out.resume)));
     };
     if out.resume && run_id.is_none() {
+        if root.to_str().is_some_and(beian_store::is_remote) {
+            bail!("--resume under an object-store --history needs --run-id: the run to continue");
+        }
         if let Some(run) = history::latest_incomplete(root)? {
             return Ok((run.dir, start(true)));
         }
@@ -477,8 +497,27 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
     Ok(done.exit_code(a.output.fail_on))
 }
 
-/// `beian finalize RUN [--input FILE]`.
-fn finalize_cmd(run: &Path, input: Option<&Path>) -> Result<ExitCode> {
+/// `beian finalize RUN [--input FILE]`; a run in object storage is checked from a local
+/// copy of its shards' `run.json` and `sites` parts, and its `_SUCCESS.json` goes up there.
+async fn finalize_cmd(run: &Path, input: Option<&Path>) -> Result<ExitCode> {
+    let remote = match run.to_str().filter(|r| beian_store::is_remote(r)) {
+        Some(url) => Some(beian_store::Remote::open(url)?),
+        None => None,
+    };
+    let copy = tempfile::Builder::new()
+        .prefix("beian-finalize-")
+        .tempdir()
+        .context("creating a local directory")?;
+    let local = match &remote {
+        Some(r) => {
+            r.pull(copy.path(), |rel| {
+                rel.ends_with("/run.json") || rel.contains("/sites/")
+            })
+            .await?;
+            copy.path().to_path_buf()
+        }
+        None => run.to_path_buf(),
+    };
     let lines = match input {
         Some(path) => {
             let f = File::open(path)
@@ -494,8 +533,12 @@ fn finalize_cmd(run: &Path, input: Option<&Path>) -> Result<ExitCode> {
         }
         None => None,
     };
-    let done = beian_parquet::finalize::finalize(run, lines.as_deref())
+    let done = beian_parquet::finalize::finalize(&local, lines.as_deref())
         .with_context(|| format!("finalizing {}", run.display()))?;
+    if let Some(r) = &remote {
+        let name = beian_parquet::finalize::SUCCESS_FILE;
+        r.put_file(name, &local.join(name)).await?;
+    }
     println!(
         "finalized run {} in {}: {} shards, {} sites rows{}; {} written",
         done["run_id"].as_str().unwrap_or(""),

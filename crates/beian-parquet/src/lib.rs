@@ -62,6 +62,14 @@ pub enum WriteError {
     /// The output directory already holds a run.
     #[error("{0} already contains audit output; choose another --out or pass --overwrite")]
     NotEmpty(String),
+    /// The sink refused a completed file.
+    #[error("{path}: {message}")]
+    Sink {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
     /// Another process is writing the run directory.
     #[error(
         "{dir} is being written by another audit ({holder}); wait for it to end, or stop it \
@@ -115,6 +123,8 @@ struct Table<R> {
     writer: Option<(ArrowWriter<File>, PathBuf, PathBuf)>,
     part: usize,
     rows: u64,
+    /// A part of this table is complete in the directory, or was (a sink may have moved it).
+    has_parts: bool,
     to_batch: fn(&str, &SchemaRef, &[R]) -> Result<RecordBatch, arrow_schema::ArrowError>,
     /// The row's input line: each batch is sorted by it before it is written.
     line_of: fn(&R) -> u64,
@@ -141,6 +151,8 @@ impl<R> Table<R> {
             writer: None,
             part,
             rows: 0,
+            // Resuming from part N: parts below N are complete.
+            has_parts: part > 0,
             to_batch,
             line_of,
         })
@@ -219,31 +231,31 @@ impl<R> Table<R> {
     /// Writes out the buffered rows and closes the open part (if any) under its final name;
     /// the next rows go to the next number, whether or not this one had rows (the tables'
     /// parts stay numbered alike).
-    fn close_part(&mut self) -> Result<(), WriteError> {
+    /// Returns the completed part's path, if the part had a file.
+    fn close_part(&mut self) -> Result<Option<PathBuf>, WriteError> {
         self.flush()?;
+        let mut closed = None;
         if let Some((w, tmp, final_path)) = self.writer.take() {
             let file = w.into_inner().map_err(|e| self.encode_err(e))?;
             // On disk before the name says "complete" (a crash of the machine, not only of
             // the process, then leaves no empty part behind).
             file.sync_all().map_err(io(&tmp))?;
             std::fs::rename(&tmp, &final_path).map_err(io(&final_path))?;
+            self.has_parts = true;
+            closed = Some(final_path);
         }
         self.part += 1;
-        Ok(())
+        Ok(closed)
     }
 
-    fn finish(mut self) -> Result<u64, WriteError> {
+    fn finish(&mut self) -> Result<(u64, Option<PathBuf>), WriteError> {
         self.flush()?;
-        let has_parts = std::fs::read_dir(&self.dir)
-            .map_err(io(&self.dir))?
-            .filter_map(Result::ok)
-            .any(|e| part_number(&e.file_name().to_string_lossy()).is_some());
-        if !has_parts && self.writer.is_none() {
+        if !self.has_parts && self.writer.is_none() {
             // An empty table still gets a file, so readers find the schema.
             self.open_part()?;
         }
-        self.close_part()?;
-        Ok(self.rows)
+        let closed = self.close_part()?;
+        Ok((self.rows, closed))
     }
 }
 
@@ -269,7 +281,13 @@ pub struct RunWriter {
     earlier: RunCounts,
     /// Held while the writer lives, when it was [`RunWriter::start`]ed.
     lock: Option<lock::RunLock>,
+    /// Where completed files go ([`RunWriter::set_sink`]).
+    sink: Option<PartSink>,
 }
+
+/// Takes a completed file of a run directory (a part, then `run.json` last); an error is
+/// the reason it could not.
+pub type PartSink = Box<dyn FnMut(&Path) -> Result<(), String> + Send>;
 
 /// What an interrupted run left in its directory ([`RunWriter::resume`]).
 #[derive(Debug, Clone, Default)]
@@ -470,6 +488,7 @@ impl RunWriter {
         let part = resumed.next_part;
         Ok(RunWriter {
             lock: None,
+            sink: None,
             dir: dir.to_path_buf(),
             run_id: run_id.to_string(),
             sites: Table::new(
@@ -517,27 +536,59 @@ impl RunWriter {
     /// Closes the current parts of all three tables under their final names, `sites` last:
     /// every site written so far survives a crash from here on.
     pub fn checkpoint(&mut self) -> Result<(), WriteError> {
-        self.fetches.close_part()?;
-        self.findings.close_part()?;
-        self.sites.close_part()
+        let closed = [
+            self.fetches.close_part()?,
+            self.findings.close_part()?,
+            self.sites.close_part()?,
+        ];
+        self.hand_over(closed.iter().flatten())
+    }
+
+    /// Hands every completed file to `sink` from now on, in the order that keeps the
+    /// directory's guarantees where it goes: a checkpoint's `fetches` and `findings` parts
+    /// before its `sites` part, `run.json` last. The sink may move the file away (an upload
+    /// to object storage).
+    pub fn set_sink(&mut self, sink: PartSink) {
+        self.sink = Some(sink);
+    }
+
+    fn hand_over<'a>(
+        &mut self,
+        paths: impl Iterator<Item = &'a PathBuf>,
+    ) -> Result<(), WriteError> {
+        if let Some(sink) = self.sink.as_mut() {
+            for p in paths {
+                sink(p).map_err(|message| WriteError::Sink {
+                    path: p.display().to_string(),
+                    message,
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes every table, then writes `run.json` (the run's record): the last file a run
     /// writes. The counts include the rows of earlier parts of a resumed run.
-    pub fn finish_run(self, record: &RunRecord<'_>) -> Result<RunCounts, WriteError> {
+    pub fn finish_run(mut self, record: &RunRecord<'_>) -> Result<RunCounts, WriteError> {
         let (dir, run_id) = (self.dir.clone(), self.run_id.clone());
-        let counts = self.finish()?;
-        record::write(&dir, &run_id, counts, record)?;
+        let counts = self.finish_tables()?;
+        let path = record::write(&dir, &run_id, counts, record)?;
+        self.hand_over(std::iter::once(&path))?;
         Ok(counts)
     }
 
     /// Flushes and closes every table; the counts include the rows of earlier parts of a
     /// resumed run.
-    pub fn finish(self) -> Result<RunCounts, WriteError> {
+    pub fn finish(mut self) -> Result<RunCounts, WriteError> {
+        self.finish_tables()
+    }
+
+    fn finish_tables(&mut self) -> Result<RunCounts, WriteError> {
         let earlier = self.earlier;
-        let fetches = self.fetches.finish()?;
-        let findings = self.findings.finish()?;
-        let sites = self.sites.finish()?;
+        let (fetches, a) = self.fetches.finish()?;
+        let (findings, b) = self.findings.finish()?;
+        let (sites, c) = self.sites.finish()?;
+        self.hand_over([a, b, c].iter().flatten())?;
         Ok(RunCounts {
             sites: earlier.sites + sites,
             fetches: earlier.fetches + fetches,

@@ -2,7 +2,7 @@
 //! (complete or interrupted), and the run ids it names.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{RunCounts, SCHEMA_VERSION, WriteError, io};
 
@@ -55,7 +55,7 @@ pub(crate) fn write(
     run_id: &str,
     counts: RunCounts,
     record: &RunRecord<'_>,
-) -> Result<(), WriteError> {
+) -> Result<PathBuf, WriteError> {
     let json = serde_json::json!({
         "run_id": run_id,
         "schema_version": SCHEMA_VERSION,
@@ -77,5 +77,6 @@ pub(crate) fn write(
         "status": record.status,
     });
     let path = dir.join("run.json");
-    std::fs::write(&path, format!("{json:#}\n")).map_err(io(&path))
+    std::fs::write(&path, format!("{json:#}\n")).map_err(io(&path))?;
+    Ok(path)
 }

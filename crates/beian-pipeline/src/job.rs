@@ -33,6 +33,9 @@ pub struct Output {
     pub start: Start,
     /// Close the parts every this many sites (and at least every 30 s).
     pub checkpoint_every: u64,
+    /// Where the run directory really is when it is in object storage: `dir` is then a
+    /// local staging directory whose completed files go up there.
+    pub remote: Option<beian_store::Remote>,
 }
 
 /// One run: what to read, where to write, how much at once.
@@ -117,6 +120,9 @@ pub enum JobError {
         #[source]
         source: std::io::Error,
     },
+    /// Object storage failed.
+    #[error(transparent)]
+    Store(#[from] beian_store::StoreError),
     /// A thread of the run died (a bug).
     #[error("the {0} thread panicked")]
     Panicked(&'static str),
@@ -131,7 +137,24 @@ pub async fn run_job<A: AuditSite>(
     control: watch::Receiver<Control>,
 ) -> Result<RunReport, JobError> {
     let (started_at, clock) = (time::OffsetDateTime::now_utc(), Instant::now());
-    let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start)?;
+    let remote = job.output.remote.clone();
+    let staged = match &remote {
+        Some(r) => Some(crate::remote::prepare(r, &job.output.dir, &job.output.start).await?),
+        None => None,
+    };
+    let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start.clone())?;
+    let beat = match (&remote, staged) {
+        (Some(r), Some(pulled)) => {
+            crate::remote::settle(r, &job.output.dir, &pulled).await?;
+            writer.set_sink(crate::remote::sink(
+                r.clone(),
+                job.output.dir.clone(),
+                tokio::runtime::Handle::current(),
+            ));
+            Some((crate::remote::heartbeat(r.clone()), r.clone()))
+        }
+        _ => None,
+    };
     for p in &started.removed {
         reporter.part_removed(p);
     }
@@ -193,19 +216,31 @@ pub async fn run_job<A: AuditSite>(
             *whole.entry(s.as_str()).or_default() += n;
         }
     }
-    let rows = writer.finish_run(&RunRecord {
-        input: &job.input_desc,
-        as_of: &as_of,
-        interrupted: stats.interrupted,
-        abandoned: stats.abandoned,
-        resumed_lines,
-        status: &whole,
-        started_at: started_at.unix_timestamp(),
-        duration_s: clock.elapsed().as_secs_f64(),
-        rules_version: &beian_rules::rules_version(),
-        rules_file: job.rules_file.as_deref(),
-        shard: (shard.count > 1).then_some((shard.index, shard.count)),
-    })?;
+    let (input_desc, rules_file) = (job.input_desc, job.rules_file);
+    let interrupted = stats.interrupted;
+    let abandoned = stats.abandoned;
+    // Off the runtime's threads: the writer's sink may block on uploads.
+    let rows = tokio::task::spawn_blocking(move || {
+        writer.finish_run(&RunRecord {
+            input: &input_desc,
+            as_of: &as_of,
+            interrupted,
+            abandoned,
+            resumed_lines,
+            status: &whole,
+            started_at: started_at.unix_timestamp(),
+            duration_s: clock.elapsed().as_secs_f64(),
+            rules_version: &beian_rules::rules_version(),
+            rules_file: rules_file.as_deref(),
+            shard: (shard.count > 1).then_some((shard.index, shard.count)),
+        })
+    })
+    .await
+    .map_err(|_| JobError::Panicked("writer"))??;
+    if let Some((beat, r)) = beat {
+        beat.abort();
+        r.unlock().await?;
+    }
     Ok(RunReport {
         run_id: started.run_id,
         tally,

@@ -8,6 +8,7 @@
 
 mod audit;
 pub mod job;
+mod remote;
 pub mod schedule;
 
 pub use audit::{Auditor, BuildError, DnsForRedirects, Judging, NetConfig};

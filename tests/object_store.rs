@@ -1,0 +1,145 @@
+//! Runs in object storage (issue 14): an S3-compatible server started on 127.0.0.1 (moto's
+//! server mode, from PyPI, offline); four shards audit the simulated fleet into the bucket,
+//! one of them killed with SIGKILL and its index run again with --resume; `beian finalize`
+//! checks the bucket's run and writes its _SUCCESS.json; pyarrow's S3 filesystem reads the
+//! whole run back from the bucket: each input line once, with the statuses of an unsharded
+//! run on local disk.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use crate::util::{S3Server, TestFleet, run_python};
+
+#[test]
+fn shards_write_to_a_bucket_that_readers_read_whole() {
+    let s3 = S3Server::start();
+    let code = r#"
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+             aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket="beian")
+"#;
+    run_python(&["-c".as_ref(), code.as_ref(), s3.endpoint.as_ref()]);
+
+    let fleet = TestFleet::start(60, 4343);
+    let input = fleet.path("domains.txt");
+    let out = tempfile::tempdir().unwrap();
+    let whole = out.path().join("whole");
+    let res = fleet
+        .audit_command(&input, &whole)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+
+    let run = "s3://beian/weekly/run=w48";
+    let shard = |index: u32| -> Command {
+        let mut cmd = fleet.audit_command(&input, run.as_ref());
+        cmd.args(["--quiet", "--shard-count", "4", "--run-id", "w48"])
+            .args([
+                "--shard-index",
+                &index.to_string(),
+                "--checkpoint-every",
+                "3",
+            ])
+            .envs(s3.env());
+        cmd
+    };
+    // Slowed down (two requests a second per server address) so that it is killed mid-run.
+    let mut doomed = shard(1)
+        .args(["--concurrency", "1", "--rate-per-ip", "2"])
+        .spawn()
+        .unwrap();
+    let others: Vec<Child> = [0, 2, 3].map(|i| shard(i).spawn().unwrap()).into();
+    // Killed once it has put a part in the bucket.
+    let listing = r#"
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="beian", Prefix=sys.argv[2]).get("Contents", [])]
+print("\n".join(keys))
+"#;
+    let keys = |prefix: &str| {
+        run_python(&[
+            "-c".as_ref(),
+            listing.as_ref(),
+            s3.endpoint.as_ref(),
+            prefix.as_ref(),
+        ])
+    };
+    let started = Instant::now();
+    while !keys("weekly/run=w48/shard=0001/sites/").contains("part-") {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "shard 1 put no part"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A second writer on the shard while it runs is refused by the lock object, by name.
+    let second = shard(1).arg("--resume").output().unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is being written by another audit")
+            && err.contains(&format!("pid {}", doomed.id())),
+        "{err}"
+    );
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    for mut c in others {
+        assert!(c.wait().unwrap().success());
+    }
+    assert!(!keys("weekly/run=w48/shard=0001/").contains("run.json"));
+    // The killed one's lock object (this host, its process gone) is not in the way.
+    let res = shard(1).arg("--resume").output().unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+
+    let finalize = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["finalize", run, "--input"])
+        .arg(&input)
+        .envs(s3.env())
+        .output()
+        .unwrap();
+    assert!(
+        finalize.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finalize.stderr)
+    );
+    let all = keys("weekly/run=w48/");
+    assert!(all.contains("weekly/run=w48/_SUCCESS.json"), "{all}");
+    assert!(!all.contains(".tmp") && !all.contains(".lock"), "{all}");
+
+    // pyarrow's own S3 client reads the run from the bucket.
+    let read = r#"
+import json, sys
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+endpoint, whole = sys.argv[1], sys.argv[2]
+s3 = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1",
+                       endpoint_override=endpoint.replace("http://", ""), scheme="http")
+files = [f.path for f in s3.get_file_info(pafs.FileSelector("beian/weekly/run=w48", recursive=True))
+         if "/sites/" in f.path and f.path.endswith(".parquet")]
+sites = ds.dataset(files, filesystem=s3, format="parquet").to_table(columns=["input_line", "status"])
+got = sorted(zip(sites["input_line"].to_pylist(), sites["status"].to_pylist()))
+want = pq.read_table(whole + "/sites", columns=["input_line", "status"])
+want = sorted(zip(want["input_line"].to_pylist(), want["status"].to_pylist()))
+print(json.dumps({"got": got, "want": want}))
+"#;
+    let v: serde_json::Value = serde_json::from_str(&run_python(&[
+        "-c".as_ref(),
+        read.as_ref(),
+        s3.endpoint.as_ref(),
+        whole.as_os_str(),
+    ]))
+    .unwrap();
+    assert_eq!(v["got"], v["want"], "{v}");
+    assert_eq!(v["got"].as_array().unwrap().len(), 60, "{v}");
+}
