@@ -142,4 +142,65 @@ print(json.dumps({"got": got, "want": want}))
     .unwrap();
     assert_eq!(v["got"], v["want"], "{v}");
     assert_eq!(v["got"].as_array().unwrap().len(), 60, "{v}");
+
+    // `beian report` reads the finalized run from the bucket and puts its files beside it.
+    let res = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["report", run, "--lang", "en"])
+        .envs(s3.env())
+        .output()
+        .unwrap();
+    let digest = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(
+        digest.contains("Full report: s3://beian/weekly/run=w48/report/report.html"),
+        "{digest}"
+    );
+    let all = keys("weekly/run=w48/report/");
+    for f in ["report.html", "report.json", "report.md"] {
+        assert!(all.contains(f), "{f}: {all}");
+    }
+
+    // A history in the bucket: two days, reported one against the other, into a local --out.
+    let hist = "s3://beian/history";
+    for day in ["2026-11-20", "2026-11-27"] {
+        let res = fleet
+            .history_command(&input, hist.as_ref())
+            .args(["--quiet", "--as-of", day])
+            .envs(s3.env())
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    let local = out.path().join("history-report");
+    let res = Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["report", "--lang", "en", "--history", hist, "--out"])
+        .arg(&local)
+        .envs(s3.env())
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(local.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
+    assert_eq!(report["trend"].as_array().unwrap().len(), 2, "{report}");
+    assert!(
+        report["run"]["dir"]
+            .as_str()
+            .unwrap()
+            .starts_with("s3://beian/history/run_date=2026-11-27/run="),
+        "{report}"
+    );
+    assert_eq!(report["tiles"]["sites"], 60, "{report}");
 }

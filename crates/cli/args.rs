@@ -274,7 +274,7 @@ pub(crate) struct DemoArgs {
 }
 
 /// What a report is about and where it goes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ReportArgs {
     /// The run directory to report on (`beian audit --out DIR`). With --history: omit it to
     /// report on the latest complete run under ROOT.

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod mirror;
 mod reporter;
 mod settings;
 
@@ -557,7 +558,9 @@ async fn finalize_cmd(run: &Path, input: Option<&Path>) -> Result<ExitCode> {
 
 /// The runs a report is about: the current run directory, the one it is compared with, and
 /// the complete runs of the history before the current one (oldest first).
-fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>, Vec<history::HistoryRun>)> {
+pub(crate) fn report_runs(
+    a: &ReportArgs,
+) -> Result<(PathBuf, Option<PathBuf>, Vec<history::HistoryRun>)> {
     let complete: Vec<history::HistoryRun> = match &a.history {
         Some(root) => history::runs(root)?
             .into_iter()
@@ -587,13 +590,23 @@ fn report_runs(a: &ReportArgs) -> Result<(PathBuf, Option<PathBuf>, Vec<history:
 }
 
 async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
+    // Runs in object storage are read from a local mirror.
+    let mirrored = mirror::mirror(a).await?;
+    let a = mirrored.as_ref().map_or(a, |m| &m.args);
     let (current, compared, earlier) = report_runs(a)?;
+    // The report names the runs where they are, not where they were mirrored.
+    let shown = |dir: &Path| {
+        mirrored
+            .as_ref()
+            .map_or(dir.to_path_buf(), |m| m.url_of(dir))
+    };
     let now = beian_report::load_run(&current)
-        .with_context(|| format!("reading run {}", current.display()))?;
+        .with_context(|| format!("reading run {}", shown(&current).display()))?;
     let before = compared
         .as_ref()
         .map(|dir| {
-            beian_report::load_run(dir).with_context(|| format!("reading run {}", dir.display()))
+            beian_report::load_run(dir)
+                .with_context(|| format!("reading run {}", shown(dir).display()))
         })
         .transpose()?;
     let mut report = beian_report::build(&now, before.as_ref());
@@ -601,7 +614,16 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
         beian_report::add_history(&mut report, &earlier, a.trend)
             .context("reading the history's earlier runs")?;
     }
-    let out = a.out.clone().unwrap_or_else(|| current.join("report"));
+    if mirrored.is_some() {
+        report.set_dirs(shown(&current), compared.as_deref().map(shown));
+    }
+    let upload = mirrored
+        .as_ref()
+        .and_then(|m| m.upload.clone().map(|u| (m.staging(), u)));
+    let out = match &upload {
+        Some((staging, _)) => staging.clone(),
+        None => a.out.clone().unwrap_or_else(|| current.join("report")),
+    };
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let json = out.join("report.json");
     // Streamed: a million sites make a report.json of ~80 MB.
@@ -629,8 +651,15 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
         beian_report::write_exports(&out, &report, &failures, split, lang)?;
     }
     let md = out.join("report.md");
-    let digest = beian_report::markdown(&report, lang, &page.display().to_string());
+    let page_shown = match &upload {
+        Some((_, to)) => format!("{}/report.html", to.url()),
+        None => page.display().to_string(),
+    };
+    let digest = beian_report::markdown(&report, lang, &page_shown);
     std::fs::write(&md, &digest).with_context(|| format!("writing {}", md.display()))?;
+    if let Some((staging, to)) = &upload {
+        mirror::upload(staging, to).await?;
+    }
     {
         let mut stdout = std::io::stdout().lock();
         // A closed pipe is not the report's concern: the files are written.

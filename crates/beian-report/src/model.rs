@@ -165,6 +165,16 @@ pub struct Change {
 }
 
 impl Report {
+    /// Names the runs by where they are (a bucket) rather than where they were read from (a
+    /// local mirror); the appendix's queries follow.
+    pub fn set_dirs(&mut self, run: std::path::PathBuf, compared: Option<std::path::PathBuf>) {
+        self.run.dir = run;
+        if let (Some(c), Some(dir)) = (self.compared.as_mut(), compared) {
+            c.dir = dir;
+        }
+        self.appendix = crate::sql::appendix(self);
+    }
+
     /// The report with each list of sites or domains cut to its first `max` entries (the
     /// tiles and counts stay whole): what a chat webhook can take for a fleet of millions.
     pub fn abridged(&self, max: usize) -> Report {
