@@ -35,6 +35,17 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
         String::from_utf8_lossy(&res.stderr)
     );
 
+    // A bucket that fails (here: there is none) is an error naming the object, at once.
+    let res = fleet
+        .audit_command(&input, "s3://no-such-bucket/runs".as_ref())
+        .arg("--quiet")
+        .envs(s3.env())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("s3://no-such-bucket/runs/"), "{err}");
+
     let run = "s3://beian/weekly/run=w48";
     let shard = |index: u32| -> Command {
         let mut cmd = fleet.audit_command(&input, run.as_ref());

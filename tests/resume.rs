@@ -272,3 +272,83 @@ fn a_run_directory_has_one_writer_and_a_killed_one_does_not_block_resume() {
     assert_eq!(run["complete"], true, "{run}");
     assert_eq!(run["rows"]["sites"], 200, "{run}");
 }
+
+/// A full disk (a small tmpfs, where the test may mount one): the audit ends with an error
+/// naming the file and the reason, every part present reads, and once space is freed
+/// `--resume` finishes the run.
+#[test]
+fn a_full_disk_is_a_clear_error_and_resume_finishes_once_there_is_room() {
+    let mnt = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(mnt.path())
+        .output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        #[expect(clippy::print_stderr, reason = "says why the test did not run")]
+        {
+            eprintln!("cannot mount a tmpfs here (not root?): the full-disk test is skipped");
+        }
+        return;
+    }
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            Command::new("umount").arg(self.0).status().ok();
+        }
+    }
+    let _unmount = Unmount(mnt.path());
+    let fleet = TestFleet::start(200, 45);
+    let input = fleet.path("domains.txt");
+    let dir = mnt.path().join("run");
+    let res = fleet
+        .audit_command(&input, &dir)
+        .args(["--quiet", "--checkpoint-every", "5"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&dir.display().to_string()) && err.contains("No space left on device"),
+        "{err}"
+    );
+    let code = r#"
+import glob, sys, pyarrow.parquet as pq
+run = sys.argv[1]
+parts = sorted(glob.glob(run + "/*/*.parquet"))
+rows = sum(pq.read_table(p).num_rows for p in parts)
+lines = [l for p in sorted(glob.glob(run + "/sites/*.parquet")) for l in pq.read_table(p)["input_line"].to_pylist()]
+print(len(parts), len(lines), len(set(lines)))
+"#;
+    let counts = run_python(&["-c".as_ref(), code.as_ref(), dir.as_os_str()]);
+    let v: Vec<u64> = counts
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        v[0] > 0 && v[1] == v[2] && v[1] < 200,
+        "parts, lines, distinct: {counts}"
+    );
+
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=16m"])
+        .arg(mnt.path())
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    let res = fleet
+        .audit_command(&input, &dir)
+        .args(["--quiet", "--resume"])
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let counts = run_python(&["-c".as_ref(), code.as_ref(), dir.as_os_str()]);
+    let v: Vec<u64> = counts
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!((v[1], v[2]), (200, 200), "{counts}");
+}

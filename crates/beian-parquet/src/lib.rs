@@ -62,6 +62,14 @@ pub enum WriteError {
     /// The output directory already holds a run.
     #[error("{0} already contains audit output; choose another --out or pass --overwrite")]
     NotEmpty(String),
+    /// A part file could not be written (a full disk: the parts before it are complete).
+    #[error("writing {path}: {message}")]
+    Part {
+        /// The part being written.
+        path: String,
+        /// Why.
+        message: String,
+    },
     /// The sink refused a completed file.
     #[error("{path}: {message}")]
     Sink {
@@ -218,9 +226,9 @@ impl<R> Table<R> {
             .map_err(|e| self.encode_err(e))?;
         let n = self.buf.len();
         self.buf.clear();
-        if let Some((w, _, _)) = self.writer.as_mut() {
-            w.write(&batch).map_err(|e| WriteError::Encode {
-                table: self.name,
+        if let Some((w, tmp, _)) = self.writer.as_mut() {
+            w.write(&batch).map_err(|e| WriteError::Part {
+                path: tmp.display().to_string(),
                 message: e.to_string(),
             })?;
         }
@@ -236,7 +244,10 @@ impl<R> Table<R> {
         self.flush()?;
         let mut closed = None;
         if let Some((w, tmp, final_path)) = self.writer.take() {
-            let file = w.into_inner().map_err(|e| self.encode_err(e))?;
+            let file = w.into_inner().map_err(|e| WriteError::Part {
+                path: tmp.display().to_string(),
+                message: e.to_string(),
+            })?;
             // On disk before the name says "complete" (a crash of the machine, not only of
             // the process, then leaves no empty part behind).
             file.sync_all().map_err(io(&tmp))?;

@@ -23,24 +23,22 @@ use tokio::io::AsyncWriteExt;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The URL names no store this build knows, or the store could not be set up.
-    #[error("{url}: cannot use this object store")]
+    #[error("{url}: cannot use this object store: {message}")]
     Open {
         /// The URL.
         url: String,
-        /// Why.
-        #[source]
-        source: object_store::Error,
+        /// Why (object_store's message, which carries its own causes).
+        message: String,
     },
     /// A request to the store failed (after the store's own retries).
-    #[error("{url}: {action} failed")]
+    #[error("{url}: {action} failed: {message}")]
     Request {
         /// The object (or prefix).
         url: String,
         /// What was done.
         action: &'static str,
-        /// Why.
-        #[source]
-        source: object_store::Error,
+        /// Why (object_store's message, which carries its own causes).
+        message: String,
     },
     /// A local file could not be read or written.
     #[error("{path}: local file")]
@@ -95,9 +93,9 @@ impl Remote {
     /// Opens `url` (`s3://bucket/prefix` or `gs://bucket/prefix`), configured from the
     /// environment. An `http://` endpoint (a test server on loopback) is allowed as such.
     pub fn open(url: &str) -> Result<Remote, StoreError> {
-        let open_err = |source| StoreError::Open {
+        let open_err = |e: object_store::Error| StoreError::Open {
             url: url.to_string(),
-            source,
+            message: e.to_string(),
         };
         let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -119,10 +117,10 @@ impl Remote {
                     .map_err(open_err)?,
             ),
             _ => {
-                return Err(open_err(object_store::Error::Generic {
-                    store: "beian",
-                    source: format!("unknown scheme in {url:?}: use s3:// or gs://").into(),
-                }));
+                return Err(StoreError::Open {
+                    url: url.to_string(),
+                    message: "unknown scheme: use s3:// or gs://".to_string(),
+                });
             }
         };
         Ok(Remote {
@@ -168,10 +166,10 @@ impl Remote {
         action: &'static str,
     ) -> impl FnOnce(object_store::Error) -> StoreError {
         let url = format!("{}/{rel}", self.url());
-        move |source| StoreError::Request {
+        move |e| StoreError::Request {
             url,
             action,
-            source,
+            message: e.to_string(),
         }
     }
 
@@ -219,10 +217,7 @@ impl Remote {
         closed.map_err(|e| StoreError::Request {
             url: format!("{}/{rel}", self.url()),
             action: "uploading",
-            source: object_store::Error::Generic {
-                store: "beian",
-                source: Box::new(e),
-            },
+            message: e.to_string(),
         })
     }
 
