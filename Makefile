@@ -44,7 +44,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java chromium test fuzz-check lint doc bench bench-fleet bench-report bench-scale
+.PHONY: help demo pyenv java chromium test fuzz-check lint doc bench bench-fleet bench-report bench-scale bench-shards
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
@@ -54,6 +54,9 @@ bench-fleet: ## Audit 10,000 simulated domains; the same URLs with curl and a mi
 
 bench-report: ## The report over two synthetic runs of 1,000,000 sites: wall time and peak RSS
 	$(CARGO) bench --locked --bench report -- --sites 1000000
+
+bench-shards: ## 10,000 simulated domains: one process, four shards, and one process writing to S3 (moto) on loopback
+	$(CARGO) bench --locked --bench shards -- --domains 10000 --concurrency 256
 
 bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
 	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal
