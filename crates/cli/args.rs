@@ -127,7 +127,9 @@ pub(crate) struct NetArgs {
 /// Where the run directory is and how the run starts in it.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArgs {
-    /// Output directory (tables sites/, fetches/, findings/ and run.json).
+    /// Output directory (tables sites/, fetches/, findings/ and run.json), or
+    /// s3://bucket/prefix or gs://bucket/prefix in object storage (credentials and endpoint
+    /// from AWS_* / GOOGLE_* variables).
     #[arg(
         long = "out",
         short = 'o',

@@ -534,8 +534,16 @@ async fn finalize_cmd(run: &Path, input: Option<&Path>) -> Result<ExitCode> {
         }
         None => None,
     };
-    let done = beian_parquet::finalize::finalize(&local, lines.as_deref())
-        .with_context(|| format!("finalizing {}", run.display()))?;
+    let done = match beian_parquet::finalize::finalize(&local, lines.as_deref()) {
+        Ok(done) => done,
+        // Name the shards where they are, not where they were copied to.
+        Err(e) => bail!(
+            "finalizing {}: {}",
+            run.display(),
+            e.to_string()
+                .replace(&local.display().to_string(), &run.display().to_string())
+        ),
+    };
     if let Some(r) = &remote {
         let name = beian_parquet::finalize::SUCCESS_FILE;
         r.put_file(name, &local.join(name)).await?;
