@@ -177,16 +177,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let fast: Vec<Behaviour> = Behaviour::ALL
-        .iter()
-        .copied()
-        .filter(|b| {
-            !matches!(
-                b,
-                Behaviour::Slow | Behaviour::DnsTimeout | Behaviour::HugePage
-            )
-        })
-        .collect();
+    let fast = Behaviour::for_throughput();
     let fleet = fleet_rt
         .block_on(Fleet::start(FleetConfig {
             domains: o.domains,

@@ -35,16 +35,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let fast: Vec<Behaviour> = Behaviour::ALL
-        .iter()
-        .copied()
-        .filter(|b| {
-            !matches!(
-                b,
-                Behaviour::Slow | Behaviour::DnsTimeout | Behaviour::HugePage
-            )
-        })
-        .collect();
+    let fast = Behaviour::for_throughput();
     let fleet = rt
         .block_on(Fleet::start(FleetConfig {
             domains,

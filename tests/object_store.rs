@@ -8,7 +8,7 @@
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::util::{S3Server, TestFleet, run_python};
+use crate::util::{S3Server, TestFleet, run_ok, run_python};
 
 #[test]
 fn shards_write_to_a_bucket_that_readers_read_whole() {
@@ -24,16 +24,7 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
     let input = fleet.path("domains.txt");
     let out = tempfile::tempdir().unwrap();
     let whole = out.path().join("whole");
-    let res = fleet
-        .audit_command(&input, &whole)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    run_ok(fleet.audit_command(&input, &whole).arg("--quiet"));
 
     // A bucket that fails (here: there is none) is an error naming the object, at once.
     let res = fleet
@@ -112,16 +103,11 @@ print("\n".join(keys))
         String::from_utf8_lossy(&res.stderr)
     );
 
-    let finalize = Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["finalize", run, "--input"])
-        .arg(&input)
-        .envs(s3.env())
-        .output()
-        .unwrap();
-    assert!(
-        finalize.status.success(),
-        "{}",
-        String::from_utf8_lossy(&finalize.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_beian"))
+            .args(["finalize", run, "--input"])
+            .arg(&input)
+            .envs(s3.env()),
     );
     let all = keys("weekly/run=w48/");
     assert!(all.contains("weekly/run=w48/_SUCCESS.json"), "{all}");
@@ -178,29 +164,19 @@ print(json.dumps({"got": got, "want": want}))
     // A history in the bucket: two days, reported one against the other, into a local --out.
     let hist = "s3://beian/history";
     for day in ["2026-11-20", "2026-11-27"] {
-        let res = fleet
-            .history_command(&input, hist.as_ref())
-            .args(["--quiet", "--as-of", day])
-            .envs(s3.env())
-            .output()
-            .unwrap();
-        assert!(
-            res.status.success(),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
+        run_ok(
+            fleet
+                .history_command(&input, hist.as_ref())
+                .args(["--quiet", "--as-of", day])
+                .envs(s3.env()),
         );
     }
     let local = out.path().join("history-report");
-    let res = Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["report", "--lang", "en", "--history", hist, "--out"])
-        .arg(&local)
-        .envs(s3.env())
-        .output()
-        .unwrap();
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_beian"))
+            .args(["report", "--lang", "en", "--history", hist, "--out"])
+            .arg(&local)
+            .envs(s3.env()),
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(local.join("report.json")).unwrap()).unwrap();

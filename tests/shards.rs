@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::util::{TestFleet, run_python};
+use crate::util::{TestFleet, run_ok, run_python};
 
 #[test]
 fn four_shards_hold_each_line_once_with_the_statuses_of_one_run() {
@@ -20,16 +20,7 @@ fn four_shards_hold_each_line_once_with_the_statuses_of_one_run() {
     .unwrap();
     let out = tempfile::tempdir().unwrap();
     let whole = out.path().join("whole");
-    let res = fleet
-        .audit_command(&input, &whole)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    run_ok(fleet.audit_command(&input, &whole).arg("--quiet"));
 
     let sharded = out.path().join("sharded");
     let shard = |index: u32| -> Command {
@@ -148,15 +139,10 @@ print(json.dumps({
 
     // `beian report` reads the finalized run as one run: the figures of the unsharded run.
     let tiles = |run: &std::path::Path| -> serde_json::Value {
-        let res = Command::new(env!("CARGO_BIN_EXE_beian"))
-            .arg("report")
-            .arg(run)
-            .output()
-            .unwrap();
-        assert!(
-            res.status.success(),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
+        run_ok(
+            Command::new(env!("CARGO_BIN_EXE_beian"))
+                .arg("report")
+                .arg(run),
         );
         let text = std::fs::read_to_string(run.join("report/report.json")).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();

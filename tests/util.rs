@@ -119,6 +119,18 @@ pub(crate) fn python() -> PathBuf {
     venv
 }
 
+/// Runs `cmd` to its end and asserts that it succeeded, showing its stderr when not.
+pub(crate) fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd.get_args().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs a Python script (file or `-c` code) and returns stdout; panics with stderr on failure.
 pub(crate) fn run_python(args: &[&std::ffi::OsStr]) -> String {
     let out = Command::new(python()).args(args).output().unwrap();

@@ -193,6 +193,21 @@ impl Behaviour {
         )
     }
 
+    /// Every behaviour but those that measure timeouts rather than throughput (`slow`,
+    /// `dns-timeout`, the 5 MB `huge-page`): the benchmarks' mix.
+    pub fn for_throughput() -> Vec<Behaviour> {
+        Behaviour::ALL
+            .iter()
+            .copied()
+            .filter(|b| {
+                !matches!(
+                    b,
+                    Behaviour::Slow | Behaviour::DnsTimeout | Behaviour::HugePage
+                )
+            })
+            .collect()
+    }
+
     /// Stable kebab-case name (used in domain names and the answer key).
     pub fn name(self) -> &'static str {
         match self {
