@@ -8,7 +8,7 @@
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::util::{S3Server, TestFleet, run_ok, run_python};
+use crate::util::{Relay, S3Server, TestFleet, run_ok, run_python};
 
 #[test]
 fn shards_write_to_a_bucket_that_readers_read_whole() {
@@ -190,4 +190,89 @@ print(json.dumps({"got": got, "want": want}))
         "{report}"
     );
     assert_eq!(report["tiles"]["sites"], 60, "{report}");
+}
+
+/// A bucket that fails mid-run: the audit ends with an error naming the object, every object
+/// present reads, and once the bucket is back `--resume` finishes the run: each line once.
+#[test]
+fn a_bucket_that_fails_mid_run_is_an_error_and_resume_finishes() {
+    let s3 = S3Server::start();
+    let port: u16 = s3.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let relay = Relay::start(port);
+    let via_relay = |cmd: &mut Command| {
+        cmd.envs(s3.env()).env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", relay.port),
+        );
+    };
+    let code = r#"
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+             aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket="beian")
+"#;
+    run_python(&["-c".as_ref(), code.as_ref(), s3.endpoint.as_ref()]);
+    let fleet = TestFleet::start(40, 4545);
+    let input = fleet.path("domains.txt");
+    let run = "s3://beian/flaky";
+    let audit = |extra: &[&str]| {
+        let mut cmd = fleet.audit_command(&input, run.as_ref());
+        cmd.args(["--quiet", "--checkpoint-every", "3"]).args(extra);
+        via_relay(&mut cmd);
+        cmd
+    };
+    // Slowed down (two requests a second per address) so that the cut lands mid-run.
+    let child = audit(&["--concurrency", "1", "--rate-per-ip", "2"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = r#"
+import json, sys
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+s3 = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1",
+                       endpoint_override=sys.argv[1].replace("http://", ""), scheme="http")
+files = [f.path for f in s3.get_file_info(pafs.FileSelector("beian/flaky", recursive=True, allow_not_found=True))
+         if f.path.endswith(".parquet")]
+lines = [l for f in files if "/sites/" in f for l in pq.read_table(f, filesystem=s3)["input_line"].to_pylist()]
+rows = sum(pq.read_table(f, filesystem=s3).num_rows for f in files)
+print(json.dumps({"parts": len(files), "lines": sorted(lines), "rows": rows}))
+"#;
+    let state = || -> serde_json::Value {
+        serde_json::from_str(&run_python(&[
+            "-c".as_ref(),
+            read.as_ref(),
+            s3.endpoint.as_ref(),
+        ]))
+        .unwrap()
+    };
+    let started = Instant::now();
+    while state()["lines"].as_array().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no part went up"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    relay.cut();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("s3://beian/flaky/"), "{err}");
+    // Every object present is a whole part: each reads.
+    let before = state();
+    let lines = before["lines"].as_array().unwrap().len();
+    assert!(lines > 0 && lines < 40, "{before}");
+
+    relay.mend();
+    run_ok(&mut audit(&["--resume", "--concurrency", "8"]));
+    let after = state();
+    let lines: Vec<u64> = after["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    let mut distinct = lines.clone();
+    distinct.dedup();
+    assert_eq!((lines.len(), distinct.len()), (40, 40), "{after}");
 }
