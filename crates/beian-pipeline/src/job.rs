@@ -138,22 +138,22 @@ pub async fn run_job<A: AuditSite>(
 ) -> Result<RunReport, JobError> {
     let (started_at, clock) = (time::OffsetDateTime::now_utc(), Instant::now());
     let remote = job.output.remote.clone();
-    let staged = match &remote {
-        Some(r) => Some(crate::remote::prepare(r, &job.output.dir, &job.output.start).await?),
-        None => None,
+    let pulled = match &remote {
+        Some(r) => crate::remote::prepare(r, &job.output.dir, &job.output.start).await?,
+        None => Vec::new(),
     };
     let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start.clone())?;
-    let beat = match (&remote, staged) {
-        (Some(r), Some(pulled)) => {
+    let beat = match &remote {
+        Some(r) => {
             crate::remote::settle(r, &job.output.dir, &pulled).await?;
             writer.set_sink(crate::remote::sink(
                 r.clone(),
                 job.output.dir.clone(),
                 tokio::runtime::Handle::current(),
             ));
-            Some((crate::remote::heartbeat(r.clone()), r.clone()))
+            Some(crate::remote::heartbeat(r.clone()))
         }
-        _ => None,
+        None => None,
     };
     for p in &started.removed {
         reporter.part_removed(p);
@@ -237,7 +237,7 @@ pub async fn run_job<A: AuditSite>(
     })
     .await
     .map_err(|_| JobError::Panicked("writer"))??;
-    if let Some((beat, r)) = beat {
+    if let (Some(beat), Some(r)) = (beat, &remote) {
         beat.abort();
         r.unlock().await?;
     }
