@@ -37,6 +37,32 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
     assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains("s3://no-such-bucket/runs/"), "{err}");
 
+    // Two audits started together on one prefix: the lock object is created only if absent,
+    // so exactly one of them writes.
+    let racers: Vec<Child> = (0..2)
+        .map(|_| {
+            fleet
+                .audit_command(&input, "s3://beian/race".as_ref())
+                .arg("--quiet")
+                .envs(s3.env())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let ends: Vec<_> = racers
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let won = ends.iter().filter(|o| o.status.success()).count();
+    let refused = ends
+        .iter()
+        .filter(|o| {
+            String::from_utf8_lossy(&o.stderr).contains("is being written by another audit")
+        })
+        .count();
+    assert_eq!((won, refused), (1, 1), "{ends:?}");
+
     let run = "s3://beian/weekly/run=w48";
     let shard = |index: u32| -> Command {
         let mut cmd = fleet.audit_command(&input, run.as_ref());

@@ -138,22 +138,22 @@ pub async fn run_job<A: AuditSite>(
 ) -> Result<RunReport, JobError> {
     let (started_at, clock) = (time::OffsetDateTime::now_utc(), Instant::now());
     let remote = job.output.remote.clone();
-    let pulled = match &remote {
-        Some(r) => crate::remote::prepare(r, &job.output.dir, &job.output.start).await?,
-        None => Vec::new(),
+    let staged = match &remote {
+        Some(r) => Some(crate::remote::prepare(r, &job.output.dir, &job.output.start).await?),
+        None => None,
     };
     let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start.clone())?;
-    let beat = match &remote {
-        Some(r) => {
+    let beat = match (&remote, staged) {
+        (Some(r), Some((pulled, held))) => {
             crate::remote::settle(r, &job.output.dir, &pulled).await?;
             writer.set_sink(crate::remote::sink(
                 r.clone(),
                 job.output.dir.clone(),
                 tokio::runtime::Handle::current(),
             ));
-            Some(crate::remote::heartbeat(r.clone()))
+            Some(crate::remote::heartbeat(r.clone(), held))
         }
-        None => None,
+        _ => None,
     };
     for p in &started.removed {
         reporter.part_removed(p);

@@ -8,20 +8,20 @@
 use std::path::{Path, PathBuf};
 
 use beian_parquet::{PartSink, Start, WriteError};
-use beian_store::{HEARTBEAT, Remote, relative};
+use beian_store::{HEARTBEAT, LockVersion, Remote, relative};
 use tokio::task::JoinHandle;
 
 use crate::job::JobError;
 
 /// Takes the run's lock object and prepares staging for `start`: a new run needs an empty
 /// prefix (or `overwrite` empties it); a resumed one has its objects brought down. Returns
-/// the objects brought down.
+/// the objects brought down and the lock's version (for the heartbeat).
 pub(crate) async fn prepare(
     remote: &Remote,
     staging: &Path,
     start: &Start,
-) -> Result<Vec<String>, JobError> {
-    remote.lock().await?;
+) -> Result<(Vec<String>, LockVersion), JobError> {
+    let held = remote.lock().await?;
     let existing: Vec<String> = remote
         .list()
         .await?
@@ -42,7 +42,7 @@ pub(crate) async fn prepare(
         }
         Start::Resume { .. } => remote.pull(staging, |_| true).await?,
     };
-    Ok(pulled)
+    Ok((pulled, held))
 }
 
 /// After the writer opened staging (and tidied a resumed run): the objects whose files it
@@ -92,12 +92,14 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Renews the lock object every [`HEARTBEAT`] until aborted.
-pub(crate) fn heartbeat(remote: Remote) -> JoinHandle<()> {
+pub(crate) fn heartbeat(remote: Remote, mut held: LockVersion) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(HEARTBEAT).await;
-            // A missed beat is retried at the next; two minutes of them free the lock.
-            let _renewed = remote.renew().await;
+            // A missed beat is tried again at the next; 90 s of them free the lock.
+            if let Ok(v) = remote.renew(&held).await {
+                held = v;
+            }
         }
     })
 }

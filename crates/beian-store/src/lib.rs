@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::{ObjectStore, PutMode, UpdateVersion};
 use tokio::io::AsyncWriteExt;
 
 /// An object-storage operation failed.
@@ -279,13 +279,43 @@ impl Remote {
         Ok(got)
     }
 
-    /// Takes the run's lock object, or says who holds it. The lock is a gone writer's, and
-    /// taken over, when its holder ran on this host and its process is no more (a kill), or
-    /// when it was not renewed for 90 s (a writer elsewhere that died: a Kubernetes pod
-    /// replaced after a node was lost fails until then, and is retried). Keep it with
-    /// [`Remote::renew`] every [`HEARTBEAT`]; [`Remote::unlock`] at the end.
-    pub async fn lock(&self) -> Result<(), StoreError> {
-        if let Some(bytes) = self.get(LOCK).await? {
+    /// Takes the run's lock object, or says who holds it. It is created only if absent
+    /// (a conditional put: of two writers starting together, one wins). A lock is a gone
+    /// writer's, and taken over (conditional on the version read, so only one taker wins),
+    /// when its holder ran on this host and its process is no more (a kill), or when it was
+    /// not renewed for 90 s (a writer elsewhere that died: a Kubernetes pod replaced after a
+    /// node was lost fails until then, and is retried). Keep it with [`Remote::renew`] every
+    /// [`HEARTBEAT`]; [`Remote::unlock`] at the end.
+    pub async fn lock(&self) -> Result<LockVersion, StoreError> {
+        let path = self.object(LOCK);
+        let locked = |holder: String| StoreError::Locked {
+            url: format!("{}/{LOCK}", self.url()),
+            holder,
+        };
+        // A lock deleted between our reads is tried again.
+        for _ in 0..3 {
+            match self
+                .store
+                .put_opts(&path, lock_body().into(), PutMode::Create.into())
+                .await
+            {
+                Ok(r) => return Ok(LockVersion(r.into())),
+                Err(object_store::Error::AlreadyExists { .. }) => {}
+                Err(e) => return Err(self.request_err(LOCK, "writing")(e)),
+            }
+            let found = match self.store.get(&path).await {
+                Ok(r) => r,
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(self.request_err(LOCK, "reading")(e)),
+            };
+            let seen = UpdateVersion {
+                e_tag: found.meta.e_tag.clone(),
+                version: found.meta.version.clone(),
+            };
+            let bytes = found
+                .bytes()
+                .await
+                .map_err(self.request_err(LOCK, "reading"))?;
             let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             let beat = v["heartbeat"].as_i64().unwrap_or(0);
             let age = time::OffsetDateTime::now_utc().unix_timestamp() - beat;
@@ -295,35 +325,64 @@ impl Remote {
                     .is_some_and(|pid| !FsPath::new(&format!("/proc/{pid}")).exists());
             let stale = age >= i64::try_from(STALE_AFTER.as_secs()).unwrap_or(i64::MAX);
             if !gone_here && !stale {
-                return Err(StoreError::Locked {
-                    url: format!("{}/{LOCK}", self.url()),
-                    holder: format!(
-                        "pid {} on {}, last heard of {age} s ago; a holder silent for {} s is \
-                         taken over",
-                        v["pid"],
-                        v["host"].as_str().unwrap_or("?"),
-                        STALE_AFTER.as_secs()
-                    ),
-                });
+                return Err(locked(format!(
+                    "pid {} on {}, last heard of {age} s ago; a holder silent for {} s is \
+                     taken over",
+                    v["pid"],
+                    v["host"].as_str().unwrap_or("?"),
+                    STALE_AFTER.as_secs()
+                )));
             }
+            return match self
+                .store
+                .put_opts(&path, lock_body().into(), PutMode::Update(seen).into())
+                .await
+            {
+                Ok(r) => Ok(LockVersion(r.into())),
+                Err(object_store::Error::Precondition { .. }) => Err(locked(
+                    "another audit, which took the abandoned lock over first".to_string(),
+                )),
+                Err(e) => Err(self.request_err(LOCK, "writing")(e)),
+            };
         }
-        self.renew().await
+        Err(locked(
+            "another audit, changing it as we read it".to_string(),
+        ))
     }
 
-    /// Renews the lock object's heartbeat.
-    pub async fn renew(&self) -> Result<(), StoreError> {
-        let v = serde_json::json!({
-            "pid": std::process::id(),
-            "host": host(),
-            "heartbeat": time::OffsetDateTime::now_utc().unix_timestamp(),
-        });
-        self.put_bytes(LOCK, v.to_string().into_bytes()).await
+    /// Renews the lock object's heartbeat, if it is still the one `held` names; returns the
+    /// lock's new version.
+    pub async fn renew(&self, held: &LockVersion) -> Result<LockVersion, StoreError> {
+        self.store
+            .put_opts(
+                &self.object(LOCK),
+                lock_body().into(),
+                PutMode::Update(held.0.clone()).into(),
+            )
+            .await
+            .map(|r| LockVersion(r.into()))
+            .map_err(self.request_err(LOCK, "renewing"))
     }
 
     /// Removes the lock object.
     pub async fn unlock(&self) -> Result<(), StoreError> {
         self.delete(LOCK).await
     }
+}
+
+/// A held lock object's version: renewing it is conditional on it.
+#[derive(Debug, Clone)]
+pub struct LockVersion(UpdateVersion);
+
+/// The lock object's content: who holds it, and when it last said so.
+fn lock_body() -> Vec<u8> {
+    serde_json::json!({
+        "pid": std::process::id(),
+        "host": host(),
+        "heartbeat": time::OffsetDateTime::now_utc().unix_timestamp(),
+    })
+    .to_string()
+    .into_bytes()
 }
 
 /// This machine's name (a pod's name in Kubernetes).
