@@ -219,7 +219,8 @@ print(json.dumps({"got": got, "want": want}))
 }
 
 /// A bucket that fails mid-run: the audit ends with an error naming the object, every object
-/// present reads, and once the bucket is back `--resume` finishes the run: each line once.
+/// present reads, and once the bucket is back `--resume` (of a history in the bucket, which
+/// finds the unfinished run by itself) finishes the run: each line once.
 #[test]
 fn a_bucket_that_fails_mid_run_is_an_error_and_resume_finishes() {
     let s3 = S3Server::start();
@@ -239,9 +240,10 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
     run_python(&["-c".as_ref(), code.as_ref(), s3.endpoint.as_ref()]);
     let fleet = TestFleet::start(40, 4545);
     let input = fleet.path("domains.txt");
-    let run = "s3://beian/flaky";
+    // A history in the bucket: `--resume` finds the run to continue by itself.
+    let root = "s3://beian/flaky";
     let audit = |extra: &[&str]| {
-        let mut cmd = fleet.audit_command(&input, run.as_ref());
+        let mut cmd = fleet.history_command(&input, root.as_ref());
         cmd.args(["--quiet", "--checkpoint-every", "3"]).args(extra);
         via_relay(&mut cmd);
         cmd

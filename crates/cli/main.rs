@@ -112,7 +112,7 @@ async fn run_job(
 ) -> Result<Finished> {
     let judging = settings::judging(judge)?;
     let shard = Shard::new(out.shard_index, out.shard_count).context("--shard-index")?;
-    let (dir, start) = run_directory(out, judging.as_of, shard)?;
+    let (dir, start) = run_directory(out, judging.as_of, shard).await?;
     // A run directory in object storage is written in local staging first.
     let (local, remote, staging) = match dir.to_str().filter(|d| beian_store::is_remote(d)) {
         Some(url) => {
@@ -228,7 +228,11 @@ async fn stop_signal() -> u8 {
 /// Where the run goes and how it starts there: `--out`, or a new (or, with `--resume`, the
 /// latest unfinished) run directory under the `--history` root; a shard of a run in its own
 /// `shard=NNNN/` directory under the run's (docs/SHARDS.md).
-fn run_directory(out: &OutputArgs, as_of: time::Date, shard: Shard) -> Result<(PathBuf, Start)> {
+async fn run_directory(
+    out: &OutputArgs,
+    as_of: time::Date,
+    shard: Shard,
+) -> Result<(PathBuf, Start)> {
     let run_id = out.run_id.clone();
     if let Some(id) = &run_id {
         check_run_id(id)?;
@@ -263,10 +267,11 @@ fn run_directory(out: &OutputArgs, as_of: time::Date, shard: Shard) -> Result<(P
         return Ok((in_shard(out.dir.clone()), start(out.resume)));
     };
     if out.resume && run_id.is_none() {
-        if root.to_str().is_some_and(beian_store::is_remote) {
-            bail!("--resume under an object-store --history needs --run-id: the run to continue");
-        }
-        if let Some(run) = history::latest_incomplete(root)? {
+        if let Some(url) = root.to_str().filter(|r| beian_store::is_remote(r)) {
+            if let Some(run) = latest_incomplete_remote(url).await? {
+                return Ok((PathBuf::from(run), start(true)));
+            }
+        } else if let Some(run) = history::latest_incomplete(root)? {
             return Ok((run.dir, start(true)));
         }
     }
@@ -284,6 +289,37 @@ fn run_directory(out: &OutputArgs, as_of: time::Date, shard: Shard) -> Result<(P
             }
         },
     ))
+}
+
+/// The latest run of a history in object storage that did not complete (its `run.json` is
+/// missing or says so, and it was not finalized), as a URL.
+async fn latest_incomplete_remote(root: &str) -> Result<Option<String>> {
+    let history = beian_store::Remote::open(root)?;
+    for date in history.children().await?.iter().rev() {
+        if !date.starts_with("run_date=") {
+            continue;
+        }
+        let day = history.join(date);
+        for run in day.children().await?.iter().rev() {
+            if !run.starts_with("run=") {
+                continue;
+            }
+            let dir = day.join(run);
+            let finalized = dir
+                .get(beian_parquet::finalize::SUCCESS_FILE)
+                .await?
+                .is_some();
+            let complete = dir
+                .get("run.json")
+                .await?
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .is_some_and(|v| v["complete"] == serde_json::Value::Bool(true));
+            if !finalized && !complete {
+                return Ok(Some(dir.url()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// A run id names a directory: letters, digits, `.`, `_`, `-`, at most 100 of them.

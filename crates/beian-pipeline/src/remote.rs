@@ -22,13 +22,32 @@ pub(crate) async fn prepare(
     start: &Start,
 ) -> Result<(Vec<String>, LockVersion), JobError> {
     let held = remote.lock().await?;
+    match open(remote, staging, start).await {
+        Ok(pulled) => Ok((pulled, held)),
+        Err(e) => {
+            // Refused or failed: the lock is not kept for nothing.
+            remote.unlock().await.ok();
+            Err(e)
+        }
+    }
+}
+
+/// The tables' objects: what a resumed run needs brought down (not `run.json`, which the
+/// run writes anew, nor a report written beside the run).
+fn is_table(rel: &str) -> bool {
+    ["sites/", "fetches/", "findings/"]
+        .iter()
+        .any(|t| rel.starts_with(t))
+}
+
+async fn open(remote: &Remote, staging: &Path, start: &Start) -> Result<Vec<String>, JobError> {
     let existing: Vec<String> = remote
         .list()
         .await?
         .into_iter()
         .filter(|r| !r.starts_with(".lock"))
         .collect();
-    let pulled = match start {
+    match start {
         Start::New { overwrite, .. } => {
             if !existing.is_empty() {
                 if !overwrite {
@@ -38,11 +57,10 @@ pub(crate) async fn prepare(
                     remote.delete(rel).await?;
                 }
             }
-            Vec::new()
+            Ok(Vec::new())
         }
-        Start::Resume { .. } => remote.pull(staging, |_| true).await?,
-    };
-    Ok((pulled, held))
+        Start::Resume { .. } => Ok(remote.pull(staging, is_table).await?),
+    }
 }
 
 /// After the writer opened staging (and tidied a resumed run): the objects whose files it

@@ -196,6 +196,22 @@ impl Remote {
         Ok(out)
     }
 
+    /// The names one level below the prefix (`run_date=2026-11-27`), sorted.
+    pub async fn children(&self) -> Result<Vec<String>, StoreError> {
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&self.prefix))
+            .await
+            .map_err(self.request_err("", "listing"))?;
+        let mut out: Vec<String> = listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// Uploads the local file `from` as `rel`: one object, a multipart upload when large;
     /// the object appears only once complete.
     pub async fn put_file(&self, rel: &str, from: &FsPath) -> Result<(), StoreError> {
