@@ -13,12 +13,7 @@ use crate::util::{Relay, S3Server, TestFleet, run_ok, run_python};
 #[test]
 fn shards_write_to_a_bucket_that_readers_read_whole() {
     let s3 = S3Server::start();
-    let code = r#"
-import sys, boto3
-boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
-             aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket="beian")
-"#;
-    run_python(&["-c".as_ref(), code.as_ref(), s3.endpoint.as_ref()]);
+    s3.create_bucket("beian");
 
     let fleet = TestFleet::start(60, 4343);
     let input = fleet.path("domains.txt");
@@ -232,12 +227,7 @@ fn a_bucket_that_fails_mid_run_is_an_error_and_resume_finishes() {
             format!("http://127.0.0.1:{}", relay.port),
         );
     };
-    let code = r#"
-import sys, boto3
-boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
-             aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket="beian")
-"#;
-    run_python(&["-c".as_ref(), code.as_ref(), s3.endpoint.as_ref()]);
+    s3.create_bucket("beian");
     let fleet = TestFleet::start(40, 4545);
     let input = fleet.path("domains.txt");
     // A history in the bucket: `--resume` finds the run to continue by itself.

@@ -296,6 +296,21 @@ impl S3Server {
         }
     }
 
+    /// Makes bucket `name` (with boto3, moto's own client).
+    pub(crate) fn create_bucket(&self, name: &str) {
+        let code = r#"
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+             aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket=sys.argv[2])
+"#;
+        run_python(&[
+            "-c".as_ref(),
+            code.as_ref(),
+            self.endpoint.as_ref(),
+            name.as_ref(),
+        ]);
+    }
+
     /// The environment a client of this server needs.
     pub(crate) fn env(&self) -> [(&'static str, String); 4] {
         [
