@@ -6,9 +6,8 @@
 //! run on local disk.
 
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
 
-use crate::util::{Relay, S3Server, TestFleet, run_ok, run_python};
+use crate::util::{Relay, S3Server, TestFleet, run_ok, run_python, wait_until};
 
 #[test]
 fn shards_write_to_a_bucket_that_readers_read_whole() {
@@ -93,14 +92,9 @@ print("\n".join(keys))
             prefix.as_ref(),
         ])
     };
-    let started = Instant::now();
-    while !keys("weekly/run=w48/shard=0001/sites/").contains("part-") {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "shard 1 put no part"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(60, "shard 1 put no part", || {
+        keys("weekly/run=w48/shard=0001/sites/").contains("part-")
+    });
     // A second writer on the shard while it runs is refused by the lock object, by name.
     let second = shard(1).arg("--resume").output().unwrap();
     let err = String::from_utf8_lossy(&second.stderr);
@@ -263,14 +257,9 @@ print(json.dumps({"parts": len(files), "lines": sorted(lines), "rows": rows}))
         ]))
         .unwrap()
     };
-    let started = Instant::now();
-    while state()["lines"].as_array().unwrap().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no part went up"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until(60, "no part went up", || {
+        !state()["lines"].as_array().unwrap().is_empty()
+    });
     relay.cut();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

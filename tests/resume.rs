@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::{TestFleet, run_python};
+use crate::util::{TestFleet, run_python, wait_until};
 
 #[test]
 fn killed_runs_resume_to_exactly_one_row_per_line() {
@@ -232,11 +232,9 @@ fn a_run_directory_has_one_writer_and_a_killed_one_does_not_block_resume() {
         .spawn()
         .unwrap();
     // The first holds the lock once its directory exists.
-    let started = std::time::Instant::now();
-    while !dir.join(beian_parquet::LOCK_FILE).exists() {
-        assert!(started.elapsed() < Duration::from_secs(20), "no lock file");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(20, "no lock file", || {
+        dir.join(beian_parquet::LOCK_FILE).exists()
+    });
     std::thread::sleep(Duration::from_millis(200));
     let second = fleet
         .audit_command(&input, &dir)

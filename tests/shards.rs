@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::util::{TestFleet, run_ok, run_python};
+use crate::util::{TestFleet, run_ok, run_python, wait_until};
 
 #[test]
 fn four_shards_hold_each_line_once_with_the_statuses_of_one_run() {
@@ -38,11 +38,7 @@ fn four_shards_hold_each_line_once_with_the_statuses_of_one_run() {
     let mut doomed = shard(2).args(["--concurrency", "1"]).spawn().unwrap();
     let children: Vec<_> = [0, 1, 3].map(|i| shard(i).spawn().unwrap()).into();
     let lock = sharded.join("shard=0002").join(beian_parquet::LOCK_FILE);
-    let started = std::time::Instant::now();
-    while !lock.exists() {
-        assert!(started.elapsed().as_secs() < 20, "shard 2 never started");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_until(20, "shard 2 never started", || lock.exists());
     std::thread::sleep(std::time::Duration::from_millis(100));
     doomed.kill().unwrap();
     doomed.wait().unwrap();

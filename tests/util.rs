@@ -184,6 +184,19 @@ pub(crate) fn run_measured(cmd: &mut std::process::Command) -> Measured {
     }
 }
 
+/// Waits until `ready` holds, checking every 20 ms, at most `secs` seconds: a condition that
+/// never comes is a failure saying `what` did not happen, not a stuck test run.
+pub(crate) fn wait_until(secs: u64, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} (waited {secs} s)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Waits for `child` at most `secs` seconds: a hang is a failure, not a stuck test run.
 pub(crate) fn wait_bounded(mut child: std::process::Child, secs: u64) -> std::process::Output {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
@@ -282,14 +295,9 @@ impl S3Server {
             .unwrap_or_else(|e| {
                 panic!("{}: {e} (make test installs moto[server])", moto.display())
             });
-        let started = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(30),
-                "moto_server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        wait_until(30, "moto_server did not start", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         S3Server {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
