@@ -305,16 +305,15 @@ async fn latest_incomplete_remote(root: &str) -> Result<Option<String>> {
                 continue;
             }
             let dir = day.join(run);
-            let finalized = dir
-                .get(beian_parquet::finalize::SUCCESS_FILE)
-                .await?
-                .is_some();
             let complete = dir
                 .get("run.json")
                 .await?
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .is_some_and(|v| v["complete"] == serde_json::Value::Bool(true));
-            if !finalized && !complete {
+                .is_some_and(|b| history::record_complete(&b))
+                || dir
+                    .get(beian_parquet::finalize::SUCCESS_FILE)
+                    .await?
+                    .is_some();
+            if !complete {
                 return Ok(Some(dir.url()));
             }
         }

@@ -29,6 +29,13 @@ pub fn shard_dir(index: u32) -> String {
     format!("shard={index:04}")
 }
 
+/// Whether a `run.json` (its bytes) says the run is complete. A sharded run is complete once
+/// finalized (`_SUCCESS.json`) instead.
+pub fn record_complete(run_json: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(run_json)
+        .is_ok_and(|v| v.get("complete") == Some(&serde_json::Value::Bool(true)))
+}
+
 /// The run directory of run `run_id` audited on `run_date` (`YYYY-MM-DD`).
 pub fn run_dir(root: &Path, run_date: &str, run_id: &str) -> PathBuf {
     root.join(format!("run_date={run_date}"))
@@ -43,11 +50,7 @@ pub fn runs(root: &Path) -> Result<Vec<HistoryRun>, WriteError> {
         for (dir, run_id) in partitions(&date_dir, "run=")? {
             // A sharded run is complete once finalized (docs/SHARDS.md).
             let complete = dir.join(crate::finalize::SUCCESS_FILE).exists()
-                || std::fs::read_to_string(dir.join("run.json"))
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .and_then(|v| v.get("complete").and_then(serde_json::Value::as_bool))
-                    .unwrap_or(false);
+                || std::fs::read(dir.join("run.json")).is_ok_and(|b| record_complete(&b));
             out.push(HistoryRun {
                 dir,
                 run_date: run_date.clone(),
