@@ -15,6 +15,7 @@ pub mod finalize;
 pub mod history;
 mod lock;
 mod record;
+pub mod resume;
 mod schema;
 
 pub use lock::LOCK_FILE;
@@ -431,8 +432,8 @@ impl RunWriter {
     /// that has not started. Continue with [`RunWriter::continue_run`].
     pub fn resume(dir: &Path) -> Result<Resumed, WriteError> {
         let mut r = Resumed::default();
-        let mut parts: [Vec<(usize, PathBuf)>; 3] = Default::default();
-        for (t, found) in TABLES.iter().zip(parts.iter_mut()) {
+        let mut rels = Vec::new();
+        for t in TABLES {
             let tdir = dir.join(t);
             let entries = match std::fs::read_dir(&tdir) {
                 Ok(e) => e,
@@ -445,36 +446,31 @@ impl RunWriter {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if let Some(n) = part_number(&name) {
-                    found.push((n, path));
-                } else if name.starts_with(".part-") && name.ends_with(".tmp") {
+                if name.starts_with(".part-") && name.ends_with(".tmp") {
                     std::fs::remove_file(&path).map_err(io(&path))?;
                     r.removed.push(path);
+                } else {
+                    rels.push(format!("{t}/{name}"));
                 }
             }
-            found.sort();
         }
-        let [sites, fetches, findings] = parts;
-        let complete: std::collections::HashSet<usize> = sites.iter().map(|(n, _)| *n).collect();
-        r.next_part = sites
-            .iter()
-            .chain(&fetches)
-            .chain(&findings)
-            .map(|(n, _)| n + 1)
-            .max()
-            .unwrap_or(0);
-        for (n, path) in fetches.iter().chain(&findings) {
-            if !complete.contains(n) {
-                std::fs::remove_file(path).map_err(io(path))?;
-                r.removed.push(path.clone());
-            } else if path.parent().is_some_and(|p| p.ends_with("fetches")) {
-                r.rows.fetches += read::num_rows(path)?;
+        let plan = resume::tidy(rels.iter().map(String::as_str));
+        r.next_part = plan.next_part;
+        for rel in &plan.unfinished {
+            let path = dir.join(rel);
+            std::fs::remove_file(&path).map_err(io(&path))?;
+            r.removed.push(path);
+        }
+        for rel in &plan.kept {
+            let rows = read::num_rows(&dir.join(rel))?;
+            if rel.starts_with("fetches/") {
+                r.rows.fetches += rows;
             } else {
-                r.rows.findings += read::num_rows(path)?;
+                r.rows.findings += rows;
             }
         }
-        for (_, path) in &sites {
-            let part = read::sites_lines(path)?;
+        for rel in &plan.sites {
+            let part = read::sites_lines(&dir.join(rel))?;
             if r.run_id.is_none() {
                 r.run_id = part.run_id;
             }
@@ -576,6 +572,14 @@ impl RunWriter {
             }
         }
         Ok(())
+    }
+
+    /// Adds rows of earlier parts that the directory does not hold (a resumed run in object
+    /// storage counts its `fetches` and `findings` parts where they are) to the run's counts.
+    pub fn count_earlier(&mut self, rows: RunCounts) {
+        self.earlier.sites += rows.sites;
+        self.earlier.fetches += rows.fetches;
+        self.earlier.findings += rows.findings;
     }
 
     /// Closes every table, then writes `run.json` (the run's record): the last file a run

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -144,14 +144,18 @@ pub async fn run_job<A: AuditSite>(
     };
     let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start.clone())?;
     let beat = match (&remote, staged) {
-        (Some(r), Some((pulled, held))) => {
-            crate::remote::settle(r, &job.output.dir, &pulled).await?;
+        (Some(r), Some(staged)) => {
+            crate::remote::settle(&job.output.dir, &staged.pulled)?;
+            writer.count_earlier(staged.earlier);
+            for url in &staged.removed {
+                reporter.part_removed(Path::new(url));
+            }
             writer.set_sink(crate::remote::sink(
                 r.clone(),
                 job.output.dir.clone(),
                 tokio::runtime::Handle::current(),
             ));
-            Some(crate::remote::heartbeat(r.clone(), held))
+            Some(crate::remote::heartbeat(r.clone(), staged.held))
         }
         _ => None,
     };

@@ -1,29 +1,46 @@
 //! A run whose directory is in object storage (`--out s3://…`): the run is written in a local
 //! staging directory as on disk, and every completed file goes up as one object — a
 //! checkpoint's `fetches` and `findings` parts before its `sites` part, `run.json` last — and
-//! is then removed from staging, so that staging holds at most one checkpoint. Resuming brings
-//! the run's objects down first and, once the writer has tidied them, removes from the bucket
-//! what it removed (an unfinished checkpoint's parts).
+//! is then removed from staging, so that staging holds at most one checkpoint. Resuming tidies
+//! the bucket by the rule the disk follows ([`beian_parquet::resume::tidy`]), brings down only
+//! the `sites` parts (what the run has done) and counts the other parts' rows from their
+//! footers, read with ranged requests.
 
 use std::path::{Path, PathBuf};
 
-use beian_parquet::{PartSink, Start, WriteError};
+use beian_parquet::resume::{TAIL_GUESS, Tail, rows_from_tail, tidy};
+use beian_parquet::{PartSink, RunCounts, Start, WriteError};
 use beian_store::{HEARTBEAT, LockVersion, Remote, relative};
 use tokio::task::JoinHandle;
 
 use crate::job::JobError;
 
+/// What [`prepare`] did: the objects brought down to staging, the unfinished parts removed
+/// (their URLs), the rows of the parts left in the bucket, and the lock's version (for the
+/// heartbeat).
+pub(crate) struct Prepared {
+    pub(crate) pulled: Vec<String>,
+    pub(crate) removed: Vec<String>,
+    pub(crate) earlier: RunCounts,
+    pub(crate) held: LockVersion,
+}
+
 /// Takes the run's lock object and prepares staging for `start`: a new run needs an empty
-/// prefix (or `overwrite` empties it); a resumed one has its objects brought down. Returns
-/// the objects brought down and the lock's version (for the heartbeat).
+/// prefix (or `overwrite` empties it); a resumed one is tidied and its `sites` parts brought
+/// down.
 pub(crate) async fn prepare(
     remote: &Remote,
     staging: &Path,
     start: &Start,
-) -> Result<(Vec<String>, LockVersion), JobError> {
+) -> Result<Prepared, JobError> {
     let held = remote.lock().await?;
     match open(remote, staging, start).await {
-        Ok(pulled) => Ok((pulled, held)),
+        Ok((pulled, removed, earlier)) => Ok(Prepared {
+            pulled,
+            removed,
+            earlier,
+            held,
+        }),
         Err(e) => {
             // Refused or failed: the lock is not kept for nothing.
             remote.unlock().await.ok();
@@ -32,15 +49,11 @@ pub(crate) async fn prepare(
     }
 }
 
-/// The tables' objects: what a resumed run needs brought down (not `run.json`, which the
-/// run writes anew, nor a report written beside the run).
-fn is_table(rel: &str) -> bool {
-    ["sites/", "fetches/", "findings/"]
-        .iter()
-        .any(|t| rel.starts_with(t))
-}
-
-async fn open(remote: &Remote, staging: &Path, start: &Start) -> Result<Vec<String>, JobError> {
+async fn open(
+    remote: &Remote,
+    staging: &Path,
+    start: &Start,
+) -> Result<(Vec<String>, Vec<String>, RunCounts), JobError> {
     let existing: Vec<String> = remote
         .list()
         .await?
@@ -57,30 +70,61 @@ async fn open(remote: &Remote, staging: &Path, start: &Start) -> Result<Vec<Stri
                     remote.delete(rel).await?;
                 }
             }
-            Ok(Vec::new())
+            Ok(Default::default())
         }
-        Start::Resume { .. } => Ok(remote.pull(staging, is_table).await?),
+        Start::Resume { .. } => {
+            let plan = tidy(existing.iter().map(String::as_str));
+            let mut removed = Vec::new();
+            for rel in &plan.unfinished {
+                remote.delete(rel).await?;
+                removed.push(format!("{}/{rel}", remote.url()));
+            }
+            let mut earlier = RunCounts::default();
+            for rel in &plan.kept {
+                let rows = rows_of(remote, rel).await?;
+                if rel.starts_with("fetches/") {
+                    earlier.fetches += rows;
+                } else {
+                    earlier.findings += rows;
+                }
+            }
+            let pulled = remote
+                .pull(staging, |rel| plan.sites.iter().any(|s| s == rel))
+                .await?;
+            Ok((pulled, removed, earlier))
+        }
     }
 }
 
-/// After the writer opened staging (and tidied a resumed run): the objects whose files it
-/// removed are removed from the bucket too, and the files brought down leave staging (the
-/// writer has read what it needs of them).
-pub(crate) async fn settle(
-    remote: &Remote,
-    staging: &Path,
-    pulled: &[String],
-) -> Result<(), JobError> {
+/// The rows of the Parquet object `rel`, from its footer.
+async fn rows_of(remote: &Remote, rel: &str) -> Result<u64, JobError> {
+    let name = format!("{}/{rel}", remote.url());
+    let mut len = TAIL_GUESS;
+    loop {
+        match rows_from_tail(&name, &remote.tail(rel, len).await?)? {
+            Tail::Rows(n) => return Ok(n),
+            // Asked once more with the footer's own length; a file shorter than its footer
+            // says is damaged, and said so by the next read.
+            Tail::Need(n) if n > len => len = n,
+            Tail::Need(_) => {
+                return Err(WriteError::Part {
+                    path: name,
+                    message: "shorter than its footer says".into(),
+                }
+                .into());
+            }
+        }
+    }
+}
+
+/// After the writer has read the `sites` parts brought down, they leave staging.
+pub(crate) fn settle(staging: &Path, pulled: &[String]) -> Result<(), JobError> {
     for rel in pulled {
         let local = staging.join(rel);
-        if local.exists() {
-            std::fs::remove_file(&local).map_err(|source| WriteError::Io {
-                path: local.display().to_string(),
-                source,
-            })?;
-        } else {
-            remote.delete(rel).await?;
-        }
+        std::fs::remove_file(&local).map_err(|source| WriteError::Io {
+            path: local.display().to_string(),
+            source,
+        })?;
     }
     Ok(())
 }

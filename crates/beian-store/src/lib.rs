@@ -5,7 +5,7 @@
 //!
 //! A run is written in a local staging directory exactly as on disk and each completed file
 //! is then uploaded as one object (a multipart upload when large), so a reader of the bucket
-//! never sees half a part; `--resume` first brings the run's objects down ([`Remote::pull`]).
+//! never sees half a part; `--resume` first brings what it needs down ([`Remote::pull`], [`Remote::tail`]).
 //! One writer at a time: a lock object names the holder and its heartbeat ([`Remote::lock`]);
 //! a holder that stopped beating (killed) no longer blocks.
 #![deny(missing_docs)]
@@ -258,6 +258,25 @@ impl Remote {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.request_err(rel, "reading")(e)),
         }
+    }
+
+    /// The last `len` bytes of the object `rel` (all of it when it is shorter): one ranged
+    /// request, for reading a file's footer without downloading the file.
+    pub async fn tail(&self, rel: &str, len: u64) -> Result<Vec<u8>, StoreError> {
+        let opts = object_store::GetOptions {
+            range: Some(object_store::GetRange::Suffix(len)),
+            ..Default::default()
+        };
+        let got = self
+            .store
+            .get_opts(&self.object(rel), opts)
+            .await
+            .map_err(self.request_err(rel, "reading"))?;
+        Ok(got
+            .bytes()
+            .await
+            .map_err(self.request_err(rel, "reading"))?
+            .to_vec())
     }
 
     /// Deletes the object `rel` (a missing one is no error).
