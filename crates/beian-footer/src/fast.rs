@@ -99,7 +99,7 @@ struct Scanner<'a> {
     foreign: usize,
     template: usize,
     blocks_region: usize,
-    /// Open `main`/`article`/`head`/`template` elements (nothing under them is a region).
+    /// Open `article`/`head`/`template` elements (nothing under them is a region).
     under: usize,
     out: Scan,
     quirks: bool,

@@ -12,6 +12,7 @@ mod anchors;
 mod copyright;
 mod decode;
 mod fast;
+mod marker;
 mod names;
 mod normalise;
 mod read;

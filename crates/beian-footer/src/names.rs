@@ -171,7 +171,7 @@ fn is_table_section(n: &str) -> bool {
 }
 /// Ancestors that disqualify a marked element as footer region (§6.3).
 fn is_not_under(n: &str) -> bool {
-    matches!(n, "main" | "article" | "head" | "template")
+    matches!(n, "article" | "head" | "template")
 }
 /// Elements that live in `<head>` when no `<body>` was opened.
 fn is_head_only(n: &str) -> bool {

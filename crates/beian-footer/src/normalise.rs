@@ -5,6 +5,9 @@ use unicode_normalization::UnicodeNormalization;
 /// Pushes the normalised form of `c` onto `out`.
 pub(crate) fn push_normalised(c: char, out: &mut String) {
     match c {
+        // A newline or tab in the source is a space (HTML collapses them); only a block
+        // boundary breaks a line of region text (§6.4).
+        '\n' | '\t' | '\r' | '\x0c' => out.push(' '),
         // Fast path: ASCII is already NFKC.
         c if c.is_ascii() => out.push(c),
         '‐' | '‑' | '‒' | '–' | '—' | '−' | '－' | '﹣' => out.push('-'),
@@ -45,5 +48,6 @@ mod tests {
         );
         assert_eq!(normalise("a\u{3000}b\u{a0}c"), "a b c");
         assert_eq!(normalise("备案号："), "备案号:");
+        assert_eq!(normalise("公网安备\n\t1101"), "公网安备  1101");
     }
 }

@@ -81,21 +81,34 @@ static SCRIPT_TARGET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?:getElementById\(\s*['"]([^'"]+)['"]|querySelector(?:All)?\(\s*['"]#([A-Za-z0-9_\-]+))"#)
         .expect("static regex")
 });
+/// The URL an `onclick` handler opens (`window.open('…')`, `location.href="…"`).
+static ONCLICK_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)(?:https?:)?//[^'"\s)]+"#).expect("static regex"));
 static HREF_ATTR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)href\s*=\s*\\?["']([^"'\\]*)"#).expect("static regex"));
 pub(crate) fn el_name<'a>(n: &NodeRef<'a, Node>) -> Option<&'a str> {
     n.value().as_element().map(|e| e.name())
 }
 
-/// The link element (`<a href>` or a Hexo `exturl` span) a node stands for, if any.
+/// The link element (`<a href>`, an `<a onclick>` that opens a URL, or a Hexo `exturl`
+/// span) a node stands for, if any.
 fn link_of(n: &NodeRef<'_, Node>) -> Option<Link> {
     let e = n.value().as_element()?;
     if e.name() == "a" {
-        let href = e.attr("href")?.trim().to_string();
+        if let Some(href) = e.attr("href") {
+            // Browsers strip the spaces and newlines some templates pad an href with.
+            let href = href.trim().to_string();
+            return Some(Link {
+                host: url_host(&href),
+                href,
+                via: LinkVia::Anchor,
+            });
+        }
+        let href = ONCLICK_URL.find(e.attr("onclick")?)?.as_str().to_string();
         return Some(Link {
             host: url_host(&href),
             href,
-            via: LinkVia::Anchor,
+            via: LinkVia::Onclick,
         });
     }
     if e.classes().any(|c| c == "exturl") {
@@ -254,9 +267,11 @@ impl RegionText {
         self.hard_break();
     }
 
-    /// The link shared by every non-space character of `range`, and the first text node.
-    fn link_for(&self, range: &std::ops::Range<usize>) -> (Option<NodeId>, Option<NodeId>, usize) {
-        let mut shared: Option<Option<NodeId>> = None;
+    /// The links around the non-space characters of `range` (empty when any of them has
+    /// none), and the first text node.
+    fn links_for(&self, range: &std::ops::Range<usize>) -> (Vec<NodeId>, Option<NodeId>, usize) {
+        let mut links: Vec<NodeId> = Vec::new();
+        let mut unlinked = false;
         let mut first = None;
         let mut order = 0;
         for s in self
@@ -273,13 +288,16 @@ impl RegionText {
                 first = Some(s.node);
                 order = s.order;
             }
-            shared = match shared {
-                None => Some(s.link),
-                Some(prev) if prev == s.link => Some(prev),
-                Some(_) => Some(None),
-            };
+            match s.link {
+                Some(l) if !links.contains(&l) => links.push(l),
+                Some(_) => {}
+                None => unlinked = true,
+            }
         }
-        (shared.flatten(), first, order)
+        if unlinked {
+            links.clear();
+        }
+        (links, first, order)
     }
 }
 
@@ -289,7 +307,7 @@ fn previous_element_is_img(n: NodeRef<'_, Node>) -> bool {
         match s.value() {
             Node::Text(t) if t.trim().is_empty() => cur = s.prev_sibling(),
             Node::Comment(_) => cur = s.prev_sibling(),
-            Node::Element(e) => return e.name() == "img",
+            Node::Element(e) => return is_shown_img(e),
             _ => return false,
         }
     }
@@ -297,7 +315,44 @@ fn previous_element_is_img(n: NodeRef<'_, Node>) -> bool {
 }
 
 fn has_img_descendant(n: NodeRef<'_, Node>) -> bool {
-    n.descendants().any(|d| el_name(&d) == Some("img"))
+    n.descendants()
+        .any(|d| d.value().as_element().is_some_and(is_shown_img))
+}
+
+/// An `<img>` a visitor sees: not hidden by its own `hidden` attribute or inline style.
+fn is_shown_img(e: &scraper::node::Element) -> bool {
+    if e.name() != "img" || e.attr("hidden").is_some() {
+        return false;
+    }
+    let style: String = e
+        .attr("style")
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    !(style.contains("display:none") || style.contains("visibility:hidden"))
+}
+
+/// The one link of a number: the link around all of it, or, when it is split over several
+/// links (`<a>京ICP备</a><a>2021…号</a>`), the first of them if all go to the same host.
+fn one_link(html: &Html, links: &[NodeId]) -> (Option<Link>, Option<NodeId>) {
+    let mut resolved = links
+        .iter()
+        .filter_map(|id| html.tree.get(*id))
+        .map(|n| (link_of(&n), n.id()));
+    let Some((Some(first), id)) = resolved.next() else {
+        return (None, None);
+    };
+    let same = |l: &Option<Link>| {
+        l.as_ref()
+            .is_some_and(|l| l.host.is_some() && l.host == first.host)
+    };
+    if resolved.all(|(l, _)| same(&l)) {
+        (Some(first), Some(id))
+    } else {
+        (None, None)
+    }
 }
 
 /// Sort key of §6.8 (lower is better).
@@ -420,10 +475,8 @@ pub(crate) fn collect<S: AsRef<str>>(
 
     let mut icp = Vec::new();
     for NumberMatch { range, found } in scan(&rt.text) {
-        let (link_id, first, ord) = rt.link_for(&range);
-        let link = link_id
-            .and_then(|id| html.tree.get(id))
-            .and_then(|n| link_of(&n));
+        let (links, first, ord) = rt.links_for(&range);
+        let (link, link_id) = one_link(html, &links);
         match found {
             Found::Icp(number) => icp.push(IcpCandidate {
                 number,
@@ -471,7 +524,15 @@ pub(crate) fn collect<S: AsRef<str>>(
         }
     }
     let scripts = scan_scripts(scripts, &rt.ids, order + 1);
-    icp.extend(scripts.icp);
+    // A script (or a `<script type="text/html">` template) repeating a number the footer
+    // shows adds nothing.
+    let shown: HashSet<String> = icp.iter().map(|c| c.number.canonical.clone()).collect();
+    icp.extend(
+        scripts
+            .icp
+            .into_iter()
+            .filter(|c| !shown.contains(&c.number.canonical)),
+    );
     if facts.psb.is_none() {
         facts.psb = scripts.psb;
     }

@@ -10,25 +10,19 @@ use scraper::{Html, Node};
 
 use beian_numbers::{Found, scan};
 
+use crate::marker::names_footer;
 use crate::read::{RegionText, collect, el_name};
 
-/// id/class substrings that mark a footer region (§6.3).
-const MARKERS: &[&str] = &["foot", "bottom", "copyright", "colophon"];
-
 fn is_marked(e: &scraper::node::Element) -> bool {
-    let marked = |s: &str| {
-        let l = s.to_ascii_lowercase();
-        MARKERS.iter().any(|m| l.contains(m))
-    };
     e.name() == "footer"
         || e.attr("role")
-            .is_some_and(|r| r.eq_ignore_ascii_case("contentinfo"))
-        || e.id().is_some_and(marked)
-        || e.classes().any(marked)
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("contentinfo"))
+        || e.id().is_some_and(names_footer)
+        || e.classes().any(names_footer)
 }
 
-/// Footer regions (§6.3): outermost marked elements outside `<main>`/`<article>`, else the last
-/// top-level child of `<body>` with visible text.
+/// Footer regions (§6.3): outermost marked elements outside `<article>` (a post's own
+/// footer), else the last top-level child of `<body>` with visible text.
 fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
     let mut regions: Vec<NodeId> = Vec::new();
     let set_contains_ancestor = |regions: &[NodeId], n: &NodeRef<'_, Node>| {
@@ -44,7 +38,7 @@ fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
         let excluded = n.ancestors().any(|a| {
             matches!(
                 el_name(&a),
-                Some("main" | "article" | "head" | "script" | "template")
+                Some("article" | "head" | "script" | "template")
             )
         });
         if excluded || set_contains_ancestor(&regions, &n) {

@@ -16,6 +16,9 @@ use crate::provinces;
 /// Whitespace that may sit between the parts of a number; never the block separator `\n`.
 const W: &str = r"[^\S\n]";
 
+/// A separator some footers put between the province and `ICP` (`京｜ICP备`, NFKC'd to `|`).
+const SEP: &str = r"[|/·•・-]";
+
 /// ICP prefixes (§2.1 ICP column) and the PSB column's characters, so that a number written
 /// with a wrong alias (川ICP备…) is found and ICP-FORMAT can fail it.
 fn icp_class() -> String {
@@ -35,7 +38,7 @@ fn psb_class() -> String {
 static ICP_RE: LazyLock<Regex> = LazyLock::new(|| {
     let icp_prov = icp_class();
     Regex::new(&format!(
-        r"(?P<prov>[{icp_prov}]){W}*(?i:ICP){W}*(?P<t>备|证){W}*(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+        r"(?P<prov>[{icp_prov}]){W}*(?:{SEP}{W}*)?(?i:ICP){W}*(?P<t>备|证){W}*(?::{W}*)?(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
     ))
     .expect("static ICP regex")
 });
@@ -43,7 +46,7 @@ static ICP_RE: LazyLock<Regex> = LazyLock::new(|| {
 static LIC_RE: LazyLock<Regex> = LazyLock::new(|| {
     let icp_prov = icp_class();
     Regex::new(&format!(
-        r"(?P<prov>[{icp_prov}]|合字)?(?P<cats>(?:[AB][1-9]\.)*[AB][1-9]){W}*-{W}*(?P<num>[0-9]{{6,10}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+        r"(?P<prov>[{icp_prov}]|合字)?(?P<gap>{W}+)?(?P<cats>(?:[AB][1-9]\.)*[AB][1-9]){W}*-{W}*(?P<num>[0-9]{{6,10}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
     ))
     .expect("static LIC regex")
 });
@@ -51,7 +54,7 @@ static LIC_RE: LazyLock<Regex> = LazyLock::new(|| {
 static PSB_RE: LazyLock<Regex> = LazyLock::new(|| {
     let psb_prov = psb_class();
     Regex::new(&format!(
-        r"(?P<prov>[{psb_prov}]){W}*公网安备{W}*:?{W}*(?P<num>[0-9](?:{W}?[0-9]){{9,16}}){W}*(?P<hao>号)?"
+        r"(?P<prov>[{psb_prov}])?{W}*(?P<label>公网安备|公安网备|公安备案){W}*(?P<label_hao>号)?{W}*:?{W}*(?P<num>[0-9](?:{W}?[0-9]){{9,16}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}}))?"
     ))
     .expect("static PSB regex")
 });
@@ -80,6 +83,8 @@ pub fn may_contain_number(text: &str) -> bool {
         || text.contains("icp")
         || text.contains("Icp")
         || text.contains("公网安备")
+        || text.contains("公安网备")
+        || text.contains("公安备案")
         || (text.contains('-') && (text.contains('B') || text.contains('A')))
 }
 
@@ -201,13 +206,19 @@ fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
 
 fn scan_lic(text: &str, out: &mut Vec<NumberMatch>) {
     for caps in LIC_RE.captures_iter(text) {
-        let (Some(all), Some(cats), Some(num)) = (caps.get(0), caps.name("cats"), caps.name("num"))
-        else {
+        let (Some(cats), Some(num)) = (caps.name("cats"), caps.name("num")) else {
             continue;
         };
-        let prov = caps.name("prov");
-        if prov.is_none() && prev_char(text, all.start()).is_some_and(|c| c.is_ascii_alphanumeric())
+        let mut prov = caps.name("prov");
+        // `浙 B2-…`: a province written apart from the category counts only where it starts a
+        // word; inside a word (`最新 B2-…`) the character is the word's, and the licence bare.
+        if caps.name("gap").is_some()
+            && prov.is_some_and(|p| prev_char(text, p.start()).is_some_and(is_cjk))
         {
+            prov = None;
+        }
+        let start = prov.map_or(cats.start(), |p| p.start());
+        if prov.is_none() && prev_char(text, start).is_some_and(|c| c.is_ascii_alphanumeric()) {
             continue;
         }
         if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
@@ -228,9 +239,9 @@ fn scan_lic(text: &str, out: &mut Vec<NumberMatch>) {
             seq_suffix(sfx.seq, sfx.letter)
         );
         out.push(NumberMatch {
-            range: all.start()..sfx.end,
+            range: start..sfx.end,
             found: Found::Icp(IcpNumber {
-                matched: text[all.start()..sfx.end].to_string(),
+                matched: text[start..sfx.end].to_string(),
                 canonical,
                 province,
                 foreign_invested,
@@ -248,28 +259,58 @@ fn scan_lic(text: &str, out: &mut Vec<NumberMatch>) {
 
 fn scan_psb(text: &str, out: &mut Vec<NumberMatch>) {
     for caps in PSB_RE.captures_iter(text) {
-        let (Some(all), Some(prov), Some(num)) = (caps.get(0), caps.name("prov"), caps.name("num"))
+        let (Some(all), Some(label), Some(num)) =
+            (caps.get(0), caps.name("label"), caps.name("num"))
         else {
             continue;
         };
         if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
             continue;
         }
-        let Some(province) = prov.as_str().chars().next() else {
+        let digits = strip_spaces(num.as_str());
+        let shown = caps.name("prov").and_then(|p| p.as_str().chars().next());
+        // Without a province character the province code must name one: other digits after
+        // a bare label are not taken for a PSB number.
+        let Some(province) = shown.or_else(|| {
+            provinces::psb_prefixes_for_code(digits.get(..2)?).and_then(|p| p.first().copied())
+        }) else {
             continue;
         };
-        let digits = strip_spaces(num.as_str());
+        let hao = caps.name("hao");
+        let base_end = hao.map_or(num.end(), |h| h.end());
+        // `-<n>` only when no digit follows (a phone number or a date is not a suffix).
+        let seq = caps
+            .name("seq")
+            .filter(|m| !next_char(text, m.end()).is_some_and(|c| c.is_ascii_digit()));
+        let end = seq.map_or(base_end, |m| m.end());
+        let start = if shown.is_some() {
+            all.start()
+        } else {
+            label.start()
+        };
+        let label = match (label.as_str(), caps.name("label_hao")) {
+            ("公网安备", _) => None,
+            (l, h) => Some(format!("{l}{}", h.map_or("", |h| h.as_str()))),
+        };
         out.push(NumberMatch {
-            range: all.range(),
+            range: start..end,
             found: Found::Psb(PsbNumber {
-                matched: all.as_str().to_string(),
+                matched: text[start..end].to_string(),
                 canonical: format!("{province}公网安备{digits}号"),
                 province,
+                province_shown: shown.is_some(),
+                label,
                 digits,
-                has_hao: caps.name("hao").is_some(),
+                has_hao: hao.is_some(),
+                seq: seq.and_then(|m| m.as_str().parse().ok()),
             }),
         });
     }
+}
+
+/// A CJK unified ideograph (a character of a Chinese word).
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
 /// Every ICP, licence and PSB number in `text`, in text order. Where an ICP and a licence match
@@ -400,6 +441,74 @@ mod tests {
         };
         assert!(!p.has_hao);
         assert_eq!(p.digits, "11010802035340");
+    }
+
+    #[test]
+    fn punctuation_real_footers_use() {
+        assert_eq!(icp("鄂ICP证:130164号").canonical, "鄂ICP证130164号");
+        assert_eq!(
+            icp("ICP备:鄂ICP备: 2022001234号-1").canonical,
+            "鄂ICP备2022001234号-1"
+        );
+        assert_eq!(
+            icp("京|ICP备2021034567号-3").canonical,
+            "京ICP备2021034567号-3"
+        );
+        assert_eq!(
+            icp("京 / ICP备2021034567号").canonical,
+            "京ICP备2021034567号"
+        );
+        let n = icp("增值电信业务经营许可证:浙 B2-20080224");
+        assert_eq!(
+            (n.canonical.as_str(), n.province),
+            ("浙B2-20080224", Some('浙'))
+        );
+        // A province character inside a word is the word's.
+        let n = icp("最新 B2-20080224");
+        assert_eq!((n.canonical.as_str(), n.province), ("B2-20080224", None));
+        assert_eq!(n.matched, "B2-20080224");
+        let all: Vec<String> = scan("沪B2-20200001-2 B2-20233776")
+            .into_iter()
+            .map(|m| match m.found {
+                Found::Icp(n) => n.canonical,
+                Found::Psb(p) => p.canonical,
+            })
+            .collect();
+        assert_eq!(all, ["沪B2-20200001-2", "B2-20233776"]);
+    }
+
+    fn psb(s: &str) -> PsbNumber {
+        match scan(s).into_iter().find_map(|m| match m.found {
+            Found::Psb(p) => Some(p),
+            Found::Icp(_) => None,
+        }) {
+            Some(p) => p,
+            None => panic!("no PSB number in {s:?}"),
+        }
+    }
+
+    #[test]
+    fn irregular_psb_numbers_are_found_and_said_so() {
+        let p = psb("京公网安备110105001234号");
+        assert_eq!((p.digits.len(), p.irregular().len()), (12, 0));
+        let p = psb("京公安网备号 11010502030143");
+        assert_eq!(p.canonical, "京公网安备11010502030143号");
+        assert_eq!(p.label.as_deref(), Some("公安网备号"));
+        let p = psb("公安备案号:44030502008569");
+        assert_eq!((p.province, p.province_shown), ('粤', false));
+        assert_eq!(p.matched, "公安备案号:44030502008569");
+        assert_eq!(p.irregular().len(), 2);
+        let p = psb("京公网安备11010802017518号-1");
+        assert_eq!(
+            (p.seq, p.matched.as_str()),
+            (Some(1), "京公网安备11010802017518号-1")
+        );
+        // A suffix followed by more digits is not one.
+        assert_eq!(psb("京公网安备11010802017518号-20240101").seq, None);
+        // The standard label with `号` is standard.
+        assert!(psb("京公网安备号 11010802017518").irregular().is_empty());
+        // A bare label before digits that name no province is no number.
+        assert!(scan("公安备案号:99123456789012").is_empty());
     }
 
     #[test]

@@ -391,9 +391,14 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
                 Verdict::Warn,
                 format!("{num} links to {host} only via a JavaScript exturl span"),
             ),
+            // The anchor exists once the script has run; whether it runs is ICP-PRESENT's.
             LinkVia::Script => (
+                Verdict::Pass,
+                format!("{num} links to {} in the anchor a script writes", link.href),
+            ),
+            LinkVia::Onclick => (
                 Verdict::Warn,
-                format!("{num} links to {host} inside a script (needs rendering)"),
+                format!("{num} links to {host} only via a JavaScript onclick (no href)"),
             ),
         }
     } else if MIIT_LEGACY_HOSTS.contains(&host) {

@@ -293,12 +293,24 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
             "only one host is audited".into(),
         );
     };
-    let (Some(pa), Some(pw)) = (&apex.page, &www.page) else {
-        return site_finding(
-            ids::SITE_PARITY,
-            Verdict::NotApplicable,
-            "a host has no page (see SITE-REACH)".into(),
-        );
+    let (pa, pw) = match (&apex.page, &www.page) {
+        (Some(pa), Some(pw)) => (pa, pw),
+        (None, None) => {
+            return site_finding(
+                ids::SITE_PARITY,
+                Verdict::NotApplicable,
+                "neither host has a page (see SITE-REACH)".into(),
+            );
+        }
+        // A host without a page shows no number there (rulebook §4.3).
+        (a, _) => {
+            let host = if a.is_none() { &apex.host } else { &www.host };
+            return site_finding(
+                ids::SITE_PARITY,
+                Verdict::Fail,
+                format!("no page on {host}, so no ICP number there (see SITE-REACH)"),
+            );
+        }
     };
     let same_page = pa.final_url == pw.final_url;
     match (shown_number(pa), shown_number(pw)) {

@@ -573,3 +573,25 @@ mod props {
         }
     }
 }
+
+/// SITE-PARITY when a host has no page (issue 15): that host shows no number, so the site
+/// fails; with no page on either host the rule has nothing to compare.
+#[test]
+fn parity_fails_when_one_host_has_no_page() {
+    let page = facts(&[GOOD_ICP], Some(GOOD_PSB), None);
+    let apex = host(HostRole::Apex, "example.cn", page.clone());
+    let mut www = host(HostRole::Www, "www.example.cn", page);
+    www.page = None;
+    let f = beian_rules::site_rules(
+        "example.cn",
+        &[apex.clone(), www.clone()],
+        &Manifest::default(),
+    );
+    let (v, e) = verdict(&f, ids::SITE_PARITY);
+    assert_eq!(v, Verdict::Fail);
+    assert!(e.contains("www.example.cn"), "{e}");
+    let mut apex = apex;
+    apex.page = None;
+    let f = beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default());
+    assert_eq!(verdict(&f, ids::SITE_PARITY).0, Verdict::NotApplicable);
+}

@@ -77,6 +77,8 @@ pub enum LinkVia {
     Exturl,
     /// An `<a href>` literal inside script text.
     Script,
+    /// An `<a>` without `href` whose `onclick` opens the URL (JavaScript only).
+    Onclick,
 }
 
 /// A link around a candidate number.
@@ -139,12 +141,36 @@ pub struct PsbNumber {
     pub matched: String,
     /// Canonical `<prov>公网安备<digits>号`.
     pub canonical: String,
-    /// Province character.
+    /// Province character: as written, or, when none was written, the one its province code
+    /// stands for.
     pub province: char,
+    /// Whether the province character was written.
+    pub province_shown: bool,
+    /// The label as written when it is not `公网安备` (`公安备案号`, `公安网备`, …).
+    pub label: Option<String>,
     /// Digits without spaces.
     pub digits: String,
     /// Whether the trailing `号` was written.
     pub has_hao: bool,
+    /// A `-<n>` written after the number (PSB numbers have none).
+    pub seq: Option<u32>,
+}
+
+impl PsbNumber {
+    /// How it departs from the standard `<prov>公网安备<digits>号` (empty: it does not).
+    pub fn irregular(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(l) = &self.label {
+            out.push(format!("non-standard label {l}"));
+        }
+        if !self.province_shown {
+            out.push("no province character".to_string());
+        }
+        if let Some(n) = self.seq {
+            out.push(format!("a -{n} suffix"));
+        }
+        out
+    }
 }
 
 /// One ICP number found on a page, with where and how it was shown.

@@ -115,13 +115,11 @@ pub(super) fn marked(raw_attrs: &str) -> bool {
         if k.eq_ignore_ascii_case("role") {
             return v.trim().eq_ignore_ascii_case("contentinfo");
         }
-        if k.eq_ignore_ascii_case("id") || k.eq_ignore_ascii_case("class") {
-            // `id` is matched whole, `class` per token; both reduce to a substring test.
-            let v = v.as_bytes();
-            return ["foot", "bottom", "copyright", "colophon"].iter().any(|m| {
-                v.windows(m.len())
-                    .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
-            });
+        if k.eq_ignore_ascii_case("id") {
+            return crate::marker::names_footer(&v);
+        }
+        if k.eq_ignore_ascii_case("class") {
+            return crate::marker::class_names_footer(&v);
         }
         false
     })

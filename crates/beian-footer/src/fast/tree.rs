@@ -458,8 +458,8 @@ impl<'a> Scanner<'a> {
             Some("html") | None => !in_body && flags & HEAD_ONLY == 0 && name != "body",
             _ => false,
         };
-        // Attribute parsing is the costly part of a tag, and nothing under `<main>` or
-        // `<article>` is a region. Inside a region it still matters: the adoption agency may
+        // Attribute parsing is the costly part of a tag, and nothing under `<article>` is a
+        // region. Inside a region it still matters: the adoption agency may
         // move an element out of it.
         let is_marked =
             self.under == 0 && (name == "footer" || marked(&self.attr_text(raw_attrs.clone())));

@@ -153,9 +153,24 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
             format!("{}: {len} digits (expected 14)", n.canonical),
         ),
     };
+    // Labels and suffixes other than the platform's are a slip, not a missing number.
+    let irregular = n.irregular();
+    let (v, e) = if irregular.is_empty() {
+        (v, e)
+    } else {
+        (
+            v.max(Verdict::Warn),
+            format!("{e}; written with {}", irregular.join(", ")),
+        )
+    };
     j.push(ids::PSB_FORMAT, v, e);
 
     match prefixes {
+        _ if !n.province_shown => j.push(
+            ids::PSB_PROVINCE,
+            Verdict::NotApplicable,
+            "no province character written (see PSB-FORMAT)",
+        ),
         None => j.push(
             ids::PSB_PROVINCE,
             Verdict::NotApplicable,
@@ -223,9 +238,9 @@ pub(super) fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
                 Verdict::Warn,
                 format!("legacy platform link {host}; use https://{MPS_HOST}/"),
             ),
-            Some(_) if link.via != LinkVia::Anchor => (
+            Some(_) if matches!(link.via, LinkVia::Exturl | LinkVia::Onclick) => (
                 Verdict::Warn,
-                format!("link to {host} only via script/exturl"),
+                format!("link to {host} only via JavaScript (exturl or onclick)"),
             ),
             Some(_) => (Verdict::Pass, format!("links to {host} with code {digits}")),
         }
