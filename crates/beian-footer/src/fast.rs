@@ -46,10 +46,12 @@ struct Open<'a> {
 }
 
 impl Open<'_> {
-    fn cut(&self, end: usize) -> Cut {
+    /// Its cut, closing at `end` when `inserts` inserts exist.
+    fn cut(&self, end: usize, inserts: usize) -> Cut {
         Cut {
             range: self.start..end,
             first_insert: self.first_insert,
+            end_insert: inserts,
         }
     }
 }
@@ -58,7 +60,11 @@ impl Open<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct Scan {
     pub(crate) regions: Vec<Cut>,
-    pub(crate) last_child: Option<Cut>,
+    /// Set when the page's tree is beyond what the cuts model (rare misnesting): the page
+    /// is then read by the reference procedure.
+    pub(crate) whole_page: bool,
+    /// The top-level children of `<body>` with visible text, as they closed.
+    pub(crate) body_children: Vec<Cut>,
     pub(crate) scripts: Vec<Range<usize>>,
     /// Markup the parser adds that the source lacks, sorted by position: the clone of a
     /// formatting element that the adoption agency wraps around a furthest block's content
@@ -73,6 +79,10 @@ pub(crate) struct Cut {
     /// Inserts at `range.start` with a sequence number below this belong to what encloses
     /// the region (copies reopened before it), not to it.
     pub(crate) first_insert: usize,
+    /// Inserts from this one on were made after the region closed: at `range.start` they
+    /// wrap it (a copy the adoption agency puts around a furthest block's content that
+    /// starts with the region), they are not in it.
+    pub(crate) end_insert: usize,
 }
 
 /// One piece of markup to add at a position of the source.
@@ -326,42 +336,14 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
     sc.out
 }
 
-const REGION_OPEN: &str = "<div><object>";
-const REGION_CLOSE: &str = "</object></div>";
-
-/// The fast path. `body` is in `encoding`, which must be ASCII-compatible in the strong sense
-/// that `<`, `>`, `=`, quotes and `/` never occur inside a multi-byte character (UTF-8, GBK,
-/// GB18030): the tag scan then runs on the raw bytes, and only the footer regions and the
-/// inline scripts are decoded. Same answers as [`reference::extract_text`] on the decoded page.
-pub(crate) fn extract_bytes(
-    body: &[u8],
-    encoding: &'static Encoding,
-    utf8: Option<&str>,
-) -> FooterFacts {
-    // Slices start and end at `<`/`>`, so slicing the UTF-8 view is always on a boundary.
-    let decode = |r: Range<usize>| -> String {
-        match utf8 {
-            Some(t) => t[r].to_string(),
-            None => encoding
-                .decode_without_bom_handling(&body[r])
-                .0
-                .into_owned(),
-        }
-    };
-    let scan = scan_document(body, utf8);
-    let (cuts, kind) = if !scan.regions.is_empty() {
-        (scan.regions.clone(), FooterRegion::Marked)
-    } else if let Some(r) = scan.last_child.clone() {
-        (vec![r], FooterRegion::LastChild)
-    } else {
-        (Vec::new(), FooterRegion::None)
-    };
-    // Each region becomes a `<div><object>` of a fragment: the `div` is a block boundary between
-    // regions, as in the reference; the `object` bounds the scope (a stray `</div>` or `</p>`
-    // inside a region is ignored, as it is in the whole page) and is a formatting marker (an
-    // unclosed `<a>` in one region is not reopened after it).
+/// The fragment that parses as the parts `cuts` of the page: each becomes a `<div><object>`
+/// (the `div` is a block boundary between regions, as in the reference; the `object` bounds
+/// the scope — a stray `</div>` or `</p>` inside a region is ignored, as it is in the whole
+/// page — and is a formatting marker: an unclosed `<a>` in one region is not reopened after
+/// it), with the markup the parser adds or moves applied ([`Insert`]).
+fn fragment_source(cuts: &[Cut], scan: &Scan, decode: &impl Fn(Range<usize>) -> String) -> String {
     let mut src = String::with_capacity(cuts.iter().map(|c| c.range.len() + 32).sum());
-    for cut in &cuts {
+    for cut in cuts {
         let r = &cut.range;
         src.push_str(REGION_OPEN);
         let mut from = r.start;
@@ -369,7 +351,8 @@ pub(crate) fn extract_bytes(
         // region's first byte, only copies reopened inside it count; an end tag inserted where
         // the region ends closes a copy inside it.
         let inside = |(at, seq, insert): &&(usize, usize, Insert)| {
-            let starts_inside = r.start < *at || (r.start == *at && *seq >= cut.first_insert);
+            let starts_inside = r.start < *at
+                || (r.start == *at && *seq >= cut.first_insert && *seq < cut.end_insert);
             match insert {
                 Insert::StartTag { from, .. } => *from < r.start && starts_inside && *at < r.end,
                 Insert::EndTag(_, from) => *from < r.start && r.start < *at && *at <= r.end,
@@ -398,11 +381,96 @@ pub(crate) fn extract_bytes(
         src.push_str(&decode(from..r.end));
         src.push_str(REGION_CLOSE);
     }
-    let frag = Html::parse_fragment(&src);
-    let roots = if cuts.is_empty() {
-        Vec::new()
+    src
+}
+
+/// The footer of a page without a marked one, as [`reference::unmarked_footer`] finds it
+/// from `<body>`: the top-level children are parsed one at a time from the last, skipping
+/// those whose bytes hold no anchor of a footer word (a necessary condition: every footer
+/// word holds a fact anchor), so a table layout costs a parse of its last table or two. A
+/// page whose one top-level child wraps everything is searched inside that child.
+fn unmarked_footer(
+    scan: &Scan,
+    body: &[u8],
+    encoding: &'static Encoding,
+    fragment: impl Fn(&[Cut]) -> Html,
+) -> Option<(Html, ego_tree::NodeId)> {
+    let kids = &scan.body_children;
+    if let [only] = kids.as_slice() {
+        let frag = fragment(std::slice::from_ref(only));
+        // html > div > object > the child: the search goes on from the `object`, whose one
+        // child with text is the wrapper.
+        let object = frag
+            .root_element()
+            .descendants()
+            .find(|n| read::el_name(n) == Some("object"))?
+            .id();
+        let node = frag.tree.get(object)?;
+        let found = reference::unmarked_footer(node, false)?;
+        return Some((frag, found));
+    }
+    for cut in kids.iter().rev() {
+        if !anchors::may_hold_fact(&body[cut.range.clone()], encoding) {
+            continue;
+        }
+        let frag = fragment(std::slice::from_ref(cut));
+        let mut rt = read::RegionText::default();
+        rt.walk(
+            *frag.root_element(),
+            &std::collections::HashSet::new(),
+            &mut 0,
+        );
+        if reference::holds_footer_word(&rt.text) {
+            let root = frag.root_element().id();
+            return Some((frag, root));
+        }
+    }
+    let last = kids.last()?;
+    let frag = fragment(std::slice::from_ref(last));
+    let root = frag.root_element().id();
+    Some((frag, root))
+}
+
+const REGION_OPEN: &str = "<div><object>";
+const REGION_CLOSE: &str = "</object></div>";
+
+/// The fast path. `body` is in `encoding`, which must be ASCII-compatible in the strong sense
+/// that `<`, `>`, `=`, quotes and `/` never occur inside a multi-byte character (UTF-8, GBK,
+/// GB18030): the tag scan then runs on the raw bytes, and only the footer regions and the
+/// inline scripts are decoded. Same answers as [`reference::extract_text`] on the decoded page.
+pub(crate) fn extract_bytes(
+    body: &[u8],
+    encoding: &'static Encoding,
+    utf8: Option<&str>,
+) -> FooterFacts {
+    // Slices start and end at `<`/`>`, so slicing the UTF-8 view is always on a boundary.
+    let decode = |r: Range<usize>| -> String {
+        match utf8 {
+            Some(t) => t[r].to_string(),
+            None => encoding
+                .decode_without_bom_handling(&body[r])
+                .0
+                .into_owned(),
+        }
+    };
+    let scan = scan_document(body, utf8);
+    if scan.whole_page {
+        let text = match utf8 {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => encoding.decode_without_bom_handling(body).0,
+        };
+        return reference::extract_text(&text, encoding.name());
+    }
+    let fragment = |cuts: &[Cut]| Html::parse_fragment(&fragment_source(cuts, &scan, &decode));
+    let (frag, roots, kind) = if !scan.regions.is_empty() {
+        let frag = fragment(&scan.regions);
+        let root = frag.root_element().id();
+        (frag, vec![root], FooterRegion::Marked)
     } else {
-        vec![frag.root_element().id()]
+        match unmarked_footer(&scan, body, encoding, fragment) {
+            Some((frag, root)) => (frag, vec![root], FooterRegion::LastChild),
+            None => (Html::new_fragment(), Vec::new(), FooterRegion::None),
+        }
     };
     let scripts: Vec<String> = scan.scripts.iter().map(|r| decode(r.clone())).collect();
     let mut facts = read::collect(&frag, &roots, kind, &scripts, encoding.name());

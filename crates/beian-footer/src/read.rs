@@ -23,7 +23,7 @@ use crate::copyright::copyright_holder;
 use crate::normalise::{normalise, push_normalised};
 
 /// Elements whose boundaries are hard breaks in region text (§6.4).
-const BLOCK: &[&str] = &[
+pub(crate) const BLOCK: &[&str] = &[
     "address",
     "article",
     "aside",

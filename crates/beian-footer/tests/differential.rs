@@ -19,6 +19,16 @@ fn number_markup() -> impl Strategy<Value = String> {
         Just("京ICP证030173号 粤B2-20090059-1 合字B1.B2-20130004".to_string()),
         Just("<p>京ICP</p><p>备2021034567号-1</p>".to_string()),
         Just("<!-- 桂ICP备2021000001号-1 -->".to_string()),
+        // Issue 15's real-footer shapes: punctuation, separators, split and padded links,
+        // JavaScript-only links, licences apart from their province.
+        Just(format!(r#"备案号：<a href="{MIIT}">鄂ICP备：2022001234号－3</a> 鄂ICP证:130164号"#)),
+        Just(format!(r#"<a href="{MIIT}">京｜ICP备2021034567号-1</a>"#)),
+        Just(format!(r#"<a href="{MIIT}">京ICP备</a><a href="{MIIT}">2021034567号-1</a>"#)),
+        Just(format!("<a href=\"\n   {MIIT}\n \">京ICP备2021034567号-1</a>")),
+        Just(r#"<a onclick="window.open('https://beian.miit.gov.cn/')">京ICP备2021034567号-1</a>"#.to_string()),
+        Just(format!(r#"<a href="/about">关于<a href="{MIIT}">京ICP备2021034567号-1"#)),
+        Just("增值电信业务经营许可证：浙 B2-20080224 B2-20233776 京ICP证000123".to_string()),
+        Just(r#"<a href="https://zcainfo.miitbeian.gov.cn/">京ICP备2021034567号-1</a>"#.to_string()),
         Just(String::new()),
     ]
 }
@@ -28,6 +38,10 @@ fn psb_markup() -> impl Strategy<Value = String> {
         Just(r#"<img src="b.png"><a href="https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518">京公网安备11010802017518号</a>"#.to_string()),
         Just(r#"<a href="http://www.beian.gov.cn/portal/registerSystemInfo?recordcode=11010802017518"><img src="g.png"/><p style="float:left">京公网安备 11010802017518号</p></a>"#.to_string()),
         Just("川公网安备 51010602000097号".to_string()),
+        Just("<span>京公网安备</span>\n\t<span>11010802017518号</span>".to_string()),
+        Just("公安备案号：44030502008569 京公安网备号11010502030143".to_string()),
+        Just("京公网安备11010802017518号-1 京公网安备110105001234号".to_string()),
+        Just(r#"<img src="g.png" style="display: none"><a href="https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518">京公网安备11010802017518号</a>"#.to_string()),
         Just(String::new()),
     ]
 }
@@ -61,6 +75,12 @@ enum Layout {
     ScriptWritten,
     InsideArticle,
     Unclosed,
+    InsideMain,
+    ShortName,
+    UtilityBottom,
+    Template,
+    NoFooterElement,
+    Wrapped,
 }
 
 fn layout() -> impl Strategy<Value = Layout> {
@@ -73,6 +93,12 @@ fn layout() -> impl Strategy<Value = Layout> {
         Just(Layout::ScriptWritten),
         Just(Layout::InsideArticle),
         Just(Layout::Unclosed),
+        Just(Layout::InsideMain),
+        Just(Layout::ShortName),
+        Just(Layout::UtilityBottom),
+        Just(Layout::Template),
+        Just(Layout::NoFooterElement),
+        Just(Layout::Wrapped),
     ]
 }
 
@@ -114,9 +140,33 @@ fn page(
             "<main><article>{num}<footer class=\"post-footer\">{psb}</footer></article></main><div class=\"foot\">{copy}</div>"
         ),
         Layout::Unclosed => format!("<div class=\"bottom\">{copy}<p>{num}<p>{psb}"),
+        Layout::InsideMain => {
+            format!("<main><p>正文</p><footer class=\"page\">{copy}{num}<br>{psb}</footer></main>")
+        }
+        Layout::ShortName => {
+            format!("<div class=\"fot_w2\"><div class=\"foot_cxwz\">{copy}</div>{num} {psb}</div>")
+        }
+        Layout::UtilityBottom => format!(
+            "<div class=\"margin-bottom-5\">友情链接</div><div class=\"bottom_bar\">{copy}{num}</div><p>{psb}</p>"
+        ),
+        Layout::Template => format!(
+            "<footer>{copy}{num} {psb}</footer><script type=\"text/html\" id=\"tpl\"><div class=\"footer\">{num}</div></script>"
+        ),
+        Layout::NoFooterElement => format!(
+            "<div class=\"links\">合作伙伴</div><div class=\"x\">{copy}<p>{num}</p><p>{psb}</p></div><div class=\"gotop\">返回顶部</div>"
+        ),
+        Layout::Wrapped => format!(
+            "<div class=\"bd\"><p>内容</p></div><div class=\"ft\"><p>{copy}</p><p>{num}</p><p>{psb}</p></div></div>"
+        ),
+    };
+    // A page whose one top-level child wraps everything (the layout closes it).
+    let wrap = if matches!(layout, Layout::Wrapped) {
+        "<div id=\"wrap\">"
+    } else {
+        ""
     };
     format!(
-        "{}<html><head><meta charset=\"utf-8\"><title>t</title></head><body><div class=\"nav\"><a href=\"/\">首页</a></div>{noise_html}<div class=\"content\">{noise_html}</div>{footer}</body></html>",
+        "{}<html><head><meta charset=\"utf-8\"><title>t</title></head><body>{wrap}<div class=\"nav\"><a href=\"/\">首页</a></div>{noise_html}<div class=\"content\">{noise_html}</div>{footer}</body></html>",
         if doctype { "<!DOCTYPE html>" } else { "" }
     )
 }
@@ -188,6 +238,14 @@ fn piece() -> impl Strategy<Value = String> {
         Just("<script>document.getElementById('x').innerHTML='ok';</script>".to_string()),
         Just("&nbsp;&amp;&lt;".to_string()),
         Just("&#22791;".to_string()),
+        Just("<main>".to_string()),
+        Just("</main>".to_string()),
+        Just("<div class=\"margin-bottom-5\">".to_string()),
+        Just("<div class=\"fot_w2\">".to_string()),
+        Just("公安备案号：44030502008569".to_string()),
+        Just("京｜ICP备：2021034567号".to_string()),
+        Just("<script type=\"text/html\"><a href=\"https://beian.miit.gov.cn/\">京ICP备2021034567号-1</a></script>".to_string()),
+        Just("\n\t".to_string()),
         "[0-9 a-zA-Z一-龥]{0,12}",
     ]
 }

@@ -101,10 +101,12 @@ impl<'a> Scanner<'a> {
             }
         }
         if o.region {
-            self.out.regions.push(o.cut(at));
+            self.out.regions.push(o.cut(at, self.out.inserts.len()));
         }
         if o.body_child && o.had_text {
-            self.out.last_child = Some(o.cut(at));
+            self.out
+                .body_children
+                .push(o.cut(at, self.out.inserts.len()));
         }
         if let Some(table) = o.fostered {
             self.insert(o.start, Insert::Skip { end: at, table });
@@ -171,6 +173,12 @@ impl<'a> Scanner<'a> {
             self.pop_to(i, at);
             return true;
         };
+        // Another special element above the furthest block: the parser's outer loop runs
+        // again on the copy (`<a><main><div class=footer></a>`), which the cuts do not
+        // model; the page is read whole instead.
+        if self.stack[j + 1..].iter().any(|o| o.flags & SPECIAL != 0) {
+            self.out.whole_page = true;
+        }
         // A region cut out below the formatting element would miss the copy the parser puts
         // into the furthest block.
         let (fe, fb) = (&self.stack[i], &self.stack[j]);
@@ -193,6 +201,7 @@ impl<'a> Scanner<'a> {
             self.out.regions.push(Cut {
                 range: fb_tag_end..at,
                 first_insert,
+                end_insert: self.out.inserts.len(),
             });
         }
         // The furthest block moves to the formatting element's parent.
