@@ -216,3 +216,57 @@ fn a_closed_stdout_does_not_fail_the_run() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["rows"]["sites"], 6);
 }
+
+/// A 10 MB line among good ones (issue 15): one `input_invalid` row whose `input` is a
+/// bounded prefix and whose message says the line was cut; the lines around it are audited.
+#[test]
+fn an_overlong_line_is_a_row_with_a_bounded_input() {
+    let fleet = TestFleet::start(10, 15);
+    let good = &fleet.fleet.sites[0].domain_unicode;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.txt");
+    let mut bytes = format!("{good}\n").into_bytes();
+    bytes.extend(std::iter::repeat_n(b'a', 10 << 20));
+    bytes.extend_from_slice(format!(".cn\n{}\n", fleet.fleet.sites[1].domain_unicode).as_bytes());
+    std::fs::write(&input, bytes).unwrap();
+    let out = dir.path().join("out");
+    fleet.audit_ok(&input, &out, &["--quiet"]);
+    let rows: Vec<(u64, String, String, Option<String>)> = serde_json::from_str(&site_columns(
+        &out,
+        &["input_line", "status", "input", "error_message"],
+    ))
+    .unwrap();
+    assert_eq!(rows.len(), 3);
+    let long = &rows[1];
+    assert_eq!((long.0, long.1.as_str()), (2, "input_error"));
+    assert_eq!(long.2.len(), beian_input::KEPT);
+    let message = long.3.as_deref().unwrap();
+    assert!(
+        message.starts_with("line 2: 10485763 bytes long") && message.contains("first 256 bytes"),
+        "{message}"
+    );
+    assert!(rows[0].1 != "input_error" && rows[2].1 != "input_error");
+}
+
+/// An input with nothing to audit says so in the summary (and is no error).
+#[test]
+fn an_empty_input_says_so() {
+    let fleet = TestFleet::start(5, 16);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("empty.txt");
+    std::fs::write(&input, "# nothing yet\n\n").unwrap();
+    let res = fleet
+        .audit_command(&input, &dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(
+        stdout.contains("audited 0 input lines") && stdout.contains("the input holds no domains"),
+        "{stdout}"
+    );
+}

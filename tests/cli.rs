@@ -47,6 +47,87 @@ fn extract_prints_json_lines_with_verdicts() {
     assert_eq!(link["verdict"], "pass");
 }
 
+/// `beian extract` judges a page in the context an audit gives it (issue 15): the manifest
+/// row of `--host`, overridden by flags; bad values are refused naming the flag or the line.
+#[test]
+fn extract_takes_the_context_of_the_page_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("p.html");
+    std::fs::write(
+        &page,
+        r#"<footer>版权所有：苏州某某电子有限公司 <a href="https://beian.miit.gov.cn/">苏ICP备2022017465号-1</a></footer>"#,
+    )
+    .unwrap();
+    let manifest = dir.path().join("m.csv");
+    std::fs::write(
+        &manifest,
+        "domain,org_name,province,commercial\nexample.cn,苏州某某电子有限公司,江苏,true\nbad.cn,x,火星,\n",
+    )
+    .unwrap();
+    let extract = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_beian"))
+            .arg("extract")
+            .args(args)
+            .arg(&page)
+            .output()
+            .unwrap()
+    };
+    let verdict = |out: &std::process::Output, id: &str| -> String {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let f = v["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == id);
+        f.map(|f| f["verdict"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    // Without context the holder cannot be compared with the organisation, nor a licence
+    // asked for.
+    assert_eq!(verdict(&extract(&[]), "LICENCE-PRESENT"), "n/a");
+    let m = manifest.to_str().unwrap();
+    let with_row = extract(&["--host", "www.example.cn", "--manifest", m]);
+    assert_eq!(verdict(&with_row, "COPYRIGHT"), "pass");
+    assert_eq!(verdict(&with_row, "LICENCE-PRESENT"), "fail");
+    // A flag overrides the row.
+    let other = extract(&[
+        "--host",
+        "example.cn",
+        "--manifest",
+        m,
+        "--org-name",
+        "别的公司",
+    ]);
+    assert_eq!(verdict(&other, "COPYRIGHT"), "fail");
+    let flags_only = extract(&["--province", "苏", "--org-name", "苏州某某电子有限公司"]);
+    assert_eq!(verdict(&flags_only, "COPYRIGHT"), "pass");
+    for (args, says) in [
+        (
+            vec!["--host", "bad.cn", "--manifest", m],
+            "line 3, column province",
+        ),
+        (
+            vec!["--host", "none.cn", "--manifest", m],
+            "no row for none.cn",
+        ),
+        (
+            vec!["--hosting", "moon"],
+            "--hosting \"moon\": is not mainland or overseas",
+        ),
+        (vec!["--manifest", m], "--host"),
+    ] {
+        let out = extract(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn bad_rules_file_and_as_of_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,12 +18,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Audit the domains listed in a file (text list or CSV with a `domain` column).
     Audit(AuditArgs),
-    /// Print the footer facts and page verdicts of local HTML files as JSON lines.
-    Extract {
-        /// HTML files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    /// Print the footer facts and page verdicts of local HTML files as JSON lines, judged in
+    /// the context an audit would give them (host, organisation, province, …).
+    Extract(ExtractArgs),
     /// Run the simulated fleet (DNS + HTTP + HTTPS on loopback) until Ctrl-C.
     Fleet {
         #[command(subcommand)]
@@ -212,6 +209,46 @@ pub(crate) struct JudgeArgs {
     /// Rules file (TOML): switch rules off or change what their warn/fail verdicts become.
     #[arg(long = "rules", value_name = "TOML")]
     pub(crate) rules: Option<PathBuf>,
+}
+
+/// `beian extract`: local pages and what the page rules need to know about their site.
+#[derive(Debug, Args)]
+pub(crate) struct ExtractArgs {
+    /// HTML files.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// The host the pages were fetched from: the rules name it, and it picks the row of
+    /// --manifest.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) host: Option<String>,
+    /// A CSV input with manifest columns (as `beian audit` takes): the row of --host gives
+    /// the context; the flags below override its cells.
+    #[arg(long, value_name = "FILE", requires = "host")]
+    pub(crate) manifest: Option<PathBuf>,
+    /// The filing organisation, for COPYRIGHT (manifest column org_name).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) org_name: Option<String>,
+    /// The filing province: 江苏, 苏, Jiangsu or 32 (manifest column province).
+    #[arg(long, value_name = "PROVINCE")]
+    pub(crate) province: Option<String>,
+    /// Whether the site does business and needs a licence: true or false.
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) commercial: Option<String>,
+    /// Where the site is hosted: mainland or overseas.
+    #[arg(long, value_name = "WHERE")]
+    pub(crate) hosting: Option<String>,
+    /// The ICP number the site should show (manifest column expected_icp).
+    #[arg(long, value_name = "NUMBER")]
+    pub(crate) expected_icp: Option<String>,
+    /// The PSB number (or its digits) the platform issued (manifest column expected_psb).
+    #[arg(long, value_name = "NUMBER")]
+    pub(crate) expected_psb: Option<String>,
+    /// The charset of the HTTP Content-Type the pages were served with.
+    #[arg(long, value_name = "LABEL")]
+    pub(crate) charset: Option<String>,
+    /// Date the PSB deadlines are judged on, YYYY-MM-DD (default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -35,8 +35,8 @@ use beian_pipeline::{Auditor, Job, Output, RunReport};
 use clap::Parser;
 
 use args::{
-    AuditArgs, Cli, Command, DemoArgs, FailOn, FleetArgs, FleetCommand, FleetShape, JudgeArgs,
-    NetArgs, NotifyFormat, OutputArgs, ReportArgs,
+    AuditArgs, Cli, Command, DemoArgs, ExtractArgs, FailOn, FleetArgs, FleetCommand, FleetShape,
+    JudgeArgs, NetArgs, NotifyFormat, OutputArgs, ReportArgs,
 };
 use settings::NetSettings;
 
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit_cmd(a).await,
-        Command::Extract { files } => extract_cmd(&files),
+        Command::Extract(a) => extract_cmd(&a),
         Command::Fleet {
             command: FleetCommand::Serve(a),
         } => fleet_serve(a).await,
@@ -360,6 +360,13 @@ fn write_summary(
         )?;
     }
     writeln!(out, "audited {total} input lines")?;
+    if total == 0 && report.resumed_lines == 0 {
+        writeln!(
+            out,
+            "the input holds no domains: it is empty, or has only blank lines, comments and a \
+             CSV header (or none of its lines is this shard's)"
+        )?;
+    }
     writeln!(out, "{:<14} {:>8}", "status", "sites")?;
     for s in [
         "compliant",
@@ -743,18 +750,20 @@ async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
     })
 }
 
-fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {
+fn extract_cmd(a: &ExtractArgs) -> Result<ExitCode> {
+    let (host, manifest) = settings::extract_context(a)?;
+    let as_of = settings::as_of(a.as_of.as_deref())?;
     let mut out = std::io::stdout().lock();
-    for f in files {
+    for f in &a.files {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let facts = beian_footer::extract(&bytes, None);
+        let facts = beian_footer::extract(&bytes, a.charset.as_deref());
         let name = f.display().to_string();
         let findings = beian_rules::page_rules(&beian_rules::PageInput {
-            host: "",
+            host: &host,
             url: &name,
             facts: &facts,
-            manifest: &beian_types::Manifest::default(),
-            as_of: time::OffsetDateTime::now_utc().date(),
+            manifest: &manifest,
+            as_of,
         });
         let cand = |c: &beian_types::IcpCandidate| {
             serde_json::json!({
@@ -768,6 +777,7 @@ fn extract_cmd(files: &[PathBuf]) -> Result<ExitCode> {
         };
         let v = serde_json::json!({
             "file": name,
+            "host": host,
             "encoding": facts.encoding,
             "footer_region": facts.region.as_str(),
             "icp_primary": facts.primary.as_ref().map(cand),

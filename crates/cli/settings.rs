@@ -11,7 +11,7 @@ use rustls_pki_types::pem::PemObject;
 use beian_pipeline::{Capacity, Judging, NetConfig};
 use beian_rules::RuleConfig;
 
-use crate::args::{JudgeArgs, NetArgs};
+use crate::args::{ExtractArgs, JudgeArgs, NetArgs};
 
 /// Network settings resolved from flags, once: the auditor's configuration and the run's
 /// capacity.
@@ -86,13 +86,18 @@ impl NetSettings {
     }
 }
 
-/// `--as-of` and `--rules` → the judging settings.
-pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
-    let as_of = match &a.as_of {
+/// `--as-of DATE`, or today (UTC).
+pub(crate) fn as_of(flag: Option<&str>) -> Result<time::Date> {
+    Ok(match flag {
         Some(d) => beian_input::manifest::parse_date(d)
             .with_context(|| format!("--as-of {d:?}: not a date (YYYY-MM-DD)"))?,
         None => time::OffsetDateTime::now_utc().date(),
-    };
+    })
+}
+
+/// `--as-of` and `--rules` → the judging settings.
+pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
+    let as_of = as_of(a.as_of.as_deref())?;
     let config = match &a.rules {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -103,4 +108,87 @@ pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
         None => RuleConfig::default(),
     };
     Ok(Judging { as_of, config })
+}
+
+/// `beian extract`'s context: the host (ASCII, lower case; empty without `--host`) and the
+/// manifest the page rules see — the `--manifest` row of the host, then the flags, checked
+/// as the manifest's cells are.
+pub(crate) fn extract_context(a: &ExtractArgs) -> Result<(String, beian_types::Manifest)> {
+    let host = match &a.host {
+        Some(h) => {
+            let t = beian_input::normalise_domain(h)
+                .map_err(|e| anyhow::anyhow!("--host {h:?}: {e}"))?;
+            // The host as given (`www.` kept) when it is one the audit would fetch.
+            let given = h.trim().trim_end_matches('.').to_ascii_lowercase();
+            t.hosts
+                .into_iter()
+                .map(|(_, x)| x)
+                .find(|x| *x == given)
+                .unwrap_or(t.domain)
+        }
+        None => String::new(),
+    };
+    let mut manifest = match &a.manifest {
+        Some(path) => manifest_row(path, &host)?,
+        None => beian_types::Manifest::default(),
+    };
+    let flags = [
+        ("org_name", &a.org_name),
+        ("province", &a.province),
+        ("commercial", &a.commercial),
+        ("hosting", &a.hosting),
+        ("expected_icp", &a.expected_icp),
+        ("expected_psb", &a.expected_psb),
+    ];
+    let cells: std::collections::BTreeMap<String, String> = flags
+        .iter()
+        .filter_map(|(k, v)| Some(((*k).to_string(), (*v).clone()?)))
+        .collect();
+    let given = beian_input::manifest::typed(&cells).map_err(|e| {
+        anyhow::anyhow!(
+            "--{} {:?}: {}",
+            e.column.replace('_', "-"),
+            e.value,
+            e.reason
+        )
+    })?;
+    let beian_types::Manifest {
+        expected_icp,
+        expected_psb,
+        org_name,
+        province,
+        commercial,
+        hosting,
+        ..
+    } = given;
+    manifest.expected_icp = expected_icp.or(manifest.expected_icp);
+    manifest.expected_psb = expected_psb.or(manifest.expected_psb);
+    manifest.org_name = org_name.or(manifest.org_name);
+    manifest.province = province.or(manifest.province);
+    manifest.commercial = commercial.or(manifest.commercial);
+    manifest.hosting = hosting.or(manifest.hosting);
+    Ok((host, manifest))
+}
+
+/// The manifest of `host`'s row (its domain or one of its hosts) in the CSV at `path`; a row
+/// of that domain with a bad cell is an error naming the line.
+fn manifest_row(path: &std::path::Path, host: &str) -> Result<beian_types::Manifest> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("--manifest {}: cannot open", path.display()))?;
+    let mut reader = beian_input::Reader::new(std::io::BufReader::new(file));
+    while let Some(item) = reader
+        .next_item()
+        .with_context(|| format!("--manifest {}", path.display()))?
+    {
+        match item.result {
+            Ok(t) if t.domain == host || t.hosts.iter().any(|(_, h)| h == host) => {
+                return Ok(t.manifest);
+            }
+            Err(e) if item.raw.to_ascii_lowercase().contains(host) => {
+                bail!("--manifest {}: {e}", path.display());
+            }
+            _ => {}
+        }
+    }
+    bail!("--manifest {}: no row for {host}", path.display())
 }

@@ -54,6 +54,17 @@ pub enum InputError {
         /// Why.
         reason: String,
     },
+    /// The line is longer than any line of a domain list can usefully be.
+    #[error(
+        "line {line}: {bytes} bytes long, more than a domain list line may hold ({MAX_LINE}); \
+         not audited, and `input` keeps only its first {KEPT} bytes"
+    )]
+    TooLong {
+        /// 1-based line number.
+        line: u64,
+        /// Its length in bytes, without the line ending.
+        bytes: u64,
+    },
     /// A manifest cell does not hold what its column needs.
     #[error("line {line}, {cell}")]
     Manifest {
@@ -105,8 +116,20 @@ pub enum ReadError {
     },
 }
 
-/// An item's line: its number and its text (`Err(lossy text)` when not UTF-8).
-type Record = (u64, Result<String, String>);
+/// The longest line read whole: a domain is at most 253 octets and a manifest row a few
+/// hundred bytes; longer lines (a binary file, a pasted document) are an input error, read
+/// past without keeping them, so memory does not grow with a line.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// How much of an overlong line `input` keeps.
+pub const KEPT: usize = 256;
+
+/// A line: its text (`Err(lossy text)` when not UTF-8) and, when it was longer than
+/// [`MAX_LINE`], its length in bytes (the text is then its first [`KEPT`] bytes).
+type Line = (Result<String, String>, Option<u64>);
+
+/// An item's line: its number, its text and its length when overlong ([`Line`]).
+type Record = (u64, Result<String, String>, Option<u64>);
 
 /// A lazy reader of domain lists.
 pub struct Reader<R> {
@@ -139,20 +162,43 @@ impl<R: BufRead> Reader<R> {
         self
     }
 
-    /// The next line without its ending; `Err(lossy text)` when it is not UTF-8.
-    fn next_line(&mut self) -> Result<Option<Result<String, String>>, ReadError> {
+    /// The next line without its ending ([`Line`]).
+    fn next_line(&mut self) -> Result<Option<Line>, ReadError> {
         self.buf.clear();
-        let n = self
-            .inner
+        let io = |line| move |source| ReadError::Io { line, source };
+        let n = std::io::Read::take(&mut self.inner, MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut self.buf)
-            .map_err(|source| ReadError::Io {
-                line: self.line,
-                source,
-            })?;
+            .map_err(io(self.line))?;
         if n == 0 {
             return Ok(None);
         }
         self.line += 1;
+        let mut overlong = None;
+        if self.buf.len() > MAX_LINE && self.buf.last() != Some(&b'\n') {
+            // Read past the rest of the line, keeping only its length.
+            let mut len = self.buf.len() as u64;
+            loop {
+                let avail = self.inner.fill_buf().map_err(io(self.line - 1))?;
+                if avail.is_empty() {
+                    break;
+                }
+                let (used, end) = match avail.iter().position(|&b| b == b'\n') {
+                    Some(i) => (i + 1, true),
+                    None => (avail.len(), false),
+                };
+                self.inner.consume(used);
+                len += used as u64 - u64::from(end);
+                if end {
+                    break;
+                }
+            }
+            let mut keep = KEPT;
+            while keep > 0 && std::str::from_utf8(&self.buf[..keep]).is_err() {
+                keep -= 1;
+            }
+            self.buf.truncate(keep);
+            overlong = Some(len);
+        }
         while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
             self.buf.pop();
         }
@@ -161,26 +207,30 @@ impl<R: BufRead> Reader<R> {
         } else {
             &self.buf
         };
-        Ok(Some(match std::str::from_utf8(bytes) {
+        let text = match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.to_string()),
             Err(_) => Err(String::from_utf8_lossy(bytes).into_owned()),
-        }))
+        };
+        Ok(Some((text, overlong)))
     }
 
     /// The next line that is an item — not blank, not a comment, not the CSV header — as its
     /// number and its text (`Err(lossy text)` when not UTF-8); `Ok(None)` at the end.
     fn next_record(&mut self) -> Result<Option<Record>, ReadError> {
         loop {
-            let Some(text) = self.next_line()? else {
+            let Some((text, overlong)) = self.next_line()? else {
                 return Ok(None);
             };
             let line = self.line;
             let Ok(text) = text else {
-                return Ok(Some((line, text)));
+                return Ok(Some((line, text, overlong)));
             };
             let trimmed = text.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
+            }
+            if overlong.is_some() {
+                return Ok(Some((line, Ok(text), overlong)));
             }
             if self.header.is_none() {
                 let fields = split_csv(trimmed).unwrap_or_default();
@@ -202,19 +252,23 @@ impl<R: BufRead> Reader<R> {
                     continue;
                 }
             }
-            return Ok(Some((line, Ok(text))));
+            return Ok(Some((line, Ok(text), None)));
         }
     }
 
     /// The next item, `Ok(None)` at the end of input.
     pub fn next_item(&mut self) -> Result<Option<InputItem>, ReadError> {
         loop {
-            let Some((line, text)) = self.next_record()? else {
+            let Some((line, text, overlong)) = self.next_record()? else {
                 return Ok(None);
             };
-            let result = match &text {
-                Ok(text) => self.parse(line, text.trim()),
-                Err(_) => self
+            let result = match (&text, overlong) {
+                (_, Some(bytes)) => self
+                    .shard
+                    .holds_line(line)
+                    .then_some(Err(InputError::TooLong { line, bytes })),
+                (Ok(text), None) => self.parse(line, text.trim()),
+                (Err(_), None) => self
                     .shard
                     .holds_line(line)
                     .then_some(Err(InputError::NotUtf8 { line })),
@@ -401,6 +455,44 @@ mod tests {
         assert!(errs[1].contains("longer than 63"), "{}", errs[1]);
         assert_eq!(errs[2], "line 4: good.cn repeats line 1");
         assert!(errs[4].contains("line 6: not valid UTF-8"), "{}", errs[4]);
+    }
+
+    /// A 10 MB line (a binary or a pasted document): one input error naming its length, a
+    /// bounded prefix kept, and the lines after it read as usual.
+    #[test]
+    fn an_overlong_line_is_cut_and_said_so() {
+        let mut bytes = b"a.cn\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 10 << 20));
+        bytes.extend_from_slice("\u{4e2d}\u{6587}\nb.cn\n# ".as_bytes());
+        bytes.extend(std::iter::repeat_n(b'#', MAX_LINE * 2));
+        bytes.extend_from_slice(b"\nc.cn");
+        let items = read(&bytes);
+        let lines: Vec<u64> = items.iter().map(|i| i.line).collect();
+        assert_eq!(lines, [1, 2, 3, 5]);
+        let long = &items[1];
+        assert_eq!(long.raw.len(), KEPT);
+        let err = long.result.clone().unwrap_err();
+        assert_eq!(
+            err,
+            InputError::TooLong {
+                line: 2,
+                bytes: (10 << 20) + 6
+            }
+        );
+        assert!(
+            err.to_string().starts_with("line 2: 10485766 bytes long"),
+            "{err}"
+        );
+        assert!(items[2].result.is_ok() && items[3].result.is_ok());
+        // A line of exactly the limit is read whole.
+        let exact = format!("{}\n", "y".repeat(MAX_LINE));
+        let items = read(exact.as_bytes());
+        assert_eq!(items[0].raw.len(), MAX_LINE);
+        assert!(!matches!(items[0].result, Err(InputError::TooLong { .. })));
+        // A cut in the middle of a character keeps whole characters.
+        let wide = "中".repeat(MAX_LINE);
+        let items = read(wide.as_bytes());
+        assert!(items[0].raw.len() <= KEPT && items[0].raw.chars().all(|c| c == '中'));
     }
 
     #[test]
