@@ -208,7 +208,8 @@ pub struct PsbCandidate {
 pub enum FooterRegion {
     /// `<footer>`, `role=contentinfo`, or id/class tokens.
     Marked,
-    /// The last top-level child of `<body>` with visible text.
+    /// No footer element: the last block holding footer words (or the last top-level child
+    /// of `<body>` with visible text).
     LastChild,
     /// No footer region (an SPA shell, an empty page).
     None,
