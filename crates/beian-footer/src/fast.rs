@@ -108,6 +108,8 @@ struct Scanner<'a> {
     head: usize,
     foreign: usize,
     template: usize,
+    /// Open `main` elements: under them only a `<footer>` element is a region.
+    main: usize,
     blocks_region: usize,
     /// Open `article`/`head`/`template` elements (nothing under them is a region).
     under: usize,
@@ -202,6 +204,7 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
         head: 0,
         foreign: 0,
         template: 0,
+        main: 0,
         blocks_region: 0,
         under: 0,
         out: Scan::default(),

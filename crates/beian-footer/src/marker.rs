@@ -1,5 +1,6 @@
 //! What marks an element as a footer region (docs/rulebook.md §6.3), shared by the reference
-//! and the fast path: `role="contentinfo"`, or an `id` or class that names a footer.
+//! and the fast path: `role="contentinfo"`, or an `id` or class that names a footer (under
+//! `<main>`, only a `<footer>` element marks one; the callers see to that).
 //!
 //! Names are read as words split at `-`, `_` and other punctuation: a word containing `foot`
 //! (not `footnote`), `copyright` or `colophon`, or one of the short forms Chinese templates
@@ -20,27 +21,37 @@ const UTILITY: &[&str] = &[
 /// Short words that name a footer in Chinese templates.
 const SHORT: &[&str] = &["fot", "btm", "dibu", "banquan"];
 
-/// Whether one `id` value or class token names a footer.
+/// Whether one `id` value or class token names a footer. Runs for the class tokens of every
+/// tag outside `<main>`, so it allocates nothing.
 pub(crate) fn names_footer(name: &str) -> bool {
     // Fast rejection: every marker holds `o`, `b` or `d` (most names are short).
     if !name.bytes().any(|b| matches!(b | 0x20, b'o' | b'b' | b'd')) {
         return false;
     }
-    let lower = name.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let utility = words
-        .iter()
-        .any(|w| UTILITY.contains(w) || w.bytes().all(|b| b.is_ascii_digit()));
-    words.iter().any(|w| {
-        (w.contains("foot") && !w.contains("footnote"))
-            || w.contains("copyright")
-            || w.contains("colophon")
-            || SHORT.contains(w)
-            || (w.contains("bottom") && !utility)
+    let words = || {
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+    };
+    let utility = || {
+        words().any(|w| {
+            UTILITY.iter().any(|u| w.eq_ignore_ascii_case(u))
+                || w.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    words().any(|w| {
+        (contains(w, "foot") && !contains(w, "footnote"))
+            || contains(w, "copyright")
+            || contains(w, "colophon")
+            || SHORT.iter().any(|s| w.eq_ignore_ascii_case(s))
+            || (contains(w, "bottom") && !utility())
     })
+}
+
+/// ASCII case-insensitive substring test.
+fn contains(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Whether a `class` attribute's value holds a token that names a footer.

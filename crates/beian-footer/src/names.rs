@@ -191,7 +191,7 @@ fn is_marker(n: &str) -> bool {
 
 /// Elements whose open count the scanner keeps.
 fn is_counted(n: &str) -> bool {
-    matches!(n, "body" | "head" | "svg" | "math" | "template")
+    matches!(n, "body" | "head" | "svg" | "math" | "template" | "main")
 }
 
 /// Start tags with an implied-end-tag rule of their own in the scanner.

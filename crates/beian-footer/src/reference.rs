@@ -22,7 +22,8 @@ fn is_marked(e: &scraper::node::Element) -> bool {
 }
 
 /// Footer regions (§6.3): outermost marked elements outside `<article>` (a post's own
-/// footer), else the last top-level child of `<body>` with visible text.
+/// footer) — under `<main>` only `<footer>` elements —, else the last block holding footer
+/// words ([`unmarked_footer`]).
 fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
     let mut regions: Vec<NodeId> = Vec::new();
     let set_contains_ancestor = |regions: &[NodeId], n: &NodeRef<'_, Node>| {
@@ -35,11 +36,11 @@ fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
         if !is_marked(e) {
             continue;
         }
-        let excluded = n.ancestors().any(|a| {
-            matches!(
-                el_name(&a),
-                Some("article" | "head" | "script" | "template")
-            )
+        // Under `<main>` only a `<footer>` element: names there are the content's own.
+        let excluded = n.ancestors().any(|a| match el_name(&a) {
+            Some("article" | "head" | "script" | "template") => true,
+            Some("main") => e.name() != "footer",
+            _ => false,
         });
         if excluded || set_contains_ancestor(&regions, &n) {
             continue;

@@ -65,6 +65,7 @@ impl<'a> Scanner<'a> {
                 "head" => Some(&mut self.head),
                 "svg" | "math" => Some(&mut self.foreign),
                 "template" => Some(&mut self.template),
+                "main" => Some(&mut self.main),
                 _ => None,
             };
             if let Some(slot) = slot {
@@ -196,7 +197,7 @@ impl<'a> Scanner<'a> {
             && !self.stack[..=j]
                 .iter()
                 .enumerate()
-                .any(|(k, a)| k != i && (a.region || a.flags & NOT_UNDER != 0))
+                .any(|(k, a)| k != i && excludes(a, name))
         {
             self.out.regions.push(Cut {
                 range: fb_tag_end..at,
@@ -221,12 +222,7 @@ impl<'a> Scanner<'a> {
         }
         // Out from under a region, a marked furthest block is a region of its own.
         let o = &self.stack[fb];
-        if o.marked
-            && !o.region
-            && !self.stack[..fb]
-                .iter()
-                .any(|a| a.region || a.flags & NOT_UNDER != 0)
-        {
+        if o.marked && !o.region && !self.stack[..fb].iter().any(|a| excludes(a, o.name)) {
             let (name, flags) = (o.name, o.flags);
             self.count(name, flags, false, -1);
             self.stack[fb].region = true;
@@ -470,8 +466,11 @@ impl<'a> Scanner<'a> {
         // Attribute parsing is the costly part of a tag, and nothing under `<article>` is a
         // region. Inside a region it still matters: the adoption agency may
         // move an element out of it.
-        let is_marked =
-            self.under == 0 && (name == "footer" || marked(&self.attr_text(raw_attrs.clone())));
+        // Under `<main>` only a `<footer>` element is a region: names there are the content's
+        // own (`post-bottom`), and not parsing the attributes of the page's main content
+        // keeps the scan fast.
+        let is_marked = self.under == 0
+            && (name == "footer" || (self.main == 0 && marked(&self.attr_text(raw_attrs.clone()))));
         let region = self.blocks_region == 0 && is_marked;
         let fmt = (flags & FORMATTING != 0).then(|| {
             self.next_fmt += 1;
@@ -503,4 +502,11 @@ impl<'a> Scanner<'a> {
         self.count(name, flags, region, 1);
         self.stack.push(open);
     }
+}
+
+/// Whether an open element `a` keeps a marked element named `name` below it from being a
+/// region: a region (only the outermost counts), `<article>`, `<head>` or `<template>`, and
+/// `<main>` unless the element is a `<footer>` (§6.3).
+fn excludes(a: &Open<'_>, name: &str) -> bool {
+    a.region || a.flags & NOT_UNDER != 0 || (a.name == "main" && name != "footer")
 }
