@@ -521,7 +521,8 @@ pub fn expectations(
         }
         B::MissingWww => {
             e.push(("", "SITE-REACH", "fail"));
-            e.push(("", "SITE-PARITY", "n/a"));
+            // The www host shows no number: it has no page (rulebook §5, issue 15).
+            e.push(("", "SITE-PARITY", "fail"));
             e.push(("apex", "ICP-PRESENT", "pass"));
             "violation"
         }
@@ -533,12 +534,16 @@ pub fn expectations(
         }
         B::DnsTimeout | B::NoAddress | B::CnameLoop => {
             e.push(("", "SITE-REACH", "fail"));
+            // The www host has no page, so no number there.
+            e.push(("", "SITE-PARITY", "fail"));
             e.push(("apex", "ICP-PRESENT", "pass"));
             "violation"
         }
         B::RedirectLoop | B::LongRedirectChain => {
             e.push(("", "SITE-REACH", "fail"));
             e.push(("", "SITE-REDIRECT", "fail"));
+            // Neither host has a page: nothing to compare.
+            e.push(("", "SITE-PARITY", "n/a"));
             "unreachable"
         }
         B::ServerError
