@@ -9,5 +9,6 @@ mod deploy;
 mod e2e;
 mod hostile;
 mod object_store;
+mod polite;
 mod resume;
 mod shards;

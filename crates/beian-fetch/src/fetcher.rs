@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use beian_types::{ErrorClass, Hop};
@@ -26,13 +26,57 @@ use crate::{
 };
 
 /// One response before redirect handling.
+#[derive(Clone)]
 struct Response {
     status: u16,
+    /// The protocol it came over (`HTTP/1.1`).
+    version: &'static str,
     location: Option<String>,
     content_type: Option<String>,
     content_encoding: Option<String>,
     body: Option<Bytes>,
     truncated: bool,
+}
+
+/// The requests of one site's probes (docs/SCHEMA.md, `fetches.reused_from`): each URL is
+/// requested once per site. A probe that reaches a URL another probe of the site requested,
+/// or is requesting, waits for that response and reuses it instead of asking the server
+/// again — the four probes of a site (apex and www, https and http) mostly converge on one
+/// page. A failure is shared as well: the URL failed for this site.
+#[derive(Default)]
+pub struct Visits {
+    map: Mutex<HashMap<String, tokio::sync::watch::Receiver<Option<Arc<Visit>>>>>,
+}
+
+/// A response (or failure) one probe got, as the site's other probes reuse it.
+struct Visit {
+    result: Result<Response, FetchError>,
+    remote_addr: Option<SocketAddr>,
+    tls: Option<TlsFacts>,
+    /// The first URL of the probe that made the request.
+    by: String,
+}
+
+/// Who requests a URL: this probe (it must publish what it gets), or another one.
+enum Claim {
+    Mine(tokio::sync::watch::Sender<Option<Arc<Visit>>>),
+    Theirs(tokio::sync::watch::Receiver<Option<Arc<Visit>>>),
+}
+
+impl Visits {
+    /// Claims `url` for the caller unless another probe of the site has.
+    fn claim(&self, url: &Url) -> Claim {
+        let mut key = url.clone();
+        key.set_fragment(None);
+        // A poisoned lock only means another probe panicked; the map is still sound.
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(rx) = map.get(key.as_str()) {
+            return Claim::Theirs(rx.clone());
+        }
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        map.insert(key.to_string(), rx);
+        Claim::Mine(tx)
+    }
 }
 
 /// The HTTP(S) client.
@@ -106,22 +150,55 @@ impl<R: HostResolve> Fetcher<R> {
         addrs: Vec<IpAddr>,
         on_wait: &OnWait<'_>,
     ) -> FetchOutcome {
+        self.probe(url, addrs, on_wait, None).await
+    }
+
+    /// [`Fetcher::fetch_with`] as one of a site's probes: a URL another probe of the site
+    /// requested is not requested again ([`Visits`]).
+    pub async fn fetch_for_site(
+        &self,
+        url: Url,
+        addrs: Vec<IpAddr>,
+        on_wait: &OnWait<'_>,
+        visits: &Visits,
+    ) -> FetchOutcome {
+        self.probe(url, addrs, on_wait, Some(visits)).await
+    }
+
+    async fn probe(
+        &self,
+        url: Url,
+        addrs: Vec<IpAddr>,
+        on_wait: &OnWait<'_>,
+        visits: Option<&Visits>,
+    ) -> FetchOutcome {
         let mut permits = Permits::default();
+        let asked = Instant::now();
         self.take(&mut permits, self.first_allowed(&addrs), on_wait)
             .await;
         let started = Instant::now();
         let mut out = FetchOutcome::default();
+        out.timings.wait = started - asked;
         let mut budget = Budget {
             deadline: Instant::now() + self.cfg.total_timeout,
             total: self.cfg.total_timeout,
         };
         // Boxed: the connection, TLS and HTTP states make the probe's future ~9 KB, and a
         // probe that waits for a permit (above) should not hold that much while it waits.
-        let run = Box::pin(self.run(url, addrs, &mut permits, &mut out, &mut budget, on_wait));
+        let probe = Probe {
+            permits: &mut permits,
+            budget: &mut budget,
+            on_wait,
+            visits,
+        };
+        let run = Box::pin(self.run(url, addrs, probe, &mut out));
         if let Err(e) = run.await {
             out.error = Some(e);
         }
-        out.timings.total = started.elapsed();
+        // Waiting for permits and request slots is the server's politeness, not the probe's
+        // time: it is reported apart (`wait_us`), and `total_us` is the rest.
+        let waited_within = out.timings.wait.saturating_sub(started - asked);
+        out.timings.total = started.elapsed().saturating_sub(waited_within);
         out
     }
 
@@ -131,11 +208,16 @@ impl<R: HostResolve> Fetcher<R> {
         &self,
         mut url: Url,
         mut addrs: Vec<IpAddr>,
-        permits: &mut Permits,
+        probe: Probe<'_, '_>,
         out: &mut FetchOutcome,
-        budget: &mut Budget,
-        on_wait: &OnWait<'_>,
     ) -> Result<(), FetchError> {
+        let Probe {
+            permits,
+            budget,
+            on_wait,
+            visits,
+        } = probe;
+        let first_url = url.to_string();
         let mut seen: HashSet<String> = HashSet::new();
         let mut refreshed = false;
         loop {
@@ -148,12 +230,60 @@ impl<R: HostResolve> Fetcher<R> {
                 let waited = Instant::now();
                 self.take(permits, ip, on_wait).await;
                 budget.extend(waited.elapsed());
+                out.timings.wait += waited.elapsed();
             }
-            if let Some(ip) = ip {
-                budget.extend(self.pacer.wait(ip).await);
-            }
-            let resp = budget.run(self.request(&url, &addrs, out)).await?;
+            // Claimed with the address's permit held: the probe that requests a URL never
+            // waits for a permit a probe waiting for that URL holds.
+            let claim = visits.map(|v| v.claim(&url));
+            let resp = if let Some(Claim::Theirs(mut rx)) = claim {
+                // Another probe of the site asked for this URL: its answer is this one's.
+                let visit = budget
+                    .run(async {
+                        rx.wait_for(Option::is_some)
+                            .await
+                            .ok()
+                            .and_then(|v| v.clone())
+                            .ok_or_else(|| {
+                                FetchError::new(
+                                    ErrorClass::HttpProtocol,
+                                    format!("the probe requesting {url} stopped"),
+                                )
+                            })
+                    })
+                    .await?;
+                out.reused_from.get_or_insert_with(|| visit.by.clone());
+                out.timings = Timings {
+                    total: out.timings.total,
+                    wait: out.timings.wait,
+                    ..Timings::default()
+                };
+                out.remote_addr = visit.remote_addr;
+                if visit.tls.is_some() {
+                    out.tls = visit.tls.clone();
+                }
+                visit.result.clone()?
+            } else {
+                if let Some(ip) = ip {
+                    let paced = self.pacer.wait(ip).await;
+                    budget.extend(paced);
+                    out.timings.wait += paced;
+                }
+                let result = budget.run(self.request(&url, &addrs, out)).await;
+                out.requests += 1;
+                if let Some(Claim::Mine(tx)) = claim {
+                    let visit = Visit {
+                        result: result.clone(),
+                        remote_addr: out.remote_addr,
+                        tls: out.tls.clone(),
+                        by: first_url.clone(),
+                    };
+                    // No receiver left is no error: nobody else wanted it.
+                    tx.send_replace(Some(Arc::new(visit)));
+                }
+                result?
+            };
             out.final_url = Some(url.to_string());
+            out.http_version = Some(resp.version.to_string());
             out.status = Some(resp.status);
             let next = if (300..400).contains(&resp.status) {
                 match resp.location {
@@ -326,6 +456,7 @@ impl<R: HostResolve> Fetcher<R> {
         // The phases of this request only (a reused connection has no connect or handshake).
         out.timings = Timings {
             total: out.timings.total,
+            wait: out.timings.wait,
             ..Timings::default()
         };
         if let Some(ip) = self.first_allowed(addrs) {
@@ -459,6 +590,13 @@ impl<R: HostResolve> Fetcher<R> {
         };
         out.timings.ttfb = Some(t.elapsed());
         let status = resp.status().as_u16();
+        let version = match resp.version() {
+            hyper::Version::HTTP_09 => "HTTP/0.9",
+            hyper::Version::HTTP_10 => "HTTP/1.0",
+            hyper::Version::HTTP_2 => "HTTP/2",
+            hyper::Version::HTTP_3 => "HTTP/3",
+            _ => "HTTP/1.1",
+        };
         let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_string);
         let headers = resp.headers();
         let location = text(headers.get(header::LOCATION));
@@ -477,6 +615,7 @@ impl<R: HostResolve> Fetcher<R> {
             }
             return Ok(Response {
                 status,
+                version,
                 location,
                 content_type,
                 content_encoding,
@@ -505,6 +644,7 @@ impl<R: HostResolve> Fetcher<R> {
         }
         Ok(Response {
             status,
+            version,
             location,
             content_type,
             content_encoding,
@@ -512,6 +652,15 @@ impl<R: HostResolve> Fetcher<R> {
             truncated,
         })
     }
+}
+
+/// What one probe carries through its redirects: its permits and time budget, what to call
+/// when it waits, and the site's [`Visits`] when it is one of a site's probes.
+struct Probe<'p, 'w> {
+    permits: &'p mut Permits,
+    budget: &'p mut Budget,
+    on_wait: &'p OnWait<'w>,
+    visits: Option<&'p Visits>,
 }
 
 /// How much of a redirect's body is read, and for how long, to keep its connection.

@@ -22,7 +22,7 @@ mod tls;
 
 pub use addr::is_restricted;
 pub use config::FetchConfig;
-pub use fetcher::Fetcher;
+pub use fetcher::{Fetcher, Visits};
 pub use outcome::{FetchOutcome, Timings, TlsFacts};
 pub use tls::{TlsSetupError, crypto_provider};
 

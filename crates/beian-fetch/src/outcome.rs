@@ -27,8 +27,11 @@ pub struct Timings {
     pub tls: Option<Duration>,
     /// Request sent → response headers.
     pub ttfb: Option<Duration>,
-    /// Whole probe.
+    /// Whole probe, all hops, without the waiting below.
     pub total: Duration,
+    /// Waiting for a server address's permit (`per_ip`) or request slot (`rate_per_ip`),
+    /// before the probe and between its hops: politeness, outside the probe's time budget.
+    pub wait: Duration,
 }
 
 /// The result of one probe.
@@ -56,6 +59,13 @@ pub struct FetchOutcome {
     pub body: Option<Bytes>,
     /// The body was longer than the cap.
     pub body_truncated: bool,
+    /// Requests this probe sent itself (responses reused from the site's other probes are
+    /// not counted).
+    pub requests: u32,
+    /// The first URL of the site's probe whose response this probe reused first, if any.
+    pub reused_from: Option<String>,
+    /// The protocol of the final response (`HTTP/1.1`, `HTTP/2`).
+    pub http_version: Option<String>,
 }
 
 impl FetchOutcome {

@@ -13,7 +13,7 @@ use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeU
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "2.2";
+pub const SCHEMA_VERSION: &str = "2.3";
 
 /// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
 /// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
@@ -137,6 +137,10 @@ pub fn fetches_schema() -> SchemaRef {
         Field::new("tls_us", DataType::Int64, true),
         Field::new("ttfb_us", DataType::Int64, true),
         Field::new("total_us", DataType::Int64, true),
+        Field::new("wait_us", DataType::Int64, true),
+        Field::new("requests", DataType::Int32, false),
+        Field::new("reused_from", DataType::Utf8, true),
+        Field::new("http_version", DataType::Utf8, true),
         Field::new("body_bytes", DataType::Int64, true),
         Field::new("body_truncated", DataType::Boolean, false),
         Field::new("content_type", DataType::Utf8, true),
@@ -302,6 +306,14 @@ pub(crate) fn fetches_batch(
         opt_i64(rows.iter().map(|r| r.tls_us)),
         opt_i64(rows.iter().map(|r| r.ttfb_us)),
         opt_i64(rows.iter().map(|r| r.total_us)),
+        opt_i64(rows.iter().map(|r| r.wait_us)),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(i32::try_from(r.requests).unwrap_or(i32::MAX)))
+                .collect::<Int32Array>(),
+        ),
+        strs(rows.iter().map(|r| r.reused_from.as_deref())),
+        strs(rows.iter().map(|r| r.http_version.as_deref())),
         Arc::new(
             rows.iter()
                 .map(|r| r.body_bytes.map(int64))

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
-use beian_fetch::{FetchConfig, FetchError, FetchOutcome, Fetcher, HostResolve, OnWait};
+use beian_fetch::{FetchConfig, FetchError, FetchOutcome, Fetcher, HostResolve, OnWait, Visits};
 use beian_input::Target;
 use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{
@@ -121,10 +121,11 @@ impl Auditor {
         target: Target,
         on_wait: &OnWait<'_>,
     ) -> SiteReport {
-        let probes = target
-            .hosts
-            .iter()
-            .map(|(role, host)| self.probe_host(line, &target.domain, *role, host, on_wait));
+        // One site, one set of visits: a URL two probes reach is requested once.
+        let visits = Visits::default();
+        let probes = target.hosts.iter().map(|(role, host)| {
+            self.probe_host(line, &target.domain, *role, host, on_wait, &visits)
+        });
         let probed: Vec<(HostObservation, Vec<FetchRow>)> =
             futures_util::future::join_all(probes).await;
         let (hosts, rows): (Vec<HostObservation>, Vec<Vec<FetchRow>>) = probed.into_iter().unzip();
@@ -190,6 +191,7 @@ impl Auditor {
         role: HostRole,
         host: &str,
         on_wait: &OnWait<'_>,
+        visits: &Visits,
     ) -> (HostObservation, Vec<FetchRow>) {
         let started_at_us = now_us();
         let base = |scheme: Scheme| FetchRow {
@@ -228,7 +230,7 @@ impl Auditor {
             let addrs = res.addrs.clone();
             async move {
                 match url::Url::parse(&format!("{}://{host}/", scheme.as_str())) {
-                    Ok(u) => self.fetcher.fetch_with(u, addrs, on_wait).await,
+                    Ok(u) => self.fetcher.fetch_for_site(u, addrs, on_wait, visits).await,
                     Err(e) => FetchOutcome {
                         error: Some(FetchError {
                             class: ErrorClass::InputInvalid,
@@ -356,6 +358,10 @@ fn fill_fetch_row(row: &mut FetchRow, out: &FetchOutcome) {
     row.tls_us = out.timings.tls.map(micros);
     row.ttfb_us = out.timings.ttfb.map(micros);
     row.total_us = Some(micros(out.timings.total));
+    row.wait_us = Some(micros(out.timings.wait));
+    row.requests = out.requests;
+    row.reused_from = out.reused_from.clone();
+    row.http_version = out.http_version.clone();
     row.body_bytes = out.body.as_ref().map(|b| b.len() as u64);
     row.body_truncated = out.body_truncated;
     row.content_type = out.content_type.clone();

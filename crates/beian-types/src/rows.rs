@@ -196,8 +196,18 @@ pub struct FetchRow {
     pub tls_us: Option<i64>,
     /// Time from sending the last request to its response headers.
     pub ttfb_us: Option<i64>,
-    /// Whole probe, all hops.
+    /// Whole probe, all hops, without `wait_us`.
     pub total_us: Option<i64>,
+    /// Waiting for a server address's permit or request slot (politeness), before the probe
+    /// and between its hops.
+    pub wait_us: Option<i64>,
+    /// Requests the probe sent itself.
+    pub requests: u32,
+    /// The first URL of the site's probe whose response this probe reused instead of asking
+    /// again (`None`: it reused none).
+    pub reused_from: Option<String>,
+    /// Protocol of the final response (`HTTP/1.1`).
+    pub http_version: Option<String>,
     /// Decoded body size of the final response.
     pub body_bytes: Option<u64>,
     /// The body was longer than the cap.
