@@ -31,7 +31,10 @@ java: ## A Java runtime for Spark: Debian's openjdk-17-jre-headless, installed w
 chromium: ## Debian's chromium for the report's rendering test, installed when missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: $(VENV_STAMP) java chromium fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
+nginx: ## Debian's nginx (nginx-light) for the tests and bench that serve the fleet's export, installed when missing
+	@command -v nginx >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+
+test: $(VENV_STAMP) java chromium nginx fuzz-check ## Run the whole test suite (unit, property, end-to-end against the fleet)
 	BEIAN_PYTHON=$(abspath $(PY)) $(CARGO) test --workspace --locked
 
 fuzz-check: ## Compile the cargo-fuzz targets (fuzz/, outside the workspace)
@@ -44,7 +47,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java chromium test fuzz-check lint doc bench bench-fleet bench-report bench-scale bench-shards
+.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-report bench-scale bench-shards
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
@@ -57,6 +60,9 @@ bench-report: ## The report over two synthetic runs of 1,000,000 sites: wall tim
 
 bench-shards: ## 10,000 simulated domains: one process, four shards, and one process writing to S3 (moto) on loopback
 	$(CARGO) bench --locked --bench shards -- --domains 10000 --concurrency 256
+
+bench-nginx: nginx ## 10,000 simulated domains served by Debian's nginx (installed when missing): requests, connections, handshakes, CPU
+	$(CARGO) bench --locked --bench nginx -- --domains 10000 --concurrency 256
 
 bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
 	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal

@@ -17,10 +17,12 @@ pub(crate) struct Usage {
 /// Clock ticks per second of `/proc/*/stat` times (USER_HZ, 100 on Linux).
 const TICKS: f64 = 100.0;
 
-/// A `/proc/*/stat` line: the command name, the state, and user + system CPU time.
+/// A `/proc/*/stat` line: the command name, the state, the parent and user + system CPU
+/// time.
 struct Stat<'a> {
     comm: &'a str,
     state: &'a str,
+    ppid: u32,
     cpu: Duration,
 }
 
@@ -32,6 +34,7 @@ fn parse_stat(stat: &str) -> Option<Stat<'_>> {
     Some(Stat {
         comm: head.split_once('(').map_or("", |(_, c)| c),
         state: fields.first()?,
+        ppid: fields.get(1).and_then(|v| v.parse().ok()).unwrap_or(0),
         cpu: Duration::from_secs_f64((ticks(11)? + ticks(12)?) / TICKS),
     })
 }
@@ -87,6 +90,33 @@ pub(crate) fn cpu_of_threads(prefix: &str) -> Duration {
             parse_stat(&stat)
                 .filter(|s| s.comm.starts_with(prefix))
                 .map(|s| s.cpu)
+        })
+        .sum()
+}
+
+/// CPU time (user + system) of process `pid` and its children (a server's master and its
+/// workers), from `/proc/*/stat`; children that have exited are not counted.
+#[allow(
+    dead_code,
+    reason = "the nginx bench reads a server's processes; the others do not"
+)]
+pub(crate) fn cpu_of_process_tree(pid: u32) -> Duration {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    procs
+        .flatten()
+        .filter(|p| {
+            p.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|p| {
+            let me: u32 = p.file_name().to_string_lossy().parse().ok()?;
+            let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
+            let s = parse_stat(&stat)?;
+            (me == pid || s.ppid == pid).then_some(s.cpu)
         })
         .sum()
 }

@@ -3,7 +3,10 @@
 //! and its `fetches` row says so — so the requests the fleet's servers answer come to the
 //! distinct URLs the probes visit, not one per probe and hop.
 
-use crate::util::{TestFleet, run_python};
+use beian_fleet::export::Nginx;
+use beian_fleet::{Behaviour, FleetConfig};
+
+use crate::util::{TestFleet, run_ok, run_python};
 
 #[test]
 fn each_url_is_requested_once_per_site() {
@@ -49,4 +52,64 @@ print(json.dumps({
     assert!(v["reused"].as_u64().unwrap() > 0, "{v}");
     assert_eq!(v["versions"], serde_json::json!(["HTTP/1.1"]), "{v}");
     assert_eq!(v["wait_ok"], true, "{v}");
+}
+
+/// The fleet exported and served by Debian's nginx (`make test` installs it): the audit
+/// finds what it finds on the fleet's own servers — every site's status and failing rules the
+/// same — and nginx's access log shows each URL asked once per site.
+#[test]
+fn nginx_serving_the_export_answers_as_the_fleet_does() {
+    let fleet = TestFleet::start_with(FleetConfig {
+        domains: 120,
+        seed: 1618,
+        behaviours: Behaviour::for_throughput(),
+        ..FleetConfig::default()
+    });
+    let input = fleet.path("domains.txt");
+    let export = fleet.path("nginx");
+    let wrote = fleet.fleet.export_static(&export).unwrap();
+    assert!(wrote.hosts > 200 && wrote.redirects > 0, "{wrote:?}");
+    // nginx's workers run unprivileged: the test's directory must be readable to them.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(fleet.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let nginx = Nginx::start(&fleet.fleet, &export, 1).expect("nginx: make test installs it");
+    let on_nginx = fleet.path("on-nginx");
+    run_ok(
+        fleet
+            .audit_command_on(&input, &on_nginx, nginx.http_port, nginx.https_port)
+            .arg("--quiet"),
+    );
+    nginx.stop();
+    let on_fleet = fleet.path("on-fleet");
+    fleet.audit_ok(&input, &on_fleet, &["--quiet"]);
+    let code = r#"
+import json, sys, pyarrow.parquet as pq
+def sites(d):
+    return {r["input_line"]: [r["domain"], r["status"], sorted(r["failing_rules"])]
+            for r in pq.read_table(d + "/sites").to_pylist()}
+a, b = sites(sys.argv[1]), sites(sys.argv[2])
+log = [l.split(" ") for l in open(sys.argv[3]).read().splitlines()]
+urls = {f"{f[2]}://{f[3]}{f[4]}" for f in log}
+print(json.dumps({
+    "differ": [[a[k], b.get(k)] for k in sorted(a) if a[k] != b.get(k)],
+    "sites": len(a),
+    "requests": len(log),
+    "urls": len(urls),
+}))
+"#;
+    let log = export.join("access.log");
+    let v: serde_json::Value = serde_json::from_str(&run_python(&[
+        "-c".as_ref(),
+        code.as_ref(),
+        on_nginx.as_os_str(),
+        on_fleet.as_os_str(),
+        log.as_os_str(),
+    ]))
+    .unwrap();
+    assert_eq!(v["sites"], 120, "{v}");
+    assert_eq!(v["differ"], serde_json::json!([]), "{v}");
+    assert!(v["urls"].as_u64().unwrap() > 300, "{v}");
+    assert_eq!(v["requests"], v["urls"], "{v}");
 }

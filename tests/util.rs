@@ -83,11 +83,29 @@ impl TestFleet {
         cmd
     }
 
+    /// `beian audit INPUT --out OUT --allow-private` with this fleet's DNS and CA, its web
+    /// served on other ports (another server serving the fleet's export).
+    pub(crate) fn audit_command_on(
+        &self,
+        input: &Path,
+        out: &Path,
+        http_port: u16,
+        https_port: u16,
+    ) -> Command {
+        let mut cmd = self.command_with_ports(input, http_port, https_port);
+        cmd.arg("--out").arg(out).arg("--allow-private");
+        cmd
+    }
+
     /// `beian audit INPUT` with the flags that point at this fleet, no output flag.
     fn fleet_command(&self, input: &Path) -> Command {
+        self.command_with_ports(input, self.fleet.http_port, self.fleet.https_port)
+    }
+
+    fn command_with_ports(&self, input: &Path, http_port: u16, https_port: u16) -> Command {
         let dns = self.fleet.dns_addr.to_string();
-        let http = self.fleet.http_port.to_string();
-        let https = self.fleet.https_port.to_string();
+        let http = http_port.to_string();
+        let https = https_port.to_string();
         let ca = self.path("ca.pem");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_beian"));
         cmd.arg("audit").arg(input);

@@ -44,6 +44,31 @@ impl Ca {
     }
 
     fn leaf(&self, host: &str, kind: CertKind) -> Result<Arc<CertifiedKey>, FleetError> {
+        let (cert, key) = self.leaf_cert(host, kind)?;
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
+            .map_err(|e| FleetError::Cert(e.to_string()))?;
+        Ok(Arc::new(CertifiedKey::new(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            signer,
+        )))
+    }
+
+    /// A host's certificate and key as PEM, for another web server ([`crate::export`]).
+    pub(crate) fn leaf_pem(
+        &self,
+        host: &str,
+        kind: CertKind,
+    ) -> Result<(String, String), FleetError> {
+        let (cert, key) = self.leaf_cert(host, kind)?;
+        Ok((cert.pem(), key.serialize_pem()))
+    }
+
+    fn leaf_cert(
+        &self,
+        host: &str,
+        kind: CertKind,
+    ) -> Result<(rcgen::Certificate, KeyPair), FleetError> {
         let named = if kind == CertKind::WrongName {
             format!("other.{host}")
         } else {
@@ -62,13 +87,7 @@ impl Ca {
         let cert = params
             .signed_by(&key, &self.issuer)
             .map_err(FleetError::cert)?;
-        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
-            .map_err(|e| FleetError::Cert(e.to_string()))?;
-        Ok(Arc::new(CertifiedKey::new(
-            vec![CertificateDer::from(cert.der().to_vec())],
-            signer,
-        )))
+        Ok((cert, key))
     }
 }
 
@@ -96,6 +115,11 @@ impl Certs {
 }
 
 impl Certs {
+    /// How the certificate of `host` looks (`None`: the fleet does not serve the host).
+    pub(crate) fn kind(&self, host: &str) -> Option<CertKind> {
+        self.kinds.get(host).copied()
+    }
+
     /// Issues every host's certificate now (they are otherwise issued on first use); returns
     /// how many are held.
     pub(crate) fn issue_all(&self) -> Result<usize, FleetError> {

@@ -9,6 +9,7 @@
 mod certs;
 pub mod days;
 pub mod dns;
+pub mod export;
 mod host;
 mod hostile;
 mod http;

@@ -1,0 +1,220 @@
+//! The audit against real servers (issue 16): the simulated fleet's sites exported to disk
+//! (`beian_fleet::export`: pages, redirects, one certificate per host) and served by Debian's
+//! nginx on the fleet's loopback addresses, names answered by the fleet's DNS server. One
+//! audit of all domains; nginx's access log (`$connection`, `$connection_requests`,
+//! `$ssl_session_reused`) says what reached the servers.
+//!
+//! `cargo bench --bench nginx -- [--domains N] [--concurrency C] [--workers W]`
+//! (`make bench-nginx`, which installs nginx when missing); `BEIAN_BIN=path` audits with
+//! another build of `beian` (a before/after comparison on the same export),
+//! `BEIAN_BENCH_KEEP=1` keeps the export, the log and the audit's output. Figures: requests and the
+//! distinct URLs they asked for (scheme, host, path), connections, full and resumed TLS
+//! handshakes and the distinct https hosts, nginx's CPU (master and workers), the audit's CPU
+//! and peak RSS, the DNS server's CPU (the fleet's threads; its web servers sit idle).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
+
+use std::collections::{HashMap, HashSet};
+use std::process::Command;
+use std::time::Instant;
+
+use beian_fleet::export::Nginx;
+use beian_fleet::{Behaviour, Fleet, FleetConfig};
+
+#[path = "measure.rs"]
+mod measure;
+use measure::{cpu_of_process_tree, cpu_of_threads, run_measured};
+
+struct Opts {
+    domains: usize,
+    concurrency: usize,
+    workers: usize,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        domains: 10_000,
+        concurrency: 256,
+        workers: 2,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = |i: usize| args[i + 1].parse::<usize>().expect("a number");
+        match args[i].as_str() {
+            "--domains" => o.domains = value(i),
+            "--concurrency" => o.concurrency = value(i),
+            "--workers" => o.workers = value(i),
+            _ => {} // cargo bench passes `--bench`
+        }
+        i += 1;
+    }
+    o
+}
+
+/// What nginx's access log says.
+#[derive(Debug, Default)]
+struct Served {
+    requests: u64,
+    urls: u64,
+    connections: u64,
+    https_connections: u64,
+    resumed: u64,
+    https_hosts: u64,
+    statuses: HashMap<String, u64>,
+}
+
+fn read_log(path: &std::path::Path) -> Served {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut s = Served::default();
+    let mut urls = HashSet::new();
+    let mut conns: HashMap<String, (bool, bool)> = HashMap::new();
+    let mut hosts = HashSet::new();
+    for line in text.lines() {
+        // $connection $connection_requests $scheme $host $request_uri $status $ssl_session_reused
+        let f: Vec<&str> = line.split(' ').collect();
+        let [conn, nth, scheme, host, uri, status, reused, ..] = f.as_slice() else {
+            continue;
+        };
+        s.requests += 1;
+        urls.insert(format!("{scheme}://{host}{uri}"));
+        *s.statuses.entry((*status).to_string()).or_default() += 1;
+        let https = *scheme == "https";
+        if https {
+            hosts.insert((*host).to_string());
+        }
+        let e = conns.entry((*conn).to_string()).or_insert((https, false));
+        if *nth == "1" && *reused == "r" {
+            e.1 = true;
+        }
+    }
+    s.urls = urls.len() as u64;
+    s.connections = conns.len() as u64;
+    s.https_connections = conns.values().filter(|c| c.0).count() as u64;
+    s.resumed = conns.values().filter(|c| c.0 && c.1).count() as u64;
+    s.https_hosts = hosts.len() as u64;
+    s
+}
+
+fn main() {
+    let o = opts();
+    let fleet_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("fleet")
+        .enable_all()
+        .build()
+        .unwrap();
+    let fleet = fleet_rt
+        .block_on(Fleet::start(FleetConfig {
+            domains: o.domains,
+            seed: 5,
+            behaviours: Behaviour::for_throughput(),
+            ..FleetConfig::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // nginx's workers run as an unprivileged user: they must be able to read the export.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fleet.write_files(dir.path()).unwrap();
+    let site_dir = dir.path().join("nginx");
+    let t = Instant::now();
+    let export = fleet.export_static(&site_dir).unwrap();
+    println!(
+        "export: {} hosts, {} certificates, {} redirects in {:.1} s; left out: {:?}",
+        export.hosts,
+        export.certificates,
+        export.redirects,
+        t.elapsed().as_secs_f64(),
+        export.left_out
+    );
+    let nginx = Nginx::start(&fleet, &site_dir, o.workers)
+        .expect("nginx (make bench-nginx installs Debian's nginx)");
+    let (http_port, https_port) = (nginx.http_port, nginx.https_port);
+    println!(
+        "nginx: {} workers on 127.0.1.1–4:{http_port}/{https_port}, {} domains, concurrency {} (machine: {} cores)",
+        o.workers,
+        o.domains,
+        o.concurrency,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let out = dir.path().join("out");
+    let nginx_cpu_before = cpu_of_process_tree(nginx.pid());
+    let dns_cpu_before = cpu_of_threads("fleet");
+    // `BEIAN_BIN` measures another build (the commit before a change) on the same export.
+    let bin = std::env::var_os("BEIAN_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_beian").into(),
+        std::path::PathBuf::from,
+    );
+    let audit = run_measured(
+        Command::new(&bin)
+            .arg("audit")
+            .arg(dir.path().join("domains.txt"))
+            .arg("--out")
+            .arg(&out)
+            .args(["--resolver", &fleet.dns_addr.to_string()])
+            .args(["--http-port", &http_port.to_string()])
+            .args(["--https-port", &https_port.to_string()])
+            .arg("--allow-private")
+            .arg("--ca-cert")
+            .arg(dir.path().join("ca.pem"))
+            .args([
+                "--concurrency",
+                &o.concurrency.div_ceil(4).to_string(),
+                "--quiet",
+            ])
+            .args(["--per-ip", &o.concurrency.div_ceil(4).to_string()])
+            .args(["--dns-timeout", "2"]),
+    );
+    let nginx_cpu = cpu_of_process_tree(nginx.pid()) - nginx_cpu_before;
+    let dns_cpu = cpu_of_threads("fleet") - dns_cpu_before;
+    nginx.stop();
+    let served = read_log(&site_dir.join("access.log"));
+    let n = o.domains as f64;
+    let secs = audit.wall.as_secs_f64();
+    println!(
+        "beian audit: ok={} wall {secs:.2} s, {:.0} domains/s, CPU {:.2} s, peak RSS {:.1} MiB",
+        audit.ok,
+        n / secs,
+        audit.cpu.as_secs_f64(),
+        audit.max_rss_mib
+    );
+    println!(
+        "nginx saw: {} requests for {} distinct URLs ({:.3}×), {} connections, {} https connections = {} full + {} resumed handshakes, {} distinct https hosts; statuses {:?}",
+        served.requests,
+        served.urls,
+        served.requests as f64 / served.urls.max(1) as f64,
+        served.connections,
+        served.https_connections,
+        served.https_connections - served.resumed,
+        served.resumed,
+        served.https_hosts,
+        served.statuses
+    );
+    println!(
+        "per site: {:.2} requests, {:.2} distinct URLs, {:.2} connections, {:.2} full handshakes ({:.2} resumed), {:.2} distinct https hosts",
+        served.requests as f64 / n,
+        served.urls as f64 / n,
+        served.connections as f64 / n,
+        (served.https_connections - served.resumed) as f64 / n,
+        served.resumed as f64 / n,
+        served.https_hosts as f64 / n
+    );
+    if std::env::var_os("BEIAN_BENCH_KEEP").is_some() {
+        // The export, nginx's log and the audit's output, for a closer look.
+        println!("kept: {}", dir.keep().display());
+    }
+    let total = audit.cpu + nginx_cpu + dns_cpu;
+    println!(
+        "CPU per site: nginx {:.0} µs, audit {:.0} µs, DNS {:.0} µs, total {:.0} µs (nginx {:.2} s, DNS {:.2} s)",
+        nginx_cpu.as_secs_f64() * 1e6 / n,
+        audit.cpu.as_secs_f64() * 1e6 / n,
+        dns_cpu.as_secs_f64() * 1e6 / n,
+        total.as_secs_f64() * 1e6 / n,
+        nginx_cpu.as_secs_f64(),
+        dns_cpu.as_secs_f64()
+    );
+}
