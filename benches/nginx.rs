@@ -4,7 +4,7 @@
 //! audit of all domains; nginx's access log (`$connection`, `$connection_requests`,
 //! `$ssl_session_reused`) says what reached the servers.
 //!
-//! `cargo bench --bench nginx -- [--domains N] [--concurrency C] [--workers W]`
+//! `cargo bench --bench nginx -- [--domains N] [--concurrency C] [--workers W] [--mix fleet]`
 //! (`make bench-nginx`, which installs nginx when missing); `BEIAN_BIN=path` audits with
 //! another build of `beian` (a before/after comparison on the same export),
 //! `BEIAN_BENCH_KEEP=1` keeps the export, the log and the audit's output. Figures: requests and the
@@ -29,6 +29,35 @@ struct Opts {
     domains: usize,
     concurrency: usize,
     workers: usize,
+    /// `typical` (default): mostly redirecting sites, as issue 16 measured; `fleet`: the
+    /// fleet bench's mix (every behaviour but the slow ones, once each).
+    typical: bool,
+}
+
+/// Issue 16's "typical mix": most sites redirect (http → https on both hosts, apex → www),
+/// with some loops, missing www, bad certificates, GBK and gzip pages, and the usual footer
+/// faults. Repeating a behaviour weighs it (the fleet deals them out round by round).
+fn typical_mix() -> Vec<Behaviour> {
+    use Behaviour as B;
+    let mut mix = Vec::new();
+    for (b, weight) in [
+        (B::Compliant, 8),
+        (B::ApexToWww, 6),
+        (B::MetaRefresh, 1),
+        (B::RedirectLoop, 1),
+        (B::MissingWww, 1),
+        (B::ExpiredCert, 1),
+        (B::WrongNameCert, 1),
+        (B::Gbk, 2),
+        (B::Compressed, 2),
+        (B::Unlinked, 1),
+        (B::NoIcp, 1),
+        (B::PsbMissing, 2),
+        (B::WwwNoNumber, 1),
+    ] {
+        mix.extend(std::iter::repeat_n(b, weight));
+    }
+    mix
 }
 
 fn opts() -> Opts {
@@ -36,6 +65,7 @@ fn opts() -> Opts {
         domains: 10_000,
         concurrency: 256,
         workers: 2,
+        typical: true,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -45,6 +75,7 @@ fn opts() -> Opts {
             "--domains" => o.domains = value(i),
             "--concurrency" => o.concurrency = value(i),
             "--workers" => o.workers = value(i),
+            "--mix" => o.typical = args[i + 1] != "fleet",
             _ => {} // cargo bench passes `--bench`
         }
         i += 1;
@@ -108,7 +139,11 @@ fn main() {
         .block_on(Fleet::start(FleetConfig {
             domains: o.domains,
             seed: 5,
-            behaviours: Behaviour::for_throughput(),
+            behaviours: if o.typical {
+                typical_mix()
+            } else {
+                Behaviour::for_throughput()
+            },
             ..FleetConfig::default()
         }))
         .unwrap();
@@ -134,9 +169,10 @@ fn main() {
         .expect("nginx (make bench-nginx installs Debian's nginx)");
     let (http_port, https_port) = (nginx.http_port, nginx.https_port);
     println!(
-        "nginx: {} workers on 127.0.1.1–4:{http_port}/{https_port}, {} domains, concurrency {} (machine: {} cores)",
+        "nginx: {} workers on 127.0.1.1–4:{http_port}/{https_port}, {} domains ({} mix), concurrency {} (machine: {} cores)",
         o.workers,
         o.domains,
+        if o.typical { "typical" } else { "fleet" },
         o.concurrency,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
