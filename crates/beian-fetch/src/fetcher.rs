@@ -227,10 +227,11 @@ impl<R: HostResolve> Fetcher<R> {
             let ip = self.first_allowed(&addrs);
             if ip.is_some() && permits.ip.as_ref().map(|(held, _)| *held) != ip {
                 *permits = Permits::default();
-                let waited = Instant::now();
+                let asked = Instant::now();
                 self.take(permits, ip, on_wait).await;
-                budget.extend(waited.elapsed());
-                out.timings.wait += waited.elapsed();
+                let waited = asked.elapsed();
+                budget.extend(waited);
+                out.timings.wait += waited;
             }
             // Claimed with the address's permit held: the probe that requests a URL never
             // waits for a permit a probe waiting for that URL holds.

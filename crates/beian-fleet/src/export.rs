@@ -262,8 +262,8 @@ pub enum NginxError {
     /// The `nginx` binary could not be run.
     #[error("cannot run nginx (Debian's package nginx-light)")]
     Spawn(#[source] std::io::Error),
-    /// nginx did not listen in time.
-    #[error("nginx did not start within 20 s: see {0}")]
+    /// nginx exited or did not listen within 20 s.
+    #[error("nginx did not start: see {0}")]
     NotListening(String),
 }
 
@@ -286,7 +286,7 @@ impl Nginx {
             .arg(&conf)
             .spawn()
             .map_err(NginxError::Spawn)?;
-        let nginx = Nginx {
+        let mut nginx = Nginx {
             child,
             http_port,
             https_port,
@@ -295,7 +295,8 @@ impl Nginx {
         let probe = SocketAddr::new(fleet.ips[0].into(), https_port);
         let until = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect_timeout(&probe, Duration::from_millis(200)).is_err() {
-            if Instant::now() > until {
+            // Exited (a configuration it refused) or too slow: its error log says why.
+            if Instant::now() > until || !matches!(nginx.child.try_wait(), Ok(None)) {
                 return Err(NginxError::NotListening(
                     dir.join("error.log").display().to_string(),
                 ));
