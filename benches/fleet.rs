@@ -27,7 +27,7 @@ use beian_fleet::{Behaviour, Fleet, FleetConfig, SiteSpec};
 mod measure;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use measure::{cpu_of_threads, run_measured};
+use measure::{audit_command, cpu_of_threads, run_measured};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::sync::Semaphore;
@@ -213,29 +213,14 @@ fn main() {
     let before = fleet.served();
     let resumed_before = fleet.resumed_handshakes();
     let fleet_cpu_before = cpu_of_threads("fleet");
-    let audit = run_measured(
-        Command::new(env!("CARGO_BIN_EXE_beian"))
-            .arg("audit")
-            .arg(dir.path().join("domains.txt"))
-            .arg("--out")
-            .arg(&out)
-            .args(["--resolver", &fleet.dns_addr.to_string()])
-            .args(["--http-port", &fleet.http_port.to_string()])
-            .args(["--https-port", &fleet.https_port.to_string()])
-            .arg("--allow-private")
-            .arg("--ca-cert")
-            .arg(&ca_path)
-            // `--concurrency N` runs up to 4N probes at once: N = C/4 gives the audit the same
-            // number of connections in flight as the other clients. Four fleet addresses: C/4
-            // each, so the per-address limit does not cap the run below that.
-            .args([
-                "--concurrency",
-                &o.concurrency.div_ceil(4).to_string(),
-                "--quiet",
-            ])
-            .args(["--per-ip", &o.concurrency.div_ceil(4).to_string()])
-            .args(["--dns-timeout", "2"]),
-    );
+    let audit = run_measured(&mut audit_command(
+        env!("CARGO_BIN_EXE_beian").as_ref(),
+        dir.path(),
+        &out,
+        fleet.dns_addr,
+        (fleet.http_port, fleet.https_port),
+        o.concurrency,
+    ));
     let after = fleet.served();
     let fleet_cpu = cpu_of_threads("fleet") - fleet_cpu_before;
     let audit_requests = after.0 - before.0;

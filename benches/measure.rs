@@ -120,3 +120,38 @@ pub(crate) fn cpu_of_process_tree(pid: u32) -> Duration {
         })
         .sum()
 }
+
+/// `beian audit` (the binary `bin`) of the fleet files in `dir` (`domains.txt`, `ca.pem`) into
+/// `out`, as the fleet and nginx benchmarks run it: names from the fleet's DNS server at `dns`,
+/// web on `http_port`/`https_port`, `--concurrency C/4` (up to C probes in flight, as many as
+/// the other clients' connections) and `--per-ip C/4` (the fleet has four addresses, so the
+/// per-address limit does not cap the run below that).
+#[allow(
+    dead_code,
+    reason = "the fleet and nginx benches audit a fleet; the others do not"
+)]
+pub(crate) fn audit_command(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    dns: std::net::SocketAddr,
+    (http_port, https_port): (u16, u16),
+    concurrency: usize,
+) -> Command {
+    let quarter = concurrency.div_ceil(4).to_string();
+    let mut cmd = Command::new(bin);
+    cmd.arg("audit")
+        .arg(dir.join("domains.txt"))
+        .arg("--out")
+        .arg(out)
+        .args(["--resolver", &dns.to_string()])
+        .args(["--http-port", &http_port.to_string()])
+        .args(["--https-port", &https_port.to_string()])
+        .arg("--allow-private")
+        .arg("--ca-cert")
+        .arg(dir.join("ca.pem"))
+        .args(["--concurrency", &quarter, "--quiet"])
+        .args(["--per-ip", &quarter])
+        .args(["--dns-timeout", "2"]);
+    cmd
+}

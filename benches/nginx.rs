@@ -15,7 +15,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
 use std::collections::{HashMap, HashSet};
-use std::process::Command;
 use std::time::Instant;
 
 use beian_fleet::export::Nginx;
@@ -23,7 +22,7 @@ use beian_fleet::{Behaviour, Fleet, FleetConfig};
 
 #[path = "measure.rs"]
 mod measure;
-use measure::{cpu_of_process_tree, cpu_of_threads, run_measured};
+use measure::{audit_command, cpu_of_process_tree, cpu_of_threads, run_measured};
 
 struct Opts {
     domains: usize,
@@ -185,26 +184,14 @@ fn main() {
         || env!("CARGO_BIN_EXE_beian").into(),
         std::path::PathBuf::from,
     );
-    let audit = run_measured(
-        Command::new(&bin)
-            .arg("audit")
-            .arg(dir.path().join("domains.txt"))
-            .arg("--out")
-            .arg(&out)
-            .args(["--resolver", &fleet.dns_addr.to_string()])
-            .args(["--http-port", &http_port.to_string()])
-            .args(["--https-port", &https_port.to_string()])
-            .arg("--allow-private")
-            .arg("--ca-cert")
-            .arg(dir.path().join("ca.pem"))
-            .args([
-                "--concurrency",
-                &o.concurrency.div_ceil(4).to_string(),
-                "--quiet",
-            ])
-            .args(["--per-ip", &o.concurrency.div_ceil(4).to_string()])
-            .args(["--dns-timeout", "2"]),
-    );
+    let audit = run_measured(&mut audit_command(
+        &bin,
+        dir.path(),
+        &out,
+        fleet.dns_addr,
+        (http_port, https_port),
+        o.concurrency,
+    ));
     let nginx_cpu = cpu_of_process_tree(nginx.pid()) - nginx_cpu_before;
     let dns_cpu = cpu_of_threads("fleet") - dns_cpu_before;
     nginx.stop();
