@@ -4,13 +4,16 @@
 //! audit of all domains; nginx's access log (`$connection`, `$connection_requests`,
 //! `$ssl_session_reused`) says what reached the servers.
 //!
-//! `cargo bench --bench nginx -- [--domains N] [--concurrency C] [--workers W] [--mix fleet]`
+//! `cargo bench --bench nginx -- [--domains N] [--concurrency C] [--workers W] [--mix fleet]
+//! [--no-minimal]`
 //! (`make bench-nginx`, which installs nginx when missing); `BEIAN_BIN=path` audits with
 //! another build of `beian` (a before/after comparison on the same export),
 //! `BEIAN_BENCH_KEEP=1` keeps the export, the log and the audit's output. Figures: requests and the
 //! distinct URLs they asked for (scheme, host, path), connections, full and resumed TLS
 //! handshakes and the distinct https hosts, nginx's CPU (master and workers), the audit's CPU
-//! and peak RSS, the DNS server's CPU (the fleet's threads; its web servers sit idle).
+//! and peak RSS, the DNS server's CPU (the fleet's threads; its web servers sit idle); then
+//! the minimal client of `clients.rs` on the same servers (first URLs only, one connection
+//! each), for what nginx spends on the bare minimum of that work.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
@@ -20,8 +23,11 @@ use std::time::Instant;
 use beian_fleet::export::Nginx;
 use beian_fleet::{Behaviour, Fleet, FleetConfig};
 
+#[path = "clients.rs"]
+mod clients;
 #[path = "measure.rs"]
 mod measure;
+use clients::{fleet_ca, minimal_client, urls};
 use measure::{audit_command, cpu_of_process_tree, cpu_of_threads, run_measured};
 
 struct Opts {
@@ -31,6 +37,8 @@ struct Opts {
     /// `typical` (default): mostly redirecting sites, as issue 16 measured; `fleet`: the
     /// fleet bench's mix (every behaviour but the slow ones, once each).
     typical: bool,
+    /// Also run the minimal client on the same servers.
+    minimal: bool,
 }
 
 /// Issue 16's "typical mix": most sites redirect (http → https on both hosts, apex → www),
@@ -65,6 +73,7 @@ fn opts() -> Opts {
         concurrency: 256,
         workers: 2,
         typical: true,
+        minimal: true,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -75,6 +84,7 @@ fn opts() -> Opts {
             "--concurrency" => o.concurrency = value(i),
             "--workers" => o.workers = value(i),
             "--mix" => o.typical = args[i + 1] != "fleet",
+            "--no-minimal" => o.minimal = false,
             _ => {} // cargo bench passes `--bench`
         }
         i += 1;
@@ -94,13 +104,21 @@ struct Served {
     statuses: HashMap<String, u64>,
 }
 
-fn read_log(path: &std::path::Path) -> Served {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+/// The lines of nginx's access log so far.
+fn log_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn read_log(lines: &[String]) -> Served {
     let mut s = Served::default();
     let mut urls = HashSet::new();
     let mut conns: HashMap<String, (bool, bool)> = HashMap::new();
     let mut hosts = HashSet::new();
-    for line in text.lines() {
+    for line in lines {
         // $connection $connection_requests $scheme $host $request_uri $status $ssl_session_reused
         let f: Vec<&str> = line.split(' ').collect();
         let [conn, nth, scheme, host, uri, status, reused, ..] = f.as_slice() else {
@@ -194,8 +212,31 @@ fn main() {
     ));
     let nginx_cpu = cpu_of_process_tree(nginx.pid()) - nginx_cpu_before;
     let dns_cpu = cpu_of_threads("fleet") - dns_cpu_before;
+    let log = site_dir.join("access.log");
+    let audit_lines = log_lines(&log).len();
+
+    // The minimal client on the same servers: the first URLs only, one connection each.
+    let minimal = o.minimal.then(|| {
+        let client_rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("minimal")
+            .enable_all()
+            .build()
+            .unwrap();
+        let list = urls(&fleet, &fleet.sites, (http_port, https_port));
+        let before = cpu_of_process_tree(nginx.pid());
+        let t = Instant::now();
+        let ok = client_rt.block_on(minimal_client(list, &fleet_ca(&fleet), o.concurrency));
+        (
+            t.elapsed(),
+            ok,
+            cpu_of_threads("minimal"),
+            cpu_of_process_tree(nginx.pid()) - before,
+        )
+    });
     nginx.stop();
-    let served = read_log(&site_dir.join("access.log"));
+    let lines = log_lines(&log);
+    let served = read_log(&lines[..audit_lines.min(lines.len())]);
     let n = o.domains as f64;
     let secs = audit.wall.as_secs_f64();
     println!(
@@ -229,6 +270,20 @@ fn main() {
     if std::env::var_os("BEIAN_BENCH_KEEP").is_some() {
         // The export, nginx's log and the audit's output, for a closer look.
         println!("kept: {}", dir.keep().display());
+    }
+    if let Some((wall, ok, cpu, nginx_cpu_min)) = minimal {
+        let m = read_log(&lines[audit_lines.min(lines.len())..]);
+        println!(
+            "minimal rustls+hyper client: wall {:.2} s, {ok} URLs ok, {} requests ({:.0}/s), {} connections, {} full handshakes, CPU {:.2} s, nginx CPU {:.2} s ({:.0} µs per site)",
+            wall.as_secs_f64(),
+            m.requests,
+            m.requests as f64 / wall.as_secs_f64(),
+            m.connections,
+            m.https_connections - m.resumed,
+            cpu.as_secs_f64(),
+            nginx_cpu_min.as_secs_f64(),
+            nginx_cpu_min.as_secs_f64() * 1e6 / n
+        );
     }
     let total = audit.cpu + nginx_cpu + dns_cpu;
     println!(

@@ -1,0 +1,127 @@
+//! The other clients the benchmarks compare the audit with: the URLs an audit requests first,
+//! and a minimal rustls + hyper client that only connects, handshakes, sends one GET and reads
+//! the body (the machine's limit for that work).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use beian_fleet::{Fleet, SiteSpec};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::sync::Semaphore;
+
+/// The fleet's CA certificate.
+pub(crate) fn fleet_ca(fleet: &Fleet) -> Vec<CertificateDer<'static>> {
+    CertificateDer::pem_slice_iter(fleet.ca_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("fleet CA")
+}
+
+/// The URLs of hosts that exist in DNS: what an audit requests first (apex and www, https and
+/// http), with the address each host resolves to, served on `http_port`/`https_port`.
+pub(crate) fn urls(
+    fleet: &Fleet,
+    sites: &[SiteSpec],
+    (http_port, https_port): (u16, u16),
+) -> Vec<(String, String, SocketAddr, bool)> {
+    let mut out = Vec::new();
+    for s in sites {
+        let dns_fails = beian_fleet::expected_errors(s);
+        for (role, host) in [
+            ("apex", s.domain.clone()),
+            ("www", format!("www.{}", s.domain)),
+        ] {
+            if dns_fails
+                .iter()
+                .any(|(r, _, class)| *r == role && class.starts_with("dns_"))
+            {
+                continue;
+            }
+            let ip = fleet.addr_of(s);
+            out.push((
+                format!("https://{host}:{}/", https_port),
+                host.clone(),
+                SocketAddr::new(ip, https_port),
+                true,
+            ));
+            out.push((
+                format!("http://{host}:{}/", http_port),
+                host,
+                SocketAddr::new(ip, http_port),
+                false,
+            ));
+        }
+    }
+    out
+}
+
+/// One HTTP/1.1 exchange on an open stream, body read to the end.
+async fn get<S>(io: S, req: hyper::Request<Empty<Bytes>>) -> Option<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    let resp = send.send_request(req).await.ok()?;
+    resp.into_body().collect().await.ok()?;
+    Some(())
+}
+
+/// The machine's limit for this work: connect, handshake, GET, read the body; no parsing, no
+/// redirects, one connection per URL.
+pub(crate) async fn minimal_client(
+    urls: Vec<(String, String, SocketAddr, bool)>,
+    ca: &[CertificateDer<'static>],
+    concurrency: usize,
+) -> usize {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in ca {
+        roots.add(c.clone()).expect("fleet CA");
+    }
+    // The audit's TLS provider (its cipher-suite order): the server follows the client's
+    // order, so both clients cost the fleet the same per handshake.
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(beian_fetch::crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
+    let sem = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (url, host, addr, https) in urls {
+        let permit = sem.clone().acquire_owned().await.expect("semaphore");
+        let connector = connector.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let fetch = async {
+                let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+                let req = hyper::Request::get(url)
+                    .header(hyper::header::HOST, host.as_str())
+                    .body(Empty::<Bytes>::new())
+                    .ok()?;
+                if https {
+                    let name = ServerName::try_from(host.clone()).ok()?;
+                    let tls = connector.connect(name, tcp).await.ok()?;
+                    get(tls, req).await
+                } else {
+                    get(tcp, req).await
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(10), fetch)
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        ok += usize::from(r.unwrap_or(false));
+    }
+    ok
+}
