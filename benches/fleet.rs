@@ -19,14 +19,14 @@ use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use beian_fleet::{Behaviour, Fleet, FleetConfig};
+use beian_fleet::Behaviour;
 
 #[path = "clients.rs"]
 mod clients;
 #[path = "measure.rs"]
 mod measure;
 use clients::{fleet_ca, minimal_client, urls};
-use measure::{audit_command, cpu_of_threads, run_measured};
+use measure::{arg, audit_command, cpu_of_threads, flag, run_measured, start_fleet};
 
 struct Opts {
     domains: usize,
@@ -36,50 +36,17 @@ struct Opts {
 }
 
 fn opts() -> Opts {
-    let mut o = Opts {
-        domains: 10_000,
-        concurrency: 256,
-        curl: true,
-        minimal: true,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--domains" => {
-                i += 1;
-                o.domains = args[i].parse().expect("--domains N");
-            }
-            "--concurrency" => {
-                i += 1;
-                o.concurrency = args[i].parse().expect("--concurrency N");
-            }
-            "--no-curl" => o.curl = false,
-            "--no-minimal" => o.minimal = false,
-            _ => {} // cargo bench passes `--bench`
-        }
-        i += 1;
+    Opts {
+        domains: arg("--domains", 10_000),
+        concurrency: arg("--concurrency", 256),
+        curl: !flag("--no-curl"),
+        minimal: !flag("--no-minimal"),
     }
-    o
 }
 
 fn main() {
     let o = opts();
-    let fleet_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("fleet")
-        .enable_all()
-        .build()
-        .unwrap();
-    let fast = Behaviour::for_throughput();
-    let fleet = fleet_rt
-        .block_on(Fleet::start(FleetConfig {
-            domains: o.domains,
-            seed: 5,
-            behaviours: fast,
-            ..FleetConfig::default()
-        }))
-        .unwrap();
+    let (_fleet_rt, fleet) = start_fleet(o.domains, Behaviour::for_throughput());
     // The fleet issues a host's certificate on its first handshake: the first client to run
     // would pay for that in server CPU on the shared cores. Issue them all before a
     // comparison (a scale run, with nothing to compare, leaves them lazy).

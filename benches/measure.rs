@@ -1,5 +1,6 @@
-//! Measuring a child process (wall, CPU, peak RSS from `/proc`) and this process's threads:
-//! shared by the benchmarks that run the `beian` binary.
+//! Measuring a child process (wall, CPU, peak RSS from `/proc`) and this process's threads,
+//! the benchmarks' flags and the simulated fleet they start: shared by the benchmarks that
+//! run the `beian` binary.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -154,4 +155,45 @@ pub(crate) fn audit_command(
         .args(["--per-ip", &quarter])
         .args(["--dns-timeout", "2"]);
     cmd
+}
+
+/// The number after flag `name` on the command line, or `default`.
+#[allow(dead_code, reason = "the report bench takes no flags")]
+pub(crate) fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| v.parse().expect("a number"))
+}
+
+/// Whether flag `name` is on the command line.
+#[allow(dead_code, reason = "the report and shards benches take no switches")]
+pub(crate) fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
+/// The simulated fleet of `domains` sites dealt from `behaviours` (seed 5, as every fleet
+/// benchmark uses), on a runtime of its own whose threads are named `fleet` (so their CPU is
+/// read apart, [`cpu_of_threads`]); the runtime must live as long as the fleet.
+#[allow(dead_code, reason = "the report bench starts no fleet")]
+pub(crate) fn start_fleet(
+    domains: usize,
+    behaviours: Vec<beian_fleet::Behaviour>,
+) -> (tokio::runtime::Runtime, beian_fleet::Fleet) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("fleet")
+        .enable_all()
+        .build()
+        .unwrap();
+    let fleet = rt
+        .block_on(beian_fleet::Fleet::start(beian_fleet::FleetConfig {
+            domains,
+            seed: 5,
+            behaviours,
+            ..beian_fleet::FleetConfig::default()
+        }))
+        .unwrap();
+    (rt, fleet)
 }

@@ -20,15 +20,17 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use beian_fleet::Behaviour;
 use beian_fleet::export::Nginx;
-use beian_fleet::{Behaviour, Fleet, FleetConfig};
 
 #[path = "clients.rs"]
 mod clients;
 #[path = "measure.rs"]
 mod measure;
 use clients::{fleet_ca, minimal_client, urls};
-use measure::{audit_command, cpu_of_process_tree, cpu_of_threads, run_measured};
+use measure::{
+    arg, audit_command, cpu_of_process_tree, cpu_of_threads, flag, run_measured, start_fleet,
+};
 
 struct Opts {
     domains: usize,
@@ -68,28 +70,18 @@ fn typical_mix() -> Vec<Behaviour> {
 }
 
 fn opts() -> Opts {
-    let mut o = Opts {
-        domains: 10_000,
-        concurrency: 256,
-        workers: 2,
-        typical: true,
-        minimal: true,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = |i: usize| args[i + 1].parse::<usize>().expect("a number");
-        match args[i].as_str() {
-            "--domains" => o.domains = value(i),
-            "--concurrency" => o.concurrency = value(i),
-            "--workers" => o.workers = value(i),
-            "--mix" => o.typical = args[i + 1] != "fleet",
-            "--no-minimal" => o.minimal = false,
-            _ => {} // cargo bench passes `--bench`
-        }
-        i += 1;
+    let args: Vec<String> = std::env::args().collect();
+    let mix = args
+        .iter()
+        .position(|a| a == "--mix")
+        .and_then(|i| args.get(i + 1));
+    Opts {
+        domains: arg("--domains", 10_000),
+        concurrency: arg("--concurrency", 256),
+        workers: arg("--workers", 2),
+        typical: mix.is_none_or(|m| m != "fleet"),
+        minimal: !flag("--no-minimal"),
     }
-    o
 }
 
 /// What nginx's access log says.
@@ -146,24 +138,12 @@ fn read_log(lines: &[String]) -> Served {
 
 fn main() {
     let o = opts();
-    let fleet_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("fleet")
-        .enable_all()
-        .build()
-        .unwrap();
-    let fleet = fleet_rt
-        .block_on(Fleet::start(FleetConfig {
-            domains: o.domains,
-            seed: 5,
-            behaviours: if o.typical {
-                typical_mix()
-            } else {
-                Behaviour::for_throughput()
-            },
-            ..FleetConfig::default()
-        }))
-        .unwrap();
+    let mix = if o.typical {
+        typical_mix()
+    } else {
+        Behaviour::for_throughput()
+    };
+    let (_fleet_rt, fleet) = start_fleet(o.domains, mix);
     let dir = tempfile::tempdir().unwrap();
     // nginx's workers run as an unprivileged user: they must be able to read the export.
     {

@@ -13,37 +13,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use beian_fleet::{Behaviour, Fleet, FleetConfig};
+use beian_fleet::Behaviour;
 
 #[path = "measure.rs"]
 mod measure;
-use measure::run_measured;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| v.parse().expect("a number"))
-}
+use measure::{arg, run_measured, start_fleet};
 
 fn main() {
     let (domains, concurrency) = (arg("--domains", 10_000), arg("--concurrency", 256));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("fleet")
-        .enable_all()
-        .build()
-        .unwrap();
-    let fast = Behaviour::for_throughput();
-    let fleet = rt
-        .block_on(Fleet::start(FleetConfig {
-            domains,
-            seed: 5,
-            behaviours: fast,
-            ..FleetConfig::default()
-        }))
-        .unwrap();
+    let (_rt, fleet) = start_fleet(domains, Behaviour::for_throughput());
     fleet.issue_certificates().unwrap();
     let dir = tempfile::tempdir().unwrap();
     fleet.write_files(dir.path()).unwrap();
