@@ -42,7 +42,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FleetError + '_ {
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), FleetError> {
+/// Writes `bytes` to `path`, making its directory first.
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), FleetError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }

@@ -434,17 +434,7 @@ impl Fleet {
     /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `answer_key.csv` and `fleet.json` into
     /// `dir`.
     pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
-        let w = |name: &str, content: &str| {
-            let path = dir.join(name);
-            std::fs::write(&path, content).map_err(|source| FleetError::Write {
-                path: path.display().to_string(),
-                source,
-            })
-        };
-        std::fs::create_dir_all(dir).map_err(|source| FleetError::Write {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        let w = |name: &str, content: &str| export::write(&dir.join(name), content.as_bytes());
         w("ca.pem", &self.ca_pem)?;
         w("domains.txt", &self.domains_txt())?;
         w("sites.csv", &self.sites_csv())?;
