@@ -2,7 +2,10 @@
 //! and a minimal rustls + hyper client that only connects, handshakes, sends one GET and reads
 //! the body (the machine's limit for that work).
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +59,51 @@ pub(crate) fn urls(
         }
     }
     out
+}
+
+/// curl fetching `urls` as the audit does (following redirects, decompressing), `concurrency`
+/// transfers at once, the hosts pinned to their addresses; `None` when curl is missing. One
+/// curl process per chunk of URLs, one after another: curl 7.88 spends minutes of CPU before
+/// its first transfer when one `-K` file holds tens of thousands of URLs (measured: 9 requests
+/// in 578 s for 36,128 URLs), while chunks of 2,000 run at its normal rate. The figures are
+/// the chunks' sums (peak RSS: the largest).
+pub(crate) fn curl_parallel(
+    urls: &[(String, String, SocketAddr, bool)],
+    ca_path: &Path,
+    dir: &Path,
+    concurrency: usize,
+) -> Option<crate::measure::Usage> {
+    Command::new("curl").arg("--version").output().ok()?;
+    let mut all = crate::measure::Usage {
+        ok: true,
+        ..Default::default()
+    };
+    for (n, chunk) in urls.chunks(2000).enumerate() {
+        let cfg_path = dir.join(format!("curl-{n}.cfg"));
+        let mut cfg = std::fs::File::create(&cfg_path).unwrap();
+        let mut resolved = std::collections::BTreeSet::new();
+        for (url, host, addr, _) in chunk {
+            if resolved.insert((host.clone(), addr.port())) {
+                writeln!(cfg, "resolve = \"{host}:{}:{}\"", addr.port(), addr.ip()).unwrap();
+            }
+            writeln!(cfg, "url = \"{url}\"\noutput = \"/dev/null\"").unwrap();
+        }
+        drop(cfg);
+        let u = crate::measure::run_measured(
+            Command::new("curl")
+                .args(["--parallel", "--parallel-max", &concurrency.to_string()])
+                .args(["-s", "--no-progress-meter", "-L", "--max-redirs", "10"])
+                .args(["--compressed", "--max-time", "10"])
+                .arg("--cacert")
+                .arg(ca_path)
+                .arg("-K")
+                .arg(&cfg_path),
+        );
+        all.wall += u.wall;
+        all.cpu += u.cpu;
+        all.max_rss_mib = all.max_rss_mib.max(u.max_rss_mib);
+    }
+    Some(all)
 }
 
 /// One HTTP/1.1 exchange on an open stream, body read to the end.

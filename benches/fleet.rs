@@ -25,7 +25,7 @@ use beian_fleet::Behaviour;
 mod clients;
 #[path = "measure.rs"]
 mod measure;
-use clients::{fleet_ca, minimal_client, urls};
+use clients::{curl_parallel, fleet_ca, minimal_client, urls};
 use measure::{arg, audit_command, cpu_of_threads, flag, run_measured, start_fleet};
 
 struct Opts {
@@ -103,40 +103,14 @@ fn main() {
     let url_list = urls(&fleet, &fleet.sites, (fleet.http_port, fleet.https_port));
     let mut ratios = Vec::new();
 
-    // 2. curl fetching the same first URLs, following redirects as the audit does. One curl
-    // process per chunk of URLs, one after another: curl 7.88 spends minutes of CPU before its
-    // first transfer when one `-K` file holds tens of thousands of URLs (measured: 9 requests
-    // in 578 s for 36,128 URLs), while chunks of 2,000 run at its normal rate.
-    if o.curl && Command::new("curl").arg("--version").output().is_ok() {
-        let mut wall = Duration::ZERO;
-        let mut cpu = Duration::ZERO;
-        let mut rss: f64 = 0.0;
-        let before = fleet.served();
-        for (n, chunk) in url_list.chunks(2000).enumerate() {
-            let cfg_path = dir.path().join(format!("curl-{n}.cfg"));
-            let mut cfg = std::fs::File::create(&cfg_path).unwrap();
-            let mut resolved = std::collections::BTreeSet::new();
-            for (url, host, addr, _) in chunk {
-                if resolved.insert((host.clone(), addr.port())) {
-                    writeln!(cfg, "resolve = \"{host}:{}:{}\"", addr.port(), addr.ip()).unwrap();
-                }
-                writeln!(cfg, "url = \"{url}\"\noutput = \"/dev/null\"").unwrap();
-            }
-            drop(cfg);
-            let u = run_measured(
-                Command::new("curl")
-                    .args(["--parallel", "--parallel-max", &o.concurrency.to_string()])
-                    .args(["-s", "--no-progress-meter", "-L", "--max-redirs", "10"])
-                    .args(["--compressed", "--max-time", "10"])
-                    .arg("--cacert")
-                    .arg(&ca_path)
-                    .arg("-K")
-                    .arg(&cfg_path),
-            );
-            wall += u.wall;
-            cpu += u.cpu;
-            rss = rss.max(u.max_rss_mib);
-        }
+    // 2. curl fetching the same first URLs, following redirects as the audit does.
+    let before = fleet.served();
+    if let Some(u) = o
+        .curl
+        .then(|| curl_parallel(&url_list, &ca_path, dir.path(), o.concurrency))
+        .flatten()
+    {
+        let (wall, cpu, rss) = (u.wall, u.cpu, u.max_rss_mib);
         let after = fleet.served();
         let req = after.0 - before.0;
         let s = wall.as_secs_f64();

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 /// What a child process used: wall time, CPU time and peak RSS read from `/proc` while it
 /// runs (CPU from its zombie's `stat` just before it is reaped; peak RSS is `VmHWM`, sampled
 /// every 20 ms — a high-water mark, so the last sample is the peak up to the final 20 ms).
+#[derive(Default)]
 pub(crate) struct Usage {
     pub(crate) wall: Duration,
     pub(crate) cpu: Duration,

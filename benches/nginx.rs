@@ -5,15 +5,16 @@
 //! `$ssl_session_reused`) says what reached the servers.
 //!
 //! `cargo bench --bench nginx -- [--domains N] [--concurrency C] [--workers W] [--mix fleet]
-//! [--no-minimal]`
+//! [--curl-sites N | --no-curl] [--no-minimal]`
 //! (`make bench-nginx`, which installs nginx when missing); `BEIAN_BIN=path` audits with
 //! another build of `beian` (a before/after comparison on the same export),
-//! `BEIAN_BENCH_KEEP=1` keeps the export, the log and the audit's output. Figures: requests and the
+//! `BEIAN_AUDIT_ARGS="--http2"` adds flags to the audit, `BEIAN_BENCH_KEEP=1` keeps the export, the log and the audit's output. Figures: requests and the
 //! distinct URLs they asked for (scheme, host, path), connections, full and resumed TLS
 //! handshakes and the distinct https hosts, nginx's CPU (master and workers), the audit's CPU
 //! and peak RSS, the DNS server's CPU (the fleet's threads; its web servers sit idle); then
-//! the minimal client of `clients.rs` on the same servers (first URLs only, one connection
-//! each), for what nginx spends on the bare minimum of that work.
+//! `curl --parallel` and the minimal client of `clients.rs` on the same servers (first URLs
+//! only; curl follows redirects, the minimal client makes one connection each), for what nginx
+//! spends on a common tool's and on the bare minimum of that work.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
@@ -27,7 +28,7 @@ use beian_fleet::export::Nginx;
 mod clients;
 #[path = "measure.rs"]
 mod measure;
-use clients::{fleet_ca, minimal_client, urls};
+use clients::{curl_parallel, fleet_ca, minimal_client, urls};
 use measure::{
     arg, audit_command, cpu_of_process_tree, cpu_of_threads, flag, run_measured, start_fleet,
 };
@@ -39,30 +40,34 @@ struct Opts {
     /// `typical` (default): mostly redirecting sites, as issue 16 measured; `fleet`: the
     /// fleet bench's mix (every behaviour but the slow ones, once each).
     typical: bool,
+    /// Also run curl on the same servers, on the first this many sites (curl spends ~5 ms of
+    /// CPU per URL here: all 10,000 sites took it 11 minutes); 0: not at all.
+    curl_sites: usize,
     /// Also run the minimal client on the same servers.
     minimal: bool,
 }
 
-/// Issue 16's "typical mix": most sites redirect (http → https on both hosts, apex → www),
-/// with some loops, missing www, bad certificates, GBK and gzip pages, and the usual footer
-/// faults. Repeating a behaviour weighs it (the fleet deals them out round by round).
+/// Issue 16's "typical mix": most sites redirect — www → apex and http → https, so that a
+/// site's four probes converge on one page (`www-to-apex`; the issue measured 7.1 requests
+/// for 4.0 distinct URLs per domain) — and some apex → www, with some loops, missing www, bad
+/// certificates, GBK and gzip pages, and the usual footer faults. Repeating a behaviour
+/// weighs it (the fleet deals them out round by round).
 fn typical_mix() -> Vec<Behaviour> {
     use Behaviour as B;
     let mut mix = Vec::new();
     for (b, weight) in [
-        (B::Compliant, 8),
-        (B::ApexToWww, 6),
+        (B::WwwToApex, 14),
+        (B::ApexToWww, 3),
+        (B::Compliant, 2),
         (B::MetaRefresh, 1),
         (B::RedirectLoop, 1),
         (B::MissingWww, 1),
         (B::ExpiredCert, 1),
         (B::WrongNameCert, 1),
-        (B::Gbk, 2),
-        (B::Compressed, 2),
+        (B::Gbk, 1),
+        (B::Compressed, 1),
         (B::Unlinked, 1),
-        (B::NoIcp, 1),
-        (B::PsbMissing, 2),
-        (B::WwwNoNumber, 1),
+        (B::PsbMissing, 1),
     ] {
         mix.extend(std::iter::repeat_n(b, weight));
     }
@@ -80,6 +85,11 @@ fn opts() -> Opts {
         concurrency: arg("--concurrency", 256),
         workers: arg("--workers", 2),
         typical: mix.is_none_or(|m| m != "fleet"),
+        curl_sites: if flag("--no-curl") {
+            0
+        } else {
+            arg("--curl-sites", 2_000)
+        },
         minimal: !flag("--no-minimal"),
     }
 }
@@ -94,6 +104,7 @@ struct Served {
     resumed: u64,
     https_hosts: u64,
     statuses: HashMap<String, u64>,
+    protocols: HashMap<String, u64>,
 }
 
 /// The lines of nginx's access log so far.
@@ -112,11 +123,25 @@ fn read_log(lines: &[String]) -> Served {
     let mut hosts = HashSet::new();
     for line in lines {
         // $connection $connection_requests $scheme $host $request_uri $status $ssl_session_reused
+        // $request_time $server_protocol
         let f: Vec<&str> = line.split(' ').collect();
-        let [conn, nth, scheme, host, uri, status, reused, ..] = f.as_slice() else {
+        let [
+            conn,
+            nth,
+            scheme,
+            host,
+            uri,
+            status,
+            reused,
+            _,
+            protocol,
+            ..,
+        ] = f.as_slice()
+        else {
             continue;
         };
         s.requests += 1;
+        *s.protocols.entry((*protocol).to_string()).or_default() += 1;
         urls.insert(format!("{scheme}://{host}{uri}"));
         *s.statuses.entry((*status).to_string()).or_default() += 1;
         let https = *scheme == "https";
@@ -182,18 +207,41 @@ fn main() {
         || env!("CARGO_BIN_EXE_beian").into(),
         std::path::PathBuf::from,
     );
-    let audit = run_measured(&mut audit_command(
+    let mut cmd = audit_command(
         &bin,
         dir.path(),
         &out,
         fleet.dns_addr,
         (http_port, https_port),
         o.concurrency,
-    ));
+    );
+    // `BEIAN_AUDIT_ARGS` adds flags to the audit (e.g. `--http2`), space-separated.
+    if let Ok(extra) = std::env::var("BEIAN_AUDIT_ARGS") {
+        cmd.args(extra.split_whitespace());
+    }
+    let audit = run_measured(&mut cmd);
     let nginx_cpu = cpu_of_process_tree(nginx.pid()) - nginx_cpu_before;
     let dns_cpu = cpu_of_threads("fleet") - dns_cpu_before;
     let log = site_dir.join("access.log");
     let audit_lines = log_lines(&log).len();
+    let list = urls(&fleet, &fleet.sites, (http_port, https_port));
+
+    // curl on the same servers: the first URLs, following redirects (a redirect's target names
+    // no port, as the fleet's do: curl goes to 80/443, where nothing listens, and that transfer
+    // ends there, as it does in the fleet bench).
+    let curl_sites = o.curl_sites.min(fleet.sites.len());
+    let curl = (curl_sites > 0).then(|| {
+        let sample = urls(&fleet, &fleet.sites[..curl_sites], (http_port, https_port));
+        let before = cpu_of_process_tree(nginx.pid());
+        let used = curl_parallel(
+            &sample,
+            &dir.path().join("ca.pem"),
+            dir.path(),
+            o.concurrency,
+        );
+        (used, cpu_of_process_tree(nginx.pid()) - before)
+    });
+    let curl_lines = log_lines(&log).len();
 
     // The minimal client on the same servers: the first URLs only, one connection each.
     let minimal = o.minimal.then(|| {
@@ -203,7 +251,6 @@ fn main() {
             .enable_all()
             .build()
             .unwrap();
-        let list = urls(&fleet, &fleet.sites, (http_port, https_port));
         let before = cpu_of_process_tree(nginx.pid());
         let t = Instant::now();
         let ok = client_rt.block_on(minimal_client(list, &fleet_ca(&fleet), o.concurrency));
@@ -216,7 +263,9 @@ fn main() {
     });
     nginx.stop();
     let lines = log_lines(&log);
-    let served = read_log(&lines[..audit_lines.min(lines.len())]);
+    let slice =
+        |from: usize, to: usize| read_log(&lines[from.min(lines.len())..to.min(lines.len())]);
+    let served = slice(0, audit_lines);
     let n = o.domains as f64;
     let secs = audit.wall.as_secs_f64();
     println!(
@@ -227,7 +276,7 @@ fn main() {
         audit.max_rss_mib
     );
     println!(
-        "nginx saw: {} requests for {} distinct URLs ({:.3}×), {} connections, {} https connections = {} full + {} resumed handshakes, {} distinct https hosts; statuses {:?}",
+        "nginx saw: {} requests for {} distinct URLs ({:.3}×), {} connections, {} https connections = {} full + {} resumed handshakes, {} distinct https hosts; statuses {:?}, protocols {:?}",
         served.requests,
         served.urls,
         served.requests as f64 / served.urls.max(1) as f64,
@@ -236,7 +285,8 @@ fn main() {
         served.https_connections - served.resumed,
         served.resumed,
         served.https_hosts,
-        served.statuses
+        served.statuses,
+        served.protocols
     );
     println!(
         "per site: {:.2} requests, {:.2} distinct URLs, {:.2} connections, {:.2} full handshakes ({:.2} resumed), {:.2} distinct https hosts",
@@ -251,8 +301,31 @@ fn main() {
         // The export, nginx's log and the audit's output, for a closer look.
         println!("kept: {}", dir.keep().display());
     }
+    match curl {
+        Some((Some(u), nginx_cpu_curl)) => {
+            let c = slice(audit_lines, curl_lines);
+            let per = |x: f64| x / curl_sites as f64;
+            println!(
+                "curl --parallel on the first {curl_sites} sites (chunks of 2,000 URLs): wall {:.2} s, {} requests ({:.0}/s) for {} distinct URLs; per site {:.2} requests, {:.2} connections, {:.2} full + {:.2} resumed handshakes; CPU {:.2} s, peak RSS {:.1} MiB, nginx CPU {:.2} s ({:.0} µs per site)",
+                u.wall.as_secs_f64(),
+                c.requests,
+                c.requests as f64 / u.wall.as_secs_f64(),
+                c.urls,
+                per(c.requests as f64),
+                per(c.connections as f64),
+                per((c.https_connections - c.resumed) as f64),
+                per(c.resumed as f64),
+                u.cpu.as_secs_f64(),
+                u.max_rss_mib,
+                nginx_cpu_curl.as_secs_f64(),
+                per(nginx_cpu_curl.as_secs_f64() * 1e6)
+            );
+        }
+        Some((None, _)) => println!("curl: not found, not measured"),
+        None => {}
+    }
     if let Some((wall, ok, cpu, nginx_cpu_min)) = minimal {
-        let m = read_log(&lines[audit_lines.min(lines.len())..]);
+        let m = slice(curl_lines, lines.len());
         println!(
             "minimal rustls+hyper client: wall {:.2} s, {ok} URLs ok, {} requests ({:.0}/s), {} connections, {} full handshakes, CPU {:.2} s, nginx CPU {:.2} s ({:.0} µs per site)",
             wall.as_secs_f64(),

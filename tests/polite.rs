@@ -6,7 +6,7 @@
 use beian_fleet::export::Nginx;
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, run_ok, run_python};
+use crate::util::{TestFleet, readback_script, run_ok, run_python};
 
 #[test]
 fn each_url_is_requested_once_per_site() {
@@ -112,4 +112,65 @@ print(json.dumps({
     assert_eq!(v["differ"], serde_json::json!([]), "{v}");
     assert!(v["urls"].as_u64().unwrap() > 300, "{v}");
     assert_eq!(v["requests"], v["urls"], "{v}");
+}
+
+/// Sites whose `www.` and http URLs all answer 301 to `https://` + the apex (the redirect of
+/// most sites in issue 16's measurement): four probes, four distinct URLs. The fleet answers
+/// four requests per site over two TLS connections (one full handshake per https host) and
+/// one plain connection that the http probes of the apex and `www.` take turns on — three
+/// connections per site, where each probe opening its own made four.
+#[test]
+fn converging_probes_share_requests_and_connections() {
+    let sites = 24;
+    let fleet = TestFleet::start_with(FleetConfig {
+        domains: sites,
+        seed: 1620,
+        behaviours: vec![Behaviour::WwwToApex],
+        ..FleetConfig::default()
+    });
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    let (requests, connections) = fleet.fleet.served();
+    let resumed = fleet.fleet.resumed_handshakes();
+    fleet.audit_ok(&input, &out, &["--quiet"]);
+    let (requests, connections) = (
+        fleet.fleet.served().0 - requests,
+        fleet.fleet.served().1 - connections,
+    );
+    let code = r#"
+import json, sys, pyarrow.parquet as pq
+sites = pq.read_table(sys.argv[1] + "/sites").to_pylist()
+fetches = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+print(json.dumps({
+    "statuses": sorted({s["status"] for s in sites}),
+    "reused": sum(1 for r in fetches if r["reused_from"] is not None),
+    "waited": sum(1 for r in fetches if (r["wait_us"] or 0) > 0),
+}))
+"#;
+    let v: serde_json::Value = serde_json::from_str(&run_python(&[
+        "-c".as_ref(),
+        code.as_ref(),
+        out.as_os_str(),
+    ]))
+    .unwrap();
+    assert_eq!(v["statuses"], serde_json::json!(["compliant"]), "{v}");
+    // Graded by the answer key like the default mix.
+    let report = run_python(&[
+        readback_script().as_os_str(),
+        out.as_os_str(),
+        fleet.path("answer_key.csv").as_os_str(),
+        sites.to_string().as_ref(),
+    ]);
+    let key: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(key["problem_count"], 0, "{report}");
+    // https://www., http://apex and http://www. each end at https://apex/, requested once.
+    assert_eq!(v["reused"], 3 * sites, "{v}");
+    assert_eq!(requests, 4 * sites as u64);
+    // Two TLS connections per site and at most one plain one (a site's plain connection may
+    // also serve another site on the same address).
+    assert!(
+        connections <= 3 * sites as u64 && connections >= 2 * sites as u64,
+        "{connections} connections for {sites} sites"
+    );
+    assert_eq!(fleet.fleet.resumed_handshakes() - resumed, 0);
 }

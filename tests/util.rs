@@ -295,6 +295,9 @@ pub(crate) fn assert_golden(name: &str, text: &str) {
 pub(crate) struct S3Server {
     child: std::process::Child,
     pub(crate) endpoint: String,
+    /// The clients' `TMPDIR`: a run writing to the bucket stages its parts locally, and a
+    /// client the test kills leaves its staging directory behind — here, not in /tmp.
+    staging: tempfile::TempDir,
 }
 
 impl S3Server {
@@ -319,6 +322,7 @@ impl S3Server {
         S3Server {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            staging: tempfile::tempdir().unwrap(),
         }
     }
 
@@ -338,12 +342,13 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
     }
 
     /// The environment a client of this server needs.
-    pub(crate) fn env(&self) -> [(&'static str, String); 4] {
+    pub(crate) fn env(&self) -> [(&'static str, String); 5] {
         [
             ("AWS_ACCESS_KEY_ID", "test".to_string()),
             ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
             ("AWS_REGION", "us-east-1".to_string()),
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("TMPDIR", self.staging.path().display().to_string()),
         ]
     }
 }

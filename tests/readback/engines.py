@@ -13,6 +13,7 @@ Prints a JSON report on stdout; exits 1 on any mismatch. One Spark session for a
 import glob
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -94,6 +95,7 @@ def spark_types(run_dir, problems, counts):
     from pyspark.sql import SparkSession
     from pyspark.sql import types as T
 
+    warehouse = tempfile.mkdtemp(prefix="beian-spark-")
     spark = (
         SparkSession.builder.master("local[1]")
         .appName("beian-engines")
@@ -103,7 +105,7 @@ def spark_types(run_dir, problems, counts):
         .config("spark.sql.session.timeZone", "UTC")
         # Spark makes its warehouse directory in the working directory otherwise: the
         # repository's root.
-        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="beian-spark-"))
+        .config("spark.sql.warehouse.dir", warehouse)
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -151,6 +153,7 @@ def spark_types(run_dir, problems, counts):
             problems.append(f"spark sum(body_bytes) is {type(joined['bytes']).__name__}")
     finally:
         spark.stop()
+        shutil.rmtree(warehouse, ignore_errors=True)
     return seen
 
 

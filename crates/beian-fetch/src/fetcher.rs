@@ -43,9 +43,14 @@ struct Response {
 /// or is requesting, waits for that response and reuses it instead of asking the server
 /// again — the four probes of a site (apex and www, https and http) mostly converge on one
 /// page. A failure is shared as well: the URL failed for this site.
+///
+/// The probes of a site also share its connections: one connection per origin (address,
+/// scheme, and for https the host) at a time, so the http probes of the apex and `www.` on one
+/// address ride one keep-alive connection instead of opening one each.
 #[derive(Default)]
 pub struct Visits {
     map: Mutex<HashMap<String, tokio::sync::watch::Receiver<Option<Arc<Visit>>>>>,
+    conns: Mutex<HashMap<pool::Origin, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// A response (or failure) one probe got, as the site's other probes reuse it.
@@ -77,6 +82,17 @@ impl Visits {
         map.insert(key.to_string(), rx);
         Claim::Mine(tx)
     }
+
+    /// The site's turn on `origin`: held while a probe requests from it, so that the next
+    /// probe of the site finds the connection back in the pool.
+    async fn turn(&self, origin: pool::Origin) -> tokio::sync::OwnedMutexGuard<()> {
+        let gate = {
+            // A poisoned lock only means another probe panicked; the map is still sound.
+            let mut conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
+            conns.entry(origin).or_default().clone()
+        };
+        gate.lock_owned().await
+    }
 }
 
 /// The HTTP(S) client.
@@ -106,8 +122,8 @@ impl<R: HostResolve> Fetcher<R> {
             pool: pool::Pool::new(cfg.idle_connections),
             in_flight: (cfg.max_in_flight > 0)
                 .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight))),
+            tls: tls::build(extra_roots, cfg.http2)?,
             cfg,
-            tls: tls::build(extra_roots)?,
             resolver,
         })
     }
@@ -264,12 +280,26 @@ impl<R: HostResolve> Fetcher<R> {
                 }
                 visit.result.clone()?
             } else {
+                // The site's turn on the connection first, then the request's pacing slot
+                // (a slot is not spent waiting for the turn).
+                let turn = match (visits, self.origin(&url, ip)) {
+                    (Some(v), Some(origin)) => {
+                        let asked = Instant::now();
+                        let turn = v.turn(origin).await;
+                        let waited = asked.elapsed();
+                        budget.extend(waited);
+                        out.timings.wait += waited;
+                        Some(turn)
+                    }
+                    _ => None,
+                };
                 if let Some(ip) = ip {
                     let paced = self.pacer.wait(ip).await;
                     budget.extend(paced);
                     out.timings.wait += paced;
                 }
                 let result = budget.run(self.request(&url, &addrs, out)).await;
+                drop(turn);
                 out.requests += 1;
                 if let Some(Claim::Mine(tx)) = claim {
                     let visit = Visit {
@@ -374,6 +404,15 @@ impl<R: HostResolve> Fetcher<R> {
         }
     }
 
+    /// Where a request for `url` to `ip` goes, as connections are pooled.
+    fn origin(&self, url: &Url, ip: Option<IpAddr>) -> Option<pool::Origin> {
+        Some(pool::Origin::new(
+            SocketAddr::new(ip?, self.port_for(url)),
+            url.scheme() == "https",
+            url.host_str()?,
+        ))
+    }
+
     fn port_for(&self, url: &Url) -> u16 {
         url.port().unwrap_or(if url.scheme() == "https" {
             self.cfg.https_port
@@ -460,12 +499,7 @@ impl<R: HostResolve> Fetcher<R> {
             wait: out.timings.wait,
             ..Timings::default()
         };
-        if let Some(ip) = self.first_allowed(addrs) {
-            let origin = pool::Origin {
-                addr: SocketAddr::new(ip, port),
-                https,
-                host: host.clone(),
-            };
+        if let Some(origin) = self.origin(url, self.first_allowed(addrs)) {
             if let Some(mut conn) = self.pool.take(&origin) {
                 // Ready at once, or the server closed it meanwhile.
                 if matches!(
@@ -486,11 +520,7 @@ impl<R: HostResolve> Fetcher<R> {
         let (tcp, sa) = self.connect(addrs, port).await?;
         out.remote_addr = Some(sa);
         out.timings.connect = Some(t0.elapsed());
-        let origin = pool::Origin {
-            addr: sa,
-            https,
-            host: host.clone(),
-        };
+        let origin = pool::Origin::new(sa, https, &host);
         let conn = if https {
             let t1 = Instant::now();
             let name = ServerName::try_from(host.clone()).map_err(|e| {
@@ -528,9 +558,10 @@ impl<R: HostResolve> Fetcher<R> {
                     .unwrap_or_default(),
                 cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
             };
-            open_conn(stream, Some(facts)).await?
+            let h2 = conn.alpn_protocol() == Some(b"h2");
+            open_conn(stream, Some(facts), h2).await?
         } else {
-            open_conn(tcp, None).await?
+            open_conn(tcp, None, false).await?
         };
         self.exchange(conn, origin, url, &host, out)
             .await
@@ -557,8 +588,15 @@ impl<R: HostResolve> Fetcher<R> {
             None => host.to_string(),
         };
         let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
-            .header(header::HOST, host_header)
+        let path = if path.is_empty() { "/" } else { path };
+        let req = match conn.sender {
+            pool::Sender::Http1(_) => hyper::Request::get(path).header(header::HOST, host_header),
+            // HTTP/2 names the host in the `:authority` pseudo-header, from the URI.
+            pool::Sender::Http2(_) => {
+                hyper::Request::get(format!("{}://{host_header}{path}", url.scheme()))
+            }
+        };
+        let req = req
             .header(header::USER_AGENT, self.cfg.user_agent.as_str())
             .header(
                 header::ACCEPT,
@@ -574,7 +612,7 @@ impl<R: HostResolve> Fetcher<R> {
                 ))
             })?;
         let t = Instant::now();
-        let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
+        let resp = match timeout(self.cfg.response_timeout, conn.sender.send(req)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 return Err(ExchangeError::NoResponse(FetchError::new(
@@ -685,21 +723,30 @@ impl ExchangeError {
     }
 }
 
-/// HTTP/1.1 over `io`, driven by a task of its own.
-async fn open_conn<S>(io: S, tls: Option<TlsFacts>) -> Result<pool::Conn, FetchError>
+/// HTTP/1.1 (or HTTP/2 when ALPN agreed on it) over `io`, driven by a task of its own.
+async fn open_conn<S>(io: S, tls: Option<TlsFacts>, h2: bool) -> Result<pool::Conn, FetchError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(256 * 1024)
-        .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
-        .await
-        .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
-    let task = tokio::spawn(async move {
-        // Errors surface through the request future; the task only drives the socket.
-        match conn.await {
-            Ok(()) | Err(_) => {}
-        }
-    });
+    let protocol = |e: hyper::Error| FetchError::new(ErrorClass::HttpProtocol, e.to_string());
+    // Errors surface through the request future; the task only drives the socket.
+    let (sender, task) = if h2 {
+        let (sender, conn) =
+            hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .max_header_list_size(256 * 1024)
+                .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+                .await
+                .map_err(protocol)?;
+        let task = tokio::spawn(async move { if conn.await.is_err() {} });
+        (pool::Sender::Http2(sender), task)
+    } else {
+        let (sender, conn) = hyper::client::conn::http1::Builder::new()
+            .max_buf_size(256 * 1024)
+            .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+            .await
+            .map_err(protocol)?;
+        let task = tokio::spawn(async move { if conn.await.is_err() {} });
+        (pool::Sender::Http1(sender), task)
+    };
     Ok(pool::Conn { sender, task, tls })
 }

@@ -17,16 +17,62 @@ use crate::TlsFacts;
 /// How long an idle connection is kept (servers keep theirs for 5–75 s).
 pub(crate) const IDLE_TTL: Duration = Duration::from_secs(2);
 
-/// The request side of an HTTP/1.1 connection.
-pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+/// The request side of a connection.
+pub(crate) enum Sender {
+    Http1(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
+    /// HTTP/2, agreed by ALPN: requests carry the scheme and authority in their URI.
+    Http2(hyper::client::conn::http2::SendRequest<Empty<Bytes>>),
+}
 
-/// Where a connection goes: address, scheme, and the host it was opened for (TLS names the
-/// host, and one address serves many hosts).
+impl Sender {
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            Sender::Http1(s) => s.is_closed(),
+            Sender::Http2(s) => s.is_closed(),
+        }
+    }
+
+    pub(crate) async fn ready(&mut self) -> hyper::Result<()> {
+        match self {
+            Sender::Http1(s) => s.ready().await,
+            Sender::Http2(s) => s.ready().await,
+        }
+    }
+
+    pub(crate) async fn send(
+        &mut self,
+        req: hyper::Request<Empty<Bytes>>,
+    ) -> hyper::Result<hyper::Response<hyper::body::Incoming>> {
+        match self {
+            Sender::Http1(s) => s.send_request(req).await,
+            Sender::Http2(s) => s.send_request(req).await,
+        }
+    }
+}
+
+/// Where a connection goes: address, scheme, and for https the host it was opened for (TLS
+/// names the host, and one address serves many hosts). A plain HTTP connection carries
+/// requests for any host on its address (the `Host` header names it): the apex and `www.` of
+/// a site, or the sites of a shared host, ride one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Origin {
     pub(crate) addr: SocketAddr,
     pub(crate) https: bool,
-    pub(crate) host: String,
+    host: String,
+}
+
+impl Origin {
+    pub(crate) fn new(addr: SocketAddr, https: bool, host: &str) -> Self {
+        Origin {
+            addr,
+            https,
+            host: if https {
+                host.to_string()
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 /// An open connection: its sender, the task that drives it, and the TLS facts of its
@@ -52,7 +98,11 @@ pub(crate) struct Pool {
 
 #[derive(Default)]
 struct Inner {
-    idle: HashMap<Origin, (Conn, u64)>,
+    /// Per origin, the idle connections, most recently put last. A plain HTTP origin is a
+    /// whole address, whose many hosts can leave several connections idle at once.
+    idle: HashMap<Origin, Vec<(Conn, u64)>>,
+    /// How many connections `idle` holds.
+    count: usize,
     /// When each connection was put, oldest first; entries of taken connections are skipped.
     order: VecDeque<(Instant, Origin, u64)>,
     seq: u64,
@@ -62,16 +112,32 @@ impl Inner {
     /// Closes the connections idle for longer than the TTL, and the oldest beyond `keep`.
     fn expire(&mut self, now: Instant, keep: usize) {
         while let Some((at, origin, seq)) = self.order.front() {
-            let live = self.idle.get(origin).is_some_and(|(_, s)| s == seq);
-            if live && now.duration_since(*at) < IDLE_TTL && self.idle.len() <= keep {
+            let live = self
+                .idle
+                .get(origin)
+                .is_some_and(|conns| conns.iter().any(|(_, s)| s == seq));
+            if live && now.duration_since(*at) < IDLE_TTL && self.count <= keep {
                 break;
             }
-            if let Some((_, origin, _)) = self.order.pop_front() {
+            if let Some((_, origin, seq)) = self.order.pop_front() {
                 if live {
-                    self.idle.remove(&origin);
+                    self.remove(&origin, |s| s == seq);
                 }
             }
         }
+    }
+
+    /// Removes the most recent idle connection to `origin` whose serial `pick` accepts
+    /// (dropping it closes it).
+    fn remove(&mut self, origin: &Origin, pick: impl Fn(u64) -> bool) -> Option<Conn> {
+        let conns = self.idle.get_mut(origin)?;
+        let i = conns.iter().rposition(|(_, s)| pick(*s))?;
+        let (conn, _) = conns.remove(i);
+        if conns.is_empty() {
+            self.idle.remove(origin);
+        }
+        self.count -= 1;
+        Some(conn)
     }
 }
 
@@ -89,14 +155,14 @@ impl Pool {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// An idle connection to `origin`, if one is open.
+    /// An idle connection to `origin`, if one is open (the most recently used one).
     pub(crate) fn take(&self, origin: &Origin) -> Option<Conn> {
         if self.cap == 0 {
             return None;
         }
         let mut inner = self.lock();
         inner.expire(Instant::now(), self.cap);
-        let (conn, _) = inner.idle.remove(origin)?;
+        let conn = inner.remove(origin, |_| true)?;
         drop(inner);
         (!conn.sender.is_closed()).then_some(conn)
     }
@@ -112,7 +178,7 @@ impl Pool {
         inner.seq += 1;
         let seq = inner.seq;
         inner.order.push_back((now, origin.clone(), seq));
-        // An older idle connection to the same origin is closed.
-        inner.idle.insert(origin, (conn, seq));
+        inner.idle.entry(origin).or_default().push((conn, seq));
+        inner.count += 1;
     }
 }

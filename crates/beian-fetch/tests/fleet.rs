@@ -254,14 +254,16 @@ async fn limits_and_refusals() {
 }
 
 /// A redirect to an origin that was just talked to reuses the idle connection (no connect, no
-/// TLS handshake); with `idle_connections: 0` every request opens its own.
+/// TLS handshake); with `idle_connections: 0` every request opens its own, and the second
+/// connection to a host resumes the TLS session of the first.
 #[tokio::test]
 async fn idle_connections_carry_the_next_request_to_their_origin() {
     let env = Env::start().await;
     let s = env.site(Behaviour::ApexToWww);
-    for (idle, connections) in [(256, 2), (0, 3)] {
+    for (idle, connections, resumed) in [(256, 2, 0), (0, 3, 1)] {
         let f = env.fetcher(|c| c.idle_connections = idle, true);
         let (req0, conn0) = env.fleet.served();
+        let resumed0 = env.fleet.resumed_handshakes();
         // www's page first, then the apex, which redirects to that page.
         let www = env.get(&f, &format!("https://www.{}/", s.domain), s).await;
         assert_eq!(www.status, Some(200), "{www:?}");
@@ -278,10 +280,33 @@ async fn idle_connections_carry_the_next_request_to_their_origin() {
         assert_eq!(req1 - req0, 3, "idle_connections {idle}");
         assert_eq!(conn1 - conn0, connections, "idle_connections {idle}");
         assert_eq!(
+            env.fleet.resumed_handshakes() - resumed0,
+            resumed,
+            "idle_connections {idle}"
+        );
+        assert_eq!(
             apex.timings.connect.is_none(),
             idle > 0,
             "{:?}",
             apex.timings
         );
     }
+}
+
+/// A plain HTTP connection carries requests for any host of its address: the apex's page and
+/// then `www.`'s ride one connection.
+#[tokio::test]
+async fn a_plain_connection_carries_the_apex_and_www() {
+    let env = Env::start().await;
+    // A site that serves its page on http too (no redirect to https).
+    let s = env.site(Behaviour::PsbMissing);
+    let f = env.fetcher(|_| {}, true);
+    let (req0, conn0) = env.fleet.served();
+    for host in [s.domain.clone(), format!("www.{}", s.domain)] {
+        let o = env.get(&f, &format!("http://{host}/"), s).await;
+        assert_eq!(o.status, Some(200), "{o:?}");
+        assert!(shows_number(&o, s), "{host}");
+    }
+    let (req1, conn1) = env.fleet.served();
+    assert_eq!((req1 - req0, conn1 - conn0), (2, 1));
 }

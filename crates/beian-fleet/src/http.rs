@@ -295,6 +295,12 @@ async fn respond(
         Behaviour::ApexToWww if role == HostRole::Apex => {
             return redirect(StatusCode::MOVED_PERMANENTLY, format!("https://{www}/"));
         }
+        Behaviour::WwwToApex if role == HostRole::Www || !https => {
+            return redirect(
+                StatusCode::MOVED_PERMANENTLY,
+                format!("https://{}{path}", site.domain),
+            );
+        }
         Behaviour::HttpsDowngrade if role == HostRole::Apex && https => {
             return redirect(StatusCode::MOVED_PERMANENTLY, format!("http://{www}/"));
         }
