@@ -15,9 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
-use std::io::Write;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use beian_fleet::Behaviour;
 

@@ -166,10 +166,11 @@ print(json.dumps({
     // https://www., http://apex and http://www. each end at https://apex/, requested once.
     assert_eq!(v["reused"], 3 * sites, "{v}");
     assert_eq!(requests, 4 * sites as u64);
-    // Two TLS connections per site and at most one plain one (a site's plain connection may
-    // also serve another site on the same address).
+    // Two TLS connections per site and one plain one (never shared with another site); a
+    // few more when the server closed an idle connection before its next turn.
+    let sites_u = sites as u64;
     assert!(
-        connections <= 3 * sites as u64 && connections >= 2 * sites as u64,
+        (3 * sites_u..=3 * sites_u + sites_u / 4).contains(&connections),
         "{connections} connections for {sites} sites"
     );
     assert_eq!(fleet.fleet.resumed_handshakes() - resumed, 0);

@@ -100,9 +100,6 @@ pub(crate) struct NetArgs {
     /// spaced; waiting for a turn is outside the probe time budget. `0.5` = one every 2 s.
     #[arg(long, value_name = "PER_SECOND")]
     pub(crate) rate_per_ip: Option<f64>,
-    /// Offer HTTP/2 by ALPN on https (default: HTTP/1.1 only).
-    #[arg(long)]
-    pub(crate) http2: bool,
     /// Connect timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     pub(crate) connect_timeout: f64,

@@ -72,7 +72,6 @@ impl NetSettings {
             per_ip: a.per_ip,
             rate_per_ip: a.rate_per_ip.map(|r| rate("rate-per-ip", r)).transpose()?,
             max_in_flight: capacity.probes,
-            http2: a.http2,
             ..FetchConfig::default()
         };
         Ok(NetSettings {

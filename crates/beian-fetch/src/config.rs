@@ -44,8 +44,6 @@ pub struct FetchConfig {
     /// Idle keep-alive connections kept for the next request to the same origin (0: every
     /// request opens its own connection), each for at most 2 s.
     pub idle_connections: usize,
-    /// Offer HTTP/2 by ALPN on https (HTTP/1.1 otherwise).
-    pub http2: bool,
 }
 
 impl Default for FetchConfig {
@@ -72,7 +70,6 @@ impl Default for FetchConfig {
             max_in_flight: 0,
             rate_per_ip: None,
             idle_connections: 256,
-            http2: false,
         }
     }
 }

@@ -44,9 +44,10 @@ struct Response {
 /// again — the four probes of a site (apex and www, https and http) mostly converge on one
 /// page. A failure is shared as well: the URL failed for this site.
 ///
-/// The probes of a site also share its connections: one connection per origin (address,
-/// scheme, and for https the host) at a time, so the http probes of the apex and `www.` on one
-/// address ride one keep-alive connection instead of opening one each.
+/// The probes of a site also take turns on its connections: one request at a time per origin
+/// (address, scheme and host, the apex and `www.` being one host for plain HTTP), so the http
+/// probes of the apex and `www.` on one address ride one keep-alive connection instead of
+/// opening one each.
 #[derive(Default)]
 pub struct Visits {
     map: Mutex<HashMap<String, tokio::sync::watch::Receiver<Option<Arc<Visit>>>>>,
@@ -122,8 +123,8 @@ impl<R: HostResolve> Fetcher<R> {
             pool: pool::Pool::new(cfg.idle_connections),
             in_flight: (cfg.max_in_flight > 0)
                 .then(|| Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight))),
-            tls: tls::build(extra_roots, cfg.http2)?,
             cfg,
+            tls: tls::build(extra_roots)?,
             resolver,
         })
     }
@@ -558,10 +559,9 @@ impl<R: HostResolve> Fetcher<R> {
                     .unwrap_or_default(),
                 cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
             };
-            let h2 = conn.alpn_protocol() == Some(b"h2");
-            open_conn(stream, Some(facts), h2).await?
+            open_conn(stream, Some(facts)).await?
         } else {
-            open_conn(tcp, None, false).await?
+            open_conn(tcp, None).await?
         };
         self.exchange(conn, origin, url, &host, out)
             .await
@@ -588,15 +588,8 @@ impl<R: HostResolve> Fetcher<R> {
             None => host.to_string(),
         };
         let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        let path = if path.is_empty() { "/" } else { path };
-        let req = match conn.sender {
-            pool::Sender::Http1(_) => hyper::Request::get(path).header(header::HOST, host_header),
-            // HTTP/2 names the host in the `:authority` pseudo-header, from the URI.
-            pool::Sender::Http2(_) => {
-                hyper::Request::get(format!("{}://{host_header}{path}", url.scheme()))
-            }
-        };
-        let req = req
+        let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
+            .header(header::HOST, host_header)
             .header(header::USER_AGENT, self.cfg.user_agent.as_str())
             .header(
                 header::ACCEPT,
@@ -612,7 +605,7 @@ impl<R: HostResolve> Fetcher<R> {
                 ))
             })?;
         let t = Instant::now();
-        let resp = match timeout(self.cfg.response_timeout, conn.sender.send(req)).await {
+        let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 return Err(ExchangeError::NoResponse(FetchError::new(
@@ -723,30 +716,21 @@ impl ExchangeError {
     }
 }
 
-/// HTTP/1.1 (or HTTP/2 when ALPN agreed on it) over `io`, driven by a task of its own.
-async fn open_conn<S>(io: S, tls: Option<TlsFacts>, h2: bool) -> Result<pool::Conn, FetchError>
+/// HTTP/1.1 over `io`, driven by a task of its own.
+async fn open_conn<S>(io: S, tls: Option<TlsFacts>) -> Result<pool::Conn, FetchError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let protocol = |e: hyper::Error| FetchError::new(ErrorClass::HttpProtocol, e.to_string());
-    // Errors surface through the request future; the task only drives the socket.
-    let (sender, task) = if h2 {
-        let (sender, conn) =
-            hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                .max_header_list_size(256 * 1024)
-                .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
-                .await
-                .map_err(protocol)?;
-        let task = tokio::spawn(async move { if conn.await.is_err() {} });
-        (pool::Sender::Http2(sender), task)
-    } else {
-        let (sender, conn) = hyper::client::conn::http1::Builder::new()
-            .max_buf_size(256 * 1024)
-            .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
-            .await
-            .map_err(protocol)?;
-        let task = tokio::spawn(async move { if conn.await.is_err() {} });
-        (pool::Sender::Http1(sender), task)
-    };
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(256 * 1024)
+        .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
+    let task = tokio::spawn(async move {
+        // Errors surface through the request future; the task only drives the socket.
+        match conn.await {
+            Ok(()) | Err(_) => {}
+        }
+    });
     Ok(pool::Conn { sender, task, tls })
 }

@@ -17,43 +17,16 @@ use crate::TlsFacts;
 /// How long an idle connection is kept (servers keep theirs for 5–75 s).
 pub(crate) const IDLE_TTL: Duration = Duration::from_secs(2);
 
-/// The request side of a connection.
-pub(crate) enum Sender {
-    Http1(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
-    /// HTTP/2, agreed by ALPN: requests carry the scheme and authority in their URI.
-    Http2(hyper::client::conn::http2::SendRequest<Empty<Bytes>>),
-}
+/// The request side of an HTTP/1.1 connection.
+pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
-impl Sender {
-    pub(crate) fn is_closed(&self) -> bool {
-        match self {
-            Sender::Http1(s) => s.is_closed(),
-            Sender::Http2(s) => s.is_closed(),
-        }
-    }
-
-    pub(crate) async fn ready(&mut self) -> hyper::Result<()> {
-        match self {
-            Sender::Http1(s) => s.ready().await,
-            Sender::Http2(s) => s.ready().await,
-        }
-    }
-
-    pub(crate) async fn send(
-        &mut self,
-        req: hyper::Request<Empty<Bytes>>,
-    ) -> hyper::Result<hyper::Response<hyper::body::Incoming>> {
-        match self {
-            Sender::Http1(s) => s.send_request(req).await,
-            Sender::Http2(s) => s.send_request(req).await,
-        }
-    }
-}
-
-/// Where a connection goes: address, scheme, and for https the host it was opened for (TLS
-/// names the host, and one address serves many hosts). A plain HTTP connection carries
-/// requests for any host on its address (the `Host` header names it): the apex and `www.` of
-/// a site, or the sites of a shared host, ride one connection.
+/// Where a connection goes: address, scheme, and the host it was opened for (TLS names the
+/// host, and one address serves many hosts). A plain HTTP connection carries requests for the
+/// apex and `www.` of one domain alike (the `Host` header names each): the two http probes of a
+/// site on one address ride one connection. Not another site's, though the protocol would
+/// allow it: a proxy that routes a connection by its first request (HAProxy's old tunnel mode,
+/// some L4 balancers) would answer another site's request from the first site's server, and
+/// the audit would judge the wrong page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Origin {
     pub(crate) addr: SocketAddr,
@@ -63,14 +36,15 @@ pub(crate) struct Origin {
 
 impl Origin {
     pub(crate) fn new(addr: SocketAddr, https: bool, host: &str) -> Self {
+        let host = if https {
+            host
+        } else {
+            host.strip_prefix("www.").unwrap_or(host)
+        };
         Origin {
             addr,
             https,
-            host: if https {
-                host.to_string()
-            } else {
-                String::new()
-            },
+            host: host.to_string(),
         }
     }
 }
@@ -98,8 +72,7 @@ pub(crate) struct Pool {
 
 #[derive(Default)]
 struct Inner {
-    /// Per origin, the idle connections, most recently put last. A plain HTTP origin is a
-    /// whole address, whose many hosts can leave several connections idle at once.
+    /// Per origin, the idle connections, most recently put last.
     idle: HashMap<Origin, Vec<(Conn, u64)>>,
     /// How many connections `idle` holds.
     count: usize,

@@ -86,10 +86,7 @@ pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
     provider
 }
 
-pub(crate) fn build(
-    extra_roots: &[CertificateDer<'static>],
-    http2: bool,
-) -> Result<Tls, TlsSetupError> {
+pub(crate) fn build(extra_roots: &[CertificateDer<'static>]) -> Result<Tls, TlsSetupError> {
     let provider = Arc::new(crypto_provider());
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -109,11 +106,9 @@ pub(crate) fn build(
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(RecordOnly { algs }))
         .with_no_client_auth();
-    config.alpn_protocols = if http2 {
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
+    // HTTP/1.1 only: HTTP/2 was measured against nginx (BENCHMARKS.md, issue 16) and saved
+    // the servers nothing — a site's probes send one request per https connection.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     // A site's hosts are contacted again within seconds (a redirect from the apex to www
     // while www's own probes run): keep the sessions of the hosts of the sites in progress
     // (rustls keeps 256 by default, fewer than the hosts of 4 × 64 sites).

@@ -293,13 +293,31 @@ async fn idle_connections_carry_the_next_request_to_their_origin() {
     }
 }
 
-/// A plain HTTP connection carries requests for any host of its address: the apex's page and
-/// then `www.`'s ride one connection.
+/// A plain HTTP connection carries the requests for a domain's apex and `www.`: the apex's
+/// page and then `www.`'s ride one connection; another site on the same address gets its own.
 #[tokio::test]
-async fn a_plain_connection_carries_the_apex_and_www() {
+async fn a_plain_connection_carries_the_apex_and_www_not_another_site() {
+    use Behaviour as B;
     let env = Env::start().await;
-    // A site that serves its page on http too (no redirect to https).
+    // Sites that serve their page on http too (no redirect to https).
+    let plain = [
+        B::PsbMissing,
+        B::NoIcp,
+        B::Unlinked,
+        B::WrongLink,
+        B::PsbNoIcon,
+    ];
     let s = env.site(Behaviour::PsbMissing);
+    let other = env
+        .fleet
+        .sites
+        .iter()
+        .find(|o| {
+            o.domain != s.domain
+                && plain.contains(&o.behaviour)
+                && env.fleet.addr_of(o) == env.fleet.addr_of(s)
+        })
+        .unwrap();
     let f = env.fetcher(|_| {}, true);
     let (req0, conn0) = env.fleet.served();
     for host in [s.domain.clone(), format!("www.{}", s.domain)] {
@@ -309,4 +327,10 @@ async fn a_plain_connection_carries_the_apex_and_www() {
     }
     let (req1, conn1) = env.fleet.served();
     assert_eq!((req1 - req0, conn1 - conn0), (2, 1));
+    let o = env
+        .get(&f, &format!("http://{}/", other.domain), other)
+        .await;
+    assert_eq!(o.status, Some(200), "{o:?}");
+    let (req2, conn2) = env.fleet.served();
+    assert_eq!((req2 - req1, conn2 - conn1), (1, 1));
 }
