@@ -17,10 +17,12 @@ mod names;
 mod normalise;
 mod read;
 mod reference;
+mod signals;
 
 pub use copyright::copyright_holder;
 pub use decode::{Decoded, charset_from_content_type, decode};
 pub use normalise::normalise;
+pub use signals::{RenderSignal, render_signals};
 
 use beian_types::{FooterFacts, FooterRegion};
 

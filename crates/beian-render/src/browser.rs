@@ -1,0 +1,222 @@
+//! Finding the browser and running one render: a fresh headless Chromium with a profile of its
+//! own, every request sent to the render's proxy, the DOM printed after the scripts' time
+//! (`--dump-dom`, `--virtual-time-budget`), killed with all its processes past the time or
+//! memory limit.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+use crate::{RenderConfig, RenderFailure};
+
+/// No browser was found.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("no browser found: {0}")]
+pub struct BrowserNotFound(pub String);
+
+/// Browser names looked for on `PATH`, in order.
+const NAMES: &[&str] = &["chromium", "chromium-browser", "google-chrome", "chrome"];
+
+/// The browser to render with: `explicit` (`--browser PATH`), else `$CHROME`, else the first
+/// of `chromium`, `chromium-browser`, `google-chrome`, `chrome` on `PATH`.
+pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf, BrowserNotFound> {
+    if let Some(p) = explicit {
+        return runnable(p).then(|| p.to_path_buf()).ok_or_else(|| {
+            BrowserNotFound(format!("--browser {}: not an executable file", p.display()))
+        });
+    }
+    if let Some(p) = std::env::var_os("CHROME").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return runnable(&p).then(|| p.clone()).ok_or_else(|| {
+            BrowserNotFound(format!("$CHROME={}: not an executable file", p.display()))
+        });
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for name in NAMES {
+            let p = dir.join(name);
+            if runnable(&p) {
+                return Ok(p);
+            }
+        }
+    }
+    Err(BrowserNotFound(
+        "none of chromium, chromium-browser, google-chrome on PATH (Debian: apt-get install chromium; or --browser PATH)".into(),
+    ))
+}
+
+fn runnable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The browser's flags for one render through the proxy at `proxy`.
+fn args(cfg: &RenderConfig, profile: &Path, proxy: SocketAddr) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "--headless",
+        "--disable-gpu",
+        "--no-first-run",
+        "--no-default-browser-check",
+        // No requests of the browser's own (updates, sync, safe browsing, metrics).
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--disable-domain-reliability",
+        "--metrics-recording-only",
+        "--mute-audio",
+        "--hide-scrollbars",
+        // Only the proxy talks to servers; its certificates are its own (the audit's fetcher
+        // checks the origin's).
+        "--ignore-certificate-errors",
+        // Loopback too goes through the proxy (Chromium bypasses it for loopback by default).
+        "--proxy-bypass-list=<-loopback>",
+        // No UDP around the proxy.
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--disable-quic",
+        // Images are not needed to read a footer; not loading them spares the servers.
+        "--blink-settings=imagesEnabled=false",
+        // None of the browser's own services (time, sign-in, suggestions, safe browsing):
+        // their requests would reach the proxy like the page's.
+        "--disable-client-side-phishing-detection",
+        "--safebrowsing-disable-auto-update",
+        "--disable-component-extensions-with-background-pages",
+        "--disable-breakpad",
+        "--no-pings",
+        "--bwsi",
+        "--password-store=basic",
+        "--use-mock-keychain",
+        // The page is rendered at its own URL: no upgrade of an http page to https.
+        "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,HttpsFirstModeV2ForEngagedSites,NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,PrivacySandboxSettings4,SafeBrowsing",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    if running_as_root() {
+        // Chromium's sandbox refuses to run as root (CI containers).
+        a.push("--no-sandbox".into());
+    }
+    a.push(format!("--user-data-dir={}", profile.display()));
+    a.push(format!("--proxy-server=http://{proxy}"));
+    a.push(format!("--window-size={},{}", cfg.window.0, cfg.window.1));
+    a.push(format!(
+        "--virtual-time-budget={}",
+        cfg.script_time.as_millis()
+    ));
+    a.push("--dump-dom".into());
+    a
+}
+
+fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Largest DOM read back.
+const MAX_DOM: u64 = 32 << 20;
+
+/// Renders `url` in a fresh browser whose requests go to `proxy`; the serialised DOM.
+pub(crate) async fn dump_dom(
+    cfg: &RenderConfig,
+    url: &Url,
+    proxy: SocketAddr,
+) -> Result<String, RenderFailure> {
+    let profile = tempfile::Builder::new()
+        .prefix("beian-render-")
+        .tempdir()
+        .map_err(|e| RenderFailure::Start(format!("browser profile directory: {e}")))?;
+    let mut child = tokio::process::Command::new(&cfg.browser)
+        .args(args(cfg, profile.path(), proxy))
+        .arg(url.as_str())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        // Its own process group: the renderer, GPU and network processes are killed with it.
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| RenderFailure::Start(format!("{}: {e}", cfg.browser.display())))?;
+    let group = child.id();
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| RenderFailure::Start("no browser output".into()))?;
+    let started = Instant::now();
+    let read = async {
+        let mut dom = Vec::new();
+        let got = (&mut stdout).take(MAX_DOM).read_to_end(&mut dom).await;
+        let status = child.wait().await;
+        (got, status, dom)
+    };
+    let watch = watch_memory(group, cfg.memory_limit);
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(cfg.timeout, read) => match r {
+            Ok(r) => Ok(r),
+            Err(_) => Err(RenderFailure::Timeout(started.elapsed())),
+        },
+        () = watch => Err(RenderFailure::Memory(cfg.memory_limit >> 20)),
+    };
+    // Whatever happened, no process of this render outlives it.
+    kill_group(group);
+    let (got, status, dom) = outcome?;
+    let dom = String::from_utf8_lossy(&dom).into_owned();
+    match (got, status) {
+        (Ok(_), Ok(s)) if !dom.trim().is_empty() && s.success() => Ok(dom),
+        (Ok(_), Ok(s)) => Err(RenderFailure::NoOutput(format!("exit status {s}"))),
+        (Err(e), _) | (_, Err(e)) => Err(RenderFailure::NoOutput(e.to_string())),
+    }
+}
+
+fn kill_group(group: Option<u32>) {
+    let Some(pid) = group
+        .and_then(|p| i32::try_from(p).ok())
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    if rustix::process::kill_process_group(pid, rustix::process::Signal::KILL).is_err() {
+        // Already gone.
+    }
+}
+
+/// Resolves when the processes of `group` hold more than `limit` bytes resident; checked
+/// every 200 ms.
+async fn watch_memory(group: Option<u32>, limit: u64) {
+    let Some(group) = group else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if group_rss(group) > limit {
+            return;
+        }
+    }
+}
+
+/// Resident bytes of the processes whose process group is `group` (from `/proc`).
+fn group_rss(group: u32) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let page = 4096;
+    dir.filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // After `(comm)`: state, ppid, pgrp, …; rss (pages) is the 22nd field after it.
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let pgrp: u32 = f.get(2)?.parse().ok()?;
+            let rss: u64 = f.get(21)?.parse().ok()?;
+            (pgrp == group).then_some(rss * page)
+        })
+        .sum()
+}

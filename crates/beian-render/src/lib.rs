@@ -1,0 +1,215 @@
+//! Pages rendered in a real headless browser (Debian's `chromium`), for footers that scripts
+//! write. The browser never reaches the network itself: every request it makes goes to a
+//! forward proxy this crate runs on loopback for the render ([`proxy`]), which serves the page
+//! body the audit already fetched and fetches anything else through the caller's
+//! [`Upstream`] — the audit's own fetcher, with its resolver, private-address guard and
+//! per-address limits. Renders are bounded in number ([`RenderConfig::concurrency`]), time
+//! and memory ([`browser`]).
+
+mod browser;
+mod certs;
+mod proxy;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use url::Url;
+
+pub use browser::{BrowserNotFound, find_browser};
+pub use certs::CertError;
+pub use proxy::{Exchange, ExchangeOutcome};
+
+/// What the proxy gets from upstream for a URL the page asks for.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// HTTP status of the final response (redirects followed).
+    pub status: u16,
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// Its body, decoded (no content coding).
+    pub body: Bytes,
+}
+
+/// Why upstream gave no response.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    /// The address is one the audit refuses (private, reserved): the page's script reached
+    /// for it and was stopped.
+    pub blocked: bool,
+    /// What happened, for the evidence.
+    pub message: String,
+}
+
+/// Where the proxy gets what a page asks for: the audit's fetcher.
+pub trait Upstream: Send + Sync + 'static {
+    /// GETs `url`, following redirects.
+    fn get(&self, url: Url) -> Pin<Box<dyn Future<Output = Result<Fetched, Refused>> + Send + '_>>;
+}
+
+/// A page to render: the response the audit already has.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Its final URL (after redirects).
+    pub url: Url,
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// Its body, decoded.
+    pub body: Bytes,
+}
+
+/// How renders run.
+#[derive(Debug, Clone)]
+pub struct RenderConfig {
+    /// The browser's executable ([`find_browser`]).
+    pub browser: PathBuf,
+    /// Renders at once.
+    pub concurrency: usize,
+    /// Time the page's scripts get, in the browser's virtual time (timers fire early,
+    /// network waits are real).
+    pub script_time: Duration,
+    /// Wall-clock limit of one render, browser start included; the browser is killed then.
+    pub timeout: Duration,
+    /// Memory limit of one render's browser processes (resident), killed beyond it.
+    pub memory_limit: u64,
+    /// Most requests one page may make to servers through the proxy (the page itself, served
+    /// from the audit's fetch, not counted).
+    pub max_requests: usize,
+    /// Viewport, CSS pixels.
+    pub window: (u32, u32),
+}
+
+impl RenderConfig {
+    /// Defaults for `browser`: renders fitted to the cores (a render keeps about one core
+    /// busy for a second), 5 s of script time, 20 s in all, 1 GiB, 64 requests, 1366×768.
+    pub fn new(browser: PathBuf) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        RenderConfig {
+            browser,
+            concurrency: cores.max(1),
+            script_time: Duration::from_secs(5),
+            timeout: Duration::from_secs(20),
+            memory_limit: 1 << 30,
+            max_requests: 64,
+            window: (1366, 768),
+        }
+    }
+}
+
+/// A rendered page.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The DOM after the scripts ran, serialised.
+    pub html: String,
+    /// Wall time of the render (waiting for a render slot not included).
+    pub elapsed: Duration,
+    /// Waiting for a render slot.
+    pub waited: Duration,
+    /// Every request the page made, in order.
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Rendered {
+    /// The requests the audit refused (private or reserved addresses).
+    pub fn blocked(&self) -> impl Iterator<Item = &Exchange> {
+        self.exchanges
+            .iter()
+            .filter(|e| matches!(e.outcome, ExchangeOutcome::Blocked(_)))
+    }
+}
+
+/// A render that produced no DOM.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RenderFailure {
+    /// The browser ran past [`RenderConfig::timeout`].
+    #[error("render timed out after {0:?}")]
+    Timeout(Duration),
+    /// The browser's processes went past [`RenderConfig::memory_limit`].
+    #[error("render stopped: browser memory above {0} MiB")]
+    Memory(u64),
+    /// The browser exited without a DOM.
+    #[error("browser exited without a page ({0})")]
+    NoOutput(String),
+    /// The browser or the proxy could not be started.
+    #[error("render could not start: {0}")]
+    Start(String),
+}
+
+/// Renders pages, bounded in number at once.
+pub struct Renderer {
+    cfg: RenderConfig,
+    slots: Arc<tokio::sync::Semaphore>,
+    certs: Arc<certs::HostCerts>,
+    upstream: Arc<dyn Upstream>,
+}
+
+/// The renderer could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The proxy's certificate key could not be made.
+    #[error("the render proxy's certificate key")]
+    Key(#[source] certs::CertError),
+}
+
+impl Renderer {
+    /// A renderer fetching through `upstream`.
+    pub fn new(cfg: RenderConfig, upstream: Arc<dyn Upstream>) -> Result<Self, SetupError> {
+        Ok(Renderer {
+            slots: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency.max(1))),
+            certs: Arc::new(certs::HostCerts::new().map_err(SetupError::Key)?),
+            upstream,
+            cfg,
+        })
+    }
+
+    /// The browser this renderer starts.
+    pub fn browser(&self) -> &Path {
+        &self.cfg.browser
+    }
+
+    /// Renders `page`: waits for a render slot (calling `on_wait` first when none is free, so
+    /// the caller can step aside for work that needs no render), serves the page to a fresh
+    /// browser through a proxy of its own, and returns the DOM after the scripts ran.
+    pub async fn render(
+        &self,
+        page: Page,
+        on_wait: &(dyn Fn() + Sync),
+    ) -> Result<Rendered, RenderFailure> {
+        let asked = Instant::now();
+        let _slot = match self.slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                on_wait();
+                self.slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| RenderFailure::Start(e.to_string()))?
+            }
+        };
+        let waited = asked.elapsed();
+        let started = Instant::now();
+        let url = page.url.clone();
+        let session = Arc::new(proxy::Session::new(
+            page,
+            self.upstream.clone(),
+            self.certs.clone(),
+            self.cfg.max_requests,
+        ));
+        let proxy = proxy::Proxy::start(session.clone())
+            .await
+            .map_err(|e| RenderFailure::Start(format!("proxy: {e}")))?;
+        let result = browser::dump_dom(&self.cfg, &url, proxy.addr).await;
+        proxy.stop();
+        let html = result?;
+        Ok(Rendered {
+            html,
+            elapsed: started.elapsed(),
+            waited,
+            exchanges: session.exchanges(),
+        })
+    }
+}

@@ -1,0 +1,319 @@
+//! The render's forward proxy on loopback: the browser's only way out. Plain `http://`
+//! requests arrive in absolute form; `https://` ones arrive through `CONNECT`, ended here with
+//! a certificate of the proxy's own ([`crate::certs`]). The page being rendered is answered
+//! from the body the audit already fetched; every other request goes to the [`Upstream`] — the
+//! audit's fetcher — and a request it refuses (a private address) is answered 403 and kept in
+//! the render's evidence.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::certs::{Fixed, HostCerts, provider};
+use crate::{Page, Upstream};
+
+/// One request the page made through the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The URL asked for.
+    pub url: String,
+    /// What the proxy did.
+    pub outcome: ExchangeOutcome,
+}
+
+/// What the proxy did with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExchangeOutcome {
+    /// The page itself, answered from the audit's fetch.
+    Page,
+    /// Fetched upstream: the final status.
+    Fetched(u16),
+    /// Refused by the audit's address guard (private or reserved address).
+    Blocked(String),
+    /// Upstream failed (DNS, connection, timeout, …).
+    Failed(String),
+    /// Not forwarded: over the request limit, or a method a render does not send.
+    Refused(String),
+}
+
+/// What one render's proxy knows: the page, where else to fetch, what happened.
+pub(crate) struct Session {
+    page: Page,
+    page_key: String,
+    upstream: Arc<dyn Upstream>,
+    certs: Arc<HostCerts>,
+    max_requests: usize,
+    count: AtomicUsize,
+    page_served: AtomicBool,
+    log: Mutex<Vec<Exchange>>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+/// A URL as the proxy compares it: without its fragment (the browser sends none anyway).
+fn key(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    u.to_string()
+}
+
+impl Session {
+    pub(crate) fn new(
+        page: Page,
+        upstream: Arc<dyn Upstream>,
+        certs: Arc<HostCerts>,
+        max_requests: usize,
+    ) -> Self {
+        Session {
+            page_key: key(&page.url),
+            page,
+            upstream,
+            certs,
+            max_requests,
+            count: AtomicUsize::new(0),
+            page_served: AtomicBool::new(false),
+            log: Mutex::new(Vec::new()),
+            tasks: Mutex::new(JoinSet::new()),
+        }
+    }
+
+    /// The requests so far.
+    pub(crate) fn exchanges(&self) -> Vec<Exchange> {
+        // A poisoned lock only means a proxy task panicked; the log is still sound.
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn record(&self, method: &Method, url: &Url, outcome: ExchangeOutcome) {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Exchange {
+                method: method.to_string(),
+                url: url.to_string(),
+                outcome,
+            });
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spawn(task);
+    }
+
+    /// A request as it reaches the proxy: `CONNECT`, or a plain request in absolute form.
+    async fn outer(self: Arc<Self>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        if req.method() == Method::CONNECT {
+            let Some(authority) = req.uri().authority().cloned() else {
+                return simple(StatusCode::BAD_REQUEST, "CONNECT without host:port");
+            };
+            let session = self.clone();
+            self.spawn(async move {
+                // The tunnel starts once the 200 below has gone out.
+                if let Ok(upgraded) = hyper::upgrade::on(req).await {
+                    session.tunnel(TokioIo::new(upgraded), authority).await;
+                }
+            });
+            return Response::new(Full::new(Bytes::new()));
+        }
+        match Url::parse(&req.uri().to_string()) {
+            Ok(url) if matches!(url.scheme(), "http") => self.answer(req.method(), url).await,
+            _ => simple(StatusCode::BAD_REQUEST, "not a proxy request"),
+        }
+    }
+
+    /// An https tunnel: TLS ended here with the proxy's certificate for the host, then the
+    /// requests inside it.
+    async fn tunnel(
+        self: Arc<Self>,
+        io: TokioIo<hyper::upgrade::Upgraded>,
+        authority: hyper::http::uri::Authority,
+    ) {
+        let Ok(cert) = self.certs.for_host(authority.host()) else {
+            return;
+        };
+        let Ok(builder) = rustls::ServerConfig::builder_with_provider(Arc::new(provider()))
+            .with_safe_default_protocol_versions()
+        else {
+            return;
+        };
+        let mut config = builder
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Fixed(cert)));
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let Ok(tls) = acceptor.accept(io).await else {
+            return;
+        };
+        let session = self.clone();
+        let svc = service_fn(move |req: Request<Incoming>| {
+            let session = session.clone();
+            let authority = authority.clone();
+            async move {
+                let path = req
+                    .uri()
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_string();
+                let resp = match Url::parse(&format!("https://{authority}{path}")) {
+                    Ok(url) => session.answer(req.method(), url).await,
+                    Err(_) => simple(StatusCode::BAD_REQUEST, "bad request target"),
+                };
+                Ok::<_, Infallible>(resp)
+            }
+        });
+        if http1::Builder::new()
+            .serve_connection(TokioIo::new(tls), svc)
+            .await
+            .is_err()
+        {
+            // The browser went away mid-request: nothing to answer.
+        }
+    }
+
+    /// The answer to one request for `url`.
+    async fn answer(&self, method: &Method, url: Url) -> Response<Full<Bytes>> {
+        let reads = method == Method::GET || method == Method::HEAD;
+        if reads && key(&url) == self.page_key {
+            self.page_served.store(true, Ordering::Release);
+            self.record(method, &url, ExchangeOutcome::Page);
+            return body_response(
+                StatusCode::OK,
+                self.page.content_type.as_deref(),
+                self.page.body.clone(),
+                method,
+            );
+        }
+        if !self.page_served.load(Ordering::Acquire) {
+            // Nothing of the page's can be asked before the page: this is the browser's own
+            // (sign-in, suggestions), which no server of the audit's should see.
+            let why = "the browser's own request, before the page".to_string();
+            self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
+            return simple(StatusCode::FORBIDDEN, &why);
+        }
+        if url.path() == "/favicon.ico" {
+            // The tab's icon: no part of the page, not worth a request to its server.
+            self.record(method, &url, ExchangeOutcome::Refused("favicon".into()));
+            return simple(StatusCode::NOT_FOUND, "no favicon in a render");
+        }
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > self.max_requests {
+            let why = format!("more than {} requests", self.max_requests);
+            self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
+            return simple(StatusCode::TOO_MANY_REQUESTS, &why);
+        }
+        if !reads {
+            let why = format!("{method}: a render only reads");
+            self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
+            return simple(StatusCode::METHOD_NOT_ALLOWED, &why);
+        }
+        match self.upstream.get(url.clone()).await {
+            Ok(f) => {
+                self.record(method, &url, ExchangeOutcome::Fetched(f.status));
+                let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                body_response(status, f.content_type.as_deref(), f.body, method)
+            }
+            Err(r) if r.blocked => {
+                self.record(method, &url, ExchangeOutcome::Blocked(r.message.clone()));
+                simple(StatusCode::FORBIDDEN, &r.message)
+            }
+            Err(r) => {
+                self.record(method, &url, ExchangeOutcome::Failed(r.message.clone()));
+                simple(StatusCode::BAD_GATEWAY, &r.message)
+            }
+        }
+    }
+}
+
+fn simple(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn body_response(
+    status: StatusCode,
+    content_type: Option<&str>,
+    body: Bytes,
+    method: &Method,
+) -> Response<Full<Bytes>> {
+    let body = if method == Method::HEAD {
+        Bytes::new()
+    } else {
+        body
+    };
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    if let Some(v) = content_type.and_then(|c| HeaderValue::from_str(c).ok()) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A render's proxy, listening on loopback until [`Proxy::stop`].
+pub(crate) struct Proxy {
+    pub(crate) addr: SocketAddr,
+    session: Arc<Session>,
+}
+
+impl Proxy {
+    pub(crate) async fn start(session: Arc<Session>) -> std::io::Result<Proxy> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let s = session.clone();
+        session.spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let s2 = s.clone();
+                s.spawn(serve(tcp, s2));
+            }
+        });
+        Ok(Proxy { addr, session })
+    }
+
+    /// Closes the listener and every connection and tunnel.
+    pub(crate) fn stop(self) {
+        self.session
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort_all();
+    }
+}
+
+async fn serve(tcp: TcpStream, session: Arc<Session>) {
+    let svc = service_fn(move |req: Request<Incoming>| {
+        let session = session.clone();
+        async move { Ok::<_, Infallible>(session.outer(req).await) }
+    });
+    if http1::Builder::new()
+        .serve_connection(TokioIo::new(tcp), svc)
+        .with_upgrades()
+        .await
+        .is_err()
+    {
+        // The browser closed the connection: nothing to answer.
+    }
+}

@@ -1,0 +1,228 @@
+//! Renders in Debian's chromium (`make test` installs it), every request through the render's
+//! proxy and the audit's fetcher against the simulated fleet.
+
+#![expect(clippy::unwrap_used)] // Test set-up: a failure here is a failed test.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use beian_fetch::{FetchConfig, FetchError, Fetcher, HostResolve};
+use beian_fleet::{Behaviour, Fleet, FleetConfig};
+use beian_render::{
+    ExchangeOutcome, Fetched, Page, Refused, RenderConfig, RenderFailure, Renderer, Upstream,
+    find_browser,
+};
+use beian_types::ErrorClass;
+use bytes::Bytes;
+use url::Url;
+
+/// Fleet hosts resolve to their site's address.
+#[derive(Clone)]
+struct FleetDns(Arc<Vec<(String, IpAddr)>>);
+
+impl FleetDns {
+    fn lookup(&self, host: &str) -> Result<Vec<IpAddr>, FetchError> {
+        if let Ok(ip) = host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            return Ok(vec![ip]);
+        }
+        let apex = host.strip_prefix("www.").unwrap_or(host);
+        self.0
+            .iter()
+            .find(|(d, _)| d == apex)
+            .map(|(_, ip)| vec![*ip])
+            .ok_or(FetchError {
+                class: ErrorClass::DnsNxdomain,
+                message: host.to_string(),
+            })
+    }
+}
+
+impl HostResolve for FleetDns {
+    fn resolve<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, FetchError>> + Send + 'a>> {
+        Box::pin(async move { self.lookup(host) })
+    }
+}
+
+/// The audit's fetcher as the proxy's upstream: the fleet's addresses allowed, every other
+/// private address refused.
+struct ViaFetcher {
+    fetcher: Fetcher<FleetDns>,
+    dns: FleetDns,
+}
+
+impl Upstream for ViaFetcher {
+    fn get(&self, url: Url) -> Pin<Box<dyn Future<Output = Result<Fetched, Refused>> + Send + '_>> {
+        Box::pin(async move {
+            let refused = |e: FetchError| Refused {
+                blocked: e.class == ErrorClass::AddressBlocked,
+                message: format!("{}: {}", e.class, e.message),
+            };
+            let addrs = self
+                .dns
+                .lookup(url.host_str().unwrap_or_default())
+                .map_err(refused)?;
+            let out = self.fetcher.fetch(url, addrs).await;
+            if let Some(e) = out.error {
+                return Err(refused(e));
+            }
+            Ok(Fetched {
+                status: out.status.unwrap_or(502),
+                content_type: out.content_type,
+                body: out.body.unwrap_or_default(),
+            })
+        })
+    }
+}
+
+async fn setup() -> (Fleet, Renderer) {
+    let fleet = Fleet::start(FleetConfig {
+        domains: 40,
+        seed: 1717,
+        ..FleetConfig::default()
+    })
+    .await
+    .unwrap();
+    let dns = FleetDns(Arc::new(
+        fleet
+            .sites
+            .iter()
+            .map(|s| (s.domain.clone(), fleet.addr_of(s)))
+            .collect(),
+    ));
+    let cfg = FetchConfig {
+        http_port: fleet.http_port,
+        https_port: fleet.https_port,
+        allow_nets: vec!["127.0.1.0/24".parse().unwrap()],
+        connect_timeout: Duration::from_secs(2),
+        ..FetchConfig::default()
+    };
+    let roots: Vec<_> = rustls_roots(&fleet.ca_pem);
+    let fetcher = Fetcher::new(cfg, &roots, dns.clone()).unwrap();
+    let browser = find_browser(None).expect("chromium: make test installs it");
+    let mut rc = RenderConfig::new(browser);
+    rc.timeout = Duration::from_secs(8);
+    let renderer = Renderer::new(rc, Arc::new(ViaFetcher { fetcher, dns })).unwrap();
+    (fleet, renderer)
+}
+
+fn rustls_roots(pem: &str) -> Vec<rustls_pki_types::CertificateDer<'static>> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn page(url: &str, html: &str) -> Page {
+    Page {
+        url: url.parse().unwrap(),
+        content_type: Some("text/html; charset=utf-8".into()),
+        body: Bytes::from(html.to_string()),
+    }
+}
+
+/// A footer written by `document.write`, one set by a timer, and one filled from a JSON the
+/// page fetches from its own site: all in the rendered DOM; the page itself is served from
+/// the given body (the fleet never sees a request for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_write_the_footer_and_the_proxy_serves_the_page() {
+    let (fleet, renderer) = setup().await;
+    let site = fleet
+        .sites
+        .iter()
+        .find(|s| s.behaviour == Behaviour::Unlinked)
+        .unwrap();
+    let url = format!("https://www.{}/", site.domain);
+    // The site's own page, fetched by the script through the proxy, holds the site's number.
+    let html = r#"<!doctype html><html><head><meta charset="utf-8"></head><body>
+<div id="app"></div><footer id="f"></footer>
+<script>document.write('<p id="w">京ICP备11111111号-1</p>');
+setTimeout(function () { document.getElementById('f').textContent = '沪ICP备22222222号-2'; }, 3000);
+fetch('/index.html').then(function (r) { return r.text(); }).then(function (t) {
+  document.getElementById('app').textContent =
+    'from the site: ' + (t.indexOf('NUMBER') >= 0 ? 'NUMBER' : 'none');
+});</script></body></html>"#
+        .replace("NUMBER", &site.icp);
+    let (before, _) = fleet.served();
+    let r = renderer.render(page(&url, &html), &|| {}).await.unwrap();
+    let (after, _) = fleet.served();
+    assert!(r.html.contains("京ICP备11111111号-1"), "{}", r.html);
+    assert!(r.html.contains("沪ICP备22222222号-2"), "{}", r.html);
+    assert!(
+        r.html.contains(&format!("from the site: {}", site.icp)),
+        "{} {:?}",
+        r.html,
+        r.exchanges
+    );
+    // The page came from the given body; only the script's fetch reached the fleet. The
+    // browser's own requests (before the page) and the favicon were refused by the proxy.
+    assert_eq!(after - before, 1, "{:?}", r.exchanges);
+    let forwarded: Vec<(String, ExchangeOutcome)> = r
+        .exchanges
+        .iter()
+        .filter(|e| !matches!(e.outcome, ExchangeOutcome::Refused(_)))
+        .map(|e| (e.url.clone(), e.outcome.clone()))
+        .collect();
+    assert_eq!(
+        forwarded,
+        [
+            (url.clone(), ExchangeOutcome::Page),
+            (format!("{url}index.html"), ExchangeOutcome::Fetched(200))
+        ],
+        "{:?}",
+        r.exchanges
+    );
+    assert!(r.elapsed < Duration::from_secs(8));
+}
+
+/// A script that reaches for a private address is refused by the audit's guard, and the
+/// render says so; the page still renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_address_is_blocked_and_reported() {
+    let (fleet, renderer) = setup().await;
+    let site = &fleet.sites[0];
+    let url = format!("http://{}/", site.domain);
+    let html = r#"<html><body><footer id="f">pending</footer><script>
+fetch('http://10.255.255.1/footer.json').then(function (r) { return r.status; })
+  .then(function (s) { document.getElementById('f').textContent = 'status ' + s; })
+  .catch(function (e) { document.getElementById('f').textContent = 'failed'; });
+</script></body></html>"#;
+    let r = renderer.render(page(&url, html), &|| {}).await.unwrap();
+    let blocked: Vec<_> = r.blocked().collect();
+    assert_eq!(blocked.len(), 1, "{:?}", r.exchanges);
+    assert_eq!(blocked[0].url, "http://10.255.255.1/footer.json");
+    // The script got nothing (a 403 without CORS headers fails the fetch).
+    assert!(r.html.contains(">failed<"), "{}", r.html);
+    // Nothing but the page and that request got past the proxy.
+    let forwarded = r
+        .exchanges
+        .iter()
+        .filter(|e| !matches!(e.outcome, ExchangeOutcome::Refused(_)))
+        .count();
+    assert_eq!(forwarded, 2, "{:?}", r.exchanges);
+}
+
+/// A page whose script never ends: the render is stopped at the time limit and leaves no
+/// browser process behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_that_never_ends_times_out() {
+    let (fleet, renderer) = setup().await;
+    let url = format!("https://{}/", fleet.sites[1].domain);
+    let html = "<html><body><footer>x</footer><script>for (;;) {}</script></body></html>";
+    let err = renderer.render(page(&url, html), &|| {}).await.unwrap_err();
+    assert!(matches!(err, RenderFailure::Timeout(_)), "{err}");
+    // Every process of the render is gone.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("cmdline")).ok())
+        .filter(|c| c.contains(&url) && c.contains("--dump-dom"))
+        .count();
+    assert_eq!(left, 0);
+}
