@@ -10,5 +10,6 @@ mod e2e;
 mod hostile;
 mod object_store;
 mod polite;
+mod render;
 mod resume;
 mod shards;

@@ -54,6 +54,14 @@ pub(crate) enum FleetCommand {
     Serve(FleetArgs),
 }
 
+/// `--render`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RenderArg {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FailOn {
     /// Exit 1 when any site has a failing rule.
@@ -100,6 +108,26 @@ pub(crate) struct NetArgs {
     /// spaced; waiting for a turn is outside the probe time budget. `0.5` = one every 2 s.
     #[arg(long, value_name = "PER_SECOND")]
     pub(crate) rate_per_ip: Option<f64>,
+    /// Render pages whose footer a script writes in a headless browser (docs/rulebook.md
+    /// §6.12): `auto` renders pages without an in-scope number that show a script signal,
+    /// and pages whose number only a script writes; `always` every page; `never` none.
+    /// `auto` needs a browser (--browser, $CHROME, chromium on PATH): without one rendering
+    /// is off and the summary says so.
+    #[arg(long, value_enum, default_value_t = RenderArg::Auto)]
+    pub(crate) render: RenderArg,
+    /// The browser to render with (Chromium or Chrome; Debian: apt-get install chromium).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) browser: Option<PathBuf>,
+    /// Renders at once (default: the number of cores; each keeps about one core busy).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub(crate) render_concurrency: Option<u32>,
+    /// Wall-clock limit of one render, browser start included, seconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub(crate) render_timeout: f64,
+    /// Save a PNG of the bottom of each failing page (a page rule fails) as
+    /// DIR/<domain>/<host>.png, rendered in the browser.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) screenshots: Option<PathBuf>,
     /// Connect timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     pub(crate) connect_timeout: f64,

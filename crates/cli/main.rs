@@ -440,7 +440,8 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
     let desc = a.input.display().to_string();
     let done = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
     if !a.output.quiet {
-        print_summary(&done.report, &done.dir, &[]);
+        let extra: Vec<String> = net.render_note.iter().cloned().collect();
+        print_summary(&done.report, &done.dir, &extra);
     }
     Ok(done.exit_code(a.output.fail_on))
 }
@@ -530,10 +531,11 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
     let dir = done.dir.join("fleet");
     fleet.write_files(&dir)?;
     if !a.output.quiet {
-        let extra = [
+        let mut extra = vec![
             format!("answer key: {}", dir.join("answer_key.csv").display()),
             format!("elapsed: {:.1}s", started.elapsed().as_secs_f64()),
         ];
+        extra.extend(net.render_note.iter().cloned());
         print_summary(&done.report, &done.dir, &extra);
     }
     drop(fleet);

@@ -8,16 +8,18 @@ use beian_fetch::FetchConfig;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use beian_pipeline::{Capacity, Judging, NetConfig};
+use beian_pipeline::{Capacity, Judging, NetConfig, RenderMode, RenderOptions};
 use beian_rules::RuleConfig;
 
-use crate::args::{ExtractArgs, JudgeArgs, NetArgs};
+use crate::args::{ExtractArgs, JudgeArgs, NetArgs, RenderArg};
 
 /// Network settings resolved from flags, once: the auditor's configuration and the run's
 /// capacity.
 pub(crate) struct NetSettings {
     pub(crate) net: NetConfig,
     pub(crate) capacity: Capacity,
+    /// Why rendering is off under `--render auto`, for the summary.
+    pub(crate) render_note: Option<String>,
 }
 
 pub(crate) fn secs(name: &str, v: f64) -> Result<Duration> {
@@ -74,8 +76,11 @@ impl NetSettings {
             max_in_flight: capacity.probes,
             ..FetchConfig::default()
         };
+        let (render, render_note) = render_options(a)?;
         Ok(NetSettings {
+            render_note,
             net: NetConfig {
+                render,
                 resolvers: a.resolvers.clone(),
                 dns_timeout: secs("dns-timeout", a.dns_timeout)?,
                 fetch,
@@ -84,6 +89,40 @@ impl NetSettings {
             capacity,
         })
     }
+}
+
+/// `--render`, `--browser`, `--render-concurrency`, `--render-timeout`: the render options,
+/// or why rendering is off. An explicit request (`--render always`, `--browser`) without a
+/// usable browser is an error; `auto` without one turns rendering off.
+fn render_options(a: &NetArgs) -> Result<(Option<RenderOptions>, Option<String>)> {
+    let mode = match a.render {
+        RenderArg::Never if a.screenshots.is_some() => {
+            bail!("--screenshots needs the browser, which --render never turns off")
+        }
+        RenderArg::Never => return Ok((None, None)),
+        RenderArg::Auto => RenderMode::Auto,
+        RenderArg::Always => RenderMode::Always,
+    };
+    let browser = match beian_render::find_browser(a.browser.as_deref()) {
+        Ok(b) => b,
+        Err(e) if a.browser.is_some() => bail!("{e}"),
+        Err(e) if mode == RenderMode::Always => bail!("--render always: {e}"),
+        Err(e) if a.screenshots.is_some() => bail!("--screenshots: {e}"),
+        Err(e) => return Ok((None, Some(format!("rendering off: {e}")))),
+    };
+    let mut config = beian_render::RenderConfig::new(browser);
+    if let Some(n) = a.render_concurrency {
+        config.concurrency = n as usize;
+    }
+    config.timeout = secs("render-timeout", a.render_timeout)?;
+    Ok((
+        Some(RenderOptions {
+            mode,
+            config,
+            screenshots: a.screenshots.clone(),
+        }),
+        None,
+    ))
 }
 
 /// `--as-of DATE`, or today (UTC).

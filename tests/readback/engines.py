@@ -24,10 +24,10 @@ TABLES = ("sites", "fetches", "findings")
 # Columns an engine may join or sum on: signed 64-bit everywhere.
 INT64 = {
     "sites": ["input_line"],
-    "fetches": ["input_line", "body_bytes", "dns_us", "connect_us", "tls_us", "ttfb_us", "total_us"],
+    "fetches": ["input_line", "body_bytes", "dns_us", "connect_us", "tls_us", "ttfb_us", "total_us", "wait_us", "render_ms"],
     "findings": ["input_line"],
 }
-INT32 = {"fetches": ["status"]}
+INT32 = {"fetches": ["status", "requests"]}
 TIMESTAMPS = {"sites": ["audited_at"], "fetches": ["started_at"], "findings": []}
 DATES = {"sites": ["psb_due"]}
 STRING_LISTS = {"sites": ["failing_rules", "warning_rules"], "fetches": ["addresses", "cname_chain"], "findings": []}
@@ -264,7 +264,7 @@ def main():
     for t in TABLES:
         for f in files(run_dir, t):
             md = pq.read_metadata(f).metadata or {}
-            if md.get(b"beian.schema_version") != b"2.3":
+            if md.get(b"beian.schema_version") != b"2.4":
                 problems.append(f"{f}: schema_version {md.get(b'beian.schema_version')!r}")
     report = {
         "rows": counts,

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use beian_types::HostRole;
 
 use crate::certs::CertKind;
-use crate::pages::{page, refresh_page};
+use crate::pages::{config_json, page, refresh_page};
 use crate::scenario::Behaviour;
 use crate::{Fleet, FleetError};
 
@@ -149,6 +149,10 @@ impl Fleet {
                     write(&index.with_extension("html.gz"), &gz)?;
                 }
                 write(&index, &html)?;
+                if b == Behaviour::ScriptConfig {
+                    let config = dir.join(format!("sites/{host}/config.json"));
+                    write(&config, config_json(site).as_bytes())?;
+                }
                 out.hosts += 1;
             }
         }
@@ -229,6 +233,9 @@ http {{
         ssl_session_cache shared:beian:32m;
         ssl_session_tickets on;
         root {d}/sites/$host;
+        location = /config.json {{
+            try_files /config.json =404;
+        }}
         location / {{
             if ($beian_error) {{ return 500 "internal error\n"; }}
             if ($beian_301) {{ return 301 $beian_301; }}

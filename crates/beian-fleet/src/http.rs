@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::host::host_name;
 use crate::hostile;
-use crate::pages::{page, refresh_page};
+use crate::pages::{config_json, page, refresh_page};
 use crate::scenario::{Behaviour, SiteSpec};
 
 pub(crate) struct World {
@@ -312,6 +312,14 @@ async fn respond(
         }
         Behaviour::Slow => tokio::time::sleep(world.slow_delay).await,
         _ => {}
+    }
+    if site.behaviour == Behaviour::ScriptConfig && path == "/config.json" {
+        let mut r = Response::new(Full::new(Bytes::from(config_json(site))));
+        r.headers_mut().insert(
+            CONTENT_TYPE,
+            "application/json".parse().expect("static header"),
+        );
+        return r;
     }
     if path != "/" && path != "/index.html" {
         return simple(StatusCode::NOT_FOUND, "not found\n");

@@ -94,24 +94,88 @@ pub fn page(s: &SiteSpec, with_number: bool, charset: &str) -> String {
     } else {
         filler(s.index)
     };
+    let org = &s.org;
+    let content = format!(
+        r#"<header class="site-header"><nav><a href="/">首页</a> <a href="/about.html">关于我们</a> <a href="/contact.html">联系我们</a></nav></header>
+<main><article><h1>{org}</h1>
+{body}</article></main>
+<!-- <a href="http://www.miitbeian.gov.cn/">京ICP备00000001号-1</a> old footer -->
+"#
+    );
+    let footer = |inner: &str| {
+        format!("<footer class=\"footer\" role=\"contentinfo\">\n{inner}\n</footer>\n")
+    };
+    let page = match s.behaviour {
+        Behaviour::ScriptWrite => format!(
+            "{content}{}",
+            footer(&format!(
+                "{copyright}\n<p><script>document.write('{icp} {psb}');</script></p>"
+            ))
+        ),
+        Behaviour::ScriptTimer => {
+            // The ICP number only exists once the script joined its pieces.
+            let mut chars = s.icp.chars();
+            let first: String = chars.next().map(String::from).unwrap_or_default();
+            let rest: String = chars.collect();
+            format!(
+                r#"{content}{}<script>var SITE = {{ icp: ['{first}', '{rest}'] }};
+setTimeout(function () {{
+  document.getElementById('beian').innerHTML = '<a href="{MIIT}" target="_blank">' + SITE.icp.join('') + '</a> {psb}';
+}}, 1000);</script>
+"#,
+                footer(&format!("{copyright}\n<p id=\"beian\"></p>"))
+            )
+        }
+        // The whole page comes from `/config.json` ([`config_json`]).
+        Behaviour::ScriptConfig => r#"<div id="app"></div>
+<script>fetch('/config.json').then(function (r) { return r.json(); }).then(function (c) {
+  document.getElementById('app').innerHTML = c.html;
+});</script>
+"#
+        .to_string(),
+        Behaviour::ScriptNever => format!(
+            r#"{content}<footer class="footer" role="contentinfo"></footer>
+<script>window.addEventListener('load', function () {{ /* the footer: beian.js, never shipped */ }});</script>
+"#
+        ),
+        Behaviour::ScriptPrivate => format!(
+            r#"{content}<footer class="footer" role="contentinfo" id="ft"></footer>
+<script>fetch('http://10.255.255.1/footer.json').then(function (r) {{ return r.json(); }})
+  .then(function (c) {{ document.getElementById('ft').innerHTML = c.html; }})
+  .catch(function () {{}});</script>
+"#
+        ),
+        Behaviour::ScriptHang => format!(
+            r#"{content}<footer class="footer" role="contentinfo"></footer>
+<script>for (;;) {{}}</script>
+"#
+        ),
+        _ => format!(
+            "{content}{}",
+            footer(&format!("{copyright}\n<p>{icp} {psb}</p>"))
+        ),
+    };
     format!(
         r#"<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="{charset}"><title>{org}</title>
 <script>var _hmt = _hmt || []; // analytics stub</script>
 <style>.footer {{ text-align: center; }}</style></head>
 <body>
-<header class="site-header"><nav><a href="/">首页</a> <a href="/about.html">关于我们</a> <a href="/contact.html">联系我们</a></nav></header>
-<main><article><h1>{org}</h1>
-{body}</article></main>
-<!-- <a href="http://www.miitbeian.gov.cn/">京ICP备00000001号-1</a> old footer -->
-<footer class="footer" role="contentinfo">
-{copyright}
-<p>{icp} {psb}</p>
-</footer>
-</body></html>
-"#,
-        org = s.org
+{page}</body></html>
+"#
     )
+}
+
+/// `/config.json` of a `script-config` site: the page its shell renders (a compliant one).
+pub fn config_json(s: &SiteSpec) -> String {
+    let mut plain = s.clone();
+    plain.behaviour = Behaviour::Compliant;
+    let html = page(&plain, true, "utf-8");
+    let body = html
+        .split_once("<body>\n")
+        .and_then(|(_, b)| b.rsplit_once("</body>"))
+        .map_or(html.as_str(), |(b, _)| b);
+    format!("{}\n", serde_json::json!({ "html": body }))
 }
 
 /// A page that only redirects by `<meta refresh>`.

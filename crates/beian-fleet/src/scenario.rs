@@ -82,6 +82,21 @@ pub enum Behaviour {
     /// default mix ([`Behaviour::CONVERGENT`]); the nginx benchmark's typical mix is mostly
     /// this.
     WwwToApex,
+    // Footers written by scripts (issue 17): not in the default mix ([`Behaviour::SCRIPTED`]).
+    /// The footer's numbers written by `document.write` in an inline script.
+    ScriptWrite,
+    /// The footer's numbers set by `innerHTML` one second after load, the ICP number joined
+    /// from pieces (no number in the HTML at all).
+    ScriptTimer,
+    /// An empty `#app` shell whose script fetches `/config.json` and renders the footer.
+    ScriptConfig,
+    /// A script that never writes the footer: the footer element stays empty.
+    ScriptNever,
+    /// The footer fetched by a script from a private address (`http://10.255.255.1/`), which
+    /// the audit refuses: it stays empty.
+    ScriptPrivate,
+    /// A script that never ends (`for (;;) {}`): the render runs out of time.
+    ScriptHang,
     // Hostile servers (issue 6): not in the default mix ([`Behaviour::HOSTILE`]).
     /// Accepts the TCP connection, then never sends a byte (no TLS handshake either).
     Silent,
@@ -163,6 +178,18 @@ impl Behaviour {
     /// Behaviours kept out of the default mix only so that the demo's fleet stays as its
     /// documents describe it; compliant, and graded by the answer key like the rest.
     pub const CONVERGENT: &'static [Behaviour] = &[Behaviour::WwwToApex];
+
+    /// Footers written by scripts (issue 17): verdicts need a browser, so they are kept out of
+    /// the default mix, whose answer key holds without one. Their answer key is the rendered
+    /// verdict.
+    pub const SCRIPTED: &'static [Behaviour] = &[
+        Behaviour::ScriptWrite,
+        Behaviour::ScriptTimer,
+        Behaviour::ScriptConfig,
+        Behaviour::ScriptNever,
+        Behaviour::ScriptPrivate,
+        Behaviour::ScriptHang,
+    ];
 
     /// Hostile servers and odd networks, each a case the auditor must turn into a row (issue
     /// 6); kept out of the default mix because they cost the client its timeouts.
@@ -255,6 +282,12 @@ impl Behaviour {
             Behaviour::HugePage => "huge-page",
             Behaviour::HttpsDowngrade => "https-downgrade",
             Behaviour::WwwToApex => "www-to-apex",
+            Behaviour::ScriptWrite => "script-write",
+            Behaviour::ScriptTimer => "script-timer",
+            Behaviour::ScriptConfig => "script-config",
+            Behaviour::ScriptNever => "script-never",
+            Behaviour::ScriptPrivate => "script-private",
+            Behaviour::ScriptHang => "script-hang",
             Behaviour::Silent => "silent",
             Behaviour::Slowloris => "slowloris",
             Behaviour::EndlessBody => "endless-body",
@@ -454,6 +487,9 @@ pub fn expectations(
         | B::GuangdongSubject
         | B::ApexToWww
         | B::WwwToApex
+        | B::ScriptWrite
+        | B::ScriptTimer
+        | B::ScriptConfig
         | B::Gbk
         | B::Compressed
         | B::Slow
@@ -571,6 +607,17 @@ pub fn expectations(
         | B::RedirectToPrivate => {
             e.push(("", "SITE-REACH", "fail"));
             "unreachable"
+        }
+        B::ScriptHang => {
+            // The render ran out of time: not verified, the static verdict held back.
+            e.extend(both("ICP-PRESENT", "warn"));
+            e.push(("", "SITE-PARITY", "warn"));
+            "unverified"
+        }
+        B::ScriptNever | B::ScriptPrivate => {
+            // Rendered, the footer is still empty.
+            e.extend(both("ICP-PRESENT", "fail"));
+            "violation"
         }
         B::EndlessBody | B::CompressionBomb => {
             // The page holds no number: what the cap kept is filler.

@@ -13,7 +13,7 @@ use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeU
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "2.3";
+pub const SCHEMA_VERSION: &str = "2.4";
 
 /// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
 /// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
@@ -141,6 +141,8 @@ pub fn fetches_schema() -> SchemaRef {
         Field::new("requests", DataType::Int32, false),
         Field::new("reused_from", DataType::Utf8, true),
         Field::new("http_version", DataType::Utf8, true),
+        Field::new("rendered", DataType::Boolean, false),
+        Field::new("render_ms", DataType::Int64, true),
         Field::new("body_bytes", DataType::Int64, true),
         Field::new("body_truncated", DataType::Boolean, false),
         Field::new("content_type", DataType::Utf8, true),
@@ -314,6 +316,12 @@ pub(crate) fn fetches_batch(
         ),
         strs(rows.iter().map(|r| r.reused_from.as_deref())),
         strs(rows.iter().map(|r| r.http_version.as_deref())),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.rendered))
+                .collect::<BooleanArray>(),
+        ),
+        opt_i64(rows.iter().map(|r| r.render_ms)),
         Arc::new(
             rows.iter()
                 .map(|r| r.body_bytes.map(int64))

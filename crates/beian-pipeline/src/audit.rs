@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use beian_fetch::{FetchConfig, FetchError, FetchOutcome, Fetcher, HostResolve, OnWait, Visits};
 use beian_input::Target;
+use beian_render::Renderer;
 use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{
-    HostObservation, PageObservation, ProbeObservation, RuleConfig, SiteContext, judge_site,
+    HostObservation, PageObservation, ProbeObservation, Render, RuleConfig, SiteContext, judge_site,
 };
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
@@ -46,11 +48,91 @@ impl HostResolve for DnsForRedirects {
     }
 }
 
+/// The audit's fetcher as the render proxy's upstream: what a rendered page asks for goes
+/// through the audit's resolver, private-address guard and per-address limits.
+struct AuditUpstream {
+    resolver: Resolver,
+    fetcher: Arc<Fetcher<DnsForRedirects>>,
+}
+
+impl beian_render::Upstream for AuditUpstream {
+    fn get(
+        &self,
+        url: url::Url,
+    ) -> Pin<
+        Box<dyn Future<Output = Result<beian_render::Fetched, beian_render::Refused>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            let refused = |class: ErrorClass, message: String| beian_render::Refused {
+                blocked: class == ErrorClass::AddressBlocked,
+                message: format!("{class}: {message}"),
+            };
+            let host = url.host_str().unwrap_or_default();
+            let addrs = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => match self.resolver.resolve(host).await {
+                    Ok(r) => r.addrs,
+                    Err(e) => return Err(refused(e.class, e.message.clone())),
+                },
+            };
+            let out = self.fetcher.fetch(url, addrs).await;
+            if let Some(e) = out.error {
+                return Err(refused(e.class, e.message));
+            }
+            Ok(beian_render::Fetched {
+                status: out.status.unwrap_or(502),
+                content_type: out.content_type,
+                body: out.body.unwrap_or_default(),
+            })
+        })
+    }
+}
+
+/// Which pages are rendered (`--render`; docs/rulebook.md §6.12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderMode {
+    /// Pages without an in-scope number that show a script signal, and pages whose number
+    /// only a script writes.
+    Auto,
+    /// Every page.
+    Always,
+}
+
+/// Rendering, when a browser is there.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Which pages.
+    pub mode: RenderMode,
+    /// The browser and the bounds of a render.
+    pub config: beian_render::RenderConfig,
+    /// Where a PNG of the bottom of each failing page goes (`--screenshots`):
+    /// `DIR/<domain>/<host>.png`.
+    pub screenshots: Option<std::path::PathBuf>,
+}
+
 /// Everything a site audit needs.
 pub struct Auditor {
     resolver: Resolver,
-    fetcher: Fetcher<DnsForRedirects>,
+    fetcher: Arc<Fetcher<DnsForRedirects>>,
     judging: Judging,
+    render: Option<(RenderMode, Renderer)>,
+    screenshots: Option<std::path::PathBuf>,
+}
+
+/// One host probed: what the rules see, its `fetches` rows, and its page (kept for a
+/// screenshot only).
+struct Probed {
+    host: HostObservation,
+    rows: Vec<FetchRow>,
+    page: Option<beian_render::Page>,
+}
+
+/// How a page's facts were read, and how long its render took.
+#[derive(Clone)]
+struct PageFacts {
+    facts: FooterFacts,
+    render: Render,
+    render_ms: Option<i64>,
 }
 
 /// How sites are judged: the audit date and the rules file's settings.
@@ -73,6 +155,8 @@ pub struct NetConfig {
     pub fetch: FetchConfig,
     /// Root certificates trusted besides the webpki roots.
     pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Rendering pages in a headless browser (`None`: never).
+    pub render: Option<RenderOptions>,
 }
 
 /// Building an [`Auditor`] failed.
@@ -84,19 +168,13 @@ pub enum BuildError {
     /// The TLS client could not be set up.
     #[error(transparent)]
     Fetcher(beian_fetch::BuildError),
+    /// The renderer could not be set up.
+    #[error(transparent)]
+    Render(beian_render::SetupError),
 }
 
 impl Auditor {
-    /// An auditor from a resolver, a fetcher and the judging settings.
-    pub fn new(resolver: Resolver, fetcher: Fetcher<DnsForRedirects>, judging: Judging) -> Self {
-        Auditor {
-            resolver,
-            fetcher,
-            judging,
-        }
-    }
-
-    /// An auditor with its own resolver and fetcher.
+    /// An auditor with its own resolver, fetcher and renderer.
     pub fn build(net: &NetConfig, judging: Judging) -> Result<Self, BuildError> {
         let resolver = ResolverBuilder::default()
             .nameservers(net.resolvers.clone())
@@ -109,7 +187,95 @@ impl Auditor {
             DnsForRedirects(resolver.clone()),
         )
         .map_err(BuildError::Fetcher)?;
-        Ok(Auditor::new(resolver, fetcher, judging))
+        let fetcher = Arc::new(fetcher);
+        let render = match &net.render {
+            Some(o) => {
+                let upstream = AuditUpstream {
+                    resolver: resolver.clone(),
+                    fetcher: fetcher.clone(),
+                };
+                let renderer = Renderer::new(o.config.clone(), Arc::new(upstream))
+                    .map_err(BuildError::Render)?;
+                Some((o.mode, renderer))
+            }
+            None => None,
+        };
+        Ok(Auditor {
+            resolver,
+            fetcher,
+            judging,
+            render,
+            screenshots: net.render.as_ref().and_then(|o| o.screenshots.clone()),
+        })
+    }
+
+    /// The page's facts: the static ones, or those of the page rendered in the browser when
+    /// `--render` asks for it (docs/rulebook.md §6.12).
+    async fn page_facts(
+        &self,
+        out: &FetchOutcome,
+        url: &str,
+        facts: FooterFacts,
+        on_wait: &OnWait<'_>,
+    ) -> PageFacts {
+        let stay = |facts| PageFacts {
+            facts,
+            render: Render::Static,
+            render_ms: None,
+        };
+        let Some((mode, renderer)) = &self.render else {
+            return stay(facts);
+        };
+        let Ok(page_url) = url::Url::parse(url) else {
+            return stay(facts);
+        };
+        let body = out.body.clone().unwrap_or_default();
+        let wanted = match mode {
+            RenderMode::Always => true,
+            RenderMode::Auto => match &facts.primary {
+                // A number only a script writes: see it written.
+                Some(c) if c.in_footer => c.source == beian_types::CandidateSource::Script,
+                // No in-scope number: render when the page shows a script signal.
+                _ => {
+                    let charset = out
+                        .content_type
+                        .as_deref()
+                        .and_then(beian_footer::charset_from_content_type);
+                    !beian_footer::render_signals(&body, charset).is_empty()
+                }
+            },
+        };
+        if !wanted {
+            return stay(facts);
+        }
+        let page = beian_render::Page {
+            url: page_url,
+            content_type: out.content_type.clone(),
+            body,
+        };
+        match renderer.render(page, on_wait).await {
+            Ok(r) => {
+                let mut rendered = beian_footer::extract(r.html.as_bytes(), Some("utf-8"));
+                // The page's own encoding, not the DOM dump's.
+                rendered.encoding = facts.encoding;
+                // The guard's own message says how to allow an address; the evidence only
+                // says what was refused.
+                let blocked = r
+                    .blocked()
+                    .map(|e| format!("{} (private or reserved address)", e.url))
+                    .collect();
+                PageFacts {
+                    facts: rendered,
+                    render: Render::Rendered { blocked },
+                    render_ms: Some(micros(r.elapsed) / 1000),
+                }
+            }
+            Err(f) => PageFacts {
+                facts,
+                render: Render::Failed(f.to_string()),
+                render_ms: Some(micros(f.elapsed) / 1000),
+            },
+        }
     }
 
     /// Audits one target: both hosts, https and http each. `on_wait` is called whenever a
@@ -126,9 +292,15 @@ impl Auditor {
         let probes = target.hosts.iter().map(|(role, host)| {
             self.probe_host(line, &target.domain, *role, host, on_wait, &visits)
         });
-        let probed: Vec<(HostObservation, Vec<FetchRow>)> =
-            futures_util::future::join_all(probes).await;
-        let (hosts, rows): (Vec<HostObservation>, Vec<Vec<FetchRow>>) = probed.into_iter().unzip();
+        let probed: Vec<Probed> = futures_util::future::join_all(probes).await;
+        let mut hosts = Vec::with_capacity(probed.len());
+        let mut rows = Vec::with_capacity(probed.len());
+        let mut pages = Vec::with_capacity(probed.len());
+        for p in probed {
+            hosts.push(p.host);
+            rows.push(p.rows);
+            pages.push(p.page);
+        }
         let j = judge_site(
             &target.domain,
             &hosts,
@@ -138,6 +310,8 @@ impl Auditor {
                 config: &self.judging.config,
             },
         );
+        self.screenshots(&target.domain, &hosts, &pages, &j.findings, on_wait)
+            .await;
         let (error_class, error_message) = match j.unreachable {
             Some(u) => (Some(u.class), u.message),
             None => (None, None),
@@ -184,6 +358,42 @@ impl Auditor {
         }
     }
 
+    /// `--screenshots`: a PNG of the bottom of each page with a failing page rule.
+    async fn screenshots(
+        &self,
+        domain: &str,
+        hosts: &[HostObservation],
+        pages: &[Option<beian_render::Page>],
+        findings: &[beian_types::Finding],
+        on_wait: &OnWait<'_>,
+    ) {
+        let (Some(dir), Some((_, renderer))) = (&self.screenshots, &self.render) else {
+            return;
+        };
+        for (h, page) in hosts.iter().zip(pages) {
+            let Some(page) = page else { continue };
+            let fails = findings.iter().any(|f| {
+                f.verdict == beian_types::Verdict::Fail && f.host.as_deref() == Some(&h.host)
+            });
+            if !fails {
+                continue;
+            }
+            let site_dir = dir.join(domain);
+            if std::fs::create_dir_all(&site_dir).is_err() {
+                continue;
+            }
+            // Evidence at best: a page the browser cannot show is judged all the same.
+            let path = site_dir.join(format!("{}.png", h.host));
+            if renderer
+                .screenshot(page.clone(), &path, on_wait)
+                .await
+                .is_err()
+            {
+                std::fs::remove_file(&path).ok();
+            }
+        }
+    }
+
     async fn probe_host(
         &self,
         line: u64,
@@ -192,7 +402,7 @@ impl Auditor {
         host: &str,
         on_wait: &OnWait<'_>,
         visits: &Visits,
-    ) -> (HostObservation, Vec<FetchRow>) {
+    ) -> Probed {
         let started_at_us = now_us();
         let base = |scheme: Scheme| FetchRow {
             input_line: line,
@@ -223,7 +433,11 @@ impl Auditor {
                     failure: Some(format!("{}: {}", e.class, e.message)),
                     probes: rows.iter().map(probe_observation).collect(),
                 };
-                return (host, rows);
+                return Probed {
+                    host,
+                    rows,
+                    page: None,
+                };
             }
         };
         let fetch = |scheme: Scheme| {
@@ -242,9 +456,10 @@ impl Auditor {
             }
         };
         let (https, http) = tokio::join!(fetch(Scheme::Https), fetch(Scheme::Http));
-        let mut facts_by_url: HashMap<String, FooterFacts> = HashMap::new();
+        let mut facts_by_url: HashMap<String, PageFacts> = HashMap::new();
         let mut rows = Vec::with_capacity(2);
         let mut page = None;
+        let mut shown = None;
         for (scheme, out) in [(Scheme::Https, &https), (Scheme::Http, &http)] {
             let mut row = base(scheme);
             row.addresses = res.addrs.iter().map(ToString::to_string).collect();
@@ -255,19 +470,33 @@ impl Auditor {
                 let final_url = out.final_url.clone().unwrap_or_default();
                 if !facts_by_url.contains_key(&final_url) {
                     if let Some(facts) = extract_facts(out).await {
-                        facts_by_url.insert(final_url.clone(), facts);
+                        let read = self.page_facts(out, &final_url, facts, on_wait).await;
+                        facts_by_url.insert(final_url.clone(), read);
                     }
                 }
                 match facts_by_url.get(&final_url) {
-                    Some(facts) => {
+                    Some(read) => {
+                        let facts = &read.facts;
                         row.charset = Some(facts.encoding.to_string());
                         row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
                         row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
+                        row.rendered = matches!(read.render, Render::Rendered { .. });
+                        row.render_ms = read.render_ms;
                         if page.is_none() {
+                            if self.screenshots.is_some() {
+                                shown = url::Url::parse(&final_url).ok().map(|url| {
+                                    beian_render::Page {
+                                        url,
+                                        content_type: out.content_type.clone(),
+                                        body: out.body.clone().unwrap_or_default(),
+                                    }
+                                });
+                            }
                             page = Some(PageObservation {
                                 final_url,
                                 hops: out.hops.len(),
                                 facts: facts.clone(),
+                                render: read.render.clone(),
                             });
                         }
                     }
@@ -304,7 +533,11 @@ impl Auditor {
             failure,
             probes: rows.iter().map(probe_observation).collect(),
         };
-        (observed, rows)
+        Probed {
+            host: observed,
+            rows,
+            page: shown,
+        }
     }
 }
 

@@ -11,7 +11,9 @@ pub mod job;
 mod remote;
 pub mod schedule;
 
-pub use audit::{Auditor, BuildError, DnsForRedirects, Judging, NetConfig};
+pub use audit::{
+    Auditor, BuildError, DnsForRedirects, Judging, NetConfig, RenderMode, RenderOptions,
+};
 pub use job::{Job, JobError, Output, RunReport, Tally, run_job, stop_on};
 pub use schedule::{AuditSite, Control, RunStats, run};
 

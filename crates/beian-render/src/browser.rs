@@ -54,8 +54,17 @@ fn runnable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// What a render produces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Output<'a> {
+    /// The serialised DOM, on standard output.
+    Dom,
+    /// A PNG of the viewport, at this path.
+    Screenshot(&'a Path),
+}
+
 /// The browser's flags for one render through the proxy at `proxy`.
-fn args(cfg: &RenderConfig, profile: &Path, proxy: SocketAddr) -> Vec<String> {
+fn args(cfg: &RenderConfig, profile: &Path, proxy: SocketAddr, output: Output<'_>) -> Vec<String> {
     let mut a: Vec<String> = [
         "--headless",
         "--disable-gpu",
@@ -108,7 +117,10 @@ fn args(cfg: &RenderConfig, profile: &Path, proxy: SocketAddr) -> Vec<String> {
         "--virtual-time-budget={}",
         cfg.script_time.as_millis()
     ));
-    a.push("--dump-dom".into());
+    match output {
+        Output::Dom => a.push("--dump-dom".into()),
+        Output::Screenshot(path) => a.push(format!("--screenshot={}", path.display())),
+    }
     a
 }
 
@@ -119,18 +131,20 @@ fn running_as_root() -> bool {
 /// Largest DOM read back.
 const MAX_DOM: u64 = 32 << 20;
 
-/// Renders `url` in a fresh browser whose requests go to `proxy`; the serialised DOM.
-pub(crate) async fn dump_dom(
+/// Renders `url` in a fresh browser whose requests go to `proxy`; the serialised DOM (empty
+/// for a screenshot, which is at its path).
+pub(crate) async fn run(
     cfg: &RenderConfig,
     url: &Url,
     proxy: SocketAddr,
+    output: Output<'_>,
 ) -> Result<String, RenderFailure> {
     let profile = tempfile::Builder::new()
         .prefix("beian-render-")
         .tempdir()
         .map_err(|e| RenderFailure::Start(format!("browser profile directory: {e}")))?;
     let mut child = tokio::process::Command::new(&cfg.browser)
-        .args(args(cfg, profile.path(), proxy))
+        .args(args(cfg, profile.path(), proxy, output))
         .arg(url.as_str())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -164,8 +178,12 @@ pub(crate) async fn dump_dom(
     kill_group(group);
     let (got, status, dom) = outcome?;
     let dom = String::from_utf8_lossy(&dom).into_owned();
+    let produced = match output {
+        Output::Dom => !dom.trim().is_empty(),
+        Output::Screenshot(path) => std::fs::metadata(path).is_ok_and(|m| m.len() > 0),
+    };
     match (got, status) {
-        (Ok(_), Ok(s)) if !dom.trim().is_empty() && s.success() => Ok(dom),
+        (Ok(_), Ok(s)) if produced && s.success() => Ok(dom),
         (Ok(_), Ok(s)) => Err(RenderFailure::NoOutput(format!("exit status {s}"))),
         (Err(e), _) | (_, Err(e)) => Err(RenderFailure::NoOutput(e.to_string())),
     }

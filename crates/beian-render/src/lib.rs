@@ -138,6 +138,25 @@ pub enum RenderFailure {
     Start(String),
 }
 
+/// Added to a page rendered for a screenshot: once loaded, the page is moved up so that the
+/// viewport shows its bottom (a scroll is not kept by the headless screenshot).
+const SHOW_BOTTOM: &str = "<script>window.addEventListener('load', function () { \
+var d = document.documentElement, b = document.body; \
+var h = Math.max(d.scrollHeight, b ? b.scrollHeight : 0); \
+var s = document.createElement('style'); \
+s.textContent = 'html { transform: translateY(-' + Math.max(0, h - window.innerHeight) + 'px); }'; \
+(document.head || d).appendChild(s); });</script>";
+
+/// A render that failed, and the time it took (waiting for a slot not included).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}")]
+pub struct RenderError {
+    /// What went wrong.
+    pub reason: RenderFailure,
+    /// Time from the browser's start (or the attempt) to the failure.
+    pub elapsed: Duration,
+}
+
 /// Renders pages, bounded in number at once.
 pub struct Renderer {
     cfg: RenderConfig,
@@ -177,8 +196,33 @@ impl Renderer {
         &self,
         page: Page,
         on_wait: &(dyn Fn() + Sync),
-    ) -> Result<Rendered, RenderFailure> {
+    ) -> Result<Rendered, RenderError> {
+        self.run(page, on_wait, browser::Output::Dom).await
+    }
+
+    /// A PNG of the bottom of `page` (the last viewport, where the footer is) at `path`,
+    /// rendered as [`Renderer::render`] does.
+    pub async fn screenshot(
+        &self,
+        page: Page,
+        path: &Path,
+        on_wait: &(dyn Fn() + Sync),
+    ) -> Result<Rendered, RenderError> {
+        self.run(page, on_wait, browser::Output::Screenshot(path))
+            .await
+    }
+
+    async fn run(
+        &self,
+        page: Page,
+        on_wait: &(dyn Fn() + Sync),
+        output: browser::Output<'_>,
+    ) -> Result<Rendered, RenderError> {
         let asked = Instant::now();
+        let failed = |reason, started: Instant| RenderError {
+            reason,
+            elapsed: started.elapsed(),
+        };
         let _slot = match self.slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
@@ -187,7 +231,7 @@ impl Renderer {
                     .clone()
                     .acquire_owned()
                     .await
-                    .map_err(|e| RenderFailure::Start(e.to_string()))?
+                    .map_err(|e| failed(RenderFailure::Start(e.to_string()), Instant::now()))?
             }
         };
         let waited = asked.elapsed();
@@ -198,13 +242,17 @@ impl Renderer {
             self.upstream.clone(),
             self.certs.clone(),
             self.cfg.max_requests,
+            match output {
+                browser::Output::Dom => None,
+                browser::Output::Screenshot(_) => Some(SHOW_BOTTOM),
+            },
         ));
         let proxy = proxy::Proxy::start(session.clone())
             .await
-            .map_err(|e| RenderFailure::Start(format!("proxy: {e}")))?;
-        let result = browser::dump_dom(&self.cfg, &url, proxy.addr).await;
+            .map_err(|e| failed(RenderFailure::Start(format!("proxy: {e}")), started))?;
+        let result = browser::run(&self.cfg, &url, proxy.addr, output).await;
         proxy.stop();
-        let html = result?;
+        let html = result.map_err(|r| failed(r, started))?;
         Ok(Rendered {
             html,
             elapsed: started.elapsed(),

@@ -60,6 +60,8 @@ pub(crate) struct Session {
     max_requests: usize,
     count: AtomicUsize,
     page_served: AtomicBool,
+    /// Appended to the page's body (the screenshot's script).
+    inject: Option<&'static str>,
     log: Mutex<Vec<Exchange>>,
     tasks: Mutex<JoinSet<()>>,
 }
@@ -77,8 +79,10 @@ impl Session {
         upstream: Arc<dyn Upstream>,
         certs: Arc<HostCerts>,
         max_requests: usize,
+        inject: Option<&'static str>,
     ) -> Self {
         Session {
+            inject,
             page_key: key(&page.url),
             page,
             upstream,
@@ -194,10 +198,15 @@ impl Session {
         if reads && key(&url) == self.page_key {
             self.page_served.store(true, Ordering::Release);
             self.record(method, &url, ExchangeOutcome::Page);
+            let body = match self.inject {
+                // After the end of the document: HTML puts it into the body all the same.
+                Some(extra) => [self.page.body.as_ref(), extra.as_bytes()].concat().into(),
+                None => self.page.body.clone(),
+            };
             return body_response(
                 StatusCode::OK,
                 self.page.content_type.as_deref(),
-                self.page.body.clone(),
+                body,
                 method,
             );
         }

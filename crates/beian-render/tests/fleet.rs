@@ -215,7 +215,7 @@ async fn a_script_that_never_ends_times_out() {
     let url = format!("https://{}/", fleet.sites[1].domain);
     let html = "<html><body><footer>x</footer><script>for (;;) {}</script></body></html>";
     let err = renderer.render(page(&url, html), &|| {}).await.unwrap_err();
-    assert!(matches!(err, RenderFailure::Timeout(_)), "{err}");
+    assert!(matches!(err.reason, RenderFailure::Timeout(_)), "{err}");
     // Every process of the render is gone.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let left = std::fs::read_dir("/proc")
@@ -225,4 +225,36 @@ async fn a_script_that_never_ends_times_out() {
         .filter(|c| c.contains(&url) && c.contains("--dump-dom"))
         .count();
     assert_eq!(left, 0);
+}
+
+/// A screenshot shows the bottom of the page: a PNG at the path given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screenshot_of_the_bottom_of_the_page() {
+    let (fleet, renderer) = setup().await;
+    let url = format!("https://{}/", fleet.sites[2].domain);
+    let lines: String = (0..200).map(|i| format!("<p>line {i}</p>")).collect();
+    let html = format!(
+        r#"<html><head><meta charset="utf-8"></head><body>{lines}
+<footer style="text-align:center;background:#fde">© 2024 某某公司 京ICP备12345678号-1</footer></body></html>"#
+    );
+    let dir = tempfile_dir();
+    let path = dir.join("bottom.png");
+    let r = renderer
+        .screenshot(page(&url, &html), &path, &|| {})
+        .await
+        .unwrap();
+    let png = std::fs::read(&path).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(png.len() > 2_000, "{} bytes", png.len());
+    assert!(r.elapsed < Duration::from_secs(8));
+    if std::env::var_os("BEIAN_KEEP_SCREENSHOT").is_some() {
+        std::fs::copy(&path, "/tmp/beian-render-bottom.png").unwrap();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("beian-render-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }

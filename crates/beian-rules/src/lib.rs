@@ -18,8 +18,8 @@ pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
 pub use page::{PageInput, page_rules};
 pub use site::{
-    HostObservation, PageObservation, ProbeObservation, SiteContext, SiteJudgement, Unreachable,
-    judge_site, site_rules,
+    HostObservation, PageObservation, ProbeObservation, Render, SiteContext, SiteJudgement,
+    Unreachable, judge_site, site_rules,
 };
 
 /// Rule ids, exactly as written in docs/rulebook.md §5.

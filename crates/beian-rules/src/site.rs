@@ -23,6 +23,24 @@ pub struct PageObservation {
     pub hops: usize,
     /// The extracted facts.
     pub facts: FooterFacts,
+    /// Whether the facts are those of the page rendered in a browser (docs/rulebook.md §6.12).
+    pub render: Render,
+}
+
+/// How a page's facts were read: from the HTML as served, or after a render.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Render {
+    /// From the HTML as the server sent it.
+    #[default]
+    Static,
+    /// From the DOM after the page's scripts ran; the requests the audit refused (private
+    /// addresses) are listed.
+    Rendered {
+        /// `URL (reason)` of each refused request.
+        blocked: Vec<String>,
+    },
+    /// The page needed a render and it failed: the facts are the static ones.
+    Failed(String),
 }
 
 /// What one probe of a host (https or http) showed the site rules: the URLs it requested,
@@ -358,6 +376,23 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
             .into_iter()
             .filter_map(|(m, h)| m.then_some(h))
             .collect();
+            // A page whose render failed may show a number a script writes (§6.12).
+            let unrendered: Vec<&str> =
+                [(a.is_none(), pa, &apex.host), (w.is_none(), pw, &www.host)]
+                    .into_iter()
+                    .filter(|(m, p, _)| *m && matches!(p.render, Render::Failed(_)))
+                    .map(|(_, _, h)| h.as_str())
+                    .collect();
+            if !unrendered.is_empty() {
+                return site_finding(
+                    ids::SITE_PARITY,
+                    Verdict::Warn,
+                    format!(
+                        "not verified: the render of {} failed",
+                        unrendered.join(" and ")
+                    ),
+                );
+            }
             site_finding(
                 ids::SITE_PARITY,
                 Verdict::Fail,
@@ -384,13 +419,17 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
     let mut findings = Vec::new();
     for h in hosts {
         match &h.page {
-            Some(p) => findings.extend(page_rules(&PageInput {
-                host: &h.host,
-                url: &p.final_url,
-                facts: &p.facts,
-                manifest: ctx.manifest,
-                as_of: ctx.as_of,
-            })),
+            Some(p) => {
+                let mut page = page_rules(&PageInput {
+                    host: &h.host,
+                    url: &p.final_url,
+                    facts: &p.facts,
+                    manifest: ctx.manifest,
+                    as_of: ctx.as_of,
+                });
+                mark_render(&mut page, &p.render);
+                findings.extend(page);
+            }
             None => findings.extend(ids::PAGE_RULES.iter().map(|id| Finding {
                 rule_id: id,
                 verdict: Verdict::NotApplicable,
@@ -478,10 +517,35 @@ fn unreachable(hosts: &[HostObservation]) -> Option<Unreachable> {
 
 /// A number shown only in an image or a script: a person or a renderer must confirm it.
 fn needs_render(hosts: &[HostObservation]) -> bool {
-    hosts
-        .iter()
-        .filter_map(|h| h.page.as_ref())
-        .any(|p| shown_number(p).is_some_and(|(_, text)| !text))
+    hosts.iter().filter_map(|h| h.page.as_ref()).any(|p| {
+        matches!(p.render, Render::Failed(_)) || shown_number(p).is_some_and(|(_, text)| !text)
+    })
+}
+
+/// The page findings of a rendered page say so; a page whose render failed keeps its static
+/// findings, and an ICP-PRESENT fail becomes a warn: the number may be one a script writes
+/// (the site is `unverified`, docs/rulebook.md §6.12).
+fn mark_render(findings: &mut [Finding], render: &Render) {
+    for f in findings {
+        match render {
+            Render::Static => {}
+            Render::Rendered { blocked } => {
+                f.evidence.push_str(" (after render");
+                if !blocked.is_empty() && f.verdict == Verdict::Fail {
+                    f.evidence.push_str("; refused: ");
+                    f.evidence.push_str(&blocked.join(", "));
+                }
+                f.evidence.push(')');
+            }
+            Render::Failed(why) => {
+                if f.rule_id == ids::ICP_PRESENT && f.verdict == Verdict::Fail {
+                    f.verdict = Verdict::Warn;
+                    f.evidence =
+                        format!("{} — not verified: the render failed ({why})", f.evidence);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! fixes, the rules file, and the catalogue (`docs/RULES.md` must be current).
 
 use beian_rules::{
-    CATALOGUE, HostObservation, PageInput, PageObservation, ProbeObservation, RuleConfig,
+    CATALOGUE, HostObservation, PageInput, PageObservation, ProbeObservation, Render, RuleConfig,
     SiteContext, ids, judge_site, page_rules,
 };
 use beian_types::{
@@ -280,6 +280,7 @@ fn host(role: HostRole, name: &str, facts: FooterFacts) -> HostObservation {
             final_url: format!("https://{name}/"),
             hops: 0,
             facts,
+            render: Render::Static,
         }),
         failure: None,
         probes: Vec::new(),
@@ -320,6 +321,73 @@ fn rules_file_changes_the_site_status() {
     assert_eq!(j.status, SiteStatus::Warning);
     assert!(j.failing.is_empty());
     assert!(j.warning.contains(&ids::ICP_KIND.to_string()));
+}
+
+/// §6.12: a rendered page's findings say "after render" (a fail also names the requests the
+/// audit refused); a page whose render failed is not judged missing its number — ICP-PRESENT
+/// warns with the reason and the site is `unverified`.
+#[test]
+fn rendered_and_failed_renders() {
+    let judge = |f: FooterFacts, render: Render| {
+        let mut hosts = vec![
+            host(HostRole::Apex, "example.cn", f.clone()),
+            host(HostRole::Www, "www.example.cn", f),
+        ];
+        for h in &mut hosts {
+            if let Some(p) = &mut h.page {
+                p.render = render.clone();
+            }
+        }
+        judge_site(
+            "example.cn",
+            &hosts,
+            &SiteContext {
+                manifest: &Manifest::default(),
+                as_of: AS_OF,
+                config: &RuleConfig::default(),
+            },
+        )
+    };
+    let good = facts(&[GOOD_ICP], Some(GOOD_PSB), None);
+    let j = judge(
+        good,
+        Render::Rendered {
+            blocked: Vec::new(),
+        },
+    );
+    assert_eq!(j.status, SiteStatus::Compliant);
+    let present = j
+        .findings
+        .iter()
+        .find(|f| f.rule_id == ids::ICP_PRESENT)
+        .expect("ICP-PRESENT");
+    assert!(present.evidence.ends_with("(after render)"), "{present:?}");
+
+    let empty = FooterFacts::empty("UTF-8");
+    let blocked = vec!["http://10.255.255.1/footer.json (private address)".to_string()];
+    let j = judge(empty.clone(), Render::Rendered { blocked });
+    assert_eq!(j.status, SiteStatus::Violation);
+    let present = j
+        .findings
+        .iter()
+        .find(|f| f.rule_id == ids::ICP_PRESENT)
+        .expect("ICP-PRESENT");
+    assert!(
+        present
+            .evidence
+            .contains("after render; refused: http://10.255.255.1/footer.json"),
+        "{present:?}"
+    );
+
+    let j = judge(empty, Render::Failed("render timed out after 20s".into()));
+    assert_eq!(j.status, SiteStatus::Unverified, "{:?}", j.findings);
+    let present = j
+        .findings
+        .iter()
+        .find(|f| f.rule_id == ids::ICP_PRESENT)
+        .expect("ICP-PRESENT");
+    assert_eq!(present.verdict, Verdict::Warn);
+    assert!(present.evidence.contains("render timed out"), "{present:?}");
 }
 
 #[test]

@@ -208,6 +208,11 @@ pub struct FetchRow {
     pub reused_from: Option<String>,
     /// Protocol of the final response (`HTTP/1.1`).
     pub http_version: Option<String>,
+    /// The page's footer facts are those of the page rendered in a browser (`--render`).
+    pub rendered: bool,
+    /// Time the render took (render slot waits not included); set when a render ran, also
+    /// one that failed.
+    pub render_ms: Option<i64>,
     /// Decoded body size of the final response.
     pub body_bytes: Option<u64>,
     /// The body was longer than the cap.

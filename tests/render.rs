@@ -1,0 +1,200 @@
+//! Footers written by scripts (issue 17), rendered in Debian's chromium (`make test` installs
+//! it): the fleet's scripted sites graded by the answer key, their rows marked, what a page
+//! script reached for and was refused named in the evidence; without rendering the same
+//! sites are what the HTML alone says.
+
+use beian_fleet::{Behaviour, FleetConfig};
+
+use crate::util::{TestFleet, readback_script, run_python};
+
+fn scripted_fleet(seed: u64) -> TestFleet {
+    TestFleet::start_with(FleetConfig {
+        // Each scripted behaviour twice, and two plain compliant sites (no render needed).
+        domains: 14,
+        seed,
+        behaviours: Behaviour::SCRIPTED
+            .iter()
+            .copied()
+            .chain([Behaviour::Compliant])
+            .collect(),
+        ..FleetConfig::default()
+    })
+}
+
+#[test]
+fn scripted_footers_are_rendered_and_graded() {
+    let fleet = scripted_fleet(1717);
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    // The fleet's addresses are allowed, every other private one refused (the page script
+    // of `script-private` reaches for 10.255.255.1).
+    // `script-hang` never ends: its render is stopped at the limit.
+    let res = crate::util::run_ok(
+        fleet
+            .audit_command_restricted(&input, &out)
+            .args([
+                "--allow-net",
+                "127.0.1.0/24",
+                "--render",
+                "auto",
+                "--render-timeout",
+                "4",
+                "--screenshots",
+            ])
+            .arg(fleet.path("shots")),
+    );
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(!stdout.contains("rendering off"), "{stdout}");
+    let report = run_python(&[
+        readback_script().as_os_str(),
+        out.as_os_str(),
+        fleet.path("answer_key.csv").as_os_str(),
+        "14".as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["problem_count"], 0, "{report}");
+    let code = r#"
+import json, sys, pyarrow.parquet as pq
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
+rendered = {}
+for r in f:
+    if r["status"] == 200:
+        rendered.setdefault(r["domain"], set()).add((r["rendered"], r["render_ms"] is not None))
+present = {(x["domain"], x["host"]): x["evidence"] for x in g if x["rule_id"] == "ICP-PRESENT"}
+print(json.dumps({
+    "rendered": {d: sorted(list(map(list, s))) for d, s in rendered.items()},
+    "present": {d: e for (d, h), e in present.items()},
+    "after": sum(1 for e in present.values() if e.endswith("(after render)") or "after render;" in e),
+}))
+"#;
+    let v: serde_json::Value = serde_json::from_str(&run_python(&[
+        "-c".as_ref(),
+        code.as_ref(),
+        out.as_os_str(),
+    ]))
+    .unwrap();
+    for s in &fleet.fleet.sites {
+        // Every page of a scripted site was rendered and timed — the one that never ends
+        // timed but not rendered —; no plain page was either.
+        let (rendered, timed) = match s.behaviour {
+            Behaviour::ScriptHang => (false, true),
+            b if Behaviour::SCRIPTED.contains(&b) => (true, true),
+            _ => (false, false),
+        };
+        assert_eq!(
+            v["rendered"][&s.domain],
+            serde_json::json!([[rendered, timed]]),
+            "{}: {v}",
+            s.domain
+        );
+        let evidence = v["present"][&s.domain].as_str().unwrap_or_default();
+        match s.behaviour {
+            Behaviour::ScriptPrivate => assert!(
+                evidence.ends_with(
+                    "(after render; refused: http://10.255.255.1/footer.json (private or reserved address))"
+                ),
+                "{evidence}"
+            ),
+            Behaviour::ScriptHang => assert!(
+                evidence.contains("not verified: the render failed (render timed out after"),
+                "{evidence}"
+            ),
+            _ => {}
+        }
+    }
+    assert!(v["after"].as_u64().unwrap() >= 20, "{v}");
+    // A PNG of the bottom of each failing page, and of no other.
+    for s in &fleet.fleet.sites {
+        let failing = matches!(
+            s.behaviour,
+            Behaviour::ScriptNever | Behaviour::ScriptPrivate
+        );
+        for host in [s.domain.clone(), format!("www.{}", s.domain)] {
+            let png = fleet
+                .path("shots")
+                .join(&s.domain)
+                .join(format!("{host}.png"));
+            let bytes = std::fs::read(&png).unwrap_or_default();
+            assert_eq!(
+                bytes.starts_with(b"\x89PNG"),
+                failing,
+                "{} ({:?})",
+                png.display(),
+                s.behaviour
+            );
+        }
+    }
+}
+
+/// `--render never`: the HTML alone. The shell that fetches its footer and the footer a timer
+/// fills show no number (violations the render clears), the footer written by
+/// `document.write` is at best a script-only number (`unverified`); nothing is marked
+/// rendered. And without a browser,
+/// `--render auto` turns rendering off and the summary says why.
+#[test]
+fn without_rendering_the_html_alone_is_judged() {
+    let fleet = scripted_fleet(1718);
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    fleet.audit_ok(&input, &out, &["--render", "never", "--quiet"]);
+    let code = r#"
+import json, sys, pyarrow.parquet as pq
+s = pq.read_table(sys.argv[1] + "/sites").to_pylist()
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+print(json.dumps({
+    "status": {r["domain"]: r["status"] for r in s},
+    "rendered": sum(1 for r in f if r["rendered"] or r["render_ms"] is not None),
+}))
+"#;
+    let v: serde_json::Value = serde_json::from_str(&run_python(&[
+        "-c".as_ref(),
+        code.as_ref(),
+        out.as_os_str(),
+    ]))
+    .unwrap();
+    assert_eq!(v["rendered"], 0, "{v}");
+    for s in &fleet.fleet.sites {
+        // A number written whole in the script is script-only (`unverified`); one the script
+        // writes in pieces (`<span>京</span>ICP备…`) is no number at all.
+        let want: &[&str] = match s.behaviour {
+            Behaviour::ScriptConfig | Behaviour::ScriptTimer => &["violation"],
+            Behaviour::ScriptWrite => &["unverified", "violation"],
+            _ => continue,
+        };
+        let got = v["status"][&s.domain].as_str().unwrap_or_default();
+        assert!(want.contains(&got), "{}: {v}", s.domain);
+    }
+
+    let out2 = fleet.path("out2");
+    let res = fleet
+        .audit_command(&input, &out2)
+        .args(["--render", "auto"])
+        .env("PATH", "/nonexistent")
+        .env_remove("CHROME")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        res.status.success() || res.status.code() == Some(1),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rendering off: no browser found"),
+        "{stdout}"
+    );
+    // Asked for outright, a missing browser is an error naming the flag.
+    let res = fleet
+        .audit_command(&input, &fleet.path("out3"))
+        .args(["--render", "always"])
+        .env("PATH", "/nonexistent")
+        .env_remove("CHROME")
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains("--render always: no browser found"),
+        "{stderr}"
+    );
+}
