@@ -45,6 +45,11 @@ fn scripted_footers_are_rendered_and_graded() {
     );
     let stdout = String::from_utf8_lossy(&res.stdout);
     assert!(!stdout.contains("rendering off"), "{stdout}");
+    // Ten scripted sites' two pages each, and the two never-ending ones' pages, failed.
+    assert!(
+        stdout.contains("rendered in the browser: 20 pages (4 failed)"),
+        "{stdout}"
+    );
     let report = run_python(&[
         readback_script().as_os_str(),
         out.as_os_str(),
@@ -59,7 +64,8 @@ f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
 g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
 rendered = {}
 for r in f:
-    if r["status"] == 200:
+    # The https probe's page is the one the host is judged by (and rendered).
+    if r["status"] == 200 and r["scheme"] == "https":
         rendered.setdefault(r["domain"], set()).add((r["rendered"], r["render_ms"] is not None))
 present = {(x["domain"], x["host"]): x["evidence"] for x in g if x["rule_id"] == "ICP-PRESENT"}
 print(json.dumps({

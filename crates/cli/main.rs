@@ -392,6 +392,16 @@ fn write_summary(
             writeln!(out, "{class:<16} {n:>6}")?;
         }
     }
+    let renders = tally.rendered + tally.render_failed;
+    if renders > 0 {
+        writeln!(
+            out,
+            "\nrendered in the browser: {} pages ({} failed), {} ms each on average",
+            tally.rendered,
+            tally.render_failed,
+            tally.render_ms / renders
+        )?;
+    }
     writeln!(
         out,
         "\nrows: sites={} fetches={} findings={}\noutput: {}",

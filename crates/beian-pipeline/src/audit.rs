@@ -470,7 +470,17 @@ impl Auditor {
                 let final_url = out.final_url.clone().unwrap_or_default();
                 if !facts_by_url.contains_key(&final_url) {
                     if let Some(facts) = extract_facts(out).await {
-                        let read = self.page_facts(out, &final_url, facts, on_wait).await;
+                        // Only the page the host is judged by is rendered (the first); the
+                        // other probe's page, when it ended elsewhere, keeps its static facts.
+                        let read = if page.is_none() {
+                            self.page_facts(out, &final_url, facts, on_wait).await
+                        } else {
+                            PageFacts {
+                                facts,
+                                render: Render::Static,
+                                render_ms: None,
+                            }
+                        };
                         facts_by_url.insert(final_url.clone(), read);
                     }
                 }

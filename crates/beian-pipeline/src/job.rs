@@ -65,6 +65,12 @@ pub struct Tally {
     pub failing: BTreeMap<String, u64>,
     /// Sites by error class.
     pub errors: BTreeMap<&'static str, u64>,
+    /// Pages rendered in the browser (`--render`).
+    pub rendered: u64,
+    /// Pages whose render failed.
+    pub render_failed: u64,
+    /// Time all renders took, ms.
+    pub render_ms: u64,
 }
 
 impl Tally {
@@ -78,6 +84,23 @@ impl Tally {
         }
         if let Some(class) = report.site.error_class {
             *self.errors.entry(class.as_str()).or_default() += 1;
+        }
+        // A page's render shows on each probe that reached it: count it once.
+        let mut pages: Vec<(&str, &str)> = Vec::new();
+        for f in &report.fetches {
+            let (Some(ms), Some(url)) = (f.render_ms, f.final_url.as_deref()) else {
+                continue;
+            };
+            if pages.contains(&(f.host.as_str(), url)) {
+                continue;
+            }
+            pages.push((f.host.as_str(), url));
+            if f.rendered {
+                self.rendered += 1;
+            } else {
+                self.render_failed += 1;
+            }
+            self.render_ms += u64::try_from(ms).unwrap_or(0);
         }
     }
 
