@@ -28,8 +28,9 @@ pyenv: $(VENV_STAMP) ## Python venv with the independent readers the tests use (
 java: ## A Java runtime for Spark: Debian's openjdk-17-jre-headless, installed when missing
 	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; }
 
-chromium: ## Debian's chromium for the report's rendering test, installed when missing
+chromium: ## Debian's chromium (rendering, screenshots, the report's rendering test) and a Chinese font, installed when missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }
 
 nginx: ## Debian's nginx (nginx-light) for the tests and bench that serve the fleet's export, installed when missing
 	@command -v nginx >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
@@ -47,7 +48,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-report bench-scale bench-shards
+.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-render bench-report bench-scale bench-shards
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
@@ -63,6 +64,9 @@ bench-shards: ## 10,000 simulated domains: one process, four shards, and one pro
 
 bench-nginx: nginx ## 10,000 simulated domains served by Debian's nginx (installed when missing): requests, connections, handshakes, CPU
 	$(CARGO) bench --locked --bench nginx -- --domains 10000 --concurrency 256
+
+bench-render: chromium ## 200 sites whose footers scripts write, rendered in headless Chromium: renders/s, CPU per render
+	$(CARGO) bench --locked --bench render -- --domains 200
 
 bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
 	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal

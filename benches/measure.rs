@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 pub(crate) struct Usage {
     pub(crate) wall: Duration,
     pub(crate) cpu: Duration,
+    /// CPU of its children that it waited for (a browser it started, and the browser's own
+    /// processes), from `cutime` + `cstime`.
+    pub(crate) children_cpu: Duration,
     pub(crate) max_rss_mib: f64,
     pub(crate) ok: bool,
 }
@@ -26,6 +29,7 @@ struct Stat<'a> {
     state: &'a str,
     ppid: u32,
     cpu: Duration,
+    children_cpu: Duration,
 }
 
 fn parse_stat(stat: &str) -> Option<Stat<'_>> {
@@ -38,6 +42,7 @@ fn parse_stat(stat: &str) -> Option<Stat<'_>> {
         state: fields.first()?,
         ppid: fields.get(1).and_then(|v| v.parse().ok()).unwrap_or(0),
         cpu: Duration::from_secs_f64((ticks(11)? + ticks(12)?) / TICKS),
+        children_cpu: Duration::from_secs_f64((ticks(13)? + ticks(14)?) / TICKS),
     })
 }
 
@@ -47,6 +52,7 @@ pub(crate) fn run_measured(cmd: &mut Command) -> Usage {
     let pid = child.id();
     let mut hwm_kib = 0u64;
     let mut cpu = Duration::ZERO;
+    let mut children_cpu = Duration::ZERO;
     loop {
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             if let Some(kib) = status
@@ -60,6 +66,7 @@ pub(crate) fn run_measured(cmd: &mut Command) -> Usage {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let Some(stat) = parse_stat(&stat) else { break };
         cpu = stat.cpu;
+        children_cpu = stat.children_cpu;
         if stat.state == "Z" || stat.state == "X" {
             break;
         }
@@ -69,6 +76,7 @@ pub(crate) fn run_measured(cmd: &mut Command) -> Usage {
     Usage {
         wall: start.elapsed(),
         cpu,
+        children_cpu,
         max_rss_mib: hwm_kib as f64 / 1024.0,
         ok: status.success(),
     }
