@@ -14,6 +14,7 @@ pub(crate) struct Usage {
     pub(crate) cpu: Duration,
     /// CPU of its children that it waited for (a browser it started, and the browser's own
     /// processes), from `cutime` + `cstime`.
+    #[allow(dead_code, reason = "only the render bench starts a browser")]
     pub(crate) children_cpu: Duration,
     pub(crate) max_rss_mib: f64,
     pub(crate) ok: bool,

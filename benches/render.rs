@@ -8,6 +8,8 @@
 //! `script-timer`, `script-config`, `script-never` (the private-address and never-ending
 //! ones measure the guard and the time limit, not throughput; and the bench runs with
 //! `--allow-private`). Every site's two pages are rendered once each.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
 use std::process::Command;
 
@@ -72,7 +74,10 @@ fn main() {
         per(used.children_cpu),
         used.max_rss_mib
     );
-    if let Some(line) = text.lines().find(|l| l.starts_with("rendered in the browser")) {
+    if let Some(line) = text
+        .lines()
+        .find(|l| l.starts_with("rendered in the browser"))
+    {
         println!("{line}");
     }
 }

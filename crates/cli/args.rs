@@ -125,7 +125,7 @@ pub(crate) struct NetArgs {
     #[arg(long, default_value_t = 20.0)]
     pub(crate) render_timeout: f64,
     /// Save a PNG of the bottom of each failing page (a page rule fails) as
-    /// DIR/<domain>/<host>.png, rendered in the browser.
+    /// `DIR/<domain>/<host>.png`, rendered in the browser.
     #[arg(long, value_name = "DIR")]
     pub(crate) screenshots: Option<PathBuf>,
     /// Connect timeout, seconds.

@@ -392,14 +392,14 @@ fn write_summary(
             writeln!(out, "{class:<16} {n:>6}")?;
         }
     }
-    let renders = tally.rendered + tally.render_failed;
-    if renders > 0 {
+    if let Some(mean) = tally
+        .render_ms
+        .checked_div(tally.rendered + tally.render_failed)
+    {
         writeln!(
             out,
-            "\nrendered in the browser: {} pages ({} failed), {} ms each on average",
-            tally.rendered,
-            tally.render_failed,
-            tally.render_ms / renders
+            "\nrendered in the browser: {} pages ({} failed), {mean} ms each on average",
+            tally.rendered, tally.render_failed,
         )?;
     }
     writeln!(

@@ -1,10 +1,10 @@
 //! Pages rendered in a real headless browser (Debian's `chromium`), for footers that scripts
 //! write. The browser never reaches the network itself: every request it makes goes to a
-//! forward proxy this crate runs on loopback for the render ([`proxy`]), which serves the page
+//! forward proxy this crate runs on loopback for the render (`proxy`), which serves the page
 //! body the audit already fetched and fetches anything else through the caller's
 //! [`Upstream`] — the audit's own fetcher, with its resolver, private-address guard and
 //! per-address limits. Renders are bounded in number ([`RenderConfig::concurrency`]), time
-//! and memory ([`browser`]).
+//! and memory (`browser`).
 
 mod browser;
 mod certs;

@@ -81,6 +81,10 @@ impl Upstream for ViaFetcher {
 }
 
 async fn setup() -> (Fleet, Renderer) {
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(tweak: impl FnOnce(&mut RenderConfig)) -> (Fleet, Renderer) {
     let fleet = Fleet::start(FleetConfig {
         domains: 40,
         seed: 1717,
@@ -107,6 +111,7 @@ async fn setup() -> (Fleet, Renderer) {
     let browser = find_browser(None).expect("chromium: make test installs it");
     let mut rc = RenderConfig::new(browser);
     rc.timeout = Duration::from_secs(8);
+    tweak(&mut rc);
     let renderer = Renderer::new(rc, Arc::new(ViaFetcher { fetcher, dns })).unwrap();
     (fleet, renderer)
 }
@@ -257,4 +262,20 @@ fn tempfile_dir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("beian-render-test-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// A page that eats memory: its browser is killed at the render's memory limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_past_the_memory_limit_is_stopped() {
+    let (fleet, renderer) = setup_with(|c| {
+        c.memory_limit = 400 << 20;
+        c.timeout = Duration::from_secs(30);
+    })
+    .await;
+    let url = format!("https://{}/", fleet.sites[3].domain);
+    let html = "<html><body><footer>x</footer><script>var keep = [];
+for (;;) { keep.push(new Array(1 << 20).fill(keep.length)); }</script></body></html>";
+    let err = renderer.render(page(&url, html), &|| {}).await.unwrap_err();
+    assert!(matches!(err.reason, RenderFailure::Memory(400)), "{err}");
+    assert!(err.elapsed < Duration::from_secs(30), "{err:?}");
 }
