@@ -6,7 +6,7 @@
 use beian_fleet::export::Nginx;
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, readback_script, run_ok, run_python};
+use crate::util::{TestFleet, python_json, readback_script, run_ok, run_python};
 
 #[test]
 fn each_url_is_requested_once_per_site() {
@@ -37,12 +37,7 @@ print(json.dumps({
                    for r in rows if r["total_us"] is not None and r["connect_us"] is not None),
 }))
 "#;
-    let v: serde_json::Value = serde_json::from_str(&run_python(&[
-        "-c".as_ref(),
-        code.as_ref(),
-        out.as_os_str(),
-    ]))
-    .unwrap();
+    let v = python_json(code, &out);
     let distinct = v["distinct"].as_u64().unwrap();
     // Each distinct URL of a site once; the servers answer what the probes sent.
     assert_eq!(served, distinct, "{v} served={served}");
@@ -147,12 +142,7 @@ print(json.dumps({
     "waited": sum(1 for r in fetches if (r["wait_us"] or 0) > 0),
 }))
 "#;
-    let v: serde_json::Value = serde_json::from_str(&run_python(&[
-        "-c".as_ref(),
-        code.as_ref(),
-        out.as_os_str(),
-    ]))
-    .unwrap();
+    let v = python_json(code, &out);
     assert_eq!(v["statuses"], serde_json::json!(["compliant"]), "{v}");
     // Graded by the answer key like the default mix.
     let report = run_python(&[

@@ -5,7 +5,7 @@
 
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, readback_script, run_python};
+use crate::util::{TestFleet, python_json, readback_script, run_python};
 
 fn scripted_fleet(seed: u64) -> TestFleet {
     TestFleet::start_with(FleetConfig {
@@ -74,12 +74,7 @@ print(json.dumps({
     "after": sum(1 for e in present.values() if e.endswith("(after render)") or "after render;" in e),
 }))
 "#;
-    let v: serde_json::Value = serde_json::from_str(&run_python(&[
-        "-c".as_ref(),
-        code.as_ref(),
-        out.as_os_str(),
-    ]))
-    .unwrap();
+    let v = python_json(code, &out);
     for s in &fleet.fleet.sites {
         // Every page of a scripted site was rendered and timed — the one that never ends
         // timed but not rendered —; no plain page was either.
@@ -153,12 +148,7 @@ print(json.dumps({
     "rendered": sum(1 for r in f if r["rendered"] or r["render_ms"] is not None),
 }))
 "#;
-    let v: serde_json::Value = serde_json::from_str(&run_python(&[
-        "-c".as_ref(),
-        code.as_ref(),
-        out.as_os_str(),
-    ]))
-    .unwrap();
+    let v = python_json(code, &out);
     assert_eq!(v["rendered"], 0, "{v}");
     for s in &fleet.fleet.sites {
         // A number written whole in the script is script-only (`unverified`); one the script

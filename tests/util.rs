@@ -161,6 +161,13 @@ pub(crate) fn run_python(args: &[&std::ffi::OsStr]) -> String {
     stdout
 }
 
+/// Runs `code` (Python, with the test venv's readers) on `dir` (its `sys.argv[1]`) and
+/// parses the JSON it prints.
+pub(crate) fn python_json(code: &str, dir: &Path) -> serde_json::Value {
+    let printed = run_python(&["-c".as_ref(), code.as_ref(), dir.as_os_str()]);
+    serde_json::from_str(&printed).unwrap_or_else(|e| panic!("{e}: {printed}"))
+}
+
 pub(crate) fn readback_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback/check.py")
 }
