@@ -42,8 +42,9 @@ const SHELL_IDS: &[&str] = &["app", "root", "__next", "__nuxt", "___gatsby"];
 /// Words in an inline script that concern the filing (ASCII ones compared ignoring case).
 const FILING_WORDS: &[&str] = &["icp", "beian", "miit", "备案", "公网安备"];
 
-/// File-name words of a script that writes the footer.
-const SCRIPT_WORDS: &[&str] = &["foot", "bottom", "copyright", "beian", "icp"];
+/// File-name words of a script that writes the footer (`record`: "ICP record" is the English
+/// name of 备案, as in a blog's `recordInformation.js`).
+const SCRIPT_WORDS: &[&str] = &["foot", "bottom", "copyright", "beian", "icp", "record"];
 
 fn mentions(text: &str, words: &[&str]) -> bool {
     let lower = text.to_ascii_lowercase();
@@ -136,10 +137,18 @@ mod tests {
             signals(r#"<script>var cfg = {beian: "x"};</script>"#),
             [S::ScriptMentionsFiling]
         );
-        assert_eq!(
-            signals(r#"<script src="/static/js/footer.min.js?v=3"></script>"#),
-            [S::FooterScript]
-        );
+        for src in [
+            "/static/js/footer.min.js?v=3",
+            "/js/recordInformation.js",
+            "/assets/create_footer.js",
+            "https://cdn.example.com/npm/docsify-beian@latest/dist/beian.min.js",
+        ] {
+            assert_eq!(
+                signals(&format!(r#"<script src="{src}"></script>"#)),
+                [S::FooterScript],
+                "{src}"
+            );
+        }
         assert_eq!(signals(r#"<div id="app"></div>"#), [S::EmptyShell]);
         assert_eq!(
             signals(r#"<div id="root"> <noscript></noscript> </div>"#),
