@@ -21,8 +21,8 @@ use crate::addr::is_restricted;
 use crate::budget::Budget;
 use crate::limits::{Pacer, PerIp, Permits};
 use crate::{
-    BuildError, FetchConfig, FetchError, FetchOutcome, HostResolve, OnWait, Timings, TlsFacts,
-    body, pool, refresh, tls,
+    BuildError, FetchConfig, FetchError, FetchOutcome, HostResolve, OnWait, TlsFacts, body, pool,
+    refresh, tls,
 };
 
 /// One response before redirect handling.
@@ -246,9 +246,7 @@ impl<R: HostResolve> Fetcher<R> {
                 *permits = Permits::default();
                 let asked = Instant::now();
                 self.take(permits, ip, on_wait).await;
-                let waited = asked.elapsed();
-                budget.extend(waited);
-                out.timings.wait += waited;
+                waited(budget, out, asked.elapsed());
             }
             // Claimed with the address's permit held: the probe that requests a URL never
             // waits for a permit a probe waiting for that URL holds.
@@ -270,11 +268,7 @@ impl<R: HostResolve> Fetcher<R> {
                     })
                     .await?;
                 out.reused_from.get_or_insert_with(|| visit.by.clone());
-                out.timings = Timings {
-                    total: out.timings.total,
-                    wait: out.timings.wait,
-                    ..Timings::default()
-                };
+                out.timings.clear_phases();
                 out.remote_addr = visit.remote_addr;
                 if visit.tls.is_some() {
                     out.tls = visit.tls.clone();
@@ -287,17 +281,13 @@ impl<R: HostResolve> Fetcher<R> {
                     (Some(v), Some(origin)) => {
                         let asked = Instant::now();
                         let turn = v.turn(origin).await;
-                        let waited = asked.elapsed();
-                        budget.extend(waited);
-                        out.timings.wait += waited;
+                        waited(budget, out, asked.elapsed());
                         Some(turn)
                     }
                     _ => None,
                 };
                 if let Some(ip) = ip {
-                    let paced = self.pacer.wait(ip).await;
-                    budget.extend(paced);
-                    out.timings.wait += paced;
+                    waited(budget, out, self.pacer.wait(ip).await);
                 }
                 let result = budget.run(self.request(&url, &addrs, out)).await;
                 drop(turn);
@@ -495,11 +485,7 @@ impl<R: HostResolve> Fetcher<R> {
         let port = self.port_for(url);
         let https = url.scheme() == "https";
         // The phases of this request only (a reused connection has no connect or handshake).
-        out.timings = Timings {
-            total: out.timings.total,
-            wait: out.timings.wait,
-            ..Timings::default()
-        };
+        out.timings.clear_phases();
         if let Some(origin) = self.origin(url, self.first_allowed(addrs)) {
             if let Some(mut conn) = self.pool.take(&origin) {
                 // Ready at once, or the server closed it meanwhile.
@@ -684,6 +670,13 @@ impl<R: HostResolve> Fetcher<R> {
             truncated,
         })
     }
+}
+
+/// Time a probe spent waiting for its turn (a permit, a request slot, the site's connection):
+/// politeness, so it moves the probe's deadline and is reported as `wait_us`.
+fn waited(budget: &mut Budget, out: &mut FetchOutcome, d: Duration) {
+    budget.extend(d);
+    out.timings.wait += d;
 }
 
 /// What one probe carries through its redirects: its permits and time budget, what to call

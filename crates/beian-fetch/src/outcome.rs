@@ -29,9 +29,20 @@ pub struct Timings {
     pub ttfb: Option<Duration>,
     /// Whole probe, all hops, without the waiting below.
     pub total: Duration,
-    /// Waiting for a server address's permit (`per_ip`) or request slot (`rate_per_ip`),
-    /// before the probe and between its hops: politeness, outside the probe's time budget.
+    /// Waiting for a server address's permit (`per_ip`), a request slot (`rate_per_ip`) or
+    /// the site's turn on a connection, before the probe and between its hops: politeness,
+    /// outside the probe's time budget.
     pub wait: Duration,
+}
+
+impl Timings {
+    /// Forgets the phases of the last request (another one starts, or a response another
+    /// probe got stands in), keeping the probe's totals.
+    pub(crate) fn clear_phases(&mut self) {
+        self.connect = None;
+        self.tls = None;
+        self.ttfb = None;
+    }
 }
 
 /// The result of one probe.
