@@ -115,7 +115,13 @@ pub struct Auditor {
     resolver: Resolver,
     fetcher: Arc<Fetcher<DnsForRedirects>>,
     judging: Judging,
-    render: Option<(RenderMode, Renderer)>,
+    render: Option<Rendering>,
+}
+
+/// The browser at work: which pages, the renderer, where screenshots go.
+struct Rendering {
+    mode: RenderMode,
+    renderer: Renderer,
     screenshots: Option<std::path::PathBuf>,
 }
 
@@ -128,11 +134,21 @@ struct Probed {
 }
 
 /// How a page's facts were read, and how long its render took.
-#[derive(Clone)]
 struct PageFacts {
     facts: FooterFacts,
     render: Render,
     render_ms: Option<i64>,
+}
+
+impl PageFacts {
+    /// Facts read from the HTML as served.
+    fn from_html(facts: FooterFacts) -> Self {
+        PageFacts {
+            facts,
+            render: Render::Static,
+            render_ms: None,
+        }
+    }
 }
 
 /// How sites are judged: the audit date and the rules file's settings.
@@ -196,7 +212,11 @@ impl Auditor {
                 };
                 let renderer = Renderer::new(o.config.clone(), Arc::new(upstream))
                     .map_err(BuildError::Render)?;
-                Some((o.mode, renderer))
+                Some(Rendering {
+                    mode: o.mode,
+                    renderer,
+                    screenshots: o.screenshots.clone(),
+                })
             }
             None => None,
         };
@@ -205,7 +225,6 @@ impl Auditor {
             fetcher,
             judging,
             render,
-            screenshots: net.render.as_ref().and_then(|o| o.screenshots.clone()),
         })
     }
 
@@ -218,16 +237,11 @@ impl Auditor {
         facts: FooterFacts,
         on_wait: &OnWait<'_>,
     ) -> PageFacts {
-        let stay = |facts| PageFacts {
-            facts,
-            render: Render::Static,
-            render_ms: None,
-        };
-        let Some((mode, renderer)) = &self.render else {
-            return stay(facts);
+        let Some(Rendering { mode, renderer, .. }) = &self.render else {
+            return PageFacts::from_html(facts);
         };
         let Ok(page_url) = url::Url::parse(url) else {
-            return stay(facts);
+            return PageFacts::from_html(facts);
         };
         let body = out.body.clone().unwrap_or_default();
         let wanted = match mode {
@@ -246,7 +260,7 @@ impl Auditor {
             },
         };
         if !wanted {
-            return stay(facts);
+            return PageFacts::from_html(facts);
         }
         let page = beian_render::Page {
             url: page_url,
@@ -367,7 +381,12 @@ impl Auditor {
         findings: &[beian_types::Finding],
         on_wait: &OnWait<'_>,
     ) {
-        let (Some(dir), Some((_, renderer))) = (&self.screenshots, &self.render) else {
+        let Some(Rendering {
+            renderer,
+            screenshots: Some(dir),
+            ..
+        }) = &self.render
+        else {
             return;
         };
         for (h, page) in hosts.iter().zip(pages) {
@@ -475,11 +494,7 @@ impl Auditor {
                         let read = if page.is_none() {
                             self.page_facts(out, &final_url, facts, on_wait).await
                         } else {
-                            PageFacts {
-                                facts,
-                                render: Render::Static,
-                                render_ms: None,
-                            }
+                            PageFacts::from_html(facts)
                         };
                         facts_by_url.insert(final_url.clone(), read);
                     }
@@ -493,7 +508,11 @@ impl Auditor {
                         row.rendered = matches!(read.render, Render::Rendered { .. });
                         row.render_ms = read.render_ms;
                         if page.is_none() {
-                            if self.screenshots.is_some() {
+                            if self
+                                .render
+                                .as_ref()
+                                .is_some_and(|r| r.screenshots.is_some())
+                            {
                                 shown = url::Url::parse(&final_url).ok().map(|url| {
                                     beian_render::Page {
                                         url,
