@@ -120,9 +120,39 @@ where
     Some(())
 }
 
+/// What a run of the minimal client did: URLs fetched whole, its wall time and its CPU.
+pub(crate) struct MinimalRun {
+    pub(crate) ok: usize,
+    pub(crate) wall: Duration,
+    pub(crate) cpu: Duration,
+}
+
+/// Runs [`minimal_client`] on a runtime of its own whose threads are named `minimal`, so its
+/// CPU is told apart from the fleet's in this process.
+pub(crate) fn run_minimal_client(
+    urls: Vec<(String, String, SocketAddr, bool)>,
+    ca: &[CertificateDer<'static>],
+    concurrency: usize,
+) -> MinimalRun {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("minimal")
+        .enable_all()
+        .build()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let ok = rt.block_on(minimal_client(urls, ca, concurrency));
+    MinimalRun {
+        ok,
+        wall: t.elapsed(),
+        // Read while the runtime's threads still exist.
+        cpu: crate::measure::cpu_of_threads("minimal"),
+    }
+}
+
 /// The machine's limit for this work: connect, handshake, GET, read the body; no parsing, no
 /// redirects, one connection per URL.
-pub(crate) async fn minimal_client(
+async fn minimal_client(
     urls: Vec<(String, String, SocketAddr, bool)>,
     ca: &[CertificateDer<'static>],
     concurrency: usize,

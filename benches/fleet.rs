@@ -23,7 +23,7 @@ use beian_fleet::Behaviour;
 mod clients;
 #[path = "measure.rs"]
 mod measure;
-use clients::{curl_parallel, fleet_ca, minimal_client, urls};
+use clients::{curl_parallel, fleet_ca, run_minimal_client, urls};
 use measure::{arg, audit_command, cpu_of_threads, flag, run_measured, start_fleet};
 
 struct Opts {
@@ -132,21 +132,13 @@ fn main() {
     // 3. The minimal client.
     if o.minimal {
         let ca = fleet_ca(&fleet);
-        let client_rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("minimal")
-            .enable_all()
-            .build()
-            .unwrap();
         let before = fleet.served();
         let fleet_cpu_before = cpu_of_threads("fleet");
-        let start = Instant::now();
         let n = url_list.len();
-        let ok = client_rt.block_on(minimal_client(url_list, &ca, o.concurrency));
-        let s = start.elapsed().as_secs_f64();
+        let run = run_minimal_client(url_list, &ca, o.concurrency);
+        let (ok, s, client_cpu) = (run.ok, run.wall.as_secs_f64(), run.cpu);
         let after = fleet.served();
         let fleet_cpu = cpu_of_threads("fleet") - fleet_cpu_before;
-        let client_cpu = cpu_of_threads("minimal");
         let req = after.0 - before.0;
         println!(
             "minimal rustls+hyper client: wall {:.2} s, {} URLs ({} ok), {} requests ({:.0}/s), CPU {:.2} s (fleet servers {:.2} s)",

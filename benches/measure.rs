@@ -150,6 +150,22 @@ pub(crate) fn audit_command(
     concurrency: usize,
 ) -> Command {
     let quarter = concurrency.div_ceil(4).to_string();
+    let mut cmd = fleet_audit_command(bin, dir, out, dns, (http_port, https_port));
+    cmd.args(["--concurrency", &quarter, "--quiet"])
+        .args(["--per-ip", &quarter])
+        .args(["--dns-timeout", "2"]);
+    cmd
+}
+
+/// `beian audit` of the domains [`beian_fleet::Fleet::write_files`] wrote to `dir`, pointed at
+/// the fleet (its DNS server, ports and CA; its loopback addresses allowed), into `out`.
+pub(crate) fn fleet_audit_command(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    dns: std::net::SocketAddr,
+    (http_port, https_port): (u16, u16),
+) -> Command {
     let mut cmd = Command::new(bin);
     cmd.arg("audit")
         .arg(dir.join("domains.txt"))
@@ -160,10 +176,7 @@ pub(crate) fn audit_command(
         .args(["--https-port", &https_port.to_string()])
         .arg("--allow-private")
         .arg("--ca-cert")
-        .arg(dir.join("ca.pem"))
-        .args(["--concurrency", &quarter, "--quiet"])
-        .args(["--per-ip", &quarter])
-        .args(["--dns-timeout", "2"]);
+        .arg(dir.join("ca.pem"));
     cmd
 }
 

@@ -28,7 +28,7 @@ use beian_fleet::export::Nginx;
 mod clients;
 #[path = "measure.rs"]
 mod measure;
-use clients::{curl_parallel, fleet_ca, minimal_client, urls};
+use clients::{curl_parallel, fleet_ca, run_minimal_client, urls};
 use measure::{
     arg, audit_command, cpu_of_process_tree, cpu_of_threads, flag, run_measured, start_fleet,
 };
@@ -245,19 +245,12 @@ fn main() {
 
     // The minimal client on the same servers: the first URLs only, one connection each.
     let minimal = o.minimal.then(|| {
-        let client_rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("minimal")
-            .enable_all()
-            .build()
-            .unwrap();
         let before = cpu_of_process_tree(nginx.pid());
-        let t = Instant::now();
-        let ok = client_rt.block_on(minimal_client(list, &fleet_ca(&fleet), o.concurrency));
+        let run = run_minimal_client(list, &fleet_ca(&fleet), o.concurrency);
         (
-            t.elapsed(),
-            ok,
-            cpu_of_threads("minimal"),
+            run.wall,
+            run.ok,
+            run.cpu,
             cpu_of_process_tree(nginx.pid()) - before,
         )
     });

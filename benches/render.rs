@@ -11,13 +11,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a failure ends it.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // It reports its figures on the terminal.
 
-use std::process::Command;
-
 use beian_fleet::Behaviour;
 
 #[path = "measure.rs"]
 mod measure;
-use measure::{arg, run_measured, start_fleet};
+use measure::{arg, fleet_audit_command, run_measured, start_fleet};
 
 fn main() {
     let domains = arg("--domains", 200);
@@ -37,18 +35,15 @@ fn main() {
         std::path::PathBuf::from,
     );
     let out = dir.path().join("out");
-    let mut cmd = Command::new(bin);
-    cmd.arg("audit")
-        .arg(dir.path().join("domains.txt"))
-        .arg("--out")
-        .arg(&out)
-        .args(["--resolver", &fleet.dns_addr.to_string()])
-        .args(["--http-port", &fleet.http_port.to_string()])
-        .args(["--https-port", &fleet.https_port.to_string()])
-        .arg("--allow-private")
-        .arg("--ca-cert")
-        .arg(dir.path().join("ca.pem"))
-        .args(["--render", "auto"])
+    // Not quiet: the summary counts the renders.
+    let mut cmd = fleet_audit_command(
+        &bin,
+        dir.path(),
+        &out,
+        fleet.dns_addr,
+        (fleet.http_port, fleet.https_port),
+    );
+    cmd.args(["--render", "auto"])
         .args(["--render-concurrency", &concurrency.to_string()]);
     let summary = dir.path().join("summary.txt");
     cmd.stdout(std::fs::File::create(&summary).unwrap());
