@@ -436,9 +436,13 @@ fn icp_kind(j: &mut Judge<'_>, c: &IcpCandidate) {
 }
 
 fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
+    // The footer's numbers when it has any: another subject's number in an article or in a
+    // script elsewhere on the page is not a leftover in the footer (rulebook §5).
+    let any_in_footer = facts.icp_all.iter().any(|c| c.in_footer);
     let mut cores: Vec<String> = facts
         .icp_all
         .iter()
+        .filter(|c| c.in_footer || !any_in_footer)
         .filter_map(|c| c.number.subject_core())
         .collect();
     cores.sort();

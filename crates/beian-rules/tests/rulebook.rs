@@ -663,3 +663,32 @@ fn parity_fails_when_one_host_has_no_page() {
     let f = beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default());
     assert_eq!(verdict(&f, ids::SITE_PARITY).0, Verdict::NotApplicable);
 }
+
+#[test]
+fn icp_multi_compares_the_footers_numbers() {
+    let m = Manifest::default();
+    // Two subjects in the footer: a template left over from another company.
+    let two = facts(&["京ICP备20001234号-1", "沪ICP备20005678号-2"], None, None);
+    assert_eq!(
+        verdict(&judge(&two, &m, AS_OF), ids::ICP_MULTI).0,
+        Verdict::Warn
+    );
+
+    // Another subject's number outside the footer (an article, a script template) is not a
+    // leftover in the footer.
+    let mut elsewhere = two.clone();
+    elsewhere.icp_all[1].in_footer = false;
+    let (v, evidence) = verdict(&judge(&elsewhere, &m, AS_OF), ids::ICP_MULTI);
+    assert_eq!(
+        (v, evidence.as_str()),
+        (Verdict::Pass, "1 filing subject(s) in the footer")
+    );
+
+    // No footer region: the page's numbers are all there is to compare.
+    let mut nowhere = elsewhere.clone();
+    nowhere.icp_all[0].in_footer = false;
+    assert_eq!(
+        verdict(&judge(&nowhere, &m, AS_OF), ids::ICP_MULTI).0,
+        Verdict::Warn
+    );
+}
