@@ -98,6 +98,7 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
         rules_version: "synthetic",
         rules_file: None,
         shard: None,
+        render: None,
     })
     .unwrap();
 }

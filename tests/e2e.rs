@@ -458,7 +458,7 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(digest.lines().count() <= 25, "{digest}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["report_version"], "1.1");
+    assert_eq!(report["report_version"], "1.2");
     assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
     let newly: Vec<&str> = report["newly_failing"]
         .as_array()
@@ -768,10 +768,11 @@ fn demo_days_make_a_history_and_its_report() {
         assert_eq!(v["ok"], true, "{id}: {v}");
     }
 
-    // Golden: run ids, directories, timings and the queries' paths left out.
+    // Golden: run ids, directories, timings, rendering (on where a browser is found) and the
+    // queries' paths left out.
     let mut golden = report.clone();
     for run in ["run", "compared"] {
-        for field in ["run_id", "dir", "duration_s"] {
+        for field in ["run_id", "dir", "duration_s", "render"] {
             golden[run][field] = serde_json::Value::Null;
         }
     }

@@ -126,6 +126,83 @@ print(json.dumps({
             );
         }
     }
+
+    // The report counts the renders and links each failing site's screenshots.
+    let report_dir = fleet.path("report");
+    crate::util::run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+            .args(["report", "--lang", "en", "--out"])
+            .arg(&report_dir)
+            .arg(&out),
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap())
+            .unwrap();
+    let render = &report["run"]["render"];
+    assert_eq!(
+        (&render["pages"], &render["failed"]),
+        (&20.into(), &4.into()),
+        "{render}"
+    );
+    let shots = std::path::absolute(fleet.path("shots")).unwrap();
+    assert_eq!(
+        render["screenshots"],
+        shots.display().to_string(),
+        "{render}"
+    );
+    // The page escapes `/` in attributes as `&#x2f;` (the browser reads it back).
+    let html = std::fs::read_to_string(report_dir.join("report.html"))
+        .unwrap()
+        .replace("&#x2f;", "/");
+    assert!(
+        html.contains("20 pages rendered in the browser (4 failed, --render auto)"),
+        "{html}"
+    );
+    let worst = report["worst"].as_array().unwrap();
+    let failing: Vec<&beian_fleet::SiteSpec> = fleet
+        .fleet
+        .sites
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.behaviour,
+                Behaviour::ScriptNever | Behaviour::ScriptPrivate
+            )
+        })
+        .collect();
+    for s in &failing {
+        let entry = worst
+            .iter()
+            .find(|o| o["domain"] == s.domain.as_str())
+            .unwrap_or_else(|| panic!("{} not among the worst: {report}", s.domain));
+        let want: Vec<String> = [format!("www.{}", s.domain), s.domain.clone()]
+            .iter()
+            .map(|h| {
+                shots
+                    .join(&s.domain)
+                    .join(format!("{h}.png"))
+                    .display()
+                    .to_string()
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(entry["screenshots"], serde_json::json!(want), "{entry}");
+        for png in &want {
+            assert!(
+                html.contains(&format!("<a class=\"shot\" href=\"{png}\">")),
+                "{png}"
+            );
+        }
+    }
+    // Sites without a screenshot carry no list.
+    assert!(
+        worst
+            .iter()
+            .filter(|o| !failing.iter().any(|s| o["domain"] == s.domain.as_str()))
+            .all(|o| o.get("screenshots").is_none()),
+        "{report}"
+    );
 }
 
 /// `--render never`: the HTML alone. The shell that fetches its footer and the footer a timer

@@ -141,6 +141,11 @@ async fn run_job(
         as_of: judging.as_of,
         rules_file: judge.rules.as_ref().map(|p| p.display().to_string()),
         shard,
+        render: net
+            .net
+            .render
+            .as_ref()
+            .map(|r| (r.mode.as_str(), r.screenshots.clone())),
     };
     let auditor = Arc::new(Auditor::build(&net.net, judging)?);
     let progress = Arc::new(reporter::Progress::new(total, out.quiet));

@@ -103,6 +103,7 @@ pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<Value, Finali
     let mut status: BTreeMap<String, u64> = BTreeMap::new();
     let mut rows: BTreeMap<String, u64> = BTreeMap::new();
     let mut lines: Vec<u64> = Vec::new();
+    let mut render = Value::Null;
     for (index, shard) in &shards {
         let name = shard.display().to_string();
         let record: Value = std::fs::read_to_string(shard.join("run.json"))
@@ -131,6 +132,7 @@ pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<Value, Finali
         for (k, v) in record["rows"].as_object().into_iter().flatten() {
             *rows.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
         }
+        add_render(&mut render, &record["render"]);
         let before = lines.len();
         let table = shard.join("sites");
         for part in crate::part_files(&table).map_err(io(&table))? {
@@ -194,6 +196,7 @@ pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<Value, Finali
         "shards": listed,
         "rows": rows,
         "status": status,
+        "render": render,
         "input_checked": input_lines.is_some(),
         "finalized_at": time::OffsetDateTime::now_utc().unix_timestamp(),
     });
@@ -203,6 +206,25 @@ pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<Value, Finali
     std::fs::write(&tmp, format!("{success:#}\n")).map_err(io(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(io(&path))?;
     Ok(success)
+}
+
+/// Adds a shard's `render` record to the run's: counts summed, the screenshot directory kept
+/// only when every shard used the same one (shards on several machines have one each).
+fn add_render(run: &mut Value, shard: &Value) {
+    if shard.is_null() {
+        return;
+    }
+    if run.is_null() {
+        *run = shard.clone();
+        return;
+    }
+    for field in ["pages", "failed", "ms"] {
+        let sum = run[field].as_u64().unwrap_or(0) + shard[field].as_u64().unwrap_or(0);
+        run[field] = json!(sum);
+    }
+    if run["screenshots"] != shard["screenshots"] {
+        run["screenshots"] = Value::Null;
+    }
 }
 
 /// Keeps the first shard's value of `what` and checks the others against it.

@@ -19,7 +19,7 @@ pub mod resume;
 mod schema;
 
 pub use lock::LOCK_FILE;
-pub use record::{RunRecord, new_run_id};
+pub use record::{RenderRecord, RunRecord, new_run_id};
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
 use std::fs::File;

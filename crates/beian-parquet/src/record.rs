@@ -32,6 +32,24 @@ pub struct RunRecord<'a> {
     pub rules_file: Option<&'a str>,
     /// This run's shard of the input, `(index, count)`, when the input was split.
     pub shard: Option<(u32, u32)>,
+    /// The pages this invocation rendered in the browser, when rendering was on.
+    pub render: Option<RenderRecord<'a>>,
+}
+
+/// What `run.json` says of rendering (`--render`): the invocation that wrote it counts its
+/// own renders (a resumed run's earlier invocation counted its own).
+#[derive(Debug, Clone, Copy)]
+pub struct RenderRecord<'a> {
+    /// `auto` or `always`.
+    pub mode: &'a str,
+    /// Pages rendered (those whose render failed not counted).
+    pub pages: u64,
+    /// Pages whose render failed (timeout, memory, the browser's exit).
+    pub failed: u64,
+    /// Time all renders took, the failed ones too, ms.
+    pub ms: u64,
+    /// The screenshot directory (`--screenshots`), absolute.
+    pub screenshots: Option<&'a str>,
 }
 
 /// A new run id: the start time (UTC, to the second) and the process id.
@@ -70,6 +88,10 @@ pub(crate) fn write(
         "rules_file": record.rules_file,
         // `--per-ip` holds per process: N shards may reach a shared host N times as hard.
         "shard": record.shard.map(|(index, count)| serde_json::json!({"index": index, "count": count})),
+        "render": record.render.map(|r| serde_json::json!({
+            "mode": r.mode, "pages": r.pages, "failed": r.failed, "ms": r.ms,
+            "screenshots": r.screenshots,
+        })),
         "interrupted": record.interrupted,
         "abandoned": record.abandoned,
         "resumed_lines": record.resumed_lines,

@@ -98,6 +98,16 @@ pub enum RenderMode {
     Always,
 }
 
+impl RenderMode {
+    /// The `--render` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RenderMode::Auto => "auto",
+            RenderMode::Always => "always",
+        }
+    }
+}
+
 /// Rendering, when a browser is there.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beian_input::{InputItem, ReadError, Reader, Shard};
-use beian_parquet::{RunCounts, RunRecord, RunWriter, Start, WriteError};
+use beian_parquet::{RenderRecord, RunCounts, RunRecord, RunWriter, Start, WriteError};
 use beian_types::SiteReport;
 use tokio::sync::{mpsc, watch};
 
@@ -54,6 +54,9 @@ pub struct Job {
     pub rules_file: Option<String>,
     /// The shard of the input this run audits ([`Shard::WHOLE`] for all of it).
     pub shard: Shard,
+    /// Rendering, when on, recorded in `run.json`: the mode (`auto`, `always`) and the
+    /// screenshot directory.
+    pub render: Option<(&'static str, Option<PathBuf>)>,
 }
 
 /// Tallies of the `sites` rows a run wrote, for summaries.
@@ -246,6 +249,19 @@ pub async fn run_job<A: AuditSite>(
     let (input_desc, rules_file) = (job.input_desc, job.rules_file);
     let interrupted = stats.interrupted;
     let abandoned = stats.abandoned;
+    let screenshots = job
+        .render
+        .as_ref()
+        .and_then(|(_, dir)| dir.as_ref())
+        .map(|d| {
+            std::path::absolute(d)
+                .unwrap_or_else(|_| d.clone())
+                .display()
+                .to_string()
+        });
+    let render = job
+        .render
+        .map(|(mode, _)| (mode, tally.rendered, tally.render_failed, tally.render_ms));
     // Off the runtime's threads: the writer's sink may block on uploads.
     let rows = tokio::task::spawn_blocking(move || {
         writer.finish_run(&RunRecord {
@@ -260,6 +276,13 @@ pub async fn run_job<A: AuditSite>(
             rules_version: &beian_rules::rules_version(),
             rules_file: rules_file.as_deref(),
             shard: (shard.count > 1).then_some((shard.index, shard.count)),
+            render: render.map(|(mode, pages, failed, ms)| RenderRecord {
+                mode,
+                pages,
+                failed,
+                ms,
+                screenshots: screenshots.as_deref(),
+            }),
         })
     })
     .await

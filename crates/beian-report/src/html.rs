@@ -23,6 +23,12 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
     let mut env = Environment::new();
     env.add_template("report.html", include_str!("../templates/report.html"))
         .map_err(HtmlError)?;
+    // A screenshot is named by its host (`DIR/<domain>/<host>.png`).
+    env.add_filter("basename", |p: String| {
+        std::path::Path::new(&p)
+            .file_stem()
+            .map_or(p.clone(), |s| s.to_string_lossy().into_owned())
+    });
     let l = labels(lang);
     let date = |r: &crate::RunInfo| r.as_of.clone().unwrap_or_else(|| r.run_id.clone());
     let rule_max = report

@@ -85,6 +85,9 @@ pub(crate) struct Labels {
     pub(crate) rules_version: &'static str,
     pub(crate) duration: &'static str,
     pub(crate) input: &'static str,
+    /// "{pages} pages rendered in the browser ({failed} failed)"; `{mode}` the `--render` mode.
+    pub(crate) rendered: &'static str,
+    pub(crate) screenshots: &'static str,
     /// Each status's name (`sites.status`) as shown.
     pub(crate) status_names: [(&'static str, &'static str); 6],
 }
@@ -155,6 +158,8 @@ const ZH: Labels = Labels {
     rules_version: "规则版本",
     duration: "耗时",
     input: "输入",
+    rendered: "浏览器渲染 {pages} 个页面（失败 {failed} 个，--render {mode}）",
+    screenshots: "截图",
     status_names: [
         ("compliant", "合规"),
         ("warning", "警告"),
@@ -231,6 +236,8 @@ const EN: Labels = Labels {
     rules_version: "Rules",
     duration: "took",
     input: "Input",
+    rendered: "{pages} pages rendered in the browser ({failed} failed, --render {mode})",
+    screenshots: "screenshots",
     status_names: [
         ("compliant", "compliant"),
         ("warning", "warning"),

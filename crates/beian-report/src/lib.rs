@@ -124,6 +124,7 @@ mod tests_support {
             rules_version: "test",
             rules_file: None,
             shard: None,
+            render: None,
         })
         .unwrap();
     }

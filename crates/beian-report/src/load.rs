@@ -1,6 +1,7 @@
 //! Reading a run directory for a report: `run.json` and the `sites` table, only the columns a
 //! report needs (projected), into one compact record per site.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,21 @@ pub struct RunInfo {
     pub rules_file: Option<String>,
     /// Wall time of the run's last invocation, in seconds (schema 2.2's `run.json`).
     pub duration_s: Option<f64>,
+    /// Rendering in the browser, when it was on (schema 2.4's `run.json`).
+    pub render: Option<RenderInfo>,
+}
+
+/// What `run.json` says of the pages rendered in the browser (`--render`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RenderInfo {
+    /// `auto` or `always`.
+    pub mode: String,
+    /// Pages rendered (those whose render failed not counted).
+    pub pages: u64,
+    /// Renders that failed (the sites stay unverified).
+    pub failed: u64,
+    /// The screenshots of failing pages (`--screenshots`), `DIR/<domain>/<host>.png`.
+    pub screenshots: Option<PathBuf>,
 }
 
 /// One `sites` row, as a report sees it.
@@ -80,6 +96,9 @@ pub struct RunData {
     pub sites: Vec<Site>,
     /// The rule ids the sites' `failing` indices name.
     pub rules: Vec<String>,
+    /// The screenshots found for each domain in the run's screenshot directory, when it is
+    /// on this machine.
+    pub screenshots: BTreeMap<String, Vec<PathBuf>>,
 }
 
 fn format_err(path: &Path, reason: impl std::fmt::Display) -> LoadError {
@@ -131,11 +150,19 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
         rules_version: text_field("rules_version"),
         rules_file: text_field("rules_file"),
         duration_s: v["duration_s"].as_f64(),
+        render: serde_json::from_value(v["render"].clone()).ok(),
     };
+    let screenshots = info
+        .render
+        .as_ref()
+        .and_then(|r| r.screenshots.as_deref())
+        .map(screenshots_in)
+        .unwrap_or_default();
     let mut data = RunData {
         info,
         sites: Vec::new(),
         rules: Vec::new(),
+        screenshots,
     };
     for_each_batch(
         dir,
@@ -153,6 +180,26 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
         |path, batch| read_batch(path, batch, &mut data),
     )?;
     Ok(data)
+}
+
+/// The PNGs under `dir/<domain>/`, by domain. A directory that is not there (the run was
+/// made on another machine) has none.
+fn screenshots_in(dir: &Path) -> BTreeMap<String, Vec<PathBuf>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let mut pngs: Vec<PathBuf> = std::fs::read_dir(entry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .collect();
+        if !pngs.is_empty() {
+            pngs.sort();
+            out.insert(entry.file_name().to_string_lossy().into_owned(), pngs);
+        }
+    }
+    out
 }
 
 /// Calls `each` with every record batch of `table` in the run directory `dir`, part after

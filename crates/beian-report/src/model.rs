@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::load::{RunData, RunInfo, Site};
 
 /// Version of the `report.json` model; bumped like the Parquet schema's.
-pub const REPORT_VERSION: &str = "1.1";
+pub const REPORT_VERSION: &str = "1.2";
 
 /// A fleet report.
 #[derive(Debug, Clone, Serialize)]
@@ -162,6 +162,9 @@ pub struct Change {
     /// Still failing: the date of the first run of its current streak of failing runs (with
     /// a history; the compared run's date without one).
     pub failing_since: Option<String>,
+    /// Screenshots of its failing pages (`--screenshots`), when the run took them here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub screenshots: Vec<std::path::PathBuf>,
 }
 
 impl Report {
@@ -228,6 +231,9 @@ pub struct Offender {
     /// The date of the first run of its current failing streak; `None` when it fails only in
     /// the reported run or no earlier run is known.
     pub failing_since: Option<String>,
+    /// Screenshots of its failing pages (`--screenshots`), when the run took them here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub screenshots: Vec<std::path::PathBuf>,
 }
 
 /// A public-security deadline coming up.
@@ -444,6 +450,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
             rules_before: rule_names(previous, old),
             owner: site.owner.clone(),
             failing_since: None,
+            screenshots: screenshots_of(current, domain),
         };
         let failing_now = site.status == SiteStatus::Violation;
         let failing_before = old.status == SiteStatus::Violation;
@@ -489,6 +496,11 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
     report
 }
 
+/// The screenshots the run took of `domain`'s failing pages.
+fn screenshots_of(run: &RunData, domain: &str) -> Vec<std::path::PathBuf> {
+    run.screenshots.get(domain).cloned().unwrap_or_default()
+}
+
 /// The failing sites of `current` outside `streaks` (their streak starts in this run), most
 /// failing rules first, as many as can make the worst-offenders list.
 fn first_failing(current: &RunData, streaks: &HashSet<&str>) -> Vec<Offender> {
@@ -512,6 +524,7 @@ fn first_failing(current: &RunData, streaks: &HashSet<&str>) -> Vec<Offender> {
             owner: s.owner.clone(),
             rules: rule_names(current, s),
             failing_since: None,
+            screenshots: screenshots_of(current, d),
         })
         .collect()
 }
@@ -526,6 +539,7 @@ pub(crate) fn worst_offenders(still: &[Change], others: Vec<Offender>) -> Vec<Of
             owner: c.owner.clone(),
             rules: c.rules.clone(),
             failing_since: c.failing_since.clone(),
+            screenshots: c.screenshots.clone(),
         })
         .collect();
     // An ISO date sorts as text; a streak with a date began before one without.
