@@ -700,7 +700,8 @@ fn demo_days_make_a_history_and_its_report() {
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
 
     // The fleet's changes between the days, from the fleet itself.
-    let fleet = |day| beian_fleet::days::on_day(60, 1, &[], day);
+    let mix = beian_fleet::Behaviour::for_demo();
+    let fleet = |day| beian_fleet::days::on_day(60, 1, &mix, day);
     let (one, two) = (fleet(1), fleet(2));
     let before: std::collections::HashMap<&str, beian_fleet::Behaviour> = one
         .iter()

@@ -118,6 +118,8 @@ impl TestFleet {
             &https,
         ]);
         cmd.arg("--ca-cert").arg(ca);
+        // The answer key judges SITE-ACCESS against the fleet's networks.
+        cmd.arg("--access-nets").arg(self.path("access_nets.txt"));
         // The fleet has names that never answer; keep those waits short.
         cmd.args(["--dns-timeout", "1"]);
         cmd

@@ -228,7 +228,7 @@ impl Default for NetArgs {
 }
 
 /// How sites are judged.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct JudgeArgs {
     /// Audit date for the PSB deadlines, YYYY-MM-DD (default: today, UTC), so a report can be
     /// reproduced later.
@@ -237,6 +237,18 @@ pub(crate) struct JudgeArgs {
     /// Rules file (TOML): switch rules off or change what their warn/fail verdicts become.
     #[arg(long = "rules", value_name = "TOML")]
     pub(crate) rules: Option<PathBuf>,
+    /// The access provider's networks, one CIDR per line (`#` comments; repeatable), for
+    /// SITE-ACCESS: is each filed site still served from them (接入准确性)? A manifest column
+    /// access_nets replaces them for its row.
+    #[arg(long = "access-nets", value_name = "FILE")]
+    pub(crate) access_nets_files: Vec<PathBuf>,
+    /// One access network (CIDR or address, repeatable), with or instead of --access-nets.
+    #[arg(long = "access-net", value_name = "CIDR", value_parser = access_net)]
+    pub(crate) access_nets: Vec<ipnet::IpNet>,
+}
+
+fn access_net(s: &str) -> Result<ipnet::IpNet, &'static str> {
+    beian_input::nets::parse_net(s)
 }
 
 /// `beian extract`: local pages and what the page rules need to know about their site.

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use anyhow::{Context, Result, bail};
-use beian_fleet::{Fleet, FleetConfig};
+use beian_fleet::{Behaviour, Fleet, FleetConfig};
 use beian_input::Shard;
 use beian_parquet::{Start, history};
 use beian_pipeline::job::OpenInput;
@@ -461,11 +461,14 @@ async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
     Ok(done.exit_code(a.output.fail_on))
 }
 
+/// The demo's fleet (also `beian fleet serve`'s): the default mix and the sites served
+/// outside their provider's networks.
 fn fleet_config(shape: &FleetShape) -> FleetConfig {
     FleetConfig {
         domains: shape.domains,
         seed: shape.seed,
         day: shape.day,
+        behaviours: Behaviour::for_demo(),
         ..FleetConfig::default()
     }
 }
@@ -480,7 +483,7 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
     let fleet = Fleet::start(cfg).await?;
     fleet.write_files(&a.dir)?;
     println!(
-        "fleet of {} domains: dns {} http port {} https port {}\nfiles in {}\naudit it with:\n  beian audit {}/domains.txt --resolver {} --ca-cert {}/ca.pem --http-port {} --https-port {} --allow-private --out results\n(or sites.csv: the list with its manifest of owners and opening dates)",
+        "fleet of {} domains: dns {} http port {} https port {}\nfiles in {}\naudit it with:\n  beian audit {}/domains.txt --resolver {} --ca-cert {}/ca.pem --http-port {} --https-port {} --allow-private --access-nets {}/access_nets.txt --out results\n(or sites.csv: the list with its manifest of owners and opening dates)",
         fleet.sites.len(),
         fleet.dns_addr,
         fleet.http_port,
@@ -490,7 +493,8 @@ async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
         fleet.dns_addr,
         a.dir.display(),
         fleet.http_port,
-        fleet.https_port
+        fleet.https_port,
+        a.dir.display()
     );
     std::io::stdout().flush().ok();
     tokio::signal::ctrl_c()
@@ -539,8 +543,13 @@ async fn demo(a: DemoArgs) -> Result<ExitCode> {
         a.shape.seed,
         a.shape.day
     );
+    // The fleet's access networks, so SITE-ACCESS shows (unless the flags name others).
+    let mut judge = a.judge.clone();
+    if judge.access_nets_files.is_empty() && judge.access_nets.is_empty() {
+        judge.access_nets = fleet.access_nets();
+    }
     let started = std::time::Instant::now();
-    let run = run_job(open, desc, total, &net, &a.judge, &a.output).await;
+    let run = run_job(open, desc, total, &net, &judge, &a.output).await;
     std::fs::remove_file(&ca).ok();
     let done = run?;
     let dir = done.dir.join("fleet");

@@ -134,7 +134,7 @@ pub(crate) fn as_of(flag: Option<&str>) -> Result<time::Date> {
     })
 }
 
-/// `--as-of` and `--rules` → the judging settings.
+/// `--as-of`, `--rules` and the access networks → the judging settings.
 pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
     let as_of = as_of(a.as_of.as_deref())?;
     let config = match &a.rules {
@@ -146,7 +146,21 @@ pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
         }
         None => RuleConfig::default(),
     };
-    Ok(Judging { as_of, config })
+    let mut access_nets = Vec::new();
+    for p in &a.access_nets_files {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("--access-nets {}: cannot read", p.display()))?;
+        access_nets.extend(
+            beian_input::nets::parse_nets_file(&text)
+                .with_context(|| format!("--access-nets {}", p.display()))?,
+        );
+    }
+    access_nets.extend(a.access_nets.iter().copied());
+    Ok(Judging {
+        as_of,
+        config,
+        access_nets,
+    })
 }
 
 /// `beian extract`'s context: the host (ASCII, lower case; empty without `--host`) and the

@@ -18,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 pub(crate) enum Answer {
     /// An address.
     Addr(IpAddr),
+    /// Several addresses.
+    Addrs(Vec<IpAddr>),
     /// A CNAME to another name of the zone.
     Cname(String),
     /// SERVFAIL.
@@ -26,6 +28,16 @@ pub(crate) enum Answer {
     Silent,
     /// The name exists with no address records (NOERROR, empty answer).
     NoData,
+}
+
+/// The A or AAAA record of `ip` when it is of the type asked.
+fn address_record(owner: &Name, ip: IpAddr, qtype: RecordType) -> Option<Record> {
+    let rdata = match (ip, qtype) {
+        (IpAddr::V4(v4), RecordType::A) => RData::A(A(v4)),
+        (IpAddr::V6(v6), RecordType::AAAA) => RData::AAAA(AAAA(v6)),
+        _ => return None,
+    };
+    Some(Record::from_rdata(owner.clone(), 60, rdata))
 }
 
 /// Name (lower case, no trailing dot) → answer; absent names are NXDOMAIN.
@@ -65,12 +77,14 @@ impl Zone {
                     cur = target.clone();
                 }
                 Some(Answer::Addr(ip)) => {
-                    let rdata = match (*ip, qtype) {
-                        (IpAddr::V4(v4), RecordType::A) => Some(RData::A(A(v4))),
-                        (IpAddr::V6(v6), RecordType::AAAA) => Some(RData::AAAA(AAAA(v6))),
-                        _ => None,
-                    };
-                    out.extend(rdata.map(|r| Record::from_rdata(owner, 60, r)));
+                    out.extend(address_record(&owner, *ip, qtype));
+                    break;
+                }
+                Some(Answer::Addrs(ips)) => {
+                    out.extend(
+                        ips.iter()
+                            .filter_map(|ip| address_record(&owner, *ip, qtype)),
+                    );
                     break;
                 }
                 _ => break,

@@ -186,7 +186,8 @@ impl Fleet {
     ) -> String {
         let d = dir.display();
         let mut listen = String::new();
-        for ip in &self.ips {
+        // The access behaviours' sites are served from the addresses outside the networks too.
+        for ip in self.ips.iter().chain(&self.elsewhere) {
             listen.push_str(&format!("        listen {ip}:{http_port};\n"));
             listen.push_str(&format!("        listen {ip}:{https_port} ssl http2;\n"));
         }

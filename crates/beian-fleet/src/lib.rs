@@ -71,8 +71,13 @@ pub struct FleetConfig {
     pub domains: usize,
     /// Seed for behaviours and numbers.
     pub seed: u64,
-    /// Loopback addresses the web servers listen on (shared hosting: many domains per IP).
+    /// Loopback addresses the web servers listen on (shared hosting: many domains per IP):
+    /// the access provider's networks are theirs (their /24s, [`Fleet::access_nets`]).
     pub ips: Vec<Ipv4Addr>,
+    /// Loopback addresses outside those networks, where the web servers also listen: another
+    /// provider's server (`moved-away`, `split-networks`) and a third party's CDN edge
+    /// (`third-party-cdn`).
+    pub elsewhere: [Ipv4Addr; 2],
     /// HTTP port (0 = any free port, the same on every address).
     pub http_port: u16,
     /// HTTPS port (0 = any free port).
@@ -100,6 +105,7 @@ impl Default for FleetConfig {
             domains: 200,
             seed: 1,
             ips: (1..=4).map(|i| Ipv4Addr::new(127, 0, 1, i)).collect(),
+            elsewhere: [Ipv4Addr::new(127, 0, 2, 1), Ipv4Addr::new(127, 0, 2, 2)],
             http_port: 0,
             https_port: 0,
             dns_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -131,6 +137,7 @@ pub struct Fleet {
     /// The date it is audited on ([`FleetConfig::as_of`]).
     pub as_of: time::Date,
     ips: Vec<Ipv4Addr>,
+    elsewhere: [Ipv4Addr; 2],
     tasks: JoinSet<()>,
     /// What the web servers share: their counters are read here.
     world: Arc<http::World>,
@@ -143,13 +150,20 @@ impl Drop for Fleet {
     }
 }
 
-/// The web server address of a site: one of the fleet's IPv4 addresses, or `::1` for
-/// `ipv6-only` sites.
-fn address(site: &SiteSpec, ips: &[Ipv4Addr]) -> IpAddr {
-    if site.behaviour == Behaviour::Ipv6Only {
-        return IpAddr::V6(Ipv6Addr::LOCALHOST);
+/// The web server address of a site's apex: one of the fleet's IPv4 addresses, `::1` for
+/// `ipv6-only` sites, another provider's for `moved-away` ones.
+fn address(site: &SiteSpec, ips: &[Ipv4Addr], elsewhere: &[Ipv4Addr; 2]) -> IpAddr {
+    match site.behaviour {
+        Behaviour::Ipv6Only => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        Behaviour::MovedAway => IpAddr::V4(elsewhere[0]),
+        _ => IpAddr::V4(ips[site.index % ips.len().max(1)]),
     }
-    IpAddr::V4(ips[site.index % ips.len().max(1)])
+}
+
+/// The name a `third-party-cdn` site's `www.` is a CNAME to: a CDN's, outside the site's
+/// domain.
+pub fn cdn_name(site: &SiteSpec) -> String {
+    format!("{}.edge.cdn-example.net", site.domain.replace('.', "-"))
 }
 
 /// HTTP and HTTPS listeners on every address.
@@ -219,7 +233,7 @@ impl Fleet {
         let sites_arc: Arc<Vec<SiteSpec>> = Arc::new(sites.clone());
         for (i, s) in sites.iter().enumerate() {
             // The same as `addr_of`.
-            let ip = address(s, &ips);
+            let ip = address(s, &ips, &cfg.elsewhere);
             let www = format!("www.{}", s.domain);
             let cert = match s.behaviour {
                 Behaviour::HttpOnly => CertKind::None,
@@ -249,6 +263,15 @@ impl Fleet {
                     let back = format!("loop.{}", s.domain);
                     names.insert(back.clone(), Answer::Cname(www.clone()));
                     (Some(Answer::Addr(ip)), Some(Answer::Cname(back)))
+                }
+                Behaviour::ThirdPartyCdn => {
+                    let edge = cdn_name(s);
+                    names.insert(edge.clone(), Answer::Addr(IpAddr::V4(cfg.elsewhere[1])));
+                    (Some(Answer::Addr(ip)), Some(Answer::Cname(edge)))
+                }
+                Behaviour::SplitNetworks => {
+                    let both = Answer::Addrs(vec![ip, IpAddr::V4(cfg.elsewhere[0])]);
+                    (Some(both.clone()), Some(both))
                 }
                 _ => (Some(Answer::Addr(ip)), Some(Answer::Addr(ip))),
             };
@@ -328,7 +351,11 @@ impl Fleet {
         });
         // The web servers also listen on `::1`, the address of `ipv6-only` sites, where the
         // machine has IPv6 (containers often do not).
-        let v4: Vec<IpAddr> = ips.iter().map(|ip| IpAddr::V4(*ip)).collect();
+        let v4: Vec<IpAddr> = ips
+            .iter()
+            .chain(&cfg.elsewhere)
+            .map(|ip| IpAddr::V4(*ip))
+            .collect();
         let mut with_v6 = v4.clone();
         with_v6.push(IpAddr::V6(Ipv6Addr::LOCALHOST));
         let (http_listeners, http_port, https_listeners, https_port, ipv6) =
@@ -355,6 +382,7 @@ impl Fleet {
             day: cfg.day,
             as_of: cfg.as_of,
             ips,
+            elsewhere: cfg.elsewhere,
             tasks,
             world,
             certs,
@@ -407,7 +435,33 @@ impl Fleet {
 
     /// The web server address of a site's hosts (what its A record says, when it has one).
     pub fn addr_of(&self, site: &SiteSpec) -> IpAddr {
-        address(site, &self.ips)
+        address(site, &self.ips, &self.elsewhere)
+    }
+
+    /// The access provider's networks (SITE-ACCESS): the /24 of each fleet address, and
+    /// `::1` where the web servers listen on it. The `elsewhere` addresses lie outside.
+    pub fn access_nets(&self) -> Vec<ipnet::IpNet> {
+        let mut nets: Vec<ipnet::IpNet> = self
+            .ips
+            .iter()
+            .filter_map(|ip| ipnet::Ipv4Net::new(*ip, 24).ok())
+            .map(|n| ipnet::IpNet::V4(n.trunc()))
+            .collect();
+        nets.sort();
+        nets.dedup();
+        if self.ipv6 {
+            nets.push(ipnet::IpNet::from(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        }
+        nets
+    }
+
+    /// `access_nets.txt`: [`Fleet::access_nets`], one per line, for `--access-nets`.
+    pub fn access_nets_txt(&self) -> String {
+        let mut s = String::from("# the simulated fleet's access provider: its networks\n");
+        for n in self.access_nets() {
+            s.push_str(&format!("{n}\n"));
+        }
+        s
     }
 
     /// The first site with a behaviour.
@@ -431,13 +485,14 @@ impl Fleet {
         days::manifest_csv(&self.sites, days::day_one(self.as_of, self.day))
     }
 
-    /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `answer_key.csv` and `fleet.json` into
-    /// `dir`.
+    /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `access_nets.txt`, `answer_key.csv` and
+    /// `fleet.json` into `dir`.
     pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
         let w = |name: &str, content: &str| export::write(&dir.join(name), content.as_bytes());
         w("ca.pem", &self.ca_pem)?;
         w("domains.txt", &self.domains_txt())?;
         w("sites.csv", &self.sites_csv())?;
+        w("access_nets.txt", &self.access_nets_txt())?;
         let day1 = days::day_one(self.as_of, self.day);
         w(
             "answer_key.csv",

@@ -134,6 +134,14 @@ pub enum Behaviour {
     /// The apex redirects to `http://10.255.255.1/`; `www.` resolves to `10.255.255.2` (DNS
     /// rebinding). Both private: refused unless allowed.
     RedirectToPrivate,
+    /// Both hosts resolve to an address outside the provider's networks (the site moved to
+    /// another provider); the pages are compliant. SITE-ACCESS fails.
+    MovedAway,
+    /// `www.` is a CNAME to a third party's CDN name whose address is outside the networks;
+    /// the apex is inside. SITE-ACCESS warns, naming the CNAME.
+    ThirdPartyCdn,
+    /// Both hosts have two addresses, one in the networks and one outside. SITE-ACCESS warns.
+    SplitNetworks,
 }
 
 impl Behaviour {
@@ -178,6 +186,25 @@ impl Behaviour {
     /// Behaviours kept out of the default mix only so that the demo's fleet stays as its
     /// documents describe it; compliant, and graded by the answer key like the rest.
     pub const CONVERGENT: &'static [Behaviour] = &[Behaviour::WwwToApex];
+
+    /// Where a filed site is served from (issue 18, SITE-ACCESS): judged against the fleet's
+    /// access networks ([`crate::Fleet::access_nets`]), which every audit graded by the key
+    /// passes. Kept out of the default mix (the benchmarks' figures stay comparable); the demo
+    /// adds them.
+    pub const ACCESS: &'static [Behaviour] = &[
+        Behaviour::MovedAway,
+        Behaviour::ThirdPartyCdn,
+        Behaviour::SplitNetworks,
+    ];
+
+    /// The demo's mix: the default one and the access behaviours.
+    pub fn for_demo() -> Vec<Behaviour> {
+        Behaviour::ALL
+            .iter()
+            .chain(Behaviour::ACCESS)
+            .copied()
+            .collect()
+    }
 
     /// Footers written by scripts (issue 17): verdicts need a browser, so they are kept out of
     /// the default mix, whose answer key holds without one. Their answer key is the rendered
@@ -305,6 +332,9 @@ impl Behaviour {
             Behaviour::WildcardDns => "wildcard-dns",
             Behaviour::WrongNameCert => "wrong-name-cert",
             Behaviour::RedirectToPrivate => "redirect-to-private",
+            Behaviour::MovedAway => "moved-away",
+            Behaviour::ThirdPartyCdn => "third-party-cdn",
+            Behaviour::SplitNetworks => "split-networks",
         }
     }
 }
@@ -503,7 +533,21 @@ pub fn expectations(
             e.push(("", "SITE-PARITY", "pass"));
             e.push(("", "SITE-REDIRECT", "pass"));
             e.push(("", "SITE-TLS", "pass"));
+            // Every address in the fleet's access networks (::1 included).
+            e.push(("", "SITE-ACCESS", "pass"));
             "compliant"
+        }
+        B::MovedAway => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-ACCESS", "fail"));
+            "violation"
+        }
+        B::ThirdPartyCdn | B::SplitNetworks => {
+            good_page(&mut e);
+            e.push(("", "SITE-REACH", "pass"));
+            e.push(("", "SITE-ACCESS", "warn"));
+            "warning"
         }
         // No usable TLS at all: the http page is judged, SITE-TLS does not apply.
         B::HttpOnly | B::TlsGarbage => {

@@ -7,6 +7,7 @@
 
 mod domain;
 pub mod manifest;
+pub mod nets;
 mod shard;
 
 pub use domain::{DomainError, Target, normalise_domain};

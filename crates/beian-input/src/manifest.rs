@@ -18,6 +18,7 @@ pub const COLUMNS: &[&str] = &[
     "hosting",
     "opened_on",
     "psb_approved_on",
+    "access_nets",
 ];
 
 /// A manifest cell that does not hold what its column needs.
@@ -115,6 +116,15 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
                 m.psb_approved_on =
                     Some(parse_date(value).ok_or_else(|| bad("is not a date (YYYY-MM-DD)"))?);
             }
+            "access_nets" => {
+                let nets =
+                    crate::nets::parse_net_list(value).map_err(|(value, reason)| CellError {
+                        column,
+                        value,
+                        reason,
+                    })?;
+                m.access_nets = Some(nets);
+            }
             _ => {}
         }
     }
@@ -144,6 +154,7 @@ mod tests {
             ("opened_on", "2026-02-28"),
             ("psb_approved_on", "2026-03-01"),
             ("org_name", "南京某公司"),
+            ("access_nets", "203.0.113.0/24; 2001:db8::/32"),
         ]))
         .expect("valid");
         assert_eq!(m.expected_icp.as_deref(), Some("京ICP备2021034567号-1"));
@@ -153,6 +164,13 @@ mod tests {
         assert_eq!(m.hosting, Some(Hosting::Overseas));
         assert_eq!(m.opened_on, Some(date!(2026 - 02 - 28)));
         assert_eq!(m.psb_approved_on, Some(date!(2026 - 03 - 01)));
+        let nets: Vec<String> = m
+            .access_nets
+            .iter()
+            .flatten()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["203.0.113.0/24", "2001:db8::/32"]);
         assert!(typed(&cells(&[])).expect("empty").is_empty());
     }
 
@@ -166,6 +184,11 @@ mod tests {
             ("province", "Atlantis", "not a province"),
             ("commercial", "sometimes", "true or false"),
             ("hosting", "moon", "mainland or overseas"),
+            (
+                "access_nets",
+                "10.0.0.0/8 10.0.0.0/99",
+                "\"10.0.0.0/99\" is not a network",
+            ),
         ] {
             let e = typed(&cells(&[(column, value)])).expect_err(value);
             let msg = e.to_string();

@@ -13,7 +13,7 @@ use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeU
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "2.4";
+pub const SCHEMA_VERSION: &str = "2.5";
 
 /// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
 /// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
@@ -122,6 +122,7 @@ pub fn fetches_schema() -> SchemaRef {
         Field::new("error_message", DataType::Utf8, true),
         Field::new("addresses", list_utf8(), false),
         Field::new("cname_chain", list_utf8(), false),
+        Field::new("address_nets", list_utf8(), true),
         Field::new("remote_addr", DataType::Utf8, true),
         Field::new(
             "redirects",
@@ -190,6 +191,23 @@ fn lists<'a>(it: impl Iterator<Item = &'a Vec<String>>) -> ArrayRef {
             b.values().append_value(s);
         }
         b.append(true);
+    }
+    Arc::new(b.finish())
+}
+
+/// A nullable list of nullable strings per row.
+fn optional_lists<'a>(it: impl Iterator<Item = Option<&'a [Option<String>]>>) -> ArrayRef {
+    let mut b = ListBuilder::new(StringBuilder::new());
+    for v in it {
+        match v {
+            Some(items) => {
+                for s in items {
+                    b.values().append_option(s.as_deref());
+                }
+                b.append(true);
+            }
+            None => b.append(false),
+        }
     }
     Arc::new(b.finish())
 }
@@ -301,6 +319,7 @@ pub(crate) fn fetches_batch(
         strs(rows.iter().map(|r| r.error_message.as_deref())),
         lists(rows.iter().map(|r| &r.addresses)),
         lists(rows.iter().map(|r| &r.cname_chain)),
+        optional_lists(rows.iter().map(|r| r.address_nets.as_deref())),
         strs(rows.iter().map(|r| r.remote_addr.as_deref())),
         hops_array(rows)?,
         opt_i64(rows.iter().map(|r| r.dns_us)),

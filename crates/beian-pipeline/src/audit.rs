@@ -14,7 +14,8 @@ use beian_input::Target;
 use beian_render::Renderer;
 use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{
-    HostObservation, PageObservation, ProbeObservation, Render, RuleConfig, SiteContext, judge_site,
+    DnsObservation, HostObservation, PageObservation, ProbeObservation, Render, RuleConfig,
+    SiteContext, judge_site,
 };
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
@@ -168,6 +169,9 @@ pub struct Judging {
     pub as_of: time::Date,
     /// The rules file's settings (`--rules`).
     pub config: RuleConfig,
+    /// The access provider's networks (`--access-nets`, `--access-net`), for SITE-ACCESS; a
+    /// manifest row's `access_nets` replace them for that site.
+    pub access_nets: Vec<ipnet::IpNet>,
 }
 
 /// Where DNS queries go and how probes are made.
@@ -313,8 +317,9 @@ impl Auditor {
     ) -> SiteReport {
         // One site, one set of visits: a URL two probes reach is requested once.
         let visits = Visits::default();
+        let nets = beian_rules::networks_for(&target.manifest, &self.judging.access_nets);
         let probes = target.hosts.iter().map(|(role, host)| {
-            self.probe_host(line, &target.domain, *role, host, on_wait, &visits)
+            self.probe_host(line, &target.domain, (*role, host), nets, on_wait, &visits)
         });
         let probed: Vec<Probed> = futures_util::future::join_all(probes).await;
         let mut hosts = Vec::with_capacity(probed.len());
@@ -332,6 +337,7 @@ impl Auditor {
                 manifest: &target.manifest,
                 as_of: self.judging.as_of,
                 config: &self.judging.config,
+                access_nets: &self.judging.access_nets,
             },
         );
         self.screenshots(&target.domain, &hosts, &pages, &j.findings, on_wait)
@@ -427,8 +433,8 @@ impl Auditor {
         &self,
         line: u64,
         domain: &str,
-        role: HostRole,
-        host: &str,
+        (role, host): (HostRole, &str),
+        nets: &[ipnet::IpNet],
         on_wait: &OnWait<'_>,
         visits: &Visits,
     ) -> Probed {
@@ -461,6 +467,7 @@ impl Auditor {
                     page: None,
                     failure: Some(format!("{}: {}", e.class, e.message)),
                     probes: rows.iter().map(probe_observation).collect(),
+                    dns: None,
                 };
                 return Probed {
                     host,
@@ -493,6 +500,13 @@ impl Auditor {
             let mut row = base(scheme);
             row.addresses = res.addrs.iter().map(ToString::to_string).collect();
             row.cname_chain = res.cnames.clone();
+            // Which access network each address lies in (SITE-ACCESS reads the same).
+            row.address_nets = (!nets.is_empty()).then(|| {
+                res.addrs
+                    .iter()
+                    .map(|ip| beian_rules::network_of(*ip, nets).map(|n| n.to_string()))
+                    .collect()
+            });
             row.dns_us = Some(micros(res.elapsed));
             fill_fetch_row(&mut row, out);
             if out.is_html_page() {
@@ -571,6 +585,10 @@ impl Auditor {
             page,
             failure,
             probes: rows.iter().map(probe_observation).collect(),
+            dns: Some(DnsObservation {
+                addrs: res.addrs.clone(),
+                cnames: res.cnames.clone(),
+            }),
         };
         Probed {
             host: observed,

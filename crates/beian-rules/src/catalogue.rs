@@ -302,6 +302,20 @@ pub const CATALOGUE: &[RuleInfo] = &[
             "Install a valid HTTPS certificate for both the apex and the www host",
         ),
     },
+    RuleInfo {
+        id: ids::SITE_ACCESS,
+        scope: "site",
+        checks: "the apex and www hosts resolve (after CNAMEs) to addresses in the access provider's networks (--access-nets, manifest access_nets)",
+        pass: "every address of both hosts lies in the networks",
+        warn: "some addresses lie outside the networks, or a host is reached through a CNAME to a third party (a CDN in front of the origin; the evidence names it)",
+        fail: "a host that resolves has no address in the networks and no third party in front: filed here, served elsewhere",
+        na: "no networks given; hosting=overseas; no host resolved",
+        source: "§4.8, [D2] [T3]",
+        fix: fix(
+            "接入商：核实网站是否已迁出本接入商网络；客户：将域名解析回本接入商的服务器，或办理变更接入，将备案接入转到现在提供服务的接入商",
+            "Provider: check whether the site has left your networks; customer: point the domain back to the provider's servers, or transfer the filing's access (变更接入) to the provider now serving it",
+        ),
+    },
 ];
 
 /// The fix a finding of `id` with `verdict` carries: the catalogue's, for warn and fail.

@@ -9,17 +9,19 @@
 //! additions LICENCE-PRESENT, SITE-REDIRECT and SITE-TLS follow the same style).
 #![deny(missing_docs)]
 
+mod access;
 mod catalogue;
 mod config;
 mod page;
 mod site;
 
+pub use access::{network_of, networks_for};
 pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version};
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
 pub use page::{PageInput, page_rules};
 pub use site::{
-    HostObservation, PageObservation, ProbeObservation, Render, SiteContext, SiteJudgement,
-    Unreachable, judge_site, site_rules,
+    DnsObservation, HostObservation, PageObservation, ProbeObservation, Render, SiteContext,
+    SiteJudgement, Unreachable, judge_site, site_rules,
 };
 
 /// Rule ids, exactly as written in docs/rulebook.md §5.
@@ -62,6 +64,8 @@ pub mod ids {
     pub const SITE_REDIRECT: &str = "SITE-REDIRECT";
     /// Every HTTPS host has a valid certificate.
     pub const SITE_TLS: &str = "SITE-TLS";
+    /// Every address of both hosts lies in the access provider's networks.
+    pub const SITE_ACCESS: &str = "SITE-ACCESS";
 
     /// Page rules in catalogue order.
     pub const PAGE_RULES: &[&str] = &[
@@ -82,5 +86,11 @@ pub mod ids {
         LICENCE_PRESENT,
     ];
     /// Site rules in catalogue order.
-    pub const SITE_RULES: &[&str] = &[SITE_REACH, SITE_PARITY, SITE_REDIRECT, SITE_TLS];
+    pub const SITE_RULES: &[&str] = &[
+        SITE_REACH,
+        SITE_PARITY,
+        SITE_REDIRECT,
+        SITE_TLS,
+        SITE_ACCESS,
+    ];
 }

@@ -66,6 +66,15 @@ pub struct ProbeObservation {
     pub cert_error: Option<String>,
 }
 
+/// What DNS answered for a host: its addresses after the CNAME chain, and the chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsObservation {
+    /// A and AAAA addresses.
+    pub addrs: Vec<std::net::IpAddr>,
+    /// CNAME targets in chain order.
+    pub cnames: Vec<String>,
+}
+
 /// What probing one host produced.
 #[derive(Debug, Clone)]
 pub struct HostObservation {
@@ -79,6 +88,8 @@ pub struct HostObservation {
     pub failure: Option<String>,
     /// The host's probes (https and http): redirects, errors, certificates.
     pub probes: Vec<ProbeObservation>,
+    /// What DNS answered; `None` when the lookup failed.
+    pub dns: Option<DnsObservation>,
 }
 
 /// Why a site reached no page on any host.
@@ -126,7 +137,7 @@ fn leaves_domain(url: &str, domain: &str) -> bool {
     host.as_deref().map(registrable) != Some(registrable(domain))
 }
 
-fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Finding {
+pub(crate) fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Finding {
     Finding {
         rule_id,
         verdict,
@@ -139,8 +150,14 @@ fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Fi
     }
 }
 
-/// The site rules for one domain, in catalogue order.
-pub fn site_rules(domain: &str, hosts: &[HostObservation], manifest: &Manifest) -> Vec<Finding> {
+/// The site rules for one domain, in catalogue order; `access_nets` are the audit's access
+/// networks (a manifest row's `access_nets` replace them).
+pub fn site_rules(
+    domain: &str,
+    hosts: &[HostObservation],
+    manifest: &Manifest,
+    access_nets: &[ipnet::IpNet],
+) -> Vec<Finding> {
     let parity = if manifest.hosting == Some(Hosting::Overseas) {
         site_finding(
             ids::SITE_PARITY,
@@ -155,6 +172,7 @@ pub fn site_rules(domain: &str, hosts: &[HostObservation], manifest: &Manifest) 
         parity,
         site_redirect(domain, hosts),
         site_tls(hosts),
+        crate::access::site_access(domain, hosts, manifest, access_nets),
     ]
 }
 
@@ -411,6 +429,8 @@ pub struct SiteContext<'a> {
     pub as_of: Date,
     /// The rules file's settings.
     pub config: &'a RuleConfig,
+    /// The access provider's networks (`--access-nets`), for SITE-ACCESS.
+    pub access_nets: &'a [ipnet::IpNet],
 }
 
 /// Page rules for every host with a page (n/a rows for hosts without), site rules, the rules
@@ -442,7 +462,7 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
             })),
         }
     }
-    findings.extend(site_rules(domain, hosts, ctx.manifest));
+    findings.extend(site_rules(domain, hosts, ctx.manifest, ctx.access_nets));
     for f in &mut findings {
         ctx.config.apply(f);
     }
@@ -572,11 +592,13 @@ mod tests {
             page: None,
             failure: Some("dns_nxdomain".into()),
             probes: Vec::new(),
+            dns: None,
         }];
         let ctx = SiteContext {
             manifest: &Manifest::default(),
             as_of: time::macros::date!(2026 - 11 - 23),
             config: &RuleConfig::default(),
+            access_nets: &[],
         };
         let j = judge_site("example.cn", &hosts, &ctx);
         assert_eq!(j.status, SiteStatus::Unreachable);

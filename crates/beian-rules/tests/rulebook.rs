@@ -284,6 +284,7 @@ fn host(role: HostRole, name: &str, facts: FooterFacts) -> HostObservation {
         }),
         failure: None,
         probes: Vec::new(),
+        dns: None,
     }
 }
 
@@ -304,6 +305,7 @@ fn rules_file_changes_the_site_status() {
             manifest: &manifest,
             as_of: AS_OF,
             config: &strict,
+            access_nets: &[],
         },
     );
     assert_eq!(j.status, SiteStatus::Violation);
@@ -316,6 +318,7 @@ fn rules_file_changes_the_site_status() {
             manifest: &manifest,
             as_of: AS_OF,
             config: &lenient,
+            access_nets: &[],
         },
     );
     assert_eq!(j.status, SiteStatus::Warning);
@@ -345,6 +348,7 @@ fn rendered_and_failed_renders() {
                 manifest: &Manifest::default(),
                 as_of: AS_OF,
                 config: &RuleConfig::default(),
+                access_nets: &[],
             },
         )
     };
@@ -405,6 +409,7 @@ fn a_site_without_a_psb_number_carries_its_manifest_deadline() {
                 manifest,
                 as_of: AS_OF,
                 config: &RuleConfig::default(),
+                access_nets: &[],
             },
         )
     };
@@ -466,7 +471,7 @@ fn site(probes_apex: Vec<ProbeObservation>, probes_www: Vec<ProbeObservation>) -
     apex.probes = probes_apex;
     let mut www = host(HostRole::Www, "www.example.cn", page);
     www.probes = probes_www;
-    beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default())
+    beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default(), &[])
 }
 
 #[test]
@@ -654,13 +659,14 @@ fn parity_fails_when_one_host_has_no_page() {
         "example.cn",
         &[apex.clone(), www.clone()],
         &Manifest::default(),
+        &[],
     );
     let (v, e) = verdict(&f, ids::SITE_PARITY);
     assert_eq!(v, Verdict::Fail);
     assert!(e.contains("www.example.cn"), "{e}");
     let mut apex = apex;
     apex.page = None;
-    let f = beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default());
+    let f = beian_rules::site_rules("example.cn", &[apex, www], &Manifest::default(), &[]);
     assert_eq!(verdict(&f, ids::SITE_PARITY).0, Verdict::NotApplicable);
 }
 
@@ -691,4 +697,142 @@ fn icp_multi_compares_the_footers_numbers() {
         verdict(&judge(&nowhere, &m, AS_OF), ids::ICP_MULTI).0,
         Verdict::Warn
     );
+}
+
+/// A host without a page (not needed by SITE-ACCESS) that DNS answered with `addrs` through
+/// `cnames`; `None` addresses: the lookup failed.
+fn resolved(
+    role: HostRole,
+    name: &str,
+    addrs: Option<&[&str]>,
+    cnames: &[&str],
+) -> HostObservation {
+    HostObservation {
+        role,
+        host: name.into(),
+        page: None,
+        failure: None,
+        probes: Vec::new(),
+        dns: addrs.map(|a| beian_rules::DnsObservation {
+            addrs: a.iter().map(|s| s.parse().expect("test address")).collect(),
+            cnames: cnames.iter().map(|s| s.to_string()).collect(),
+        }),
+    }
+}
+
+fn access(hosts: &[HostObservation], manifest: &Manifest, nets: &[&str]) -> (Verdict, String) {
+    let nets: Vec<ipnet::IpNet> = nets.iter().map(|n| n.parse().expect("test net")).collect();
+    let f = beian_rules::site_rules("example.cn", hosts, manifest, &nets);
+    let finding = f
+        .iter()
+        .find(|f| f.rule_id == ids::SITE_ACCESS)
+        .expect("a SITE-ACCESS finding");
+    if matches!(finding.verdict, Verdict::Warn | Verdict::Fail) {
+        assert!(finding.fix.is_some(), "{finding:?}");
+    }
+    (finding.verdict, finding.evidence.clone())
+}
+
+#[test]
+fn site_access_judges_every_address_of_both_hosts() {
+    let m = Manifest::default();
+    let ours = ["203.0.113.0/24", "2001:db8::/32"];
+    let apex =
+        |addrs: &'static [&'static str]| resolved(HostRole::Apex, "example.cn", Some(addrs), &[]);
+    let www = |addrs: &'static [&'static str], cnames: &'static [&'static str]| {
+        resolved(HostRole::Www, "www.example.cn", Some(addrs), cnames)
+    };
+
+    // Both hosts inside (IPv6, and an IPv4-mapped address read as IPv4); www through a CNAME
+    // to the apex is the site's own name.
+    let (v, e) = access(
+        &[
+            apex(&["203.0.113.7", "2001:db8::7"]),
+            www(&["::ffff:203.0.113.7"], &["example.cn"]),
+        ],
+        &m,
+        &ours,
+    );
+    assert_eq!(v, Verdict::Pass, "{e}");
+    assert!(e.contains("203.0.113.7 (in 203.0.113.0/24)"), "{e}");
+    assert!(e.contains("2001:db8::7 (in 2001:db8::/32)"), "{e}");
+
+    // One address in, one out.
+    let (v, e) = access(
+        &[
+            apex(&["203.0.113.7", "198.51.100.9"]),
+            www(&["203.0.113.7"], &[]),
+        ],
+        &m,
+        &ours,
+    );
+    assert_eq!(v, Verdict::Warn, "{e}");
+    assert!(e.contains("198.51.100.9 (outside)"), "{e}");
+
+    // A third party's CNAME in front: warn naming it, whatever its addresses.
+    let (v, e) = access(
+        &[
+            apex(&["203.0.113.7"]),
+            www(&["198.51.100.20"], &["example.cn.cdn.example-edge.net"]),
+        ],
+        &m,
+        &ours,
+    );
+    assert_eq!(v, Verdict::Warn, "{e}");
+    assert!(
+        e.contains(
+            "www.example.cn → CNAME example.cn.cdn.example-edge.net: 198.51.100.20 (outside)"
+        ),
+        "{e}"
+    );
+
+    // Moved: a host served only from elsewhere fails, even when the other host is inside.
+    let (v, e) = access(
+        &[apex(&["198.51.100.9"]), www(&["198.51.100.9"], &[])],
+        &m,
+        &ours,
+    );
+    assert_eq!(v, Verdict::Fail, "{e}");
+    assert!(
+        e.starts_with("served outside the access networks: example.cn: 198.51.100.9 (outside)"),
+        "{e}"
+    );
+    let (v, e) = access(
+        &[apex(&["203.0.113.7"]), www(&["198.51.100.9"], &[])],
+        &m,
+        &ours,
+    );
+    assert_eq!(v, Verdict::Fail, "{e}");
+    assert!(
+        !e.contains("203.0.113.7"),
+        "only the host served elsewhere: {e}"
+    );
+
+    // A host DNS did not answer is left to SITE-REACH; with none, nothing to judge.
+    let missing = resolved(HostRole::Www, "www.example.cn", None, &[]);
+    let (v, e) = access(&[apex(&["203.0.113.7"]), missing.clone()], &m, &ours);
+    assert_eq!(v, Verdict::Pass, "{e}");
+    let (v, _) = access(
+        &[resolved(HostRole::Apex, "example.cn", None, &[]), missing],
+        &m,
+        &ours,
+    );
+    assert_eq!(v, Verdict::NotApplicable);
+
+    // No networks, or an overseas site: not applicable.
+    let hosts = [apex(&["198.51.100.9"]), www(&["198.51.100.9"], &[])];
+    assert_eq!(access(&hosts, &m, &[]).0, Verdict::NotApplicable);
+    let overseas = Manifest {
+        hosting: Some(beian_types::Hosting::Overseas),
+        ..Manifest::default()
+    };
+    assert_eq!(access(&hosts, &overseas, &ours).0, Verdict::NotApplicable);
+
+    // A manifest row's networks replace the audit's (a fleet filed through several providers).
+    let other_provider = Manifest {
+        access_nets: Some(vec!["198.51.100.0/24".parse().unwrap()]),
+        ..Manifest::default()
+    };
+    assert_eq!(access(&hosts, &other_provider, &ours).0, Verdict::Pass);
+    assert_eq!(access(&hosts, &other_provider, &[]).0, Verdict::Pass);
 }

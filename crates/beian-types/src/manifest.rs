@@ -33,6 +33,9 @@ pub struct Manifest {
     pub psb_approved_on: Option<Date>,
     /// Who must fix the site (`owner`: a customer, a business unit), for reports.
     pub owner: Option<String>,
+    /// The access provider's networks the site must be served from (`access_nets`), in place
+    /// of `--access-nets` for this row (SITE-ACCESS).
+    pub access_nets: Option<Vec<ipnet::IpNet>>,
 }
 
 impl Manifest {

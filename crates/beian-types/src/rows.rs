@@ -184,6 +184,9 @@ pub struct FetchRow {
     pub addresses: Vec<String>,
     /// CNAME chain DNS returned, in order.
     pub cname_chain: Vec<String>,
+    /// For each of `addresses`, the access network it lies in (`None`: in none of them);
+    /// `None` when the site was given no access networks (SITE-ACCESS).
+    pub address_nets: Option<Vec<Option<String>>>,
     /// The socket address the last request was sent to.
     pub remote_addr: Option<String>,
     /// Redirect hops before the final response (HTTP 3xx and meta refresh).

@@ -1,0 +1,138 @@
+//! SITE-ACCESS (接入准确性): whether a filed site is still served from its access provider's
+//! networks, judged on the addresses each host resolved to after its CNAMEs
+//! (docs/rulebook.md §5.1).
+
+use std::net::IpAddr;
+
+use beian_types::{Finding, Hosting, Manifest, Verdict};
+use ipnet::IpNet;
+
+use crate::ids;
+use crate::site::{HostObservation, site_finding};
+
+/// The network of `nets` that `ip` lies in, if any (an IPv4-mapped IPv6 address is read as
+/// the IPv4 address it carries).
+pub fn network_of(ip: IpAddr, nets: &[IpNet]) -> Option<IpNet> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    nets.iter().copied().find(|n| n.contains(&ip))
+}
+
+/// The networks a site is judged against: its manifest row's, else the audit's.
+pub fn networks_for<'a>(manifest: &'a Manifest, audit: &'a [IpNet]) -> &'a [IpNet] {
+    manifest.access_nets.as_deref().unwrap_or(audit)
+}
+
+/// A CNAME target outside the site's domain: a third party (a CDN) answers for the host.
+fn third_party(domain: &str, target: &str) -> bool {
+    let target = target.trim_end_matches('.').to_ascii_lowercase();
+    !(target == domain || target.ends_with(&format!(".{domain}")))
+}
+
+/// What one resolved host showed.
+struct Host<'a> {
+    name: &'a str,
+    inside: usize,
+    outside: usize,
+    /// The first CNAME target outside the site's domain.
+    cdn: Option<&'a str>,
+    /// `address (network)` for each address.
+    listed: Vec<String>,
+}
+
+/// SITE-ACCESS for one site.
+pub(crate) fn site_access(
+    domain: &str,
+    hosts: &[HostObservation],
+    manifest: &Manifest,
+    audit_nets: &[IpNet],
+) -> Finding {
+    let na = |why: &str| site_finding(ids::SITE_ACCESS, Verdict::NotApplicable, why.to_string());
+    if manifest.hosting == Some(Hosting::Overseas) {
+        return na("manifest: hosting=overseas");
+    }
+    let nets = networks_for(manifest, audit_nets);
+    if nets.is_empty() {
+        return na("no access networks given (--access-nets, manifest access_nets)");
+    }
+    let judged: Vec<Host<'_>> = hosts
+        .iter()
+        .filter_map(|h| {
+            let dns = h.dns.as_ref().filter(|d| !d.addrs.is_empty())?;
+            let mut host = Host {
+                name: &h.host,
+                inside: 0,
+                outside: 0,
+                cdn: dns
+                    .cnames
+                    .iter()
+                    .map(String::as_str)
+                    .find(|t| third_party(domain, t)),
+                listed: Vec::with_capacity(dns.addrs.len()),
+            };
+            for ip in &dns.addrs {
+                match network_of(*ip, nets) {
+                    Some(n) => {
+                        host.inside += 1;
+                        host.listed.push(format!("{ip} (in {n})"));
+                    }
+                    None => {
+                        host.outside += 1;
+                        host.listed.push(format!("{ip} (outside)"));
+                    }
+                }
+            }
+            Some(host)
+        })
+        .collect();
+    if judged.is_empty() {
+        return na("no host resolved to an address (see SITE-REACH)");
+    }
+    let describe = |h: &Host<'_>| match h.cdn {
+        Some(t) => format!("{} → CNAME {t}: {}", h.name, h.listed.join(", ")),
+        None => format!("{}: {}", h.name, h.listed.join(", ")),
+    };
+    let all = || judged.iter().map(describe).collect::<Vec<_>>().join("; ");
+    // Served elsewhere: a host answering only from addresses outside the networks, with no
+    // third party in front that could hide an origin inside them.
+    let elsewhere: Vec<String> = judged
+        .iter()
+        .filter(|h| h.inside == 0 && h.cdn.is_none())
+        .map(describe)
+        .collect();
+    if !elsewhere.is_empty() {
+        return site_finding(
+            ids::SITE_ACCESS,
+            Verdict::Fail,
+            format!(
+                "served outside the access networks: {}",
+                elsewhere.join("; ")
+            ),
+        );
+    }
+    if let Some(h) = judged.iter().find(|h| h.cdn.is_some()) {
+        return site_finding(
+            ids::SITE_ACCESS,
+            Verdict::Warn,
+            format!(
+                "{} reaches its addresses through a third party's CNAME (a CDN in front of the origin?): {}",
+                h.name,
+                all()
+            ),
+        );
+    }
+    if judged.iter().any(|h| h.outside > 0) {
+        return site_finding(
+            ids::SITE_ACCESS,
+            Verdict::Warn,
+            format!("some addresses outside the access networks: {}", all()),
+        );
+    }
+    site_finding(
+        ids::SITE_ACCESS,
+        Verdict::Pass,
+        format!("every address in the access networks: {}", all()),
+    )
+}
