@@ -8,6 +8,7 @@
 pub mod days;
 mod error_class;
 mod facts;
+mod layout;
 mod manifest;
 mod rows;
 
@@ -16,6 +17,7 @@ pub use facts::{
     CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpForm, IcpNumber, Link, LinkVia,
     NumberKind, PsbCandidate, PsbNumber,
 };
+pub use layout::{DigitRun, Layout};
 pub use manifest::{Hosting, Manifest};
 pub use rows::{FetchRow, FindingRow, Hop, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus};
 
