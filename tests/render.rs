@@ -271,3 +271,84 @@ print(json.dumps({
         "{stderr}"
     );
 }
+
+/// Issue 19: where and how the number shows, measured in the rendered page on a desktop and
+/// a mobile viewport (`--render always`), graded by the answer key; with `--render auto` the
+/// fleet's pages are conclusive from their HTML and ICP-PLACEMENT says they were not
+/// rendered.
+#[test]
+fn placement_is_measured_in_the_rendered_page() {
+    let fleet = TestFleet::start_with(FleetConfig {
+        // Each placement behaviour once, and a compliant site (centred at the bottom).
+        domains: Behaviour::PLACEMENT.len() + 1,
+        seed: 1919,
+        behaviours: Behaviour::PLACEMENT
+            .iter()
+            .copied()
+            .chain([Behaviour::Compliant])
+            .collect(),
+        ..FleetConfig::default()
+    });
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    fleet.audit_ok(
+        &input,
+        &out,
+        &["--render", "always", "--render-timeout", "10", "--quiet"],
+    );
+    let code = r#"
+import json, sys, pyarrow.parquet as pq
+g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
+print(json.dumps({x["host"]: [x["verdict"], x["evidence"]] for x in g if x["rule_id"] == "ICP-PLACEMENT"}))
+"#;
+    let placement = python_json(code, &out);
+    let report = run_python(&[
+        readback_script().as_os_str(),
+        out.as_os_str(),
+        fleet.path("answer_key.csv").as_os_str(),
+        fleet.fleet.sites.len().to_string().as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["problem_count"], 0, "{report}\n{placement:#}");
+    for s in &fleet.fleet.sites {
+        let (verdict, evidence) = (
+            placement[&s.domain][0].as_str().unwrap_or_default(),
+            placement[&s.domain][1].as_str().unwrap_or_default(),
+        );
+        // The evidence a person checks: both viewports with box, font and contrast.
+        let want: &[&str] = match s.behaviour {
+            Behaviour::Compliant | Behaviour::PlaceIconHidden => &[
+                "desktop 1366×",
+                "centred, at the bottom; mobile 500×",
+                "font 16px",
+            ],
+            Behaviour::PlaceSideColumn => &["off-centre, at the bottom"],
+            Behaviour::PlaceHidden => &["not visible: display:none"],
+            Behaviour::PlaceWhiteOnWhite => &["contrast 1.0:1 below 1.5:1"],
+            Behaviour::PlaceTinyFont => &["font 1px below 8px"],
+            Behaviour::PlaceOffScreen => &["not visible: off-screen"],
+            Behaviour::PlaceDesktopOnly => &[
+                "centred, at the bottom; mobile 500×",
+                "not visible: display:none",
+            ],
+            _ => &[],
+        };
+        for w in want {
+            assert!(evidence.contains(w), "{}: {verdict} {evidence}", s.domain);
+        }
+    }
+
+    let out2 = fleet.path("out2");
+    fleet.audit_ok(&input, &out2, &["--render", "auto", "--quiet"]);
+    let placement = python_json(code, &out2);
+    for s in &fleet.fleet.sites {
+        assert_eq!(
+            placement[&s.domain],
+            serde_json::json!([
+                "n/a",
+                "not rendered: --render auto found the HTML conclusive (--render always measures every page)"
+            ]),
+            "{placement}"
+        );
+    }
+}

@@ -155,15 +155,34 @@ setTimeout(function () {{
             footer(&format!("{copyright}\n<p>{icp} {psb}</p>"))
         ),
     };
+    let placement = placement_css(s.behaviour);
     format!(
         r#"<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="{charset}"><title>{org}</title>
 <script>var _hmt = _hmt || []; // analytics stub</script>
-<style>.footer {{ text-align: center; }}</style></head>
+<style>.footer {{ text-align: center; }}{placement}</style></head>
 <body>
 {page}</body></html>
 "#
     )
+}
+
+/// The stylesheet of a placement behaviour: the number's line is the footer's last `<p>`.
+fn placement_css(b: Behaviour) -> &'static str {
+    match b {
+        Behaviour::PlaceSideColumn => " .footer { width: 220px; text-align: left; }",
+        Behaviour::PlaceHidden => " .footer p:last-child { display: none; }",
+        Behaviour::PlaceWhiteOnWhite => {
+            " body { background: #fff; } .footer p:last-child, .footer p:last-child a { color: #fff; }"
+        }
+        Behaviour::PlaceTinyFont => " .footer p:last-child { font-size: 1px; }",
+        Behaviour::PlaceOffScreen => " .footer p:last-child { position: absolute; left: -9999px; }",
+        Behaviour::PlaceDesktopOnly => {
+            " @media (max-width: 600px) { .footer p:last-child { display: none; } }"
+        }
+        Behaviour::PlaceIconHidden => " .footer img { display: none; }",
+        _ => "",
+    }
 }
 
 /// `/config.json` of a `script-config` site: the page its shell renders (a compliant one).

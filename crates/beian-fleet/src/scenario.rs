@@ -142,6 +142,22 @@ pub enum Behaviour {
     ThirdPartyCdn,
     /// Both hosts have two addresses, one in the networks and one outside. SITE-ACCESS warns.
     SplitNetworks,
+    /// The footer sits in a narrow left column: the number is visible at the bottom, but not
+    /// centred. ICP-PLACEMENT warns.
+    PlaceSideColumn,
+    /// The number's line is hidden by a stylesheet (`display: none`). ICP-PLACEMENT fails.
+    PlaceHidden,
+    /// The number is white on a white page. ICP-PLACEMENT fails.
+    PlaceWhiteOnWhite,
+    /// The number is set in 1 px type. ICP-PLACEMENT fails.
+    PlaceTinyFont,
+    /// The number's line is moved far off the page's left edge. ICP-PLACEMENT fails.
+    PlaceOffScreen,
+    /// A media query hides the number on narrow screens: visible on the desktop only.
+    /// ICP-PLACEMENT warns.
+    PlaceDesktopOnly,
+    /// A stylesheet hides the PSB icon. PSB-ICON warns once rendered.
+    PlaceIconHidden,
 }
 
 impl Behaviour {
@@ -195,6 +211,19 @@ impl Behaviour {
         Behaviour::MovedAway,
         Behaviour::ThirdPartyCdn,
         Behaviour::SplitNetworks,
+    ];
+
+    /// Where and how the number shows (issue 19, ICP-PLACEMENT): a stylesheet decides, which
+    /// only a render sees. Their answer key is the verdict of `--render always`; out of the
+    /// default mix, whose key holds without a browser.
+    pub const PLACEMENT: &'static [Behaviour] = &[
+        Behaviour::PlaceSideColumn,
+        Behaviour::PlaceHidden,
+        Behaviour::PlaceWhiteOnWhite,
+        Behaviour::PlaceTinyFont,
+        Behaviour::PlaceOffScreen,
+        Behaviour::PlaceDesktopOnly,
+        Behaviour::PlaceIconHidden,
     ];
 
     /// The demo's mix: the default one and the access behaviours.
@@ -335,6 +364,13 @@ impl Behaviour {
             Behaviour::MovedAway => "moved-away",
             Behaviour::ThirdPartyCdn => "third-party-cdn",
             Behaviour::SplitNetworks => "split-networks",
+            Behaviour::PlaceSideColumn => "place-side-column",
+            Behaviour::PlaceHidden => "place-hidden",
+            Behaviour::PlaceWhiteOnWhite => "place-white-on-white",
+            Behaviour::PlaceTinyFont => "place-tiny-font",
+            Behaviour::PlaceOffScreen => "place-off-screen",
+            Behaviour::PlaceDesktopOnly => "place-desktop-only",
+            Behaviour::PlaceIconHidden => "place-icon-hidden",
         }
     }
 }
@@ -547,6 +583,22 @@ pub fn expectations(
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-ACCESS", "warn"));
+            "warning"
+        }
+        // Rendered (`--render always`): what the browser shows.
+        B::PlaceHidden | B::PlaceWhiteOnWhite | B::PlaceTinyFont | B::PlaceOffScreen => {
+            e.extend(both("ICP-PRESENT", "pass"));
+            e.extend(both("ICP-PLACEMENT", "fail"));
+            "violation"
+        }
+        B::PlaceSideColumn | B::PlaceDesktopOnly => {
+            e.extend(both("ICP-PRESENT", "pass"));
+            e.extend(both("ICP-PLACEMENT", "warn"));
+            "warning"
+        }
+        B::PlaceIconHidden => {
+            e.extend(both("ICP-PLACEMENT", "pass"));
+            e.extend(both("PSB-ICON", "warn"));
             "warning"
         }
         // No usable TLS at all: the http page is judged, SITE-TLS does not apply.

@@ -14,8 +14,8 @@ use beian_input::Target;
 use beian_render::Renderer;
 use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{
-    DnsObservation, HostObservation, PageObservation, ProbeObservation, Render, RuleConfig,
-    SiteContext, judge_site,
+    DnsObservation, HostObservation, PageObservation, Placement, ProbeObservation, Render,
+    RuleConfig, SiteContext, judge_site,
 };
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
@@ -149,18 +149,27 @@ struct PageFacts {
     facts: FooterFacts,
     render: Render,
     render_ms: Option<i64>,
+    /// Where the browser showed the numbers (ICP-PLACEMENT).
+    placement: Placement,
 }
 
 impl PageFacts {
-    /// Facts read from the HTML as served.
-    fn from_html(facts: FooterFacts) -> Self {
+    /// Facts read from the HTML as served; `why` the page was not rendered.
+    fn from_html(facts: FooterFacts, why: &str) -> Self {
         PageFacts {
             facts,
             render: Render::Static,
             render_ms: None,
+            placement: Placement::NotMeasured(why.to_string()),
         }
     }
 }
+
+/// Why a page was not rendered, for ICP-PLACEMENT's evidence.
+const NOT_RENDERED_OFF: &str = "not rendered: rendering is off (--render never, or no browser)";
+const NOT_RENDERED_AUTO: &str =
+    "not rendered: --render auto found the HTML conclusive (--render always measures every page)";
+const NOT_RENDERED_OTHER: &str = "not rendered: another page of this host is judged";
 
 /// How sites are judged: the audit date and the rules file's settings.
 #[derive(Debug, Clone)]
@@ -252,10 +261,10 @@ impl Auditor {
         on_wait: &OnWait<'_>,
     ) -> PageFacts {
         let Some(Rendering { mode, renderer, .. }) = &self.render else {
-            return PageFacts::from_html(facts);
+            return PageFacts::from_html(facts, NOT_RENDERED_OFF);
         };
         let Ok(page_url) = url::Url::parse(url) else {
-            return PageFacts::from_html(facts);
+            return PageFacts::from_html(facts, NOT_RENDERED_OFF);
         };
         let body = out.body.clone().unwrap_or_default();
         let wanted = match mode {
@@ -274,14 +283,14 @@ impl Auditor {
             },
         };
         if !wanted {
-            return PageFacts::from_html(facts);
+            return PageFacts::from_html(facts, NOT_RENDERED_AUTO);
         }
         let page = beian_render::Page {
             url: page_url,
             content_type: out.content_type.clone(),
             body,
         };
-        match renderer.render(page, on_wait).await {
+        match renderer.render(page.clone(), on_wait).await {
             Ok(r) => {
                 let mut rendered = beian_footer::extract(r.html.as_bytes(), Some("utf-8"));
                 // The page's own encoding, not the DOM dump's.
@@ -292,16 +301,48 @@ impl Auditor {
                     .blocked()
                     .map(|e| format!("{} (private or reserved address)", e.url))
                     .collect();
+                let mut render_ms = micros(r.elapsed) / 1000;
+                let placement = match r.layout {
+                    Some(desktop) => {
+                        // The mobile viewport only matters for a number the desktop shows.
+                        let shown = rendered.primary.as_ref().is_some_and(|c| {
+                            desktop
+                                .find(&c.number.digits)
+                                .is_some_and(|run| run.hidden.is_none())
+                        });
+                        let mobile = if shown {
+                            match renderer.measure_mobile(page, on_wait).await {
+                                Ok(m) => {
+                                    render_ms += micros(m.elapsed) / 1000;
+                                    m.layout
+                                }
+                                Err(f) => {
+                                    render_ms += micros(f.elapsed) / 1000;
+                                    None
+                                }
+                            }
+                        } else {
+                            None
+                        };
+                        Placement::Measured { desktop, mobile }
+                    }
+                    None => Placement::NotMeasured(
+                        "the rendered page was not measured (its scripts stopped the measuring script)"
+                            .into(),
+                    ),
+                };
                 PageFacts {
                     facts: rendered,
                     render: Render::Rendered { blocked },
-                    render_ms: Some(micros(r.elapsed) / 1000),
+                    render_ms: Some(render_ms),
+                    placement,
                 }
             }
             Err(f) => PageFacts {
                 facts,
                 render: Render::Failed(f.to_string()),
                 render_ms: Some(micros(f.elapsed) / 1000),
+                placement: Placement::NotMeasured(format!("the render failed ({})", f.reason)),
             },
         }
     }
@@ -419,8 +460,13 @@ impl Auditor {
             }
             // Evidence at best: a page the browser cannot show is judged all the same.
             let path = site_dir.join(format!("{}.png", h.host));
+            let digits = h
+                .page
+                .as_ref()
+                .and_then(|p| p.facts.primary.as_ref())
+                .map(|c| c.number.digits.as_str());
             if renderer
-                .screenshot(page.clone(), &path, on_wait)
+                .screenshot(page.clone(), &path, digits, on_wait)
                 .await
                 .is_err()
             {
@@ -518,7 +564,7 @@ impl Auditor {
                         let read = if page.is_none() {
                             self.page_facts(out, &final_url, facts, on_wait).await
                         } else {
-                            PageFacts::from_html(facts)
+                            PageFacts::from_html(facts, NOT_RENDERED_OTHER)
                         };
                         facts_by_url.insert(final_url.clone(), read);
                     }
@@ -550,6 +596,7 @@ impl Auditor {
                                 hops: out.hops.len(),
                                 facts: facts.clone(),
                                 render: read.render.clone(),
+                                placement: read.placement.clone(),
                             });
                         }
                     }

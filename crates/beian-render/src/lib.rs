@@ -8,6 +8,7 @@
 
 mod browser;
 mod certs;
+mod layout;
 mod proxy;
 
 use std::future::Future;
@@ -80,11 +81,16 @@ pub struct RenderConfig {
     pub max_requests: usize,
     /// Viewport, CSS pixels.
     pub window: (u32, u32),
+    /// The mobile viewport [`Renderer::measure_mobile`] lays pages out in, CSS pixels.
+    pub mobile_window: (u32, u32),
 }
 
 impl RenderConfig {
     /// Defaults for `browser`: renders fitted to the cores (a render keeps about one core
-    /// busy for a second), 5 s of script time, 20 s in all, 1 GiB, 64 requests, 1366×768.
+    /// busy for a second), 5 s of script time, 20 s in all, 1 GiB, 64 requests, 1366×768
+    /// (a common desktop screen) and 500×844 for phones (headless Chromium's windows are at
+    /// least 500 px wide; a phone's 390 is not to be had, but 500 is below the usual 576 and
+    /// 768 px breakpoints).
     pub fn new(browser: PathBuf) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         RenderConfig {
@@ -95,6 +101,7 @@ impl RenderConfig {
             memory_limit: 1 << 30,
             max_requests: 64,
             window: (1366, 768),
+            mobile_window: (500, 844),
         }
     }
 }
@@ -110,6 +117,9 @@ pub struct Rendered {
     pub waited: Duration,
     /// Every request the page made, in order.
     pub exchanges: Vec<Exchange>,
+    /// Where the page's digit runs sit and how they show (docs/rulebook.md §5.2), when the
+    /// measuring script ran.
+    pub layout: Option<beian_types::Layout>,
 }
 
 impl Rendered {
@@ -138,14 +148,26 @@ pub enum RenderFailure {
     Start(String),
 }
 
-/// Added to a page rendered for a screenshot: once loaded, the page is moved up so that the
-/// viewport shows its bottom (a scroll is not kept by the headless screenshot).
-const SHOW_BOTTOM: &str = "<script>window.addEventListener('load', function () { \
-var d = document.documentElement, b = document.body; \
-var h = Math.max(d.scrollHeight, b ? b.scrollHeight : 0); \
+/// Added to a page rendered for a screenshot, with `DIGITS` replaced by the number's digits
+/// (or nothing): once the page's scripts had their time, the element showing the digits is
+/// outlined and the page moved up so that the viewport — the footer's height — shows it, or
+/// the page's bottom when the number is not there (a scroll is not kept by the headless
+/// screenshot).
+const FOCUS: &str = "<script>window.addEventListener('load', function () { setTimeout(function () { \
+var digits = 'DIGITS', d = document.documentElement, b = document.body, y = null; \
+if (digits && b) { var w = document.createTreeWalker(b, NodeFilter.SHOW_TEXT, null), n; \
+while ((n = w.nextNode())) { if (n.data.indexOf(digits) < 0 || !n.parentElement) continue; \
+var el = n.parentElement, r = el.getBoundingClientRect(); if (r.width < 1 || r.height < 1) continue; \
+el.style.outline = '3px solid #e00'; el.style.outlineOffset = '3px'; \
+y = r.top + window.scrollY + r.height / 2; break; } } \
+var h = Math.max(d.scrollHeight, b ? b.scrollHeight : 0), v = window.innerHeight; \
+var top = y === null ? h - v : Math.min(h - v, y - v / 2); \
 var s = document.createElement('style'); \
-s.textContent = 'html { transform: translateY(-' + Math.max(0, h - window.innerHeight) + 'px); }'; \
-(document.head || d).appendChild(s); });</script>";
+s.textContent = 'html { transform: translateY(-' + Math.max(0, top) + 'px); }'; \
+(document.head || d).appendChild(s); }, 1500); });</script>";
+
+/// The height of a screenshot's viewport, CSS pixels: about a footer's.
+const SCREENSHOT_HEIGHT: u32 = 480;
 
 /// A render that failed, and the time it took (waiting for a slot not included).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -197,19 +219,66 @@ impl Renderer {
         page: Page,
         on_wait: &(dyn Fn() + Sync),
     ) -> Result<Rendered, RenderError> {
-        self.run(page, on_wait, browser::Output::Dom).await
+        self.run(
+            page,
+            on_wait,
+            browser::Output::Dom,
+            &self.cfg,
+            layout::MEASURE.to_string(),
+        )
+        .await
     }
 
-    /// A PNG of the bottom of `page` (the last viewport, where the footer is) at `path`,
-    /// rendered as [`Renderer::render`] does.
+    /// Renders `page` as [`Renderer::render`] does in the mobile viewport
+    /// ([`RenderConfig::mobile_window`]), for its layout there.
+    pub async fn measure_mobile(
+        &self,
+        page: Page,
+        on_wait: &(dyn Fn() + Sync),
+    ) -> Result<Rendered, RenderError> {
+        let cfg = RenderConfig {
+            window: self.cfg.mobile_window,
+            ..self.cfg.clone()
+        };
+        self.run(
+            page,
+            on_wait,
+            browser::Output::Dom,
+            &cfg,
+            layout::MEASURE.to_string(),
+        )
+        .await
+    }
+
+    /// A PNG of `page`'s footer at `path`, rendered as [`Renderer::render`] does: the
+    /// element showing `digits` (the number's) outlined in red in the middle of the picture,
+    /// or the page's bottom when they are not shown; a footer's height, the viewport's width.
     pub async fn screenshot(
         &self,
         page: Page,
         path: &Path,
+        digits: Option<&str>,
         on_wait: &(dyn Fn() + Sync),
     ) -> Result<Rendered, RenderError> {
-        self.run(page, on_wait, browser::Output::Screenshot(path))
-            .await
+        let cfg = RenderConfig {
+            window: (self.cfg.window.0, SCREENSHOT_HEIGHT),
+            ..self.cfg.clone()
+        };
+        // Digits only: nothing of the page's text reaches the script's source.
+        let digits: String = digits
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let script = FOCUS.replace("DIGITS", &digits);
+        self.run(
+            page,
+            on_wait,
+            browser::Output::Screenshot(path),
+            &cfg,
+            script,
+        )
+        .await
     }
 
     async fn run(
@@ -217,6 +286,8 @@ impl Renderer {
         page: Page,
         on_wait: &(dyn Fn() + Sync),
         output: browser::Output<'_>,
+        cfg: &RenderConfig,
+        inject: String,
     ) -> Result<Rendered, RenderError> {
         let asked = Instant::now();
         let failed = |reason, started: Instant| RenderError {
@@ -242,22 +313,21 @@ impl Renderer {
             self.upstream.clone(),
             self.certs.clone(),
             self.cfg.max_requests,
-            match output {
-                browser::Output::Dom => None,
-                browser::Output::Screenshot(_) => Some(SHOW_BOTTOM),
-            },
+            inject,
         ));
         let proxy = proxy::Proxy::start(session.clone())
             .await
             .map_err(|e| failed(RenderFailure::Start(format!("proxy: {e}")), started))?;
-        let result = browser::run(&self.cfg, &url, proxy.addr, output).await;
+        let result = browser::run(cfg, &url, proxy.addr, output).await;
         proxy.stop();
-        let html = result.map_err(|r| failed(r, started))?;
+        let mut html = result.map_err(|r| failed(r, started))?;
+        let layout = layout::take(&mut html);
         Ok(Rendered {
             html,
             elapsed: started.elapsed(),
             waited,
             exchanges: session.exchanges(),
+            layout,
         })
     }
 }

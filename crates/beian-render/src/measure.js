@@ -57,6 +57,22 @@
   function offScreen(x, y, w, h, docW, docH) {
     return x + w <= 0 || y + h <= 0 || x >= docW || y >= docH;
   }
+  // The horizontal extent of the line the run sits on, in its block: a centred footer line
+  // holds the ICP number beside others (the PSB number), so the line is what is centred.
+  function line(el, box) {
+    var block = el;
+    while (block.parentElement && /^inline/.test(getComputedStyle(block).display)) block = block.parentElement;
+    var r = document.createRange();
+    r.selectNodeContents(block);
+    var left = box.left, right = box.right;
+    Array.prototype.forEach.call(r.getClientRects(), function (c) {
+      if (c.width > 0 && c.top < box.bottom && c.bottom > box.top) {
+        left = Math.min(left, c.left);
+        right = Math.max(right, c.right);
+      }
+    });
+    return [left, right - left];
+  }
   function icon(el) {
     var link = el.closest('a');
     var imgs = link ? Array.prototype.slice.call(link.querySelectorAll('img')) : [];
@@ -87,12 +103,14 @@
         var cs = getComputedStyle(el);
         var why = hiddenBy(el, box);
         if (!why && offScreen(x, y, box.width, box.height, docW, docH)) why = 'off-screen';
+        var ln = line(el, box);
         var bg = background(el);
         var fg = over(rgba(cs.color), bg);
         var l1 = luminance(fg), l2 = luminance(bg);
         out.runs.push({
           digits: m[0].replace(/[\uFF10-\uFF19]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) - 0xFEE0); }),
           x: Math.round(x), y: Math.round(y), w: Math.round(box.width), h: Math.round(box.height),
+          line_x: Math.round(ln[0] + sx), line_w: Math.round(ln[1]),
           hidden: why,
           font_px: parseFloat(cs.fontSize),
           contrast: Math.round(100 * (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05)) / 100,

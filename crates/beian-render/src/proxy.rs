@@ -60,8 +60,8 @@ pub(crate) struct Session {
     max_requests: usize,
     count: AtomicUsize,
     page_served: AtomicBool,
-    /// Appended to the page's body (the screenshot's script).
-    inject: Option<&'static str>,
+    /// Appended to the page's body: the measuring script, or the screenshot's.
+    inject: String,
     log: Mutex<Vec<Exchange>>,
     tasks: Mutex<JoinSet<()>>,
 }
@@ -79,7 +79,7 @@ impl Session {
         upstream: Arc<dyn Upstream>,
         certs: Arc<HostCerts>,
         max_requests: usize,
-        inject: Option<&'static str>,
+        inject: String,
     ) -> Self {
         Session {
             inject,
@@ -198,11 +198,10 @@ impl Session {
         if reads && key(&url) == self.page_key {
             self.page_served.store(true, Ordering::Release);
             self.record(method, &url, ExchangeOutcome::Page);
-            let body = match self.inject {
-                // After the end of the document: HTML puts it into the body all the same.
-                Some(extra) => [self.page.body.as_ref(), extra.as_bytes()].concat().into(),
-                None => self.page.body.clone(),
-            };
+            // After the end of the document: HTML puts it into the body all the same.
+            let body: Bytes = [self.page.body.as_ref(), self.inject.as_bytes()]
+                .concat()
+                .into();
             return body_response(
                 StatusCode::OK,
                 self.page.content_type.as_deref(),

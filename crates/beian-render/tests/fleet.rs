@@ -232,29 +232,54 @@ async fn a_script_that_never_ends_times_out() {
     assert_eq!(left, 0);
 }
 
-/// A screenshot shows the bottom of the page: a PNG at the path given.
+/// The pixels of a screenshot that are the outline's red, and its size.
+fn red_pixels(path: &std::path::Path) -> (usize, (u32, u32)) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let red = buf[..info.buffer_size()]
+        .chunks(channels)
+        .filter(|p| p[0] > 200 && p[1] < 60 && p[2] < 60)
+        .count();
+    (red, (info.width, info.height))
+}
+
+/// A screenshot shows the footer: the element with the number outlined in red, in the
+/// middle of a footer-high picture; without a number, the page's bottom.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_screenshot_of_the_bottom_of_the_page() {
+async fn a_screenshot_of_the_footer_outlines_the_number() {
     let (fleet, renderer) = setup().await;
     let url = format!("https://{}/", fleet.sites[2].domain);
     let lines: String = (0..200).map(|i| format!("<p>line {i}</p>")).collect();
     let html = format!(
         r#"<html><head><meta charset="utf-8"></head><body>{lines}
-<footer style="text-align:center;background:#fde">© 2024 某某公司 京ICP备12345678号-1</footer></body></html>"#
+<footer style="text-align:center;background:#fde"><p>© 2024 某某公司 <a href="https://beian.miit.gov.cn/">京ICP备12345678号-1</a></p>{lines}</footer></body></html>"#
     );
     let dir = tempfile_dir();
-    let path = dir.join("bottom.png");
+    let path = dir.join("footer.png");
     let r = renderer
-        .screenshot(page(&url, &html), &path, &|| {})
+        .screenshot(page(&url, &html), &path, Some("12345678"), &|| {})
         .await
         .unwrap();
     let png = std::fs::read(&path).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(png.len() > 2_000, "{} bytes", png.len());
     assert!(r.elapsed < Duration::from_secs(8));
+    // Far from the page's bottom (200 lines follow), the number is in the picture, outlined.
+    let (red, size) = red_pixels(&path);
+    assert_eq!(size, (1366, 480));
+    assert!(red > 300, "{red} red pixels");
     if std::env::var_os("BEIAN_KEEP_SCREENSHOT").is_some() {
-        std::fs::copy(&path, "/tmp/beian-render-bottom.png").unwrap();
+        std::fs::copy(&path, "/tmp/beian-render-footer.png").unwrap();
     }
+    // No number: the bottom of the page, nothing outlined.
+    let bottom = dir.join("bottom.png");
+    renderer
+        .screenshot(page(&url, &html), &bottom, None, &|| {})
+        .await
+        .unwrap();
+    assert_eq!(red_pixels(&bottom).0, 0);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -247,6 +247,20 @@ pub const CATALOGUE: &[RuleInfo] = &[
         ),
     },
     RuleInfo {
+        id: ids::ICP_PLACEMENT,
+        scope: "page",
+        checks: "in the rendered page (desktop and mobile viewports), the shown number is visible, legible and at the bottom centre",
+        pass: "visible on both viewports, contrast and font size above the thresholds, horizontally centred and in the bottom part of the page",
+        warn: "visible but off-centre or not at the bottom, or visible on the desktop only",
+        fail: "not visible on the desktop viewport: display:none, visibility:hidden, transparent, clipped, zero size, off-screen, contrast below 1.5:1 or font below 8px (rules file [placement])",
+        na: "the page was not rendered (--render never, or auto found the HTML conclusive), the render failed, no number, or its digits are not in the rendered text; hosting=overseas",
+        source: "§4.1, §5.2 [P1][S1]; issue 19",
+        fix: fix(
+            "在首页底部中央位置清晰显示备案号（勿隐藏、勿与背景同色、字号不宜过小），桌面端和移动端均应可见",
+            "Show the number clearly at the bottom centre of the home page — not hidden, not in the background's colour, not tiny — on desktop and mobile alike",
+        ),
+    },
+    RuleInfo {
         id: ids::SITE_REACH,
         scope: "site",
         checks: "apex and www. both answer",

@@ -9,6 +9,10 @@
 //!
 //! [rules.PSB-ICON]
 //! enabled = false
+//!
+//! # ICP-PLACEMENT's thresholds (docs/rulebook.md §5.2).
+//! [placement]
+//! min_contrast = 2.0
 //! ```
 
 use std::collections::BTreeMap;
@@ -62,6 +66,8 @@ fn enabled() -> bool {
 struct File {
     #[serde(default)]
     rules: BTreeMap<String, RuleSetting>,
+    #[serde(default)]
+    placement: crate::Thresholds,
 }
 
 /// Why a rules file was refused.
@@ -81,9 +87,11 @@ pub enum ConfigError {
 }
 
 /// The rule settings of a run (empty: every rule as the catalogue says).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleConfig {
     rules: BTreeMap<&'static str, RuleSetting>,
+    /// ICP-PLACEMENT's thresholds (`[placement]`).
+    pub placement: crate::Thresholds,
 }
 
 impl RuleConfig {
@@ -104,7 +112,10 @@ impl RuleConfig {
             };
             rules.insert(info.id, setting);
         }
-        Ok(RuleConfig { rules })
+        Ok(RuleConfig {
+            rules,
+            placement: file.placement,
+        })
     }
 
     /// Applies the settings to one finding.
@@ -143,7 +154,7 @@ mod tests {
     fn refusals_name_the_place() {
         let unknown =
             RuleConfig::from_toml("[rules.ICP-NOPE]\nenabled = false\n").expect_err("unknown id");
-        insta::assert_snapshot!(unknown.to_string(), @r#"unknown rule id "ICP-NOPE" in [rules.ICP-NOPE]; known ids: ICP-PRESENT, ICP-FORMAT, ICP-LINK, ICP-KIND, ICP-MULTI, ICP-MANIFEST, PSB-PRESENT, PSB-FORMAT, PSB-PROVINCE, PSB-LINK, PSB-ICON, PSB-MANIFEST, COPYRIGHT, LICENCE-FORMAT, LICENCE-PRESENT, SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS, SITE-ACCESS"#);
+        insta::assert_snapshot!(unknown.to_string(), @r#"unknown rule id "ICP-NOPE" in [rules.ICP-NOPE]; known ids: ICP-PRESENT, ICP-FORMAT, ICP-LINK, ICP-KIND, ICP-MULTI, ICP-MANIFEST, PSB-PRESENT, PSB-FORMAT, PSB-PROVINCE, PSB-LINK, PSB-ICON, PSB-MANIFEST, COPYRIGHT, LICENCE-FORMAT, LICENCE-PRESENT, ICP-PLACEMENT, SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS, SITE-ACCESS"#);
         let syntax = RuleConfig::from_toml("[rules.ICP-LINK]\nfail_as = \"maybe\"\n")
             .expect_err("bad level");
         insta::assert_snapshot!(syntax.to_string(), @r#"

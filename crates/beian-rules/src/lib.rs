@@ -13,12 +13,14 @@ mod access;
 mod catalogue;
 mod config;
 mod page;
+mod placement;
 mod site;
 
 pub use access::{network_of, networks_for};
 pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version};
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
 pub use page::{PageInput, page_rules};
+pub use placement::{Placement, Thresholds};
 pub use site::{
     DnsObservation, HostObservation, PageObservation, ProbeObservation, Render, SiteContext,
     SiteJudgement, Unreachable, judge_site, site_rules,
@@ -52,6 +54,8 @@ pub mod ids {
     pub const LICENCE_FORMAT: &str = "LICENCE-FORMAT";
     /// Commercial sites show a licence number (manifest `commercial=true`).
     pub const LICENCE_PRESENT: &str = "LICENCE-PRESENT";
+    /// The number is visible and legible at the bottom centre of the rendered page.
+    pub const ICP_PLACEMENT: &str = "ICP-PLACEMENT";
     /// The displayed number equals the manifest.
     pub const ICP_MANIFEST: &str = "ICP-MANIFEST";
     /// The PSB number the manifest says was issued is displayed.
@@ -84,6 +88,7 @@ pub mod ids {
         COPYRIGHT,
         LICENCE_FORMAT,
         LICENCE_PRESENT,
+        ICP_PLACEMENT,
     ];
     /// Site rules in catalogue order.
     pub const SITE_RULES: &[&str] = &[

@@ -167,6 +167,13 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
     copyright(&mut j, in_scope, facts, manifest);
     licence_format(&mut j, facts);
     licence_present(&mut j, facts, manifest);
+    // Placement needs the rendered page's layout: judge_site judges it when there is one.
+    let why = if manifest.hosting == Some(Hosting::Overseas) {
+        "manifest: hosting=overseas"
+    } else {
+        "not rendered: the HTML alone says nothing of where the number shows"
+    };
+    j.push(ids::ICP_PLACEMENT, Verdict::NotApplicable, why);
     j.out
 }
 

@@ -25,6 +25,8 @@ pub struct PageObservation {
     pub facts: FooterFacts,
     /// Whether the facts are those of the page rendered in a browser (docs/rulebook.md §6.12).
     pub render: Render,
+    /// Where the browser showed the numbers (ICP-PLACEMENT), or why it was not measured.
+    pub placement: crate::Placement,
 }
 
 /// How a page's facts were read: from the HTML as served, or after a render.
@@ -448,6 +450,7 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
                     as_of: ctx.as_of,
                 });
                 mark_render(&mut page, &p.render);
+                judge_placement(&mut page, p, &ctx.config.placement);
                 findings.extend(page);
             }
             None => findings.extend(ids::PAGE_RULES.iter().map(|id| Finding {
@@ -540,6 +543,22 @@ fn needs_render(hosts: &[HostObservation]) -> bool {
     hosts.iter().filter_map(|h| h.page.as_ref()).any(|p| {
         matches!(p.render, Render::Failed(_)) || shown_number(p).is_some_and(|(_, text)| !text)
     })
+}
+
+/// ICP-PLACEMENT from the page's measured layout (the page rules left it n/a), and the PSB
+/// number's and icon's visibility.
+fn judge_placement(findings: &mut [Finding], page: &PageObservation, t: &crate::Thresholds) {
+    let Some(f) = findings
+        .iter_mut()
+        .find(|f| f.rule_id == ids::ICP_PLACEMENT && f.evidence != "manifest: hosting=overseas")
+    else {
+        return;
+    };
+    let (verdict, evidence) = crate::placement::icp_placement(&page.facts, &page.placement, t);
+    f.verdict = verdict;
+    f.evidence = evidence;
+    f.fix = catalogue::fix_for(f.rule_id, verdict);
+    crate::placement::psb_visibility(findings, &page.facts, &page.placement);
 }
 
 /// The page findings of a rendered page say so; a page whose render failed keeps its static

@@ -25,6 +25,11 @@ pub struct DigitRun {
     pub w: f64,
     /// Height.
     pub h: f64,
+    /// The left edge of the line it sits on (its block's text on the same line: a footer line
+    /// holds the ICP and PSB numbers side by side, and the line is what is centred).
+    pub line_x: f64,
+    /// The width of that line.
+    pub line_w: f64,
     /// Why it cannot be seen (`display:none`, `visibility:hidden`, `opacity 0.05`, `clipped`,
     /// `zero size`, `off-screen`), or `None` when it can.
     pub hidden: Option<String>,

@@ -1,0 +1,208 @@
+//! ICP-PLACEMENT: the number shown at the bottom centre of the home page, visible and legible
+//! (主页底部的中央位置, docs/rulebook.md §5.2), judged on what the browser measured of a rendered
+//! page in a desktop and a mobile viewport; and the same visibility for the PSB number and
+//! icon (PSB-PRESENT, PSB-ICON).
+
+use beian_types::{DigitRun, Finding, FooterFacts, Layout, Verdict};
+use serde::Deserialize;
+
+use crate::ids;
+
+/// The thresholds of ICP-PLACEMENT (`[placement]` in the rules file).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Below this contrast ratio the text cannot be read (WCAG's 1:1 is invisible; 1.5:1 is
+    /// far below its 4.5:1 for body text, so only text a person cannot pick out fails).
+    pub min_contrast: f64,
+    /// Below this font size, CSS pixels, the number is not legible (browsers' smallest
+    /// default minimum font is 6–8 px).
+    pub min_font_px: f64,
+    /// The number's centre may be this share of the viewport's width off the page's centre.
+    pub centre_tolerance: f64,
+    /// "Bottom": the number ends within this share of the document's height from its end …
+    pub bottom_share: f64,
+    /// … or within this many CSS pixels of it (short pages, tall footers).
+    pub bottom_px: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_contrast: 1.5,
+            min_font_px: 8.0,
+            centre_tolerance: 0.1,
+            bottom_share: 0.25,
+            bottom_px: 400.0,
+        }
+    }
+}
+
+/// What the browser measured of a page, or why nothing was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// Not measured: not rendered, or the render failed; the reason.
+    NotMeasured(String),
+    /// The desktop layout, and the mobile one when it was measured.
+    Measured {
+        /// In the desktop viewport.
+        desktop: Layout,
+        /// In the mobile viewport; `None` when not measured (the number already fails on
+        /// the desktop, or the mobile render failed).
+        mobile: Option<Layout>,
+    },
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Placement::NotMeasured("not rendered".into())
+    }
+}
+
+/// How a number shows in one viewport.
+enum Seen {
+    /// Cannot be seen, or read: why.
+    No(String),
+    /// Visible and legible; where.
+    Yes { centred: bool, bottom: bool },
+}
+
+fn seen(run: &DigitRun, layout: &Layout, t: &Thresholds) -> Seen {
+    if let Some(why) = &run.hidden {
+        return Seen::No(why.clone());
+    }
+    if run.contrast < t.min_contrast {
+        return Seen::No(format!(
+            "contrast {:.1}:1 below {:.1}:1",
+            run.contrast, t.min_contrast
+        ));
+    }
+    if run.font_px < t.min_font_px {
+        return Seen::No(format!("font {}px below {}px", run.font_px, t.min_font_px));
+    }
+    let (doc_w, doc_h) = layout.doc;
+    let centre = run.line_x + run.line_w / 2.0;
+    Seen::Yes {
+        centred: (centre - doc_w / 2.0).abs() <= t.centre_tolerance * layout.viewport.0,
+        bottom: doc_h - (run.y + run.h) <= (t.bottom_share * doc_h).max(t.bottom_px),
+    }
+}
+
+fn describe(name: &str, layout: &Layout, run: &DigitRun, seen: &Seen) -> String {
+    let what = match seen {
+        Seen::No(why) => format!("not visible: {why}"),
+        Seen::Yes { centred, bottom } => format!(
+            "{}, {}",
+            if *centred { "centred" } else { "off-centre" },
+            if *bottom {
+                "at the bottom"
+            } else {
+                "not at the bottom"
+            }
+        ),
+    };
+    format!(
+        "{name} {}×{}: box ({}, {}) {}×{} on a line from x {} to {} in a {}×{} page, font {}px, contrast {:.1}:1 — {what}",
+        layout.viewport.0,
+        layout.viewport.1,
+        run.x,
+        run.y,
+        run.w,
+        run.h,
+        run.line_x,
+        run.line_x + run.line_w,
+        layout.doc.0,
+        layout.doc.1,
+        run.font_px,
+        run.contrast
+    )
+}
+
+/// ICP-PLACEMENT for a page whose primary number is `facts.primary`.
+pub(crate) fn icp_placement(
+    facts: &FooterFacts,
+    placement: &Placement,
+    t: &Thresholds,
+) -> (Verdict, String) {
+    let na = |why: String| (Verdict::NotApplicable, why);
+    let Some(primary) = &facts.primary else {
+        return na("no number shown".into());
+    };
+    let (desktop, mobile) = match placement {
+        Placement::NotMeasured(why) => return na(why.clone()),
+        Placement::Measured { desktop, mobile } => (desktop, mobile),
+    };
+    let digits = &primary.number.digits;
+    let Some(run) = desktop.find(digits) else {
+        return na(format!(
+            "{} not found in the rendered page's text (an image, or digits split by markup)",
+            primary.number.canonical
+        ));
+    };
+    let on_desktop = seen(run, desktop, t);
+    let mut evidence = vec![describe("desktop", desktop, run, &on_desktop)];
+    let on_mobile = mobile.as_ref().map(|m| match m.find(digits) {
+        Some(r) => {
+            let s = seen(r, m, t);
+            evidence.push(describe("mobile", m, r, &s));
+            s
+        }
+        None => {
+            evidence.push(format!(
+                "mobile {}×{}: the number is not in the page",
+                m.viewport.0, m.viewport.1
+            ));
+            Seen::No("not in the page".into())
+        }
+    });
+    let verdict = match (&on_desktop, &on_mobile) {
+        (Seen::No(_), _) => Verdict::Fail,
+        (Seen::Yes { .. }, Some(Seen::No(_))) => Verdict::Warn,
+        (Seen::Yes { centred, bottom }, other) => {
+            let well = |c: bool, b: bool| c && b;
+            let mobile_well = match other {
+                Some(Seen::Yes { centred, bottom }) => well(*centred, *bottom),
+                _ => true,
+            };
+            if well(*centred, *bottom) && mobile_well {
+                Verdict::Pass
+            } else {
+                Verdict::Warn
+            }
+        }
+    };
+    let evidence = format!("{}: {}", primary.number.canonical, evidence.join("; "));
+    (verdict, evidence)
+}
+
+/// The PSB number and icon as the desktop render shows them: a PSB number that cannot be
+/// seen is not shown (PSB-PRESENT warns), an icon that cannot be seen is no icon (PSB-ICON
+/// warns).
+pub(crate) fn psb_visibility(findings: &mut [Finding], facts: &FooterFacts, placement: &Placement) {
+    let (Some(psb), Placement::Measured { desktop, .. }) = (&facts.psb, placement) else {
+        return;
+    };
+    let Some(run) = desktop.find(&psb.number.digits) else {
+        return;
+    };
+    for f in findings {
+        match f.rule_id {
+            id if id == ids::PSB_PRESENT && f.verdict == Verdict::Pass => {
+                if let Some(why) = &run.hidden {
+                    f.verdict = Verdict::Warn;
+                    f.evidence = format!(
+                        "{} is in the page but not visible ({why})",
+                        psb.number.canonical
+                    );
+                    f.fix = crate::catalogue::fix_for(f.rule_id, f.verdict);
+                }
+            }
+            id if id == ids::PSB_ICON && f.verdict == Verdict::Pass && run.icon == Some(false) => {
+                f.verdict = Verdict::Warn;
+                f.evidence = "the PSB icon is in the page but not visible".into();
+                f.fix = crate::catalogue::fix_for(f.rule_id, f.verdict);
+            }
+            _ => {}
+        }
+    }
+}
