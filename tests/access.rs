@@ -5,7 +5,7 @@
 
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, python_json, readback_script, run_python};
+use crate::util::{TestFleet, python_json};
 
 fn access_fleet(seed: u64) -> TestFleet {
     // Each access behaviour twice, beside compliant sites, a www CNAME to the apex (the
@@ -46,14 +46,7 @@ fn site_access_is_graded_and_each_address_named() {
     let input = fleet.path("domains.txt");
     let out = fleet.path("out");
     fleet.audit_ok(&input, &out, &["--quiet"]);
-    let report = run_python(&[
-        readback_script().as_os_str(),
-        out.as_os_str(),
-        fleet.path("answer_key.csv").as_os_str(),
-        fleet.fleet.sites.len().to_string().as_ref(),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(v["problem_count"], 0, "{report}");
+    fleet.assert_graded(&out);
 
     let v = python_json(READ, &out);
     let inside = "127.0.1.0/24";

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, readback_script, run_measured, run_python};
+use crate::util::{TestFleet, run_measured, run_python};
 
 #[test]
 fn hostile_servers_become_rows_with_stable_error_classes() {
@@ -60,15 +60,7 @@ fn hostile_servers_become_rows_with_stable_error_classes() {
         "peak RSS {} KiB",
         res.peak_rss_kib
     );
-    let key = fleet.path("answer_key.csv");
-    let report = run_python(&[
-        readback_script().as_os_str(),
-        out.path().as_os_str(),
-        key.as_os_str(),
-        n.to_string().as_ref(),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(v["problem_count"], 0, "{report}");
+    fleet.assert_graded(out.path());
     for b in &behaviours {
         assert!(
             fleet.fleet.sites.iter().any(|s| s.behaviour == *b),

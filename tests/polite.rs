@@ -6,7 +6,7 @@
 use beian_fleet::export::Nginx;
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, python_json, readback_script, run_ok, run_python};
+use crate::util::{TestFleet, python_json, run_ok, run_python};
 
 #[test]
 fn each_url_is_requested_once_per_site() {
@@ -145,14 +145,7 @@ print(json.dumps({
     let v = python_json(code, &out);
     assert_eq!(v["statuses"], serde_json::json!(["compliant"]), "{v}");
     // Graded by the answer key like the default mix.
-    let report = run_python(&[
-        readback_script().as_os_str(),
-        out.as_os_str(),
-        fleet.path("answer_key.csv").as_os_str(),
-        sites.to_string().as_ref(),
-    ]);
-    let key: serde_json::Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(key["problem_count"], 0, "{report}");
+    fleet.assert_graded(&out);
     // https://www., http://apex and http://www. each end at https://apex/, requested once.
     assert_eq!(v["reused"], 3 * sites, "{v}");
     assert_eq!(requests, 4 * sites as u64);

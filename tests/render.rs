@@ -5,7 +5,7 @@
 
 use beian_fleet::{Behaviour, FleetConfig};
 
-use crate::util::{TestFleet, python_json, readback_script, run_python};
+use crate::util::{TestFleet, python_json};
 
 fn scripted_fleet(seed: u64) -> TestFleet {
     TestFleet::start_with(FleetConfig {
@@ -50,14 +50,7 @@ fn scripted_footers_are_rendered_and_graded() {
         stdout.contains("rendered in the browser: 20 pages (4 failed)"),
         "{stdout}"
     );
-    let report = run_python(&[
-        readback_script().as_os_str(),
-        out.as_os_str(),
-        fleet.path("answer_key.csv").as_os_str(),
-        "14".as_ref(),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(v["problem_count"], 0, "{report}");
+    fleet.assert_graded(&out);
     let code = r#"
 import json, sys, pyarrow.parquet as pq
 f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
@@ -301,15 +294,8 @@ import json, sys, pyarrow.parquet as pq
 g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
 print(json.dumps({x["host"]: [x["verdict"], x["evidence"]] for x in g if x["rule_id"] == "ICP-PLACEMENT"}))
 "#;
+    fleet.assert_graded(&out);
     let placement = python_json(code, &out);
-    let report = run_python(&[
-        readback_script().as_os_str(),
-        out.as_os_str(),
-        fleet.path("answer_key.csv").as_os_str(),
-        fleet.fleet.sites.len().to_string().as_ref(),
-    ]);
-    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(v["problem_count"], 0, "{report}\n{placement:#}");
     for s in &fleet.fleet.sites {
         let (verdict, evidence) = (
             placement[&s.domain][0].as_str().unwrap_or_default(),
@@ -319,7 +305,7 @@ print(json.dumps({x["host"]: [x["verdict"], x["evidence"]] for x in g if x["rule
         let want: &[&str] = match s.behaviour {
             Behaviour::Compliant | Behaviour::PlaceIconHidden => &[
                 "desktop 1366×",
-                "centred, at the bottom; mobile 500×",
+                "centred, at the bottom; mobile 390×",
                 "font 16px",
             ],
             Behaviour::PlaceSideColumn => &["off-centre, at the bottom"],
@@ -328,7 +314,7 @@ print(json.dumps({x["host"]: [x["verdict"], x["evidence"]] for x in g if x["rule
             Behaviour::PlaceTinyFont => &["font 1px below 8px"],
             Behaviour::PlaceOffScreen => &["not visible: off-screen"],
             Behaviour::PlaceDesktopOnly => &[
-                "centred, at the bottom; mobile 500×",
+                "centred, at the bottom; mobile 390×",
                 "not visible: display:none",
             ],
             _ => &[],

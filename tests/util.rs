@@ -41,6 +41,20 @@ impl TestFleet {
         self.dir.path().join(name)
     }
 
+    /// The run in `out` graded by this fleet's answer key (`tests/readback/check.py`, read
+    /// with pyarrow): no problem, one row per site; check.py's report.
+    pub(crate) fn assert_graded(&self, out: &Path) -> serde_json::Value {
+        let report = run_python(&[
+            readback_script().as_os_str(),
+            out.as_os_str(),
+            self.path("answer_key.csv").as_os_str(),
+            self.fleet.sites.len().to_string().as_ref(),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(v["problem_count"], 0, "{report}");
+        v
+    }
+
     /// `beian audit INPUT --out OUT` with the flags that point at this fleet, run.
     pub(crate) fn audit(&self, input: &Path, out: &Path, extra: &[&str]) -> Output {
         let mut cmd = self.audit_command(input, out);

@@ -290,7 +290,7 @@ impl Auditor {
             content_type: out.content_type.clone(),
             body,
         };
-        match renderer.render(page.clone(), on_wait).await {
+        match renderer.render(page, on_wait).await {
             Ok(r) => {
                 let mut rendered = beian_footer::extract(r.html.as_bytes(), Some("utf-8"));
                 // The page's own encoding, not the DOM dump's.
@@ -301,31 +301,11 @@ impl Auditor {
                     .blocked()
                     .map(|e| format!("{} (private or reserved address)", e.url))
                     .collect();
-                let mut render_ms = micros(r.elapsed) / 1000;
                 let placement = match r.layout {
-                    Some(desktop) => {
-                        // The mobile viewport only matters for a number the desktop shows.
-                        let shown = rendered.primary.as_ref().is_some_and(|c| {
-                            desktop
-                                .find(&c.number.digits)
-                                .is_some_and(|run| run.hidden.is_none())
-                        });
-                        let mobile = if shown {
-                            match renderer.measure_mobile(page, on_wait).await {
-                                Ok(m) => {
-                                    render_ms += micros(m.elapsed) / 1000;
-                                    m.layout
-                                }
-                                Err(f) => {
-                                    render_ms += micros(f.elapsed) / 1000;
-                                    None
-                                }
-                            }
-                        } else {
-                            None
-                        };
-                        Placement::Measured { desktop, mobile }
-                    }
+                    Some(desktop) => Placement::Measured {
+                        desktop,
+                        mobile: r.mobile_layout,
+                    },
                     None => Placement::NotMeasured(
                         "the rendered page was not measured (its scripts stopped the measuring script)"
                             .into(),
@@ -334,7 +314,7 @@ impl Auditor {
                 PageFacts {
                     facts: rendered,
                     render: Render::Rendered { blocked },
-                    render_ms: Some(render_ms),
+                    render_ms: Some(micros(r.elapsed) / 1000),
                     placement,
                 }
             }

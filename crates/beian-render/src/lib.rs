@@ -79,18 +79,14 @@ pub struct RenderConfig {
     /// Most requests one page may make to servers through the proxy (the page itself, served
     /// from the audit's fetch, not counted).
     pub max_requests: usize,
-    /// Viewport, CSS pixels.
+    /// Viewport, CSS pixels (the mobile one, 390×844, is a frame inside it: `measure.js`).
     pub window: (u32, u32),
-    /// The mobile viewport [`Renderer::measure_mobile`] lays pages out in, CSS pixels.
-    pub mobile_window: (u32, u32),
 }
 
 impl RenderConfig {
     /// Defaults for `browser`: renders fitted to the cores (a render keeps about one core
-    /// busy for a second), 5 s of script time, 20 s in all, 1 GiB, 64 requests, 1366×768
-    /// (a common desktop screen) and 500×844 for phones (headless Chromium's windows are at
-    /// least 500 px wide; a phone's 390 is not to be had, but 500 is below the usual 576 and
-    /// 768 px breakpoints).
+    /// busy for a second), 5 s of script time, 20 s in all, 1 GiB, 64 requests, 1366×768 (a
+    /// common desktop screen).
     pub fn new(browser: PathBuf) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         RenderConfig {
@@ -101,7 +97,6 @@ impl RenderConfig {
             memory_limit: 1 << 30,
             max_requests: 64,
             window: (1366, 768),
-            mobile_window: (500, 844),
         }
     }
 }
@@ -120,6 +115,8 @@ pub struct Rendered {
     /// Where the page's digit runs sit and how they show (docs/rulebook.md §5.2), when the
     /// measuring script ran.
     pub layout: Option<beian_types::Layout>,
+    /// The same in the mobile viewport, when its frame was measured.
+    pub mobile_layout: Option<beian_types::Layout>,
 }
 
 impl Rendered {
@@ -229,27 +226,6 @@ impl Renderer {
         .await
     }
 
-    /// Renders `page` as [`Renderer::render`] does in the mobile viewport
-    /// ([`RenderConfig::mobile_window`]), for its layout there.
-    pub async fn measure_mobile(
-        &self,
-        page: Page,
-        on_wait: &(dyn Fn() + Sync),
-    ) -> Result<Rendered, RenderError> {
-        let cfg = RenderConfig {
-            window: self.cfg.mobile_window,
-            ..self.cfg.clone()
-        };
-        self.run(
-            page,
-            on_wait,
-            browser::Output::Dom,
-            &cfg,
-            layout::MEASURE.to_string(),
-        )
-        .await
-    }
-
     /// A PNG of `page`'s footer at `path`, rendered as [`Renderer::render`] does: the
     /// element showing `digits` (the number's) outlined in red in the middle of the picture,
     /// or the page's bottom when they are not shown; a footer's height, the viewport's width.
@@ -321,13 +297,14 @@ impl Renderer {
         let result = browser::run(cfg, &url, proxy.addr, output).await;
         proxy.stop();
         let mut html = result.map_err(|r| failed(r, started))?;
-        let layout = layout::take(&mut html);
+        let (layout, mobile_layout) = layout::take(&mut html);
         Ok(Rendered {
             html,
             elapsed: started.elapsed(),
             waited,
             exchanges: session.exchanges(),
             layout,
+            mobile_layout,
         })
     }
 }

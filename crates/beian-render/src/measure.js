@@ -3,9 +3,16 @@
 // the result as JSON in an element the audit reads back from the dump and removes
 // (crates/beian-render/src/layout.rs; docs/rulebook.md §5.2). Measured again while the
 // page's scripts run, so a footer written late is measured as it ends up.
+//
+// The mobile viewport is the same page loaded again in an iframe of a phone's size (390×844:
+// media queries follow the frame's width), kept off the page and sandboxed so that its
+// scripts cannot navigate the page; this script runs in it too and measures it, and the
+// page's copy reads its result. One browser serves both viewports.
 (function () {
   var OUT = 'beian-measure';
+  var FRAME = 'beian-mobile';
   var MAX_RUNS = 300;
+  var inFrame = window.top !== window;
   function rgba(s) {
     var m = /rgba?\(([^)]+)\)/.exec(s || '');
     if (!m) return [0, 0, 0, 0];
@@ -125,8 +132,28 @@
       holder.id = OUT;
       d.appendChild(holder);
     }
+    if (!inFrame) {
+      out.mobile = null;
+      try {
+        var frame = document.getElementById(FRAME);
+        var result = frame && frame.contentDocument && frame.contentDocument.getElementById(OUT);
+        if (result) out.mobile = JSON.parse(result.textContent);
+      } catch (e) { /* not measured */ }
+    }
     holder.textContent = JSON.stringify(out);
   }
+  function mobileFrame() {
+    if (inFrame || document.getElementById(FRAME)) return;
+    var f = document.createElement('iframe');
+    f.id = FRAME;
+    f.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+    f.setAttribute('aria-hidden', 'true');
+    f.style.cssText = 'position:absolute;left:-30000px;top:0;width:390px;height:844px;border:0';
+    f.src = location.href.split('#')[0];
+    document.documentElement.appendChild(f);
+  }
+  document.addEventListener('DOMContentLoaded', mobileFrame);
+  if (document.readyState !== 'loading') mobileFrame();
   window.addEventListener('load', measure);
   setInterval(measure, 400);
 })();

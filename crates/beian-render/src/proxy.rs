@@ -5,6 +5,7 @@
 //! audit's fetcher — and a request it refuses (a private address) is answered 403 and kept in
 //! the render's evidence.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -62,8 +63,37 @@ pub(crate) struct Session {
     page_served: AtomicBool,
     /// Appended to the page's body: the measuring script, or the screenshot's.
     inject: String,
+    /// The answer to each URL read so far: the page's copy in the mobile frame (and any repeat)
+    /// is answered from it, so a server sees each URL once per render.
+    answered: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Answer>>>>,
     log: Mutex<Vec<Exchange>>,
     tasks: Mutex<JoinSet<()>>,
+}
+
+/// How the proxy answered a read.
+#[derive(Clone)]
+enum Answer {
+    /// Upstream's response.
+    Fetched {
+        status: StatusCode,
+        content_type: Option<String>,
+        body: Bytes,
+    },
+    /// The proxy's own refusal or failure.
+    Simple(StatusCode, String),
+}
+
+impl Answer {
+    fn response(&self, method: &Method) -> Response<Full<Bytes>> {
+        match self {
+            Answer::Fetched {
+                status,
+                content_type,
+                body,
+            } => body_response(*status, content_type.as_deref(), body.clone(), method),
+            Answer::Simple(status, text) => simple(*status, text),
+        }
+    }
 }
 
 /// A URL as the proxy compares it: without its fragment (the browser sends none anyway).
@@ -90,6 +120,7 @@ impl Session {
             max_requests,
             count: AtomicUsize::new(0),
             page_served: AtomicBool::new(false),
+            answered: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
             tasks: Mutex::new(JoinSet::new()),
         }
@@ -196,8 +227,9 @@ impl Session {
     async fn answer(&self, method: &Method, url: Url) -> Response<Full<Bytes>> {
         let reads = method == Method::GET || method == Method::HEAD;
         if reads && key(&url) == self.page_key {
-            self.page_served.store(true, Ordering::Release);
-            self.record(method, &url, ExchangeOutcome::Page);
+            if !self.page_served.swap(true, Ordering::AcqRel) {
+                self.record(method, &url, ExchangeOutcome::Page);
+            }
             // After the end of the document: HTML puts it into the body all the same.
             let body: Bytes = [self.page.body.as_ref(), self.inject.as_bytes()]
                 .concat()
@@ -221,6 +253,18 @@ impl Session {
             self.record(method, &url, ExchangeOutcome::Refused("favicon".into()));
             return simple(StatusCode::NOT_FOUND, "no favicon in a render");
         }
+        // Once per URL: the first read goes upstream and is recorded; the others (also those
+        // asked meanwhile) get its answer and count for nothing.
+        let cell = self
+            .answered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key(&url))
+            .or_default()
+            .clone();
+        if let Some(answer) = cell.get() {
+            return answer.response(method);
+        }
         let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
         if n > self.max_requests {
             let why = format!("more than {} requests", self.max_requests);
@@ -232,21 +276,28 @@ impl Session {
             self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
             return simple(StatusCode::METHOD_NOT_ALLOWED, &why);
         }
-        match self.upstream.get(url.clone()).await {
-            Ok(f) => {
-                self.record(method, &url, ExchangeOutcome::Fetched(f.status));
-                let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_GATEWAY);
-                body_response(status, f.content_type.as_deref(), f.body, method)
+        cell.get_or_init(|| async {
+            match self.upstream.get(url.clone()).await {
+                Ok(f) => {
+                    self.record(method, &url, ExchangeOutcome::Fetched(f.status));
+                    Answer::Fetched {
+                        status: StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_GATEWAY),
+                        content_type: f.content_type,
+                        body: f.body,
+                    }
+                }
+                Err(r) if r.blocked => {
+                    self.record(method, &url, ExchangeOutcome::Blocked(r.message.clone()));
+                    Answer::Simple(StatusCode::FORBIDDEN, r.message)
+                }
+                Err(r) => {
+                    self.record(method, &url, ExchangeOutcome::Failed(r.message.clone()));
+                    Answer::Simple(StatusCode::BAD_GATEWAY, r.message)
+                }
             }
-            Err(r) if r.blocked => {
-                self.record(method, &url, ExchangeOutcome::Blocked(r.message.clone()));
-                simple(StatusCode::FORBIDDEN, &r.message)
-            }
-            Err(r) => {
-                self.record(method, &url, ExchangeOutcome::Failed(r.message.clone()));
-                simple(StatusCode::BAD_GATEWAY, &r.message)
-            }
-        }
+        })
+        .await
+        .response(method)
     }
 }
 

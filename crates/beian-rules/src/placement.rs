@@ -47,8 +47,7 @@ pub enum Placement {
     Measured {
         /// In the desktop viewport.
         desktop: Layout,
-        /// In the mobile viewport; `None` when not measured (the number already fails on
-        /// the desktop, or the mobile render failed).
+        /// In the mobile viewport; `None` when its frame was not measured.
         mobile: Option<Layout>,
     },
 }
