@@ -1,5 +1,6 @@
-//! Site rules (SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS) over both hosts of a domain,
-//! the rules file's settings, and the overall status.
+//! Site rules (SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS; SITE-ACCESS in `access`)
+//! over both hosts of a domain, the judging of a whole site (page rules per host, ICP-PLACEMENT
+//! on rendered pages), the rules file's settings, and the overall status.
 
 use beian_types::{
     CandidateSource, ErrorClass, Finding, FooterFacts, HostRole, Hosting, IcpNumber, Manifest,
@@ -450,7 +451,9 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
                     as_of: ctx.as_of,
                 });
                 mark_render(&mut page, &p.render);
-                judge_placement(&mut page, p, &ctx.config.placement);
+                if ctx.manifest.hosting != Some(Hosting::Overseas) {
+                    judge_placement(&mut page, p, &ctx.config.placement);
+                }
                 findings.extend(page);
             }
             None => findings.extend(ids::PAGE_RULES.iter().map(|id| Finding {
@@ -550,7 +553,7 @@ fn needs_render(hosts: &[HostObservation]) -> bool {
 fn judge_placement(findings: &mut [Finding], page: &PageObservation, t: &crate::Thresholds) {
     let Some(f) = findings
         .iter_mut()
-        .find(|f| f.rule_id == ids::ICP_PLACEMENT && f.evidence != "manifest: hosting=overseas")
+        .find(|f| f.rule_id == ids::ICP_PLACEMENT)
     else {
         return;
     };

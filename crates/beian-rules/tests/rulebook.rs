@@ -1006,3 +1006,35 @@ fn icp_placement_judges_the_measured_layout() {
     assert_eq!(verdict(&f, ids::ICP_PLACEMENT).0, Verdict::Pass);
     assert!(RuleConfig::from_toml("[placement]\nmin_contrats = 1.0\n").is_err());
 }
+
+#[test]
+fn an_overseas_site_is_not_placed() {
+    let facts = facts(&[GOOD_ICP], None, None);
+    let mut h = host(HostRole::Apex, "example.cn", facts);
+    if let Some(p) = h.page.as_mut() {
+        p.render = Render::Rendered {
+            blocked: Vec::new(),
+        };
+        p.placement = Placement::Measured {
+            desktop: layout(1366.0, Vec::new()),
+            mobile: None,
+        };
+    }
+    let overseas = Manifest {
+        hosting: Some(beian_types::Hosting::Overseas),
+        ..Manifest::default()
+    };
+    let j = judge_site(
+        "example.cn",
+        &[h],
+        &SiteContext {
+            manifest: &overseas,
+            as_of: AS_OF,
+            config: &RuleConfig::default(),
+            access_nets: &[],
+        },
+    );
+    let (v, e) = verdict(&j.findings, ids::ICP_PLACEMENT);
+    assert_eq!(v, Verdict::NotApplicable);
+    assert!(e.starts_with("manifest: hosting=overseas"), "{e}");
+}
