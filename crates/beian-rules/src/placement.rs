@@ -3,7 +3,7 @@
 //! page in a desktop and a mobile viewport; and the same visibility for the PSB number and
 //! icon (PSB-PRESENT, PSB-ICON).
 
-use beian_types::{DigitRun, Finding, FooterFacts, Layout, Verdict};
+use beian_types::{CandidateSource, DigitRun, Finding, FooterFacts, Layout, Verdict};
 use serde::Deserialize;
 
 use crate::ids;
@@ -124,8 +124,13 @@ pub(crate) fn icp_placement(
     t: &Thresholds,
 ) -> (Verdict, String) {
     let na = |why: String| (Verdict::NotApplicable, why);
-    let Some(primary) = &facts.primary else {
-        return na("no number shown".into());
+    // The shown number (§5 preamble): one only in the body text is no footer to place.
+    let Some(primary) = facts
+        .primary
+        .as_ref()
+        .filter(|c| c.source != CandidateSource::Body)
+    else {
+        return na("no number in the footer (see ICP-PRESENT)".into());
     };
     let (desktop, mobile) = match placement {
         Placement::NotMeasured(why) => return na(why.clone()),

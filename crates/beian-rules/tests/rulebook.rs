@@ -952,6 +952,37 @@ fn icp_placement_judges_the_measured_layout() {
         Verdict::Fail,
         "font 1px below 8px",
     );
+    // A number only in the body text (a footer without one) is not placed.
+    let mut body_only = facts(&[GOOD_ICP], None, None);
+    for c in body_only
+        .icp_all
+        .iter_mut()
+        .chain(body_only.primary.as_mut())
+    {
+        c.source = CandidateSource::Body;
+        c.in_footer = false;
+    }
+    let mut h = host(HostRole::Apex, "example.cn", body_only);
+    if let Some(p) = h.page.as_mut() {
+        p.placement = measured(vec![run(&icp, 150.0, 20.0)], None);
+    }
+    let j = judge_site(
+        "example.cn",
+        &[h],
+        &SiteContext {
+            manifest: &Manifest::default(),
+            as_of: AS_OF,
+            config: &strict,
+            access_nets: &[],
+        },
+    );
+    assert_eq!(
+        verdict(&j.findings, ids::ICP_PLACEMENT),
+        (
+            Verdict::NotApplicable,
+            "no number in the footer (see ICP-PRESENT)".into()
+        )
+    );
     // Not rendered, or the digits not in the text: n/a with the reason.
     check(
         Placement::NotMeasured("not rendered: x".into()),
