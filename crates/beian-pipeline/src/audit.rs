@@ -522,17 +522,19 @@ impl Auditor {
         let mut rows = Vec::with_capacity(2);
         let mut page = None;
         let mut shown = None;
+        // Which access network each address lies in (SITE-ACCESS judges the same), once for
+        // the host's two rows.
+        let address_nets: Option<Vec<Option<String>>> = (!nets.is_empty()).then(|| {
+            res.addrs
+                .iter()
+                .map(|ip| beian_rules::network_of(*ip, nets).map(|n| n.to_string()))
+                .collect()
+        });
         for (scheme, out) in [(Scheme::Https, &https), (Scheme::Http, &http)] {
             let mut row = base(scheme);
             row.addresses = res.addrs.iter().map(ToString::to_string).collect();
             row.cname_chain = res.cnames.clone();
-            // Which access network each address lies in (SITE-ACCESS reads the same).
-            row.address_nets = (!nets.is_empty()).then(|| {
-                res.addrs
-                    .iter()
-                    .map(|ip| beian_rules::network_of(*ip, nets).map(|n| n.to_string()))
-                    .collect()
-            });
+            row.address_nets = address_nets.clone();
             row.dns_us = Some(micros(res.elapsed));
             fill_fetch_row(&mut row, out);
             if out.is_html_page() {
