@@ -3,7 +3,7 @@
 //! passes); the answer key grades it, `fetches.address_nets` records it, a manifest row's
 //! `access_nets` replaces the flag's, and bad networks are refused naming the line.
 
-use beian_fleet::{Behaviour, FleetConfig};
+use beian_fleet::Behaviour;
 
 use crate::util::{TestFleet, python_json};
 
@@ -18,12 +18,7 @@ fn access_fleet(seed: u64) -> TestFleet {
         .chain([Behaviour::Compliant, Behaviour::WwwCname])
         .chain(v6.then_some(Behaviour::Ipv6Only))
         .collect();
-    TestFleet::start_with(FleetConfig {
-        domains: behaviours.len() * 2,
-        seed,
-        behaviours,
-        ..FleetConfig::default()
-    })
+    TestFleet::each(behaviours, 2, seed)
 }
 
 const READ: &str = r#"

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use beian_fleet::{Behaviour, FleetConfig};
+use beian_fleet::Behaviour;
 
 use crate::util::{TestFleet, run_measured, run_python};
 
@@ -16,13 +16,7 @@ fn hostile_servers_become_rows_with_stable_error_classes() {
         .copied()
         .filter(|b| v6 || *b != Behaviour::Ipv6Only)
         .collect();
-    let n = behaviours.len() * 2;
-    let fleet = TestFleet::start_with(FleetConfig {
-        domains: n,
-        seed: 47,
-        behaviours: behaviours.clone(),
-        ..FleetConfig::default()
-    });
+    let fleet = TestFleet::each(behaviours.clone(), 2, 47);
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
     // The fleet's own addresses are allowed, nothing else private: a redirect or a DNS answer

@@ -3,22 +3,17 @@
 //! script reached for and was refused named in the evidence; without rendering the same
 //! sites are what the HTML alone says.
 
-use beian_fleet::{Behaviour, FleetConfig};
+use beian_fleet::Behaviour;
 
 use crate::util::{TestFleet, python_json};
 
 fn scripted_fleet(seed: u64) -> TestFleet {
-    TestFleet::start_with(FleetConfig {
-        // Each scripted behaviour twice, and two plain compliant sites (no render needed).
-        domains: 14,
-        seed,
-        behaviours: Behaviour::SCRIPTED
-            .iter()
-            .copied()
-            .chain([Behaviour::Compliant])
-            .collect(),
-        ..FleetConfig::default()
-    })
+    // Each scripted behaviour twice, and two plain compliant sites (no render needed).
+    let behaviours = Behaviour::SCRIPTED
+        .iter()
+        .copied()
+        .chain([Behaviour::Compliant]);
+    TestFleet::each(behaviours.collect(), 2, seed)
 }
 
 #[test]
@@ -271,17 +266,12 @@ print(json.dumps({
 /// rendered.
 #[test]
 fn placement_is_measured_in_the_rendered_page() {
-    let fleet = TestFleet::start_with(FleetConfig {
-        // Each placement behaviour once, and a compliant site (centred at the bottom).
-        domains: Behaviour::PLACEMENT.len() + 1,
-        seed: 1919,
-        behaviours: Behaviour::PLACEMENT
-            .iter()
-            .copied()
-            .chain([Behaviour::Compliant])
-            .collect(),
-        ..FleetConfig::default()
-    });
+    // Each placement behaviour once, and a compliant site (centred at the bottom).
+    let behaviours = Behaviour::PLACEMENT
+        .iter()
+        .copied()
+        .chain([Behaviour::Compliant]);
+    let fleet = TestFleet::each(behaviours.collect(), 1, 1919);
     let input = fleet.path("domains.txt");
     let out = fleet.path("out");
     fleet.audit_ok(

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use beian_fleet::{Fleet, FleetConfig};
+use beian_fleet::{Behaviour, Fleet, FleetConfig};
 
 pub(crate) struct TestFleet {
     pub(crate) fleet: Fleet,
@@ -17,6 +17,16 @@ impl TestFleet {
         TestFleet::start_with(FleetConfig {
             domains,
             seed,
+            ..FleetConfig::default()
+        })
+    }
+
+    /// A fleet of `behaviours`, each `times` over (in the seed's order).
+    pub(crate) fn each(behaviours: Vec<Behaviour>, times: usize, seed: u64) -> TestFleet {
+        TestFleet::start_with(FleetConfig {
+            domains: behaviours.len() * times,
+            seed,
+            behaviours,
             ..FleetConfig::default()
         })
     }
