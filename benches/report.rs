@@ -79,6 +79,7 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
             site,
             fetches: Vec::new(),
             findings: Vec::new(),
+            browser: beian_types::BrowserWork::default(),
         })
         .unwrap();
         if (i + 1) % 100_000 == 0 {

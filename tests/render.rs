@@ -8,12 +8,17 @@ use beian_fleet::Behaviour;
 use crate::util::{TestFleet, python_json};
 
 fn scripted_fleet(seed: u64) -> TestFleet {
-    // Each scripted behaviour twice, and two plain compliant sites (no render needed).
+    // Each scripted behaviour twice — the never-ending one once: its two renders run to the
+    // time limit — and two plain compliant sites (no render needed).
     let behaviours = Behaviour::SCRIPTED
         .iter()
         .copied()
-        .chain([Behaviour::Compliant]);
-    TestFleet::each(behaviours.collect(), 2, seed)
+        .chain([Behaviour::Compliant])
+        .flat_map(|b| {
+            let times = if b == Behaviour::ScriptHang { 1 } else { 2 };
+            std::iter::repeat_n(b, times)
+        });
+    TestFleet::each(behaviours.collect(), 1, seed)
 }
 
 #[test]
@@ -23,7 +28,8 @@ fn scripted_footers_are_rendered_and_graded() {
     let out = fleet.path("out");
     // The fleet's addresses are allowed, every other private one refused (the page script
     // of `script-private` reaches for 10.255.255.1).
-    // `script-hang` never ends: its render is stopped at the limit.
+    // `script-hang` never ends: its render is stopped at the limit, which is far above what
+    // the other renders need on a loaded machine (~1 s of CPU each).
     let res = crate::util::run_ok(
         fleet
             .audit_command_restricted(&input, &out)
@@ -33,18 +39,47 @@ fn scripted_footers_are_rendered_and_graded() {
                 "--render",
                 "auto",
                 "--render-timeout",
-                "4",
+                "30",
                 "--screenshots",
             ])
             .arg(fleet.path("shots")),
     );
     let stdout = String::from_utf8_lossy(&res.stdout);
     assert!(!stdout.contains("rendering off"), "{stdout}");
-    // Ten scripted sites' two pages each, and the two never-ending ones' pages, failed.
+    // Which browser gave these verdicts.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    #[expect(clippy::print_stderr, reason = "the test output names the browser")]
+    {
+        eprintln!("browser: {}", run["render"]["browser"]);
+    }
     assert!(
-        stdout.contains("rendered in the browser: 20 pages (4 failed)"),
+        run["render"]["browser"]
+            .as_str()
+            .is_some_and(|b| b.contains("Chrom")),
+        "{run}"
+    );
+    // Ten scripted sites' two pages each, and the never-ending one's two pages, failed.
+    assert!(
+        stdout.contains("rendered in the browser: 20 pages (2 failed)"),
         "{stdout}"
     );
+    // Every screenshot asked for was written (two failing sites, two hosts each), and the
+    // summary and run.json say so.
+    assert!(
+        stdout.contains("screenshots: 8 written, 0 failed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        (
+            &run["render"]["screenshots_written"],
+            &run["render"]["screenshots_failed"]
+        ),
+        (&8.into(), &0.into()),
+        "{run}"
+    );
+    let peak = run["render"]["peak_memory_mib"].as_u64().unwrap_or(0);
+    assert!(peak > 0 && peak < 1024, "{run}");
     fleet.assert_graded(&out);
     let code = r#"
 import json, sys, pyarrow.parquet as pq
@@ -129,7 +164,7 @@ print(json.dumps({
     let render = &report["run"]["render"];
     assert_eq!(
         (&render["pages"], &render["failed"]),
-        (&20.into(), &4.into()),
+        (&20.into(), &2.into()),
         "{render}"
     );
     let shots = std::path::absolute(fleet.path("shots")).unwrap();
@@ -143,7 +178,7 @@ print(json.dumps({
         .unwrap()
         .replace("&#x2f;", "/");
     assert!(
-        html.contains("20 pages rendered in the browser (4 failed, --render auto)"),
+        html.contains("20 pages rendered in the browser (2 failed, --render auto)"),
         "{html}"
     );
     let worst = report["worst"].as_array().unwrap();
@@ -277,7 +312,7 @@ fn placement_is_measured_in_the_rendered_page() {
     fleet.audit_ok(
         &input,
         &out,
-        &["--render", "always", "--render-timeout", "10", "--quiet"],
+        &["--render", "always", "--render-timeout", "60", "--quiet"],
     );
     let code = r#"
 import json, sys, pyarrow.parquet as pq
@@ -327,4 +362,69 @@ print(json.dumps({x["host"]: [x["verdict"], x["evidence"]] for x in g if x["rule
             "{placement}"
         );
     }
+}
+
+/// Issue 26: a screenshot the browser does not write is counted with its reason in the
+/// summary and `run.json`, and leaves no empty directory behind. The browser here is
+/// chromium behind a wrapper that exits without a picture whenever it is asked for one.
+#[test]
+fn failed_screenshots_are_counted_with_their_reason() {
+    let fleet = TestFleet::each(vec![Behaviour::ScriptNever], 1, 2626);
+    let chromium = beian_render::find_browser(None).expect("chromium: make test installs it");
+    let wrapper = fleet.path("no-screenshots.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --screenshot=*) exit 3;; esac; done\nexec '{}' \"$@\"\n",
+            chromium.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = fleet.path("out");
+    let shots = fleet.path("shots");
+    let res = crate::util::run_ok(
+        fleet
+            .audit_command(&fleet.path("domains.txt"), &out)
+            .args(["--render", "auto", "--render-timeout", "60", "--browser"])
+            .arg(&wrapper)
+            .arg("--screenshots")
+            .arg(&shots),
+    );
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    // The site's two pages were rendered (the wrapper lets a DOM through) and fail.
+    assert!(
+        stdout.contains("rendered in the browser: 2 pages (0 failed)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("screenshots: 0 written, 2 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  no_output: 2 (first: ") && stdout.contains("exit status"),
+        "{stdout}"
+    );
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let render = &run["render"];
+    assert_eq!(
+        (
+            &render["screenshots_written"],
+            &render["screenshots_failed"]
+        ),
+        (&0.into(), &2.into()),
+        "{run}"
+    );
+    assert_eq!(
+        render["screenshot_failures"]["no_output"]["count"], 2,
+        "{run}"
+    );
+    // No directory that would say a screenshot is there.
+    let dirs = std::fs::read_dir(&shots).map_or(0, Iterator::count);
+    assert_eq!(dirs, 0, "{}", shots.display());
 }

@@ -198,6 +198,10 @@ pub(crate) fn readback_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readback/check.py")
 }
 
+/// A run still going after this long hangs: far beyond any run of the tests on a loaded
+/// machine (minutes at most), so a verdict of this watchdog never depends on speed.
+const HANG: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// What a finished child process did, with its peak RSS (`VmHWM`, polled).
 pub(crate) struct Measured {
     pub(crate) status: std::process::ExitStatus,
@@ -206,6 +210,7 @@ pub(crate) struct Measured {
 }
 
 pub(crate) fn run_measured(cmd: &mut std::process::Command) -> Measured {
+    let started = std::time::Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -223,6 +228,10 @@ pub(crate) fn run_measured(cmd: &mut std::process::Command) -> Measured {
         }
         if let Some(s) = child.try_wait().unwrap() {
             break s;
+        }
+        if started.elapsed() > HANG {
+            child.kill().ok();
+            panic!("the run did not end within {HANG:?}: it hangs");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };

@@ -141,11 +141,14 @@ async fn run_job(
         as_of: judging.as_of,
         rules_file: judge.rules.as_ref().map(|p| p.display().to_string()),
         shard,
-        render: net
-            .net
-            .render
-            .as_ref()
-            .map(|r| (r.mode.as_str(), r.screenshots.clone())),
+        render: match &net.net.render {
+            Some(r) => Some(beian_pipeline::RenderJob {
+                mode: r.mode.as_str(),
+                screenshots: r.screenshots.clone(),
+                browser: beian_render::browser_version(&r.config.browser).await,
+            }),
+            None => None,
+        },
     };
     let auditor = Arc::new(Auditor::build(&net.net, judging)?);
     let progress = Arc::new(reporter::Progress::new(total, out.quiet));
@@ -403,9 +406,23 @@ fn write_summary(
     {
         writeln!(
             out,
-            "\nrendered in the browser: {} pages ({} failed), {mean} ms each on average",
-            tally.rendered, tally.render_failed,
+            "\nrendered in the browser: {} pages ({} failed), {mean} ms each on average, \
+             at most {} MiB of browser memory",
+            tally.rendered,
+            tally.render_failed,
+            tally.render_peak_memory.div_ceil(1 << 20),
         )?;
+    }
+    let shots_failed = tally.screenshots_failed();
+    if tally.screenshots + shots_failed > 0 {
+        writeln!(
+            out,
+            "screenshots: {} written, {shots_failed} failed",
+            tally.screenshots
+        )?;
+        for (class, (n, first)) in &tally.screenshot_failures {
+            writeln!(out, "  {class}: {n} (first: {first})")?;
+        }
     }
     writeln!(
         out,

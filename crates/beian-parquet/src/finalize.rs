@@ -222,8 +222,28 @@ fn add_render(run: &mut Value, shard: &Value) {
         let sum = run[field].as_u64().unwrap_or(0) + shard[field].as_u64().unwrap_or(0);
         run[field] = json!(sum);
     }
+    let peak = run["peak_memory_mib"]
+        .as_u64()
+        .max(shard["peak_memory_mib"].as_u64());
+    run["peak_memory_mib"] = json!(peak);
     if run["screenshots"] != shard["screenshots"] {
         run["screenshots"] = Value::Null;
+    }
+    for field in ["screenshots_written", "screenshots_failed"] {
+        if let Some(n) = shard[field].as_u64() {
+            run[field] = json!(run[field].as_u64().unwrap_or(0) + n);
+        }
+    }
+    if let Some(failures) = shard["screenshot_failures"].as_object() {
+        for (class, f) in failures {
+            let merged = &mut run["screenshot_failures"][class];
+            if merged.is_null() {
+                *merged = f.clone();
+            } else {
+                merged["count"] =
+                    json!(merged["count"].as_u64().unwrap_or(0) + f["count"].as_u64().unwrap_or(0));
+            }
+        }
     }
 }
 

@@ -756,6 +756,7 @@ mod tests {
                 ..FetchRow::default()
             }],
             findings: Vec::new(),
+            browser: beian_types::BrowserWork::default(),
         }
     }
 

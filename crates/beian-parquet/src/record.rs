@@ -42,14 +42,22 @@ pub struct RunRecord<'a> {
 pub struct RenderRecord<'a> {
     /// `auto` or `always`.
     pub mode: &'a str,
+    /// The browser, as it names itself (`chromium --version`).
+    pub browser: Option<&'a str>,
     /// Pages rendered (those whose render failed not counted).
     pub pages: u64,
     /// Pages whose render failed (timeout, memory, the browser's exit).
     pub failed: u64,
     /// Time all renders took, the failed ones too, ms.
     pub ms: u64,
+    /// The most memory one render's browser held (PSS of its processes together), bytes.
+    pub peak_memory: u64,
     /// The screenshot directory (`--screenshots`), absolute.
     pub screenshots: Option<&'a str>,
+    /// Screenshots written.
+    pub screenshots_written: u64,
+    /// Screenshots that failed, by reason class: how many, and the first one's message.
+    pub screenshot_failures: &'a BTreeMap<&'static str, (u64, String)>,
 }
 
 /// A new run id: the start time (UTC, to the second) and the process id.
@@ -89,8 +97,14 @@ pub(crate) fn write(
         // `--per-ip` holds per process: N shards may reach a shared host N times as hard.
         "shard": record.shard.map(|(index, count)| serde_json::json!({"index": index, "count": count})),
         "render": record.render.map(|r| serde_json::json!({
-            "mode": r.mode, "pages": r.pages, "failed": r.failed, "ms": r.ms,
+            "mode": r.mode, "browser": r.browser, "pages": r.pages, "failed": r.failed,
+            "ms": r.ms, "peak_memory_mib": r.peak_memory.div_ceil(1 << 20),
             "screenshots": r.screenshots,
+            "screenshots_written": r.screenshots.map(|_| r.screenshots_written),
+            "screenshots_failed": r.screenshots.map(|_| r.screenshot_failures.values().map(|(n, _)| n).sum::<u64>()),
+            "screenshot_failures": r.screenshots.map(|_| r.screenshot_failures.iter()
+                .map(|(class, (n, first))| (*class, serde_json::json!({"count": n, "first": first})))
+                .collect::<BTreeMap<_, _>>()),
         })),
         "interrupted": record.interrupted,
         "abandoned": record.abandoned,

@@ -142,6 +142,8 @@ struct Probed {
     host: HostObservation,
     rows: Vec<FetchRow>,
     page: Option<beian_render::Page>,
+    /// The most memory its render's browser held, bytes (0: not rendered).
+    peak_memory: u64,
 }
 
 /// How a page's facts were read, and how long its render took.
@@ -151,6 +153,8 @@ struct PageFacts {
     render_ms: Option<i64>,
     /// Where the browser showed the numbers (ICP-PLACEMENT).
     placement: Placement,
+    /// The most memory the render's browser held, bytes (0: not rendered).
+    peak_memory: u64,
 }
 
 impl PageFacts {
@@ -161,6 +165,7 @@ impl PageFacts {
             render: Render::Static,
             render_ms: None,
             placement: Placement::NotMeasured(why.to_string()),
+            peak_memory: 0,
         }
     }
 }
@@ -316,6 +321,7 @@ impl Auditor {
                     render: Render::Rendered { blocked },
                     render_ms: Some(micros(r.elapsed) / 1000),
                     placement,
+                    peak_memory: r.peak_memory,
                 }
             }
             Err(f) => PageFacts {
@@ -323,6 +329,7 @@ impl Auditor {
                 render: Render::Failed(f.to_string()),
                 render_ms: Some(micros(f.elapsed) / 1000),
                 placement: Placement::NotMeasured(format!("the render failed ({})", f.reason)),
+                peak_memory: f.peak_memory,
             },
         }
     }
@@ -346,10 +353,12 @@ impl Auditor {
         let mut hosts = Vec::with_capacity(probed.len());
         let mut rows = Vec::with_capacity(probed.len());
         let mut pages = Vec::with_capacity(probed.len());
+        let mut browser = beian_types::BrowserWork::default();
         for p in probed {
             hosts.push(p.host);
             rows.push(p.rows);
             pages.push(p.page);
+            browser.peak_memory = browser.peak_memory.max(p.peak_memory);
         }
         let j = judge_site(
             &target.domain,
@@ -361,8 +370,14 @@ impl Auditor {
                 access_nets: &self.judging.access_nets,
             },
         );
-        self.screenshots(&target.domain, &hosts, &pages, &j.findings, on_wait)
-            .await;
+        self.screenshots(
+            &target.domain,
+            (&hosts, &pages),
+            &j.findings,
+            &mut browser,
+            on_wait,
+        )
+        .await;
         let (error_class, error_message) = match j.unreachable {
             Some(u) => (Some(u.class), u.message),
             None => (None, None),
@@ -406,16 +421,18 @@ impl Auditor {
             site,
             fetches: rows.into_iter().flatten().collect(),
             findings,
+            browser,
         }
     }
 
-    /// `--screenshots`: a PNG of the bottom of each page with a failing page rule.
+    /// `--screenshots`: a PNG of the bottom of each page with a failing page rule; each
+    /// written or failed one counted in `work`, a failure with its reason.
     async fn screenshots(
         &self,
         domain: &str,
-        hosts: &[HostObservation],
-        pages: &[Option<beian_render::Page>],
+        (hosts, pages): (&[HostObservation], &[Option<beian_render::Page>]),
         findings: &[beian_types::Finding],
+        work: &mut beian_types::BrowserWork,
         on_wait: &OnWait<'_>,
     ) {
         let Some(Rendering {
@@ -435,7 +452,9 @@ impl Auditor {
                 continue;
             }
             let site_dir = dir.join(domain);
-            if std::fs::create_dir_all(&site_dir).is_err() {
+            if let Err(e) = std::fs::create_dir_all(&site_dir) {
+                work.screenshot_failures
+                    .push(("directory", format!("{}: {e}", site_dir.display())));
                 continue;
             }
             // Evidence at best: a page the browser cannot show is judged all the same.
@@ -445,12 +464,22 @@ impl Auditor {
                 .as_ref()
                 .and_then(|p| p.facts.primary.as_ref())
                 .map(|c| c.number.digits.as_str());
-            if renderer
+            match renderer
                 .screenshot(page.clone(), &path, digits, on_wait)
                 .await
-                .is_err()
             {
-                std::fs::remove_file(&path).ok();
+                Ok(r) => {
+                    work.screenshots += 1;
+                    work.peak_memory = work.peak_memory.max(r.peak_memory);
+                }
+                Err(e) => {
+                    std::fs::remove_file(&path).ok();
+                    // An empty directory would say a screenshot is there.
+                    std::fs::remove_dir(&site_dir).ok();
+                    work.peak_memory = work.peak_memory.max(e.peak_memory);
+                    work.screenshot_failures
+                        .push((e.reason.class(), format!("{}: {e}", h.host)));
+                }
             }
         }
     }
@@ -499,6 +528,7 @@ impl Auditor {
                     host,
                     rows,
                     page: None,
+                    peak_memory: 0,
                 };
             }
         };
@@ -623,6 +653,11 @@ impl Auditor {
             host: observed,
             rows,
             page: shown,
+            peak_memory: facts_by_url
+                .values()
+                .map(|f| f.peak_memory)
+                .max()
+                .unwrap_or(0),
         }
     }
 }

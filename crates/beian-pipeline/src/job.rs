@@ -54,9 +54,19 @@ pub struct Job {
     pub rules_file: Option<String>,
     /// The shard of the input this run audits ([`Shard::WHOLE`] for all of it).
     pub shard: Shard,
-    /// Rendering, when on, recorded in `run.json`: the mode (`auto`, `always`) and the
-    /// screenshot directory.
-    pub render: Option<(&'static str, Option<PathBuf>)>,
+    /// Rendering, when on, recorded in `run.json`.
+    pub render: Option<RenderJob>,
+}
+
+/// What `run.json` says of rendering besides the tallies.
+#[derive(Debug, Clone)]
+pub struct RenderJob {
+    /// `auto` or `always`.
+    pub mode: &'static str,
+    /// The screenshot directory (`--screenshots`).
+    pub screenshots: Option<PathBuf>,
+    /// The browser, as it names itself (`chromium --version`).
+    pub browser: Option<String>,
 }
 
 /// Tallies of the `sites` rows a run wrote, for summaries.
@@ -74,6 +84,12 @@ pub struct Tally {
     pub render_failed: u64,
     /// Time all renders took, ms.
     pub render_ms: u64,
+    /// The most memory one render's browser held (PSS), bytes.
+    pub render_peak_memory: u64,
+    /// Screenshots written (`--screenshots`).
+    pub screenshots: u64,
+    /// Screenshots that failed, by reason class: how many, and the first one's message.
+    pub screenshot_failures: BTreeMap<&'static str, (u64, String)>,
 }
 
 impl Tally {
@@ -105,6 +121,20 @@ impl Tally {
             }
             self.render_ms += u64::try_from(ms).unwrap_or(0);
         }
+        let work = &report.browser;
+        self.render_peak_memory = self.render_peak_memory.max(work.peak_memory);
+        self.screenshots += work.screenshots;
+        for (class, message) in &work.screenshot_failures {
+            self.screenshot_failures
+                .entry(class)
+                .or_insert_with(|| (0, message.clone()))
+                .0 += 1;
+        }
+    }
+
+    /// Screenshots that failed.
+    pub fn screenshots_failed(&self) -> u64 {
+        self.screenshot_failures.values().map(|(n, _)| n).sum()
     }
 
     /// Sites with `status`.
@@ -249,19 +279,13 @@ pub async fn run_job<A: AuditSite>(
     let (input_desc, rules_file) = (job.input_desc, job.rules_file);
     let interrupted = stats.interrupted;
     let abandoned = stats.abandoned;
-    let screenshots = job
-        .render
-        .as_ref()
-        .and_then(|(_, dir)| dir.as_ref())
-        .map(|d| {
-            std::path::absolute(d)
-                .unwrap_or_else(|_| d.clone())
-                .display()
-                .to_string()
-        });
-    let render = job
-        .render
-        .map(|(mode, _)| (mode, tally.rendered, tally.render_failed, tally.render_ms));
+    let render = job.render.map(|r| {
+        let dir = r
+            .screenshots
+            .map(|d| std::path::absolute(&d).unwrap_or(d).display().to_string());
+        (r.mode, r.browser, dir)
+    });
+    let render_tally = tally.clone();
     // Off the runtime's threads: the writer's sink may block on uploads.
     let rows = tokio::task::spawn_blocking(move || {
         writer.finish_run(&RunRecord {
@@ -276,12 +300,16 @@ pub async fn run_job<A: AuditSite>(
             rules_version: &beian_rules::rules_version(),
             rules_file: rules_file.as_deref(),
             shard: (shard.count > 1).then_some((shard.index, shard.count)),
-            render: render.map(|(mode, pages, failed, ms)| RenderRecord {
+            render: render.as_ref().map(|(mode, browser, dir)| RenderRecord {
                 mode,
-                pages,
-                failed,
-                ms,
-                screenshots: screenshots.as_deref(),
+                browser: browser.as_deref(),
+                pages: render_tally.rendered,
+                failed: render_tally.render_failed,
+                ms: render_tally.render_ms,
+                peak_memory: render_tally.render_peak_memory,
+                screenshots: dir.as_deref(),
+                screenshots_written: render_tally.screenshots,
+                screenshot_failures: &render_tally.screenshot_failures,
             }),
         })
     })

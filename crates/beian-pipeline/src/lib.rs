@@ -14,7 +14,7 @@ pub mod schedule;
 pub use audit::{
     Auditor, BuildError, DnsForRedirects, Judging, NetConfig, RenderMode, RenderOptions,
 };
-pub use job::{Job, JobError, Output, RunReport, Tally, run_job, stop_on};
+pub use job::{Job, JobError, Output, RenderJob, RunReport, Tally, run_job, stop_on};
 pub use schedule::{AuditSite, Control, RunStats, run};
 
 use std::path::Path;

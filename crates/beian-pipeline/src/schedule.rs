@@ -147,6 +147,7 @@ pub async fn run<A: AuditSite>(
                     ),
                     fetches: Vec::new(),
                     findings: Vec::new(),
+                    browser: beian_types::BrowserWork::default(),
                 }
             }
         }
@@ -197,6 +198,7 @@ pub async fn run<A: AuditSite>(
                     ),
                     fetches: Vec::new(),
                     findings: Vec::new(),
+                    browser: beian_types::BrowserWork::default(),
                 };
                 drop(permit);
                 if !deliver(&*reporter, &reports, report).await {
@@ -284,6 +286,7 @@ mod tests {
                 site,
                 fetches: Vec::new(),
                 findings: Vec::new(),
+                browser: beian_types::BrowserWork::default(),
             }
         }
     }

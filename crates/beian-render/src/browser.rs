@@ -49,6 +49,23 @@ pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf, BrowserNotFound>
     ))
 }
 
+/// What the browser at `path` says of itself (`--version`: "Chromium 156.0.8078.129 built on
+/// Debian …"), for run records and test output; `None` when it says nothing within 10 s.
+pub async fn browser_version(path: &Path) -> Option<String> {
+    let run = tokio::process::Command::new(path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
 fn runnable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -132,12 +149,14 @@ fn running_as_root() -> bool {
 const MAX_DOM: u64 = 32 << 20;
 
 /// Renders `url` in a fresh browser whose requests go to `proxy`; the serialised DOM (empty
-/// for a screenshot, which is at its path).
+/// for a screenshot, which is at its path). `peak` gets the largest memory the browser was
+/// seen to hold ([`group_memory`]), whatever the outcome.
 pub(crate) async fn run(
     cfg: &RenderConfig,
     url: &Url,
     proxy: SocketAddr,
     output: Output<'_>,
+    peak: &std::sync::atomic::AtomicU64,
 ) -> Result<String, RenderFailure> {
     let profile = tempfile::Builder::new()
         .prefix("beian-render-")
@@ -166,7 +185,7 @@ pub(crate) async fn run(
         let status = child.wait().await;
         (got, status, dom)
     };
-    let watch = watch_memory(group, cfg.memory_limit);
+    let watch = watch_memory(group, cfg.memory_limit, peak);
     let outcome = tokio::select! {
         r = tokio::time::timeout(cfg.timeout, read) => match r {
             Ok(r) => Ok(r),
@@ -201,40 +220,114 @@ fn kill_group(group: Option<u32>) {
     }
 }
 
-/// Resolves when the processes of `group` hold more than `limit` bytes resident; checked
-/// every 200 ms.
-async fn watch_memory(group: Option<u32>, limit: u64) {
+/// How often a render's memory is sampled.
+const MEMORY_SAMPLE: Duration = Duration::from_millis(200);
+
+/// Resolves when the processes of `group` hold more than `limit` bytes
+/// ([`group_memory`]), sampled every 200 ms; records the largest sample in `peak`.
+async fn watch_memory(group: Option<u32>, limit: u64, peak: &std::sync::atomic::AtomicU64) {
     let Some(group) = group else {
         return std::future::pending().await;
     };
     loop {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if group_rss(group) > limit {
+        tokio::time::sleep(MEMORY_SAMPLE).await;
+        let used = group_memory(group);
+        peak.fetch_max(used, std::sync::atomic::Ordering::Relaxed);
+        if used > limit {
             return;
         }
     }
 }
 
-/// Resident bytes of the processes whose process group is `group` (from `/proc`).
-fn group_rss(group: u32) -> u64 {
+/// The memory the processes of `group` really cost: the sum of their proportional set sizes
+/// (PSS, `/proc/PID/smaps_rollup`). Chromium's processes share most of their pages (the
+/// binary, fonts, shared memory between the browser and its renderers): a sum of resident
+/// sizes counts each shared page once per process, and a newer Chromium with one more
+/// process crosses a limit without using more memory. PSS divides a shared page among its
+/// sharers, so the sum is what the render adds to the machine. Where `smaps_rollup` cannot be
+/// read (kernels before 4.14), the private resident pages (`statm`: resident − shared).
+pub(crate) fn group_memory(group: u32) -> u64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0;
     };
-    let page = 4096;
     dir.filter_map(Result::ok)
         .filter(|e| {
             e.file_name()
                 .to_str()
                 .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
         })
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter_map(|stat| {
-            // After `(comm)`: state, ppid, pgrp, …; rss (pages) is the 22nd field after it.
-            let rest = stat.rsplit_once(')')?.1;
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let pgrp: u32 = f.get(2)?.parse().ok()?;
-            let rss: u64 = f.get(21)?.parse().ok()?;
-            (pgrp == group).then_some(rss * page)
-        })
+        .filter(|e| process_group(&e.path()) == Some(group))
+        .map(|e| process_memory(&e.path()))
         .sum()
+}
+
+/// The process group of the process at `/proc/PID`.
+fn process_group(proc_dir: &Path) -> Option<u32> {
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
+    // After `(comm)`: state, ppid, pgrp, …
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// What the process at `/proc/PID` costs, bytes: its PSS, else its private resident pages.
+fn process_memory(proc_dir: &Path) -> u64 {
+    if let Ok(rollup) = std::fs::read_to_string(proc_dir.join("smaps_rollup")) {
+        if let Some(kib) = pss_kib(&rollup) {
+            return kib * 1024;
+        }
+    }
+    let Ok(statm) = std::fs::read_to_string(proc_dir.join("statm")) else {
+        return 0;
+    };
+    let mut pages = statm.split_whitespace().skip(1).map(str::parse::<u64>);
+    match (pages.next(), pages.next()) {
+        (Some(Ok(resident)), Some(Ok(shared))) => resident.saturating_sub(shared) * 4096,
+        _ => 0,
+    }
+}
+
+/// The `Pss:` line of an `smaps_rollup`, KiB.
+fn pss_kib(rollup: &str) -> Option<u64> {
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pss_is_read_from_smaps_rollup() {
+        let rollup = "55a4c7a1e000-7ffd5a5f9000 ---p 00000000 00:00 0  [rollup]\n\
+Rss:              884524 kB\nPss:              341208 kB\nPss_Anon:          90000 kB\n";
+        assert_eq!(pss_kib(rollup), Some(341_208));
+        assert_eq!(pss_kib("Rss: 10 kB\n"), None);
+    }
+
+    #[test]
+    fn this_process_costs_something_and_no_more_than_its_resident_size() {
+        let me = Path::new("/proc/self");
+        let used = process_memory(me);
+        assert!(used > 0);
+        let status = std::fs::read_to_string(me.join("status")).unwrap();
+        let rss_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        // PSS never exceeds RSS (a little slack: the two are read at different moments).
+        assert!(used <= (rss_kib + 4096) * 1024, "{used} > {rss_kib} KiB");
+        let group = process_group(me).unwrap();
+        assert!(group_memory(group) >= used / 2);
+    }
 }

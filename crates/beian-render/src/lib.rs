@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use url::Url;
 
-pub use browser::{BrowserNotFound, find_browser};
+pub use browser::{BrowserNotFound, browser_version, find_browser};
 pub use certs::CertError;
 pub use proxy::{Exchange, ExchangeOutcome};
 
@@ -74,7 +74,8 @@ pub struct RenderConfig {
     pub script_time: Duration,
     /// Wall-clock limit of one render, browser start included; the browser is killed then.
     pub timeout: Duration,
-    /// Memory limit of one render's browser processes (resident), killed beyond it.
+    /// Memory limit of one render's browser processes (their PSS summed: what they add to
+    /// the machine, shared pages counted once), killed beyond it.
     pub memory_limit: u64,
     /// Most requests one page may make to servers through the proxy (the page itself, served
     /// from the audit's fetch, not counted).
@@ -117,6 +118,9 @@ pub struct Rendered {
     pub layout: Option<beian_types::Layout>,
     /// The same in the mobile viewport, when its frame was measured.
     pub mobile_layout: Option<beian_types::Layout>,
+    /// The most memory the browser's processes were seen to hold together (PSS, sampled
+    /// every 200 ms; 0 for a render shorter than one sample), bytes.
+    pub peak_memory: u64,
 }
 
 impl Rendered {
@@ -143,6 +147,19 @@ pub enum RenderFailure {
     /// The browser or the proxy could not be started.
     #[error("render could not start: {0}")]
     Start(String),
+}
+
+impl RenderFailure {
+    /// A stable name of the failure's kind, for counts: `timeout`, `memory`, `no_output`,
+    /// `start`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            RenderFailure::Timeout(_) => "timeout",
+            RenderFailure::Memory(_) => "memory",
+            RenderFailure::NoOutput(_) => "no_output",
+            RenderFailure::Start(_) => "start",
+        }
+    }
 }
 
 /// Added to a page rendered for a screenshot, with `DIGITS` replaced by the number's digits
@@ -174,6 +191,8 @@ pub struct RenderError {
     pub reason: RenderFailure,
     /// Time from the browser's start (or the attempt) to the failure.
     pub elapsed: Duration,
+    /// The most memory the browser's processes were seen to hold ([`Rendered::peak_memory`]).
+    pub peak_memory: u64,
 }
 
 /// Renders pages, bounded in number at once.
@@ -269,6 +288,7 @@ impl Renderer {
         let failed = |reason, started: Instant| RenderError {
             reason,
             elapsed: started.elapsed(),
+            peak_memory: 0,
         };
         let _slot = match self.slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
@@ -294,9 +314,14 @@ impl Renderer {
         let proxy = proxy::Proxy::start(session.clone())
             .await
             .map_err(|e| failed(RenderFailure::Start(format!("proxy: {e}")), started))?;
-        let result = browser::run(cfg, &url, proxy.addr, output).await;
+        let peak = std::sync::atomic::AtomicU64::new(0);
+        let result = browser::run(cfg, &url, proxy.addr, output, &peak).await;
         proxy.stop();
-        let mut html = result.map_err(|r| failed(r, started))?;
+        let peak_memory = peak.into_inner();
+        let mut html = result.map_err(|reason| RenderError {
+            peak_memory,
+            ..failed(reason, started)
+        })?;
         let (layout, mobile_layout) = layout::take(&mut html);
         Ok(Rendered {
             html,
@@ -305,6 +330,7 @@ impl Renderer {
             exchanges: session.exchanges(),
             layout,
             mobile_layout,
+            peak_memory,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! proxy and the audit's fetcher against the simulated fleet.
 
 #![expect(clippy::unwrap_used)] // Test set-up: a failure here is a failed test.
+#![expect(clippy::print_stderr)] // The test output says which browser and how much memory.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -13,7 +14,7 @@ use beian_fetch::{FetchConfig, FetchError, Fetcher, HostResolve};
 use beian_fleet::{Behaviour, Fleet, FleetConfig};
 use beian_render::{
     ExchangeOutcome, Fetched, Page, Refused, RenderConfig, RenderFailure, Renderer, Upstream,
-    find_browser,
+    browser_version, find_browser,
 };
 use beian_types::ErrorClass;
 use bytes::Bytes;
@@ -109,8 +110,19 @@ async fn setup_with(tweak: impl FnOnce(&mut RenderConfig)) -> (Fleet, Renderer) 
     let roots: Vec<_> = rustls_roots(&fleet.ca_pem);
     let fetcher = Fetcher::new(cfg, &roots, dns.clone()).unwrap();
     let browser = find_browser(None).expect("chromium: make test installs it");
+    // Which browser the verdicts came from, in the test's output.
+    eprintln!(
+        "browser: {} ({})",
+        browser.display(),
+        browser_version(&browser)
+            .await
+            .as_deref()
+            .unwrap_or("version unknown")
+    );
     let mut rc = RenderConfig::new(browser);
-    rc.timeout = Duration::from_secs(8);
+    // Far above a render's time on a loaded machine: a render that should finish is never
+    // stopped by the clock here (the tests of the limits set their own).
+    rc.timeout = Duration::from_secs(120);
     tweak(&mut rc);
     let renderer = Renderer::new(rc, Arc::new(ViaFetcher { fetcher, dns })).unwrap();
     (fleet, renderer)
@@ -182,7 +194,6 @@ fetch('/index.html').then(function (r) { return r.text(); }).then(function (t) {
         "{:?}",
         r.exchanges
     );
-    assert!(r.elapsed < Duration::from_secs(8));
 }
 
 /// A script that reaches for a private address is refused by the audit's guard, and the
@@ -216,7 +227,8 @@ fetch('http://10.255.255.1/footer.json').then(function (r) { return r.status; })
 /// browser process behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_that_never_ends_times_out() {
-    let (fleet, renderer) = setup().await;
+    // The page never ends, so the limit is reached however fast the machine is.
+    let (fleet, renderer) = setup_with(|c| c.timeout = Duration::from_secs(5)).await;
     let url = format!("https://{}/", fleet.sites[1].domain);
     let html = "<html><body><footer>x</footer><script>for (;;) {}</script></body></html>";
     let err = renderer.render(page(&url, html), &|| {}).await.unwrap_err();
@@ -265,7 +277,7 @@ async fn a_screenshot_of_the_footer_outlines_the_number() {
         .unwrap();
     let png = std::fs::read(&path).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(r.elapsed < Duration::from_secs(8));
+    assert!(r.peak_memory < 1 << 30, "{} bytes", r.peak_memory);
     // Far from the page's bottom (200 lines follow), the number is in the picture, outlined.
     let (red, size) = red_pixels(&path);
     assert_eq!(size, (1366, 480));
@@ -294,7 +306,8 @@ fn tempfile_dir() -> std::path::PathBuf {
 async fn a_page_past_the_memory_limit_is_stopped() {
     let (fleet, renderer) = setup_with(|c| {
         c.memory_limit = 400 << 20;
-        c.timeout = Duration::from_secs(30);
+        // The page allocates until stopped: the memory limit comes first, on any machine.
+        c.timeout = Duration::from_secs(300);
     })
     .await;
     let url = format!("https://{}/", fleet.sites[3].domain);
@@ -302,5 +315,26 @@ async fn a_page_past_the_memory_limit_is_stopped() {
 for (;;) { keep.push(new Array(1 << 20).fill(keep.length)); }</script></body></html>";
     let err = renderer.render(page(&url, html), &|| {}).await.unwrap_err();
     assert!(matches!(err.reason, RenderFailure::Memory(400)), "{err}");
-    assert!(err.elapsed < Duration::from_secs(30), "{err:?}");
+    assert!(err.peak_memory > 400 << 20, "{err:?}");
+}
+
+/// An ordinary page on today's Chromium stays well inside the default limit (1 GiB): the
+/// limit counts what the browser's processes cost together (PSS), not each shared page once
+/// per process — a sum of resident sizes put a plain page past 1 GiB on Chromium 156.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordinary_page_renders_within_the_default_memory_limit() {
+    let (fleet, renderer) = setup_with(|c| *c = RenderConfig::new(c.browser.clone())).await;
+    let limit = RenderConfig::new(renderer.browser().to_path_buf()).memory_limit;
+    let url = format!("https://{}/", fleet.sites[2].domain);
+    // A timer keeps the page alive past several memory samples.
+    let html = r#"<html><head><meta charset="utf-8"></head><body><main><h1>新闻</h1><p>正文</p></main>
+<footer id="f"></footer><script>setTimeout(function () {
+document.getElementById('f').textContent = '京ICP备12345678号-1'; }, 2000);</script></body></html>"#;
+    let r = renderer.render(page(&url, html), &|| {}).await.unwrap();
+    assert!(r.html.contains("京ICP备12345678号-1"), "{}", r.html);
+    eprintln!("peak browser memory (PSS): {} MiB", r.peak_memory >> 20);
+    assert!(r.peak_memory > 0, "never sampled");
+    // Well inside: a sum of resident sizes, counting shared pages per process, came close
+    // to the limit or past it for the same page.
+    assert!(r.peak_memory < limit / 4 * 3, "{} MiB", r.peak_memory >> 20);
 }

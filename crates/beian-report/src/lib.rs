@@ -108,6 +108,7 @@ mod tests_support {
                 site,
                 fetches: Vec::new(),
                 findings,
+                browser: beian_types::BrowserWork::default(),
             })
             .unwrap();
         }

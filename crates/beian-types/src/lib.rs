@@ -19,7 +19,9 @@ pub use facts::{
 };
 pub use layout::{DigitRun, Layout};
 pub use manifest::{Hosting, Manifest};
-pub use rows::{FetchRow, FindingRow, Hop, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus};
+pub use rows::{
+    BrowserWork, FetchRow, FindingRow, Hop, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus,
+};
 
 use std::fmt;
 

@@ -260,4 +260,19 @@ pub struct SiteReport {
     pub fetches: Vec<FetchRow>,
     /// The `findings` rows.
     pub findings: Vec<FindingRow>,
+    /// What the browser did for the site that no row holds (run totals, `run.json`).
+    pub browser: BrowserWork,
+}
+
+/// What the browser did for one site beyond its rows: the memory its renders took and the
+/// screenshots it was asked for (`--screenshots`), written or not and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrowserWork {
+    /// The most memory one render's browser held (PSS), bytes; 0 without a render.
+    pub peak_memory: u64,
+    /// Screenshots written.
+    pub screenshots: u64,
+    /// Screenshots that failed: each one's reason class (`timeout`, `memory`, `no_output`,
+    /// `start`, `directory`) and message.
+    pub screenshot_failures: Vec<(&'static str, String)>,
 }
