@@ -360,9 +360,14 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     };
     ok(day("2026-11-20", &["--rules", rules.to_str().unwrap()]));
     ok(day("2026-11-27", &[]));
-    // Day 3 is killed mid-run: no run.json, not counted.
-    let mut child = day("2026-11-28", &[]).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Day 3 is killed mid-run: no run.json, not counted. Paced to one request a second per
+    // address, it runs for half a minute at least; it is killed once its run directory is
+    // there, however long the start took.
+    let mut child = day("2026-11-28", &["--rate-per-ip", "1"]).spawn().unwrap();
+    let day3 = root.path().join("run_date=2026-11-28");
+    crate::util::wait_until(300, "day 3's run directory", || {
+        std::fs::read_dir(&day3).is_ok_and(|mut d| d.next().is_some())
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let runs = beian_parquet::history::runs(root.path()).unwrap();
