@@ -47,6 +47,9 @@ pub(crate) struct AddrStats {
     /// When the last request arrived, and the shortest time between two arrivals.
     pub(crate) last_start: Option<std::time::Instant>,
     pub(crate) min_gap: Option<Duration>,
+    /// When the first request arrived, and how many have.
+    pub(crate) first_start: Option<std::time::Instant>,
+    pub(crate) requests: u64,
 }
 
 /// Counts a request in flight on `ip` until dropped.
@@ -73,6 +76,8 @@ impl InFlight {
                 e.min_gap = Some(e.min_gap.map_or(gap, |g| g.min(gap)));
             }
             e.last_start = Some(now);
+            e.first_start.get_or_insert(now);
+            e.requests += 1;
         }
         InFlight { ip, open }
     }

@@ -433,6 +433,24 @@ impl Fleet {
         m.values().filter_map(|a| a.min_gap).min()
     }
 
+    /// For each fleet address that had requests: how many, and the time from the first
+    /// arrival to the last. A paced client's rate shows here whatever the machine's load: a
+    /// late arrival can bunch two requests, but not shorten the span of many by more than
+    /// its own delay.
+    pub fn request_spans_per_ip(&self) -> Vec<(u64, Duration)> {
+        let m = self
+            .world
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.values()
+            .filter_map(|a| {
+                let span = a.last_start?.saturating_duration_since(a.first_start?);
+                Some((a.requests, span))
+            })
+            .collect()
+    }
+
     /// The web server address of a site's hosts (what its A record says, when it has one).
     pub fn addr_of(&self, site: &SiteSpec) -> IpAddr {
         address(site, &self.ips, &self.elsewhere)
