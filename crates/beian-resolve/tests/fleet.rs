@@ -17,9 +17,11 @@ async fn setup() -> (Fleet, Resolver) {
     })
     .await
     .unwrap();
+    // A timeout no answer takes on a loaded machine: only the server that never answers
+    // reaches it.
     let resolver = ResolverBuilder::default()
         .nameservers(vec![fleet.dns_addr])
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(5))
         .attempts(1)
         .build()
         .unwrap();
@@ -56,9 +58,10 @@ async fn failures_are_classified() {
         let err = r.resolve(&host).await.unwrap_err();
         assert_eq!(err.class, class, "{host}: {err}");
         assert!(err.to_string().starts_with(&host), "{err}");
-        // The hard deadline bounds even a server that never answers.
+        // The hard deadline (5 s) bounds even a server that never answers: the lookup ends
+        // (the bound is far above the deadline, so the machine's speed does not decide).
         assert!(
-            started.elapsed() < Duration::from_secs(3),
+            started.elapsed() < Duration::from_secs(60),
             "{host} took {:?}",
             started.elapsed()
         );
@@ -111,7 +114,7 @@ async fn a_closed_port_fails_fast() {
     let started = Instant::now();
     let err = r.resolve("example.com").await.unwrap_err();
     assert_eq!(err.class, ErrorClass::DnsError, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{err}");
 }
 
 /// The answer to the query in `query`: `addrs` A records 127.0.3.0, .1, … for an A question,
@@ -139,10 +142,12 @@ fn answer_with_addrs(query: &[u8], addrs: u8, truncated: bool) -> Vec<u8> {
 }
 
 /// A resolver asking only `server`, one attempt of 5 s.
+/// A resolver whose timeout (120 s) no test reaches: a lookup that ends within half of it
+/// ended for another reason than the timeout, however loaded the machine.
 fn resolver_of(server: std::net::SocketAddr) -> Resolver {
     ResolverBuilder::default()
         .nameservers(vec![server])
-        .timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(120))
         .attempts(1)
         .build()
         .unwrap()
@@ -220,8 +225,9 @@ async fn a_lost_datagram_costs_a_retransmission_not_a_timeout() {
     let started = Instant::now();
     let res = r.resolve("lossy.example").await.unwrap();
     assert_eq!(res.addrs, vec![std::net::IpAddr::from([127, 0, 3, 0])]);
+    // A retransmission (after 250 ms), not the timeout (120 s).
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(60),
         "{:?}",
         started.elapsed()
     );
