@@ -75,4 +75,15 @@ fn main() {
     {
         println!("{line}");
     }
+    // What one render's browser costs the machine: its processes' PSS summed, the largest
+    // seen (sampled every 200 ms), and the browser that gave it.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    println!(
+        "browser memory per render (PSS, peak of all renders): {} MiB; {}",
+        run["render"]["peak_memory_mib"],
+        run["render"]["browser"]
+            .as_str()
+            .unwrap_or("browser unknown")
+    );
 }

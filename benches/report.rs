@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use beian_parquet::{RunRecord, RunWriter};
+use beian_run::{RunEnd, RunWriter};
 use beian_types::{ErrorClass, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus};
 
 #[path = "measure.rs"]
@@ -87,7 +87,7 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
         }
     }
     let status = BTreeMap::new();
-    w.finish_run(&RunRecord {
+    w.finish_run(&RunEnd {
         input: "synthetic",
         as_of: if day == 1 { "2026-11-20" } else { "2026-11-27" },
         interrupted: false,

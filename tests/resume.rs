@@ -233,7 +233,7 @@ fn a_run_directory_has_one_writer_and_a_killed_one_does_not_block_resume() {
         .unwrap();
     // The first holds the lock once its directory exists.
     wait_until(20, "no lock file", || {
-        dir.join(beian_parquet::LOCK_FILE).exists()
+        dir.join(beian_run::layout::LOCK_FILE).exists()
     });
     std::thread::sleep(Duration::from_millis(200));
     let second = fleet
@@ -254,7 +254,7 @@ fn a_run_directory_has_one_writer_and_a_killed_one_does_not_block_resume() {
     );
     first.kill().unwrap(); // SIGKILL: the lock file stays behind
     first.wait().unwrap();
-    assert!(dir.join(beian_parquet::LOCK_FILE).exists());
+    assert!(dir.join(beian_run::layout::LOCK_FILE).exists());
     let res = fleet
         .audit_command(&input, &dir)
         .args(["--resume", "--concurrency", "32", "--quiet"])

@@ -37,7 +37,9 @@ fn four_shards_hold_each_line_once_with_the_statuses_of_one_run() {
     // Shard 2 is killed mid-run (SIGKILL, as a node lost); the others finish.
     let mut doomed = shard(2).args(["--concurrency", "1"]).spawn().unwrap();
     let children: Vec<_> = [0, 1, 3].map(|i| shard(i).spawn().unwrap()).into();
-    let lock = sharded.join("shard=0002").join(beian_parquet::LOCK_FILE);
+    let lock = sharded
+        .join("shard=0002")
+        .join(beian_run::layout::LOCK_FILE);
     wait_until(20, "shard 2 never started", || lock.exists());
     std::thread::sleep(std::time::Duration::from_millis(100));
     doomed.kill().unwrap();

@@ -14,3 +14,4 @@ mod polite;
 mod render;
 mod resume;
 mod shards;
+mod snapshots;

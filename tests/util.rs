@@ -315,24 +315,6 @@ pub(crate) fn chromium_screenshot(page: &Path, shot: &Path) {
     );
 }
 
-/// `text` equals the golden file `tests/golden/NAME` (`BEIAN_BLESS=1` rewrites the file after
-/// a change that is meant; review its diff).
-pub(crate) fn assert_golden(name: &str, text: &str) {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("BEIAN_BLESS").is_some() {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(&golden, text).unwrap();
-    }
-    let want = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert!(
-        text == want,
-        "differs from {} (BEIAN_BLESS=1 rewrites it):\n{text}",
-        golden.display()
-    );
-}
-
 /// moto's S3 server on a free loopback port, stopped when dropped.
 pub(crate) struct S3Server {
     child: std::process::Child,

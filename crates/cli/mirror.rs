@@ -62,10 +62,13 @@ pub(crate) async fn mirror(a: &ReportArgs) -> Result<Option<Mirrored>> {
         .tempdir()
         .context("creating a local mirror")?;
     let local_of = |url: &str| dir.path().join(url.replacen("://", "/", 1));
-    let records = |rel: &str| rel.ends_with("run.json") || rel.ends_with("_SUCCESS.json");
+    let records = beian_run::layout::is_record;
     let exports = a.split_by.is_some();
     let tables = move |rel: &str, findings: bool| {
-        records(rel) || rel.contains("sites/") || (findings && rel.contains("findings/"))
+        let table = |t: &str| rel.contains(&format!("{t}/"));
+        records(rel)
+            || table(beian_run::layout::SITES)
+            || (findings && table(beian_run::layout::FINDINGS))
     };
     for (url, findings) in [(&run, exports), (&compare, false)] {
         if let Some(u) = url {
@@ -83,7 +86,7 @@ pub(crate) async fn mirror(a: &ReportArgs) -> Result<Option<Mirrored>> {
         // The records first; then the tables of the runs this report reads.
         store.pull(&root, records).await?;
         args.history = Some(root.clone());
-        let (current, compared, earlier) = crate::report_runs(&args)?;
+        let (current, compared, earlier) = crate::report::report_runs(&args)?;
         let keep = args.trend.saturating_sub(1);
         let mut wanted: Vec<(PathBuf, bool)> = earlier
             .iter()
@@ -111,7 +114,7 @@ pub(crate) async fn mirror(a: &ReportArgs) -> Result<Option<Mirrored>> {
     let upload = match (&out, &a.out) {
         (Some(u), _) => Some(u.clone()),
         (None, None) => {
-            let (current, _, _) = crate::report_runs(&mirrored.args)?;
+            let (current, _, _) = crate::report::report_runs(&mirrored.args)?;
             let url = mirrored.url_of(&current);
             url.to_str()
                 .filter(|u| is_remote(u))

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beian_input::{InputItem, ReadError, Reader, Shard};
-use beian_parquet::{RenderRecord, RunCounts, RunRecord, RunWriter, Start, WriteError};
+use beian_run::{
+    RenderRecord, RunCounts, RunEnd, RunWriter, ScreenshotFailures, ShardRecord, Start, WriteError,
+};
 use beian_types::SiteReport;
 use tokio::sync::{mpsc, watch};
 
@@ -89,7 +91,7 @@ pub struct Tally {
     /// Screenshots written (`--screenshots`).
     pub screenshots: u64,
     /// Screenshots that failed, by reason class: how many, and the first one's message.
-    pub screenshot_failures: BTreeMap<&'static str, (u64, String)>,
+    pub screenshot_failures: BTreeMap<String, ScreenshotFailures>,
 }
 
 impl Tally {
@@ -126,15 +128,37 @@ impl Tally {
         self.screenshots += work.screenshots;
         for (class, message) in &work.screenshot_failures {
             self.screenshot_failures
-                .entry(class)
-                .or_insert_with(|| (0, message.clone()))
-                .0 += 1;
+                .entry((*class).to_string())
+                .or_insert_with(|| ScreenshotFailures {
+                    count: 0,
+                    first: message.clone(),
+                })
+                .count += 1;
         }
     }
 
     /// Screenshots that failed.
     pub fn screenshots_failed(&self) -> u64 {
-        self.screenshot_failures.values().map(|(n, _)| n).sum()
+        self.screenshot_failures.values().map(|f| f.count).sum()
+    }
+
+    /// What `run.json` says of this invocation's rendering.
+    fn render_record(&self, job: RenderJob) -> RenderRecord {
+        let shots = job.screenshots.is_some();
+        RenderRecord {
+            mode: job.mode.to_string(),
+            browser: job.browser,
+            pages: self.rendered,
+            failed: self.render_failed,
+            ms: self.render_ms,
+            peak_memory_mib: Some(self.render_peak_memory.div_ceil(1 << 20)),
+            screenshots: job
+                .screenshots
+                .map(|d| std::path::absolute(&d).unwrap_or(d).display().to_string()),
+            screenshots_written: shots.then_some(self.screenshots),
+            screenshots_failed: shots.then(|| self.screenshots_failed()),
+            screenshot_failures: shots.then(|| self.screenshot_failures.clone()),
+        }
     }
 
     /// Sites with `status`.
@@ -279,16 +303,10 @@ pub async fn run_job<A: AuditSite>(
     let (input_desc, rules_file) = (job.input_desc, job.rules_file);
     let interrupted = stats.interrupted;
     let abandoned = stats.abandoned;
-    let render = job.render.map(|r| {
-        let dir = r
-            .screenshots
-            .map(|d| std::path::absolute(&d).unwrap_or(d).display().to_string());
-        (r.mode, r.browser, dir)
-    });
-    let render_tally = tally.clone();
+    let render = job.render.map(|r| tally.render_record(r));
     // Off the runtime's threads: the writer's sink may block on uploads.
     let rows = tokio::task::spawn_blocking(move || {
-        writer.finish_run(&RunRecord {
+        writer.finish_run(&RunEnd {
             input: &input_desc,
             as_of: &as_of,
             interrupted,
@@ -299,18 +317,11 @@ pub async fn run_job<A: AuditSite>(
             duration_s: clock.elapsed().as_secs_f64(),
             rules_version: &beian_rules::rules_version(),
             rules_file: rules_file.as_deref(),
-            shard: (shard.count > 1).then_some((shard.index, shard.count)),
-            render: render.as_ref().map(|(mode, browser, dir)| RenderRecord {
-                mode,
-                browser: browser.as_deref(),
-                pages: render_tally.rendered,
-                failed: render_tally.render_failed,
-                ms: render_tally.render_ms,
-                peak_memory: render_tally.render_peak_memory,
-                screenshots: dir.as_deref(),
-                screenshots_written: render_tally.screenshots,
-                screenshot_failures: &render_tally.screenshot_failures,
+            shard: (shard.count > 1).then_some(ShardRecord {
+                index: shard.index,
+                count: shard.count,
             }),
+            render,
         })
     })
     .await

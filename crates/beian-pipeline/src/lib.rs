@@ -1,19 +1,21 @@
 //! The run, in flow order: input lines are read lazily ([`beian_input`]), each site is
 //! audited in its own task under a concurrency bound ([`schedule`]: resolve → fetch →
 //! extract → judge, in [`Auditor`]), and exactly one [`SiteReport`](beian_types::SiteReport) per input line goes to the
-//! run directory's writer ([`beian_parquet`]) behind a bounded channel, with checkpoints,
+//! run directory's writer ([`beian_run`]) behind a bounded channel, with checkpoints,
 //! resuming and a clean stop on request ([`job`]). A site task that fails still yields a row
 //! (`internal`). The binary only chooses the settings, shows progress and prints the summary.
 #![deny(missing_docs)]
 
 mod audit;
+mod finalize;
 pub mod job;
-mod remote;
+pub mod remote;
 pub mod schedule;
 
 pub use audit::{
     Auditor, BuildError, DnsForRedirects, Judging, NetConfig, RenderMode, RenderOptions,
 };
+pub use finalize::{FinalizeRunError, finalize_run};
 pub use job::{Job, JobError, Output, RenderJob, RunReport, Tally, run_job, stop_on};
 pub use schedule::{AuditSite, Control, RunStats, run};
 

@@ -2,14 +2,14 @@
 //! staging directory as on disk, and every completed file goes up as one object — a
 //! checkpoint's `fetches` and `findings` parts before its `sites` part, `run.json` last — and
 //! is then removed from staging, so that staging holds at most one checkpoint. Resuming tidies
-//! the bucket by the rule the disk follows ([`beian_parquet::resume::tidy`]), brings down only
+//! the bucket by the rule the disk follows ([`beian_run::resume::tidy`]), brings down only
 //! the `sites` parts (what the run has done) and counts the other parts' rows from their
 //! footers, read with ranged requests.
 
 use std::path::{Path, PathBuf};
 
-use beian_parquet::resume::{TAIL_GUESS, Tail, rows_from_tail, tidy};
-use beian_parquet::{PartSink, RunCounts, Start, WriteError};
+use beian_run::resume::{TAIL_GUESS, Tail, rows_from_tail, tidy};
+use beian_run::{PartSink, RunCounts, Start, WriteError};
 use beian_store::{HEARTBEAT, LockVersion, Remote, relative};
 use tokio::task::JoinHandle;
 
@@ -58,7 +58,7 @@ async fn open(
         .list()
         .await?
         .into_iter()
-        .filter(|r| !r.starts_with(".lock"))
+        .filter(|r| !beian_run::layout::is_lock(r))
         .collect();
     match start {
         Start::New { overwrite, .. } => {
@@ -164,4 +164,35 @@ pub(crate) fn heartbeat(remote: Remote, mut held: LockVersion) -> JoinHandle<()>
             }
         }
     })
+}
+
+/// The latest run of a history in object storage (`root`, a URL) that is not complete, as a
+/// URL: by the history's rule over names and records ([`beian_run::history`]), the newest
+/// date first, stopping at the first run that does not count.
+pub async fn latest_incomplete(root: &str) -> Result<Option<String>, beian_store::StoreError> {
+    use beian_run::history::{RunName, record_complete};
+    use beian_run::layout::{RUN_DATE_KEY, RUN_RECORD, SUCCESS_RECORD, partition};
+    let history = Remote::open(root)?;
+    let mut dates = history.children().await?;
+    dates.retain(|d| partition(d, RUN_DATE_KEY).is_some());
+    dates.sort();
+    for date in dates.iter().rev() {
+        let day = history.join(date);
+        let mut runs: Vec<(RunName, String)> = day
+            .children()
+            .await?
+            .into_iter()
+            .filter_map(|run| Some((RunName::parse(date, &run)?, run)))
+            .collect();
+        runs.sort();
+        for (_, run) in runs.iter().rev() {
+            let dir = day.join(run);
+            let record = dir.get(RUN_RECORD).await?;
+            let finalized = dir.get(SUCCESS_RECORD).await?.is_some();
+            if !record_complete(record.as_deref(), finalized) {
+                return Ok(Some(dir.url()));
+            }
+        }
+    }
+    Ok(None)
 }

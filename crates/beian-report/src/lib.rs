@@ -13,24 +13,26 @@ mod markdown;
 mod model;
 mod sql;
 mod trend;
+mod write;
 
 pub use export::{ExportError, Failure, SplitBy, failures, write_exports};
 pub use html::{HtmlError, html};
 pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
-pub use markdown::markdown;
+pub use markdown::{markdown, title};
 pub use model::{
     Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, REPORT_VERSION, Report,
     RuleRow, Tiles, WORST_MAX, build,
 };
 pub use sql::Query;
 pub use trend::{TrendPoint, add_history};
+pub use write::{ReportFiles, WriteError, Written, write_report};
 
 #[cfg(test)]
 mod tests_support {
     use std::path::Path;
 
-    use beian_parquet::{RunRecord, RunWriter};
+    use beian_run::{RunEnd, RunWriter};
     use beian_types::{
         ErrorClass, Finding, FindingRow, Fix, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus,
         Verdict,
@@ -113,7 +115,7 @@ mod tests_support {
             .unwrap();
         }
         let status = std::collections::BTreeMap::new();
-        w.finish_run(&RunRecord {
+        w.finish_run(&RunEnd {
             input: "test",
             as_of,
             interrupted: false,

@@ -22,6 +22,9 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The run's record could not be read.
+    #[error(transparent)]
+    Record(#[from] beian_run::RecordError),
     /// A file is not what a run directory holds.
     #[error("{path} is not a run's file: {reason}")]
     Format {
@@ -56,7 +59,7 @@ pub struct RunInfo {
 }
 
 /// What `run.json` says of the pages rendered in the browser (`--render`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RenderInfo {
     /// `auto` or `always`.
     pub mode: String,
@@ -118,39 +121,22 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LoadError + '_ {
 /// Reads the run in `dir`.
 pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
     // A sharded run is read whole once finalized: `_SUCCESS.json` stands for its run.json.
-    let success = dir.join(beian_parquet::finalize::SUCCESS_FILE);
-    let run_json = if success.exists() {
-        success
-    } else {
-        let sharded = !beian_parquet::finalize::shard_dirs(dir)
-            .map_err(|e| format_err(dir, e))?
-            .is_empty();
-        if sharded {
-            return Err(format_err(
-                dir,
-                "a sharded run that is not finalized (no _SUCCESS.json): run beian finalize",
-            ));
-        }
-        dir.join("run.json")
-    };
-    let text = std::fs::read_to_string(&run_json).map_err(io_err(&run_json))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format_err(&run_json, e))?;
-    let text_field = |name: &str| v[name].as_str().map(str::to_string);
+    let record = beian_run::Record::read(dir)?;
     let info = RunInfo {
-        run_id: v["run_id"]
-            .as_str()
-            .ok_or_else(|| format_err(&run_json, "no run_id"))?
-            .to_string(),
-        as_of: v["as_of"].as_str().map(str::to_string),
-        complete: v["complete"]
-            .as_bool()
-            .unwrap_or_else(|| v["interrupted"] == serde_json::Value::Bool(false)),
+        run_id: record.run_id().to_string(),
+        as_of: record.as_of().map(str::to_string),
+        complete: record.is_complete(),
         dir: dir.to_path_buf(),
-        input: text_field("input"),
-        rules_version: text_field("rules_version"),
-        rules_file: text_field("rules_file"),
-        duration_s: v["duration_s"].as_f64(),
-        render: serde_json::from_value(v["render"].clone()).ok(),
+        input: record.input().map(str::to_string),
+        rules_version: record.rules_version().map(str::to_string),
+        rules_file: record.rules_file().map(str::to_string),
+        duration_s: record.duration_s(),
+        render: record.render().map(|r| RenderInfo {
+            mode: r.mode.clone(),
+            pages: r.pages,
+            failed: r.failed,
+            screenshots: r.screenshots.as_ref().map(PathBuf::from),
+        }),
     };
     let screenshots = info
         .render
@@ -211,7 +197,7 @@ pub(crate) fn for_each_batch(
     mut each: impl FnMut(&Path, &RecordBatch) -> Result<(), LoadError>,
 ) -> Result<(), LoadError> {
     // A sharded run: every shard's table, in shard order (docs/SHARDS.md).
-    let shards = beian_parquet::finalize::shard_dirs(dir).map_err(|e| format_err(dir, e))?;
+    let shards = beian_run::finalize::shard_dirs(dir).map_err(|e| format_err(dir, e))?;
     let table_dirs: Vec<PathBuf> = if shards.is_empty() {
         vec![dir.join(table)]
     } else {
@@ -219,7 +205,7 @@ pub(crate) fn for_each_batch(
     };
     let mut parts = Vec::new();
     for t in &table_dirs {
-        parts.extend(beian_parquet::part_files(t).map_err(io_err(t))?);
+        parts.extend(beian_run::part_files(t).map_err(io_err(t))?);
     }
     for part in parts {
         let f = File::open(&part).map_err(io_err(&part))?;

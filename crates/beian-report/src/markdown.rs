@@ -9,22 +9,29 @@ const LISTED: usize = 5;
 /// Rules listed in the digest.
 const RULES: usize = 5;
 
-/// The digest of `report`; `full` names where the full report is.
-pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
+/// The report's title: its run's date, and the compared run's ("ICP 备案合规报告 2026-11-28
+/// (对比 2026-11-21)"); a run without a date is named by its id.
+pub fn title(report: &Report, lang: Lang) -> String {
     let l = labels(lang);
-    let t = &report.tiles;
-    let mut out: Vec<String> = Vec::new();
     let date = |r: &crate::RunInfo| r.as_of.clone().unwrap_or_else(|| r.run_id.clone());
-    out.push(match &report.compared {
+    match &report.compared {
         Some(c) => format!(
-            "## {} {} ({} {})",
+            "{} {} ({} {})",
             l.title,
             date(&report.run),
             l.versus,
             date(c)
         ),
-        None => format!("## {} {}", l.title, date(&report.run)),
-    });
+        None => format!("{} {}", l.title, date(&report.run)),
+    }
+}
+
+/// The digest of `report`; `full` names where the full report is.
+pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
+    let l = labels(lang);
+    let t = &report.tiles;
+    let mut out: Vec<String> = Vec::new();
+    out.push(format!("## {}", title(report, lang)));
     let change = t
         .compliant_pct_change
         .map(|c| format!(", {c:+.1} {}", l.points))

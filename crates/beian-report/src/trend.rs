@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use arrow_array::Array;
-use beian_parquet::history::HistoryRun;
+use beian_run::history::HistoryRun;
 use serde::Serialize;
 
 use crate::load::{LoadError, for_each_batch, strings};

@@ -50,10 +50,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// Another process holds the run's lock object.
-    #[error(
-        "{url} is being written by another audit ({holder}); wait for it to end, or stop it \
-         (a stopped or killed run is finished with --resume)"
-    )]
+    #[error("{url} is being written by another audit ({holder})")]
     Locked {
         /// The lock object.
         url: String,

@@ -1,5 +1,8 @@
-//! The output schema (a public interface: docs/SCHEMA.md) and the writer of a run directory:
-//! three Parquet tables, `sites`, `fetches` and `findings`, sharing `run_id` and `domain`.
+//! The run directory, its one owner: its names (`layout`), the output schema (a public
+//! interface: docs/SCHEMA.md) and the writer of its three Parquet tables, `sites`, `fetches`
+//! and `findings`, sharing `run_id` and `domain`; its records (`run.json`, `_SUCCESS.json`:
+//! [`RunRecord`], [`SuccessRecord`]), its lock, resuming, a history of runs and finalizing a
+//! sharded run.
 //!
 //! Each table is a directory of part files. A part is written under a temporary name and
 //! renamed when complete, so a reader never sees a half-written file. Rows are buffered and
@@ -13,13 +16,16 @@
 
 pub mod finalize;
 pub mod history;
+pub mod layout;
 mod lock;
 mod record;
 pub mod resume;
 mod schema;
 
-pub use lock::LOCK_FILE;
-pub use record::{RenderRecord, RunRecord, new_run_id};
+pub use record::{
+    Record, RecordError, RenderRecord, RowCounts, RunEnd, RunRecord, ScreenshotFailures,
+    ShardEntry, ShardRecord, SuccessRecord, new_run_id,
+};
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
 use std::fs::File;
@@ -61,7 +67,7 @@ pub enum WriteError {
         message: String,
     },
     /// The output directory already holds a run.
-    #[error("{0} already contains audit output; choose another --out or pass --overwrite")]
+    #[error("{0} already contains audit output")]
     NotEmpty(String),
     /// A part file could not be written (a full disk: the parts before it are complete).
     #[error("writing {path}: {message}")]
@@ -80,10 +86,7 @@ pub enum WriteError {
         message: String,
     },
     /// Another process is writing the run directory.
-    #[error(
-        "{dir} is being written by another audit ({holder}); wait for it to end, or stop it \
-         (a stopped or killed run is finished with --resume)"
-    )]
+    #[error("{dir} is being written by another audit ({holder})")]
     Locked {
         /// The run directory.
         dir: String,
@@ -183,8 +186,8 @@ impl<R> Table<R> {
     }
 
     fn open_part(&mut self) -> Result<(), WriteError> {
-        let final_path = self.dir.join(format!("part-{:05}.parquet", self.part));
-        let tmp = self.dir.join(format!(".part-{:05}.parquet.tmp", self.part));
+        let final_path = self.dir.join(layout::part_name(self.part));
+        let tmp = self.dir.join(layout::tmp_part_name(self.part));
         let file = File::create(&tmp).map_err(io(&tmp))?;
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
@@ -351,16 +354,6 @@ pub struct Started {
     pub status: std::collections::BTreeMap<String, u64>,
 }
 
-const TABLES: [&str; 3] = ["sites", "fetches", "findings"];
-
-/// The number of a complete part file's name (`part-00012.parquet`).
-fn part_number(name: &str) -> Option<usize> {
-    name.strip_prefix("part-")?
-        .strip_suffix(".parquet")?
-        .parse()
-        .ok()
-}
-
 impl RunWriter {
     /// Opens the run directory `dir` as `start` says: a new run (with a new run id), or the
     /// continuation of an interrupted one (its run id; its finished lines in
@@ -415,7 +408,7 @@ impl RunWriter {
     /// `overwrite`, in which case the old tables are removed.
     pub fn create(dir: &Path, run_id: &str, overwrite: bool) -> Result<Self, WriteError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        for t in TABLES {
+        for t in layout::TABLES {
             let p = dir.join(t);
             if p.exists() {
                 if !overwrite {
@@ -433,7 +426,7 @@ impl RunWriter {
     pub fn resume(dir: &Path) -> Result<Resumed, WriteError> {
         let mut r = Resumed::default();
         let mut rels = Vec::new();
-        for t in TABLES {
+        for t in layout::TABLES {
             let tdir = dir.join(t);
             let entries = match std::fs::read_dir(&tdir) {
                 Ok(e) => e,
@@ -446,7 +439,7 @@ impl RunWriter {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if name.starts_with(".part-") && name.ends_with(".tmp") {
+                if layout::is_tmp_part(&name) {
                     std::fs::remove_file(&path).map_err(io(&path))?;
                     r.removed.push(path);
                 } else {
@@ -463,7 +456,7 @@ impl RunWriter {
         }
         for rel in &plan.kept {
             let rows = read::num_rows(&dir.join(rel))?;
-            if rel.starts_with("fetches/") {
+            if rel.starts_with(layout::FETCHES) {
                 r.rows.fetches += rows;
             } else {
                 r.rows.findings += rows;
@@ -500,7 +493,7 @@ impl RunWriter {
             run_id: run_id.to_string(),
             sites: Table::new(
                 dir,
-                "sites",
+                layout::SITES,
                 sites_schema(),
                 run_id,
                 schema::sites_batch,
@@ -509,7 +502,7 @@ impl RunWriter {
             )?,
             fetches: Table::new(
                 dir,
-                "fetches",
+                layout::FETCHES,
                 fetches_schema(),
                 run_id,
                 schema::fetches_batch,
@@ -518,7 +511,7 @@ impl RunWriter {
             )?,
             findings: Table::new(
                 dir,
-                "findings",
+                layout::FINDINGS,
                 findings_schema(),
                 run_id,
                 schema::findings_batch,
@@ -584,7 +577,7 @@ impl RunWriter {
 
     /// Closes every table, then writes `run.json` (the run's record): the last file a run
     /// writes. The counts include the rows of earlier parts of a resumed run.
-    pub fn finish_run(mut self, record: &RunRecord<'_>) -> Result<RunCounts, WriteError> {
+    pub fn finish_run(mut self, record: &RunEnd<'_>) -> Result<RunCounts, WriteError> {
         let (dir, run_id) = (self.dir.clone(), self.run_id.clone());
         let counts = self.finish_tables()?;
         let path = record::write(&dir, &run_id, counts, record)?;
@@ -732,7 +725,7 @@ mod tests {
             .unwrap();
         let again = RunWriter::create(dir.path(), "r2", false).err().unwrap();
         let text = chain(&again).replace(&dir.path().display().to_string(), "DIR");
-        insta::assert_snapshot!(text, @"DIR already contains audit output; choose another --out or pass --overwrite");
+        insta::assert_snapshot!(text, @"DIR already contains audit output");
         let file = dir.path().join("a-file");
         std::fs::write(&file, "x").unwrap();
         let under_a_file = RunWriter::create(&file.join("run"), "r3", false)
@@ -880,6 +873,6 @@ mod tests {
         w.close().unwrap();
         let err = RunWriter::resume(dir.path()).err().unwrap();
         let text = chain(&err).replace(&dir.path().display().to_string(), "DIR");
-        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.5 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
+        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.6 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
     }
 }

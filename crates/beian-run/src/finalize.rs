@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
-use crate::{SCHEMA_VERSION, WriteError, io, read};
-
-/// The file a finalized sharded run has.
-pub const SUCCESS_FILE: &str = "_SUCCESS.json";
+use crate::layout::{RUN_RECORD, SHARD_KEY, SITES, SUCCESS_RECORD};
+use crate::record::{read_json, write_json};
+use crate::{
+    RecordError, RenderRecord, RowCounts, RunRecord, SCHEMA_VERSION, ShardEntry, SuccessRecord,
+    WriteError, io, read,
+};
 
 /// Why a sharded run cannot be finalized.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +24,7 @@ pub enum FinalizeError {
     #[error("{0} holds no shard directories (shard=NNNN/): not a sharded run")]
     NoShards(String),
     /// A shard's `run.json` is missing or unreadable.
-    #[error(
-        "{shard}: no readable run.json ({reason}): the shard did not finish; run it again with --resume"
-    )]
+    #[error("{shard}: no readable run.json ({reason}): the shard did not finish")]
     NoRecord {
         /// The shard's directory.
         shard: String,
@@ -34,7 +32,7 @@ pub enum FinalizeError {
         reason: String,
     },
     /// A shard stopped before its end.
-    #[error("{0}: the shard did not complete (interrupted); run it again with --resume")]
+    #[error("{0}: the shard did not complete (interrupted)")]
     Incomplete(String),
     /// The shards disagree on the run or the shard count.
     #[error("{shard}: {what} is {found}, other shards say {want}")]
@@ -80,7 +78,7 @@ pub enum FinalizeError {
 
 /// The `shard=NNNN` directories of a run directory with their indexes, in order.
 pub fn shard_dirs(dir: &Path) -> Result<Vec<(u32, PathBuf)>, WriteError> {
-    let mut out: Vec<(u32, PathBuf)> = crate::history::partitions(dir, "shard=")?
+    let mut out: Vec<(u32, PathBuf)> = crate::history::partitions(dir, SHARD_KEY)?
         .into_iter()
         .filter_map(|(path, index)| index.parse::<u32>().ok().map(|i| (i, path)))
         .collect();
@@ -91,59 +89,58 @@ pub fn shard_dirs(dir: &Path) -> Result<Vec<(u32, PathBuf)>, WriteError> {
 /// Checks the sharded run in `dir` and writes its `_SUCCESS.json`; returns what it wrote.
 /// With `input_lines` (the input's item lines, from the unsharded reader), every one must have
 /// a row.
-pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<Value, FinalizeError> {
+pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<SuccessRecord, FinalizeError> {
     let shards = shard_dirs(dir)?;
     if shards.is_empty() {
         return Err(FinalizeError::NoShards(dir.display().to_string()));
     }
     let mut count: Option<u32> = None;
     let mut run_id: Option<String> = None;
-    let mut first_record = Value::Null;
+    let mut first: Option<RunRecord> = None;
     let mut listed = Vec::new();
     let mut status: BTreeMap<String, u64> = BTreeMap::new();
-    let mut rows: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rows = RowCounts::default();
     let mut lines: Vec<u64> = Vec::new();
-    let mut render = Value::Null;
+    let mut render: Option<RenderRecord> = None;
     for (index, shard) in &shards {
         let name = shard.display().to_string();
-        let record: Value = std::fs::read_to_string(shard.join("run.json"))
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-            .map_err(|reason| FinalizeError::NoRecord {
+        let record: RunRecord =
+            read_json(&shard.join(RUN_RECORD)).map_err(|e| FinalizeError::NoRecord {
                 shard: name.clone(),
-                reason,
+                reason: match &e {
+                    RecordError::Io { source, .. } => source.to_string(),
+                    RecordError::Format { source, .. } => source.to_string(),
+                    RecordError::NotFinalized(_) => e.to_string(),
+                },
             })?;
-        if record["complete"] != Value::Bool(true) {
+        if record.complete != Some(true) {
             return Err(FinalizeError::Incomplete(name));
         }
-        let n = record["shard"]["count"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok())
-            .unwrap_or(1);
-        let id = record["run_id"].as_str().unwrap_or_default().to_string();
+        let n = record.shard.map_or(1, |s| s.count);
         agree(&name, "the shard count", &mut count, n)?;
-        agree(&name, "the run id", &mut run_id, id)?;
-        if first_record.is_null() {
-            first_record = record.clone();
+        agree(&name, "the run id", &mut run_id, record.run_id.clone())?;
+        for (k, v) in &record.status {
+            *status.entry(k.clone()).or_default() += v;
         }
-        for (k, v) in record["status"].as_object().into_iter().flatten() {
-            *status.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
+        rows += record.rows;
+        if let Some(r) = &record.render {
+            match &mut render {
+                Some(run) => run.add(r),
+                None => render = Some(r.clone()),
+            }
         }
-        for (k, v) in record["rows"].as_object().into_iter().flatten() {
-            *rows.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
-        }
-        add_render(&mut render, &record["render"]);
         let before = lines.len();
-        let table = shard.join("sites");
+        let table = shard.join(SITES);
         for part in crate::part_files(&table).map_err(io(&table))? {
             lines.extend(read::sites_lines(&part)?.lines);
         }
-        listed.push(json!({
-            "index": index,
-            "dir": shard.file_name().map(|n| n.to_string_lossy().into_owned()),
-            "sites": lines.len() - before,
-            "status": record["status"],
-        }));
+        listed.push(ShardEntry {
+            index: *index,
+            dir: shard.file_name().map(|n| n.to_string_lossy().into_owned()),
+            sites: (lines.len() - before) as u64,
+            status: record.status.clone(),
+        });
+        first.get_or_insert(record);
     }
     let count = count.unwrap_or(1);
     let missing: Vec<u32> = (0..count)
@@ -184,67 +181,26 @@ pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<Value, Finali
             });
         }
     }
-    let success = json!({
-        "run_id": run_id,
-        "schema_version": SCHEMA_VERSION,
-        "complete": true,
-        "as_of": first_record["as_of"],
-        "input": first_record["input"],
-        "rules_version": first_record["rules_version"],
-        "rules_file": first_record["rules_file"],
-        "shard_count": count,
-        "shards": listed,
-        "rows": rows,
-        "status": status,
-        "render": render,
-        "input_checked": input_lines.is_some(),
-        "finalized_at": time::OffsetDateTime::now_utc().unix_timestamp(),
-    });
+    let first = first.ok_or_else(|| FinalizeError::NoShards(dir.display().to_string()))?;
+    let success = SuccessRecord {
+        run_id: run_id.unwrap_or_default(),
+        schema_version: Some(SCHEMA_VERSION.to_string()),
+        complete: true,
+        as_of: first.as_of,
+        input: first.input,
+        rules_version: first.rules_version,
+        rules_file: first.rules_file,
+        shard_count: count,
+        shards: listed,
+        rows,
+        status,
+        render,
+        input_checked: input_lines.is_some(),
+        finalized_at: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
+    };
     // Written whole, then renamed: a reader sees no file or the whole file.
-    let path = dir.join(SUCCESS_FILE);
-    let tmp = dir.join(format!(".{SUCCESS_FILE}.tmp"));
-    std::fs::write(&tmp, format!("{success:#}\n")).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    write_json(&dir.join(SUCCESS_RECORD), &success)?;
     Ok(success)
-}
-
-/// Adds a shard's `render` record to the run's: counts summed, the screenshot directory kept
-/// only when every shard used the same one (shards on several machines have one each).
-fn add_render(run: &mut Value, shard: &Value) {
-    if shard.is_null() {
-        return;
-    }
-    if run.is_null() {
-        *run = shard.clone();
-        return;
-    }
-    for field in ["pages", "failed", "ms"] {
-        let sum = run[field].as_u64().unwrap_or(0) + shard[field].as_u64().unwrap_or(0);
-        run[field] = json!(sum);
-    }
-    let peak = run["peak_memory_mib"]
-        .as_u64()
-        .max(shard["peak_memory_mib"].as_u64());
-    run["peak_memory_mib"] = json!(peak);
-    if run["screenshots"] != shard["screenshots"] {
-        run["screenshots"] = Value::Null;
-    }
-    for field in ["screenshots_written", "screenshots_failed"] {
-        if let Some(n) = shard[field].as_u64() {
-            run[field] = json!(run[field].as_u64().unwrap_or(0) + n);
-        }
-    }
-    if let Some(failures) = shard["screenshot_failures"].as_object() {
-        for (class, f) in failures {
-            let merged = &mut run["screenshot_failures"][class];
-            if merged.is_null() {
-                *merged = f.clone();
-            } else {
-                merged["count"] =
-                    json!(merged["count"].as_u64().unwrap_or(0) + f["count"].as_u64().unwrap_or(0));
-            }
-        }
-    }
 }
 
 /// Keeps the first shard's value of `what` and checks the others against it.

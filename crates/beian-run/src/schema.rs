@@ -13,7 +13,7 @@ use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeU
 use beian_types::{FetchRow, FindingRow, SiteRow};
 
 /// Version of the output schema, stored as `beian.schema_version` in every file.
-pub const SCHEMA_VERSION: &str = "2.5";
+pub const SCHEMA_VERSION: &str = "2.6";
 
 /// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
 /// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,

@@ -8,10 +8,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
+use crate::layout::LOCK_FILE;
 use crate::{WriteError, io};
-
-/// The lock file's name in a run directory.
-pub const LOCK_FILE: &str = ".lock";
 
 /// A held run-directory lock; released when dropped.
 #[derive(Debug)]

@@ -5,7 +5,8 @@
 
 use parquet::file::metadata::ParquetMetaDataReader;
 
-use crate::{TABLES, WriteError, part_number};
+use crate::WriteError;
+use crate::layout::{SITES, TABLES, part_number};
 
 /// A run's parts (paths relative to the run directory: `fetches/part-00003.parquet`) sorted
 /// by what resuming does with them. A checkpoint is complete when its `sites` part exists
@@ -38,7 +39,7 @@ pub fn tidy<'a>(rels: impl IntoIterator<Item = &'a str>) -> Tidy {
     parts.sort_unstable();
     let complete: std::collections::HashSet<usize> = parts
         .iter()
-        .filter(|(t, ..)| *t == "sites")
+        .filter(|(t, ..)| *t == SITES)
         .map(|(_, n, _)| *n)
         .collect();
     let mut out = Tidy {
@@ -46,7 +47,7 @@ pub fn tidy<'a>(rels: impl IntoIterator<Item = &'a str>) -> Tidy {
         ..Tidy::default()
     };
     for (table, n, rel) in parts {
-        let to = if table == "sites" {
+        let to = if table == SITES {
             &mut out.sites
         } else if complete.contains(&n) {
             &mut out.kept
