@@ -2,9 +2,10 @@
 //! rule that a phase timeout firing once the budget is spent is the budget's.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use beian_types::ErrorClass;
+use tokio::time::Instant;
 
 use crate::FetchError;
 
@@ -26,7 +27,7 @@ impl Budget {
         &self,
         work: impl Future<Output = Result<T, FetchError>>,
     ) -> Result<T, FetchError> {
-        match tokio::time::timeout_at(self.deadline.into(), work).await {
+        match tokio::time::timeout_at(self.deadline, work).await {
             Ok(r) => r.map_err(|e| self.claim(e)),
             Err(_) => Err(self.exceeded()),
         }
@@ -78,5 +79,35 @@ mod tests {
             total: Duration::from_secs(60),
         };
         assert_eq!(fresh.claim(body()).class, ErrorClass::BodyTimeout);
+    }
+
+    /// In paused time: the budget ends work at its deadline, and waiting moves the deadline.
+    #[tokio::test(start_paused = true)]
+    async fn work_ends_at_the_deadline_that_waiting_moved() {
+        let mut budget = Budget {
+            deadline: Instant::now() + Duration::from_secs(4),
+            total: Duration::from_secs(4),
+        };
+        budget.extend(Duration::from_secs(1));
+        let started = Instant::now();
+        let never = async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok::<(), FetchError>(())
+        };
+        let err = budget.run(never).await.unwrap_err();
+        assert_eq!(err.class, ErrorClass::TotalTimeout);
+        assert_eq!(err.message, "probe exceeded 4s");
+        assert_eq!(Instant::now() - started, Duration::from_secs(5));
+        // Work that ends in time keeps its result.
+        let mut budget = Budget {
+            deadline: Instant::now() + Duration::from_secs(4),
+            total: Duration::from_secs(4),
+        };
+        budget.extend(Duration::ZERO);
+        let quick = async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            Ok::<u8, FetchError>(7)
+        };
+        assert_eq!(budget.run(quick).await, Ok(7));
     }
 }

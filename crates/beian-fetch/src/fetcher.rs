@@ -4,9 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use beian_types::{ErrorClass, Hop};
+use beian_types::ErrorClass;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::header::{self, HeaderValue};
@@ -14,15 +14,17 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tokio::time::timeout;
 use url::Url;
 
 use crate::addr::is_restricted;
 use crate::budget::Budget;
+use crate::hop;
 use crate::limits::{Pacer, PerIp, Permits};
 use crate::{
     BuildError, FetchConfig, FetchError, FetchOutcome, HostResolve, OnWait, TlsFacts, body, pool,
-    refresh, tls,
+    tls,
 };
 
 /// One response before redirect handling.
@@ -307,91 +309,51 @@ impl<R: HostResolve> Fetcher<R> {
             out.final_url = Some(url.to_string());
             out.http_version = Some(resp.version.to_string());
             out.status = Some(resp.status);
-            let next = if (300..400).contains(&resp.status) {
-                match resp.location {
-                    Some(loc) => Some((loc, resp.status)),
-                    None => None,
+            let chain = hop::Chain {
+                url: &url,
+                seen: &seen,
+                hops: out.hops.len(),
+                refreshed,
+                max_redirects: self.cfg.max_redirects,
+            };
+            match hop::next(
+                &chain,
+                resp.status,
+                resp.location.as_deref(),
+                resp.body.as_deref(),
+            ) {
+                hop::Next::Page => {
+                    out.content_type = resp.content_type;
+                    out.content_encoding = resp.content_encoding;
+                    out.body = resp.body;
+                    out.body_truncated = resp.truncated;
+                    return Ok(());
                 }
-            } else if !refreshed && (200..300).contains(&resp.status) {
-                resp.body
-                    .as_deref()
-                    .and_then(refresh::meta_refresh)
-                    .map(|loc| (loc, resp.status))
-            } else {
-                None
-            };
-            let Some((location, status)) = next else {
-                out.content_type = resp.content_type;
-                out.content_encoding = resp.content_encoding;
-                out.body = resp.body;
-                out.body_truncated = resp.truncated;
-                return Ok(());
-            };
-            let is_refresh = !(300..400).contains(&status);
-            let target = match url.join(location.trim()) {
-                Ok(t) => t,
-                Err(e) => {
-                    out.hops.push(Hop {
-                        url: url.to_string(),
-                        status,
-                        location: location.clone(),
-                    });
-                    return Err(FetchError::new(
-                        ErrorClass::RedirectInvalid,
-                        format!("unusable Location {location:?}: {e}"),
-                    ));
+                hop::Next::Fault { hop, error } => {
+                    out.hops.extend(hop);
+                    return Err(error);
                 }
-            };
-            if is_refresh && target == url {
-                // A page that refreshes itself is a landing page, not a redirect.
-                out.content_type = resp.content_type;
-                out.content_encoding = resp.content_encoding;
-                out.body = resp.body;
-                out.body_truncated = resp.truncated;
-                return Ok(());
-            }
-            refreshed |= is_refresh;
-            out.hops.push(Hop {
-                url: url.to_string(),
-                status,
-                location: location.clone(),
-            });
-            if !matches!(target.scheme(), "http" | "https") {
-                return Err(FetchError::new(
-                    ErrorClass::RedirectInvalid,
-                    format!("redirect to unsupported scheme {:?}", target.scheme()),
-                ));
-            }
-            if seen.contains(target.as_str()) {
-                return Err(FetchError::new(
-                    ErrorClass::RedirectLoop,
-                    format!("redirect loop back to {target}"),
-                ));
-            }
-            if out.hops.len() > self.cfg.max_redirects {
-                return Err(FetchError::new(
-                    ErrorClass::RedirectLimit,
-                    format!("more than {} redirects", self.cfg.max_redirects),
-                ));
-            }
-            if target.host_str() != url.host_str() {
-                let Some(host) = target.host_str() else {
-                    return Err(FetchError::new(
-                        ErrorClass::RedirectInvalid,
-                        "redirect without host",
-                    ));
-                };
-                addrs = match host.parse::<IpAddr>() {
-                    Ok(ip) => vec![ip],
-                    Err(_) => {
-                        let lookup = self
-                            .resolver
-                            .resolve(host.trim_start_matches('[').trim_end_matches(']'));
-                        budget.run(lookup).await?
+                hop::Next::Follow {
+                    hop,
+                    target,
+                    refresh,
+                } => {
+                    refreshed |= refresh;
+                    out.hops.push(hop);
+                    if let Some(host) = target.host_str().filter(|h| Some(*h) != url.host_str()) {
+                        addrs = match host.parse::<IpAddr>() {
+                            Ok(ip) => vec![ip],
+                            Err(_) => {
+                                let lookup = self
+                                    .resolver
+                                    .resolve(host.trim_start_matches('[').trim_end_matches(']'));
+                                budget.run(lookup).await?
+                            }
+                        };
                     }
-                };
+                    url = target;
+                }
             }
-            url = target;
         }
     }
 

@@ -14,6 +14,7 @@ mod budget;
 mod buffer;
 mod config;
 mod fetcher;
+mod hop;
 mod limits;
 mod outcome;
 mod pool;

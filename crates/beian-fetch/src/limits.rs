@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::OnWait;
 
@@ -40,7 +42,7 @@ impl Pacer {
             *next = at + interval;
             at
         };
-        tokio::time::sleep_until(at.into()).await;
+        tokio::time::sleep_until(at).await;
         at.saturating_duration_since(now)
     }
 }
@@ -79,5 +81,30 @@ impl PerIp {
         }
         on_wait();
         sem.acquire_owned().await.ok().map(|p| (ip, p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In paused time: the pacer's slots are exact, whatever the machine's speed.
+    #[tokio::test(start_paused = true)]
+    async fn requests_to_one_address_are_paced_and_others_are_not() {
+        let pacer = Pacer::new(Some(5.0));
+        let (a, b): (IpAddr, IpAddr) = ([127, 0, 0, 1].into(), [127, 0, 0, 2].into());
+        let start = Instant::now();
+        assert_eq!(pacer.wait(a).await, Duration::ZERO);
+        assert_eq!(pacer.wait(a).await, Duration::from_millis(200));
+        // Another address has slots of its own.
+        assert_eq!(pacer.wait(b).await, Duration::ZERO);
+        assert_eq!(pacer.wait(a).await, Duration::from_millis(200));
+        assert_eq!(Instant::now() - start, Duration::from_millis(400));
+        // After a pause longer than the interval, the next request goes at once.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(pacer.wait(a).await, Duration::ZERO);
+        // No rate: no wait.
+        assert_eq!(Pacer::new(None).wait(a).await, Duration::ZERO);
+        assert_eq!(Pacer::new(Some(0.0)).wait(a).await, Duration::ZERO);
     }
 }

@@ -6,11 +6,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Empty;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::TlsFacts;
 
