@@ -13,20 +13,14 @@ use beian_fetch::{FetchConfig, FetchError, FetchOutcome, Fetcher, HostResolve, O
 use beian_input::Target;
 use beian_render::Renderer;
 use beian_resolve::{Resolver, ResolverBuilder};
-use beian_rules::{
-    DnsObservation, HostObservation, PageObservation, Placement, ProbeObservation, Render,
-    RuleConfig, SiteContext, judge_site,
-};
+use beian_rules::{HostObservation, Placement, Render, RuleConfig, SiteContext, judge_site};
 use beian_types::{
     ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
 };
 use rustls_pki_types::CertificateDer;
 
+use crate::assemble::{PageFacts, Probes, assemble, micros};
 use crate::{AuditSite, now_us};
-
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
-}
 
 /// Resolves redirect targets through the audit's resolver.
 pub struct DnsForRedirects(pub Resolver);
@@ -144,30 +138,6 @@ struct Probed {
     page: Option<beian_render::Page>,
     /// The most memory its render's browser held, bytes (0: not rendered).
     peak_memory: u64,
-}
-
-/// How a page's facts were read, and how long its render took.
-struct PageFacts {
-    facts: FooterFacts,
-    render: Render,
-    render_ms: Option<i64>,
-    /// Where the browser showed the numbers (ICP-PLACEMENT).
-    placement: Placement,
-    /// The most memory the render's browser held, bytes (0: not rendered).
-    peak_memory: u64,
-}
-
-impl PageFacts {
-    /// Facts read from the HTML as served; `why` the page was not rendered.
-    fn from_html(facts: FooterFacts, why: &str) -> Self {
-        PageFacts {
-            facts,
-            render: Render::Static,
-            render_ms: None,
-            placement: Placement::NotMeasured(why.to_string()),
-            peak_memory: 0,
-        }
-    }
 }
 
 /// Why a page was not rendered, for ICP-PLACEMENT's evidence.
@@ -494,36 +464,21 @@ impl Auditor {
         visits: &Visits,
     ) -> Probed {
         let started_at_us = now_us();
-        let base = |scheme: Scheme| FetchRow {
-            input_line: line,
-            domain: domain.to_string(),
-            host: host.to_string(),
-            role: Some(role),
-            scheme: Some(scheme),
-            url: format!("{}://{host}/", scheme.as_str()),
-            started_at_us,
-            ..FetchRow::default()
-        };
         let res = match self.resolver.resolve(host).await {
             Ok(r) => r,
             Err(e) => {
-                let rows: Vec<FetchRow> = [Scheme::Https, Scheme::Http]
-                    .into_iter()
-                    .map(|s| FetchRow {
-                        error_class: Some(e.class),
-                        error_message: Some(e.to_string()),
-                        dns_us: Some(micros(e.elapsed)),
-                        ..base(s)
-                    })
-                    .collect();
-                let host = HostObservation {
+                let (host, rows) = assemble(&Probes {
+                    line,
+                    domain,
                     role,
-                    host: host.to_string(),
-                    page: None,
-                    failure: Some(format!("{}: {}", e.class, e.message)),
-                    probes: rows.iter().map(probe_observation).collect(),
-                    dns: None,
-                };
+                    host,
+                    started_at_us,
+                    dns: Err(&e),
+                    fetched: &[],
+                    pages: &HashMap::new(),
+                    judged: None,
+                    address_nets: None,
+                });
                 return Probed {
                     host,
                     rows,
@@ -548,131 +503,68 @@ impl Auditor {
             }
         };
         let (https, http) = tokio::join!(fetch(Scheme::Https), fetch(Scheme::Http));
-        let mut facts_by_url: HashMap<String, PageFacts> = HashMap::new();
-        let mut rows = Vec::with_capacity(2);
-        let mut page = None;
-        let mut shown = None;
+        let fetched = [(Scheme::Https, https), (Scheme::Http, http)];
+        // Each page read once; only the page the host is judged by (the first read) is
+        // rendered, the other probe's page, when it ended elsewhere, keeps its static facts.
+        let mut pages: HashMap<String, PageFacts> = HashMap::new();
+        let mut judged: Option<String> = None;
+        for (_, out) in &fetched {
+            let final_url = out.final_url.clone().unwrap_or_default();
+            if !out.is_html_page() || pages.contains_key(&final_url) {
+                continue;
+            }
+            let Some(facts) = extract_facts(out).await else {
+                continue;
+            };
+            let read = if judged.is_none() {
+                judged = Some(final_url.clone());
+                self.page_facts(out, &final_url, facts, on_wait).await
+            } else {
+                PageFacts::from_html(facts, NOT_RENDERED_OTHER)
+            };
+            pages.insert(final_url, read);
+        }
         // Which access network each address lies in (SITE-ACCESS judges the same), once for
         // the host's two rows.
-        let address_nets: Option<Vec<Option<String>>> = (!nets.is_empty()).then(|| {
+        let address_nets = (!nets.is_empty()).then(|| {
             res.addrs
                 .iter()
                 .map(|ip| beian_rules::network_of(*ip, nets).map(|n| n.to_string()))
                 .collect()
         });
-        for (scheme, out) in [(Scheme::Https, &https), (Scheme::Http, &http)] {
-            let mut row = base(scheme);
-            row.addresses = res.addrs.iter().map(ToString::to_string).collect();
-            row.cname_chain = res.cnames.clone();
-            row.address_nets = address_nets.clone();
-            row.dns_us = Some(micros(res.elapsed));
-            fill_fetch_row(&mut row, out);
-            if out.is_html_page() {
-                let final_url = out.final_url.clone().unwrap_or_default();
-                if !facts_by_url.contains_key(&final_url) {
-                    if let Some(facts) = extract_facts(out).await {
-                        // Only the page the host is judged by is rendered (the first); the
-                        // other probe's page, when it ended elsewhere, keeps its static facts.
-                        let read = if page.is_none() {
-                            self.page_facts(out, &final_url, facts, on_wait).await
-                        } else {
-                            PageFacts::from_html(facts, NOT_RENDERED_OTHER)
-                        };
-                        facts_by_url.insert(final_url.clone(), read);
-                    }
-                }
-                match facts_by_url.get(&final_url) {
-                    Some(read) => {
-                        let facts = &read.facts;
-                        row.charset = Some(facts.encoding.to_string());
-                        row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
-                        row.psb_number = facts.psb.as_ref().map(|p| p.number.canonical.clone());
-                        row.rendered = matches!(read.render, Render::Rendered { .. });
-                        row.render_ms = read.render_ms;
-                        if page.is_none() {
-                            if self
-                                .render
-                                .as_ref()
-                                .is_some_and(|r| r.screenshots.is_some())
-                            {
-                                shown = url::Url::parse(&final_url).ok().map(|url| {
-                                    beian_render::Page {
-                                        url,
-                                        content_type: out.content_type.clone(),
-                                        body: out.body.clone().unwrap_or_default(),
-                                    }
-                                });
-                            }
-                            page = Some(PageObservation {
-                                final_url,
-                                hops: out.hops.len(),
-                                facts: facts.clone(),
-                                render: read.render.clone(),
-                                placement: read.placement.clone(),
-                            });
-                        }
-                    }
-                    None => {
-                        row.error_class = Some(ErrorClass::Internal);
-                        row.error_message = Some("footer extraction failed on this page".into());
-                    }
-                }
-            }
-            rows.push(row);
-        }
-        let failure = if page.is_some() {
-            None
-        } else {
-            Some(
-                [(&https, "https"), (&http, "http")]
-                    .iter()
-                    .map(|(o, s)| match (&o.error, o.status) {
-                        (Some(e), _) => format!("{s}: {e}"),
-                        (None, Some(code)) => format!(
-                            "{s}: HTTP {code} at {}",
-                            o.final_url.as_deref().unwrap_or("")
-                        ),
-                        (None, None) => format!("{s}: no response"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        };
-        let observed = HostObservation {
+        let (observed, rows) = assemble(&Probes {
+            line,
+            domain,
             role,
-            host: host.to_string(),
-            page,
-            failure,
-            probes: rows.iter().map(probe_observation).collect(),
-            dns: Some(DnsObservation {
-                addrs: res.addrs.clone(),
-                cnames: res.cnames.clone(),
-            }),
-        };
+            host,
+            started_at_us,
+            dns: Ok(&res),
+            fetched: &fetched,
+            pages: &pages,
+            judged: judged.as_deref(),
+            address_nets,
+        });
+        // The judged page, kept for a screenshot.
+        let wants_shot = self
+            .render
+            .as_ref()
+            .is_some_and(|r| r.screenshots.is_some());
+        let shown = judged.as_deref().filter(|_| wants_shot).and_then(|url| {
+            let (_, out) = fetched
+                .iter()
+                .find(|(_, o)| o.final_url.as_deref() == Some(url))?;
+            Some(beian_render::Page {
+                url: url::Url::parse(url).ok()?,
+                content_type: out.content_type.clone(),
+                body: out.body.clone().unwrap_or_default(),
+            })
+        });
         Probed {
             host: observed,
             rows,
             page: shown,
-            peak_memory: facts_by_url
-                .values()
-                .map(|f| f.peak_memory)
-                .max()
-                .unwrap_or(0),
+            peak_memory: pages.values().map(|f| f.peak_memory).max().unwrap_or(0),
         }
-    }
-}
-
-/// The site rules' view of a finished `fetches` row.
-fn probe_observation(row: &FetchRow) -> ProbeObservation {
-    ProbeObservation {
-        scheme: row.scheme.unwrap_or(Scheme::Https),
-        host: row.host.clone(),
-        url: row.url.clone(),
-        hops: row.hops.iter().map(|h| h.url.clone()).collect(),
-        final_url: row.final_url.clone(),
-        error_class: row.error_class,
-        cert_valid: row.cert_valid,
-        cert_error: row.cert_error.clone(),
     }
 }
 
@@ -699,32 +591,6 @@ async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(extract)).ok();
     }
     tokio::task::spawn_blocking(extract).await.ok()
-}
-
-fn fill_fetch_row(row: &mut FetchRow, out: &FetchOutcome) {
-    row.final_url = out.final_url.clone();
-    row.status = out.status;
-    row.error_class = out.error.as_ref().map(|e| e.class);
-    row.error_message = out.error.as_ref().map(|e| e.message.clone());
-    row.remote_addr = out.remote_addr.map(|a| a.to_string());
-    row.hops = out.hops.clone();
-    row.connect_us = out.timings.connect.map(micros);
-    row.tls_us = out.timings.tls.map(micros);
-    row.ttfb_us = out.timings.ttfb.map(micros);
-    row.total_us = Some(micros(out.timings.total));
-    row.wait_us = Some(micros(out.timings.wait));
-    row.requests = out.requests;
-    row.reused_from = out.reused_from.clone();
-    row.http_version = out.http_version.clone();
-    row.body_bytes = out.body.as_ref().map(|b| b.len() as u64);
-    row.body_truncated = out.body_truncated;
-    row.content_type = out.content_type.clone();
-    row.content_encoding = out.content_encoding.clone();
-    if let Some(t) = &out.tls {
-        row.tls_version = Some(t.version.clone());
-        row.cert_valid = Some(t.cert_error.is_none());
-        row.cert_error = t.cert_error.clone();
-    }
 }
 
 impl AuditSite for Auditor {

@@ -6,6 +6,7 @@
 //! (`internal`). The binary only chooses the settings, shows progress and prints the summary.
 #![deny(missing_docs)]
 
+mod assemble;
 mod audit;
 mod finalize;
 pub mod job;
