@@ -13,30 +13,22 @@ use beian_store::StoreError;
 /// the chain, so the wrappers are opened here.
 pub(crate) fn hint(e: &anyhow::Error) -> Option<&'static str> {
     e.chain().find_map(|cause| {
-        let write =
-            cause
-                .downcast_ref::<WriteError>()
-                .or_else(|| match cause.downcast_ref::<JobError>() {
-                    Some(JobError::Write(w)) => Some(w),
-                    _ => None,
-                });
-        let store =
-            cause
-                .downcast_ref::<StoreError>()
-                .or_else(|| match cause.downcast_ref::<JobError>() {
-                    Some(JobError::Store(s)) => Some(s),
-                    _ => None,
-                });
-        let record = cause.downcast_ref::<RecordError>().or_else(|| {
-            match cause.downcast_ref::<LoadError>() {
-                Some(LoadError::Record(r)) => Some(r),
-                _ => None,
-            }
+        let write = opened(cause, |j: &JobError| match j {
+            JobError::Write(w) => Some(w),
+            _ => None,
         });
-        let finalize = match cause.downcast_ref::<FinalizeRunError>() {
-            Some(FinalizeRunError::Refused { cause, .. }) => Some(&**cause),
-            _ => cause.downcast_ref::<FinalizeError>(),
-        };
+        let store = opened(cause, |j: &JobError| match j {
+            JobError::Store(s) => Some(s),
+            _ => None,
+        });
+        let record = opened(cause, |l: &LoadError| match l {
+            LoadError::Record(r) => Some(r),
+            _ => None,
+        });
+        let finalize = opened(cause, |f: &FinalizeRunError| match f {
+            FinalizeRunError::Refused { cause, .. } => Some(&**cause),
+            _ => None,
+        });
         match (write, store, record, finalize) {
             (Some(WriteError::NotEmpty(_)), ..) => {
                 Some("choose another --out, or pass --overwrite")
@@ -53,6 +45,20 @@ pub(crate) fn hint(e: &anyhow::Error) -> Option<&'static str> {
             _ => None,
         }
     })
+}
+
+/// `cause` as a `T`: itself, or the `T` inside a wrapper `W` (`open` picks it out).
+fn opened<'a, T, W>(
+    cause: &'a (dyn std::error::Error + 'static),
+    open: impl Fn(&'a W) -> Option<&'a T>,
+) -> Option<&'a T>
+where
+    T: std::error::Error + 'static,
+    W: std::error::Error + 'static,
+{
+    cause
+        .downcast_ref::<T>()
+        .or_else(|| cause.downcast_ref::<W>().and_then(open))
 }
 
 /// Another audit holds the run directory.

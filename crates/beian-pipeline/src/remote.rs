@@ -187,9 +187,11 @@ pub async fn latest_incomplete(root: &str) -> Result<Option<String>, beian_store
         runs.sort();
         for (_, run) in runs.iter().rev() {
             let dir = day.join(run);
+            // The record first: a finalized run is asked for only when it says nothing.
             let record = dir.get(RUN_RECORD).await?;
-            let finalized = dir.get(SUCCESS_RECORD).await?.is_some();
-            if !record_complete(record.as_deref(), finalized) {
+            let complete = record_complete(record.as_deref(), false)
+                || dir.get(SUCCESS_RECORD).await?.is_some();
+            if !complete {
                 return Ok(Some(dir.url()));
             }
         }
