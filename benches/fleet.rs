@@ -7,7 +7,8 @@
 //! many as the other clients' connections) and `--per-ip C/4` (the fleet has four addresses).
 //! The fleet runs in this process on its own runtime; the audit and curl
 //! run as child processes, measured with `wait4` (their own CPU time and peak RSS). All three
-//! share the machine's cores with the fleet servers.
+//! share the machine's cores with the fleet servers. `BEIAN_BIN=path` audits with another
+//! build of `beian` (before/after figures).
 //!
 //! The fleet leaves out the behaviours that measure timeouts rather than throughput (`slow`,
 //! `dns-timeout`, the 5 MB `huge-page`); everything else (redirects, errors, GBK, compression,
@@ -72,8 +73,13 @@ fn main() {
     let before = fleet.served();
     let resumed_before = fleet.resumed_handshakes();
     let fleet_cpu_before = cpu_of_threads("fleet");
+    // `BEIAN_BIN` measures another build (the commit before a change) on the same fleet.
+    let bin = std::env::var_os("BEIAN_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_beian").into(),
+        std::path::PathBuf::from,
+    );
     let audit = run_measured(&mut audit_command(
-        env!("CARGO_BIN_EXE_beian").as_ref(),
+        &bin,
         dir.path(),
         &out,
         fleet.dns_addr,

@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod deploy;
 mod e2e;
+mod history;
 mod hostile;
 mod object_store;
 mod polite;

@@ -19,11 +19,14 @@ mod limits;
 mod outcome;
 mod pool;
 mod refresh;
+mod request;
 mod tls;
+mod visits;
 
 pub use addr::is_restricted;
 pub use config::FetchConfig;
-pub use fetcher::{Fetcher, Visits};
+pub use fetcher::Fetcher;
+pub use visits::Visits;
 pub use outcome::{FetchOutcome, Timings, TlsFacts};
 pub use tls::{TlsSetupError, crypto_provider};
 

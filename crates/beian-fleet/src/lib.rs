@@ -14,6 +14,7 @@ mod host;
 mod hostile;
 mod http;
 pub mod pages;
+pub mod key;
 pub mod scenario;
 
 use std::collections::HashMap;
@@ -25,9 +26,8 @@ use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
-pub use scenario::{
-    Behaviour, SiteSpec, answer_key_csv, expectations, expected_errors, generate, generate_from,
-};
+pub use key::{answer_key_csv, expectations, expected_errors};
+pub use scenario::{Behaviour, SiteSpec, generate, generate_from};
 
 use certs::{Ca, CertKind, Certs};
 use dns::{Answer, Zone};

@@ -16,7 +16,7 @@ use scraper::Html;
 use std::ops::Range;
 
 use crate::names::{FORMATTING, RAW_TEXT, SCOPE, SPECIAL};
-use crate::{anchors, names, read, reference};
+use crate::{anchors, names, read, reference, region};
 
 mod attrs;
 mod tree;
@@ -387,7 +387,7 @@ fn fragment_source(cuts: &[Cut], scan: &Scan, decode: &impl Fn(Range<usize>) -> 
     src
 }
 
-/// The footer of a page without a marked one, as [`reference::unmarked_footer`] finds it
+/// The footer of a page without a marked one, as [`region::unmarked_footer`] finds it
 /// from `<body>`: the top-level children are parsed one at a time from the last, skipping
 /// those whose bytes hold no anchor of a footer word (a necessary condition: every footer
 /// word holds a fact anchor), so a table layout costs a parse of its last table or two. A
@@ -409,7 +409,7 @@ fn unmarked_footer(
             .find(|n| read::el_name(n) == Some("object"))?
             .id();
         let node = frag.tree.get(object)?;
-        let found = reference::unmarked_footer(node, false)?;
+        let found = region::unmarked_footer(node, false)?;
         return Some((frag, found));
     }
     for cut in kids.iter().rev() {
@@ -423,7 +423,7 @@ fn unmarked_footer(
             &std::collections::HashSet::new(),
             &mut 0,
         );
-        if reference::holds_footer_word(&rt.text) {
+        if region::holds_footer_word(&rt.text) {
             let root = frag.root_element().id();
             return Some((frag, root));
         }
@@ -458,6 +458,8 @@ pub(crate) fn extract_bytes(
     };
     let scan = scan_document(body, utf8);
     if scan.whole_page {
+        // Declared, and counted by the differential tests: they compare the two only where
+        // the fast path read the page its own way.
         let text = match utf8 {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => encoding.decode_without_bom_handling(body).0,
@@ -484,8 +486,46 @@ pub(crate) fn extract_bytes(
             _ => encoding.decode_without_bom_handling(body).0,
         };
         if anchors::may_hold_number(&text) {
-            facts.primary = reference::body_fallback_of(&text);
+            facts.primary = body_fallback(&text);
         }
     }
     facts
+}
+
+/// The body-text fallback (§6.2) of a page whose footer and scripts hold no ICP candidate:
+/// the first ICP number in the body's visible text. The reference reads the body without its
+/// footer regions; here the footer's text need not be left out, as it holds no ICP number
+/// (else there would be a candidate).
+fn body_fallback(text: &str) -> Option<beian_types::IcpCandidate> {
+    let page = Html::parse_document(text);
+    let body = page
+        .root_element()
+        .children()
+        .find(|n| read::el_name(n) == Some("body"))?;
+    let mut rt = read::RegionText::default();
+    rt.walk(body, &std::collections::HashSet::new(), &mut 0);
+    region::body_candidate(&rt.text)
+}
+
+/// Which way [`extract_bytes`] reads a page (for tests and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The page holds no anchor of a footer fact: nothing is parsed.
+    Anchors,
+    /// The footer regions are cut out and parsed as fragments.
+    Fragments,
+    /// The page's tree is beyond what the cuts model (rare misnesting): the page is read
+    /// whole by the reference procedure, so on it the two extractors are one.
+    WholePage,
+}
+
+/// The route [`extract_bytes`] takes on `body` (UTF-8, or `encoding`).
+pub(crate) fn route(body: &[u8], encoding: &'static Encoding, utf8: Option<&str>) -> Route {
+    if !anchors::may_hold_fact(body, encoding) {
+        Route::Anchors
+    } else if scan_document(body, utf8).whole_page {
+        Route::WholePage
+    } else {
+        Route::Fragments
+    }
 }

@@ -4,8 +4,11 @@
 //! (`anchors`), then a tag scan over the raw bytes that cuts out only the footer regions and
 //! parses them as fragments (`fast`, its tree-building model in `fast::tree`).
 //! [`extract_reference`] follows the rulebook's procedure on a whole-page HTML5 DOM
-//! (`reference`, html5ever via `scraper`). Both read the regions they found the same way
-//! (`read`); differential tests keep them in agreement. Both are pure and synchronous.
+//! (`reference`, html5ever via `scraper`). Both apply the same region rules (`region`) to the
+//! trees they build and read the regions they found the same way (`read`); the fast path
+//! calls none of the reference's procedure but on the rare page its scanner does not model
+//! ([`Route::WholePage`]). Differential tests keep them in agreement. Both are pure and
+//! synchronous.
 #![deny(missing_docs)]
 
 mod anchors;
@@ -17,10 +20,12 @@ mod names;
 mod normalise;
 mod read;
 mod reference;
+mod region;
 mod signals;
 
 pub use copyright::copyright_holder;
 pub use decode::{Decoded, charset_from_content_type, decode};
+pub use fast::Route;
 pub use normalise::normalise;
 pub use signals::{RenderSignal, render_signals};
 
@@ -36,6 +41,24 @@ fn scan(body: &[u8], encoding: &'static encoding_rs::Encoding, utf8: Option<&str
     let mut facts = FooterFacts::empty(encoding.name());
     facts.region = FooterRegion::NotSearched;
     facts
+}
+
+/// The way [`extract`] reads the page (for tests and benchmarks: the differential tests
+/// compare the extractors only where the fast path read the page its own way).
+pub fn route(bytes: &[u8], http_charset: Option<&str>) -> Route {
+    let whole = decode::as_utf8(bytes);
+    let (encoding, bom) = decode::choose_with(bytes, http_charset, whole.is_some());
+    let body = &bytes[bom..];
+    if encoding == encoding_rs::UTF_8 {
+        if let Some(text) = whole.and_then(|t| t.get(bom..)) {
+            return fast::route(body, encoding, Some(text));
+        }
+    } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
+        return fast::route(body, encoding, None);
+    }
+    let decoded = decode::decode_as(bytes, encoding, bom, whole);
+    let text = decoded.text.as_ref();
+    fast::route(text.as_bytes(), encoding_rs::UTF_8, Some(text))
 }
 
 /// Extracts the footer facts of a page (the fast path).
@@ -64,6 +87,26 @@ pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
 pub fn extract_reference(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     let decoded = decode(bytes, http_charset);
     reference::extract_text(&decoded.text, decoded.encoding.name())
+}
+
+#[cfg(test)]
+mod routes {
+    use super::*;
+
+    #[test]
+    fn each_route_is_taken() {
+        let plain = "<body><p>hello</p></body>";
+        assert_eq!(route(plain.as_bytes(), None), Route::Anchors);
+        let footer = "<body><main>x</main><footer>京ICP备2021034567号-1</footer></body>";
+        assert_eq!(route(footer.as_bytes(), None), Route::Fragments);
+        // The adoption agency's outer loop runs again on the copy: read whole.
+        let misnested = "<body><a href=\"/\"><main><div class=\"footer\">京ICP备2021034567号-1</a></div></main></body>";
+        assert_eq!(route(misnested.as_bytes(), None), Route::WholePage);
+        assert_eq!(
+            extract(misnested.as_bytes(), None),
+            extract_reference(misnested.as_bytes(), None)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,18 @@
 //! The reference extractor: docs/rulebook.md §6.2–6.3 on a whole-page HTML5 DOM (html5ever via
-//! `scraper`) — footer regions, inline scripts and the body-text fallback — then the shared
-//! reading of [`crate::read`]. Slow and simple; the fast path is tested against it.
+//! `scraper`) — footer regions, inline scripts and the body-text fallback — with the shared
+//! region rules of [`crate::region`] and the shared reading of [`crate::read`]. Slow and
+//! simple; the fast path is tested against it and calls none of it (but for the rare page
+//! whose tree its scanner does not model, which it reads whole by this procedure).
 
 use std::collections::HashSet;
 
-use beian_types::{CandidateSource, FooterFacts, FooterRegion, IcpCandidate};
+use beian_types::{FooterFacts, FooterRegion, IcpCandidate};
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
-use beian_numbers::{Found, scan};
-
 use crate::marker::names_footer;
-use crate::read::{BLOCK, RegionText, collect, el_name};
+use crate::read::{RegionText, collect, el_name};
+use crate::region::{self, unmarked_footer};
 
 fn is_marked(e: &scraper::node::Element) -> bool {
     e.name() == "footer"
@@ -23,7 +24,7 @@ fn is_marked(e: &scraper::node::Element) -> bool {
 
 /// Footer regions (§6.3): outermost marked elements outside `<article>` (a post's own
 /// footer) — under `<main>` only `<footer>` elements —, else the last block holding footer
-/// words ([`unmarked_footer`]).
+/// words ([`region::unmarked_footer`]).
 fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
     let mut regions: Vec<NodeId> = Vec::new();
     let set_contains_ancestor = |regions: &[NodeId], n: &NodeRef<'_, Node>| {
@@ -61,64 +62,6 @@ fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
     }
 }
 
-/// The footer of a page without a marked one (§6.3): among the element children of `cur`
-/// with visible text, the last whose text holds a footer word ([`holds_footer_word`]) — at
-/// the top (`cur` is `<body>`) the last with visible text if none does. A child that holds
-/// all of its parent's visible text is a wrapper (`<div id="wrap">` around the whole page)
-/// and the search goes on inside it, down to a block with text of its own or inline
-/// children (a footer line is not split). Shared with the fast path, which starts it at a
-/// top-level child it cut out.
-pub(crate) fn unmarked_footer(cur: NodeRef<'_, Node>, top: bool) -> Option<NodeId> {
-    let empty = HashSet::new();
-    let mut own_text = false;
-    let mut kids: Vec<(NodeRef<'_, Node>, String)> = Vec::new();
-    for child in cur.children() {
-        match child.value() {
-            Node::Element(_) => {
-                let mut rt = RegionText::default();
-                rt.walk(child, &empty, &mut 0);
-                if !rt.text.trim().is_empty() {
-                    kids.push((child, rt.text));
-                }
-            }
-            Node::Text(t) => own_text |= !t.trim().is_empty(),
-            _ => {}
-        }
-    }
-    let inner = (!top).then_some(cur.id());
-    // Text of its own, or inline children: `cur` is a block of content (the footer line
-    // itself), not a wrapper of blocks.
-    let block = |n: &NodeRef<'_, Node>| el_name(n).is_some_and(|name| BLOCK.contains(&name));
-    if kids.is_empty() || (!top && (own_text || kids.iter().any(|(k, _)| !block(k)))) {
-        return inner;
-    }
-    let with_word = kids.iter().rev().find(|(_, t)| holds_footer_word(t));
-    let pick = match with_word {
-        Some((n, _)) => *n,
-        None if top => kids.last().map(|(n, _)| *n)?,
-        None => return inner,
-    };
-    if kids.len() == 1 && block(&pick) {
-        return unmarked_footer(pick, false);
-    }
-    Some(pick.id())
-}
-
-/// Words that a footer without a marked element holds: the filing labels and numbers, the
-/// copyright. Each holds an anchor of [`crate::anchors`] (备, 证, 版, ©, `pyr`), which the
-/// fast path relies on to skip parts of a page without parsing them.
-pub(crate) fn holds_footer_word(text: &str) -> bool {
-    ["备案", "版权", "公网安备", "©"]
-        .iter()
-        .any(|w| text.contains(w))
-        || {
-            let lower = text.to_ascii_lowercase();
-            ["icp备", "icp证", "copyright"]
-                .iter()
-                .any(|w| lower.contains(w))
-        }
-}
-
 /// The text of every inline `<script>` (no `src`), in document order.
 fn inline_scripts(html: &Html) -> Vec<String> {
     html.tree
@@ -149,14 +92,6 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
     facts
 }
 
-/// The body-text fallback candidate of a whole page (reported, not judged): the DOM route,
-/// for callers that found no footer or script candidate by other means.
-pub(crate) fn body_fallback_of(html_text: &str) -> Option<IcpCandidate> {
-    let html = Html::parse_document(html_text);
-    let (regions, _) = find_regions(&html);
-    body_fallback(&html, &regions)
-}
-
 /// The first ICP number in visible body text outside the footer (reported, not judged).
 fn body_fallback(html: &Html, regions: &[NodeId]) -> Option<IcpCandidate> {
     let body = html
@@ -167,22 +102,13 @@ fn body_fallback(html: &Html, regions: &[NodeId]) -> Option<IcpCandidate> {
     let skip: HashSet<NodeId> = regions.iter().copied().collect();
     let mut rt = RegionText::default();
     rt.walk(body, &skip, &mut 0);
-    scan(&rt.text).into_iter().find_map(|m| match m.found {
-        Found::Icp(number) => Some(IcpCandidate {
-            number,
-            source: CandidateSource::Body,
-            in_footer: false,
-            link: None,
-            order: 0,
-        }),
-        Found::Psb(_) => None,
-    })
+    region::body_candidate(&rt.text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use beian_types::LinkVia;
+    use beian_types::{CandidateSource, LinkVia};
 
     fn facts(html: &str) -> FooterFacts {
         extract_text(html, "UTF-8")

@@ -12,10 +12,10 @@ mod finalize;
 pub mod job;
 pub mod remote;
 pub mod schedule;
+mod upstream;
 
-pub use audit::{
-    Auditor, BuildError, DnsForRedirects, Judging, NetConfig, RenderMode, RenderOptions,
-};
+pub use audit::{Auditor, BuildError, Judging, NetConfig, RenderMode, RenderOptions};
+pub use upstream::DnsForRedirects;
 pub use finalize::{FinalizeRunError, finalize_run};
 pub use job::{Job, JobError, Output, RenderJob, RunReport, Tally, run_job, stop_on};
 pub use schedule::{AuditSite, Control, RunStats, run};

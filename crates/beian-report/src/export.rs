@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, StringArray};
+use beian_run::layout;
+use beian_run::schema::col;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::labels::{Lang, labels};
@@ -80,12 +82,19 @@ pub fn failures(run: &RunData, split: SplitBy, lang: Lang) -> Result<Vec<Failure
         })
         .collect();
     let fix_col = match lang {
-        Lang::Zh => "fix_zh",
-        Lang::En => "fix_en",
+        Lang::Zh => col::FIX_ZH,
+        Lang::En => col::FIX_EN,
     };
-    let columns = ["domain", "host", "rule_id", "verdict", "evidence", fix_col];
+    let columns = [
+        col::DOMAIN,
+        col::HOST,
+        col::RULE_ID,
+        col::VERDICT,
+        col::EVIDENCE,
+        fix_col,
+    ];
     let mut out = Vec::new();
-    for_each_batch(&run.info.dir, "findings", &columns, |path, batch| {
+    for_each_batch(&run.info.dir, layout::FINDINGS, &columns, |path, batch| {
         let [domain, host, rule, verdict, evidence, fix] =
             columns.map(|name| strings(path, batch, name));
         let (domain, host, rule, verdict, evidence, fix) =

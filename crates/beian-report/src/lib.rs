@@ -10,6 +10,7 @@ mod html;
 mod labels;
 mod load;
 mod markdown;
+mod figures;
 mod model;
 mod sql;
 mod trend;
@@ -20,9 +21,10 @@ pub use html::{HtmlError, html};
 pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::{markdown, title};
+pub use figures::build;
 pub use model::{
     Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, REPORT_VERSION, Report,
-    RuleRow, Tiles, WORST_MAX, build,
+    RuleRow, Tiles, WORST_MAX,
 };
 pub use sql::Query;
 pub use trend::{TrendPoint, add_history};

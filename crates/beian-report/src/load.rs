@@ -6,6 +6,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, Date32Array, ListArray, RecordBatch, StringArray};
+use beian_run::layout;
+use beian_run::schema::col;
 use beian_types::{PsbDue, PsbDuty, SiteStatus};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -152,16 +154,16 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
     };
     for_each_batch(
         dir,
-        "sites",
+        layout::SITES,
         &[
-            "domain",
-            "status",
-            "failing_rules",
-            "error_class",
-            "owner",
-            "province",
-            "psb_due",
-            "psb_duty",
+            col::DOMAIN,
+            col::STATUS,
+            col::FAILING_RULES,
+            col::ERROR_CLASS,
+            col::OWNER,
+            col::PROVINCE,
+            col::PSB_DUE,
+            col::PSB_DUTY,
         ],
         |path, batch| read_batch(path, batch, &mut data),
     )?;
@@ -235,29 +237,29 @@ pub(crate) fn strings<'a>(
 }
 
 fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<(), LoadError> {
-    let domain = strings(path, batch, "domain")?;
-    let status = strings(path, batch, "status")?;
-    let error_class = strings(path, batch, "error_class")?;
+    let domain = strings(path, batch, col::DOMAIN)?;
+    let status = strings(path, batch, col::STATUS)?;
+    let error_class = strings(path, batch, col::ERROR_CLASS)?;
     // Runs of schema 2.0 have neither column.
     let optional = |name: &str| {
         batch
             .column_by_name(name)
             .and_then(|c| c.as_any().downcast_ref::<StringArray>())
     };
-    let (owner, province) = (optional("owner"), optional("province"));
+    let (owner, province) = (optional(col::OWNER), optional(col::PROVINCE));
     // Schema 2.2.
     let (psb_due, psb_duty) = (
         batch
-            .column_by_name("psb_due")
+            .column_by_name(col::PSB_DUE)
             .and_then(|c| c.as_any().downcast_ref::<Date32Array>()),
-        optional("psb_duty"),
+        optional(col::PSB_DUTY),
     );
     let value = |col: Option<&StringArray>, i: usize| {
         col.filter(|c| c.is_valid(i))
             .map(|c| c.value(i).to_string())
     };
     let failing = batch
-        .column_by_name("failing_rules")
+        .column_by_name(col::FAILING_RULES)
         .and_then(|c| c.as_any().downcast_ref::<ListArray>())
         .ok_or_else(|| format_err(path, "no list column failing_rules"))?;
     let rule_values = failing

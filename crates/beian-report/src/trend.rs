@@ -8,10 +8,13 @@ use std::path::Path;
 
 use arrow_array::Array;
 use beian_run::history::HistoryRun;
+use beian_run::layout;
+use beian_run::schema::col;
 use serde::Serialize;
 
 use crate::load::{LoadError, for_each_batch, strings};
-use crate::model::{Offender, Report, pct, worst_offenders};
+use crate::figures::{pct, worst_offenders};
+use crate::model::{Offender, Report};
 
 /// One run of the trend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,16 +31,21 @@ pub struct TrendPoint {
 
 /// Calls `each(domain, status)` for every `sites` row of the run in `dir`.
 fn scan(dir: &Path, mut each: impl FnMut(Option<&str>, &str)) -> Result<(), LoadError> {
-    for_each_batch(dir, "sites", &["domain", "status"], |path, batch| {
-        let (domain, status) = (
-            strings(path, batch, "domain")?,
-            strings(path, batch, "status")?,
-        );
-        for i in 0..batch.num_rows() {
-            each(domain.is_valid(i).then(|| domain.value(i)), status.value(i));
-        }
-        Ok(())
-    })
+    for_each_batch(
+        dir,
+        layout::SITES,
+        &[col::DOMAIN, col::STATUS],
+        |path, batch| {
+            let (domain, status) = (
+                strings(path, batch, col::DOMAIN)?,
+                strings(path, batch, col::STATUS)?,
+            );
+            for i in 0..batch.num_rows() {
+                each(domain.is_valid(i).then(|| domain.value(i)), status.value(i));
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Adds the history to `report`: the trend over `earlier` (complete runs before the reported

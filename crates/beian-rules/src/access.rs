@@ -8,7 +8,8 @@ use beian_types::{Finding, Hosting, Manifest, Verdict};
 use ipnet::IpNet;
 
 use crate::ids;
-use crate::site::{HostObservation, site_finding};
+use crate::observation::HostObservation;
+use crate::site::site_finding;
 
 /// The network of `nets` that `ip` lies in, if any (an IPv4-mapped IPv6 address is read as
 /// the IPv4 address it carries).

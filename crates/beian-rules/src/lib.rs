@@ -12,6 +12,7 @@
 mod access;
 mod catalogue;
 mod config;
+mod observation;
 mod page;
 mod placement;
 mod site;
@@ -21,10 +22,10 @@ pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
 pub use page::{PageInput, page_rules};
 pub use placement::{Placement, Thresholds};
-pub use site::{
-    DnsObservation, HostObservation, PageObservation, ProbeObservation, Render, SiteContext,
-    SiteJudgement, Unreachable, judge_site, site_rules,
+pub use observation::{
+    DnsObservation, HostObservation, PageObservation, ProbeObservation, Render,
 };
+pub use site::{SiteContext, SiteJudgement, Unreachable, judge_site, site_rules};
 
 /// Rule ids, exactly as written in docs/rulebook.md §5.
 pub mod ids {

@@ -14,13 +14,18 @@
 //! [`RunWriter::resume`] can tell an interrupted run's finished input lines from the rest.
 #![deny(missing_docs)]
 
+mod error;
 pub mod finalize;
 pub mod history;
 pub mod layout;
 mod lock;
+mod part;
+mod read;
 mod record;
 pub mod resume;
-mod schema;
+pub mod schema;
+
+pub use error::WriteError;
 
 pub use record::{
     Record, RecordError, RenderRecord, RowCounts, RunEnd, RunRecord, ScreenshotFailures,
@@ -28,249 +33,15 @@ pub use record::{
 };
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
 use beian_types::{FetchRow, FindingRow, SiteReport, SiteRow};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::schema::types::ColumnPath;
-
-/// Rows buffered per table before a record batch is written.
-const BATCH_ROWS: usize = 4096;
-/// Rows per Parquet row group. The writer holds a whole row group in memory, and `findings`
-/// rows carry evidence and fixes (a few hundred bytes each): 32 Ki rows keep that near 10 MB
-/// (128 Ki rows cost ~80 MB of peak RSS in the 10,000-domain fleet benchmark).
-const ROW_GROUP_ROWS: usize = 32 * 1024;
-
-/// Writing output failed.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// File-system error.
-    #[error("file-system error on {path}")]
-    Io {
-        /// The path.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Parquet/Arrow encoding error.
-    #[error("writing {table}: {message}")]
-    Encode {
-        /// The table.
-        table: &'static str,
-        /// Why.
-        message: String,
-    },
-    /// The output directory already holds a run.
-    #[error("{0} already contains audit output")]
-    NotEmpty(String),
-    /// A part file could not be written (a full disk: the parts before it are complete).
-    #[error("writing {path}: {message}")]
-    Part {
-        /// The part being written.
-        path: String,
-        /// Why.
-        message: String,
-    },
-    /// The sink refused a completed file.
-    #[error("{path}: {message}")]
-    Sink {
-        /// The file.
-        path: String,
-        /// Why.
-        message: String,
-    },
-    /// Another process is writing the run directory.
-    #[error("{dir} is being written by another audit ({holder})")]
-    Locked {
-        /// The run directory.
-        dir: String,
-        /// Who holds it, as it wrote in the lock file.
-        holder: String,
-    },
-    /// `--resume` found another run than the one named.
-    #[error(
-        "{dir} holds run {found}, not run {want}: resume it under its own id, or choose another directory"
-    )]
-    OtherRun {
-        /// The run directory.
-        dir: String,
-        /// The run it holds.
-        found: String,
-        /// The run named.
-        want: String,
-    },
-    /// `--resume` found parts of another schema major version.
-    #[error(
-        "{path} was written with output schema {found}; this beian writes {SCHEMA_VERSION} and \
-         resumes only its own runs: finish the run with the beian that started it, or start a \
-         new one"
-    )]
-    OtherVersion {
-        /// The part.
-        path: String,
-        /// Its `beian.schema_version`.
-        found: String,
-    },
-}
+use part::TableWriter;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |source| WriteError::Io {
         path: path.display().to_string(),
         source,
-    }
-}
-
-struct Table<R> {
-    name: &'static str,
-    dir: PathBuf,
-    schema: SchemaRef,
-    run_id: String,
-    buf: Vec<R>,
-    writer: Option<(ArrowWriter<File>, PathBuf, PathBuf)>,
-    part: usize,
-    rows: u64,
-    /// A part of this table is complete in the directory, or was (a sink may have moved it).
-    has_parts: bool,
-    to_batch: fn(&str, &SchemaRef, &[R]) -> Result<RecordBatch, arrow_schema::ArrowError>,
-    /// The row's input line: each batch is sorted by it before it is written.
-    line_of: fn(&R) -> u64,
-}
-
-impl<R> Table<R> {
-    fn new(
-        root: &Path,
-        name: &'static str,
-        schema: SchemaRef,
-        run_id: &str,
-        to_batch: fn(&str, &SchemaRef, &[R]) -> Result<RecordBatch, arrow_schema::ArrowError>,
-        line_of: fn(&R) -> u64,
-        part: usize,
-    ) -> Result<Self, WriteError> {
-        let dir = root.join(name);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        Ok(Table {
-            name,
-            dir,
-            schema,
-            run_id: run_id.to_string(),
-            buf: Vec::with_capacity(BATCH_ROWS),
-            writer: None,
-            part,
-            rows: 0,
-            // Resuming from part N: parts below N are complete.
-            has_parts: part > 0,
-            to_batch,
-            line_of,
-        })
-    }
-
-    fn encode_err(&self, e: impl std::fmt::Display) -> WriteError {
-        WriteError::Encode {
-            table: self.name,
-            message: e.to_string(),
-        }
-    }
-
-    fn push(&mut self, row: R) -> Result<(), WriteError> {
-        self.buf.push(row);
-        if self.buf.len() >= BATCH_ROWS {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn open_part(&mut self) -> Result<(), WriteError> {
-        let final_path = self.dir.join(layout::part_name(self.part));
-        let tmp = self.dir.join(layout::tmp_part_name(self.part));
-        let file = File::create(&tmp).map_err(io(&tmp))?;
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).map_err(|e| self.encode_err(e))?,
-            ))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            .set_dictionary_enabled(false);
-        for column in schema::dictionary_columns(self.name) {
-            let path = ColumnPath::new(column.split('.').map(str::to_string).collect());
-            props = props.set_column_dictionary_enabled(path, true);
-        }
-        let props = props
-            .set_key_value_metadata(Some(vec![
-                parquet::file::metadata::KeyValue::new(
-                    "beian.schema_version".into(),
-                    SCHEMA_VERSION.to_string(),
-                ),
-                parquet::file::metadata::KeyValue::new("beian.run_id".into(), self.run_id.clone()),
-                parquet::file::metadata::KeyValue::new("beian.table".into(), self.name.to_string()),
-            ]))
-            .build();
-        let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props))
-            .map_err(|e| self.encode_err(e))?;
-        self.writer = Some((w, tmp, final_path));
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), WriteError> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        if self.writer.is_none() {
-            self.open_part()?;
-        }
-        // Sites finish out of order; sorted batches keep each page's and row group's range
-        // of input lines narrow, so their statistics let range scans skip them.
-        self.buf.sort_by_key(self.line_of);
-        let batch = (self.to_batch)(&self.run_id, &self.schema, &self.buf)
-            .map_err(|e| self.encode_err(e))?;
-        let n = self.buf.len();
-        self.buf.clear();
-        if let Some((w, tmp, _)) = self.writer.as_mut() {
-            w.write(&batch).map_err(|e| WriteError::Part {
-                path: tmp.display().to_string(),
-                message: e.to_string(),
-            })?;
-        }
-        self.rows += n as u64;
-        Ok(())
-    }
-
-    /// Writes out the buffered rows and closes the open part (if any) under its final name;
-    /// the next rows go to the next number, whether or not this one had rows (the tables'
-    /// parts stay numbered alike).
-    /// Returns the completed part's path, if the part had a file.
-    fn close_part(&mut self) -> Result<Option<PathBuf>, WriteError> {
-        self.flush()?;
-        let mut closed = None;
-        if let Some((w, tmp, final_path)) = self.writer.take() {
-            let file = w.into_inner().map_err(|e| WriteError::Part {
-                path: tmp.display().to_string(),
-                message: e.to_string(),
-            })?;
-            // On disk before the name says "complete" (a crash of the machine, not only of
-            // the process, then leaves no empty part behind).
-            file.sync_all().map_err(io(&tmp))?;
-            std::fs::rename(&tmp, &final_path).map_err(io(&final_path))?;
-            self.has_parts = true;
-            closed = Some(final_path);
-        }
-        self.part += 1;
-        Ok(closed)
-    }
-
-    fn finish(&mut self) -> Result<(u64, Option<PathBuf>), WriteError> {
-        self.flush()?;
-        if !self.has_parts && self.writer.is_none() {
-            // An empty table still gets a file, so readers find the schema.
-            self.open_part()?;
-        }
-        let closed = self.close_part()?;
-        Ok((self.rows, closed))
     }
 }
 
@@ -289,9 +60,9 @@ pub struct RunCounts {
 pub struct RunWriter {
     dir: PathBuf,
     run_id: String,
-    sites: Table<SiteRow>,
-    fetches: Table<FetchRow>,
-    findings: Table<FindingRow>,
+    sites: TableWriter<SiteRow>,
+    fetches: TableWriter<FetchRow>,
+    findings: TableWriter<FindingRow>,
     /// Rows already in the directory when the writer started (a resumed run).
     earlier: RunCounts,
     /// Held while the writer lives, when it was [`RunWriter::start`]ed.
@@ -491,33 +262,9 @@ impl RunWriter {
             sink: None,
             dir: dir.to_path_buf(),
             run_id: run_id.to_string(),
-            sites: Table::new(
-                dir,
-                layout::SITES,
-                sites_schema(),
-                run_id,
-                schema::sites_batch,
-                |r| r.input_line,
-                part,
-            )?,
-            fetches: Table::new(
-                dir,
-                layout::FETCHES,
-                fetches_schema(),
-                run_id,
-                schema::fetches_batch,
-                |r| r.input_line,
-                part,
-            )?,
-            findings: Table::new(
-                dir,
-                layout::FINDINGS,
-                findings_schema(),
-                run_id,
-                schema::findings_batch,
-                |r| r.input_line,
-                part,
-            )?,
+            sites: TableWriter::new(dir, &schema::SITES, run_id, |r| r.input_line, part)?,
+            fetches: TableWriter::new(dir, &schema::FETCHES, run_id, |r| r.input_line, part)?,
+            findings: TableWriter::new(dir, &schema::FINDINGS, run_id, |r| r.input_line, part)?,
             earlier: resumed.rows,
         })
     }
@@ -617,91 +364,14 @@ pub fn part_files(table_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(parts)
 }
 
-/// Reading back complete parts (for resuming).
-mod read {
-    use std::fs::File;
-    use std::path::Path;
-
-    use arrow_array::{Array, Int64Array, StringArray};
-    use parquet::arrow::ProjectionMask;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-
-    use super::{SCHEMA_VERSION, WriteError, io};
-
-    fn unreadable(path: &Path, e: impl std::fmt::Display) -> WriteError {
-        WriteError::Encode {
-            table: "resume",
-            message: format!("{}: {e}", path.display()),
-        }
-    }
-
-    pub(super) fn num_rows(path: &Path) -> Result<u64, WriteError> {
-        let f = File::open(path).map_err(io(path))?;
-        let r = SerializedFileReader::new(f).map_err(|e| unreadable(path, e))?;
-        Ok(u64::try_from(r.metadata().file_metadata().num_rows()).unwrap_or(0))
-    }
-
-    /// The run id (file metadata) and the `input_line` column of a `sites` part.
-    /// What a complete `sites` part holds for resuming: the run id, the input lines and the
-    /// statuses.
-    pub(super) struct SitesPart {
-        pub(super) run_id: Option<String>,
-        pub(super) lines: Vec<u64>,
-        pub(super) status: Vec<String>,
-    }
-
-    pub(super) fn sites_lines(path: &Path) -> Result<SitesPart, WriteError> {
-        let f = File::open(path).map_err(io(path))?;
-        let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| unreadable(path, e))?;
-        let meta = |key: &str| {
-            b.metadata()
-                .file_metadata()
-                .key_value_metadata()
-                .and_then(|kv| kv.iter().find(|k| k.key == key))
-                .and_then(|k| k.value.clone())
-        };
-        let run_id = meta("beian.run_id");
-        let version = meta("beian.schema_version").unwrap_or_default();
-        let major = |v: &str| v.split('.').next().map(str::to_string);
-        if major(&version) != major(SCHEMA_VERSION) {
-            return Err(WriteError::OtherVersion {
-                path: path.display().to_string(),
-                found: version,
-            });
-        }
-        let mask = ProjectionMask::columns(b.parquet_schema(), ["input_line", "status"]);
-        let reader = b
-            .with_projection(mask)
-            .build()
-            .map_err(|e| unreadable(path, e))?;
-        let mut lines = Vec::new();
-        let mut status = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|e| unreadable(path, e))?;
-            let col = batch
-                .column_by_name("input_line")
-                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
-                .ok_or_else(|| unreadable(path, "input_line is not Int64"))?;
-            lines.extend(col.iter().flatten().filter_map(|l| u64::try_from(l).ok()));
-            let col = batch
-                .column_by_name("status")
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .ok_or_else(|| unreadable(path, "status is not a string"))?;
-            status.extend(col.iter().flatten().map(str::to_string));
-        }
-        Ok(SitesPart {
-            run_id,
-            lines,
-            status,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::RecordBatch;
     use beian_types::{ErrorClass, FetchRow, SiteReport, SiteRow};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    use std::fs::File;
 
     /// The message and its causes, as the binary prints them (`{:#}`).
     fn chain(e: &dyn std::error::Error) -> String {

@@ -1,5 +1,8 @@
-//! Column definitions and row → RecordBatch conversion. Every column is documented in
-//! docs/SCHEMA.md; bump [`SCHEMA_VERSION`] on any incompatible change.
+//! The three tables' columns, each spelled once: a [`Column`] names the column, says whether
+//! it may be null and whether it is written with a dictionary, and reads its value from a row;
+//! the Arrow type follows from how it reads. Schema, record batches and the writer's
+//! dictionary settings are all built from these lists, and a test holds them to the column
+//! tables of docs/SCHEMA.md. Bump [`SCHEMA_VERSION`] on any incompatible change.
 
 use std::sync::Arc;
 
@@ -10,53 +13,116 @@ use arrow_array::{
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
-use beian_types::{FetchRow, FindingRow, SiteRow};
+use beian_types::{FetchRow, FindingRow, Hop, SiteRow};
+use parquet::schema::types::ColumnPath;
 
-/// Version of the output schema, stored as `beian.schema_version` in every file.
+/// Version of the output schema, stored as [`META_SCHEMA_VERSION`] in every file.
 pub const SCHEMA_VERSION: &str = "2.6";
 
-/// String columns (Parquet column paths) written with a dictionary: the low-cardinality ones,
-/// and in `findings` the values repeated for each of a site's ~34 rows (domain, host, URL,
-/// number, the catalogue's fixes). Every other column is plain: zstd already packs their
-/// repeats, which sit next to each other, and a dictionary made the 10,000-domain demo's
-/// files larger there (measured per column, BENCHMARKS.md; docs/SCHEMA.md, Layout).
-pub(crate) fn dictionary_columns(table: &str) -> &'static [&'static str] {
-    match table {
-        "sites" => &[
-            "run_id",
-            "status",
-            "error_class",
-            "icp_kind",
-            "failing_rules.list.item",
-            "warning_rules.list.item",
-            "owner",
-            "province",
-            "psb_duty",
-        ],
-        "fetches" => &[
-            "run_id",
-            "host_role",
-            "scheme",
-            "error_class",
-            "content_type",
-            "content_encoding",
-            "charset",
-            "tls_version",
-            "remote_addr",
-        ],
-        "findings" => &[
-            "run_id",
-            "domain",
-            "host",
-            "rule_id",
-            "verdict",
-            "url",
-            "number",
-            "link_host",
-            "fix_zh",
-            "fix_en",
-        ],
-        _ => &[],
+/// File metadata key: the schema version the part was written with.
+pub const META_SCHEMA_VERSION: &str = "beian.schema_version";
+/// File metadata key: the run the part belongs to.
+pub const META_RUN_ID: &str = "beian.run_id";
+/// File metadata key: the table the part belongs to.
+pub const META_TABLE: &str = "beian.table";
+
+/// The names of the columns that code outside the writer reads (the report's loader, resume).
+pub mod col {
+    /// Every table: the run's id.
+    pub const RUN_ID: &str = "run_id";
+    /// Every table: the site's input line.
+    pub const INPUT_LINE: &str = "input_line";
+    /// Every table: the site's ASCII domain.
+    pub const DOMAIN: &str = "domain";
+    /// `sites`: the site's status.
+    pub const STATUS: &str = "status";
+    /// `sites`: rule ids with a `fail` verdict.
+    pub const FAILING_RULES: &str = "failing_rules";
+    /// `sites`, `fetches`: the error class.
+    pub const ERROR_CLASS: &str = "error_class";
+    /// `sites`: who must fix the site.
+    pub const OWNER: &str = "owner";
+    /// `sites`: the filing province.
+    pub const PROVINCE: &str = "province";
+    /// `sites`: the public-security deadline.
+    pub const PSB_DUE: &str = "psb_due";
+    /// `sites`: what is due by the deadline.
+    pub const PSB_DUTY: &str = "psb_duty";
+    /// `fetches`, `findings`: the host.
+    pub const HOST: &str = "host";
+    /// `findings`: the rule.
+    pub const RULE_ID: &str = "rule_id";
+    /// `findings`: the verdict.
+    pub const VERDICT: &str = "verdict";
+    /// `findings`: what was seen.
+    pub const EVIDENCE: &str = "evidence";
+    /// `findings`: the fix in Chinese.
+    pub const FIX_ZH: &str = "fix_zh";
+    /// `findings`: the fix in English.
+    pub const FIX_EN: &str = "fix_en";
+}
+
+/// How a column's value is read from a row; the Arrow type follows from it.
+pub enum Value<R> {
+    /// The run's id, the same on every row.
+    RunId,
+    /// `string`.
+    Str(fn(&R) -> Option<&str>),
+    /// `int64`.
+    Int64(fn(&R) -> Option<i64>),
+    /// `int32`.
+    Int32(fn(&R) -> Option<i32>),
+    /// `bool`.
+    Bool(fn(&R) -> Option<bool>),
+    /// `date`: days since 1970-01-01.
+    Date(fn(&R) -> Option<i32>),
+    /// `timestamp[us, UTC]`: microseconds since the epoch.
+    Timestamp(fn(&R) -> i64),
+    /// `list<string>`, never null.
+    Strings(fn(&R) -> &[String]),
+    /// `list<string>` that may be null, of strings that may be null.
+    OptionalStrings(fn(&R) -> Option<&[Option<String>]>),
+    /// `list<struct<url, status, location>>`: a fetch's redirect hops.
+    Hops(fn(&R) -> &[Hop]),
+}
+
+/// One column of a table.
+pub struct Column<R> {
+    /// The column's name.
+    pub name: &'static str,
+    /// Whether a value may be null.
+    pub nullable: bool,
+    /// Whether the column is written with a dictionary (low cardinality, or values repeated
+    /// on a site's rows; docs/SCHEMA.md, Layout).
+    pub dictionary: bool,
+    /// How the value is read from a row.
+    pub value: Value<R>,
+}
+
+/// A table: its columns in order.
+pub struct Table<R: 'static> {
+    /// The table's name (its directory).
+    pub name: &'static str,
+    /// Its columns.
+    pub columns: &'static [Column<R>],
+}
+
+const fn column<R>(name: &'static str, nullable: bool, value: Value<R>) -> Column<R> {
+    Column {
+        name,
+        nullable,
+        dictionary: false,
+        value,
+    }
+}
+
+/// A column written with a dictionary.
+const fn dict<R>(name: &'static str, nullable: bool, value: Value<R>) -> Column<R> {
+    Column {
+        name,
+        nullable,
+        dictionary: true,
+        value,
     }
 }
 
@@ -66,13 +132,207 @@ fn int64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn ts() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
+/// `sites`: one row per input line.
+pub static SITES: Table<SiteRow> = Table {
+    name: crate::layout::SITES,
+    columns: &[
+        dict(col::RUN_ID, false, Value::RunId),
+        column(
+            col::INPUT_LINE,
+            false,
+            Value::Int64(|r| Some(int64(r.input_line))),
+        ),
+        column("input", false, Value::Str(|r| Some(&r.input))),
+        column(col::DOMAIN, true, Value::Str(|r| r.domain.as_deref())),
+        column(
+            "domain_unicode",
+            true,
+            Value::Str(|r| r.domain_unicode.as_deref()),
+        ),
+        dict(col::STATUS, false, Value::Str(|r| Some(r.status.as_str()))),
+        dict(
+            col::FAILING_RULES,
+            false,
+            Value::Strings(|r| &r.failing_rules),
+        ),
+        dict("warning_rules", false, Value::Strings(|r| &r.warning_rules)),
+        dict(
+            col::ERROR_CLASS,
+            true,
+            Value::Str(|r| r.error_class.map(|c| c.as_str())),
+        ),
+        column(
+            "error_message",
+            true,
+            Value::Str(|r| r.error_message.as_deref()),
+        ),
+        column("icp_number", true, Value::Str(|r| r.icp_number.as_deref())),
+        dict("icp_kind", true, Value::Str(|r| r.icp_kind.as_deref())),
+        column("psb_number", true, Value::Str(|r| r.psb_number.as_deref())),
+        column("audited_at", false, Value::Timestamp(|r| r.audited_at_us)),
+        dict(col::OWNER, true, Value::Str(|r| r.owner.as_deref())),
+        dict(col::PROVINCE, true, Value::Str(|r| r.province.as_deref())),
+        column(
+            col::PSB_DUE,
+            true,
+            Value::Date(|r| r.psb_due.map(|d| beian_types::days::to_days(d.date))),
+        ),
+        dict(
+            col::PSB_DUTY,
+            true,
+            Value::Str(|r| r.psb_due.map(|d| d.duty.as_str())),
+        ),
+    ],
+};
 
-fn list_utf8() -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
-}
+/// `fetches`: one row per host × scheme probe.
+pub static FETCHES: Table<FetchRow> = Table {
+    name: crate::layout::FETCHES,
+    columns: &[
+        dict(col::RUN_ID, false, Value::RunId),
+        column(
+            col::INPUT_LINE,
+            false,
+            Value::Int64(|r| Some(int64(r.input_line))),
+        ),
+        column(col::DOMAIN, false, Value::Str(|r| Some(&r.domain))),
+        column(col::HOST, false, Value::Str(|r| Some(&r.host))),
+        dict(
+            "host_role",
+            false,
+            Value::Str(|r| Some(r.role.map_or("", |x| x.as_str()))),
+        ),
+        dict(
+            "scheme",
+            false,
+            Value::Str(|r| Some(r.scheme.map_or("", |x| x.as_str()))),
+        ),
+        column("url", false, Value::Str(|r| Some(&r.url))),
+        column("final_url", true, Value::Str(|r| r.final_url.as_deref())),
+        column("status", true, Value::Int32(|r| r.status.map(i32::from))),
+        dict(
+            col::ERROR_CLASS,
+            true,
+            Value::Str(|r| r.error_class.map(|c| c.as_str())),
+        ),
+        column(
+            "error_message",
+            true,
+            Value::Str(|r| r.error_message.as_deref()),
+        ),
+        column("addresses", false, Value::Strings(|r| &r.addresses)),
+        column("cname_chain", false, Value::Strings(|r| &r.cname_chain)),
+        column(
+            "address_nets",
+            true,
+            Value::OptionalStrings(|r| r.address_nets.as_deref()),
+        ),
+        dict(
+            "remote_addr",
+            true,
+            Value::Str(|r| r.remote_addr.as_deref()),
+        ),
+        column("redirects", false, Value::Hops(|r| &r.hops)),
+        column("dns_us", true, Value::Int64(|r| r.dns_us)),
+        column("connect_us", true, Value::Int64(|r| r.connect_us)),
+        column("tls_us", true, Value::Int64(|r| r.tls_us)),
+        column("ttfb_us", true, Value::Int64(|r| r.ttfb_us)),
+        column("total_us", true, Value::Int64(|r| r.total_us)),
+        column("wait_us", true, Value::Int64(|r| r.wait_us)),
+        column(
+            "requests",
+            false,
+            Value::Int32(|r| Some(i32::try_from(r.requests).unwrap_or(i32::MAX))),
+        ),
+        column(
+            "reused_from",
+            true,
+            Value::Str(|r| r.reused_from.as_deref()),
+        ),
+        column(
+            "http_version",
+            true,
+            Value::Str(|r| r.http_version.as_deref()),
+        ),
+        column("rendered", false, Value::Bool(|r| Some(r.rendered))),
+        column("render_ms", true, Value::Int64(|r| r.render_ms)),
+        column(
+            "body_bytes",
+            true,
+            Value::Int64(|r| r.body_bytes.map(int64)),
+        ),
+        column(
+            "body_truncated",
+            false,
+            Value::Bool(|r| Some(r.body_truncated)),
+        ),
+        dict(
+            "content_type",
+            true,
+            Value::Str(|r| r.content_type.as_deref()),
+        ),
+        dict(
+            "content_encoding",
+            true,
+            Value::Str(|r| r.content_encoding.as_deref()),
+        ),
+        dict("charset", true, Value::Str(|r| r.charset.as_deref())),
+        dict(
+            "tls_version",
+            true,
+            Value::Str(|r| r.tls_version.as_deref()),
+        ),
+        column("cert_valid", true, Value::Bool(|r| r.cert_valid)),
+        column("cert_error", true, Value::Str(|r| r.cert_error.as_deref())),
+        column("icp_number", true, Value::Str(|r| r.icp_number.as_deref())),
+        column("psb_number", true, Value::Str(|r| r.psb_number.as_deref())),
+        column("started_at", false, Value::Timestamp(|r| r.started_at_us)),
+    ],
+};
+
+/// `findings`: one row per site × rule (× host for page rules). The values repeated on a
+/// site's ~34 rows (domain, host, URL, number, the catalogue's fixes) have dictionaries.
+pub static FINDINGS: Table<FindingRow> = Table {
+    name: crate::layout::FINDINGS,
+    columns: &[
+        dict(col::RUN_ID, false, Value::RunId),
+        column(
+            col::INPUT_LINE,
+            false,
+            Value::Int64(|r| Some(int64(r.input_line))),
+        ),
+        dict(col::DOMAIN, false, Value::Str(|r| Some(&r.domain))),
+        dict(col::HOST, true, Value::Str(|r| r.finding.host.as_deref())),
+        dict(col::RULE_ID, false, Value::Str(|r| Some(r.finding.rule_id))),
+        dict(
+            col::VERDICT,
+            false,
+            Value::Str(|r| Some(r.finding.verdict.as_str())),
+        ),
+        column(
+            col::EVIDENCE,
+            false,
+            Value::Str(|r| Some(&r.finding.evidence)),
+        ),
+        dict("url", true, Value::Str(|r| r.finding.url.as_deref())),
+        dict("number", true, Value::Str(|r| r.finding.number.as_deref())),
+        dict(
+            "link_host",
+            true,
+            Value::Str(|r| r.finding.link_host.as_deref()),
+        ),
+        dict(
+            col::FIX_ZH,
+            true,
+            Value::Str(|r| r.finding.fix.map(|f| f.zh)),
+        ),
+        dict(
+            col::FIX_EN,
+            true,
+            Value::Str(|r| r.finding.fix.map(|f| f.en)),
+        ),
+    ],
+};
 
 fn hop_fields() -> Fields {
     Fields::from(vec![
@@ -82,178 +342,86 @@ fn hop_fields() -> Fields {
     ])
 }
 
-/// `sites`: one row per input line.
-pub fn sites_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("input_line", DataType::Int64, false),
-        Field::new("input", DataType::Utf8, false),
-        Field::new("domain", DataType::Utf8, true),
-        Field::new("domain_unicode", DataType::Utf8, true),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("failing_rules", list_utf8(), false),
-        Field::new("warning_rules", list_utf8(), false),
-        Field::new("error_class", DataType::Utf8, true),
-        Field::new("error_message", DataType::Utf8, true),
-        Field::new("icp_number", DataType::Utf8, true),
-        Field::new("icp_kind", DataType::Utf8, true),
-        Field::new("psb_number", DataType::Utf8, true),
-        Field::new("audited_at", ts(), false),
-        Field::new("owner", DataType::Utf8, true),
-        Field::new("province", DataType::Utf8, true),
-        Field::new("psb_due", DataType::Date32, true),
-        Field::new("psb_duty", DataType::Utf8, true),
-    ]))
+fn list_of(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
 }
 
-/// `fetches`: one row per host × scheme probe.
-pub fn fetches_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("input_line", DataType::Int64, false),
-        Field::new("domain", DataType::Utf8, false),
-        Field::new("host", DataType::Utf8, false),
-        Field::new("host_role", DataType::Utf8, false),
-        Field::new("scheme", DataType::Utf8, false),
-        Field::new("url", DataType::Utf8, false),
-        Field::new("final_url", DataType::Utf8, true),
-        Field::new("status", DataType::Int32, true),
-        Field::new("error_class", DataType::Utf8, true),
-        Field::new("error_message", DataType::Utf8, true),
-        Field::new("addresses", list_utf8(), false),
-        Field::new("cname_chain", list_utf8(), false),
-        Field::new("address_nets", list_utf8(), true),
-        Field::new("remote_addr", DataType::Utf8, true),
-        Field::new(
-            "redirects",
-            DataType::List(Arc::new(Field::new(
-                "item",
-                DataType::Struct(hop_fields()),
-                true,
-            ))),
-            false,
-        ),
-        Field::new("dns_us", DataType::Int64, true),
-        Field::new("connect_us", DataType::Int64, true),
-        Field::new("tls_us", DataType::Int64, true),
-        Field::new("ttfb_us", DataType::Int64, true),
-        Field::new("total_us", DataType::Int64, true),
-        Field::new("wait_us", DataType::Int64, true),
-        Field::new("requests", DataType::Int32, false),
-        Field::new("reused_from", DataType::Utf8, true),
-        Field::new("http_version", DataType::Utf8, true),
-        Field::new("rendered", DataType::Boolean, false),
-        Field::new("render_ms", DataType::Int64, true),
-        Field::new("body_bytes", DataType::Int64, true),
-        Field::new("body_truncated", DataType::Boolean, false),
-        Field::new("content_type", DataType::Utf8, true),
-        Field::new("content_encoding", DataType::Utf8, true),
-        Field::new("charset", DataType::Utf8, true),
-        Field::new("tls_version", DataType::Utf8, true),
-        Field::new("cert_valid", DataType::Boolean, true),
-        Field::new("cert_error", DataType::Utf8, true),
-        Field::new("icp_number", DataType::Utf8, true),
-        Field::new("psb_number", DataType::Utf8, true),
-        Field::new("started_at", ts(), false),
-    ]))
-}
-
-/// `findings`: one row per site × rule (× host for page rules).
-pub fn findings_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("input_line", DataType::Int64, false),
-        Field::new("domain", DataType::Utf8, false),
-        Field::new("host", DataType::Utf8, true),
-        Field::new("rule_id", DataType::Utf8, false),
-        Field::new("verdict", DataType::Utf8, false),
-        Field::new("evidence", DataType::Utf8, false),
-        Field::new("url", DataType::Utf8, true),
-        Field::new("number", DataType::Utf8, true),
-        Field::new("link_host", DataType::Utf8, true),
-        Field::new("fix_zh", DataType::Utf8, true),
-        Field::new("fix_en", DataType::Utf8, true),
-    ]))
-}
-
-fn run_ids(run_id: &str, n: usize) -> ArrayRef {
-    Arc::new(StringArray::from(vec![run_id; n]))
-}
-
-fn strs<'a>(it: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
-    Arc::new(it.collect::<StringArray>())
-}
-
-fn lists<'a>(it: impl Iterator<Item = &'a Vec<String>>) -> ArrayRef {
-    let mut b = ListBuilder::new(StringBuilder::new());
-    for v in it {
-        for s in v {
-            b.values().append_value(s);
+impl<R> Value<R> {
+    /// The Arrow type of the column.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Value::RunId | Value::Str(_) => DataType::Utf8,
+            Value::Int64(_) => DataType::Int64,
+            Value::Int32(_) => DataType::Int32,
+            Value::Bool(_) => DataType::Boolean,
+            Value::Date(_) => DataType::Date32,
+            Value::Timestamp(_) => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            Value::Strings(_) | Value::OptionalStrings(_) => list_of(DataType::Utf8),
+            Value::Hops(_) => list_of(DataType::Struct(hop_fields())),
         }
-        b.append(true);
     }
-    Arc::new(b.finish())
-}
 
-/// A nullable list of nullable strings per row.
-fn optional_lists<'a>(it: impl Iterator<Item = Option<&'a [Option<String>]>>) -> ArrayRef {
-    let mut b = ListBuilder::new(StringBuilder::new());
-    for v in it {
-        match v {
-            Some(items) => {
-                for s in items {
-                    b.values().append_option(s.as_deref());
+    /// The type as docs/SCHEMA.md writes it.
+    pub fn doc_type(&self) -> &'static str {
+        match self {
+            Value::RunId | Value::Str(_) => "string",
+            Value::Int64(_) => "int64",
+            Value::Int32(_) => "int32",
+            Value::Bool(_) => "bool",
+            Value::Date(_) => "date",
+            Value::Timestamp(_) => "timestamp[us, UTC]",
+            Value::Strings(_) | Value::OptionalStrings(_) => "list<string>",
+            Value::Hops(_) => "list<struct<url: string, status: int32, location: string>>",
+        }
+    }
+
+    /// The column's values for `rows`.
+    fn array(&self, run_id: &str, rows: &[R]) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
+            Value::RunId => Arc::new(StringArray::from(vec![run_id; rows.len()])),
+            Value::Str(f) => Arc::new(rows.iter().map(f).collect::<StringArray>()),
+            Value::Int64(f) => Arc::new(rows.iter().map(f).collect::<Int64Array>()),
+            Value::Int32(f) => Arc::new(rows.iter().map(f).collect::<Int32Array>()),
+            Value::Bool(f) => Arc::new(rows.iter().map(f).collect::<BooleanArray>()),
+            Value::Date(f) => Arc::new(rows.iter().map(f).collect::<Date32Array>()),
+            Value::Timestamp(f) => Arc::new(
+                TimestampMicrosecondArray::from(rows.iter().map(f).collect::<Vec<_>>())
+                    .with_timezone("UTC"),
+            ),
+            Value::Strings(f) => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for row in rows {
+                    for s in f(row) {
+                        b.values().append_value(s);
+                    }
+                    b.append(true);
                 }
-                b.append(true);
+                Arc::new(b.finish())
             }
-            None => b.append(false),
-        }
+            Value::OptionalStrings(f) => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for row in rows {
+                    match f(row) {
+                        Some(items) => {
+                            for s in items {
+                                b.values().append_option(s.as_deref());
+                            }
+                            b.append(true);
+                        }
+                        None => b.append(false),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            Value::Hops(f) => hops_array(rows.iter().map(f))?,
+        })
     }
-    Arc::new(b.finish())
 }
 
-fn timestamps(it: impl Iterator<Item = i64>) -> ArrayRef {
-    Arc::new(TimestampMicrosecondArray::from(it.collect::<Vec<_>>()).with_timezone("UTC"))
-}
-
-pub(crate) fn sites_batch(
-    run_id: &str,
-    schema: &SchemaRef,
-    rows: &[SiteRow],
-) -> Result<RecordBatch, ArrowError> {
-    let cols: Vec<ArrayRef> = vec![
-        run_ids(run_id, rows.len()),
-        Arc::new(
-            rows.iter()
-                .map(|r| int64(r.input_line))
-                .collect::<Int64Array>(),
-        ),
-        strs(rows.iter().map(|r| Some(r.input.as_str()))),
-        strs(rows.iter().map(|r| r.domain.as_deref())),
-        strs(rows.iter().map(|r| r.domain_unicode.as_deref())),
-        strs(rows.iter().map(|r| Some(r.status.as_str()))),
-        lists(rows.iter().map(|r| &r.failing_rules)),
-        lists(rows.iter().map(|r| &r.warning_rules)),
-        strs(rows.iter().map(|r| r.error_class.map(|c| c.as_str()))),
-        strs(rows.iter().map(|r| r.error_message.as_deref())),
-        strs(rows.iter().map(|r| r.icp_number.as_deref())),
-        strs(rows.iter().map(|r| r.icp_kind.as_deref())),
-        strs(rows.iter().map(|r| r.psb_number.as_deref())),
-        timestamps(rows.iter().map(|r| r.audited_at_us)),
-        strs(rows.iter().map(|r| r.owner.as_deref())),
-        strs(rows.iter().map(|r| r.province.as_deref())),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.psb_due.map(|d| beian_types::days::to_days(d.date)))
-                .collect::<Date32Array>(),
-        ),
-        strs(rows.iter().map(|r| r.psb_due.map(|d| d.duty.as_str()))),
-    ];
-    RecordBatch::try_new(schema.clone(), cols)
-}
-
-fn hops_array(rows: &[FetchRow]) -> Result<ArrayRef, ArrowError> {
-    let hops: Vec<&beian_types::Hop> = rows.iter().flat_map(|r| r.hops.iter()).collect();
+fn hops_array<'a>(
+    per_row: impl Iterator<Item = &'a [Hop]> + Clone,
+) -> Result<ArrayRef, ArrowError> {
+    let hops: Vec<&Hop> = per_row.clone().flatten().collect();
     let values = StructArray::try_new(
         hop_fields(),
         vec![
@@ -275,7 +443,7 @@ fn hops_array(rows: &[FetchRow]) -> Result<ArrayRef, ArrowError> {
         ],
         None,
     )?;
-    let offsets = OffsetBuffer::from_lengths(rows.iter().map(|r| r.hops.len()));
+    let offsets = OffsetBuffer::from_lengths(per_row.map(<[Hop]>::len));
     let field = Arc::new(Field::new("item", DataType::Struct(hop_fields()), true));
     Ok(Arc::new(ListArray::try_new(
         field,
@@ -285,107 +453,131 @@ fn hops_array(rows: &[FetchRow]) -> Result<ArrayRef, ArrowError> {
     )?))
 }
 
-fn opt_i64(it: impl Iterator<Item = Option<i64>>) -> ArrayRef {
-    Arc::new(it.collect::<Int64Array>())
+impl<R> Table<R> {
+    /// The Arrow schema.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(c.name, c.value.data_type(), c.nullable))
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// `rows` as a record batch of `schema` (this table's [`Table::schema`]).
+    pub fn batch(
+        &self,
+        run_id: &str,
+        schema: &SchemaRef,
+        rows: &[R],
+    ) -> Result<RecordBatch, ArrowError> {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| c.value.array(run_id, rows))
+            .collect::<Result<Vec<_>, _>>()?;
+        RecordBatch::try_new(schema.clone(), columns)
+    }
+
+    /// The Parquet column paths written with a dictionary (a list's values sit at
+    /// `name.list.item`).
+    pub fn dictionary_paths(&self) -> impl Iterator<Item = ColumnPath> + '_ {
+        self.columns.iter().filter(|c| c.dictionary).map(|c| {
+            let mut path = vec![c.name.to_string()];
+            if matches!(c.value, Value::Strings(_) | Value::OptionalStrings(_)) {
+                path.extend(["list".to_string(), "item".to_string()]);
+            }
+            ColumnPath::new(path)
+        })
+    }
 }
 
-pub(crate) fn fetches_batch(
-    run_id: &str,
-    schema: &SchemaRef,
-    rows: &[FetchRow],
-) -> Result<RecordBatch, ArrowError> {
-    let cols: Vec<ArrayRef> = vec![
-        run_ids(run_id, rows.len()),
-        Arc::new(
-            rows.iter()
-                .map(|r| int64(r.input_line))
-                .collect::<Int64Array>(),
-        ),
-        strs(rows.iter().map(|r| Some(r.domain.as_str()))),
-        strs(rows.iter().map(|r| Some(r.host.as_str()))),
-        strs(rows.iter().map(|r| Some(r.role.map_or("", |x| x.as_str())))),
-        strs(
-            rows.iter()
-                .map(|r| Some(r.scheme.map_or("", |x| x.as_str()))),
-        ),
-        strs(rows.iter().map(|r| Some(r.url.as_str()))),
-        strs(rows.iter().map(|r| r.final_url.as_deref())),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.status.map(i32::from))
-                .collect::<Int32Array>(),
-        ),
-        strs(rows.iter().map(|r| r.error_class.map(|c| c.as_str()))),
-        strs(rows.iter().map(|r| r.error_message.as_deref())),
-        lists(rows.iter().map(|r| &r.addresses)),
-        lists(rows.iter().map(|r| &r.cname_chain)),
-        optional_lists(rows.iter().map(|r| r.address_nets.as_deref())),
-        strs(rows.iter().map(|r| r.remote_addr.as_deref())),
-        hops_array(rows)?,
-        opt_i64(rows.iter().map(|r| r.dns_us)),
-        opt_i64(rows.iter().map(|r| r.connect_us)),
-        opt_i64(rows.iter().map(|r| r.tls_us)),
-        opt_i64(rows.iter().map(|r| r.ttfb_us)),
-        opt_i64(rows.iter().map(|r| r.total_us)),
-        opt_i64(rows.iter().map(|r| r.wait_us)),
-        Arc::new(
-            rows.iter()
-                .map(|r| Some(i32::try_from(r.requests).unwrap_or(i32::MAX)))
-                .collect::<Int32Array>(),
-        ),
-        strs(rows.iter().map(|r| r.reused_from.as_deref())),
-        strs(rows.iter().map(|r| r.http_version.as_deref())),
-        Arc::new(
-            rows.iter()
-                .map(|r| Some(r.rendered))
-                .collect::<BooleanArray>(),
-        ),
-        opt_i64(rows.iter().map(|r| r.render_ms)),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.body_bytes.map(int64))
-                .collect::<Int64Array>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|r| Some(r.body_truncated))
-                .collect::<BooleanArray>(),
-        ),
-        strs(rows.iter().map(|r| r.content_type.as_deref())),
-        strs(rows.iter().map(|r| r.content_encoding.as_deref())),
-        strs(rows.iter().map(|r| r.charset.as_deref())),
-        strs(rows.iter().map(|r| r.tls_version.as_deref())),
-        Arc::new(rows.iter().map(|r| r.cert_valid).collect::<BooleanArray>()),
-        strs(rows.iter().map(|r| r.cert_error.as_deref())),
-        strs(rows.iter().map(|r| r.icp_number.as_deref())),
-        strs(rows.iter().map(|r| r.psb_number.as_deref())),
-        timestamps(rows.iter().map(|r| r.started_at_us)),
-    ];
-    RecordBatch::try_new(schema.clone(), cols)
+/// The `sites` schema.
+pub fn sites_schema() -> SchemaRef {
+    SITES.schema()
 }
 
-pub(crate) fn findings_batch(
-    run_id: &str,
-    schema: &SchemaRef,
-    rows: &[FindingRow],
-) -> Result<RecordBatch, ArrowError> {
-    let cols: Vec<ArrayRef> = vec![
-        run_ids(run_id, rows.len()),
-        Arc::new(
-            rows.iter()
-                .map(|r| int64(r.input_line))
-                .collect::<Int64Array>(),
-        ),
-        strs(rows.iter().map(|r| Some(r.domain.as_str()))),
-        strs(rows.iter().map(|r| r.finding.host.as_deref())),
-        strs(rows.iter().map(|r| Some(r.finding.rule_id))),
-        strs(rows.iter().map(|r| Some(r.finding.verdict.as_str()))),
-        strs(rows.iter().map(|r| Some(r.finding.evidence.as_str()))),
-        strs(rows.iter().map(|r| r.finding.url.as_deref())),
-        strs(rows.iter().map(|r| r.finding.number.as_deref())),
-        strs(rows.iter().map(|r| r.finding.link_host.as_deref())),
-        strs(rows.iter().map(|r| r.finding.fix.map(|f| f.zh))),
-        strs(rows.iter().map(|r| r.finding.fix.map(|f| f.en))),
-    ];
-    RecordBatch::try_new(schema.clone(), cols)
+/// The `fetches` schema.
+pub fn fetches_schema() -> SchemaRef {
+    FETCHES.schema()
+}
+
+/// The `findings` schema.
+pub fn findings_schema() -> SchemaRef {
+    FINDINGS.schema()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(name, type, nullable)` of the rows of the column table under `## \`table\`` in
+    /// docs/SCHEMA.md.
+    fn documented(table: &str) -> Vec<(String, String, bool)> {
+        let doc = include_str!("../../../docs/SCHEMA.md");
+        let heading = format!("## `{table}`");
+        let section = doc
+            .split("\n## ")
+            .find(|s| format!("## {s}").starts_with(&heading))
+            .unwrap_or_else(|| panic!("docs/SCHEMA.md has no section {heading}"));
+        section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split(" | ").collect();
+                (
+                    cells[0]
+                        .trim_start_matches("| ")
+                        .trim_matches('`')
+                        .to_string(),
+                    cells[1].to_string(),
+                    match cells[2] {
+                        "yes" => true,
+                        "no" => false,
+                        other => panic!("nullable {other:?} in {l}"),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn defined<R>(table: &Table<R>) -> Vec<(String, String, bool)> {
+        table
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.name.to_string(),
+                    c.value.doc_type().to_string(),
+                    c.nullable,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_tables_are_the_documented_ones() {
+        assert_eq!(defined(&SITES), documented("sites"));
+        assert_eq!(defined(&FETCHES), documented("fetches"));
+        assert_eq!(defined(&FINDINGS), documented("findings"));
+    }
+
+    #[test]
+    fn dictionary_paths_name_list_items() {
+        let paths: Vec<String> = SITES.dictionary_paths().map(|p| p.string()).collect();
+        assert!(
+            paths.contains(&"failing_rules.list.item".to_string()),
+            "{paths:?}"
+        );
+        assert!(paths.contains(&"status".to_string()), "{paths:?}");
+        assert!(!paths.contains(&"input".to_string()), "{paths:?}");
+    }
+
+    #[test]
+    fn an_empty_batch_has_the_schema() {
+        let schema = FETCHES.schema();
+        let batch = FETCHES.batch("r", &schema, &[]).unwrap();
+        assert_eq!(batch.num_rows(), 0);
+        assert_eq!(batch.schema(), schema);
+    }
 }

@@ -1,0 +1,334 @@
+//! One request and its response on a connection: connecting (at most two addresses), the TLS
+//! handshake and its facts, the exchange, the body read and decoded, the connection back to
+//! the pool when it is reusable.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use beian_types::ErrorClass;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::header::{self, HeaderValue};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout};
+use url::Url;
+
+use crate::fetcher::Fetcher;
+use crate::{FetchError, FetchOutcome, HostResolve, TlsFacts, body, pool, tls};
+
+/// One response before redirect handling.
+#[derive(Clone)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    /// The protocol it came over (`HTTP/1.1`).
+    pub(crate) version: &'static str,
+    pub(crate) location: Option<String>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) content_encoding: Option<String>,
+    pub(crate) body: Option<Bytes>,
+    pub(crate) truncated: bool,
+}
+
+impl<R: HostResolve> Fetcher<R> {
+    async fn connect(
+        &self,
+        addrs: &[IpAddr],
+        port: u16,
+    ) -> Result<(TcpStream, SocketAddr), FetchError> {
+        let allowed: Vec<IpAddr> = addrs
+            .iter()
+            .copied()
+            .filter(|ip| self.allowed(*ip))
+            .collect();
+        if allowed.is_empty() {
+            return Err(FetchError::new(
+                ErrorClass::AddressBlocked,
+                format!(
+                    "refusing private/reserved address(es) {} (--allow-net CIDR or --allow-private for internal fleets)",
+                    addrs
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let mut last = FetchError::new(ErrorClass::ConnectError, "no address tried");
+        // Two addresses at most: a dead first address must not cost the whole budget.
+        for ip in allowed.into_iter().take(2) {
+            let sa = SocketAddr::new(ip, port);
+            match timeout(self.cfg.connect_timeout, TcpStream::connect(sa)).await {
+                Ok(Ok(s)) => {
+                    // Small requests and responses: do not wait for Nagle.
+                    if s.set_nodelay(true).is_err() {
+                        // Nagle stays on: slower, not wrong.
+                    }
+                    return Ok((s, sa));
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    last = FetchError::new(
+                        ErrorClass::ConnectRefused,
+                        format!("{sa}: connection refused"),
+                    )
+                }
+                Ok(Err(e)) => {
+                    last = FetchError::new(ErrorClass::ConnectError, format!("{sa}: {e}"))
+                }
+                Err(_) => {
+                    last = FetchError::new(
+                        ErrorClass::ConnectTimeout,
+                        format!("{sa}: no connection within {:?}", self.cfg.connect_timeout),
+                    )
+                }
+            }
+        }
+        Err(last)
+    }
+
+    pub(crate) async fn request(
+        &self,
+        url: &Url,
+        addrs: &[IpAddr],
+        out: &mut FetchOutcome,
+    ) -> Result<Response, FetchError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| {
+                FetchError::new(
+                    ErrorClass::RedirectInvalid,
+                    format!("URL without host: {url}"),
+                )
+            })?
+            .to_string();
+        let port = self.port_for(url);
+        let https = url.scheme() == "https";
+        // The phases of this request only (a reused connection has no connect or handshake).
+        out.timings.clear_phases();
+        if let Some(origin) = self.origin(url, self.first_allowed(addrs)) {
+            if let Some(mut conn) = self.pool.take(&origin) {
+                // Ready at once, or the server closed it meanwhile.
+                if matches!(
+                    timeout(Duration::from_millis(50), conn.sender.ready()).await,
+                    Ok(Ok(()))
+                ) {
+                    out.remote_addr = Some(origin.addr);
+                    match self.exchange(conn, origin, url, &host, out).await {
+                        Ok(r) => return Ok(r),
+                        // Closed by the server as the request went out: a new connection.
+                        Err(ExchangeError::NoResponse(_)) => {}
+                        Err(ExchangeError::Failed(e)) => return Err(e),
+                    }
+                }
+            }
+        }
+        let t0 = Instant::now();
+        let (tcp, sa) = self.connect(addrs, port).await?;
+        out.remote_addr = Some(sa);
+        out.timings.connect = Some(t0.elapsed());
+        let origin = pool::Origin::new(sa, https, &host);
+        let conn = if https {
+            let t1 = Instant::now();
+            let name = ServerName::try_from(host.clone()).map_err(|e| {
+                FetchError::new(
+                    ErrorClass::TlsHandshake,
+                    format!("bad server name {host}: {e}"),
+                )
+            })?;
+            let connector = tokio_rustls::TlsConnector::from(self.tls.config.clone());
+            let stream = match timeout(self.cfg.tls_timeout, connector.connect(name, tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    return Err(FetchError::new(
+                        ErrorClass::TlsHandshake,
+                        format!("{sa}: {e}"),
+                    ));
+                }
+                Err(_) => {
+                    return Err(FetchError::new(
+                        ErrorClass::TlsTimeout,
+                        format!("{sa}: no TLS handshake within {:?}", self.cfg.tls_timeout),
+                    ));
+                }
+            };
+            out.timings.tls = Some(t1.elapsed());
+            let (_, conn) = stream.get_ref();
+            let chain: Vec<CertificateDer<'static>> = conn
+                .peer_certificates()
+                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default();
+            let facts = TlsFacts {
+                version: conn
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default(),
+                cert_error: tls::judge_chain(&self.tls.verifier, &chain, &host),
+            };
+            open_conn(stream, Some(facts)).await?
+        } else {
+            open_conn(tcp, None).await?
+        };
+        self.exchange(conn, origin, url, &host, out)
+            .await
+            .map_err(ExchangeError::into_error)
+    }
+
+    /// One request on `conn`; the connection goes back to the pool when the response was read
+    /// to its end.
+    async fn exchange(
+        &self,
+        mut conn: pool::Conn,
+        origin: pool::Origin,
+        url: &Url,
+        host: &str,
+        out: &mut FetchOutcome,
+    ) -> Result<Response, ExchangeError> {
+        // The TLS facts of the connection's handshake, for each request it carries (an http
+        // request keeps those of the probe's last https connection).
+        if let Some(t) = &conn.tls {
+            out.tls = Some(t.clone());
+        }
+        let host_header = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
+            .header(header::HOST, host_header)
+            .header(header::USER_AGENT, self.cfg.user_agent.as_str())
+            .header(
+                header::ACCEPT,
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            )
+            .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| {
+                ExchangeError::Failed(FetchError::new(
+                    ErrorClass::HttpProtocol,
+                    format!("building request: {e}"),
+                ))
+            })?;
+        let t = Instant::now();
+        let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return Err(ExchangeError::NoResponse(FetchError::new(
+                    ErrorClass::HttpProtocol,
+                    e.to_string(),
+                )));
+            }
+            Err(_) => {
+                return Err(ExchangeError::Failed(FetchError::new(
+                    ErrorClass::HttpTimeout,
+                    format!("no response headers within {:?}", self.cfg.response_timeout),
+                )));
+            }
+        };
+        out.timings.ttfb = Some(t.elapsed());
+        let status = resp.status().as_u16();
+        let version = match resp.version() {
+            hyper::Version::HTTP_09 => "HTTP/0.9",
+            hyper::Version::HTTP_10 => "HTTP/1.0",
+            hyper::Version::HTTP_2 => "HTTP/2",
+            hyper::Version::HTTP_3 => "HTTP/3",
+            _ => "HTTP/1.1",
+        };
+        let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_string);
+        let headers = resp.headers();
+        let location = text(headers.get(header::LOCATION));
+        let content_type = text(headers.get(header::CONTENT_TYPE));
+        let content_encoding = text(headers.get(header::CONTENT_ENCODING));
+        if (300..400).contains(&status) && location.is_some() {
+            // A redirect's body is short: read it, and the connection can carry the next
+            // request (a server that stalls it only loses its connection).
+            let drained = timeout(
+                REDIRECT_BODY_TIME,
+                Limited::new(resp.into_body(), REDIRECT_BODY_CAP).collect(),
+            )
+            .await;
+            if matches!(drained, Ok(Ok(_))) {
+                self.pool.put(origin, conn);
+            }
+            return Ok(Response {
+                status,
+                version,
+                location,
+                content_type,
+                content_encoding,
+                body: None,
+                truncated: false,
+            });
+        }
+        let read = body::read_decoded(
+            resp.into_body(),
+            content_encoding.as_deref(),
+            self.cfg.body_cap,
+        );
+        let result = timeout(self.cfg.body_timeout, read).await;
+        let (body, truncated) = match result {
+            Ok(r) => r.map_err(ExchangeError::Failed)?,
+            Err(_) => {
+                return Err(ExchangeError::Failed(FetchError::new(
+                    ErrorClass::BodyTimeout,
+                    format!("body not complete within {:?}", self.cfg.body_timeout),
+                )));
+            }
+        };
+        if !truncated {
+            // Read to its end: the connection is free for the next request.
+            self.pool.put(origin, conn);
+        }
+        Ok(Response {
+            status,
+            version,
+            location,
+            content_type,
+            content_encoding,
+            body: Some(body),
+            truncated,
+        })
+    }
+}
+
+/// How much of a redirect's body is read, and for how long, to keep its connection.
+const REDIRECT_BODY_CAP: usize = 64 * 1024;
+const REDIRECT_BODY_TIME: Duration = Duration::from_millis(250);
+
+/// How an exchange on a connection failed.
+enum ExchangeError {
+    /// No response came: on a reused connection, the server may have closed it just as the
+    /// request went out (then a new connection is tried).
+    NoResponse(FetchError),
+    /// Anything else.
+    Failed(FetchError),
+}
+
+impl ExchangeError {
+    fn into_error(self) -> FetchError {
+        match self {
+            ExchangeError::NoResponse(e) | ExchangeError::Failed(e) => e,
+        }
+    }
+}
+
+/// HTTP/1.1 over `io`, driven by a task of its own.
+async fn open_conn<S>(io: S, tls: Option<TlsFacts>) -> Result<pool::Conn, FetchError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(256 * 1024)
+        .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+        .await
+        .map_err(|e| FetchError::new(ErrorClass::HttpProtocol, e.to_string()))?;
+    let task = tokio::spawn(async move {
+        // Errors surface through the request future; the task only drives the socket.
+        match conn.await {
+            Ok(()) | Err(_) => {}
+        }
+    });
+    Ok(pool::Conn { sender, task, tls })
+}
