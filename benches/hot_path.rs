@@ -147,6 +147,57 @@ fn extraction(c: &mut Criterion) {
             ("reference_gbk", &gbk, beian_footer::extract_reference),
         ],
     );
+    classification(c, &[("fleet_utf8", &utf8), ("large_utf8", &large)]);
+}
+
+/// What classifying the responses costs the audit (issue 28, target under 2 % of
+/// extraction): every page through the rules that start with a status or header marker, and
+/// the pages whose footer shows no number through every rule — as the pipeline does.
+/// Throughput in bytes of the corpus, comparable with `extract/*` and `extract_large/*`.
+fn classification(c: &mut Criterion, corpora: &[(&str, &Vec<Vec<u8>>)]) {
+    let headers = vec![
+        ("server".to_string(), "nginx".to_string()),
+        (
+            "content-type".to_string(),
+            "text/html; charset=utf-8".to_string(),
+        ),
+        ("content-length".to_string(), "4096".to_string()),
+    ];
+    let mut g = c.benchmark_group("classify");
+    for (name, pages) in corpora {
+        // Which pages show no number is the extraction's answer, known before classifying.
+        let unnumbered: Vec<bool> = pages
+            .iter()
+            .map(|p| {
+                let f = beian_footer::extract(p, None);
+                f.primary.is_none() && f.psb.is_none()
+            })
+            .collect();
+        let bytes: usize = pages.iter().map(Vec::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                for (page, bare) in pages.iter().zip(&unnumbered) {
+                    let resp = beian_classify::Response {
+                        status: 200,
+                        headers: &headers,
+                        body: page,
+                        final_url: "https://example.cn/",
+                        hops: &[],
+                    };
+                    let c = beian_classify::by_headers(&resp).unwrap_or_else(|| {
+                        if *bare {
+                            beian_classify::classify(&resp)
+                        } else {
+                            beian_types::Classified::PAGE
+                        }
+                    });
+                    black_box(c);
+                }
+            })
+        });
+    }
+    g.finish();
 }
 
 struct NoDns;

@@ -17,7 +17,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Audit the domains listed in a file (text list or CSV with a `domain` column).
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Print the footer facts and page verdicts of local HTML files as JSON lines, judged in
     /// the context an audit would give them (host, organisation, province, …).
     Extract(ExtractArgs),
@@ -45,6 +45,11 @@ pub(crate) enum Command {
         /// Print the full catalogue as Markdown (docs/RULES.md).
         #[arg(long)]
         markdown: bool,
+        /// Print the response marker table as Markdown (docs/MARKERS.md): what makes a
+        /// response a challenge, a block, a parked page, the provider's interception page or
+        /// an origin error.
+        #[arg(long, conflicts_with = "markdown")]
+        markers: bool,
     },
 }
 
@@ -108,6 +113,11 @@ pub(crate) struct NetArgs {
     /// spaced; waiting for a turn is outside the probe time budget. `0.5` = one every 2 s.
     #[arg(long, value_name = "PER_SECOND")]
     pub(crate) rate_per_ip: Option<f64>,
+    /// The User-Agent sent: `default` names the tool, its version and its URL (what a site's
+    /// operator allows in a WAF); `browser` is a desktop Chrome's, ending with the tool's
+    /// name, for fleets whose owners ask for it; anything else is sent as given.
+    #[arg(long, value_name = "UA", default_value = "default")]
+    pub(crate) user_agent: String,
     /// Render pages whose footer a script writes in a headless browser (docs/rulebook.md
     /// §6.12): `auto` renders pages without an in-scope number that show a script signal,
     /// and pages whose number only a script writes; `always` every page; `never` none.

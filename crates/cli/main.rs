@@ -66,7 +66,7 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Audit(a) => audit::audit_cmd(a).await,
+        Command::Audit(a) => audit::audit_cmd(*a).await,
         Command::Extract(a) => extract::extract_cmd(&a),
         Command::Fleet {
             command: FleetCommand::Serve(a),
@@ -74,6 +74,6 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::demo(a).await,
         Command::Report(a) => report::report_cmd(&a).await,
         Command::Finalize { run, input } => finalize::finalize_cmd(&run, input.as_deref()).await,
-        Command::Rules { markdown } => rules::rules_cmd(markdown),
+        Command::Rules { markdown, markers } => rules::rules_cmd(markdown, markers),
     }
 }

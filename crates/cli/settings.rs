@@ -37,6 +37,20 @@ fn rate(name: &str, v: f64) -> Result<f64> {
     Ok(v)
 }
 
+/// `--user-agent`: a preset's value, or the text given (one line of visible ASCII).
+fn user_agent(v: &str) -> Result<String> {
+    match v {
+        "default" => Ok(beian_fetch::DEFAULT_USER_AGENT.to_string()),
+        "browser" => Ok(beian_fetch::BROWSER_USER_AGENT.to_string()),
+        ua if !ua.trim().is_empty() && ua.bytes().all(|b| (0x20..0x7f).contains(&b)) => {
+            Ok(ua.to_string())
+        }
+        ua => bail!(
+            "--user-agent must be `default`, `browser` or one line of visible ASCII, got {ua:?}"
+        ),
+    }
+}
+
 pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static>>> {
     let mut roots = Vec::new();
     for p in paths {
@@ -74,6 +88,7 @@ impl NetSettings {
             per_ip: a.per_ip,
             rate_per_ip: a.rate_per_ip.map(|r| rate("rate-per-ip", r)).transpose()?,
             max_in_flight: capacity.probes,
+            user_agent: user_agent(&a.user_agent)?,
             ..FetchConfig::default()
         };
         let (render, render_note) = render_options(a)?;

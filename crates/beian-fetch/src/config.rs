@@ -3,6 +3,23 @@
 
 use std::time::Duration;
 
+/// The User-Agent the audit sends unless told otherwise: it names the tool, its version and
+/// where to read about it, so a site's operator can tell what is calling and allow it.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "beian-audit/",
+    env!("CARGO_PKG_VERSION"),
+    " (+",
+    env!("CARGO_PKG_REPOSITORY"),
+    "; ICP footer audit)"
+);
+
+/// `--user-agent browser`: a desktop Chrome's User-Agent, for fleets whose owners ask the
+/// audit to look like a browser to their bot filters; it still names the tool at its end.
+pub const BROWSER_USER_AGENT: &str = concat!(
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 beian-audit/",
+    env!("CARGO_PKG_VERSION")
+);
+
 /// Limits and overrides of a [`Fetcher`](crate::Fetcher).
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
@@ -60,12 +77,7 @@ impl Default for FetchConfig {
             https_port: 443,
             allow_private: false,
             allow_nets: Vec::new(),
-            user_agent: concat!(
-                "beian-audit/",
-                env!("CARGO_PKG_VERSION"),
-                " (+ICP footer audit)"
-            )
-            .to_string(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
             per_ip: 8,
             max_in_flight: 0,
             rate_per_ip: None,

@@ -16,11 +16,11 @@ use url::Url;
 
 use crate::addr::is_restricted;
 use crate::budget::Budget;
-use crate::hop;
 use crate::limits::{Pacer, PerIp, Permits};
 use crate::request::Response;
 use crate::visits::{Claim, Visit, Visits};
 use crate::{BuildError, FetchConfig, FetchError, FetchOutcome, HostResolve, OnWait, pool, tls};
+use crate::{hop, retry};
 
 /// The HTTP(S) client.
 pub struct Fetcher<R> {
@@ -177,6 +177,7 @@ impl<R: HostResolve> Fetcher<R> {
             let body = resp.body.as_deref();
             match hop::next(&chain, resp.status, resp.location.as_deref(), body) {
                 hop::Next::Page => {
+                    out.headers = resp.headers;
                     out.content_type = resp.content_type;
                     out.content_encoding = resp.content_encoding;
                     out.body = resp.body;
@@ -291,9 +292,27 @@ impl<R: HostResolve> Fetcher<R> {
         if let Some(ip) = ip {
             waited(probe.budget, out, self.pacer.wait(ip).await);
         }
-        let result = probe.budget.run(self.request(url, addrs, out)).await;
-        drop(turn);
+        let mut result = probe.budget.run(self.request(url, addrs, out)).await;
         out.requests += 1;
+        // A 429 or 503 that says when to come back, within the cap and the budget: wait
+        // once (politeness, in `wait_us`) and ask again.
+        let retry = result.as_ref().ok().and_then(|r| {
+            let left = probe
+                .budget
+                .deadline
+                .saturating_duration_since(Instant::now());
+            retry::wait_before_retry(r.status, &r.headers, std::time::SystemTime::now(), left)
+        });
+        if let Some(d) = retry {
+            tokio::time::sleep(d).await;
+            waited(probe.budget, out, d);
+            if let Some(ip) = ip {
+                waited(probe.budget, out, self.pacer.wait(ip).await);
+            }
+            result = probe.budget.run(self.request(url, addrs, out)).await;
+            out.requests += 1;
+        }
+        drop(turn);
         result
     }
 

@@ -20,15 +20,16 @@ mod outcome;
 mod pool;
 mod refresh;
 mod request;
+mod retry;
 mod tls;
 mod visits;
 
 pub use addr::is_restricted;
-pub use config::FetchConfig;
+pub use config::{BROWSER_USER_AGENT, DEFAULT_USER_AGENT, FetchConfig};
 pub use fetcher::Fetcher;
-pub use visits::Visits;
-pub use outcome::{FetchOutcome, Timings, TlsFacts};
+pub use outcome::{FetchOutcome, MAX_KEPT_HEADERS, Timings, TlsFacts};
 pub use tls::{TlsSetupError, crypto_provider};
+pub use visits::Visits;
 
 use std::future::Future;
 use std::net::IpAddr;

@@ -45,6 +45,9 @@ impl Timings {
     }
 }
 
+/// Most headers of a response kept in [`FetchOutcome::headers`].
+pub const MAX_KEPT_HEADERS: usize = 64;
+
 /// The result of one probe.
 #[derive(Debug, Clone, Default)]
 pub struct FetchOutcome {
@@ -62,6 +65,9 @@ pub struct FetchOutcome {
     pub timings: Timings,
     /// TLS facts of the last https connection.
     pub tls: Option<TlsFacts>,
+    /// Headers of the final response, names in lower case, in order (at most
+    /// [`MAX_KEPT_HEADERS`]): what classifies the response (a WAF's cookie, `cf-mitigated`).
+    pub headers: Vec<(String, String)>,
     /// Content-Type of the final response.
     pub content_type: Option<String>,
     /// Content-Encoding of the final response.

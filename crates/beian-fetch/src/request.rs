@@ -17,7 +17,7 @@ use tokio::time::{Instant, timeout};
 use url::Url;
 
 use crate::fetcher::Fetcher;
-use crate::{FetchError, FetchOutcome, HostResolve, TlsFacts, body, pool, tls};
+use crate::{FetchError, FetchOutcome, HostResolve, MAX_KEPT_HEADERS, TlsFacts, body, pool, tls};
 
 /// One response before redirect handling.
 #[derive(Clone)]
@@ -26,6 +26,8 @@ pub(crate) struct Response {
     /// The protocol it came over (`HTTP/1.1`).
     pub(crate) version: &'static str,
     pub(crate) location: Option<String>,
+    /// Its headers, names in lower case (at most [`MAX_KEPT_HEADERS`]).
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) content_type: Option<String>,
     pub(crate) content_encoding: Option<String>,
     pub(crate) body: Option<Bytes>,
@@ -238,6 +240,16 @@ impl<R: HostResolve> Fetcher<R> {
         };
         let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_string);
         let headers = resp.headers();
+        let kept: Vec<(String, String)> = headers
+            .iter()
+            .take(MAX_KEPT_HEADERS)
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let location = text(headers.get(header::LOCATION));
         let content_type = text(headers.get(header::CONTENT_TYPE));
         let content_encoding = text(headers.get(header::CONTENT_ENCODING));
@@ -256,6 +268,7 @@ impl<R: HostResolve> Fetcher<R> {
                 status,
                 version,
                 location,
+                headers: kept,
                 content_type,
                 content_encoding,
                 body: None,
@@ -285,6 +298,7 @@ impl<R: HostResolve> Fetcher<R> {
             status,
             version,
             location,
+            headers: kept,
             content_type,
             content_encoding,
             body: Some(body),

@@ -36,6 +36,8 @@ pub(crate) struct World {
     pub(crate) resumed: std::sync::atomic::AtomicU64,
     /// Per listening address: what tests of a client's per-address limits read.
     pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
+    /// Requests per host of the rate-limited sites.
+    pub(crate) limits: crate::defended::Limits,
 }
 
 /// Requests on one listening address, as tests of a client's politeness see them.
@@ -267,6 +269,16 @@ async fn respond(
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
     let path = req.uri().path();
+    let asked = crate::defended::Asked {
+        host: &host,
+        https,
+        path,
+        query: req.uri().query().unwrap_or_default(),
+        headers: req.headers(),
+    };
+    if let Some(r) = crate::defended::answer(site, &asked, &world.limits) {
+        return r;
+    }
     // Redirect targets carry no port: the auditor maps default ports to the fleet's ports,
     // as it would map 80/443 on the internet.
     let www = format!("www.{}", site.domain);

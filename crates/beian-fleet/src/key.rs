@@ -68,7 +68,9 @@ pub fn expectations(
         | B::WwwCname
         | B::HugePage
         | B::Ipv6Only
-        | B::WildcardDns => {
+        | B::WildcardDns
+        | B::RateLimited
+        | B::AboutDefences => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
@@ -229,6 +231,38 @@ pub fn expectations(
             e.extend(both("ICP-PRESENT", "warn"));
             e.extend(both("ICP-LINK", "pass"));
             "unverified"
+        }
+        // Behind a gate (without a browser): never a fail, the site not verified.
+        B::WafJsCookie
+        | B::JslCookie
+        | B::CfChallenge
+        | B::UaBlock
+        | B::UaBlock403
+        | B::RateLimitedLong
+        | B::PowChallenge => {
+            e.extend(both("ICP-PRESENT", "warn"));
+            e.extend(both("ICP-LINK", "n/a"));
+            e.push(("", "SITE-REACH", "warn"));
+            e.push(("", "SITE-PARITY", "n/a"));
+            e.push(("", "ICP-PROVIDER", "pass"));
+            e.push(("", "SITE-SHELL", "n/a"));
+            "unverified"
+        }
+        B::Parked => {
+            e.extend(both("ICP-PRESENT", "n/a"));
+            e.push(("", "SITE-SHELL", "fail"));
+            e.push(("", "ICP-PROVIDER", "pass"));
+            "violation"
+        }
+        B::ProviderBlock => {
+            e.extend(both("ICP-PRESENT", "n/a"));
+            e.push(("", "ICP-PROVIDER", "fail"));
+            e.push(("", "SITE-SHELL", "n/a"));
+            "violation"
+        }
+        B::OriginDown => {
+            e.push(("", "SITE-REACH", "fail"));
+            "unreachable"
         }
     };
     (e, status)

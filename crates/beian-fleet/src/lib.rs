@@ -8,13 +8,14 @@
 
 mod certs;
 pub mod days;
+mod defended;
 pub mod dns;
 pub mod export;
 mod host;
 mod hostile;
 mod http;
-pub mod pages;
 pub mod key;
+pub mod pages;
 pub mod scenario;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
+pub use defended::POW_DIFFICULTY;
 pub use key::{answer_key_csv, expectations, expected_errors};
 pub use scenario::{Behaviour, SiteSpec, generate, generate_from};
 
@@ -348,6 +350,7 @@ impl Fleet {
             connections: Default::default(),
             resumed: Default::default(),
             open: Default::default(),
+            limits: Default::default(),
         });
         // The web servers also listen on `::1`, the address of `ipv6-only` sites, where the
         // machine has IPv6 (containers often do not).

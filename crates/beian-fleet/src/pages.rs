@@ -91,6 +91,12 @@ pub fn page(s: &SiteSpec, with_number: bool, charset: &str) -> String {
     let body = if s.behaviour == Behaviour::HugePage {
         // ~5 MB of article text: past the auditor's default 4 MiB body cap.
         filler(47).repeat(1200)
+    } else if s.behaviour == Behaviour::AboutDefences {
+        format!(
+            "{}{}",
+            crate::defended::about_defences_article(),
+            filler(s.index)
+        )
     } else {
         filler(s.index)
     };

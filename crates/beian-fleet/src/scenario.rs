@@ -158,6 +158,37 @@ pub enum Behaviour {
     PlaceDesktopOnly,
     /// A stylesheet hides the PSB icon. PSB-ICON warns once rendered.
     PlaceIconHidden,
+    // Defended sites (issue 28): not in the default mix ([`Behaviour::DEFENDED`]).
+    /// A 200 script page without a title (Alibaba Cloud WAF's JS check): it sets `acw_sc__v2`
+    /// and reloads; with the cookie, the compliant page.
+    WafJsCookie,
+    /// A 521 cookie challenge (加速乐): `__jsluid_s`, a script setting `__jsl_clearance_s`
+    /// and reloading; with the cookie, the compliant page.
+    JslCookie,
+    /// A 403 "Just a moment..." with `cf-mitigated: challenge` (Cloudflare), whose script sets
+    /// `cf_clearance` and reloads; with the cookie, the compliant page.
+    CfChallenge,
+    /// A 200 block page (宝塔 WAF, "您的访问被拦截") for any User-Agent but a browser's.
+    UaBlock,
+    /// A 403 block page (安全狗) for any User-Agent but a browser's.
+    UaBlock403,
+    /// Every other request refused with 429 and `Retry-After: 1`: a client that waits gets
+    /// the compliant page.
+    RateLimited,
+    /// Every request refused with 429 and `Retry-After: 3600`, longer than any probe waits.
+    RateLimitedLong,
+    /// A proof-of-work page (Anubis-like): its script finds the nonce and asks the pass URL,
+    /// which sets the pass cookie; with it, the compliant page.
+    PowChallenge,
+    /// Both hosts serve 宝塔's default "站点创建成功" page: a shell site (空壳).
+    Parked,
+    /// Both hosts answer with Alibaba Cloud's page for unfiled domains (403, `Server:
+    /// Beaver`, "Non-compliance ICP Filing").
+    ProviderBlock,
+    /// Both hosts answer with Cloudflare's 522 "origin unreachable" page.
+    OriginDown,
+    /// A compliant page whose article quotes the defences' markers: it stays a page.
+    AboutDefences,
 }
 
 impl Behaviour {
@@ -225,6 +256,40 @@ impl Behaviour {
         Behaviour::PlaceDesktopOnly,
         Behaviour::PlaceIconHidden,
     ];
+
+    /// Sites that defend themselves (issue 28): challenges, blocks, a rate limit, a parked
+    /// page, the provider's interception page, an origin error, and a page that only quotes
+    /// their markers. Out of the default mix (the benchmarks' figures stay comparable).
+    /// Their answer key is the verdict without a browser; [`Behaviour::passes_in_browser`]
+    /// says which a render gets through.
+    pub const DEFENDED: &'static [Behaviour] = &[
+        Behaviour::WafJsCookie,
+        Behaviour::JslCookie,
+        Behaviour::CfChallenge,
+        Behaviour::UaBlock,
+        Behaviour::UaBlock403,
+        Behaviour::RateLimited,
+        Behaviour::RateLimitedLong,
+        Behaviour::PowChallenge,
+        Behaviour::Parked,
+        Behaviour::ProviderBlock,
+        Behaviour::OriginDown,
+        Behaviour::AboutDefences,
+    ];
+
+    /// A defended site whose gate a headless browser passes (a script or proof of work, or a
+    /// block that lets a browser's User-Agent through).
+    pub fn passes_in_browser(self) -> bool {
+        matches!(
+            self,
+            Behaviour::WafJsCookie
+                | Behaviour::JslCookie
+                | Behaviour::CfChallenge
+                | Behaviour::UaBlock
+                | Behaviour::UaBlock403
+                | Behaviour::PowChallenge
+        )
+    }
 
     /// The demo's mix: the default one and the access behaviours.
     pub fn for_demo() -> Vec<Behaviour> {
@@ -371,6 +436,18 @@ impl Behaviour {
             Behaviour::PlaceOffScreen => "place-off-screen",
             Behaviour::PlaceDesktopOnly => "place-desktop-only",
             Behaviour::PlaceIconHidden => "place-icon-hidden",
+            Behaviour::WafJsCookie => "waf-js-cookie",
+            Behaviour::JslCookie => "jsl-cookie",
+            Behaviour::CfChallenge => "cf-challenge",
+            Behaviour::UaBlock => "ua-block",
+            Behaviour::UaBlock403 => "ua-block-403",
+            Behaviour::RateLimited => "rate-limited",
+            Behaviour::RateLimitedLong => "rate-limited-long",
+            Behaviour::PowChallenge => "pow-challenge",
+            Behaviour::Parked => "parked",
+            Behaviour::ProviderBlock => "provider-block",
+            Behaviour::OriginDown => "origin-down",
+            Behaviour::AboutDefences => "about-defences",
         }
     }
 }

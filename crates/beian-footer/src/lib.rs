@@ -43,41 +43,39 @@ fn scan(body: &[u8], encoding: &'static encoding_rs::Encoding, utf8: Option<&str
     facts
 }
 
-/// The way [`extract`] reads the page (for tests and benchmarks: the differential tests
-/// compare the extractors only where the fast path read the page its own way).
-pub fn route(bytes: &[u8], http_charset: Option<&str>) -> Route {
-    let whole = decode::as_utf8(bytes);
-    let (encoding, bom) = decode::choose_with(bytes, http_charset, whole.is_some());
-    let body = &bytes[bom..];
-    if encoding == encoding_rs::UTF_8 {
-        if let Some(text) = whole.and_then(|t| t.get(bom..)) {
-            return fast::route(body, encoding, Some(text));
-        }
-    } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
-        return fast::route(body, encoding, None);
-    }
-    let decoded = decode::decode_as(bytes, encoding, bom, whole);
-    let text = decoded.text.as_ref();
-    fast::route(text.as_bytes(), encoding_rs::UTF_8, Some(text))
-}
-
-/// Extracts the footer facts of a page (the fast path).
-pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
+/// Runs `f` on the page as the fast path reads it — its bytes in an ASCII-compatible encoding
+/// (with the UTF-8 view when they are UTF-8), or, for other encodings and malformed UTF-8, the
+/// page decoded to UTF-8 — and names the page's encoding.
+fn fast_view<T>(
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    f: impl FnOnce(&[u8], &'static encoding_rs::Encoding, Option<&str>) -> T,
+) -> (T, &'static encoding_rs::Encoding) {
     // One UTF-8 validation serves the encoding choice and the text view.
     let whole = decode::as_utf8(bytes);
     let (encoding, bom) = decode::choose_with(bytes, http_charset, whole.is_some());
     let body = &bytes[bom..];
     if encoding == encoding_rs::UTF_8 {
         if let Some(text) = whole.and_then(|t| t.get(bom..)) {
-            return scan(body, encoding, Some(text));
+            return (f(body, encoding, Some(text)), encoding);
         }
     } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
-        return scan(body, encoding, None);
+        return (f(body, encoding, None), encoding);
     }
-    // Other encodings (and malformed UTF-8): decode the whole page, then scan it as UTF-8.
     let decoded = decode::decode_as(bytes, encoding, bom, whole);
     let text = decoded.text.as_ref();
-    let mut facts = scan(text.as_bytes(), encoding_rs::UTF_8, Some(text));
+    (f(text.as_bytes(), encoding_rs::UTF_8, Some(text)), encoding)
+}
+
+/// The way [`extract`] reads the page (for tests and benchmarks: the differential tests
+/// compare the extractors only where the fast path read the page its own way).
+pub fn route(bytes: &[u8], http_charset: Option<&str>) -> Route {
+    fast_view(bytes, http_charset, fast::route).0
+}
+
+/// Extracts the footer facts of a page (the fast path).
+pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
+    let (mut facts, encoding) = fast_view(bytes, http_charset, scan);
     facts.encoding = encoding.name();
     facts
 }

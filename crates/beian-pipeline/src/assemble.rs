@@ -10,7 +10,7 @@ use beian_resolve::{Resolution, ResolveError};
 use beian_rules::{
     DnsObservation, HostObservation, PageObservation, Placement, ProbeObservation, Render,
 };
-use beian_types::{ErrorClass, FetchRow, FooterFacts, HostRole, Scheme};
+use beian_types::{Classified, ErrorClass, FetchRow, FooterFacts, HostRole, PageClass, Scheme};
 
 /// How a page's facts were read, and how long its render took.
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ pub(crate) struct Probes<'a> {
     pub(crate) dns: Result<&'a Resolution, &'a ResolveError>,
     /// Each scheme's outcome, https first (none when DNS failed).
     pub(crate) fetched: &'a [(Scheme, FetchOutcome)],
+    /// What each outcome's final response was, in the same order (`None`: no response).
+    pub(crate) classes: &'a [Option<Classified>],
     /// The facts of each page read, by final URL.
     pub(crate) pages: &'a HashMap<String, PageFacts>,
     /// The final URL of the page the host is judged by, when one was read.
@@ -107,6 +109,7 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
                 failure: Some(format!("{}: {}", e.class, e.message)),
                 probes,
                 dns: None,
+                front: None,
             };
             return (host, rows);
         }
@@ -114,15 +117,18 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
     let mut rows = Vec::with_capacity(p.fetched.len());
     let mut probes = Vec::with_capacity(p.fetched.len());
     let mut page = None;
-    for (scheme, out) in p.fetched {
+    for (i, (scheme, out)) in p.fetched.iter().enumerate() {
+        let class = p.classes.get(i).copied().flatten();
         let mut row = base(*scheme);
+        row.page_class = class;
         row.addresses = res.addrs.iter().map(ToString::to_string).collect();
         row.cname_chain = res.cnames.clone();
         row.address_nets = p.address_nets.clone();
         row.dns_us = Some(micros(res.elapsed));
         fill_fetch_row(&mut row, out);
         let mut extraction_failed = false;
-        if out.is_html_page() {
+        let own_page = class.is_none_or(|c| c.class == PageClass::Page);
+        if out.is_html_page() && own_page {
             let final_url = out.final_url.clone().unwrap_or_default();
             match p.pages.get(&final_url) {
                 Some(read) => {
@@ -166,6 +172,11 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
                     (None, None) => format!("{s}: no response"),
                 }
             })
+            .zip(p.classes.iter().chain(std::iter::repeat(&None)))
+            .map(|(m, c)| match c.filter(|c| c.class != PageClass::Page) {
+                Some(c) => format!("{m}: {}", c.describe()),
+                None => m,
+            })
             .collect::<Vec<_>>()
             .join("; ")
     });
@@ -179,6 +190,12 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
             addrs: res.addrs.clone(),
             cnames: res.cnames.clone(),
         }),
+        front: p
+            .classes
+            .iter()
+            .flatten()
+            .find(|c| c.class != PageClass::Page)
+            .copied(),
     };
     (host, rows)
 }
@@ -300,6 +317,7 @@ mod tests {
             started_at_us: 1,
             dns,
             fetched,
+            classes: &[],
             pages,
             judged,
             address_nets: None,

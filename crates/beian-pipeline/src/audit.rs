@@ -14,7 +14,8 @@ use beian_render::Renderer;
 use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{HostObservation, Placement, Render, RuleConfig, SiteContext, judge_site};
 use beian_types::{
-    ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, Scheme, SiteReport, SiteRow,
+    Classified, ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, PageClass, Scheme,
+    SiteReport, SiteRow,
 };
 use rustls_pki_types::CertificateDer;
 
@@ -414,6 +415,7 @@ impl Auditor {
                     started_at_us,
                     dns: Err(&e),
                     fetched: &[],
+                    classes: &[],
                     pages: &HashMap::new(),
                     judged: None,
                     address_nets: None,
@@ -443,18 +445,44 @@ impl Auditor {
         };
         let (https, http) = tokio::join!(fetch(Scheme::Https), fetch(Scheme::Http));
         let fetched = [(Scheme::Https, https), (Scheme::Http, http)];
-        // Each page read once; only the page the host is judged by (the first read) is
-        // rendered, the other probe's page, when it ended elsewhere, keeps its static facts.
+        // Each response classified first (docs/rulebook.md §6.14): only the site's own page
+        // is read as a page. Each page read once; only the page the host is judged by (the
+        // first read) is rendered, the other probe's page, when it ended elsewhere, keeps its
+        // static facts.
         let mut pages: HashMap<String, PageFacts> = HashMap::new();
+        let mut classes: [Option<Classified>; 2] = [None, None];
         let mut judged: Option<String> = None;
-        for (_, out) in &fetched {
+        for (i, (_, out)) in fetched.iter().enumerate() {
             let final_url = out.final_url.clone().unwrap_or_default();
-            if !out.is_html_page() || pages.contains_key(&final_url) {
+            if pages.contains_key(&final_url) {
+                classes[i] = Some(Classified::PAGE);
+                continue;
+            }
+            let Some(resp) = response_of(out) else {
+                continue;
+            };
+            if let Some(c) = beian_classify::by_headers(&resp) {
+                classes[i] = Some(c);
+                continue;
+            }
+            if !out.is_html_page() {
+                classes[i] = Some(beian_classify::classify(&resp));
                 continue;
             }
             let Some(facts) = extract_facts(out).await else {
                 continue;
             };
+            // A page that shows no number is checked by every marker: a challenge or a
+            // block page must not read as a site without its number.
+            let class = if facts.primary.is_none() && facts.psb.is_none() {
+                beian_classify::classify(&resp)
+            } else {
+                Classified::PAGE
+            };
+            classes[i] = Some(class);
+            if class.class != PageClass::Page {
+                continue;
+            }
             let read = if judged.is_none() {
                 judged = Some(final_url.clone());
                 self.page_facts(out, &final_url, facts, on_wait).await
@@ -479,6 +507,7 @@ impl Auditor {
             started_at_us,
             dns: Ok(&res),
             fetched: &fetched,
+            classes: &classes,
             pages: &pages,
             judged: judged.as_deref(),
             address_nets,
@@ -505,6 +534,20 @@ impl Auditor {
             peak_memory: pages.values().map(|f| f.peak_memory).max().unwrap_or(0),
         }
     }
+}
+
+/// A probe's final response as the classifier reads it (`None`: no response came).
+fn response_of(out: &FetchOutcome) -> Option<beian_classify::Response<'_>> {
+    if out.status.is_none() && out.hops.is_empty() {
+        return None;
+    }
+    Some(beian_classify::Response {
+        status: out.status.unwrap_or(0),
+        headers: &out.headers,
+        body: out.body.as_deref().unwrap_or_default(),
+        final_url: out.final_url.as_deref().unwrap_or_default(),
+        hops: &out.hops,
+    })
 }
 
 /// Pages up to this size are extracted on the site's own worker: a fleet page of 8–40 KB

@@ -15,10 +15,10 @@ pub mod schedule;
 mod upstream;
 
 pub use audit::{Auditor, BuildError, Judging, NetConfig, RenderMode, RenderOptions};
-pub use upstream::DnsForRedirects;
 pub use finalize::{FinalizeRunError, finalize_run};
 pub use job::{Job, JobError, Output, RenderJob, RunReport, Tally, run_job, stop_on};
 pub use schedule::{AuditSite, Control, RunStats, run};
+pub use upstream::DnsForRedirects;
 
 use std::path::Path;
 use std::time::Duration;

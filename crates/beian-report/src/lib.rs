@@ -6,22 +6,22 @@
 #![deny(missing_docs)]
 
 mod export;
+mod figures;
 mod html;
 mod labels;
 mod load;
 mod markdown;
-mod figures;
 mod model;
 mod sql;
 mod trend;
 mod write;
 
 pub use export::{ExportError, Failure, SplitBy, failures, write_exports};
+pub use figures::build;
 pub use html::{HtmlError, html};
 pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::{markdown, title};
-pub use figures::build;
 pub use model::{
     Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, REPORT_VERSION, Report,
     RuleRow, Tiles, WORST_MAX,

@@ -247,4 +247,3 @@ pub struct Deadline {
     /// Days from the audit date to the deadline (0: due on the audit date).
     pub days_left: i64,
 }
-

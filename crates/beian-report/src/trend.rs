@@ -12,8 +12,8 @@ use beian_run::layout;
 use beian_run::schema::col;
 use serde::Serialize;
 
-use crate::load::{LoadError, for_each_batch, strings};
 use crate::figures::{pct, worst_offenders};
+use crate::load::{LoadError, for_each_batch, strings};
 use crate::model::{Offender, Report};
 
 /// One run of the trend.

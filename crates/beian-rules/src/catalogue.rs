@@ -330,6 +330,34 @@ pub const CATALOGUE: &[RuleInfo] = &[
             "Provider: check whether the site has left your networks; customer: point the domain back to the provider's servers, or transfer the filing's access (变更接入) to the provider now serving it",
         ),
     },
+    RuleInfo {
+        id: ids::ICP_PROVIDER,
+        scope: "site",
+        checks: "no host answers with the access provider's own page for a domain without a filing on its network (Alibaba Cloud's \"Non-compliance ICP Filing\", Tencent Cloud's webblock redirect, …; docs/MARKERS.md)",
+        pass: "the hosts that answered show no such page",
+        warn: "—",
+        fail: "a host answers with the provider's interception page: the provider says the domain has no filing (or no access filing) on its network; the evidence names the provider and the marker",
+        na: "no host answered",
+        source: "issue 28; research-realworld §1",
+        fix: fix(
+            "为该域名办理 ICP 备案，或将已有备案的接入转到该接入商（变更接入）；完成前不要将域名解析到该接入商的服务器",
+            "File the domain (or transfer its filing's access to this provider) before pointing it at the provider's servers",
+        ),
+    },
+    RuleInfo {
+        id: ids::SITE_SHELL,
+        scope: "site",
+        checks: "the hosts show the site, not a parked, default or for-sale page (空壳网站: a filed domain with no site behind it)",
+        pass: "the hosts that answered show pages of their own",
+        warn: "one host shows a parked or default page while the other shows the site",
+        fail: "every host that answered shows a parked or default page (宝塔's 站点创建成功, nginx's welcome page, a parking service); the evidence names it",
+        na: "no host showed a page",
+        source: "issue 28 (the classifier's `parked` class); the providers' 空壳网站 checks",
+        fix: fix(
+            "上线网站内容并在首页底部显示备案号；长期空壳的备案会被注销",
+            "Put the site's content online with the filing number in its footer; a filing left as a shell site (空壳) is cancelled",
+        ),
+    },
 ];
 
 /// The fix a finding of `id` with `verdict` carries: the catalogue's, for warn and fail.

@@ -12,6 +12,7 @@
 mod access;
 mod catalogue;
 mod config;
+mod front;
 mod observation;
 mod page;
 mod placement;
@@ -20,11 +21,9 @@ mod site;
 pub use access::{network_of, networks_for};
 pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version};
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
+pub use observation::{DnsObservation, HostObservation, PageObservation, ProbeObservation, Render};
 pub use page::{PageInput, page_rules};
 pub use placement::{Placement, Thresholds};
-pub use observation::{
-    DnsObservation, HostObservation, PageObservation, ProbeObservation, Render,
-};
 pub use site::{SiteContext, SiteJudgement, Unreachable, judge_site, site_rules};
 
 /// Rule ids, exactly as written in docs/rulebook.md §5.
@@ -71,6 +70,10 @@ pub mod ids {
     pub const SITE_TLS: &str = "SITE-TLS";
     /// Every address of both hosts lies in the access provider's networks.
     pub const SITE_ACCESS: &str = "SITE-ACCESS";
+    /// No host answers with the access provider's page for unfiled domains.
+    pub const ICP_PROVIDER: &str = "ICP-PROVIDER";
+    /// The hosts show the site, not a parked or default page (空壳).
+    pub const SITE_SHELL: &str = "SITE-SHELL";
 
     /// Page rules in catalogue order.
     pub const PAGE_RULES: &[&str] = &[
@@ -98,5 +101,7 @@ pub mod ids {
         SITE_REDIRECT,
         SITE_TLS,
         SITE_ACCESS,
+        ICP_PROVIDER,
+        SITE_SHELL,
     ];
 }

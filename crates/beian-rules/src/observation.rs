@@ -2,7 +2,7 @@
 //! whether rendered), its probes (redirects, errors, certificates) and what DNS answered.
 //! Built by the pipeline from the fetch outcomes; the rules read nothing else.
 
-use beian_types::{ErrorClass, FooterFacts, HostRole, Scheme};
+use beian_types::{Classified, ErrorClass, FooterFacts, HostRole, Scheme};
 
 /// A 2xx HTML page a host ended on.
 #[derive(Debug, Clone)]
@@ -82,4 +82,8 @@ pub struct HostObservation {
     pub probes: Vec<ProbeObservation>,
     /// What DNS answered; `None` when the lookup failed.
     pub dns: Option<DnsObservation>,
+    /// What a probe met instead of the site's page (a challenge, a block, a parked page, the
+    /// provider's interception page, an origin error), https first; `None` when every
+    /// response was the site's own.
+    pub front: Option<Classified>,
 }

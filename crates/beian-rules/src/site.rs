@@ -3,7 +3,7 @@
 //! on rendered pages), the rules file's settings, and the overall status.
 
 use beian_types::{
-    CandidateSource, ErrorClass, Finding, HostRole, Hosting, IcpNumber, Manifest,
+    CandidateSource, ErrorClass, Finding, HostRole, Hosting, IcpNumber, Manifest, PageClass,
     PsbDue, PsbNumber, SiteStatus, Verdict,
 };
 use time::Date;
@@ -15,7 +15,6 @@ use crate::{catalogue, ids};
 
 /// Most redirects a host may take and still count as reaching its page (SITE-REACH).
 const REACH_MAX_HOPS: usize = 5;
-
 
 /// Why a site reached no page on any host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +97,8 @@ pub fn site_rules(
         site_redirect(domain, hosts),
         site_tls(hosts),
         crate::access::site_access(domain, hosts, manifest, access_nets),
+        crate::front::icp_provider(hosts),
+        crate::front::site_shell(hosts),
     ]
 }
 
@@ -202,21 +203,33 @@ fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
     let mut fails = Vec::new();
     let mut warns = Vec::new();
     for h in hosts {
-        match &h.page {
-            None => fails.push(format!(
+        let front = h.front.filter(|c| c.class != PageClass::Page);
+        match (&h.page, front) {
+            // The host answered; what stood in front is judged by its own rule.
+            (None, Some(c)) if c.class != PageClass::OriginError => warns.push(format!(
+                "{} answered {}{}",
+                h.host,
+                c.describe(),
+                if c.class.is_gate() {
+                    ": not verified"
+                } else {
+                    ""
+                }
+            )),
+            (None, _) => fails.push(format!(
                 "{} unreachable: {}",
                 h.host,
                 h.failure.as_deref().unwrap_or("no 2xx HTML page")
             )),
-            Some(p) if p.hops > REACH_MAX_HOPS => fails.push(format!(
+            (Some(p), _) if p.hops > REACH_MAX_HOPS => fails.push(format!(
                 "{} needs {} redirects (max {REACH_MAX_HOPS})",
                 h.host, p.hops
             )),
-            Some(p) if leaves_domain(&p.final_url, domain) => warns.push(format!(
+            (Some(p), _) if leaves_domain(&p.final_url, domain) => warns.push(format!(
                 "{} only redirects to another domain's page {}",
                 h.host, p.final_url
             )),
-            Some(_) => {}
+            (Some(_), _) => {}
         }
     }
     if !fails.is_empty() {
@@ -263,9 +276,18 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
                 "neither host has a page (see SITE-REACH)".into(),
             );
         }
-        // A host without a page shows no number there (rulebook §4.3).
+        // A host without a page shows no number there (rulebook §4.3) — unless its page stood
+        // behind a challenge or block: nobody saw it.
         (a, _) => {
-            let host = if a.is_none() { &apex.host } else { &www.host };
+            let h = if a.is_none() { apex } else { www };
+            if let Some(c) = crate::front::gate(h) {
+                return site_finding(
+                    ids::SITE_PARITY,
+                    Verdict::Warn,
+                    format!("not verified: {} answered {}", h.host, c.describe()),
+                );
+            }
+            let host = &h.host;
             return site_finding(
                 ids::SITE_PARITY,
                 Verdict::Fail,
@@ -378,16 +400,7 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
                 }
                 findings.extend(page);
             }
-            None => findings.extend(ids::PAGE_RULES.iter().map(|id| Finding {
-                rule_id: id,
-                verdict: Verdict::NotApplicable,
-                host: Some(h.host.clone()),
-                url: None,
-                evidence: "host has no page (see SITE-REACH)".to_string(),
-                number: None,
-                link_host: None,
-                fix: None,
-            })),
+            None => findings.extend(crate::front::page_rules_without_page(h)),
         }
     }
     findings.extend(site_rules(domain, hosts, ctx.manifest, ctx.access_nets));
@@ -412,7 +425,7 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
         SiteStatus::Unreachable
     } else if !failing.is_empty() {
         SiteStatus::Violation
-    } else if needs_render(hosts) {
+    } else if needs_render(hosts) || crate::front::any_gate(hosts) {
         SiteStatus::Unverified
     } else if !warning.is_empty() {
         SiteStatus::Warning
@@ -450,7 +463,14 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
 
 /// The site reached no page on any host: why.
 fn unreachable(hosts: &[HostObservation]) -> Option<Unreachable> {
-    if hosts.iter().any(|h| h.page.is_some()) {
+    // A host that answered with something in front of its page is not unreachable (but for
+    // a CDN's origin error: the site is down behind it).
+    let answered = |h: &HostObservation| {
+        h.page.is_some()
+            || h.front
+                .is_some_and(|c| c.class != PageClass::Page && c.class != PageClass::OriginError)
+    };
+    if hosts.iter().any(answered) {
         return None;
     }
     Some(Unreachable {
@@ -537,6 +557,7 @@ mod tests {
             failure: Some("dns_nxdomain".into()),
             probes: Vec::new(),
             dns: None,
+            front: None,
         }];
         let ctx = SiteContext {
             manifest: &Manifest::default(),

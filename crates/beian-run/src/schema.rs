@@ -17,7 +17,7 @@ use beian_types::{FetchRow, FindingRow, Hop, SiteRow};
 use parquet::schema::types::ColumnPath;
 
 /// Version of the output schema, stored as [`META_SCHEMA_VERSION`] in every file.
-pub const SCHEMA_VERSION: &str = "2.6";
+pub const SCHEMA_VERSION: &str = "2.7";
 
 /// File metadata key: the schema version the part was written with.
 pub const META_SCHEMA_VERSION: &str = "beian.schema_version";
@@ -287,6 +287,21 @@ pub static FETCHES: Table<FetchRow> = Table {
         column("icp_number", true, Value::Str(|r| r.icp_number.as_deref())),
         column("psb_number", true, Value::Str(|r| r.psb_number.as_deref())),
         column("started_at", false, Value::Timestamp(|r| r.started_at_us)),
+        dict(
+            "page_class",
+            true,
+            Value::Str(|r| r.page_class.map(|c| c.class.as_str())),
+        ),
+        dict(
+            "page_vendor",
+            true,
+            Value::Str(|r| r.page_class.and_then(|c| c.vendor).map(|v| v.id)),
+        ),
+        dict(
+            "page_marker",
+            true,
+            Value::Str(|r| r.page_class.map(|c| c.marker).filter(|m| !m.is_empty())),
+        ),
     ],
 };
 

@@ -5,6 +5,7 @@
 //! `beian-footer`) can depend on it without pulling in a runtime.
 #![deny(missing_docs)]
 
+mod class;
 pub mod days;
 mod error_class;
 mod facts;
@@ -12,6 +13,7 @@ mod layout;
 mod manifest;
 mod rows;
 
+pub use class::{Classified, PageClass, Vendor};
 pub use error_class::ErrorClass;
 pub use facts::{
     CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpForm, IcpNumber, Link, LinkVia,

@@ -238,6 +238,8 @@ pub struct FetchRow {
     pub psb_number: Option<String>,
     /// When the probe started, UTC microseconds.
     pub started_at_us: i64,
+    /// What the final response was (docs/rulebook.md §6.14); `None` when there was none.
+    pub page_class: Option<crate::Classified>,
 }
 
 /// One row of `findings`.

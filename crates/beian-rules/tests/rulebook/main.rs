@@ -290,6 +290,7 @@ fn host(role: HostRole, name: &str, facts: FooterFacts) -> HostObservation {
         failure: None,
         probes: Vec::new(),
         dns: None,
+        front: None,
     }
 }
 

@@ -269,6 +269,7 @@ fn resolved(
             addrs: a.iter().map(|s| s.parse().expect("test address")).collect(),
             cnames: cnames.iter().map(|s| s.to_string()).collect(),
         }),
+        front: None,
     }
 }
 

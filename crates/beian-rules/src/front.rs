@@ -1,0 +1,153 @@
+//! What stood in front of a host's page (docs/rulebook.md §6.14): a challenge or block makes
+//! the host unverified, never failed — the audit did not see the page; the access provider's
+//! interception page is a violation of its own (ICP-PROVIDER); a parked or default page is the
+//! shell-site signal (SITE-SHELL). The fixes say what to do about the thing in front, not
+//! about a footer nobody saw.
+
+use beian_types::{Classified, Finding, Fix, PageClass, Verdict};
+
+use crate::ids;
+use crate::observation::HostObservation;
+use crate::site::site_finding;
+
+/// The fix for a host whose page stood behind `class`.
+pub(crate) fn front_fix(class: PageClass) -> Option<Fix> {
+    let (zh, en) = match class {
+        PageClass::Challenge => (
+            "在 WAF/防护产品中放行审计的出口地址，或用 --render 让浏览器通过验证后再审计",
+            "Allow the audit's egress addresses in the WAF, or audit with --render so a browser passes the challenge",
+        ),
+        PageClass::Block => (
+            "在 WAF/防护产品中放行审计的出口地址（和 User-Agent），或请网站运维确认拦截规则；限流时降低审计速率（--rate-per-ip）",
+            "Allow the audit's egress addresses (and User-Agent) in the WAF, or ask the site's operators about the rule that blocked it; for a rate limit, audit slower (--rate-per-ip)",
+        ),
+        PageClass::OriginError => (
+            "检查源站是否在线，以及 CDN 的回源配置",
+            "Check that the origin server is up and the CDN's origin settings",
+        ),
+        PageClass::Page | PageClass::Parked | PageClass::ProviderInterception => return None,
+    };
+    Some(Fix { zh, en })
+}
+
+/// The host's gate, when its page stood behind a challenge or block and no probe reached it.
+pub(crate) fn gate(h: &HostObservation) -> Option<Classified> {
+    h.front.filter(|c| h.page.is_none() && c.class.is_gate())
+}
+
+/// The page rules of a host without a page: ICP-PRESENT not verified behind a gate (warn,
+/// with the gate's fix), every other rule n/a with the reason.
+pub(crate) fn page_rules_without_page(h: &HostObservation) -> Vec<Finding> {
+    let front = h.front.filter(|c| c.class != PageClass::Page);
+    let reason = match front {
+        Some(c) if c.class.is_gate() => {
+            format!("not verified: {} answered {}", h.host, c.describe())
+        }
+        Some(c) if c.class == PageClass::ProviderInterception => {
+            format!("{} answered {} (see ICP-PROVIDER)", h.host, c.describe())
+        }
+        Some(c) if c.class == PageClass::Parked => {
+            format!("{} answered {} (see SITE-SHELL)", h.host, c.describe())
+        }
+        _ => "host has no page (see SITE-REACH)".to_string(),
+    };
+    let gated = gate(h);
+    ids::PAGE_RULES
+        .iter()
+        .map(|id| {
+            let present = *id == ids::ICP_PRESENT && gated.is_some();
+            Finding {
+                rule_id: id,
+                verdict: if present {
+                    Verdict::Warn
+                } else {
+                    Verdict::NotApplicable
+                },
+                host: Some(h.host.clone()),
+                url: None,
+                evidence: reason.clone(),
+                number: None,
+                link_host: None,
+                fix: if present {
+                    gated.and_then(|c| front_fix(c.class))
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
+}
+
+/// ICP-PROVIDER: no host answered with the access provider's page for unfiled domains.
+pub(crate) fn icp_provider(hosts: &[HostObservation]) -> Finding {
+    let intercepted: Vec<String> = hosts
+        .iter()
+        .filter_map(|h| {
+            h.front
+                .filter(|c| c.class == PageClass::ProviderInterception)
+                .map(|c| format!("{} answered {}", h.host, c.describe()))
+        })
+        .collect();
+    if !intercepted.is_empty() {
+        return site_finding(
+            ids::ICP_PROVIDER,
+            Verdict::Fail,
+            format!(
+                "the access provider says the domain has no filing on its network: {}",
+                intercepted.join("; ")
+            ),
+        );
+    }
+    if hosts.iter().all(|h| h.page.is_none() && h.front.is_none()) {
+        return site_finding(
+            ids::ICP_PROVIDER,
+            Verdict::NotApplicable,
+            "no host answered".into(),
+        );
+    }
+    site_finding(
+        ids::ICP_PROVIDER,
+        Verdict::Pass,
+        "no access provider's interception page".into(),
+    )
+}
+
+/// SITE-SHELL (空壳): the hosts that answered show a parked or default page instead of a site.
+pub(crate) fn site_shell(hosts: &[HostObservation]) -> Finding {
+    let parked: Vec<String> = hosts
+        .iter()
+        .filter_map(|h| {
+            h.front
+                .filter(|c| h.page.is_none() && c.class == PageClass::Parked)
+                .map(|c| format!("{} answered {}", h.host, c.describe()))
+        })
+        .collect();
+    let with_page = hosts.iter().filter(|h| h.page.is_some()).count();
+    let verdict = match (parked.is_empty(), with_page) {
+        (true, _) => None,
+        (false, 0) => Some(Verdict::Fail),
+        (false, _) => Some(Verdict::Warn),
+    };
+    match verdict {
+        Some(v) => site_finding(
+            ids::SITE_SHELL,
+            v,
+            format!("a shell site (空壳) signal: {}", parked.join("; ")),
+        ),
+        None if with_page == 0 => site_finding(
+            ids::SITE_SHELL,
+            Verdict::NotApplicable,
+            "no host showed a page".into(),
+        ),
+        None => site_finding(
+            ids::SITE_SHELL,
+            Verdict::Pass,
+            "the hosts show the site's own pages".into(),
+        ),
+    }
+}
+
+/// Whether a host's page stood behind a gate: the site cannot be confirmed compliant.
+pub(crate) fn any_gate(hosts: &[HostObservation]) -> bool {
+    hosts.iter().any(|h| gate(h).is_some())
+}

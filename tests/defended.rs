@@ -1,0 +1,157 @@
+//! Defended fleets (issue 28): challenges, blocks, a rate limit, a parked page, the access
+//! provider's interception page and a CDN's origin error are classified before the footer
+//! rules — graded by the answer key, no gated site accused, each response's class, vendor
+//! and marker in `fetches` (read back with pyarrow), `Retry-After` honoured once and counted
+//! as waiting, and a browser's User-Agent let through where the block pages allow it.
+
+use beian_fleet::Behaviour;
+
+use crate::util::{TestFleet, python_json};
+
+const READ: &str = r#"
+import json, sys, pyarrow.parquet as pq
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
+s = pq.read_table(sys.argv[1] + "/sites").to_pylist()
+print(json.dumps({
+    "class": {r["host"] + " " + r["scheme"]: [r["page_class"], r["page_vendor"], r["page_marker"]] for r in f},
+    "wait": {r["host"] + " " + r["scheme"]: [r["wait_us"], r["requests"], r["status"]] for r in f},
+    "present": {x["host"]: [x["verdict"], x["evidence"], x["fix_en"]] for x in g if x["rule_id"] == "ICP-PRESENT"},
+    "site": {x["domain"] + " " + x["rule_id"]: [x["verdict"], x["evidence"]] for x in g if x["host"] is None},
+    "status": {r["domain"]: r["status"] for r in s if r["domain"]},
+}))
+"#;
+
+fn defended_fleet(seed: u64) -> TestFleet {
+    let behaviours: Vec<Behaviour> = Behaviour::DEFENDED
+        .iter()
+        .copied()
+        .chain([Behaviour::Compliant])
+        .collect();
+    TestFleet::each(behaviours, 2, seed)
+}
+
+/// What the https probe of a behaviour's apex must be classified as: `(class, vendor,
+/// marker)`.
+fn expected_class(
+    b: Behaviour,
+) -> Option<(&'static str, Option<&'static str>, Option<&'static str>)> {
+    Some(match b {
+        Behaviour::WafJsCookie => ("challenge", Some("aliyun_waf"), Some("acw-sc-v2")),
+        Behaviour::JslCookie => ("challenge", Some("jiasule"), Some("jsl-clearance")),
+        Behaviour::CfChallenge => ("challenge", Some("cloudflare"), Some("cf-mitigated")),
+        Behaviour::PowChallenge => ("challenge", Some("anubis"), Some("anubis-challenge")),
+        Behaviour::UaBlock => ("block", Some("baota"), Some("baota-waf-block")),
+        Behaviour::UaBlock403 => ("block", Some("safedog"), Some("safedog-block")),
+        Behaviour::RateLimitedLong => ("block", None, Some("rate-limit")),
+        Behaviour::Parked => ("parked", Some("baota"), Some("baota-default")),
+        Behaviour::ProviderBlock => (
+            "provider_interception",
+            Some("aliyun"),
+            Some("aliyun-beian-block"),
+        ),
+        Behaviour::OriginDown => ("origin_error", Some("cloudflare"), Some("cf-origin-error")),
+        Behaviour::AboutDefences | Behaviour::Compliant | Behaviour::RateLimited => {
+            ("page", None, None)
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+fn defended_sites_are_classified_and_never_accused() {
+    let fleet = defended_fleet(2828);
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    fleet.audit_ok(&input, &out, &["--quiet", "--render", "never"]);
+    fleet.assert_graded(&out);
+
+    let v = python_json(READ, &out);
+    for s in &fleet.fleet.sites {
+        let key = format!("{} https", s.domain);
+        let want = expected_class(s.behaviour).unwrap();
+        let got = &v["class"][&key];
+        assert_eq!(
+            got,
+            &serde_json::json!([want.0, want.1, want.2]),
+            "{:?} {key}: {v}",
+            s.behaviour
+        );
+        let status = v["status"][&s.domain].as_str().unwrap();
+        // A gate is never a violation: only the provider's own notice and a shell site are.
+        if !matches!(s.behaviour, Behaviour::Parked | Behaviour::ProviderBlock) {
+            assert_ne!(status, "violation", "{:?}: {v}", s.behaviour);
+        }
+        if want.0 == "challenge" || want.0 == "block" {
+            let [verdict, evidence, fix] = [0, 1, 2].map(|i| {
+                v["present"][&s.domain][i]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            });
+            assert_eq!(verdict, "warn", "{evidence}");
+            assert!(
+                evidence.starts_with(&format!("not verified: {} answered ", s.domain)),
+                "{evidence}"
+            );
+            assert!(fix.contains("WAF"), "{fix}");
+            assert_eq!(status, "unverified");
+        }
+    }
+    // The provider and the shell site are named in their own findings.
+    let of = |b: Behaviour| {
+        fleet
+            .fleet
+            .sites
+            .iter()
+            .find(|s| s.behaviour == b)
+            .map(|s| s.domain.clone())
+            .unwrap()
+    };
+    let provider = &v["site"][&format!("{} ICP-PROVIDER", of(Behaviour::ProviderBlock))];
+    assert_eq!(provider[0], "fail", "{v}");
+    assert!(
+        provider[1].as_str().unwrap().contains("Alibaba Cloud"),
+        "{v}"
+    );
+    let shell = &v["site"][&format!("{} SITE-SHELL", of(Behaviour::Parked))];
+    assert_eq!(shell[0], "fail", "{v}");
+    assert!(shell[1].as_str().unwrap().contains("空壳"), "{v}");
+
+    // Retry-After: 1 was honoured once: the probe waited at least that long, asked twice
+    // and got the page.
+    let limited = of(Behaviour::RateLimited);
+    let waited: Vec<&serde_json::Value> = ["https", "http"]
+        .iter()
+        .map(|scheme| &v["wait"][&format!("{limited} {scheme}")])
+        .collect();
+    assert!(
+        waited
+            .iter()
+            .any(|w| w[0].as_i64().unwrap_or(0) >= 1_000_000
+                && w[1].as_i64() == Some(2)
+                && w[2].as_i64() == Some(200)),
+        "{waited:?}"
+    );
+    // Retry-After: 3600 is longer than a probe waits: one request, the 429 stands.
+    let long = of(Behaviour::RateLimitedLong);
+    let w = &v["wait"][&format!("{long} https")];
+    assert_eq!((w[1].as_i64(), w[2].as_i64()), (Some(1), Some(429)), "{w}");
+}
+
+#[test]
+fn a_browser_user_agent_passes_the_blocks_that_allow_it() {
+    let fleet = TestFleet::each(vec![Behaviour::UaBlock, Behaviour::UaBlock403], 1, 2829);
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    fleet.audit_ok(
+        &input,
+        &out,
+        &["--quiet", "--render", "never", "--user-agent", "browser"],
+    );
+    let v = python_json(READ, &out);
+    for s in &fleet.fleet.sites {
+        assert_eq!(v["status"][&s.domain], "compliant", "{v}");
+        assert_eq!(v["class"][&format!("{} https", s.domain)][0], "page", "{v}");
+    }
+}
