@@ -16,7 +16,7 @@
 
 mod markers;
 
-use beian_types::{Classified, Hop, PageClass};
+use beian_types::{Classified, Hop, PageClass, Vendor};
 use markers::{Cond, RULES, Rule, Text};
 use memchr::memmem;
 
@@ -166,6 +166,11 @@ pub fn classify(resp: &Response<'_>) -> Classified {
         .chain(RULES.iter().filter(|r| !cheap(r)))
         .find(|r| seen.rule_holds(r))
         .map_or(Classified::PAGE, decided)
+}
+
+/// The vendor of a stable id (`fetches.page_vendor`), as the marker table names it.
+pub fn vendor(id: &str) -> Option<Vendor> {
+    RULES.iter().filter_map(|r| r.vendor).find(|v| v.id == id)
 }
 
 /// Whether a class of response can be passed by a headless browser (a script or

@@ -291,11 +291,12 @@ impl Behaviour {
         )
     }
 
-    /// The demo's mix: the default one and the access behaviours.
+    /// The demo's mix: the default one, the access behaviours and the defended sites.
     pub fn for_demo() -> Vec<Behaviour> {
         Behaviour::ALL
             .iter()
             .chain(Behaviour::ACCESS)
+            .chain(Behaviour::DEFENDED)
             .copied()
             .collect()
     }

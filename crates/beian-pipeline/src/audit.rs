@@ -317,6 +317,7 @@ impl Auditor {
             owner: target.manifest.owner.clone(),
             province,
             psb_due: j.psb_due,
+            front: j.front,
         };
         let findings = j
             .findings

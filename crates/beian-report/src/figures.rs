@@ -7,8 +7,8 @@ use beian_types::SiteStatus;
 
 use crate::load::{RunData, Site};
 use crate::model::{
-    Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, REPORT_VERSION, Report,
-    RuleRow, Tiles, WORST_MAX,
+    Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, Protected, REPORT_VERSION,
+    Report, RuleRow, Tiles, WORST_MAX,
 };
 
 /// `part` in percent of `whole`, unrounded.
@@ -49,7 +49,52 @@ fn tiles_of(sites: &[Site]) -> Tiles {
         fixed: None,
         unverified: count_status(sites, SiteStatus::Unverified),
         unreachable: count_status(sites, SiteStatus::Unreachable),
+        protected: sites.iter().filter(|s| behind_gate(s)).count() as u64,
         input_errors,
+    }
+}
+
+/// An unverified site whose page stood behind a challenge, a block or a rate limit.
+fn behind_gate(s: &Site) -> bool {
+    s.status == SiteStatus::Unverified && s.front.as_ref().is_some_and(|(c, _)| c.is_gate())
+}
+
+/// The sites behind protection, by vendor and by owner, with the compared run's counts.
+fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
+    fn vendor_name(s: &Site) -> String {
+        let id = s.front.as_ref().and_then(|(_, v)| v.as_deref());
+        match id {
+            Some(id) => beian_classify::vendor(id).map_or(id.to_string(), |v| v.name.to_string()),
+            None => "—".to_string(),
+        }
+    }
+    fn owner(s: &Site) -> String {
+        s.owner.clone().unwrap_or_else(|| "-".to_string())
+    }
+    let by = |run: &RunData, key: fn(&Site) -> String| {
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for s in run.sites.iter().filter(|s| behind_gate(s)) {
+            *m.entry(key(s)).or_default() += 1;
+        }
+        m
+    };
+    let counts = |key: fn(&Site) -> String| {
+        let before = previous.map(|p| by(p, key));
+        let mut v: Vec<Count> = by(current, key)
+            .into_iter()
+            .map(|(name, now)| Count {
+                before: before.as_ref().map(|b| b.get(&name).copied().unwrap_or(0)),
+                name,
+                now,
+            })
+            .collect();
+        v.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
+        v
+    };
+    Protected {
+        sites: current.sites.iter().filter(|s| behind_gate(s)).count() as u64,
+        vendors: counts(vendor_name),
+        owners: counts(owner),
     }
 }
 
@@ -148,6 +193,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
     unreachable.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
 
     let mut report = Report {
+        protected: protected(current, previous),
         trend: Vec::new(),
         appendix: Vec::new(),
         owners: Vec::new(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::{Array, Date32Array, ListArray, RecordBatch, StringArray};
 use beian_run::layout;
 use beian_run::schema::col;
-use beian_types::{PsbDue, PsbDuty, SiteStatus};
+use beian_types::{PageClass, PsbDue, PsbDuty, SiteStatus};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -90,6 +90,8 @@ pub struct Site {
     pub province: Option<String>,
     /// Its public-security deadline, when it shows no PSB number (schema 2.2).
     pub psb_due: Option<PsbDue>,
+    /// What stood in front of a host without a page of its own, and who (schema 2.7).
+    pub front: Option<(PageClass, Option<String>)>,
 }
 
 /// A run, read for a report.
@@ -164,6 +166,8 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
             col::PROVINCE,
             col::PSB_DUE,
             col::PSB_DUTY,
+            col::FRONT_CLASS,
+            col::FRONT_VENDOR,
         ],
         |path, batch| read_batch(path, batch, &mut data),
     )?;
@@ -247,6 +251,8 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
             .and_then(|c| c.as_any().downcast_ref::<StringArray>())
     };
     let (owner, province) = (optional(col::OWNER), optional(col::PROVINCE));
+    // Schema 2.7.
+    let (front_class, front_vendor) = (optional(col::FRONT_CLASS), optional(col::FRONT_VENDOR));
     // Schema 2.2.
     let (psb_due, psb_duty) = (
         batch
@@ -291,6 +297,9 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
             owner: value(owner, i),
             province: value(province, i),
             psb_due: psb_due_of(psb_due, psb_duty, i),
+            front: value(front_class, i)
+                .and_then(|c| PageClass::from_name(&c))
+                .map(|c| (c, value(front_vendor, i))),
         });
     }
     Ok(())

@@ -51,6 +51,19 @@ pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
         line.push(format!("{} {}", l.input_errors, t.input_errors));
     }
     out.push(line.join(" · "));
+    let p = &report.protected;
+    if p.sites > 0 {
+        let vendors: Vec<String> = p
+            .vendors
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.now))
+            .collect();
+        out.push(
+            l.protected_digest
+                .replace("{n}", &p.sites.to_string())
+                .replace("{vendors}", &vendors.join(", ")),
+        );
+    }
     if let Some(p) = report
         .population
         .as_ref()

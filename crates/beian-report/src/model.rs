@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::load::RunInfo;
 
 /// Version of the `report.json` model; bumped like the Parquet schema's.
-pub const REPORT_VERSION: &str = "1.2";
+pub const REPORT_VERSION: &str = "1.3";
 
 /// A fleet report.
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +40,9 @@ pub struct Report {
     pub psb_due: Vec<Deadline>,
     /// Unreachable sites by error class, most first.
     pub unreachable: Vec<Count>,
+    /// Sites not verified because a WAF's challenge or block, or a rate limit, stood in front
+    /// of their pages (report 1.3): apart from the unreachable and the failing ones.
+    pub protected: Protected,
     /// Sites by owner (manifest `owner`; `-` for sites without one), most failing first.
     pub owners: Vec<Group>,
     /// Sites by filing province (`-` when unknown), most failing first.
@@ -94,8 +97,22 @@ pub struct Tiles {
     pub unverified: u64,
     /// Sites with no page on either host.
     pub unreachable: u64,
+    /// Unverified sites behind a WAF's challenge or block, or a rate limit (report 1.3).
+    pub protected: u64,
     /// Input lines that could not be audited.
     pub input_errors: u64,
+}
+
+/// The sites behind protection: who stands in front, and whom to ask for an allowlist.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Protected {
+    /// How many sites.
+    pub sites: u64,
+    /// By vendor (the marker's name; "—" when no marker names one), most first.
+    pub vendors: Vec<Count>,
+    /// By owner (manifest `owner`; `-` without one), most first: whom to ask to allow the
+    /// audit's addresses.
+    pub owners: Vec<Count>,
 }
 
 /// A named count, now and in the compared run.
@@ -203,6 +220,11 @@ impl Report {
             worst: self.worst.clone(),
             psb_due: cut(&self.psb_due, max),
             unreachable: self.unreachable.clone(),
+            protected: Protected {
+                sites: self.protected.sites,
+                vendors: self.protected.vendors.clone(),
+                owners: cut(&self.protected.owners, max),
+            },
             owners: self.owners.clone(),
             provinces: self.provinces.clone(),
             trend: self.trend.clone(),

@@ -47,6 +47,9 @@ pub struct SiteJudgement {
     /// The public-security deadline, when the site was reached, shows no PSB number and the
     /// manifest dates it.
     pub psb_due: Option<PsbDue>,
+    /// What stood in front of a host that showed no page of its own (a challenge, a block, a
+    /// parked page, the provider's interception page, an origin error), apex first.
+    pub front: Option<beian_types::Classified>,
 }
 
 fn registrable(host: &str) -> &str {
@@ -458,6 +461,10 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
         shown_psb,
         unreachable,
         psb_due,
+        front: hosts.iter().find_map(|h| {
+            h.front
+                .filter(|c| h.page.is_none() && c.class != PageClass::Page)
+        }),
     }
 }
 

@@ -48,6 +48,10 @@ pub mod col {
     pub const PSB_DUE: &str = "psb_due";
     /// `sites`: what is due by the deadline.
     pub const PSB_DUTY: &str = "psb_duty";
+    /// `sites`: what stood in front of a host without a page of its own.
+    pub const FRONT_CLASS: &str = "front_class";
+    /// `sites`: who stood there.
+    pub const FRONT_VENDOR: &str = "front_vendor";
     /// `fetches`, `findings`: the host.
     pub const HOST: &str = "host";
     /// `findings`: the rule.
@@ -181,6 +185,16 @@ pub static SITES: Table<SiteRow> = Table {
             col::PSB_DUTY,
             true,
             Value::Str(|r| r.psb_due.map(|d| d.duty.as_str())),
+        ),
+        dict(
+            col::FRONT_CLASS,
+            true,
+            Value::Str(|r| r.front.map(|c| c.class.as_str())),
+        ),
+        dict(
+            col::FRONT_VENDOR,
+            true,
+            Value::Str(|r| r.front.and_then(|c| c.vendor).map(|v| v.id)),
         ),
     ],
 };

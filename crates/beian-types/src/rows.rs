@@ -114,6 +114,8 @@ pub struct SiteRow {
     /// Set when the site shows no public-security number and the manifest dates it: the
     /// deadline and what is due by then (schema 2.2).
     pub psb_due: Option<PsbDue>,
+    /// What stood in front of a host that showed no page of its own (schema 2.7).
+    pub front: Option<crate::Classified>,
 }
 
 impl SiteRow {
@@ -142,6 +144,7 @@ impl SiteRow {
             owner: None,
             province: None,
             psb_due: None,
+            front: None,
         }
     }
 }
