@@ -48,7 +48,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-render bench-report bench-scale bench-shards
+.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-render bench-report bench-scale bench-shards edge-data
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
@@ -70,3 +70,10 @@ bench-render: chromium ## 200 sites whose footers scripts write, rendered in hea
 
 bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
 	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal
+
+CDNCHECK_URL := https://raw.githubusercontent.com/projectdiscovery/cdncheck/main/sources_data.json
+
+edge-data: ## Refresh datasets/edge/cdncheck.json from projectdiscovery/cdncheck (needs the internet; then date it in datasets/edge/README.md)
+	curl -fsSL $(CDNCHECK_URL) -o datasets/edge/sources_data.json.tmp
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump({k: d[k] for k in ("cdn","waf","common")}, open(sys.argv[2],"w"), ensure_ascii=False, separators=(",",":"), sort_keys=True)' datasets/edge/sources_data.json.tmp datasets/edge/cdncheck.json
+	rm -f datasets/edge/sources_data.json.tmp

@@ -29,6 +29,8 @@ s = pq.read_table(sys.argv[1] + "/sites").to_pylist()
 print(json.dumps({
     "nets": {r["host"]: r["address_nets"] for r in f if r["scheme"] == "https"},
     "addrs": {r["host"]: r["addresses"] for r in f if r["scheme"] == "https"},
+    "edge": {r["host"]: r["edge_provider"] for r in f if r["scheme"] == "https"},
+    "site_edge": {r["domain"]: r["edge_provider"] for r in s if r["domain"]},
     "access": {x["domain"]: [x["verdict"], x["evidence"]] for x in g if x["rule_id"] == "SITE-ACCESS"},
     "status": {r["domain"]: r["status"] for r in s if r["domain"]},
     "error": {str(r["input_line"]): r["error_message"] for r in s if r["status"] == "input_error"},
@@ -79,6 +81,16 @@ fn site_access_is_graded_and_each_address_named() {
                     evidence.contains(&format!("{www} → CNAME {cdn}: 127.0.2.2 (outside)")),
                     "{evidence}"
                 );
+                // The CDN is named by its CNAME suffix (datasets/edge/suffixes.csv), in
+                // `fetches` and for the site.
+                assert_eq!(v["edge"][&www], "aliyun_cdn", "{v}");
+                assert_eq!(v["site_edge"][&s.domain], "aliyun_cdn", "{v}");
+                assert!(
+                    evidence.starts_with(&format!(
+                        "{www} reaches its addresses through Alibaba Cloud CDN (cdn, CNAME {cdn})"
+                    )),
+                    "{evidence}"
+                );
             }
             Behaviour::Ipv6Only => {
                 assert_eq!(apex_nets, &serde_json::json!(["::1/128"]), "{v}");
@@ -87,6 +99,7 @@ fn site_access_is_graded_and_each_address_named() {
             _ => {
                 assert_eq!(apex_nets, &serde_json::json!([inside]), "{v}");
                 assert_eq!(verdict, "pass", "{evidence}");
+                assert!(v["edge"][&www].is_null(), "{v}");
             }
         }
     }

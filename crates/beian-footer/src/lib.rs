@@ -105,6 +105,20 @@ mod routes {
             extract_reference(misnested.as_bytes(), None)
         );
     }
+
+    /// The body fallback of each extractor (found by the differential test): a number in the
+    /// body text does not run on across an empty footer region into the text after it.
+    #[test]
+    fn a_left_out_region_separates_the_body_text() {
+        let page = "<body>粤B2-20090059<div class=\"fot_w2\"></div>0</body>";
+        for facts in [
+            extract(page.as_bytes(), None),
+            extract_reference(page.as_bytes(), None),
+        ] {
+            let primary = facts.primary.map(|c| c.number.canonical);
+            assert_eq!(primary.as_deref(), Some("粤B2-20090059"));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -217,9 +217,13 @@ impl RegionText {
                         }
                         Node::Element(e) => {
                             let name = e.name();
-                            if INVISIBLE.contains(&name)
-                                || (n.id() != root.id() && skip.contains(&n.id()))
-                            {
+                            let skipped = n.id() != root.id() && skip.contains(&n.id());
+                            if INVISIBLE.contains(&name) || skipped {
+                                // A region left out still stands between the texts around
+                                // it: a number does not run on across it.
+                                if skipped && BLOCK.contains(&name) {
+                                    self.hard_break();
+                                }
                                 hidden = Some(n.id());
                                 continue;
                             }

@@ -114,6 +114,7 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
             return (host, rows);
         }
     };
+    let edge = beian_edge::edge_of(&res.addrs, &res.cnames);
     let mut rows = Vec::with_capacity(p.fetched.len());
     let mut probes = Vec::with_capacity(p.fetched.len());
     let mut page = None;
@@ -121,6 +122,7 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
         let class = p.classes.get(i).copied().flatten();
         let mut row = base(*scheme);
         row.page_class = class;
+        row.edge_provider = edge.as_ref().map(|e| e.provider);
         row.addresses = res.addrs.iter().map(ToString::to_string).collect();
         row.cname_chain = res.cnames.clone();
         row.address_nets = p.address_nets.clone();
@@ -189,6 +191,7 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
         dns: Some(DnsObservation {
             addrs: res.addrs.clone(),
             cnames: res.cnames.clone(),
+            edge: edge.as_ref().map(|e| (e.provider, e.to_string())),
         }),
         front: p
             .classes

@@ -318,6 +318,12 @@ impl Auditor {
             province,
             psb_due: j.psb_due,
             front: j.front,
+            edge_provider: hosts.iter().find_map(|h| {
+                h.dns
+                    .as_ref()
+                    .and_then(|d| d.edge.as_ref())
+                    .map(|(v, _)| *v)
+            }),
         };
         let findings = j
             .findings

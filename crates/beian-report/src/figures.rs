@@ -59,6 +59,29 @@ fn behind_gate(s: &Site) -> bool {
     s.status == SiteStatus::Unverified && s.front.as_ref().is_some_and(|(c, _)| c.is_gate())
 }
 
+/// Sites by the CDN or WAF in front of them, with the compared run's counts.
+fn edges(current: &RunData, previous: Option<&RunData>) -> Vec<Count> {
+    let by = |run: &RunData| {
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for id in run.sites.iter().filter_map(|s| s.edge.as_deref()) {
+            let name = beian_edge::provider(id).map_or(id.to_string(), |p| p.name.to_string());
+            *m.entry(name).or_default() += 1;
+        }
+        m
+    };
+    let before = previous.map(by);
+    let mut v: Vec<Count> = by(current)
+        .into_iter()
+        .map(|(name, now)| Count {
+            before: before.as_ref().map(|b| b.get(&name).copied().unwrap_or(0)),
+            name,
+            now,
+        })
+        .collect();
+    v.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
+    v
+}
+
 /// The sites behind protection, by vendor and by owner, with the compared run's counts.
 fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
     fn vendor_name(s: &Site) -> String {
@@ -194,6 +217,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
 
     let mut report = Report {
         protected: protected(current, previous),
+        edges: edges(current, previous),
         trend: Vec::new(),
         appendix: Vec::new(),
         owners: Vec::new(),

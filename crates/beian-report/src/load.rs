@@ -92,6 +92,8 @@ pub struct Site {
     pub psb_due: Option<PsbDue>,
     /// What stood in front of a host without a page of its own, and who (schema 2.7).
     pub front: Option<(PageClass, Option<String>)>,
+    /// The CDN or WAF in front of it (schema 2.7).
+    pub edge: Option<String>,
 }
 
 /// A run, read for a report.
@@ -168,6 +170,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
             col::PSB_DUTY,
             col::FRONT_CLASS,
             col::FRONT_VENDOR,
+            col::EDGE_PROVIDER,
         ],
         |path, batch| read_batch(path, batch, &mut data),
     )?;
@@ -253,6 +256,7 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
     let (owner, province) = (optional(col::OWNER), optional(col::PROVINCE));
     // Schema 2.7.
     let (front_class, front_vendor) = (optional(col::FRONT_CLASS), optional(col::FRONT_VENDOR));
+    let edge = optional(col::EDGE_PROVIDER);
     // Schema 2.2.
     let (psb_due, psb_duty) = (
         batch
@@ -300,6 +304,7 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
             front: value(front_class, i)
                 .and_then(|c| PageClass::from_name(&c))
                 .map(|c| (c, value(front_vendor, i))),
+            edge: value(edge, i),
         });
     }
     Ok(())

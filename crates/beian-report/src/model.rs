@@ -43,6 +43,9 @@ pub struct Report {
     /// Sites not verified because a WAF's challenge or block, or a rate limit, stood in front
     /// of their pages (report 1.3): apart from the unreachable and the failing ones.
     pub protected: Protected,
+    /// Sites by the CDN or WAF in front of them (`sites.edge_provider`; report 1.3), most
+    /// first; sites with none are not counted.
+    pub edges: Vec<Count>,
     /// Sites by owner (manifest `owner`; `-` for sites without one), most failing first.
     pub owners: Vec<Group>,
     /// Sites by filing province (`-` when unknown), most failing first.
@@ -220,6 +223,7 @@ impl Report {
             worst: self.worst.clone(),
             psb_due: cut(&self.psb_due, max),
             unreachable: self.unreachable.clone(),
+            edges: self.edges.clone(),
             protected: Protected {
                 sites: self.protected.sites,
                 vendors: self.protected.vendors.clone(),

@@ -39,6 +39,8 @@ struct Host<'a> {
     outside: usize,
     /// The first CNAME target outside the site's domain.
     cdn: Option<&'a str>,
+    /// The CDN or WAF the CNAME or an address names, described.
+    edge: Option<&'a str>,
     /// `address (network)` for each address.
     listed: Vec<String>,
 }
@@ -71,6 +73,7 @@ pub(crate) fn site_access(
                     .iter()
                     .map(String::as_str)
                     .find(|t| third_party(domain, t)),
+                edge: dns.edge.as_ref().map(|(_, d)| d.as_str()),
                 listed: Vec::with_capacity(dns.addrs.len()),
             };
             for ip in &dns.addrs {
@@ -100,7 +103,7 @@ pub(crate) fn site_access(
     // third party in front that could hide an origin inside them.
     let elsewhere: Vec<String> = judged
         .iter()
-        .filter(|h| h.inside == 0 && h.cdn.is_none())
+        .filter(|h| h.inside == 0 && h.cdn.is_none() && h.edge.is_none())
         .map(describe)
         .collect();
     if !elsewhere.is_empty() {
@@ -113,12 +116,16 @@ pub(crate) fn site_access(
             ),
         );
     }
-    if let Some(h) = judged.iter().find(|h| h.cdn.is_some()) {
+    if let Some(h) = judged.iter().find(|h| h.cdn.is_some() || h.edge.is_some()) {
+        let through = match h.edge {
+            Some(e) => e.to_string(),
+            None => "a third party's CNAME (a CDN in front of the origin?)".to_string(),
+        };
         return site_finding(
             ids::SITE_ACCESS,
             Verdict::Warn,
             format!(
-                "{} reaches its addresses through a third party's CNAME (a CDN in front of the origin?): {}",
+                "{} reaches its addresses through {through}: {}",
                 h.name,
                 all()
             ),

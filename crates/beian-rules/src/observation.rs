@@ -65,6 +65,9 @@ pub struct DnsObservation {
     pub addrs: Vec<std::net::IpAddr>,
     /// CNAME targets in chain order.
     pub cnames: Vec<String>,
+    /// Who stands in front (a CDN or WAF named by its CNAME suffix or address range), and
+    /// how it was named ("Alibaba Cloud CDN (cdn, CNAME x.w.kunlunsl.com)").
+    pub edge: Option<(beian_types::Vendor, String)>,
 }
 
 /// What probing one host produced.

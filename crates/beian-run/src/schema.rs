@@ -52,6 +52,8 @@ pub mod col {
     pub const FRONT_CLASS: &str = "front_class";
     /// `sites`: who stood there.
     pub const FRONT_VENDOR: &str = "front_vendor";
+    /// `sites`, `fetches`: the CDN or WAF in front.
+    pub const EDGE_PROVIDER: &str = "edge_provider";
     /// `fetches`, `findings`: the host.
     pub const HOST: &str = "host";
     /// `findings`: the rule.
@@ -196,6 +198,11 @@ pub static SITES: Table<SiteRow> = Table {
             true,
             Value::Str(|r| r.front.and_then(|c| c.vendor).map(|v| v.id)),
         ),
+        dict(
+            col::EDGE_PROVIDER,
+            true,
+            Value::Str(|r| r.edge_provider.map(|v| v.id)),
+        ),
     ],
 };
 
@@ -315,6 +322,11 @@ pub static FETCHES: Table<FetchRow> = Table {
             "page_marker",
             true,
             Value::Str(|r| r.page_class.map(|c| c.marker).filter(|m| !m.is_empty())),
+        ),
+        dict(
+            col::EDGE_PROVIDER,
+            true,
+            Value::Str(|r| r.edge_provider.map(|v| v.id)),
         ),
     ],
 };

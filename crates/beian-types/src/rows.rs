@@ -116,6 +116,8 @@ pub struct SiteRow {
     pub psb_due: Option<PsbDue>,
     /// What stood in front of a host that showed no page of its own (schema 2.7).
     pub front: Option<crate::Classified>,
+    /// The CDN or WAF in front of the site's hosts, apex first (schema 2.7).
+    pub edge_provider: Option<crate::Vendor>,
 }
 
 impl SiteRow {
@@ -145,6 +147,7 @@ impl SiteRow {
             province: None,
             psb_due: None,
             front: None,
+            edge_provider: None,
         }
     }
 }
@@ -243,6 +246,8 @@ pub struct FetchRow {
     pub started_at_us: i64,
     /// What the final response was (docs/rulebook.md §6.14); `None` when there was none.
     pub page_class: Option<crate::Classified>,
+    /// The CDN or WAF in front of the host, named by its CNAME or address (schema 2.7).
+    pub edge_provider: Option<crate::Vendor>,
 }
 
 /// One row of `findings`.

@@ -268,6 +268,7 @@ fn resolved(
         dns: addrs.map(|a| beian_rules::DnsObservation {
             addrs: a.iter().map(|s| s.parse().expect("test address")).collect(),
             cnames: cnames.iter().map(|s| s.to_string()).collect(),
+            edge: None,
         }),
         front: None,
     }
