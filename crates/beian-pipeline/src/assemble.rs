@@ -353,6 +353,41 @@ mod tests {
         assert_eq!(host.dns.unwrap().cnames, ["edge.cdn.cn"]);
     }
 
+    /// A challenge in front of the page: the rows carry the class, the host has no page and
+    /// names what stood in front, and nothing reads as the audit's own failure.
+    #[test]
+    fn a_challenge_in_front_is_the_host_s_front_not_a_page() {
+        let res = resolution();
+        let fetched = fetched();
+        let challenge = Classified {
+            class: PageClass::Challenge,
+            vendor: Some(beian_types::Vendor {
+                id: "aliyun_waf",
+                name: "Alibaba Cloud WAF",
+            }),
+            marker: "acw-sc-v2",
+        };
+        let pages = HashMap::new();
+        let mut p = probes(Ok(&res), &fetched, &pages, None);
+        let classes = [Some(challenge), Some(challenge)];
+        p.classes = &classes;
+        let (host, rows) = assemble(&p);
+        assert!(host.page.is_none());
+        assert_eq!(host.front, Some(challenge));
+        assert!(
+            rows.iter()
+                .all(|r| r.page_class == Some(challenge) && r.error_class.is_none())
+        );
+        let failure = host.failure.unwrap_or_default();
+        assert!(
+            failure.contains("a challenge of Alibaba Cloud WAF"),
+            "{failure}"
+        );
+        // An edge provider is named from the CNAME chain when a table knows it: this one
+        // (`edge.cdn.cn`) is nobody's.
+        assert!(rows.iter().all(|r| r.edge_provider.is_none()));
+    }
+
     #[test]
     fn a_page_whose_facts_were_not_read_is_the_audit_s_failure() {
         let res = resolution();

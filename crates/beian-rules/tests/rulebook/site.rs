@@ -287,6 +287,40 @@ fn access(hosts: &[HostObservation], manifest: &Manifest, nets: &[&str]) -> (Ver
     (finding.verdict, finding.evidence.clone())
 }
 
+/// A host whose addresses lie in a CDN's published range (no CNAME: the zone's records point
+/// at the CDN) has the CDN in front, not an origin elsewhere: warn naming it, never fail.
+#[test]
+fn site_access_names_the_cdn_an_address_lies_in() {
+    let m = Manifest::default();
+    let mut apex = resolved(HostRole::Apex, "example.cn", Some(&["104.16.1.1"]), &[]);
+    if let Some(d) = apex.dns.as_mut() {
+        d.edge = Some((
+            beian_types::Vendor {
+                id: "cloudflare",
+                name: "Cloudflare",
+            },
+            "Cloudflare (waf, 104.16.1.1 in 104.16.0.0/13)".to_string(),
+        ));
+    }
+    let www = resolved(HostRole::Www, "www.example.cn", Some(&["203.0.113.5"]), &[]);
+    let (v, e) = access(&[apex.clone(), www], &m, &["203.0.113.0/24"]);
+    assert_eq!(v, Verdict::Warn, "{e}");
+    assert!(
+        e.starts_with(
+            "example.cn reaches its addresses through Cloudflare (waf, 104.16.1.1 in 104.16.0.0/13)"
+        ),
+        "{e}"
+    );
+    // Without the range table's word, the same host is served elsewhere.
+    let mut bare = apex;
+    if let Some(d) = bare.dns.as_mut() {
+        d.edge = None;
+    }
+    let www = resolved(HostRole::Www, "www.example.cn", Some(&["203.0.113.5"]), &[]);
+    let (v, e) = access(&[bare, www], &m, &["203.0.113.0/24"]);
+    assert_eq!(v, Verdict::Fail, "{e}");
+}
+
 #[test]
 fn site_access_judges_every_address_of_both_hosts() {
     let m = Manifest::default();
