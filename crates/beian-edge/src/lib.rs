@@ -259,7 +259,11 @@ fn by_cname(target: &str) -> Option<Edge> {
     data()
         .suffixes
         .iter()
-        .find(|s| t == s.suffix || t.ends_with(&format!(".{}", s.suffix)))
+        .find(|s| {
+            // On a label boundary: the suffix itself, or a dot before it.
+            t.strip_suffix(s.suffix)
+                .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+        })
         .map(|s| Edge {
             provider: s.provider,
             category: s.category,
