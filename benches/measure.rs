@@ -176,7 +176,12 @@ pub(crate) fn fleet_audit_command(
         .args(["--https-port", &https_port.to_string()])
         .arg("--allow-private")
         .arg("--ca-cert")
-        .arg(dir.join("ca.pem"));
+        .arg(dir.join("ca.pem"))
+        // The audit checks its own network on the fleet, never beyond loopback.
+        .args([
+            "--canary",
+            &format!("{}:{https_port}", beian_fleet::CANARY_HOST),
+        ]);
     cmd
 }
 

@@ -39,6 +39,7 @@ fn main() {
                 "2",
             ])
             .args(["--resolver", &fleet.dns_addr.to_string()])
+            .args(["--canary", &fleet.canary()])
             .args(["--http-port", &fleet.http_port.to_string()])
             .args(["--https-port", &fleet.https_port.to_string()])
             .arg("--ca-cert")

@@ -2,11 +2,12 @@
 //! provider's interception page and a CDN's origin error are classified before the footer
 //! rules — graded by the answer key, no gated site accused, each response's class, vendor
 //! and marker in `fetches` (read back with pyarrow), `Retry-After` honoured once and counted
-//! as waiting, and a browser's User-Agent let through where the block pages allow it.
+//! as waiting, a browser's User-Agent let through where the block pages allow it — and the
+//! audit's own resolver cut mid-run: no site called unreachable for it.
 
 use beian_fleet::Behaviour;
 
-use crate::util::{TestFleet, python_json};
+use crate::util::{TestFleet, python_json, wait_bounded, wait_until};
 
 const READ: &str = r#"
 import json, sys, pyarrow.parquet as pq
@@ -153,5 +154,59 @@ fn a_browser_user_agent_passes_the_blocks_that_allow_it() {
     for s in &fleet.fleet.sites {
         assert_eq!(v["status"][&s.domain], "compliant", "{v}");
         assert_eq!(v["class"][&format!("{} https", s.domain)][0], "page", "{v}");
+    }
+}
+
+/// The resolver cut mid-run (the fleet's DNS server stops answering): the sites the audit
+/// could not resolve afterwards are `unverified` with "the audit's own network failed" (its
+/// canary, resolved afresh, does not answer either), none is `unreachable`, and the run
+/// exits with status 4. The run is paced (one site at a time, a request a second per
+/// address: several seconds a site) and cut as soon as it has started, so the cut always falls
+/// inside it.
+#[test]
+fn a_cut_resolver_accuses_no_site() {
+    let fleet = TestFleet::each(vec![Behaviour::Compliant], 12, 2830);
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    let child = fleet
+        .audit_command(&input, &out)
+        // One site at a time, each resolved as it starts: the sites after the cut meet it.
+        .args([
+            "--quiet",
+            "--render",
+            "never",
+            "--rate-per-ip",
+            "1",
+            "--concurrency",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(120, "the run started", || out.join("sites").exists());
+    fleet.fleet.set_dns_answering(false);
+    let res = wait_bounded(child, 900);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(4), "{stderr}");
+
+    let read = r#"
+import json, sys, pyarrow.parquet as pq
+s = pq.read_table(sys.argv[1] + "/sites").to_pylist()
+print(json.dumps([[r["status"], r["error_class"], r["error_message"]] for r in s]))
+"#;
+    let v = python_json(read, &out);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 12, "{v}");
+    let lost: Vec<&serde_json::Value> = rows.iter().filter(|r| r[0] != "compliant").collect();
+    assert!(!lost.is_empty(), "the cut fell after the run: {v}");
+    for r in lost {
+        assert_eq!(r[0], "unverified", "{v}");
+        assert_eq!(r[1], "audit_network", "{v}");
+        let message = r[2].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("the audit's own network failed (canary canary.beian-fleet.cn:"),
+            "{message}"
+        );
     }
 }

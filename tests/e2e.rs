@@ -58,6 +58,7 @@ fn private_addresses_are_refused_without_allow_private() {
         .arg("--out")
         .arg(out.path())
         .args(["--resolver", &dns, "--quiet", "--dns-timeout", "1"])
+        .args(["--canary", &fleet.fleet.canary()])
         .output()
         .unwrap();
     assert!(res.status.success());

@@ -146,6 +146,8 @@ impl TestFleet {
         cmd.arg("--access-nets").arg(self.path("access_nets.txt"));
         // The fleet has names that never answer; keep those waits short.
         cmd.args(["--dns-timeout", "1"]);
+        // The audit checks its own network on the fleet, never beyond loopback.
+        cmd.args(["--canary", &self.fleet.canary()]);
         cmd
     }
 }

@@ -118,6 +118,16 @@ pub(crate) struct NetArgs {
     /// name, for fleets whose owners ask for it; anything else is sent as given.
     #[arg(long, value_name = "UA", default_value = "default")]
     pub(crate) user_agent: String,
+    /// A name the audit's own network must resolve and connect to, HOST or HOST:PORT (443),
+    /// repeatable; `none` for no check. A site that reaches no host by a DNS or connection
+    /// failure while no canary answers either is `unverified` ("the audit's own network
+    /// failed"), not `unreachable`, and the run exits with status 4.
+    #[arg(
+        long = "canary",
+        value_name = "HOST[:PORT]",
+        default_values = ["www.baidu.com:443", "www.qq.com:443", "www.gov.cn:443"]
+    )]
+    pub(crate) canaries: Vec<String>,
     /// Render pages whose footer a script writes in a headless browser (docs/rulebook.md
     /// §6.12): `auto` renders pages without an in-scope number that show a script signal,
     /// and pages whose number only a script writes; `always` every page; `never` none.

@@ -39,6 +39,8 @@ pub(crate) async fn demo(a: DemoArgs) -> Result<ExitCode> {
         response_timeout: 10.0,
         probe_timeout: 30.0,
         dns_timeout: 2.0,
+        // The audit checks its own network on the fleet, never beyond loopback.
+        canaries: vec![fleet.canary()],
         ..NetArgs::default()
     };
     let net = NetSettings::from_args(&net_args)?;

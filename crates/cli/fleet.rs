@@ -31,7 +31,7 @@ pub(crate) async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
     let fleet = Fleet::start(cfg).await?;
     fleet.write_files(&a.dir)?;
     println!(
-        "fleet of {} domains: dns {} http port {} https port {}\nfiles in {}\naudit it with:\n  beian audit {}/domains.txt --resolver {} --ca-cert {}/ca.pem --http-port {} --https-port {} --allow-private --access-nets {}/access_nets.txt --out results\n(or sites.csv: the list with its manifest of owners and opening dates)",
+        "fleet of {} domains: dns {} http port {} https port {}\nfiles in {}\naudit it with:\n  beian audit {}/domains.txt --resolver {} --ca-cert {}/ca.pem --http-port {} --https-port {} --allow-private --access-nets {}/access_nets.txt --canary {} --out results\n(or sites.csv: the list with its manifest of owners and opening dates)",
         fleet.sites.len(),
         fleet.dns_addr,
         fleet.http_port,
@@ -42,7 +42,8 @@ pub(crate) async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
         a.dir.display(),
         fleet.http_port,
         fleet.https_port,
-        a.dir.display()
+        a.dir.display(),
+        fleet.canary()
     );
     std::io::stdout().flush().ok();
     tokio::signal::ctrl_c()

@@ -101,8 +101,8 @@ pub(crate) struct Finished {
 
 impl Finished {
     /// The exit status: 128 + the signal for a run stopped by one (130 SIGINT, 143 SIGTERM),
-    /// as a shell reports it — the run is not complete (`--resume`); else 1 when `--fail-on`
-    /// trips, else 0.
+    /// as a shell reports it — the run is not complete (`--resume`); else 4 when the audit's
+    /// own network failed for some sites; else 1 when `--fail-on` trips, else 0.
     pub(crate) fn exit_code(&self, fail_on: Option<FailOn>) -> ExitCode {
         let report = &self.report;
         if report.stats.interrupted {
@@ -111,6 +111,10 @@ impl Finished {
             } else {
                 self.stopped_by
             });
+        }
+        // The audit's own network failed for some sites: their rows say nothing of the sites.
+        if report.tally.errors.contains_key("audit_network") {
+            return ExitCode::from(4);
         }
         let n = |s: &str| report.tally.status(s);
         let tripped = match fail_on {

@@ -37,6 +37,19 @@ fn rate(name: &str, v: f64) -> Result<f64> {
     Ok(v)
 }
 
+/// `--canary`: the canaries, none for `none`.
+fn canaries(v: &[String]) -> Result<Vec<beian_pipeline::Canary>> {
+    if v.iter().any(|c| c == "none") {
+        return Ok(Vec::new());
+    }
+    v.iter()
+        .map(|c| {
+            c.parse()
+                .map_err(|e: String| anyhow::anyhow!("--canary {e}"))
+        })
+        .collect()
+}
+
 /// `--user-agent`: a preset's value, or the text given (one line of visible ASCII).
 fn user_agent(v: &str) -> Result<String> {
     match v {
@@ -95,6 +108,7 @@ impl NetSettings {
         Ok(NetSettings {
             render_note,
             net: NetConfig {
+                canaries: canaries(&a.canaries)?,
                 render,
                 resolvers: a.resolvers.clone(),
                 dns_timeout: secs("dns-timeout", a.dns_timeout)?,

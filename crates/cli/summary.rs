@@ -60,6 +60,14 @@ fn write_summary(
             writeln!(out, "{class:<16} {n:>6}")?;
         }
     }
+    if let Some(n) = tally.errors.get("audit_network") {
+        writeln!(
+            out,
+            "\n{n} sites not checked: the audit's own network failed (its canaries did not \
+             answer either; --canary) — they are `unverified`, not `unreachable`: audit them \
+             again once the network is back"
+        )?;
+    }
     if let Some(mean) = tally
         .render_ms
         .checked_div(tally.rendered + tally.render_failed)

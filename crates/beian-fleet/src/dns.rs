@@ -44,6 +44,9 @@ fn address_record(owner: &Name, ip: IpAddr, qtype: RecordType) -> Option<Record>
 #[derive(Clone, Default)]
 pub(crate) struct Zone {
     pub(crate) names: Arc<HashMap<String, Answer>>,
+    /// Cleared to cut the resolver (tests of an outage of the audit's own network): queries
+    /// are then read and never answered.
+    pub(crate) answering: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Zone {
@@ -151,6 +154,9 @@ impl Zone {
             let Ok((n, from)) = socket.recv_from(&mut buf).await else {
                 continue;
             };
+            if !self.answering.load(std::sync::atomic::Ordering::Relaxed) {
+                continue;
+            }
             if let Some(resp) = self.respond(&buf[..n], Transport::Udp) {
                 socket.send_to(&resp, from).await.ok();
             }
@@ -213,6 +219,7 @@ mod tests {
         ];
         Zone {
             names: Arc::new(names.into_iter().map(|(n, a)| (n.to_string(), a)).collect()),
+            answering: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 

@@ -144,7 +144,13 @@ pub struct Fleet {
     /// What the web servers share: their counters are read here.
     world: Arc<http::World>,
     certs: Arc<Certs>,
+    /// The DNS server's switch ([`Fleet::set_dns_answering`]).
+    answering: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// The fleet's canary name: what an audit of the fleet passes as `--canary` (with the
+/// fleet's https port), so that its check of its own network stays on loopback.
+pub const CANARY_HOST: &str = "canary.beian-fleet.cn";
 
 impl Drop for Fleet {
     fn drop(&mut self) {
@@ -321,8 +327,17 @@ impl Fleet {
                 }
             }
         };
+        // The audit's canary: a name of its own on the first address (`Fleet::canary`).
+        names.insert(
+            CANARY_HOST.to_string(),
+            Answer::Addr(IpAddr::V4(
+                cfg.ips.first().copied().unwrap_or(Ipv4Addr::LOCALHOST),
+            )),
+        );
+        let answering = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let zone = Zone {
             names: Arc::new(names),
+            answering: answering.clone(),
         };
         tasks.spawn(zone.clone().serve_udp(udp));
         tasks.spawn(zone.serve_tcp(tcp));
@@ -390,7 +405,20 @@ impl Fleet {
             tasks,
             world,
             certs,
+            answering,
         })
+    }
+
+    /// `--canary` for an audit of this fleet: its canary name and https port.
+    pub fn canary(&self) -> String {
+        format!("{CANARY_HOST}:{}", self.https_port)
+    }
+
+    /// Stops (`false`) or restarts the DNS server's answers over UDP: the audit's resolver
+    /// cut, as in an outage of its own network.
+    pub fn set_dns_answering(&self, on: bool) {
+        self.answering
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Issues the certificate of every HTTPS host now instead of on its first handshake, so

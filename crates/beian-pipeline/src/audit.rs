@@ -3,7 +3,6 @@
 //! `findings`). [`Auditor`] is the real [`AuditSite`]; the scheduler takes any.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +14,12 @@ use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{HostObservation, Placement, Render, RuleConfig, SiteContext, judge_site};
 use beian_types::{
     Classified, ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, PageClass, Scheme,
-    SiteReport, SiteRow,
+    SiteReport, SiteRow, SiteStatus,
 };
 use rustls_pki_types::CertificateDer;
 
 use crate::assemble::{PageFacts, Probes, assemble, micros};
+use crate::canary::{Canaries, Canary, could_be_ours, network_failed};
 use crate::upstream::{AuditUpstream, DnsForRedirects};
 use crate::{AuditSite, now_us};
 
@@ -61,6 +61,7 @@ pub struct Auditor {
     fetcher: Arc<Fetcher<DnsForRedirects>>,
     judging: Judging,
     render: Option<Rendering>,
+    canaries: Option<Canaries>,
 }
 
 /// The browser at work: which pages, the renderer, where screenshots go.
@@ -111,6 +112,8 @@ pub struct NetConfig {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Rendering pages in a headless browser (`None`: never).
     pub render: Option<RenderOptions>,
+    /// What the audit's own network must reach (none: no check).
+    pub canaries: Vec<Canary>,
 }
 
 /// Building an [`Auditor`] failed.
@@ -163,6 +166,7 @@ impl Auditor {
             fetcher,
             judging,
             render,
+            canaries: Canaries::new(net.canaries.clone(), net.fetch.connect_timeout),
         })
     }
 
@@ -583,13 +587,23 @@ async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
 }
 
 impl AuditSite for Auditor {
-    fn audit<'a>(
+    async fn audit<'a>(
         &'a self,
         line: u64,
         raw: String,
         target: Target,
         on_wait: &'a OnWait<'a>,
-    ) -> impl Future<Output = SiteReport> + Send + 'a {
-        self.audit_target(line, raw, target, on_wait)
+    ) -> SiteReport {
+        let mut report = self.audit_target(line, raw, target, on_wait).await;
+        // A site that reached no host, in a way the audit's own network could cause: is it
+        // the site, or the audit?
+        let lost = report.site.status == SiteStatus::Unreachable
+            && report.site.error_class.is_some_and(could_be_ours);
+        if let (true, Some(c)) = (lost, &self.canaries) {
+            if let Some(why) = c.failure(&self.resolver).await {
+                network_failed(&mut report, &why);
+            }
+        }
+        report
     }
 }

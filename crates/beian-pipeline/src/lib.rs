@@ -8,6 +8,7 @@
 
 mod assemble;
 mod audit;
+mod canary;
 mod finalize;
 pub mod job;
 pub mod remote;
@@ -15,6 +16,7 @@ pub mod schedule;
 mod upstream;
 
 pub use audit::{Auditor, BuildError, Judging, NetConfig, RenderMode, RenderOptions};
+pub use canary::Canary;
 pub use finalize::{FinalizeRunError, finalize_run};
 pub use job::{Job, JobError, Output, RenderJob, RunReport, Tally, run_job, stop_on};
 pub use schedule::{AuditSite, Control, RunStats, run};

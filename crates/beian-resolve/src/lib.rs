@@ -204,6 +204,24 @@ struct Cached {
     outcome: Outcome,
 }
 
+/// What a lookup of `host` that began at `started` gives the caller.
+fn answer(host: &str, outcome: Outcome, started: Instant) -> Result<Resolution, ResolveError> {
+    let elapsed = started.elapsed();
+    match outcome {
+        Ok(found) => Ok(Resolution {
+            addrs: found.addrs,
+            cnames: found.cnames,
+            elapsed,
+        }),
+        Err(f) => Err(ResolveError {
+            host: host.to_string(),
+            class: f.class,
+            message: f.message,
+            elapsed,
+        }),
+    }
+}
+
 impl Resolver {
     /// A and AAAA addresses of `host`, with its CNAME chain.
     pub async fn resolve(&self, host: &str) -> Result<Resolution, ResolveError> {
@@ -217,20 +235,16 @@ impl Resolver {
                 outcome
             }
         };
-        let elapsed = started.elapsed();
-        match outcome {
-            Ok(found) => Ok(Resolution {
-                addrs: found.addrs,
-                cnames: found.cnames,
-                elapsed,
-            }),
-            Err(f) => Err(ResolveError {
-                host: host.to_string(),
-                class: f.class,
-                message: f.message,
-                elapsed,
-            }),
-        }
+        answer(host, outcome, started)
+    }
+
+    /// [`Resolver::resolve`] asking the servers now, past the cache (and leaving it as it
+    /// is): whether the resolver answers at this moment (the audit's canaries).
+    pub async fn resolve_fresh(&self, host: &str) -> Result<Resolution, ResolveError> {
+        let started = Instant::now();
+        let key = host.trim_end_matches('.').to_ascii_lowercase();
+        let outcome = self.look_up(&key).await;
+        answer(host, outcome, started)
     }
 
     fn cached(&self, key: &str, now: Instant) -> Option<Outcome> {

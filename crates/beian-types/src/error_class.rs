@@ -55,6 +55,9 @@ pub enum ErrorClass {
     NoPage,
     /// A bug: a worker task failed. Reported, never silently dropped.
     Internal,
+    /// Site level: the site was not reached while the audit's own network failed (its
+    /// canaries did not answer either): not the site's fault, `unverified`.
+    AuditNetwork,
 }
 
 impl ErrorClass {
@@ -84,6 +87,7 @@ impl ErrorClass {
         ErrorClass::TotalTimeout,
         ErrorClass::NoPage,
         ErrorClass::Internal,
+        ErrorClass::AuditNetwork,
     ];
 
     /// The stable snake_case code stored in Parquet.
@@ -113,6 +117,7 @@ impl ErrorClass {
             ErrorClass::TotalTimeout => "total_timeout",
             ErrorClass::NoPage => "no_page",
             ErrorClass::Internal => "internal",
+            ErrorClass::AuditNetwork => "audit_network",
         }
     }
 }

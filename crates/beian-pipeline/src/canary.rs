@@ -1,0 +1,247 @@
+//! When the audit's own network fails, the sites are not to blame (issue 28): a site that
+//! reached no host, by a DNS or connection failure, is checked against the audit's canaries —
+//! names it resolves afresh through its own resolver and connects to. When no canary answers
+//! either, the site's row says "the audit's own network failed" and the site is `unverified`,
+//! not `unreachable`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use beian_resolve::Resolver;
+use beian_rules::ids;
+use beian_types::{ErrorClass, SiteReport, SiteStatus, Verdict};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// A canary: a name the audit's network must resolve, and the port it must connect to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canary {
+    /// The name.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+impl std::str::FromStr for Canary {
+    type Err = String;
+
+    /// `host` (port 443) or `host:port`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (host, port) = match s.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| format!("{s:?}: the port is not a number from 1 to 65535"))?,
+            ),
+            None => (s, 443),
+        };
+        if host.is_empty() || port == 0 || host.contains(char::is_whitespace) {
+            return Err(format!("{s:?} is not a HOST or HOST:PORT"));
+        }
+        Ok(Canary {
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+}
+
+impl std::fmt::Display for Canary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// How long a canary check stands for the sites that finish after it.
+const CHECK_STANDS: Duration = Duration::from_secs(5);
+
+/// The audit's canaries and their last check.
+pub(crate) struct Canaries {
+    list: Vec<Canary>,
+    connect_timeout: Duration,
+    /// The last check: when, and why the network failed (`None`: a canary answered). One
+    /// check at a time; the sites finishing meanwhile wait for it.
+    last: Mutex<Option<(Instant, Option<String>)>>,
+}
+
+impl Canaries {
+    pub(crate) fn new(list: Vec<Canary>, connect_timeout: Duration) -> Option<Self> {
+        (!list.is_empty()).then(|| Canaries {
+            list,
+            connect_timeout,
+            last: Mutex::new(None),
+        })
+    }
+
+    /// Why the audit's network fails now (`None`: a canary answered): each canary resolved
+    /// afresh (the cache would hide a resolver that stopped answering) and connected to.
+    pub(crate) async fn failure(&self, resolver: &Resolver) -> Option<String> {
+        let mut last = self.last.lock().await;
+        if let Some((at, why)) = last.as_ref() {
+            if at.elapsed() < CHECK_STANDS {
+                return why.clone();
+            }
+        }
+        let mut reasons = Vec::with_capacity(self.list.len());
+        let mut answered = false;
+        for c in &self.list {
+            match self.probe(c, resolver).await {
+                Ok(()) => {
+                    answered = true;
+                    break;
+                }
+                Err(e) => reasons.push(format!("canary {c}: {e}")),
+            }
+        }
+        let why = (!answered).then(|| reasons.join("; "));
+        *last = Some((Instant::now(), why.clone()));
+        why
+    }
+
+    async fn probe(&self, c: &Canary, resolver: &Resolver) -> Result<(), String> {
+        let res = resolver
+            .resolve_fresh(&c.host)
+            .await
+            .map_err(|e| format!("{}", e.class))?;
+        let mut last = String::from("no address");
+        for ip in res.addrs.iter().take(2) {
+            let addr = SocketAddr::new(*ip, c.port);
+            match tokio::time::timeout(self.connect_timeout, tokio::net::TcpStream::connect(addr))
+                .await
+            {
+                Ok(Ok(_)) => return Ok(()),
+                Ok(Err(e)) => last = format!("{addr}: {e}"),
+                Err(_) => last = format!("{addr}: no connection within {:?}", self.connect_timeout),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Failures the audit's own network can cause: no answer from the resolver, or no
+/// connection. (An NXDOMAIN counts: a broken resolver answers it for every name.)
+pub(crate) fn could_be_ours(class: ErrorClass) -> bool {
+    matches!(
+        class,
+        ErrorClass::DnsNxdomain
+            | ErrorClass::DnsServfail
+            | ErrorClass::DnsRefused
+            | ErrorClass::DnsTimeout
+            | ErrorClass::DnsError
+            | ErrorClass::ConnectRefused
+            | ErrorClass::ConnectTimeout
+            | ErrorClass::ConnectError
+    )
+}
+
+/// The report of a site that reached no host while the audit's network failed (`why`): not
+/// verified, its reach and parity fails held back as not verified.
+pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
+    let site = &mut report.site;
+    let reason = format!("the audit's own network failed ({why})");
+    site.error_message = Some(match site.error_message.take() {
+        Some(m) => format!("{reason}; the site: {m}"),
+        None => reason.clone(),
+    });
+    site.error_class = Some(ErrorClass::AuditNetwork);
+    site.status = SiteStatus::Unverified;
+    for f in &mut report.findings {
+        let f = &mut f.finding;
+        if f.verdict == Verdict::Fail
+            && (f.rule_id == ids::SITE_REACH || f.rule_id == ids::SITE_PARITY)
+        {
+            f.verdict = Verdict::Warn;
+            f.evidence = format!("not verified: {reason} — {}", f.evidence);
+        }
+    }
+    let mut failing: Vec<String> = Vec::new();
+    let mut warning: Vec<String> = Vec::new();
+    for f in &report.findings {
+        match f.finding.verdict {
+            Verdict::Fail => failing.push(f.finding.rule_id.to_string()),
+            Verdict::Warn => warning.push(f.finding.rule_id.to_string()),
+            Verdict::Pass | Verdict::NotApplicable => {}
+        }
+    }
+    for v in [&mut failing, &mut warning] {
+        v.sort();
+        v.dedup();
+    }
+    report.site.failing_rules = failing;
+    report.site.warning_rules = warning;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beian_types::{Finding, FindingRow, SiteRow};
+
+    #[test]
+    fn canaries_parse() {
+        assert_eq!(
+            "WWW.Baidu.com".parse::<Canary>(),
+            Ok(Canary {
+                host: "www.baidu.com".into(),
+                port: 443
+            })
+        );
+        assert_eq!("a.cn:80".parse::<Canary>().map(|c| c.port), Ok(80));
+        assert!("a.cn:0".parse::<Canary>().is_err());
+        assert!("a.cn:x".parse::<Canary>().is_err());
+        assert!("".parse::<Canary>().is_err());
+    }
+
+    #[test]
+    fn a_site_lost_to_the_audit_s_network_is_not_verified() {
+        let mut site = SiteRow::input_error(
+            3,
+            "a.cn".into(),
+            ErrorClass::DnsTimeout,
+            "www.a.cn: no answer".into(),
+            0,
+        );
+        site.status = SiteStatus::Unreachable;
+        site.failing_rules = vec!["SITE-PARITY".into(), "SITE-REACH".into()];
+        let finding = |rule_id: &'static str, verdict| FindingRow {
+            input_line: 3,
+            domain: "a.cn".into(),
+            finding: Finding {
+                rule_id,
+                verdict,
+                host: None,
+                url: None,
+                evidence: "a.cn unreachable: dns_timeout".into(),
+                number: None,
+                link_host: None,
+                fix: None,
+            },
+        };
+        let mut report = SiteReport {
+            site,
+            fetches: Vec::new(),
+            findings: vec![
+                finding("SITE-REACH", Verdict::Fail),
+                finding("SITE-PARITY", Verdict::Fail),
+                finding("SITE-TLS", Verdict::NotApplicable),
+            ],
+            browser: beian_types::BrowserWork::default(),
+        };
+        network_failed(&mut report, "canary www.baidu.com:443: dns_timeout");
+        assert_eq!(report.site.status, SiteStatus::Unverified);
+        assert_eq!(report.site.error_class, Some(ErrorClass::AuditNetwork));
+        assert_eq!(
+            report.site.error_message.as_deref(),
+            Some(
+                "the audit's own network failed (canary www.baidu.com:443: dns_timeout); the site: www.a.cn: no answer"
+            )
+        );
+        assert!(report.site.failing_rules.is_empty());
+        assert_eq!(report.site.warning_rules, ["SITE-PARITY", "SITE-REACH"]);
+        assert!(
+            report.findings[0]
+                .finding
+                .evidence
+                .starts_with("not verified: the audit's own network failed")
+        );
+        assert!(could_be_ours(ErrorClass::DnsTimeout) && !could_be_ours(ErrorClass::NoPage));
+    }
+}
