@@ -160,13 +160,17 @@ fn a_browser_user_agent_passes_the_blocks_that_allow_it() {
 /// The resolver cut mid-run (the fleet's DNS server stops answering): the sites the audit
 /// could not resolve afterwards are `unverified` with "the audit's own network failed" (its
 /// canary, resolved afresh, does not answer either), none is `unreachable`, and the run
-/// exits with status 4. The run is paced (one site at a time, a request a second per
+/// exits with status 4, and `report` refuses to compare it with the good run before. The run is
+/// paced (one site at a time, a request a second per
 /// address: several seconds a site) and cut as soon as it has started, so the cut always falls
 /// inside it.
 #[test]
 fn a_cut_resolver_accuses_no_site() {
     let fleet = TestFleet::each(vec![Behaviour::Compliant], 12, 2830);
     let input = fleet.path("domains.txt");
+    // A good run first: the one a report would compare the cut run with.
+    let good = fleet.path("good");
+    fleet.audit_ok(&input, &good, &["--quiet", "--render", "never"]);
     let out = fleet.path("out");
     let child = fleet
         .audit_command(&input, &out)
@@ -209,4 +213,20 @@ print(json.dumps([[r["status"], r["error_class"], r["error_message"]] for r in s
             "{message}"
         );
     }
+
+    // `report` refuses to compare the cut run with the good one.
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+        .args(["report", "--compare"])
+        .arg(&good)
+        .arg("--out")
+        .arg(fleet.path("report"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("sites the audit could not check: its own network failed"),
+        "{stderr}"
+    );
 }

@@ -68,6 +68,17 @@ pub(crate) async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
                 .with_context(|| format!("reading run {}", shown(dir).display()))
         })
         .transpose()?;
+    // A run the audit's own network failed in would read as the fleet going down.
+    let lost = now.network_failures();
+    if let (true, Some(dir)) = (lost > 0, &compared) {
+        bail!(
+            "run {} has {lost} sites the audit could not check: its own network failed \
+             (error class audit_network); compared with {} they would read as the fleet going \
+             down. Audit them again once the network is back, then report",
+            shown(&current).display(),
+            shown(dir).display()
+        );
+    }
     let mut report = beian_report::build(&now, before.as_ref());
     if a.history.is_some() {
         beian_report::add_history(&mut report, &earlier, a.trend)

@@ -110,6 +110,17 @@ pub struct RunData {
     pub screenshots: BTreeMap<String, Vec<PathBuf>>,
 }
 
+impl RunData {
+    /// Sites the audit could not check because its own network failed (error class
+    /// `audit_network`): their rows say nothing of the sites.
+    pub fn network_failures(&self) -> u64 {
+        self.sites
+            .iter()
+            .filter(|s| s.error_class.as_deref() == Some("audit_network"))
+            .count() as u64
+    }
+}
+
 fn format_err(path: &Path, reason: impl std::fmt::Display) -> LoadError {
     LoadError::Format {
         path: path.display().to_string(),
