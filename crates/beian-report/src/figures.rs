@@ -59,13 +59,17 @@ fn behind_gate(s: &Site) -> bool {
     s.status == SiteStatus::Unverified && s.front.as_ref().is_some_and(|(c, _)| c.is_gate())
 }
 
-/// Sites by the CDN or WAF in front of them, with the compared run's counts.
-fn edges(current: &RunData, previous: Option<&RunData>) -> Vec<Count> {
+/// Sites counted by `key` (sites it gives `None` are not counted), with the compared run's
+/// counts, most first.
+fn counts_by(
+    current: &RunData,
+    previous: Option<&RunData>,
+    key: impl Fn(&Site) -> Option<String>,
+) -> Vec<Count> {
     let by = |run: &RunData| {
         let mut m: BTreeMap<String, u64> = BTreeMap::new();
-        for id in run.sites.iter().filter_map(|s| s.edge.as_deref()) {
-            let name = beian_edge::provider(id).map_or(id.to_string(), |p| p.name.to_string());
-            *m.entry(name).or_default() += 1;
+        for k in run.sites.iter().filter_map(&key) {
+            *m.entry(k).or_default() += 1;
         }
         m
     };
@@ -82,42 +86,28 @@ fn edges(current: &RunData, previous: Option<&RunData>) -> Vec<Count> {
     v
 }
 
+/// Sites by the CDN or WAF in front of them, with the compared run's counts.
+fn edges(current: &RunData, previous: Option<&RunData>) -> Vec<Count> {
+    counts_by(current, previous, |s| {
+        let id = s.edge.as_deref()?;
+        Some(beian_edge::provider(id).map_or(id.to_string(), |p| p.name.to_string()))
+    })
+}
+
 /// The sites behind protection, by vendor and by owner, with the compared run's counts.
 fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
-    fn vendor_name(s: &Site) -> String {
+    let vendor = |s: &Site| {
         let id = s.front.as_ref().and_then(|(_, v)| v.as_deref());
-        match id {
+        Some(match id {
             Some(id) => beian_classify::vendor(id).map_or(id.to_string(), |v| v.name.to_string()),
             None => "—".to_string(),
-        }
-    }
-    fn owner(s: &Site) -> String {
-        s.owner.clone().unwrap_or_else(|| "-".to_string())
-    }
-    let by = |run: &RunData, key: fn(&Site) -> String| {
-        let mut m: BTreeMap<String, u64> = BTreeMap::new();
-        for s in run.sites.iter().filter(|s| behind_gate(s)) {
-            *m.entry(key(s)).or_default() += 1;
-        }
-        m
+        })
     };
-    let counts = |key: fn(&Site) -> String| {
-        let before = previous.map(|p| by(p, key));
-        let mut v: Vec<Count> = by(current, key)
-            .into_iter()
-            .map(|(name, now)| Count {
-                before: before.as_ref().map(|b| b.get(&name).copied().unwrap_or(0)),
-                name,
-                now,
-            })
-            .collect();
-        v.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
-        v
-    };
+    let owner = |s: &Site| Some(s.owner.clone().unwrap_or_else(|| "-".to_string()));
     Protected {
         sites: current.sites.iter().filter(|s| behind_gate(s)).count() as u64,
-        vendors: counts(vendor_name),
-        owners: counts(owner),
+        vendors: counts_by(current, previous, |s| vendor(s).filter(|_| behind_gate(s))),
+        owners: counts_by(current, previous, |s| owner(s).filter(|_| behind_gate(s))),
     }
 }
 
