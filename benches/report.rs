@@ -93,6 +93,7 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
         interrupted: false,
         abandoned: 0,
         resumed_lines: 0,
+        audit_network: 0,
         status: &status,
         started_at: 0,
         duration_s: 0.0,

@@ -3,7 +3,8 @@
 //! rules — graded by the answer key, no gated site accused, each response's class, vendor
 //! and marker in `fetches` (read back with pyarrow), `Retry-After` honoured once and counted
 //! as waiting, a browser's User-Agent let through where the block pages allow it — and the
-//! audit's own resolver cut mid-run: no site called unreachable for it.
+//! audit's own resolver or uplink cut mid-run: no site called unreachable for it, and
+//! `--resume` audits the lost sites again.
 
 use beian_fleet::Behaviour;
 
@@ -159,37 +160,66 @@ fn a_browser_user_agent_passes_the_blocks_that_allow_it() {
 
 /// The resolver cut mid-run (the fleet's DNS server stops answering): the sites the audit
 /// could not resolve afterwards are `unverified` with "the audit's own network failed" (its
-/// canary, resolved afresh, does not answer either), none is `unreachable`, and the run
-/// exits with status 4, and `report` refuses to compare it with the good run before. The run is
-/// paced (one site at a time, a request a second per
-/// address: several seconds a site) and cut as soon as it has started, so the cut always falls
-/// inside it.
+/// canary, resolved afresh, does not answer either), none is `unreachable`; then `--resume`
+/// with the network back audits exactly those sites again.
 #[test]
 fn a_cut_resolver_accuses_no_site() {
     let fleet = TestFleet::each(vec![Behaviour::Compliant], 12, 2830);
+    cut_mid_run(&fleet, |on| fleet.fleet.set_dns_answering(on));
+}
+
+/// The uplink cut mid-run (every web server of the fleet, the canary's too, stops
+/// listening: connections are refused), as for the resolver.
+#[test]
+fn a_cut_uplink_accuses_no_site() {
+    let fleet = TestFleet::each(vec![Behaviour::Compliant], 12, 2831);
+    cut_mid_run(&fleet, |on| {
+        fleet.fleet.set_uplink(on);
+        if on {
+            // Listening again before the resumed run connects.
+            let site = &fleet.fleet.sites[0];
+            let addr = std::net::SocketAddr::new(fleet.fleet.addr_of(site), fleet.fleet.https_port);
+            wait_until(30, "the fleet listens again", || {
+                std::net::TcpStream::connect(addr).is_ok()
+            });
+        }
+    });
+}
+
+/// A run of `fleet`'s compliant sites with the audit's network cut (`cut(false)`) as soon as
+/// it has started. The run is paced (one site at a time, a request a second per address:
+/// several seconds a site), so the cut always falls inside it. The sites lost to the cut are
+/// `unverified`, error class `audit_network`, the run exits with status 4, is not complete
+/// (`run.json` counts them), and `report` refuses to compare it with the good run before.
+/// With the network back (`cut(true)`), `--resume` audits exactly the lost sites again: every
+/// site compliant, each with the fetches of one audit.
+#[expect(clippy::unwrap_used)] // Test support: a failure here is a failed test.
+fn cut_mid_run(fleet: &TestFleet, cut: impl Fn(bool)) {
     let input = fleet.path("domains.txt");
     // A good run first: the one a report would compare the cut run with.
     let good = fleet.path("good");
     fleet.audit_ok(&input, &good, &["--quiet", "--render", "never"]);
     let out = fleet.path("out");
+    let paced = [
+        "--quiet",
+        "--render",
+        "never",
+        "--rate-per-ip",
+        "1",
+        "--concurrency",
+        "1",
+    ];
     let child = fleet
         .audit_command(&input, &out)
-        // One site at a time, each resolved as it starts: the sites after the cut meet it.
-        .args([
-            "--quiet",
-            "--render",
-            "never",
-            "--rate-per-ip",
-            "1",
-            "--concurrency",
-            "1",
-        ])
+        // One site at a time, each resolved and connected as it starts: the sites after the
+        // cut meet it.
+        .args(paced)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     wait_until(120, "the run started", || out.join("sites").exists());
-    fleet.fleet.set_dns_answering(false);
+    cut(false);
     let res = wait_bounded(child, 900);
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert_eq!(res.status.code(), Some(4), "{stderr}");
@@ -197,14 +227,21 @@ fn a_cut_resolver_accuses_no_site() {
     let read = r#"
 import json, sys, pyarrow.parquet as pq
 s = pq.read_table(sys.argv[1] + "/sites").to_pylist()
-print(json.dumps([[r["status"], r["error_class"], r["error_message"]] for r in s]))
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+rows = {}
+for r in f:
+    rows[r["domain"]] = rows.get(r["domain"], 0) + 1
+print(json.dumps({
+    "sites": [[r["status"], r["error_class"], r["error_message"], r["input_line"]] for r in s],
+    "fetches": rows,
+}))
 "#;
     let v = python_json(read, &out);
-    let rows = v.as_array().unwrap();
+    let rows = v["sites"].as_array().unwrap();
     assert_eq!(rows.len(), 12, "{v}");
     let lost: Vec<&serde_json::Value> = rows.iter().filter(|r| r[0] != "compliant").collect();
     assert!(!lost.is_empty(), "the cut fell after the run: {v}");
-    for r in lost {
+    for r in &lost {
         assert_eq!(r[0], "unverified", "{v}");
         assert_eq!(r[1], "audit_network", "{v}");
         let message = r[2].as_str().unwrap_or_default();
@@ -213,6 +250,10 @@ print(json.dumps([[r["status"], r["error_class"], r["error_message"]] for r in s
             "{message}"
         );
     }
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(record["complete"], false, "{record}");
+    assert_eq!(record["audit_network"], lost.len(), "{record}");
 
     // `report` refuses to compare the cut run with the good one.
     let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
@@ -228,5 +269,38 @@ print(json.dumps([[r["status"], r["error_class"], r["error_message"]] for r in s
     assert!(
         stderr.contains("sites the audit could not check: its own network failed"),
         "{stderr}"
+    );
+
+    // The network back, `--resume` audits the lost sites again, and only them.
+    cut(true);
+    let res = fleet.audit_ok(&input, &out, &["--quiet", "--render", "never", "--resume"]);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "resume: {} site(s) the audit's own network failed are audited again",
+            lost.len()
+        )),
+        "{stderr}"
+    );
+    let again = python_json(read, &out);
+    let rows = again["sites"].as_array().unwrap();
+    assert_eq!(rows.len(), 12, "{again}");
+    assert!(rows.iter().all(|r| r[0] == "compliant"), "{again}");
+    let good_fetches = python_json(read, &good)["fetches"].clone();
+    assert_eq!(again["fetches"], good_fetches, "{again}");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            &record["complete"],
+            &record["audit_network"],
+            &record["rows"]["sites"]
+        ),
+        (
+            &serde_json::json!(true),
+            &serde_json::json!(0),
+            &serde_json::json!(12)
+        ),
+        "{record}"
     );
 }

@@ -3,7 +3,8 @@
 //! one of them killed with SIGKILL and its index run again with --resume; `beian finalize`
 //! checks the bucket's run and writes its _SUCCESS.json; pyarrow's S3 filesystem reads the
 //! whole run back from the bucket: each input line once, with the statuses of an unsharded
-//! run on local disk.
+//! run on local disk. A run whose uplink was cut mid-run resumes in the bucket, auditing the
+//! lost sites again.
 
 use std::process::{Child, Command};
 
@@ -332,4 +333,112 @@ fn a_gs_url_is_configured_from_the_environment() {
             && err.contains(&format!("http://127.0.0.1:{port}/bucket/")),
         "{err}"
     );
+}
+
+/// A run into a bucket with the audit's uplink cut mid-run (issue 28): the sites lost to the
+/// cut are `audit_network`; with the network back, `--resume` brings their checkpoints down,
+/// takes their rows out of every table, puts the parts back and audits exactly those sites
+/// again — each line once, each site compliant, no fetch row twice, and `run.json`'s counts
+/// those of the parts in the bucket.
+#[test]
+fn resume_in_a_bucket_audits_again_what_the_audit_s_network_lost() {
+    let s3 = S3Server::start();
+    s3.create_bucket("beian");
+    let fleet = beian_fleet_each_compliant(12);
+    let input = fleet.path("domains.txt");
+    let run = "s3://beian/cut";
+    let audit = |extra: &[&str]| {
+        let mut cmd = fleet.audit_command(&input, run.as_ref());
+        cmd.args(["--quiet", "--render", "never", "--checkpoint-every", "2"])
+            .args(extra)
+            .envs(s3.env());
+        cmd
+    };
+    let read = r#"
+import json, sys
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+s3 = pafs.S3FileSystem(access_key="test", secret_key="test", region="us-east-1",
+                       endpoint_override=sys.argv[1].replace("http://", ""), scheme="http")
+files = [f.path for f in s3.get_file_info(pafs.FileSelector("beian/cut", recursive=True, allow_not_found=True))
+         if f.path.endswith(".parquet")]
+table = lambda t: [r for f in files if f"/{t}/" in f for r in pq.read_table(f, filesystem=s3).to_pylist()]
+sites, fetches = table("sites"), table("fetches")
+record = [json.loads(s3.open_input_file(f.path).read()) for f in
+          s3.get_file_info(pafs.FileSelector("beian/cut", recursive=True, allow_not_found=True))
+          if f.path.endswith("/run.json")]
+print(json.dumps({
+    "sites": sorted([r["input_line"], r["status"], r["error_class"]] for r in sites),
+    "fetches": sorted([r["input_line"], r["host"], r["scheme"]] for r in fetches),
+    "findings": len(table("findings")),
+    "record": record,
+}))
+"#;
+    let state = || -> serde_json::Value {
+        serde_json::from_str(&run_python(&[
+            "-c".as_ref(),
+            read.as_ref(),
+            s3.endpoint.as_ref(),
+        ]))
+        .unwrap()
+    };
+    // Paced (one site at a time, a request a second per address), cut once a part is up.
+    let child = audit(&["--concurrency", "1", "--rate-per-ip", "1"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(120, "no part went up", || {
+        !state()["sites"].as_array().unwrap().is_empty()
+    });
+    fleet.fleet.set_uplink(false);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    let cut = state();
+    let lost = cut["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r[2] == "audit_network")
+        .count();
+    assert!(lost > 0, "{cut}");
+
+    fleet.fleet.set_uplink(true);
+    let site = &fleet.fleet.sites[0];
+    let addr = std::net::SocketAddr::new(fleet.fleet.addr_of(site), fleet.fleet.https_port);
+    wait_until(30, "the fleet listens again", || {
+        std::net::TcpStream::connect(addr).is_ok()
+    });
+    let out = audit(&["--resume"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let after = state();
+    let sites = after["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 12, "{after}");
+    assert!(sites.iter().all(|r| r[1] == "compliant"), "{after}");
+    let mut lines: Vec<u64> = sites.iter().map(|r| r[0].as_u64().unwrap()).collect();
+    lines.dedup();
+    assert_eq!(lines.len(), 12, "{after}");
+    let fetches = after["fetches"].as_array().unwrap();
+    let mut distinct = fetches.clone();
+    distinct.dedup();
+    assert_eq!((fetches.len(), distinct.len()), (48, 48), "{after}");
+    let record = &after["record"][0];
+    assert_eq!(
+        (
+            &record["complete"],
+            &record["rows"]["fetches"],
+            &record["rows"]["findings"]
+        ),
+        (
+            &serde_json::json!(true),
+            &serde_json::json!(48),
+            &after["findings"]
+        ),
+        "{after}"
+    );
+}
+
+fn beian_fleet_each_compliant(n: usize) -> TestFleet {
+    TestFleet::each(vec![beian_fleet::Behaviour::Compliant], n, 2832)
 }

@@ -74,7 +74,7 @@ pub(crate) async fn report_cmd(a: &ReportArgs) -> Result<ExitCode> {
         bail!(
             "run {} has {lost} sites the audit could not check: its own network failed \
              (error class audit_network); compared with {} they would read as the fleet going \
-             down. Audit them again once the network is back, then report",
+             down. Once the network is back, `beian audit --resume` audits them again; then report",
             shown(&current).display(),
             shown(dir).display()
         );

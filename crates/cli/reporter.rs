@@ -57,6 +57,12 @@ impl Reporter for Progress {
         eprintln!("beian: resume: removed unfinished part {}", path.display());
     }
 
+    fn audited_again(&self, lines: u64) {
+        eprintln!(
+            "beian: resume: {lines} site(s) the audit's own network failed are audited again"
+        );
+    }
+
     fn resumed(&self, lines: u64) {
         if let (Some(b), Some(len)) = (&self.bar, self.bar.as_ref().and_then(ProgressBar::length)) {
             b.set_length(len.saturating_sub(lines));

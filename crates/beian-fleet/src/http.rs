@@ -38,6 +38,8 @@ pub(crate) struct World {
     pub(crate) open: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, AddrStats>>>,
     /// Requests per host of the rate-limited sites.
     pub(crate) limits: crate::defended::Limits,
+    /// The web servers' switch ([`crate::Fleet::set_uplink`]): off, nothing listens.
+    pub(crate) uplink: tokio::sync::watch::Sender<bool>,
 }
 
 /// Requests on one listening address, as tests of a client's politeness see them.
@@ -113,14 +115,47 @@ impl World {
 /// Garbage in place of a TLS ServerHello (`tls-garbage` sites).
 const TLS_GARBAGE: &[u8] = b"HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS\x00\x01\x02";
 
+/// The listener of `addr` again, once the port is free (a few tries).
+async fn rebind(addr: Option<std::net::SocketAddr>) -> Option<TcpListener> {
+    for _ in 0..100 {
+        if let Ok(l) = TcpListener::bind(addr?).await {
+            return Some(l);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     world: Arc<World>,
 ) {
     let https = tls.is_some();
+    let addr = listener.local_addr().ok();
+    let mut listener = Some(listener);
+    let mut uplink = world.uplink.subscribe();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Some(l) = &listener else {
+            // The uplink is cut: nothing listens, so connections are refused. Back on, the
+            // address is bound again.
+            if uplink.wait_for(|on| *on).await.is_err() {
+                return;
+            }
+            listener = rebind(addr).await;
+            if listener.is_none() {
+                return;
+            }
+            continue;
+        };
+        let accepted = tokio::select! {
+            r = l.accept() => r.ok().map(|(stream, _)| stream),
+            _ = uplink.wait_for(|on| !*on) => None,
+        };
+        let Some(stream) = accepted else {
+            if !*uplink.borrow() {
+                listener = None;
+            }
             continue;
         };
         let world = world.clone();

@@ -367,6 +367,7 @@ impl Fleet {
             resumed: Default::default(),
             open: Default::default(),
             limits: Default::default(),
+            uplink: tokio::sync::watch::Sender::new(true),
         });
         // The web servers also listen on `::1`, the address of `ipv6-only` sites, where the
         // machine has IPv6 (containers often do not).
@@ -419,6 +420,13 @@ impl Fleet {
     pub fn set_dns_answering(&self, on: bool) {
         self.answering
             .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Closes (`false`) or reopens the web servers' listeners, the canary's included: the
+    /// audit's uplink cut, as in an outage of its own network (connections are refused).
+    /// Reopening binds the same addresses again, within moments of the call.
+    pub fn set_uplink(&self, on: bool) {
+        self.world.uplink.send_replace(on);
     }
 
     /// Issues the certificate of every HTTPS host now instead of on its first handshake, so

@@ -14,12 +14,12 @@ use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{HostObservation, Placement, Render, RuleConfig, SiteContext, judge_site};
 use beian_types::{
     Classified, ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, PageClass, Scheme,
-    SiteReport, SiteRow, SiteStatus,
+    SiteReport, SiteRow,
 };
 use rustls_pki_types::CertificateDer;
 
 use crate::assemble::{PageFacts, Probes, assemble, micros};
-use crate::canary::{Canaries, Canary, could_be_ours, network_failed};
+use crate::canary::{Canaries, Canary, Shape, network_failed, touched};
 use crate::upstream::{AuditUpstream, DnsForRedirects};
 use crate::{AuditSite, now_us};
 
@@ -62,6 +62,7 @@ pub struct Auditor {
     judging: Judging,
     render: Option<Rendering>,
     canaries: Option<Canaries>,
+    shape: Shape,
 }
 
 /// The browser at work: which pages, the renderer, where screenshots go.
@@ -167,6 +168,7 @@ impl Auditor {
             judging,
             render,
             canaries: Canaries::new(net.canaries.clone(), net.fetch.connect_timeout),
+            shape: Shape::default(),
         })
     }
 
@@ -595,14 +597,19 @@ impl AuditSite for Auditor {
         on_wait: &'a OnWait<'a>,
     ) -> SiteReport {
         let mut report = self.audit_target(line, raw, target, on_wait).await;
-        // A site that reached no host, in a way the audit's own network could cause: is it
-        // the site, or the audit?
-        let lost = report.site.status == SiteStatus::Unreachable
-            && report.site.error_class.is_some_and(could_be_ours);
-        if let (true, Some(c)) = (lost, &self.canaries) {
-            if let Some(why) = c.failure(&self.resolver).await {
-                network_failed(&mut report, &why);
-            }
+        // A site judged on a failure the audit's own network could cause (it reached no host,
+        // or one of its hosts): is it the site, or the audit?
+        let lost = touched(&report);
+        let shape = self.shape.record(lost);
+        if lost.is_none() {
+            return report;
+        }
+        let canaries = match &self.canaries {
+            Some(c) => c.failure(&self.resolver).await,
+            None => None,
+        };
+        if let Some(why) = canaries.or(shape) {
+            network_failed(&mut report, &why);
         }
         report
     }

@@ -1,9 +1,12 @@
 //! When the audit's own network fails, the sites are not to blame (issue 28): a site that
 //! reached no host, by a DNS or connection failure, is checked against the audit's canaries —
-//! names it resolves afresh through its own resolver and connects to. When no canary answers
-//! either, the site's row says "the audit's own network failed" and the site is `unverified`,
-//! not `unreachable`.
+//! names it resolves afresh through its own resolver and connects to — and against the shape
+//! of the recent failures ([`Shape`]: most sites failing the same way within a short window,
+//! as when the resolver buckles under the audit's own queries while the canaries still get
+//! through). When no canary answers, or the shape holds, the site's row says "the audit's own
+//! network failed" and the site is `unverified`, not `unreachable`.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -117,6 +120,84 @@ impl Canaries {
     }
 }
 
+/// How a lost site failed, as the shape counts it: the resolver's failures (an NXDOMAIN left
+/// out: a portfolio of lapsed domains answers it honestly), or the connections'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Dns,
+    Connect,
+}
+
+impl Way {
+    fn of(class: ErrorClass) -> Option<Way> {
+        match class {
+            ErrorClass::DnsServfail
+            | ErrorClass::DnsRefused
+            | ErrorClass::DnsTimeout
+            | ErrorClass::DnsError => Some(Way::Dns),
+            ErrorClass::ConnectRefused | ErrorClass::ConnectTimeout | ErrorClass::ConnectError => {
+                Some(Way::Connect)
+            }
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Way::Dns => "a DNS failure",
+            Way::Connect => "a connection failure",
+        }
+    }
+}
+
+/// The window the shape looks at: the sites finished in the last [`SHAPE_WINDOW`], at most
+/// the last [`SHAPE_SITES`].
+const SHAPE_WINDOW: Duration = Duration::from_secs(30);
+const SHAPE_SITES: usize = 40;
+/// The shape holds when at least this many sites of the window failed the same way…
+const SHAPE_LEAST: usize = 10;
+/// …and they are at least this share of the window (per cent).
+const SHAPE_SHARE: usize = 80;
+
+/// The shape of the recent failures: how the last sites finished.
+#[derive(Default)]
+pub(crate) struct Shape {
+    recent: std::sync::Mutex<VecDeque<(Instant, Option<Way>)>>,
+}
+
+impl Shape {
+    /// Counts a finished site (`class`: its error, when it reached no host) and says whether
+    /// the window now looks like the audit's own network failing — most sites failing the
+    /// same way — when this site failed that way too.
+    pub(crate) fn record(&self, class: Option<ErrorClass>) -> Option<String> {
+        let way = class.and_then(Way::of);
+        // A poisoned lock only means a site's task panicked; the window is still sound.
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        recent.push_back((now, way));
+        while recent.len() > SHAPE_SITES
+            || recent
+                .front()
+                .is_some_and(|(at, _)| now.duration_since(*at) > SHAPE_WINDOW)
+        {
+            recent.pop_front();
+        }
+        let way = way?;
+        let same = recent.iter().filter(|(_, w)| *w == Some(way)).count();
+        (same >= SHAPE_LEAST && same * 100 >= recent.len() * SHAPE_SHARE).then(|| {
+            format!(
+                "{same} of the last {} sites failed by {} within {} s",
+                recent.len(),
+                way.name(),
+                SHAPE_WINDOW.as_secs()
+            )
+        })
+    }
+}
+
 /// Failures the audit's own network can cause: no answer from the resolver, or no
 /// connection. (An NXDOMAIN counts: a broken resolver answers it for every name.)
 pub(crate) fn could_be_ours(class: ErrorClass) -> bool {
@@ -133,22 +214,48 @@ pub(crate) fn could_be_ours(class: ErrorClass) -> bool {
     )
 }
 
-/// The report of a site that reached no host while the audit's network failed (`why`): not
-/// verified, its reach and parity fails held back as not verified.
+/// How a site's probes met a failure the audit's own network can cause: the class of the
+/// first such probe, when the site's verdict rests on it (the site reached no host, or is a
+/// violation — a host it could not reach may be why).
+pub(crate) fn touched(report: &SiteReport) -> Option<ErrorClass> {
+    if !matches!(
+        report.site.status,
+        SiteStatus::Unreachable | SiteStatus::Violation
+    ) {
+        return None;
+    }
+    report
+        .site
+        .error_class
+        .into_iter()
+        .chain(report.fetches.iter().filter_map(|f| f.error_class))
+        .find(|c| could_be_ours(*c))
+}
+
+/// The report of a site the audit's network failed (`why`): what that kept from the audit is
+/// held back as not verified — the fails of the rules about reaching the hosts, and of a host
+/// whose probe failed so. A fail the audit did see (a page it read) stands, and the site with
+/// it; otherwise the site is `unverified`, error class `audit_network` (`--resume` audits it
+/// again).
 pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
-    let site = &mut report.site;
     let reason = format!("the audit's own network failed ({why})");
-    site.error_message = Some(match site.error_message.take() {
-        Some(m) => format!("{reason}; the site: {m}"),
-        None => reason.clone(),
-    });
-    site.error_class = Some(ErrorClass::AuditNetwork);
-    site.status = SiteStatus::Unverified;
+    let hosts: std::collections::HashSet<&str> = report
+        .fetches
+        .iter()
+        .filter(|f| f.error_class.is_some_and(could_be_ours))
+        .map(|f| f.host.as_str())
+        .collect();
     for f in &mut report.findings {
         let f = &mut f.finding;
-        if f.verdict == Verdict::Fail
-            && (f.rule_id == ids::SITE_REACH || f.rule_id == ids::SITE_PARITY)
-        {
+        let about_reach = [
+            ids::SITE_REACH,
+            ids::SITE_PARITY,
+            ids::SITE_REDIRECT,
+            ids::SITE_TLS,
+        ]
+        .contains(&f.rule_id);
+        let on_lost_host = f.host.as_deref().is_some_and(|h| hosts.contains(h));
+        if f.verdict == Verdict::Fail && (about_reach || on_lost_host) {
             f.verdict = Verdict::Warn;
             f.evidence = format!("not verified: {reason} — {}", f.evidence);
         }
@@ -166,8 +273,17 @@ pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
         v.sort();
         v.dedup();
     }
-    report.site.failing_rules = failing;
-    report.site.warning_rules = warning;
+    let site = &mut report.site;
+    if failing.is_empty() {
+        site.error_message = Some(match site.error_message.take() {
+            Some(m) => format!("{reason}; the site: {m}"),
+            None => reason,
+        });
+        site.error_class = Some(ErrorClass::AuditNetwork);
+        site.status = SiteStatus::Unverified;
+    }
+    site.failing_rules = failing;
+    site.warning_rules = warning;
 }
 
 #[cfg(test)]
@@ -188,6 +304,48 @@ mod tests {
         assert!("a.cn:0".parse::<Canary>().is_err());
         assert!("a.cn:x".parse::<Canary>().is_err());
         assert!("".parse::<Canary>().is_err());
+    }
+
+    /// Most sites failing the same way is the audit's network; a few, a mix, or honest
+    /// NXDOMAINs are not.
+    #[test]
+    fn the_shape_of_the_failures() {
+        let shape = Shape::default();
+        for _ in 0..3 {
+            assert_eq!(shape.record(None), None);
+        }
+        // Ten DNS failures among 13 sites: 77 %, short of the share.
+        for _ in 0..10 {
+            assert_eq!(shape.record(Some(ErrorClass::DnsTimeout)), None);
+        }
+        // Two more: 12 of 15, 80 %.
+        assert_eq!(shape.record(Some(ErrorClass::DnsServfail)), None);
+        assert_eq!(
+            shape.record(Some(ErrorClass::DnsTimeout)).as_deref(),
+            Some("12 of the last 15 sites failed by a DNS failure within 30 s")
+        );
+        // A site that failed another way is not explained by it; one that was reached is not
+        // lost at all.
+        assert_eq!(shape.record(Some(ErrorClass::ConnectRefused)), None);
+        assert_eq!(shape.record(Some(ErrorClass::TlsHandshake)), None);
+
+        let lapsed = Shape::default();
+        for _ in 0..40 {
+            assert_eq!(lapsed.record(Some(ErrorClass::DnsNxdomain)), None);
+        }
+        // The window holds the last 40 sites only: 40 connection failures fill it.
+        let cut = Shape::default();
+        for _ in 0..100 {
+            cut.record(None);
+        }
+        let last = (0..40)
+            .map(|_| cut.record(Some(ErrorClass::ConnectRefused)))
+            .last()
+            .flatten();
+        assert_eq!(
+            last.as_deref(),
+            Some("40 of the last 40 sites failed by a connection failure within 30 s")
+        );
     }
 
     #[test]

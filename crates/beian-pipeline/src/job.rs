@@ -14,7 +14,7 @@ use beian_input::{InputItem, ReadError, Reader, Shard};
 use beian_run::{
     RenderRecord, RunCounts, RunEnd, RunWriter, ScreenshotFailures, ShardRecord, Start, WriteError,
 };
-use beian_types::SiteReport;
+use beian_types::{ErrorClass, SiteReport};
 use tokio::sync::{mpsc, watch};
 
 use crate::{AuditSite, Capacity, Control, Reporter, RunStats};
@@ -223,8 +223,10 @@ pub async fn run_job<A: AuditSite>(
         None => None,
     };
     let (mut writer, started) = RunWriter::start(&job.output.dir, job.output.start.clone())?;
+    let mut redone = started.redone.len() as u64;
     let beat = match (&remote, staged) {
         (Some(r), Some(staged)) => {
+            redone += staged.redone.len() as u64;
             crate::remote::settle(&job.output.dir, &staged.pulled)?;
             writer.count_earlier(staged.earlier);
             for url in &staged.removed {
@@ -241,6 +243,9 @@ pub async fn run_job<A: AuditSite>(
     };
     for p in &started.removed {
         reporter.part_removed(p);
+    }
+    if redone > 0 {
+        reporter.audited_again(redone);
     }
     let resumed_lines = started.done.len() as u64;
     reporter.resumed(resumed_lines);
@@ -304,6 +309,11 @@ pub async fn run_job<A: AuditSite>(
     let interrupted = stats.interrupted;
     let abandoned = stats.abandoned;
     let render = job.render.map(|r| tally.render_record(r));
+    let audit_network = tally
+        .errors
+        .get(ErrorClass::AuditNetwork.as_str())
+        .copied()
+        .unwrap_or(0);
     // Off the runtime's threads: the writer's sink may block on uploads.
     let rows = tokio::task::spawn_blocking(move || {
         writer.finish_run(&RunEnd {
@@ -312,6 +322,9 @@ pub async fn run_job<A: AuditSite>(
             interrupted,
             abandoned,
             resumed_lines,
+            // The earlier parts' lost rows were taken out to be audited again: this run's are
+            // all there are.
+            audit_network,
             status: &whole,
             started_at: started_at.unix_timestamp(),
             duration_s: clock.elapsed().as_secs_f64(),

@@ -42,6 +42,9 @@ pub trait Reporter: Send + Sync {
     fn part_removed(&self, _path: &Path) {}
     /// Resuming: `lines` input lines were done by the interrupted run and are skipped.
     fn resumed(&self, _lines: u64) {}
+    /// Resuming: `lines` input lines the audit's own network had lost (their rows said so)
+    /// were taken out of the run, to be audited again.
+    fn audited_again(&self, _lines: u64) {}
 }
 
 /// How much work runs at once, resolved once from `--concurrency N` (sites audited at once).

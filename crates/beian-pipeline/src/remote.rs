@@ -3,8 +3,9 @@
 //! checkpoint's `fetches` and `findings` parts before its `sites` part, `run.json` last — and
 //! is then removed from staging, so that staging holds at most one checkpoint. Resuming tidies
 //! the bucket by the rule the disk follows ([`beian_run::resume::tidy`]), brings down only
-//! the `sites` parts (what the run has done) and counts the other parts' rows from their
-//! footers, read with ranged requests.
+//! the `sites` parts (what the run has done) — and the other parts of a checkpoint that holds
+//! rows the audit's own network lost, to take them out — and counts the other parts' rows
+//! from their footers, read with ranged requests.
 
 use std::path::{Path, PathBuf};
 
@@ -16,12 +17,14 @@ use tokio::task::JoinHandle;
 use crate::job::JobError;
 
 /// What [`prepare`] did: the objects brought down to staging, the unfinished parts removed
-/// (their URLs), the rows of the parts left in the bucket, and the lock's version (for the
-/// heartbeat).
+/// (their URLs), the rows of the parts left in the bucket, the lines to audit again, and the
+/// lock's version (for the heartbeat).
 pub(crate) struct Prepared {
     pub(crate) pulled: Vec<String>,
     pub(crate) removed: Vec<String>,
     pub(crate) earlier: RunCounts,
+    /// Input lines the audit's own network had lost, taken out to be audited again.
+    pub(crate) redone: Vec<u64>,
     pub(crate) held: LockVersion,
 }
 
@@ -35,10 +38,11 @@ pub(crate) async fn prepare(
 ) -> Result<Prepared, JobError> {
     let held = remote.lock().await?;
     match open(remote, staging, start).await {
-        Ok((pulled, removed, earlier)) => Ok(Prepared {
-            pulled,
-            removed,
-            earlier,
+        Ok(o) => Ok(Prepared {
+            pulled: o.pulled,
+            removed: o.removed,
+            earlier: o.earlier,
+            redone: o.redone,
             held,
         }),
         Err(e) => {
@@ -49,11 +53,16 @@ pub(crate) async fn prepare(
     }
 }
 
-async fn open(
-    remote: &Remote,
-    staging: &Path,
-    start: &Start,
-) -> Result<(Vec<String>, Vec<String>, RunCounts), JobError> {
+/// What [`open`] found and did.
+#[derive(Default)]
+struct Opened {
+    pulled: Vec<String>,
+    removed: Vec<String>,
+    earlier: RunCounts,
+    redone: Vec<u64>,
+}
+
+async fn open(remote: &Remote, staging: &Path, start: &Start) -> Result<Opened, JobError> {
     let existing: Vec<String> = remote
         .list()
         .await?
@@ -79,6 +88,14 @@ async fn open(
                 remote.delete(rel).await?;
                 removed.push(format!("{}/{rel}", remote.url()));
             }
+            let pulled = remote
+                .pull(staging, |rel| plan.sites.iter().any(|s| s == rel))
+                .await?;
+            let mut redone = Vec::new();
+            for rel in &pulled {
+                redone.extend(redo(remote, staging, rel).await?);
+            }
+            // Counted after the lost rows left them.
             let mut earlier = RunCounts::default();
             for rel in &plan.kept {
                 let rows = rows_of(remote, rel).await?;
@@ -88,14 +105,37 @@ async fn open(
                     earlier.findings += rows;
                 }
             }
-            let pulled = remote
-                .pull(staging, |rel| plan.sites.iter().any(|s| s == rel))
-                .await?;
-            Ok((pulled, removed, earlier))
+            Ok(Opened {
+                pulled,
+                removed,
+                earlier,
+                redone,
+            })
         }
     }
 }
 
+/// Takes the rows the audit's own network lost out of the checkpoint whose `sites` part
+/// (`rel`) was brought down to staging: its `fetches` and `findings` parts come down too, the
+/// three are rewritten ([`beian_run::redo`]) and go back up in the order a checkpoint does,
+/// `sites` last. Returns the lines to audit again.
+async fn redo(remote: &Remote, staging: &Path, rel: &str) -> Result<Vec<u64>, JobError> {
+    let lines = beian_run::redo::network_lines(&staging.join(rel))?;
+    let Some(name) = rel.strip_prefix("sites/").filter(|_| !lines.is_empty()) else {
+        return Ok(lines);
+    };
+    let others = [format!("fetches/{name}"), format!("findings/{name}")];
+    let fetched = remote
+        .pull(staging, |r| others.iter().any(|o| o == r))
+        .await?;
+    let n = beian_run::layout::part_number(name).unwrap_or_default();
+    for file in beian_run::redo::drop_lines(staging, n, &lines)? {
+        let rel = relative(staging, &file).unwrap_or_default();
+        remote.put_file(&rel, &file).await?;
+    }
+    settle(staging, &fetched)?;
+    Ok(lines)
+}
 /// The rows of the Parquet object `rel`, from its footer.
 async fn rows_of(remote: &Remote, rel: &str) -> Result<u64, JobError> {
     let name = format!("{}/{rel}", remote.url());

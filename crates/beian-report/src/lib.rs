@@ -123,6 +123,7 @@ mod tests_support {
             interrupted: false,
             abandoned: 0,
             resumed_lines: 0,
+            audit_network: 0,
             status: &status,
             started_at: 0,
             duration_s: 1.5,

@@ -22,6 +22,7 @@ mod lock;
 mod part;
 mod read;
 mod record;
+pub mod redo;
 pub mod resume;
 pub mod schema;
 
@@ -89,6 +90,9 @@ pub struct Resumed {
     /// Files removed: half-written parts, and parts of a checkpoint whose `sites` part is
     /// missing (their lines are audited again).
     pub removed: Vec<PathBuf>,
+    /// Input lines whose rows were taken out to be audited again: the audit's own network
+    /// had failed them ([`redo`]).
+    pub redone: Vec<u64>,
     /// The number the next parts get.
     next_part: usize,
 }
@@ -123,6 +127,8 @@ pub struct Started {
     pub removed: Vec<PathBuf>,
     /// The interrupted run's `sites` rows by status (empty for a new run).
     pub status: std::collections::BTreeMap<String, u64>,
+    /// Input lines the audit's own network had lost, taken out to be audited again.
+    pub redone: Vec<u64>,
 }
 
 impl RunWriter {
@@ -148,6 +154,7 @@ impl RunWriter {
                     done: Vec::new(),
                     removed: Vec::new(),
                     status: std::collections::BTreeMap::new(),
+                    redone: Vec::new(),
                 };
                 Ok((writer, started))
             }
@@ -169,6 +176,7 @@ impl RunWriter {
                     done: r.done,
                     removed: r.removed,
                     status: r.status,
+                    redone: r.redone,
                 };
                 Ok((writer, started))
             }
@@ -225,23 +233,34 @@ impl RunWriter {
             std::fs::remove_file(&path).map_err(io(&path))?;
             r.removed.push(path);
         }
+        // The sites first: the rows the audit's own network lost leave their checkpoint
+        // before the other parts are counted.
+        for rel in &plan.sites {
+            let part = read::sites_lines(&dir.join(rel))?;
+            if r.run_id.is_none() {
+                r.run_id = part.run_id;
+            }
+            if !part.network.is_empty() {
+                let n = rel
+                    .rsplit('/')
+                    .next()
+                    .and_then(layout::part_number)
+                    .unwrap_or_default();
+                redo::drop_lines(dir, n, &part.network)?;
+                r.redone.extend(part.network);
+            }
+            r.rows.sites += part.lines.len() as u64;
+            r.done.extend(part.lines);
+            for s in part.status {
+                *r.status.entry(s).or_default() += 1;
+            }
+        }
         for rel in &plan.kept {
             let rows = read::num_rows(&dir.join(rel))?;
             if rel.starts_with(layout::FETCHES) {
                 r.rows.fetches += rows;
             } else {
                 r.rows.findings += rows;
-            }
-        }
-        for rel in &plan.sites {
-            let part = read::sites_lines(&dir.join(rel))?;
-            if r.run_id.is_none() {
-                r.run_id = part.run_id;
-            }
-            r.rows.sites += part.lines.len() as u64;
-            r.done.extend(part.lines);
-            for s in part.status {
-                *r.status.entry(s).or_default() += 1;
             }
         }
         r.done.sort_unstable();
@@ -480,6 +499,64 @@ mod tests {
         assert_eq!(again.done, (1..=6).collect::<Vec<_>>());
     }
 
+    /// The rows the audit's own network lost leave their checkpoint on resume, in every
+    /// table, and their lines are audited again; the parts keep their metadata.
+    #[test]
+    fn resume_audits_again_what_the_audit_s_network_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = RunWriter::create(dir.path(), "run-1", false).unwrap();
+        for line in 1..=4 {
+            let mut r = report(line);
+            if line % 2 == 0 {
+                r.site.error_class = Some(ErrorClass::AuditNetwork);
+            }
+            w.write(r).unwrap();
+        }
+        w.checkpoint().unwrap();
+        w.write(report(5)).unwrap();
+        w.finish().unwrap();
+
+        let r = RunWriter::resume(dir.path()).unwrap();
+        assert_eq!(r.done, vec![1, 3, 5]);
+        assert_eq!(r.redone, vec![2, 4]);
+        assert_eq!(r.status.get("input_error"), Some(&3));
+        assert_eq!(
+            r.rows,
+            RunCounts {
+                sites: 3,
+                fetches: 3,
+                findings: 0
+            }
+        );
+        let part = dir.path().join("fetches/part-00000.parquet");
+        let f = File::open(&part).unwrap();
+        let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let meta: std::collections::HashMap<String, String> = b
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .unwrap()
+            .iter()
+            .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(meta["beian.run_id"], "run-1");
+        assert_eq!(meta["beian.table"], "fetches");
+        assert_eq!(meta["beian.schema_version"], SCHEMA_VERSION);
+        assert_eq!(b.schema().fields(), schema::FETCHES.schema().fields());
+        assert_eq!(b.metadata().file_metadata().num_rows(), 2);
+
+        // Audited again, the lines are done; nothing is left to redo.
+        let mut w = RunWriter::continue_run(dir.path(), "run-1", &r).unwrap();
+        for line in r.redone {
+            w.write(report(line)).unwrap();
+        }
+        w.finish().unwrap();
+        let again = RunWriter::resume(dir.path()).unwrap();
+        assert_eq!(again.done, (1..=5).collect::<Vec<_>>());
+        assert!(again.redone.is_empty());
+        assert_eq!(again.rows.fetches, 5);
+    }
+
     #[test]
     fn resume_of_nothing_is_a_fresh_start() {
         let dir = tempfile::tempdir().unwrap();
@@ -543,6 +620,6 @@ mod tests {
         w.close().unwrap();
         let err = RunWriter::resume(dir.path()).err().unwrap();
         let text = chain(&err).replace(&dir.path().display().to_string(), "DIR");
-        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.7 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
+        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.8 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
     }
 }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::schema::{META_RUN_ID, META_SCHEMA_VERSION, META_TABLE, SCHEMA_VERSION, Table};
 use crate::{WriteError, io, layout};
@@ -18,6 +21,23 @@ const BATCH_ROWS: usize = 4096;
 /// rows carry evidence and fixes (a few hundred bytes each): 32 Ki rows keep that near 10 MB
 /// (128 Ki rows cost ~80 MB of peak RSS in the 10,000-domain fleet benchmark).
 const ROW_GROUP_ROWS: usize = 32 * 1024;
+
+/// How every part is written: zstd, row groups of [`ROW_GROUP_ROWS`], page statistics, a
+/// dictionary for the columns `dictionary` names only, and the file's `metadata`.
+pub(crate) fn properties(
+    dictionary: impl Iterator<Item = ColumnPath>,
+    metadata: Vec<KeyValue>,
+) -> Result<WriterProperties, ParquetError> {
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_dictionary_enabled(false);
+    for path in dictionary {
+        props = props.set_column_dictionary_enabled(path, true);
+    }
+    Ok(props.set_key_value_metadata(Some(metadata)).build())
+}
 
 pub(crate) struct TableWriter<R: 'static> {
     table: &'static Table<R>,
@@ -79,29 +99,15 @@ impl<R> TableWriter<R> {
         let final_path = self.dir.join(layout::part_name(self.part));
         let tmp = self.dir.join(layout::tmp_part_name(self.part));
         let file = File::create(&tmp).map_err(io(&tmp))?;
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).map_err(|e| self.encode_err(e))?,
-            ))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            .set_dictionary_enabled(false);
-        for path in self.table.dictionary_paths() {
-            props = props.set_column_dictionary_enabled(path, true);
-        }
-        let props = props
-            .set_key_value_metadata(Some(vec![
-                parquet::file::metadata::KeyValue::new(
-                    META_SCHEMA_VERSION.into(),
-                    SCHEMA_VERSION.to_string(),
-                ),
-                parquet::file::metadata::KeyValue::new(META_RUN_ID.into(), self.run_id.clone()),
-                parquet::file::metadata::KeyValue::new(
-                    META_TABLE.into(),
-                    self.table.name.to_string(),
-                ),
-            ]))
-            .build();
+        let props = properties(
+            self.table.dictionary_paths(),
+            vec![
+                KeyValue::new(META_SCHEMA_VERSION.into(), SCHEMA_VERSION.to_string()),
+                KeyValue::new(META_RUN_ID.into(), self.run_id.clone()),
+                KeyValue::new(META_TABLE.into(), self.table.name.to_string()),
+            ],
+        )
+        .map_err(|e| self.encode_err(e))?;
         let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props))
             .map_err(|e| self.encode_err(e))?;
         self.writer = Some((w, tmp, final_path));

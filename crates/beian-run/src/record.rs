@@ -27,6 +27,9 @@ pub struct RunEnd<'a> {
     pub abandoned: u64,
     /// Input lines an earlier, interrupted run had finished.
     pub resumed_lines: u64,
+    /// Sites whose row says the audit's own network failed (`error_class` `audit_network`),
+    /// over the whole run: `--resume` audits them again.
+    pub audit_network: u64,
     /// `sites` rows by status, over the whole run.
     pub status: &'a BTreeMap<&'static str, u64>,
     /// When this invocation started, UTC seconds since the epoch.
@@ -57,8 +60,9 @@ pub struct RunRecord {
     /// The audit date (`YYYY-MM-DD`).
     #[serde(default)]
     pub as_of: Option<String>,
-    /// The run ended without being stopped and without abandoned sites: a history's readers
-    /// count it. Records before schema 2.1 lack it ([`RunRecord::is_complete`]).
+    /// The run ended without being stopped, without abandoned sites and (from schema 2.8)
+    /// without sites the audit's own network failed: a history's readers count it. Records
+    /// before schema 2.1 lack it ([`RunRecord::is_complete`]).
     #[serde(default)]
     pub complete: Option<bool>,
     /// When the invocation that wrote it started, UTC seconds.
@@ -92,6 +96,10 @@ pub struct RunRecord {
     /// Input lines an earlier invocation had finished.
     #[serde(default)]
     pub resumed_lines: u64,
+    /// Sites whose row says the audit's own network failed: `--resume` audits them again
+    /// (schema 2.8; 0 in older records).
+    #[serde(default)]
+    pub audit_network: u64,
     /// Rows in the run directory.
     #[serde(default)]
     pub rows: RowCounts,
@@ -476,7 +484,8 @@ pub(crate) fn write(
         input: Some(end.input.to_string()),
         as_of: Some(end.as_of.to_string()),
         // A history's readers count only complete runs (docs/SCHEMA.md, "History").
-        complete: Some(!end.interrupted && end.abandoned == 0),
+        // A site the audit's own network failed waits for `--resume` as a stopped one does.
+        complete: Some(!end.interrupted && end.abandoned == 0 && end.audit_network == 0),
         started_at: Some(end.started_at),
         finished_at: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
         duration_s: Some((end.duration_s * 10.0).round() / 10.0),
@@ -487,6 +496,7 @@ pub(crate) fn write(
         interrupted: Some(end.interrupted),
         abandoned: end.abandoned,
         resumed_lines: end.resumed_lines,
+        audit_network: end.audit_network,
         rows: counts.into(),
         status: end
             .status

@@ -17,7 +17,7 @@ use beian_types::{FetchRow, FindingRow, Hop, SiteRow};
 use parquet::schema::types::ColumnPath;
 
 /// Version of the output schema, stored as [`META_SCHEMA_VERSION`] in every file.
-pub const SCHEMA_VERSION: &str = "2.7";
+pub const SCHEMA_VERSION: &str = "2.8";
 
 /// File metadata key: the schema version the part was written with.
 pub const META_SCHEMA_VERSION: &str = "beian.schema_version";
