@@ -66,7 +66,7 @@ fn defended_sites_are_classified_and_never_accused() {
     let input = fleet.path("domains.txt");
     let out = fleet.path("out");
     fleet.audit_ok(&input, &out, &["--quiet", "--render", "never"]);
-    fleet.assert_graded(&out);
+    fleet.assert_graded_without_browser(&out);
 
     let v = python_json(READ, &out);
     for s in &fleet.fleet.sites {
@@ -303,4 +303,60 @@ print(json.dumps({
         ),
         "{record}"
     );
+}
+
+/// With `--render`, the challenges a browser passes (a script that sets a cookie and reloads,
+/// a 521 cookie challenge, a `cf-mitigated` challenge, a proof of work) are passed in the
+/// headless browser, through the audit's proxy: the host is judged by the site's real page,
+/// graded by the answer key (which is the verdict with a browser), the evidence says "after
+/// challenge", and the `fetches` row still says what the server first answered. The blocks
+/// are not passed: a render sends the audit's own User-Agent.
+#[test]
+fn passable_challenges_give_the_real_page_s_verdicts_with_render() {
+    let behaviours = vec![
+        Behaviour::WafJsCookie,
+        Behaviour::JslCookie,
+        Behaviour::CfChallenge,
+        Behaviour::PowChallenge,
+        Behaviour::UaBlock,
+        Behaviour::Compliant,
+    ];
+    let fleet = TestFleet::each(behaviours, 1, 2833);
+    let input = fleet.path("domains.txt");
+    let out = fleet.path("out");
+    let res = fleet.audit_ok(
+        &input,
+        &out,
+        &["--render", "auto", "--render-timeout", "30"],
+    );
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(!stdout.contains("rendering off"), "{stdout}");
+    fleet.assert_graded(&out);
+
+    let read = r#"
+import json, sys, pyarrow.parquet as pq
+f = pq.read_table(sys.argv[1] + "/fetches").to_pylist()
+g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
+print(json.dumps({
+    "fetch": {r["host"] + " " + r["scheme"]: [r["page_class"], r["rendered"], r["icp_number"]] for r in f},
+    "present": {x["host"]: x["evidence"] for x in g if x["rule_id"] == "ICP-PRESENT"},
+}))
+"#;
+    let v = python_json(read, &out);
+    for s in &fleet.fleet.sites {
+        if !s.behaviour.passes_in_browser() {
+            continue;
+        }
+        let fetch = &v["fetch"][&format!("{} https", s.domain)];
+        assert_eq!(fetch[0], "challenge", "{:?}: {v}", s.behaviour);
+        assert_eq!(fetch[1], true, "{:?}: {v}", s.behaviour);
+        assert!(fetch[2].is_string(), "{:?}: {v}", s.behaviour);
+        let evidence = v["present"][&s.domain].as_str().unwrap_or_default();
+        assert!(
+            evidence.contains("(after challenge: a challenge of ")
+                && evidence.ends_with(", passed in the browser)"),
+            "{:?}: {evidence}",
+            s.behaviour
+        );
+    }
 }

@@ -54,10 +54,19 @@ impl TestFleet {
     /// The run in `out` graded by this fleet's answer key (`tests/readback/check.py`, read
     /// with pyarrow): no problem, one row per site; check.py's report.
     pub(crate) fn assert_graded(&self, out: &Path) -> serde_json::Value {
+        self.assert_graded_by(out, "answer_key.csv")
+    }
+
+    /// [`TestFleet::assert_graded`] for an audit without a browser (`--render never`).
+    pub(crate) fn assert_graded_without_browser(&self, out: &Path) -> serde_json::Value {
+        self.assert_graded_by(out, "answer_key_no_render.csv")
+    }
+
+    fn assert_graded_by(&self, out: &Path, key: &str) -> serde_json::Value {
         let report = run_python(&[
             readback_script().as_os_str(),
             out.as_os_str(),
-            self.path("answer_key.csv").as_os_str(),
+            self.path(key).as_os_str(),
             self.fleet.sites.len().to_string().as_ref(),
         ]);
         let v: serde_json::Value = serde_json::from_str(&report).unwrap();

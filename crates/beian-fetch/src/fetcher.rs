@@ -108,6 +108,47 @@ impl<R: HostResolve> Fetcher<R> {
         self.probe(url, addrs, on_wait, Some(visits)).await
     }
 
+    /// One request as a page in the browser makes it while passing a gate (`--render`):
+    /// `url` alone — a redirect goes back to the browser, which follows it — carrying the
+    /// browser's `cookie`, the response's headers kept (its `Set-Cookie` and `Location` go
+    /// back to the browser). The address's permit, its pacing and the time budget hold as for
+    /// a probe; a `Retry-After` is the browser's to honour, not this request's.
+    pub async fn visit(&self, url: Url, addrs: Vec<IpAddr>, cookie: Option<&str>) -> FetchOutcome {
+        let mut permits = Permits::default();
+        let ip = self.first_allowed(&addrs);
+        let asked = Instant::now();
+        self.take(&mut permits, ip, &|| {}).await;
+        if let Some(ip) = ip {
+            self.pacer.wait(ip).await;
+        }
+        let started = Instant::now();
+        let mut out = FetchOutcome::default();
+        out.timings.wait = started - asked;
+        let budget = Budget {
+            deadline: started + self.cfg.total_timeout,
+            total: self.cfg.total_timeout,
+        };
+        let result = budget
+            .run(Box::pin(self.request(&url, &addrs, &mut out, cookie)))
+            .await;
+        out.requests = 1;
+        match result {
+            Ok(resp) => {
+                out.final_url = Some(url.to_string());
+                out.http_version = Some(resp.version.to_string());
+                out.status = Some(resp.status);
+                out.headers = resp.headers;
+                out.content_type = resp.content_type;
+                out.content_encoding = resp.content_encoding;
+                out.body = resp.body;
+                out.body_truncated = resp.truncated;
+            }
+            Err(e) => out.error = Some(e),
+        }
+        out.timings.total = started.elapsed();
+        out
+    }
+
     async fn probe(
         &self,
         url: Url,
@@ -292,7 +333,7 @@ impl<R: HostResolve> Fetcher<R> {
         if let Some(ip) = ip {
             waited(probe.budget, out, self.pacer.wait(ip).await);
         }
-        let mut result = probe.budget.run(self.request(url, addrs, out)).await;
+        let mut result = probe.budget.run(self.request(url, addrs, out, None)).await;
         out.requests += 1;
         // A 429 or 503 that says when to come back, within the cap and the budget: wait
         // once (politeness, in `wait_us`) and ask again.
@@ -309,7 +350,7 @@ impl<R: HostResolve> Fetcher<R> {
             if let Some(ip) = ip {
                 waited(probe.budget, out, self.pacer.wait(ip).await);
             }
-            result = probe.budget.run(self.request(url, addrs, out)).await;
+            result = probe.budget.run(self.request(url, addrs, out, None)).await;
             out.requests += 1;
         }
         drop(turn);

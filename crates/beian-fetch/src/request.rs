@@ -90,11 +90,13 @@ impl<R: HostResolve> Fetcher<R> {
         Err(last)
     }
 
+    /// One request for `url` (carrying a browser's `cookie`, when it has one).
     pub(crate) async fn request(
         &self,
         url: &Url,
         addrs: &[IpAddr],
         out: &mut FetchOutcome,
+        cookie: Option<&str>,
     ) -> Result<Response, FetchError> {
         let host = url
             .host_str()
@@ -117,7 +119,7 @@ impl<R: HostResolve> Fetcher<R> {
                     Ok(Ok(()))
                 ) {
                     out.remote_addr = Some(origin.addr);
-                    match self.exchange(conn, origin, url, &host, out).await {
+                    match self.exchange(conn, origin, url, &host, out, cookie).await {
                         Ok(r) => return Ok(r),
                         // Closed by the server as the request went out: a new connection.
                         Err(ExchangeError::NoResponse(_)) => {}
@@ -172,7 +174,7 @@ impl<R: HostResolve> Fetcher<R> {
         } else {
             open_conn(tcp, None).await?
         };
-        self.exchange(conn, origin, url, &host, out)
+        self.exchange(conn, origin, url, &host, out, cookie)
             .await
             .map_err(ExchangeError::into_error)
     }
@@ -186,6 +188,7 @@ impl<R: HostResolve> Fetcher<R> {
         url: &Url,
         host: &str,
         out: &mut FetchOutcome,
+        cookie: Option<&str>,
     ) -> Result<Response, ExchangeError> {
         // The TLS facts of the connection's handshake, for each request it carries (an http
         // request keeps those of the probe's last https connection).
@@ -197,8 +200,12 @@ impl<R: HostResolve> Fetcher<R> {
             None => host.to_string(),
         };
         let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        let req = hyper::Request::get(if path.is_empty() { "/" } else { path })
-            .header(header::HOST, host_header)
+        let mut req = hyper::Request::get(if path.is_empty() { "/" } else { path })
+            .header(header::HOST, host_header);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let req = req
             .header(header::USER_AGENT, self.cfg.user_agent.as_str())
             .header(
                 header::ACCEPT,

@@ -28,8 +28,29 @@ const ONE_RULE: &[(Behaviour, &str, &str, &str)] = &[
 ];
 
 /// Expected verdicts for one site: `(host role or "" for site rules, rule id, verdict)`, and
-/// the expected overall status.
+/// the expected overall status, as audited by default: with a browser (`--render auto`), so
+/// that a footer a script writes is seen and a challenge a browser passes is passed.
 pub fn expectations(
+    s: &SiteSpec,
+) -> (
+    Vec<(&'static str, &'static str, &'static str)>,
+    &'static str,
+) {
+    if s.behaviour.passes_in_browser() {
+        // Passed in the browser, the site's own (compliant) page is judged.
+        return expectations(&SiteSpec {
+            behaviour: Behaviour::Compliant,
+            ..s.clone()
+        });
+    }
+    expectations_without_browser(s)
+}
+
+/// [`expectations`] for an audit without a browser (`--render never`) where it differs from
+/// one with: a challenge a browser passes stays in front of the page, and the site is not
+/// verified. (Sites whose footer only a script writes are keyed as rendered: grade them with
+/// a browser.)
+pub fn expectations_without_browser(
     s: &SiteSpec,
 ) -> (
     Vec<(&'static str, &'static str, &'static str)>,
@@ -232,7 +253,7 @@ pub fn expectations(
             e.extend(both("ICP-LINK", "pass"));
             "unverified"
         }
-        // Behind a gate (without a browser): never a fail, the site not verified.
+        // Behind a gate (a challenge: without a browser): never a fail, the site not verified.
         B::WafJsCookie
         | B::JslCookie
         | B::CfChallenge
@@ -320,10 +341,21 @@ pub fn expected_errors(s: &SiteSpec) -> Vec<(&'static str, &'static str, &'stati
 /// [`crate::days::manifest_csv`]: a site without a public-security number fails PSB-PRESENT
 /// once its filing is overdue (30 days after `opened_on`). Without a manifest, and on day 1,
 /// the key is the same: pending sites warn either way.
-pub fn answer_key_csv(sites: &[SiteSpec], dates: Option<(time::Date, time::Date)>) -> String {
+///
+/// `browser`: the key of an audit with a browser ([`expectations`]) or without
+/// ([`expectations_without_browser`]).
+pub fn answer_key_csv(
+    sites: &[SiteSpec],
+    dates: Option<(time::Date, time::Date)>,
+    browser: bool,
+) -> String {
     let mut out = String::from("domain,behaviour,host,rule_id,expected\n");
     for s in sites {
-        let (mut rows, mut status) = expectations(s);
+        let (mut rows, mut status) = if browser {
+            expectations(s)
+        } else {
+            expectations_without_browser(s)
+        };
         let overdue = dates.is_some_and(|(day1, as_of)| {
             crate::days::opened_on(s, day1).is_some_and(|o| as_of > o + time::Duration::days(30))
         });

@@ -28,7 +28,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
 pub use defended::POW_DIFFICULTY;
-pub use key::{answer_key_csv, expectations, expected_errors};
+pub use key::{answer_key_csv, expectations, expectations_without_browser, expected_errors};
 pub use scenario::{Behaviour, SiteSpec, generate, generate_from};
 
 use certs::{Ca, CertKind, Certs};
@@ -543,8 +543,9 @@ impl Fleet {
         days::manifest_csv(&self.sites, days::day_one(self.as_of, self.day))
     }
 
-    /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `access_nets.txt`, `answer_key.csv` and
-    /// `fleet.json` into `dir`.
+    /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `access_nets.txt`, `answer_key.csv` (the
+    /// verdicts of an audit with a browser, the default), `answer_key_no_render.csv` (without:
+    /// `--render never`) and `fleet.json` into `dir`.
     pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
         let w = |name: &str, content: &str| export::write(&dir.join(name), content.as_bytes());
         w("ca.pem", &self.ca_pem)?;
@@ -554,7 +555,11 @@ impl Fleet {
         let day1 = days::day_one(self.as_of, self.day);
         w(
             "answer_key.csv",
-            &answer_key_csv(&self.sites, Some((day1, self.as_of))),
+            &answer_key_csv(&self.sites, Some((day1, self.as_of)), true),
+        )?;
+        w(
+            "answer_key_no_render.csv",
+            &answer_key_csv(&self.sites, Some((day1, self.as_of)), false),
         )?;
         let info = serde_json::json!({
             "dns": self.dns_addr.to_string(),

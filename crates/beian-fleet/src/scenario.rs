@@ -260,8 +260,9 @@ impl Behaviour {
     /// Sites that defend themselves (issue 28): challenges, blocks, a rate limit, a parked
     /// page, the provider's interception page, an origin error, and a page that only quotes
     /// their markers. Out of the default mix (the benchmarks' figures stay comparable).
-    /// Their answer key is the verdict without a browser; [`Behaviour::passes_in_browser`]
-    /// says which a render gets through.
+    /// Their answer key is the verdict of an audit with a browser (`--render auto`, the
+    /// default); [`Behaviour::passes_in_browser`] says which a render gets through, whose
+    /// verdict without one is [`crate::expectations_without_browser`]'s.
     pub const DEFENDED: &'static [Behaviour] = &[
         Behaviour::WafJsCookie,
         Behaviour::JslCookie,
@@ -277,16 +278,16 @@ impl Behaviour {
         Behaviour::AboutDefences,
     ];
 
-    /// A defended site whose gate a headless browser passes (a script or proof of work, or a
-    /// block that lets a browser's User-Agent through).
+    /// A defended site whose gate a headless browser passes (`--render`): a script that sets
+    /// a cookie and reloads, or a proof of work. (The block pages that let a browser's
+    /// User-Agent through are not passed by a render, which sends the audit's own: they let
+    /// `--user-agent browser` through.)
     pub fn passes_in_browser(self) -> bool {
         matches!(
             self,
             Behaviour::WafJsCookie
                 | Behaviour::JslCookie
                 | Behaviour::CfChallenge
-                | Behaviour::UaBlock
-                | Behaviour::UaBlock403
                 | Behaviour::PowChallenge
         )
     }

@@ -129,8 +129,10 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
         row.dns_us = Some(micros(res.elapsed));
         fill_fetch_row(&mut row, out);
         let mut extraction_failed = false;
-        let own_page = class.is_none_or(|c| c.class == PageClass::Page);
-        if out.is_html_page() && own_page {
+        let final_url = out.final_url.as_deref().unwrap_or_default();
+        // The site's own page, or the page behind a gate the browser passed.
+        let own_page = class.is_none_or(|c| c.class == PageClass::Page) || passed(p, final_url);
+        if (out.is_html_page() || passed(p, final_url)) && own_page {
             let final_url = out.final_url.clone().unwrap_or_default();
             match p.pages.get(&final_url) {
                 Some(read) => {
@@ -201,6 +203,19 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
             .copied(),
     };
     (host, rows)
+}
+
+/// Whether the page at `final_url` was read past a gate the browser passed.
+fn passed(p: &Probes<'_>, final_url: &str) -> bool {
+    p.pages.get(final_url).is_some_and(|r| {
+        matches!(
+            r.render,
+            Render::Rendered {
+                passed: Some(_),
+                ..
+            }
+        )
+    })
 }
 
 /// The rules' view of one probe, from its outcome; a page whose facts could not be read is

@@ -212,34 +212,7 @@ impl Auditor {
             body,
         };
         match renderer.render(page, on_wait).await {
-            Ok(r) => {
-                let mut rendered = beian_footer::extract(r.html.as_bytes(), Some("utf-8"));
-                // The page's own encoding, not the DOM dump's.
-                rendered.encoding = facts.encoding;
-                // The guard's own message says how to allow an address; the evidence only
-                // says what was refused.
-                let blocked = r
-                    .blocked()
-                    .map(|e| format!("{} (private or reserved address)", e.url))
-                    .collect();
-                let placement = match r.layout {
-                    Some(desktop) => Placement::Measured {
-                        desktop,
-                        mobile: r.mobile_layout,
-                    },
-                    None => Placement::NotMeasured(
-                        "the rendered page was not measured (its scripts stopped the measuring script)"
-                            .into(),
-                    ),
-                };
-                PageFacts {
-                    facts: rendered,
-                    render: Render::Rendered { blocked },
-                    render_ms: Some(micros(r.elapsed) / 1000),
-                    placement,
-                    peak_memory: r.peak_memory,
-                }
-            }
+            Ok(r) => rendered_facts(r, Some(facts.encoding), None),
             Err(f) => PageFacts {
                 facts,
                 render: Render::Failed(f.to_string()),
@@ -250,6 +223,48 @@ impl Auditor {
         }
     }
 
+    /// With `--render`, the gate `gate` that answered `out` (a challenge a browser passes)
+    /// passed in the browser: the facts of the page it let through, or `None` when the
+    /// browser did not get past it (the render failed, or ended on a gate still) — the host
+    /// then stays behind its gate, not verified.
+    async fn pass_gate(
+        &self,
+        out: &FetchOutcome,
+        url: &str,
+        gate: Classified,
+        on_wait: &OnWait<'_>,
+    ) -> Option<PageFacts> {
+        let Rendering { renderer, .. } = self.render.as_ref()?;
+        let page = beian_render::Page {
+            url: url::Url::parse(url).ok()?,
+            content_type: out.content_type.clone(),
+            body: out.body.clone().unwrap_or_default(),
+        };
+        let set_cookie = out
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let r = renderer
+            .render_past_gate(page, set_cookie, on_wait)
+            .await
+            .ok()?;
+        // The page the browser ended on, read as a page is: a gate still is not one.
+        let ended = beian_classify::Response {
+            status: 200,
+            headers: &[],
+            body: r.html.as_bytes(),
+            final_url: url,
+            hops: &[],
+        };
+        if beian_classify::classify(&ended).class != PageClass::Page {
+            return None;
+        }
+        // The site's page came from the server as the browser's, in an encoding the audit
+        // never saw: the DOM's stands.
+        Some(rendered_facts(r, None, Some(gate.describe())))
+    }
     /// Audits one target: both hosts, https and http each. `on_wait` is called whenever a
     /// probe is about to wait for a busy server address.
     pub async fn audit_target(
@@ -474,28 +489,40 @@ impl Auditor {
             let Some(resp) = response_of(out) else {
                 continue;
             };
-            if let Some(c) = beian_classify::by_headers(&resp) {
-                classes[i] = Some(c);
-                continue;
-            }
-            if !out.is_html_page() {
-                classes[i] = Some(beian_classify::classify(&resp));
-                continue;
-            }
-            let Some(facts) = extract_facts(out).await else {
-                continue;
+            let class = match beian_classify::by_headers(&resp) {
+                Some(c) => Some(c),
+                None if !out.is_html_page() => Some(beian_classify::classify(&resp)),
+                None => None,
             };
-            // A page that shows no number is checked by every marker: a challenge or a
-            // block page must not read as a site without its number.
-            let class = if facts.primary.is_none() && facts.psb.is_none() {
-                beian_classify::classify(&resp)
-            } else {
-                Classified::PAGE
+            let (class, facts) = match class {
+                Some(c) => (c, None),
+                None => {
+                    let Some(facts) = extract_facts(out).await else {
+                        continue;
+                    };
+                    // A page that shows no number is checked by every marker: a challenge or
+                    // a block page must not read as a site without its number.
+                    let class = if facts.primary.is_none() && facts.psb.is_none() {
+                        beian_classify::classify(&resp)
+                    } else {
+                        Classified::PAGE
+                    };
+                    (class, Some(facts))
+                }
             };
             classes[i] = Some(class);
             if class.class != PageClass::Page {
+                // With `--render`, a challenge a browser passes is passed there, and the
+                // host is judged by the page behind it (docs/rulebook.md §6.14).
+                if beian_classify::passable(&class) && judged.is_none() {
+                    if let Some(read) = self.pass_gate(out, &final_url, class, on_wait).await {
+                        judged = Some(final_url.clone());
+                        pages.insert(final_url, read);
+                    }
+                }
                 continue;
             }
+            let Some(facts) = facts else { continue };
             let read = if judged.is_none() {
                 judged = Some(final_url.clone());
                 self.page_facts(out, &final_url, facts, on_wait).await
@@ -586,6 +613,41 @@ async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(extract)).ok();
     }
     tokio::task::spawn_blocking(extract).await.ok()
+}
+
+/// The facts of a rendered page (`passed`: the gate the browser passed to reach it); the
+/// page's own `encoding` when the audit read it, not the DOM dump's.
+fn rendered_facts(
+    r: beian_render::Rendered,
+    encoding: Option<&'static str>,
+    passed: Option<String>,
+) -> PageFacts {
+    let mut facts = beian_footer::extract(r.html.as_bytes(), Some("utf-8"));
+    if let Some(e) = encoding {
+        facts.encoding = e;
+    }
+    // The guard's own message says how to allow an address; the evidence only says what was
+    // refused.
+    let blocked = r
+        .blocked()
+        .map(|e| format!("{} (private or reserved address)", e.url))
+        .collect();
+    let placement = match r.layout {
+        Some(desktop) => Placement::Measured {
+            desktop,
+            mobile: r.mobile_layout,
+        },
+        None => Placement::NotMeasured(
+            "the rendered page was not measured (its scripts stopped the measuring script)".into(),
+        ),
+    };
+    PageFacts {
+        facts,
+        render: Render::Rendered { blocked, passed },
+        render_ms: Some(micros(r.elapsed) / 1000),
+        placement,
+        peak_memory: r.peak_memory,
+    }
 }
 
 impl AuditSite for Auditor {

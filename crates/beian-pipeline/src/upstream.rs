@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use beian_fetch::{FetchError, Fetcher, HostResolve};
+use beian_fetch::{FetchError, FetchOutcome, Fetcher, HostResolve};
 use beian_resolve::Resolver;
 use beian_types::ErrorClass;
 
@@ -39,35 +39,61 @@ pub(crate) struct AuditUpstream {
     pub(crate) fetcher: Arc<Fetcher<DnsForRedirects>>,
 }
 
+impl AuditUpstream {
+    /// The addresses of `url`'s host, through the audit's resolver.
+    async fn addresses(&self, url: &url::Url) -> Result<Vec<IpAddr>, beian_render::Refused> {
+        let host = url.host_str().unwrap_or_default();
+        match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => Ok(vec![ip]),
+            Err(_) => self
+                .resolver
+                .resolve(host)
+                .await
+                .map(|r| r.addrs)
+                .map_err(|e| refused(e.class, &e.message)),
+        }
+    }
+}
+
+fn refused(class: ErrorClass, message: &str) -> beian_render::Refused {
+    beian_render::Refused {
+        blocked: class == ErrorClass::AddressBlocked,
+        message: format!("{class}: {message}"),
+    }
+}
+
+/// What the proxy gives the browser of a fetch.
+fn fetched(out: FetchOutcome) -> Result<beian_render::Fetched, beian_render::Refused> {
+    if let Some(e) = out.error {
+        return Err(refused(e.class, &e.message));
+    }
+    let header = |name: &'static str| {
+        out.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    Ok(beian_render::Fetched {
+        status: out.status.unwrap_or(502),
+        location: header("location").next(),
+        set_cookie: header("set-cookie").collect(),
+        content_type: out.content_type,
+        body: out.body.unwrap_or_default(),
+    })
+}
+
 impl beian_render::Upstream for AuditUpstream {
-    fn get(
-        &self,
-        url: url::Url,
-    ) -> Pin<
-        Box<dyn Future<Output = Result<beian_render::Fetched, beian_render::Refused>> + Send + '_>,
-    > {
+    fn get(&self, url: url::Url) -> beian_render::Fetching<'_> {
         Box::pin(async move {
-            let refused = |class: ErrorClass, message: String| beian_render::Refused {
-                blocked: class == ErrorClass::AddressBlocked,
-                message: format!("{class}: {message}"),
-            };
-            let host = url.host_str().unwrap_or_default();
-            let addrs = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-                Ok(ip) => vec![ip],
-                Err(_) => match self.resolver.resolve(host).await {
-                    Ok(r) => r.addrs,
-                    Err(e) => return Err(refused(e.class, e.message.clone())),
-                },
-            };
-            let out = self.fetcher.fetch(url, addrs).await;
-            if let Some(e) = out.error {
-                return Err(refused(e.class, e.message));
-            }
-            Ok(beian_render::Fetched {
-                status: out.status.unwrap_or(502),
-                content_type: out.content_type,
-                body: out.body.unwrap_or_default(),
-            })
+            let addrs = self.addresses(&url).await?;
+            fetched(self.fetcher.fetch(url, addrs).await)
+        })
+    }
+
+    fn visit(&self, url: url::Url, cookie: Option<String>) -> beian_render::Fetching<'_> {
+        Box::pin(async move {
+            let addrs = self.addresses(&url).await?;
+            fetched(self.fetcher.visit(url, addrs, cookie.as_deref()).await)
         })
     }
 }

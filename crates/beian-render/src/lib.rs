@@ -33,6 +33,10 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// Its body, decoded (no content coding).
     pub body: Bytes,
+    /// Its `Location` (a [`Upstream::visit`] does not follow it: the browser does).
+    pub location: Option<String>,
+    /// Its `Set-Cookie` headers, for the browser ([`Upstream::visit`]).
+    pub set_cookie: Vec<String>,
 }
 
 /// Why upstream gave no response.
@@ -45,10 +49,18 @@ pub struct Refused {
     pub message: String,
 }
 
+/// A response of [`Upstream`], or why there is none.
+pub type Fetching<'a> = Pin<Box<dyn Future<Output = Result<Fetched, Refused>> + Send + 'a>>;
+
 /// Where the proxy gets what a page asks for: the audit's fetcher.
 pub trait Upstream: Send + Sync + 'static {
     /// GETs `url`, following redirects.
-    fn get(&self, url: Url) -> Pin<Box<dyn Future<Output = Result<Fetched, Refused>> + Send + '_>>;
+    fn get(&self, url: Url) -> Fetching<'_>;
+
+    /// GETs `url` as the browser asked for it while passing a gate
+    /// ([`Renderer::render_past_gate`]): with the browser's `cookie`, a redirect not followed
+    /// (its `Location` goes back to the browser), the response's `Set-Cookie` kept.
+    fn visit(&self, url: Url, cookie: Option<String>) -> Fetching<'_>;
 }
 
 /// A page to render: the response the audit already has.
@@ -240,7 +252,30 @@ impl Renderer {
             on_wait,
             browser::Output::Dom,
             &self.cfg,
-            layout::MEASURE.to_string(),
+            (layout::MEASURE.to_string(), None),
+        )
+        .await
+    }
+
+    /// Renders `page`, a gate a browser passes (a script that sets a cookie and reloads, a
+    /// proof of work), as [`Renderer::render`] does, except that the browser gets the gate's
+    /// cookies (`set_cookie`, its response's `Set-Cookie`) and, once its script has run, asks
+    /// the site itself for what follows: the page's own origin is asked as the browser asks it
+    /// (its cookies sent, redirects left to it), through the same proxy and address guard. The
+    /// DOM is that of the page the browser ended on: the site's own, when the gate let it
+    /// through. Never a solver: what passes is the page's own script, in the browser.
+    pub async fn render_past_gate(
+        &self,
+        page: Page,
+        set_cookie: Vec<String>,
+        on_wait: &(dyn Fn() + Sync),
+    ) -> Result<Rendered, RenderError> {
+        self.run(
+            page,
+            on_wait,
+            browser::Output::Dom,
+            &self.cfg,
+            (layout::MEASURE.to_string(), Some(set_cookie)),
         )
         .await
     }
@@ -271,7 +306,7 @@ impl Renderer {
             on_wait,
             browser::Output::Screenshot(path),
             &cfg,
-            script,
+            (script, None),
         )
         .await
     }
@@ -282,7 +317,7 @@ impl Renderer {
         on_wait: &(dyn Fn() + Sync),
         output: browser::Output<'_>,
         cfg: &RenderConfig,
-        inject: String,
+        (inject, gate): (String, Option<Vec<String>>),
     ) -> Result<Rendered, RenderError> {
         let asked = Instant::now();
         let failed = |reason, started: Instant| RenderError {
@@ -310,6 +345,7 @@ impl Renderer {
             self.certs.clone(),
             self.cfg.max_requests,
             inject,
+            gate,
         ));
         let proxy = proxy::Proxy::start(session.clone())
             .await

@@ -63,6 +63,11 @@ pub(crate) struct Session {
     page_served: AtomicBool,
     /// Appended to the page's body: the measuring script, or the screenshot's.
     inject: String,
+    /// Passing a gate ([`crate::Renderer::render_past_gate`]): the `Set-Cookie` headers of
+    /// the gate's response, given to the browser with it. The page's own origin is then asked
+    /// as the browser asks — its cookies sent, redirects left to it, nothing shared between
+    /// requests — and the page's URL asked again with a cookie goes to the server too.
+    gate: Option<Vec<String>>,
     /// The answer to each URL read so far: the page's copy in the mobile frame (and any repeat)
     /// is answered from it, so a server sees each URL once per render.
     answered: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Answer>>>>,
@@ -110,9 +115,11 @@ impl Session {
         certs: Arc<HostCerts>,
         max_requests: usize,
         inject: String,
+        gate: Option<Vec<String>>,
     ) -> Self {
         Session {
             inject,
+            gate,
             page_key: key(&page.url),
             page,
             upstream,
@@ -168,8 +175,11 @@ impl Session {
             });
             return Response::new(Full::new(Bytes::new()));
         }
+        let cookie = cookie_of(&req);
         match Url::parse(&req.uri().to_string()) {
-            Ok(url) if matches!(url.scheme(), "http") => self.answer(req.method(), url).await,
+            Ok(url) if matches!(url.scheme(), "http") => {
+                self.answer(req.method(), url, cookie).await
+            }
             _ => simple(StatusCode::BAD_REQUEST, "not a proxy request"),
         }
     }
@@ -207,8 +217,9 @@ impl Session {
                     .path_and_query()
                     .map_or("/", |p| p.as_str())
                     .to_string();
+                let cookie = cookie_of(&req);
                 let resp = match Url::parse(&format!("https://{authority}{path}")) {
-                    Ok(url) => session.answer(req.method(), url).await,
+                    Ok(url) => session.answer(req.method(), url, cookie).await,
                     Err(_) => simple(StatusCode::BAD_REQUEST, "bad request target"),
                 };
                 Ok::<_, Infallible>(resp)
@@ -223,10 +234,19 @@ impl Session {
         }
     }
 
-    /// The answer to one request for `url`.
-    async fn answer(&self, method: &Method, url: Url) -> Response<Full<Bytes>> {
+    /// The answer to one request for `url` (the browser sent `cookie`).
+    async fn answer(
+        &self,
+        method: &Method,
+        url: Url,
+        cookie: Option<String>,
+    ) -> Response<Full<Bytes>> {
         let reads = method == Method::GET || method == Method::HEAD;
-        if reads && key(&url) == self.page_key {
+        // Passing a gate, the page asked again with the cookie the gate's script set is the
+        // server's to answer: the real page, or the gate again.
+        let past_gate =
+            self.gate.is_some() && cookie.is_some() && self.page_served.load(Ordering::Acquire);
+        if reads && key(&url) == self.page_key && !past_gate {
             if !self.page_served.swap(true, Ordering::AcqRel) {
                 self.record(method, &url, ExchangeOutcome::Page);
             }
@@ -234,12 +254,18 @@ impl Session {
             let body: Bytes = [self.page.body.as_ref(), self.inject.as_bytes()]
                 .concat()
                 .into();
-            return body_response(
+            let mut r = body_response(
                 StatusCode::OK,
                 self.page.content_type.as_deref(),
                 body,
                 method,
             );
+            for c in self.gate.iter().flatten() {
+                if let Ok(v) = HeaderValue::from_str(c) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            return r;
         }
         if !self.page_served.load(Ordering::Acquire) {
             // Nothing of the page's can be asked before the page: this is the browser's own
@@ -252,6 +278,9 @@ impl Session {
             // The tab's icon: no part of the page, not worth a request to its server.
             self.record(method, &url, ExchangeOutcome::Refused("favicon".into()));
             return simple(StatusCode::NOT_FOUND, "no favicon in a render");
+        }
+        if reads && self.gate.is_some() && same_origin(&url, &self.page.url) {
+            return self.visit(method, url, cookie).await;
         }
         // Once per URL: the first read goes upstream and is recorded; the others (also those
         // asked meanwhile) get its answer and count for nothing.
@@ -299,6 +328,78 @@ impl Session {
         .await
         .response(method)
     }
+}
+
+impl Session {
+    /// A request of the page's own origin while passing its gate, made as the browser asks
+    /// it: each one upstream (a cookie changes the answer), counted and recorded; the
+    /// response's `Location` and `Set-Cookie` go back to the browser, and an HTML page gets
+    /// the render's script as the first page did.
+    async fn visit(
+        &self,
+        method: &Method,
+        url: Url,
+        cookie: Option<String>,
+    ) -> Response<Full<Bytes>> {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > self.max_requests {
+            let why = format!("more than {} requests", self.max_requests);
+            self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
+            return simple(StatusCode::TOO_MANY_REQUESTS, &why);
+        }
+        match self.upstream.visit(url.clone(), cookie).await {
+            Ok(f) => {
+                self.record(method, &url, ExchangeOutcome::Fetched(f.status));
+                let html = f
+                    .content_type
+                    .as_deref()
+                    .is_some_and(|c| c.to_ascii_lowercase().contains("html"));
+                let body = if html && f.status == 200 {
+                    [f.body.as_ref(), self.inject.as_bytes()].concat().into()
+                } else {
+                    f.body
+                };
+                let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let mut r = body_response(status, f.content_type.as_deref(), body, method);
+                let headers = r.headers_mut();
+                if let Some(v) = f.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                    headers.insert(header::LOCATION, v);
+                }
+                for c in &f.set_cookie {
+                    if let Ok(v) = HeaderValue::from_str(c) {
+                        headers.append(header::SET_COOKIE, v);
+                    }
+                }
+                r
+            }
+            Err(r) if r.blocked => {
+                self.record(method, &url, ExchangeOutcome::Blocked(r.message.clone()));
+                simple(StatusCode::FORBIDDEN, &r.message)
+            }
+            Err(r) => {
+                self.record(method, &url, ExchangeOutcome::Failed(r.message.clone()));
+                simple(StatusCode::BAD_GATEWAY, &r.message)
+            }
+        }
+    }
+}
+
+/// The request's cookies, as one header value.
+fn cookie_of<B>(req: &Request<B>) -> Option<String> {
+    let all: Vec<&str> = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!all.is_empty()).then(|| all.join("; "))
+}
+
+/// Whether `a` and `b` are of one origin (scheme, host and port).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn simple(status: StatusCode, text: &str) -> Response<Full<Bytes>> {

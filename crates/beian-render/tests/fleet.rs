@@ -57,26 +57,52 @@ struct ViaFetcher {
     dns: FleetDns,
 }
 
+impl ViaFetcher {
+    fn refused(e: FetchError) -> Refused {
+        Refused {
+            blocked: e.class == ErrorClass::AddressBlocked,
+            message: format!("{}: {}", e.class, e.message),
+        }
+    }
+
+    fn fetched(out: beian_fetch::FetchOutcome) -> Result<Fetched, Refused> {
+        if let Some(e) = out.error {
+            return Err(Self::refused(e));
+        }
+        let header = |name: &'static str| {
+            out.headers
+                .iter()
+                .filter(move |(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        Ok(Fetched {
+            status: out.status.unwrap_or(502),
+            location: header("location").next(),
+            set_cookie: header("set-cookie").collect(),
+            content_type: out.content_type,
+            body: out.body.unwrap_or_default(),
+        })
+    }
+}
+
 impl Upstream for ViaFetcher {
-    fn get(&self, url: Url) -> Pin<Box<dyn Future<Output = Result<Fetched, Refused>> + Send + '_>> {
+    fn get(&self, url: Url) -> beian_render::Fetching<'_> {
         Box::pin(async move {
-            let refused = |e: FetchError| Refused {
-                blocked: e.class == ErrorClass::AddressBlocked,
-                message: format!("{}: {}", e.class, e.message),
-            };
             let addrs = self
                 .dns
                 .lookup(url.host_str().unwrap_or_default())
-                .map_err(refused)?;
-            let out = self.fetcher.fetch(url, addrs).await;
-            if let Some(e) = out.error {
-                return Err(refused(e));
-            }
-            Ok(Fetched {
-                status: out.status.unwrap_or(502),
-                content_type: out.content_type,
-                body: out.body.unwrap_or_default(),
-            })
+                .map_err(Self::refused)?;
+            Self::fetched(self.fetcher.fetch(url, addrs).await)
+        })
+    }
+
+    fn visit(&self, url: Url, cookie: Option<String>) -> beian_render::Fetching<'_> {
+        Box::pin(async move {
+            let addrs = self
+                .dns
+                .lookup(url.host_str().unwrap_or_default())
+                .map_err(Self::refused)?;
+            Self::fetched(self.fetcher.visit(url, addrs, cookie.as_deref()).await)
         })
     }
 }

@@ -30,6 +30,10 @@ pub enum Render {
     Rendered {
         /// `URL (reason)` of each refused request.
         blocked: Vec<String>,
+        /// The gate the browser passed to reach the page (`--render`, docs/rulebook.md
+        /// §6.14): what the server first answered, described ("a challenge of Alibaba Cloud
+        /// WAF (marker acw-sc-v2)").
+        passed: Option<String>,
     },
     /// The page needed a render and it failed: the facts are the static ones.
     Failed(String),

@@ -520,8 +520,15 @@ fn mark_render(findings: &mut [Finding], render: &Render) {
     for f in findings {
         match render {
             Render::Static => {}
-            Render::Rendered { blocked } => {
-                f.evidence.push_str(" (after render");
+            Render::Rendered { blocked, passed } => {
+                match passed {
+                    Some(gate) => {
+                        f.evidence.push_str(" (after challenge: ");
+                        f.evidence.push_str(gate);
+                        f.evidence.push_str(", passed in the browser");
+                    }
+                    None => f.evidence.push_str(" (after render"),
+                }
                 if !blocked.is_empty() && f.verdict == Verdict::Fail {
                     f.evidence.push_str("; refused: ");
                     f.evidence.push_str(&blocked.join(", "));

@@ -363,6 +363,7 @@ fn rendered_and_failed_renders() {
         good,
         Render::Rendered {
             blocked: Vec::new(),
+            passed: None,
         },
     );
     assert_eq!(j.status, SiteStatus::Compliant);
@@ -372,10 +373,36 @@ fn rendered_and_failed_renders() {
         .find(|f| f.rule_id == ids::ICP_PRESENT)
         .expect("ICP-PRESENT");
     assert!(present.evidence.ends_with("(after render)"), "{present:?}");
+    // The page reached past a gate says which.
+    let j = judge(
+        facts(&[GOOD_ICP], Some(GOOD_PSB), None),
+        Render::Rendered {
+            blocked: Vec::new(),
+            passed: Some("a challenge of Alibaba Cloud WAF (marker acw-sc-v2)".into()),
+        },
+    );
+    assert_eq!(j.status, SiteStatus::Compliant);
+    let present = j
+        .findings
+        .iter()
+        .find(|f| f.rule_id == ids::ICP_PRESENT)
+        .expect("ICP-PRESENT");
+    assert!(
+        present
+            .evidence
+            .ends_with("(after challenge: a challenge of Alibaba Cloud WAF (marker acw-sc-v2), passed in the browser)"),
+        "{present:?}"
+    );
 
     let empty = FooterFacts::empty("UTF-8");
     let blocked = vec!["http://10.255.255.1/footer.json (private address)".to_string()];
-    let j = judge(empty.clone(), Render::Rendered { blocked });
+    let j = judge(
+        empty.clone(),
+        Render::Rendered {
+            blocked,
+            passed: None,
+        },
+    );
     assert_eq!(j.status, SiteStatus::Violation);
     let present = j
         .findings

@@ -35,6 +35,7 @@ fn placed(placement: Placement, config: &RuleConfig) -> Vec<beian_types::Finding
         p.placement = placement;
         p.render = Render::Rendered {
             blocked: Vec::new(),
+            passed: None,
         };
     }
     judge_site(
@@ -209,6 +210,7 @@ fn an_overseas_site_is_not_placed() {
     if let Some(p) = h.page.as_mut() {
         p.render = Render::Rendered {
             blocked: Vec::new(),
+            passed: None,
         };
         p.placement = Placement::Measured {
             desktop: layout(1366.0, Vec::new()),
