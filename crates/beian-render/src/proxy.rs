@@ -294,11 +294,8 @@ impl Session {
         if let Some(answer) = cell.get() {
             return answer.response(method);
         }
-        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        if n > self.max_requests {
-            let why = format!("more than {} requests", self.max_requests);
-            self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
-            return simple(StatusCode::TOO_MANY_REQUESTS, &why);
+        if let Some(refusal) = self.over_limit(method, &url) {
+            return refusal;
         }
         if !reads {
             let why = format!("{method}: a render only reads");
@@ -315,13 +312,9 @@ impl Session {
                         body: f.body,
                     }
                 }
-                Err(r) if r.blocked => {
-                    self.record(method, &url, ExchangeOutcome::Blocked(r.message.clone()));
-                    Answer::Simple(StatusCode::FORBIDDEN, r.message)
-                }
                 Err(r) => {
-                    self.record(method, &url, ExchangeOutcome::Failed(r.message.clone()));
-                    Answer::Simple(StatusCode::BAD_GATEWAY, r.message)
+                    let (status, message) = self.refused(method, &url, r);
+                    Answer::Simple(status, message)
                 }
             }
         })
@@ -341,11 +334,8 @@ impl Session {
         url: Url,
         cookie: Option<String>,
     ) -> Response<Full<Bytes>> {
-        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        if n > self.max_requests {
-            let why = format!("more than {} requests", self.max_requests);
-            self.record(method, &url, ExchangeOutcome::Refused(why.clone()));
-            return simple(StatusCode::TOO_MANY_REQUESTS, &why);
+        if let Some(refusal) = self.over_limit(method, &url) {
+            return refusal;
         }
         match self.upstream.visit(url.clone(), cookie).await {
             Ok(f) => {
@@ -372,15 +362,33 @@ impl Session {
                 }
                 r
             }
-            Err(r) if r.blocked => {
-                self.record(method, &url, ExchangeOutcome::Blocked(r.message.clone()));
-                simple(StatusCode::FORBIDDEN, &r.message)
-            }
             Err(r) => {
-                self.record(method, &url, ExchangeOutcome::Failed(r.message.clone()));
-                simple(StatusCode::BAD_GATEWAY, &r.message)
+                let (status, message) = self.refused(method, &url, r);
+                simple(status, &message)
             }
         }
+    }
+
+    /// Records upstream's refusal of `url` (the address guard's, or a failure); the status
+    /// and text the browser gets for it.
+    fn refused(&self, method: &Method, url: &Url, r: crate::Refused) -> (StatusCode, String) {
+        if r.blocked {
+            self.record(method, url, ExchangeOutcome::Blocked(r.message.clone()));
+            (StatusCode::FORBIDDEN, r.message)
+        } else {
+            self.record(method, url, ExchangeOutcome::Failed(r.message.clone()));
+            (StatusCode::BAD_GATEWAY, r.message)
+        }
+    }
+
+    /// Counts a request against the render's limit: the refusal once it is over.
+    fn over_limit(&self, method: &Method, url: &Url) -> Option<Response<Full<Bytes>>> {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        (n > self.max_requests).then(|| {
+            let why = format!("more than {} requests", self.max_requests);
+            self.record(method, url, ExchangeOutcome::Refused(why.clone()));
+            simple(StatusCode::TOO_MANY_REQUESTS, &why)
+        })
     }
 }
 

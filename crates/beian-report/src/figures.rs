@@ -100,7 +100,8 @@ fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
         let id = s.front.as_ref().and_then(|(_, v)| v.as_deref());
         Some(match id {
             Some(id) => beian_classify::vendor(id).map_or(id.to_string(), |v| v.name.to_string()),
-            None => "—".to_string(),
+            // A 429 or a generic refusal names nobody.
+            None => "未具名 (no vendor named)".to_string(),
         })
     };
     let owner = |s: &Site| Some(s.owner.clone().unwrap_or_else(|| "-".to_string()));

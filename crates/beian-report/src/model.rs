@@ -111,7 +111,7 @@ pub struct Tiles {
 pub struct Protected {
     /// How many sites.
     pub sites: u64,
-    /// By vendor (the marker's name; "—" when no marker names one), most first.
+    /// By vendor (the marker's name; "未具名 (no vendor named)" when no marker names one: a 429, a generic refusal), most first.
     pub vendors: Vec<Count>,
     /// By owner (manifest `owner`; `-` without one), most first: whom to ask to allow the
     /// audit's addresses.
