@@ -13,6 +13,7 @@ mod history;
 mod hostile;
 mod object_store;
 mod polite;
+mod real_footers;
 mod render;
 mod resume;
 mod shards;

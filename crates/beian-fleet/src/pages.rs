@@ -24,6 +24,11 @@ fn icp_html(s: &SiteSpec) -> String {
         Behaviour::AltOnly => {
             format!(r#"<a href="{MIIT}" target="_blank"><img src="/icp.png" alt="{n}"></a>"#)
         }
+        // A dash after 备, as some footers write it.
+        Behaviour::MalformedNumber => {
+            let n = n.replacen("ICP备", "ICP备-", 1);
+            format!(r#"<a href="{MIIT}" target="_blank">{n}</a>"#)
+        }
         // Split across inline elements, as many CMS themes write it.
         _ if s.index % 3 == 1 => {
             let mut chars = n.chars();
@@ -154,6 +159,15 @@ setTimeout(function () {{
         Behaviour::ScriptHang => format!(
             r#"{content}<footer class="footer" role="contentinfo"></footer>
 <script>for (;;) {{}}</script>
+"#
+        ),
+        // A named link bar with no number, then the footer no name marks.
+        Behaviour::FooterUnnamed => format!(
+            r#"{content}<div class="footer-links"><a href="/about.html">关于我们</a> | <a href="/sitemap.html">网站地图</a></div>
+<div class="xinxi">
+{copyright}
+<p>{icp} {psb}</p>
+</div>
 "#
         ),
         _ => format!(

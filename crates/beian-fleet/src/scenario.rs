@@ -189,6 +189,13 @@ pub enum Behaviour {
     OriginDown,
     /// A compliant page whose article quotes the defences' markers: it stays a page.
     AboutDefences,
+    // Real footers, second pass (issue 29): not in the default mix ([`Behaviour::REAL_FOOTERS`]).
+    /// The numbers and the copyright sit in a block no name marks (`div.xinxi`), after a
+    /// named link bar (`div.footer-links`) that holds none: the unnamed block is the footer.
+    FooterUnnamed,
+    /// The number written with a dash after 备 (`苏ICP备-12345678号-1`): read as the number,
+    /// ICP-FORMAT fails naming the fault.
+    MalformedNumber,
 }
 
 impl Behaviour {
@@ -278,6 +285,12 @@ impl Behaviour {
         Behaviour::AboutDefences,
     ];
 
+    /// Real footers, second pass (issue 29): a footer no name marks, a number written with a
+    /// near miss's fault. Out of the default mix (the benchmarks' figures stay comparable);
+    /// the demo adds them.
+    pub const REAL_FOOTERS: &'static [Behaviour] =
+        &[Behaviour::FooterUnnamed, Behaviour::MalformedNumber];
+
     /// A defended site whose gate a headless browser passes (`--render`): a script that sets
     /// a cookie and reloads, or a proof of work. (The block pages that let a browser's
     /// User-Agent through are not passed by a render, which sends the audit's own: they let
@@ -298,6 +311,7 @@ impl Behaviour {
             .iter()
             .chain(Behaviour::ACCESS)
             .chain(Behaviour::DEFENDED)
+            .chain(Behaviour::REAL_FOOTERS)
             .copied()
             .collect()
     }
@@ -450,6 +464,8 @@ impl Behaviour {
             Behaviour::ProviderBlock => "provider-block",
             Behaviour::OriginDown => "origin-down",
             Behaviour::AboutDefences => "about-defences",
+            Behaviour::FooterUnnamed => "footer-unnamed",
+            Behaviour::MalformedNumber => "malformed-number",
         }
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! Why each anchor is unavoidable (after decoding, character references and NFKC, §2.6):
 //! - ICP numbers (`ICP备`/`ICP证`) and PSB numbers (`公网安备`) contain `备` or `证`; no other
-//!   character normalises to either (a test walks all of Unicode).
+//!   character normalises to either (a test walks all of Unicode). The grammar also reads the
+//!   traditional `備`, `證` and `証` as them (zh-Hant mirrors), so those are anchors too.
 //! - Licence numbers need a category `A1`–`B9`: ASCII letter and digit, full-width `Ａ`/`Ｂ`, or
 //!   an ASCII `A`/`B` before a full-width character (digit).
 //! - Copyright lines need `版` (版权所有), `©` (or `&copy;`/`&COPY;`), `(c)` (ASCII or full-width
@@ -46,7 +47,7 @@ fn ascii_cases(word: &str) -> Vec<String> {
 
 /// Anchors of the number grammars (§2), as text.
 pub(crate) fn number_anchors() -> Vec<String> {
-    let mut a: Vec<String> = ["备", "证", "&#", "Ａ", "Ｂ"]
+    let mut a: Vec<String> = ["备", "证", "備", "證", "証", "&#", "Ａ", "Ｂ"]
         .iter()
         .map(ToString::to_string)
         .collect();

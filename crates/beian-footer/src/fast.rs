@@ -478,33 +478,55 @@ pub(crate) fn extract_bytes(
         }
     };
     let scripts: Vec<String> = scan.scripts.iter().map(|r| decode(r.clone())).collect();
-    let mut facts = read::collect(&frag, &roots, kind, &scripts, encoding.name());
-    if facts.primary.is_none() {
-        // Rare path (no footer or script candidate): the whole page, decoded.
-        let text = match utf8 {
-            Some(t) if encoding == encoding_rs::UTF_8 => std::borrow::Cow::Borrowed(t),
-            _ => encoding.decode_without_bom_handling(body).0,
-        };
-        if anchors::may_hold_number(&text) {
-            facts.primary = body_fallback(&text);
-        }
+    let facts = read::collect(&frag, &roots, kind, &scripts, encoding.name());
+    if facts.primary.is_some() {
+        return facts;
     }
-    facts
+    // Rare path (no footer or script candidate): the whole page, decoded.
+    let text = match utf8 {
+        Some(t) if encoding == encoding_rs::UTF_8 => std::borrow::Cow::Borrowed(t),
+        _ => encoding.decode_without_bom_handling(body).0,
+    };
+    if !anchors::may_hold_number(&text) {
+        return facts;
+    }
+    whole_page(&text, facts, &scripts)
 }
 
-/// The body-text fallback (§6.2) of a page whose footer and scripts hold no ICP candidate:
-/// the first ICP number in the body's visible text. The reference reads the body without its
-/// footer regions; here the footer's text need not be left out, as it holds no ICP number
-/// (else there would be a candidate).
-fn body_fallback(text: &str) -> Option<beian_types::IcpCandidate> {
+/// A page whose footer regions and scripts hold no ICP candidate, parsed whole: a footer no
+/// name marks ([`region::unnamed_footer`]) read with the marked regions, else the body-text
+/// fallback (§6.2), the first ICP number in the body's visible text — which can be read
+/// without leaving the footer's text out, as that holds no ICP number (else there would be a
+/// candidate). `facts` are those of the regions and scripts.
+fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) -> FooterFacts {
+    let (kind, encoding) = (facts.region, facts.encoding);
     let page = Html::parse_document(text);
-    let body = page
+    let Some(body) = page
         .root_element()
         .children()
-        .find(|n| read::el_name(n) == Some("body"))?;
+        .find(|n| read::el_name(n) == Some("body"))
+    else {
+        return facts;
+    };
+    // The marked regions again, in this tree: the unnamed footer stands outside them.
+    let mut regions = match kind {
+        FooterRegion::Marked => region::marked_regions(page.tree.root()),
+        _ => Vec::new(),
+    };
+    if let Some(block) = region::unnamed_footer(body, &regions).and_then(|id| page.tree.get(id)) {
+        if kind == FooterRegion::LastChild {
+            regions = region::unmarked_footer(body, true).into_iter().collect();
+        }
+        region::add_region(&mut regions, block);
+        let with_block = read::collect(&page, &regions, kind, scripts, encoding);
+        if with_block.primary.is_some() {
+            return with_block;
+        }
+    }
     let mut rt = read::RegionText::default();
     rt.walk(body, &std::collections::HashSet::new(), &mut 0);
-    region::body_candidate(&rt.text)
+    facts.primary = region::body_candidate(&rt.text);
+    facts
 }
 
 /// Which way [`extract_bytes`] reads a page (for tests and benchmarks).

@@ -90,6 +90,11 @@ pub(crate) fn el_name<'a>(n: &NodeRef<'a, Node>) -> Option<&'a str> {
     n.value().as_element().map(|e| e.name())
 }
 
+/// The host a link element (as [`RegionText`] records links) points to.
+pub(crate) fn link_host(n: &NodeRef<'_, Node>) -> Option<String> {
+    link_of(n)?.host
+}
+
 /// The link element (`<a href>`, an `<a onclick>` that opens a URL, or a Hexo `exturl`
 /// span) a node stands for, if any.
 fn link_of(n: &NodeRef<'_, Node>) -> Option<Link> {
@@ -177,6 +182,26 @@ pub(crate) struct RegionText {
 }
 
 impl RegionText {
+    /// The text node that byte `at` of the text comes from, and the link it sits in.
+    pub(crate) fn seg_at(&self, at: usize) -> Option<(NodeId, Option<NodeId>)> {
+        self.segs
+            .iter()
+            .find(|s| s.start <= at && at < s.end)
+            .map(|s| (s.node, s.link))
+    }
+
+    /// The byte range of the text that `el`'s descendants show, if they show any.
+    pub(crate) fn span_under(&self, el: &NodeRef<'_, Node>) -> Option<std::ops::Range<usize>> {
+        let tree = el.tree();
+        let under = |n: NodeId| {
+            tree.get(n)
+                .is_some_and(|n| n.ancestors().any(|a| a.id() == el.id()))
+        };
+        let first = self.segs.iter().find(|s| under(s.node))?;
+        let last = self.segs.iter().rev().find(|s| under(s.node))?;
+        Some(first.start..last.end)
+    }
+
     pub(crate) fn hard_break(&mut self) {
         if !self.text.is_empty() && !self.text.ends_with('\n') {
             self.text.push('\n');

@@ -10,56 +10,27 @@ use beian_types::{FooterFacts, FooterRegion, IcpCandidate};
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
-use crate::marker::names_footer;
 use crate::read::{RegionText, collect, el_name};
 use crate::region::{self, unmarked_footer};
 
-fn is_marked(e: &scraper::node::Element) -> bool {
-    e.name() == "footer"
-        || e.attr("role")
-            .is_some_and(|r| r.trim().eq_ignore_ascii_case("contentinfo"))
-        || e.id().is_some_and(names_footer)
-        || e.classes().any(names_footer)
-}
-
-/// Footer regions (§6.3): outermost marked elements outside `<article>` (a post's own
-/// footer) — under `<main>` only `<footer>` elements —, else the last block holding footer
-/// words ([`region::unmarked_footer`]).
+/// Footer regions (§6.3): the marked ones ([`region::marked_regions`]), else the last block
+/// holding footer words ([`region::unmarked_footer`]).
 fn find_regions(html: &Html) -> (Vec<NodeId>, FooterRegion) {
-    let mut regions: Vec<NodeId> = Vec::new();
-    let set_contains_ancestor = |regions: &[NodeId], n: &NodeRef<'_, Node>| {
-        n.ancestors().any(|a| regions.contains(&a.id()))
-    };
-    for n in html.tree.root().descendants() {
-        let Some(e) = n.value().as_element() else {
-            continue;
-        };
-        if !is_marked(e) {
-            continue;
-        }
-        // Under `<main>` only a `<footer>` element: names there are the content's own.
-        let excluded = n.ancestors().any(|a| match el_name(&a) {
-            Some("article" | "head" | "script" | "template") => true,
-            Some("main") => e.name() != "footer",
-            _ => false,
-        });
-        if excluded || set_contains_ancestor(&regions, &n) {
-            continue;
-        }
-        regions.push(n.id());
-    }
+    let regions = region::marked_regions(html.tree.root());
     if !regions.is_empty() {
         return (regions, FooterRegion::Marked);
     }
-    let body = html
-        .tree
-        .root()
-        .descendants()
-        .find(|n| el_name(n) == Some("body"));
-    match body.and_then(|b| unmarked_footer(b, true)) {
+    match body_of(html).and_then(|b| unmarked_footer(b, true)) {
         Some(id) => (vec![id], FooterRegion::LastChild),
         None => (Vec::new(), FooterRegion::None),
     }
+}
+
+fn body_of(html: &Html) -> Option<NodeRef<'_, Node>> {
+    html.tree
+        .root()
+        .descendants()
+        .find(|n| el_name(n) == Some("body"))
 }
 
 /// The text of every inline `<script>` (no `src`), in document order.
@@ -83,9 +54,24 @@ fn inline_scripts(html: &Html) -> Vec<String> {
 /// The reference procedure: the whole page as one HTML5 DOM.
 pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFacts {
     let html = Html::parse_document(html_text);
-    let (regions, kind) = find_regions(&html);
+    let (mut regions, kind) = find_regions(&html);
     let scripts = inline_scripts(&html);
     let mut facts = collect(&html, &regions, kind, &scripts, encoding);
+    if facts.primary.is_none() {
+        // The regions hold no number: a footer no name marks may (§6.3).
+        let marked = if kind == FooterRegion::Marked {
+            regions.clone()
+        } else {
+            Vec::new()
+        };
+        let block = body_of(&html)
+            .and_then(|b| region::unnamed_footer(b, &marked))
+            .and_then(|id| html.tree.get(id));
+        if let Some(block) = block {
+            region::add_region(&mut regions, block);
+            facts = collect(&html, &regions, kind, &scripts, encoding);
+        }
+    }
     if facts.primary.is_none() {
         facts.primary = body_fallback(&html, &regions);
     }
@@ -94,11 +80,7 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
 
 /// The first ICP number in visible body text outside the footer (reported, not judged).
 fn body_fallback(html: &Html, regions: &[NodeId]) -> Option<IcpCandidate> {
-    let body = html
-        .tree
-        .root()
-        .descendants()
-        .find(|n| el_name(n) == Some("body"))?;
+    let body = body_of(html)?;
     let skip: HashSet<NodeId> = regions.iter().copied().collect();
     let mut rt = RegionText::default();
     rt.walk(body, &skip, &mut 0);

@@ -5,12 +5,14 @@
 
 use std::collections::HashSet;
 
+use beian_numbers::hosts::is_miit_host;
 use beian_numbers::{Found, scan};
 use beian_types::{CandidateSource, IcpCandidate};
 use ego_tree::{NodeId, NodeRef};
 use scraper::Node;
 
-use crate::read::{BLOCK, RegionText, el_name};
+use crate::marker::names_footer;
+use crate::read::{BLOCK, RegionText, el_name, link_host};
 
 /// The footer of a page without a marked one (§6.3): among the element children of `cur`
 /// with visible text, the last whose text holds a footer word ([`holds_footer_word`]) — at
@@ -56,15 +58,16 @@ pub(crate) fn unmarked_footer(cur: NodeRef<'_, Node>, top: bool) -> Option<NodeI
 }
 
 /// Words that a footer without a marked element holds: the filing labels and numbers, the
-/// copyright. Each holds an anchor of [`crate::anchors`] (备, 证, 版, ©, `pyr`), which the
-/// fast path relies on to skip parts of a page without parsing them.
+/// copyright (and their traditional forms). Each holds an anchor of [`crate::anchors`] (备,
+/// 備, 证, 版, ©, `pyr`), which the fast path relies on to skip parts of a page without
+/// parsing them.
 pub(crate) fn holds_footer_word(text: &str) -> bool {
-    ["备案", "版权", "公网安备", "©"]
+    ["备案", "版权", "公网安备", "©", "備案", "版權", "公網安備"]
         .iter()
         .any(|w| text.contains(w))
         || {
             let lower = text.to_ascii_lowercase();
-            ["icp备", "icp证", "copyright"]
+            ["icp备", "icp证", "icp備", "copyright"]
                 .iter()
                 .any(|w| lower.contains(w))
         }
@@ -83,4 +86,136 @@ pub(crate) fn body_candidate(text: &str) -> Option<IcpCandidate> {
         }),
         Found::Psb(_) => None,
     })
+}
+
+/// An element a page marks as its footer (§6.3): `<footer>`, `role=contentinfo`, or an id or
+/// class token that names a footer.
+pub(crate) fn is_marked(e: &scraper::node::Element) -> bool {
+    e.name() == "footer"
+        || e.attr("role")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("contentinfo"))
+        || e.id().is_some_and(names_footer)
+        || e.classes().any(names_footer)
+}
+
+/// The marked footer regions under `root` (§6.3): the outermost marked elements outside
+/// `<article>` (a post's own footer) — under `<main>` only `<footer>` elements.
+pub(crate) fn marked_regions(root: NodeRef<'_, Node>) -> Vec<NodeId> {
+    let mut regions: Vec<NodeId> = Vec::new();
+    for n in root.descendants() {
+        let Some(e) = n.value().as_element() else {
+            continue;
+        };
+        if !is_marked(e) {
+            continue;
+        }
+        // Under `<main>` only a `<footer>` element: names there are the content's own.
+        let excluded = n.ancestors().any(|a| match el_name(&a) {
+            Some("article" | "head" | "script" | "template") => true,
+            Some("main") => e.name() != "footer",
+            _ => false,
+        });
+        if excluded || n.ancestors().any(|a| regions.contains(&a.id())) {
+            continue;
+        }
+        regions.push(n.id());
+    }
+    regions
+}
+
+/// The most text an unnamed footer holds (characters): a licence, the numbers, the copyright
+/// and an address take a few hundred; a block with more is the page's content.
+const UNNAMED_MOST: usize = 800;
+/// The most visible text after an unnamed footer (characters), outside the marked regions: a
+/// "back to top", a counter. A block followed by more is not at the bottom.
+const UNNAMED_TAIL: usize = 200;
+/// What a footer holds besides its numbers (lower case): the copyright, the public-security
+/// number, the links and lines every bottom block of a Chinese site repeats.
+const COMPANIONS: &[&str] = &[
+    "版权",
+    "©",
+    "copyright",
+    "all rights reserved",
+    "公网安备",
+    "联系我们",
+    "网站地图",
+    "关于我们",
+    "技术支持",
+    "主办",
+    "承办",
+    "地址",
+    "电话",
+    "网站标识码",
+    "法律声明",
+];
+
+/// A footer that no name marks (§6.3, issue 29): when the footer regions hold no ICP number,
+/// the block the page's last ICP number stands in is its footer if it stands at the bottom
+/// and holds what a footer holds. The block is the largest one around the number with at most
+/// [`UNNAMED_MOST`] characters; it is the footer when at most [`UNNAMED_TAIL`] characters of
+/// visible text follow it outside `marked` (the marked regions), it is not in `<main>`,
+/// `<article>`, `<pre>` or `<code>` (content, and code samples), and it links the number to
+/// the MIIT or holds a companion of a footer ([`COMPANIONS`]).
+pub(crate) fn unnamed_footer(body: NodeRef<'_, Node>, marked: &[NodeId]) -> Option<NodeId> {
+    let skip: HashSet<NodeId> = marked.iter().copied().collect();
+    let mut rt = RegionText::default();
+    rt.walk(body, &skip, &mut 0);
+    let last = scan(&rt.text)
+        .into_iter()
+        .rev()
+        .find(|m| matches!(m.found, Found::Icp(_)))?;
+    let (node, link) = rt.seg_at(last.range.start)?;
+    let tree = body.tree();
+    let node = tree.get(node)?;
+    let content = |n: &NodeRef<'_, Node>| {
+        matches!(
+            el_name(n),
+            Some("main" | "article" | "pre" | "code" | "template")
+        )
+    };
+    if node.ancestors().any(|a| content(&a)) {
+        return None;
+    }
+    let chars = |r: &std::ops::Range<usize>| rt.text[r.clone()].chars().count();
+    // The largest block around the number that a footer's text fits in.
+    let mut block: Option<(NodeRef<'_, Node>, std::ops::Range<usize>)> = None;
+    for a in node.ancestors() {
+        if a.id() == body.id() {
+            break;
+        }
+        if !el_name(&a).is_some_and(|n| BLOCK.contains(&n)) {
+            continue;
+        }
+        let span = rt.span_under(&a)?;
+        if chars(&span) > UNNAMED_MOST {
+            break;
+        }
+        block = Some((a, span));
+    }
+    let (block, span) = block?;
+    let tail = rt.text.get(span.end..).unwrap_or_default().trim();
+    if tail.chars().count() > UNNAMED_TAIL {
+        return None;
+    }
+    let linked = link
+        .and_then(|l| tree.get(l))
+        .and_then(|l| link_host(&l))
+        .is_some_and(|h| is_miit_host(&h));
+    let text = rt.text[span].to_lowercase();
+    (linked || COMPANIONS.iter().any(|w| text.contains(w))).then_some(block.id())
+}
+
+/// Adds `block` to the footer `regions` of its tree: the regions inside it give way to it, and
+/// a block inside a region adds nothing.
+pub(crate) fn add_region(regions: &mut Vec<NodeId>, block: NodeRef<'_, Node>) {
+    if block.ancestors().any(|a| regions.contains(&a.id())) {
+        return;
+    }
+    let tree = block.tree();
+    regions.retain(|r| {
+        !tree
+            .get(*r)
+            .is_some_and(|r| r.ancestors().any(|a| a.id() == block.id()))
+    });
+    regions.push(block.id());
 }

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use beian_types::{IcpForm, IcpNumber, NumberKind, PsbNumber};
+use beian_types::{IcpFault, IcpForm, IcpNumber, NumberKind, PsbNumber};
 use regex::Regex;
 
 use crate::provinces;
@@ -35,10 +35,14 @@ fn psb_class() -> String {
     provinces::psb_prefixes().collect()
 }
 
+/// The ICP filing and ICP-licence grammar, with the near misses of §2.8 a reader takes for the
+/// number at once (each captured, so that ICP-FORMAT can name it): no province, `IPC`, `备案`
+/// or `备案号:` for `备`, a dash or `第` before the digits, the sequence before `号`, `号`
+/// twice.
 static ICP_RE: LazyLock<Regex> = LazyLock::new(|| {
     let icp_prov = icp_class();
     Regex::new(&format!(
-        r"(?P<prov>[{icp_prov}]){W}*(?:{SEP}{W}*)?(?i:ICP){W}*(?P<t>备|证){W}*(?::{W}*)?(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+        r"(?:(?P<prov>[{icp_prov}]){W}*(?:{SEP}{W}*)?)?(?P<icp>(?i:ICP|IPC)){W}*(?P<t>备|证)(?P<an>{W}*案(?:{W}*号)?)?{W}*(?:(?P<dash>-)|:)?{W}*(?P<di>第{W}*)?(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?:(?P<hao>号)|-{W}*(?P<pre>[0-9]{{1,4}}){W}*(?P<prehao>号))?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?(?P<hao2>号)?"
     ))
     .expect("static ICP regex")
 });
@@ -82,6 +86,8 @@ pub fn may_contain_number(text: &str) -> bool {
     text.contains("ICP")
         || text.contains("icp")
         || text.contains("Icp")
+        || text.contains("IPC")
+        || text.contains("ipc")
         || text.contains("公网安备")
         || text.contains("公安网备")
         || text.contains("公安备案")
@@ -158,9 +164,9 @@ fn seq_suffix(seq: Option<u32>, letter: Option<char>) -> String {
 
 fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
     for caps in ICP_RE.captures_iter(text) {
-        let (Some(all), Some(prov), Some(t), Some(num)) = (
+        let (Some(all), Some(icp), Some(t), Some(num)) = (
             caps.get(0),
-            caps.name("prov"),
+            caps.name("icp"),
             caps.name("t"),
             caps.name("num"),
         ) else {
@@ -169,11 +175,53 @@ fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
         if next_char(text, num.end()).is_some_and(|c| c.is_ascii_digit()) {
             continue;
         }
+        let prov = caps.name("prov");
+        // Without a province, `ICP` must start a word: after a letter, a digit or another
+        // character (`萌ICP备…`, a parody registry) it is something else.
+        if prov.is_none()
+            && prev_char(text, icp.start()).is_some_and(|c| c.is_ascii_alphanumeric() || is_cjk(c))
+        {
+            continue;
+        }
         let digits = strip_spaces(num.as_str());
-        let has_hao = caps.name("hao").is_some();
-        let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
-        let sfx = suffix(text, &caps, base_end);
-        let province = prov.as_str().chars().next();
+        let mut faults = Vec::new();
+        let flag = |name: &str, fault: IcpFault, faults: &mut Vec<IcpFault>| {
+            if caps.name(name).is_some() {
+                faults.push(fault);
+            }
+        };
+        if prov.is_none() {
+            faults.push(IcpFault::NoProvince);
+        }
+        if !icp.as_str().eq_ignore_ascii_case("ICP") {
+            faults.push(IcpFault::Ipc);
+        }
+        flag("an", IcpFault::BeiAn, &mut faults);
+        flag("dash", IcpFault::DashAfterBei, &mut faults);
+        flag("di", IcpFault::Di, &mut faults);
+        // `<digits>-<n>号`: the sequence before 号 (read as `<digits>号-<n>`).
+        let (has_hao, sfx) = match (caps.name("pre"), caps.name("prehao")) {
+            (Some(pre), Some(h)) => {
+                faults.push(IcpFault::SeqBeforeHao);
+                let sfx = Suffix {
+                    seq: pre.as_str().parse().ok(),
+                    letter: None,
+                    end: h.end(),
+                };
+                (true, sfx)
+            }
+            _ => {
+                let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
+                (caps.name("hao").is_some(), suffix(text, &caps, base_end))
+            }
+        };
+        let mut end = sfx.end;
+        // `号-<n>号`, `号号`: 号 once more.
+        if let Some(h) = caps.name("hao2").filter(|h| has_hao && h.start() == end) {
+            faults.push(IcpFault::HaoTwice);
+            end = h.end();
+        }
+        let province = prov.and_then(|p| p.as_str().chars().next());
         let form = if t.as_str() == "证" {
             IcpForm::IcpLicence
         } else {
@@ -185,10 +233,11 @@ fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
             t.as_str(),
             seq_suffix(sfx.seq, sfx.letter)
         );
+        let start = all.start();
         out.push(NumberMatch {
-            range: all.start()..sfx.end,
+            range: start..end,
             found: Found::Icp(IcpNumber {
-                matched: text[all.start()..sfx.end].to_string(),
+                matched: text[start..end].to_string(),
                 canonical,
                 province,
                 foreign_invested: false,
@@ -199,6 +248,7 @@ fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
                 seq: sfx.seq,
                 letter: sfx.letter,
                 kind: kind_of(form, sfx.seq, sfx.letter),
+                faults,
             }),
         });
     }
@@ -252,6 +302,7 @@ fn scan_lic(text: &str, out: &mut Vec<NumberMatch>) {
                 seq: sfx.seq,
                 letter: sfx.letter,
                 kind: kind_of(IcpForm::Licence, sfx.seq, sfx.letter),
+                faults: Vec::new(),
             }),
         });
     }
@@ -313,10 +364,55 @@ fn is_cjk(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
+/// The traditional (and Japanese) forms of the filing words and province characters, as the
+/// zh-Hant mirrors of mainland sites write them (`粵ICP備11018438號`, `滬公網安備…`), and the
+/// simplified ones the grammar reads (§2.6). Each pair is one three-byte character in UTF-8,
+/// so a folded text keeps every byte offset.
+const TRADITIONAL: [(char, char); 19] = [
+    ('備', '备'),
+    ('號', '号'),
+    ('證', '证'),
+    ('証', '证'),
+    ('網', '网'),
+    ('粵', '粤'),
+    ('滬', '沪'),
+    ('晉', '晋'),
+    ('遼', '辽'),
+    ('蘇', '苏'),
+    ('閩', '闽'),
+    ('贛', '赣'),
+    ('魯', '鲁'),
+    ('瓊', '琼'),
+    ('貴', '贵'),
+    ('雲', '云'),
+    ('陝', '陕'),
+    ('隴', '陇'),
+    ('寧', '宁'),
+];
+
+/// The traditional filing words folded (`None`: the text holds no traditional 備, 證 or 証,
+/// without which no number is written in them; three memchr-backed searches decide).
+fn simplified(text: &str) -> Option<String> {
+    let traditional = text.contains('備') || text.contains('證') || text.contains('証');
+    traditional.then(|| {
+        text.chars()
+            .map(|c| {
+                TRADITIONAL
+                    .iter()
+                    .find(|(t, _)| *t == c)
+                    .map_or(c, |(_, s)| *s)
+            })
+            .collect()
+    })
+}
+
 /// Every ICP, licence and PSB number in `text`, in text order. Where an ICP and a licence match
-/// overlap the ICP match is kept (§2.6).
+/// overlap the ICP match is kept (§2.6). Traditional forms of the filing words are read as
+/// the simplified ones ([`TRADITIONAL`]); the matched text is given folded.
 pub fn scan(text: &str) -> Vec<NumberMatch> {
     let mut out = Vec::new();
+    let folded = simplified(text);
+    let text = folded.as_deref().unwrap_or(text);
     if !may_contain_number(text) {
         return out;
     }
@@ -334,7 +430,8 @@ pub fn scan(text: &str) -> Vec<NumberMatch> {
     out
 }
 
-/// Parses a string that should hold exactly one ICP/licence number (manifests, tests).
+/// Parses a string that should hold exactly one ICP/licence number (manifests, tests), written
+/// without a near miss's fault.
 pub fn parse_icp(s: &str) -> Option<IcpNumber> {
     let mut v = Vec::new();
     scan_icp(s, &mut v);
@@ -345,7 +442,7 @@ pub fn parse_icp(s: &str) -> Option<IcpNumber> {
         Some(NumberMatch {
             range,
             found: Found::Icp(n),
-        }) if range == (0..s.len()) => Some(n),
+        }) if range == (0..s.len()) && n.faults.is_empty() => Some(n),
         _ => None,
     }
 }
@@ -363,7 +460,7 @@ pub fn parse_psb(s: &str) -> Option<PsbNumber> {
     }
 }
 
-/// Placeholder digits (§2.7): one digit repeated, or an ascending run like `12345678`.
+/// Placeholder digits (§2.9): one digit repeated, or an ascending run like `12345678`.
 pub fn is_placeholder(digits: &str) -> bool {
     let b = digits.as_bytes();
     let Some(&first) = b.first() else {
@@ -408,6 +505,101 @@ mod tests {
         assert_eq!((n.kind, n.letter), (NumberKind::App, Some('A')));
         let n = icp("京icp备10046444号");
         assert_eq!(n.canonical, "京ICP备10046444号");
+    }
+
+    /// The near misses of §2.8 are read as the number, each fault named; what only looks like
+    /// one is not read.
+    #[test]
+    fn near_misses_are_numbers_with_a_fault() {
+        use IcpFault::*;
+        for (text, canonical, faults) in [
+            ("苏ICP备-12345678", "苏ICP备12345678号", vec![DashAfterBei]),
+            ("粤ICP备案20231234号", "粤ICP备20231234号", vec![BeiAn]),
+            (
+                "浙ICP备案号:12021152号-2",
+                "浙ICP备12021152号-2",
+                vec![BeiAn],
+            ),
+            (
+                "京ICP备第14007000号-7号",
+                "京ICP备14007000号-7",
+                vec![Di, HaoTwice],
+            ),
+            (
+                "京ICP备20007634-1号",
+                "京ICP备20007634号-1",
+                vec![SeqBeforeHao],
+            ),
+            (
+                "沪ICP备15008072号-1号",
+                "沪ICP备15008072号-1",
+                vec![HaoTwice],
+            ),
+            ("京ICP备14027180号号", "京ICP备14027180号", vec![HaoTwice]),
+            ("陕IPC备16014072号", "陕ICP备16014072号", vec![Ipc]),
+            (
+                "备案号：ICP备13008243号-1",
+                "ICP备13008243号-1",
+                vec![NoProvince],
+            ),
+            (
+                "皖ICP备-2025092209号",
+                "皖ICP备2025092209号",
+                vec![DashAfterBei],
+            ),
+        ] {
+            let n = icp(text);
+            assert_eq!(n.canonical, canonical, "{text}");
+            assert_eq!(n.faults, faults, "{text}");
+            assert!(text.ends_with(&n.matched), "{text}: {}", n.matched);
+            assert_eq!(parse_icp(&n.matched), None, "{text}: a manifest takes none");
+        }
+        // The standard forms have no fault.
+        for text in [
+            "京ICP备2021034567号-1",
+            "粤ICP备17054969号",
+            "京ICP证030173号",
+        ] {
+            assert!(icp(text).faults.is_empty(), "{text}");
+        }
+        // Labels, pending filings, notes and placeholders without digits are no number; a
+        // label before the real number gives the real number.
+        for text in [
+            "ICP备案号：正在备案中",
+            "闽ICP备案中",
+            "京ICP备 号",
+            "备注：1.5方，电话13812345678",
+            "80号-1号",
+            "IPC备案号:正在申请中",
+            "HTTPICP备12345678号",
+        ] {
+            assert!(
+                scan(text).iter().all(|m| !matches!(m.found, Found::Icp(_))),
+                "{text}: {:?}",
+                scan(text)
+            );
+        }
+        // Traditional script (zh-Hant mirrors): the same numbers, no fault.
+        let n = icp("粵ICP備11018438號");
+        assert_eq!(
+            (n.canonical.as_str(), n.faults.len()),
+            ("粤ICP备11018438号", 0)
+        );
+        let found = scan("滬ICP備11018329號-5 / 滬公網安備31010402002252號");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            matches!(&found[1].found, Found::Psb(p) if p.canonical == "沪公网安备31010402002252号")
+        );
+        let n = icp("ICP备案号：京ICP备12345678号");
+        assert_eq!(
+            (n.canonical.as_str(), n.faults.len()),
+            ("京ICP备12345678号", 0)
+        );
+        let n = icp("京ICP备案号：京ICP备12345678号");
+        assert_eq!(
+            (n.canonical.as_str(), n.faults.len()),
+            ("京ICP备12345678号", 0)
+        );
     }
 
     #[test]
@@ -582,6 +774,8 @@ mod tests {
             ) {
                 for m in scan(&s) {
                     match m.found {
+                        // Without a province there is no standard form to parse back.
+                        Found::Icp(n) if n.faults.contains(&IcpFault::NoProvince) => {}
                         Found::Icp(n) => {
                             let again = parse_icp(&n.canonical);
                             prop_assert_eq!(again.map(|a| a.canonical), Some(n.canonical.clone()), "in {:?}", s);

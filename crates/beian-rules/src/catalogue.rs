@@ -56,9 +56,9 @@ pub const CATALOGUE: &[RuleInfo] = &[
         checks: "the primary number is well-formed",
         pass: "canonical prefix; ICP备 + 8 or 10 digits (10 start 20), or ICP证 + 6; 号 present; letter A or X; licence form with 8 digits",
         warn: "6/7/9 digits; 10 digits not starting 20; 号 missing; ICP证 not 6 digits; letter not A/X",
-        fail: "prefix is a wrong alias 川/贵/云/甘 (should be 蜀/黔/滇/陇); licence digits ≠ 8",
+        fail: "prefix is a wrong alias 川/贵/云/甘 (should be 蜀/黔/滇/陇); licence digits ≠ 8; a near miss of §2.8 (备- / 备案 / 备案号: / 第 / <digits>-1号 / 号 twice / IPC / no province): the evidence names it and the standard form to write",
         na: "no in-scope candidate; hosting=overseas",
-        source: "§2.1–2.4 [C8]–[C13]",
+        source: "§2.1–2.4, §2.8 [C8]–[C13]",
         fix: fix(
             "按工信部备案系统中的写法显示备案号（省份简称、位数、“号”字）",
             "Write the number exactly as the MIIT filing system shows it (province prefix, digits, 号)",

@@ -306,6 +306,23 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
 fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
     let n = &c.number;
     let mut w = Worst::new();
+    if !n.faults.is_empty() {
+        // A near miss (§2.8): the number a reader sees, written wrong.
+        let faults: Vec<&str> = n.faults.iter().map(|f| f.describe()).collect();
+        let write = if n.province.is_none() && n.form != IcpForm::Licence {
+            format!("its province's character followed by {}", n.canonical)
+        } else {
+            n.canonical.clone()
+        };
+        w.add(
+            Verdict::Fail,
+            format!(
+                "{} is written wrong ({}): write it as {write}",
+                n.matched,
+                faults.join(", ")
+            ),
+        );
+    }
     if let Some((bad, good)) = n
         .province
         .and_then(|bad| wrong_icp_alias(bad).map(|good| (bad, good)))

@@ -118,6 +118,44 @@ pub struct IcpNumber {
     pub letter: Option<char>,
     /// Derived kind (§6.7).
     pub kind: NumberKind,
+    /// How the number as written departs from its standard form (docs/rulebook.md §2.8: the
+    /// near misses a reader takes for the number at once); empty when it does not.
+    pub faults: Vec<IcpFault>,
+}
+
+/// A near miss of the ICP number's written form (docs/rulebook.md §2.8): the number is read,
+/// and ICP-FORMAT fails it with the standard form to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IcpFault {
+    /// `苏ICP备-12345678`: a dash between 备 and the digits.
+    DashAfterBei,
+    /// `粤ICP备案20231234号`, `粤ICP备案号：…`: 备案 (and a label) where 备 belongs.
+    BeiAn,
+    /// `京ICP备第14007000号`: 第 before the digits.
+    Di,
+    /// `京ICP备20007634-1号`: the sequence before 号.
+    SeqBeforeHao,
+    /// `沪ICP备15008072号-1号`: 号 written again after the sequence.
+    HaoTwice,
+    /// `陕IPC备16014072号`: IPC for ICP.
+    Ipc,
+    /// `ICP备16001868号-2`: no province character.
+    NoProvince,
+}
+
+impl IcpFault {
+    /// What is wrong, for the evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IcpFault::DashAfterBei => "a dash after 备",
+            IcpFault::BeiAn => "备案 written for 备",
+            IcpFault::Di => "第 before the digits",
+            IcpFault::SeqBeforeHao => "the sequence written before 号",
+            IcpFault::HaoTwice => "号 written twice",
+            IcpFault::Ipc => "IPC written for ICP",
+            IcpFault::NoProvince => "no province character before ICP",
+        }
+    }
 }
 
 impl IcpNumber {

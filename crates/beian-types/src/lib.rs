@@ -16,8 +16,8 @@ mod rows;
 pub use class::{Classified, PageClass, Vendor};
 pub use error_class::ErrorClass;
 pub use facts::{
-    CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpForm, IcpNumber, Link, LinkVia,
-    NumberKind, PsbCandidate, PsbNumber,
+    CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpFault, IcpForm, IcpNumber, Link,
+    LinkVia, NumberKind, PsbCandidate, PsbNumber,
 };
 pub use layout::{DigitRun, Layout};
 pub use manifest::{Hosting, Manifest};
