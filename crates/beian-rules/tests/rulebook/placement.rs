@@ -235,3 +235,52 @@ fn an_overseas_site_is_not_placed() {
     assert_eq!(v, Verdict::NotApplicable);
     assert!(e.starts_with("manifest: hosting=overseas"), "{e}");
 }
+
+/// A number found only in body text that the rendered page shows at its bottom (a footer the
+/// markup does not name): ICP-PRESENT's fail is held back as a warn; higher up it stands.
+#[test]
+fn a_body_number_the_render_shows_at_the_bottom_is_not_an_accusation() {
+    let icp = beian_numbers::parse_icp(GOOD_ICP).unwrap().digits;
+    let judged = |from_end: f64| {
+        let mut f = facts(&[], Some(GOOD_PSB), None);
+        f.primary = Some(IcpCandidate {
+            number: beian_numbers::parse_icp(GOOD_ICP).unwrap(),
+            source: CandidateSource::Body,
+            in_footer: false,
+            link: None,
+            order: 0,
+        });
+        let mut h = host(HostRole::Apex, "example.cn", f);
+        if let Some(p) = h.page.as_mut() {
+            p.placement = Placement::Measured {
+                desktop: layout(1366.0, vec![run(&icp, 683.0, from_end)]),
+                mobile: None,
+            };
+            p.render = Render::Rendered {
+                blocked: Vec::new(),
+                passed: None,
+            };
+        }
+        let findings = judge_site(
+            "example.cn",
+            &[h],
+            &SiteContext {
+                manifest: &Manifest::default(),
+                as_of: AS_OF,
+                config: &RuleConfig::default(),
+                access_nets: &[],
+            },
+        )
+        .findings;
+        verdict(&findings, ids::ICP_PRESENT)
+    };
+    let (v, e) = judged(20.0);
+    assert_eq!(v, Verdict::Warn, "{e}");
+    assert!(
+        e.contains("appears only in body text outside the footer")
+            && e.contains("not verified: the rendered page shows it at its bottom (desktop"),
+        "{e}"
+    );
+    let (v, e) = judged(1500.0);
+    assert_eq!(v, Verdict::Fail, "{e}");
+}
