@@ -495,9 +495,8 @@ pub(crate) fn extract_bytes(
 
 /// A page whose footer regions and scripts hold no ICP candidate, parsed whole: a footer no
 /// name marks ([`region::unnamed_footer`]) read with the marked regions, else the body-text
-/// fallback (§6.2), the first ICP number in the body's visible text — which can be read
-/// without leaving the footer's text out, as that holds no ICP number (else there would be a
-/// candidate). `facts` are those of the regions and scripts.
+/// fallback (§6.2), the first ICP number in the body's visible text outside the marked
+/// regions. `facts` are those of the regions and scripts.
 fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) -> FooterFacts {
     let (kind, encoding) = (facts.region, facts.encoding);
     let page = Html::parse_document(text);
@@ -508,12 +507,30 @@ fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) 
     else {
         return facts;
     };
+    // Most such pages show no number at all: their text says so before the tree is searched
+    // for marked regions.
+    let whole = region::body_text(body, &[]);
+    let numbers = region::icp_numbers(&whole.text);
+    // The marked regions hold no ICP number (else there would be a candidate): the body's last
+    // is the one an unnamed footer would hold, and its first is the fallback's.
+    if region::last_outside_content(body, &whole, &numbers).is_none() {
+        facts.primary = region::first_candidate(&numbers);
+        return facts;
+    }
     // The marked regions again, in this tree: the unnamed footer stands outside them.
     let mut regions = match kind {
         FooterRegion::Marked => region::marked_regions(page.tree.root()),
         _ => Vec::new(),
     };
-    if let Some(block) = region::unnamed_footer(body, &regions).and_then(|id| page.tree.get(id)) {
+    let (rt, numbers) = if regions.is_empty() {
+        (whole, numbers)
+    } else {
+        let rt = region::body_text(body, &regions);
+        let numbers = region::icp_numbers(&rt.text);
+        (rt, numbers)
+    };
+    let block = region::unnamed_footer(body, &rt, &numbers).and_then(|id| page.tree.get(id));
+    if let Some(block) = block {
         if kind == FooterRegion::LastChild {
             regions = region::unmarked_footer(body, true).into_iter().collect();
         }
@@ -523,9 +540,7 @@ fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) 
             return with_block;
         }
     }
-    let mut rt = read::RegionText::default();
-    rt.walk(body, &std::collections::HashSet::new(), &mut 0);
-    facts.primary = region::body_candidate(&rt.text);
+    facts.primary = region::first_candidate(&numbers);
     facts
 }
 

@@ -4,7 +4,7 @@
 //! from a whole-page DOM ([`crate::reference`]) or from fragments the tag scanner cut out
 //! ([`crate::fast`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use base64::Engine as _;
@@ -190,15 +190,30 @@ impl RegionText {
             .map(|s| (s.node, s.link))
     }
 
-    /// The byte range of the text that `el`'s descendants show, if they show any.
-    pub(crate) fn span_under(&self, el: &NodeRef<'_, Node>) -> Option<std::ops::Range<usize>> {
-        let tree = el.tree();
-        let under = |n: NodeId| {
-            tree.get(n)
-                .is_some_and(|n| n.ancestors().any(|a| a.id() == el.id()))
-        };
-        let first = self.segs.iter().find(|s| under(s.node))?;
-        let last = self.segs.iter().rev().find(|s| under(s.node))?;
+    /// Each text node's segment, by node (for [`RegionText::span_under`]).
+    pub(crate) fn seg_index(&self) -> HashMap<NodeId, usize> {
+        self.segs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.node, i))
+            .collect()
+    }
+
+    /// The byte range of the text that `el`'s descendants show, if they show any (`index`:
+    /// [`RegionText::seg_index`]). Costs one pass over `el`'s subtree.
+    pub(crate) fn span_under(
+        &self,
+        el: &NodeRef<'_, Node>,
+        index: &HashMap<NodeId, usize>,
+    ) -> Option<std::ops::Range<usize>> {
+        let (mut first, mut last) = (usize::MAX, None);
+        for d in el.descendants() {
+            if let Some(&i) = index.get(&d.id()) {
+                first = first.min(i);
+                last = Some(last.map_or(i, |l: usize| l.max(i)));
+            }
+        }
+        let (first, last) = (self.segs.get(first)?, self.segs.get(last?)?);
         Some(first.start..last.end)
     }
 

@@ -4,13 +4,11 @@
 //! simple; the fast path is tested against it and calls none of it (but for the rare page
 //! whose tree its scanner does not model, which it reads whole by this procedure).
 
-use std::collections::HashSet;
-
 use beian_types::{FooterFacts, FooterRegion, IcpCandidate};
 use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
-use crate::read::{RegionText, collect, el_name};
+use crate::read::{collect, el_name};
 use crate::region::{self, unmarked_footer};
 
 /// Footer regions (§6.3): the marked ones ([`region::marked_regions`]), else the last block
@@ -65,7 +63,10 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
             Vec::new()
         };
         let block = body_of(&html)
-            .and_then(|b| region::unnamed_footer(b, &marked))
+            .and_then(|b| {
+                let rt = region::body_text(b, &marked);
+                region::unnamed_footer(b, &rt, &region::icp_numbers(&rt.text))
+            })
             .and_then(|id| html.tree.get(id));
         if let Some(block) = block {
             region::add_region(&mut regions, block);
@@ -81,10 +82,7 @@ pub(crate) fn extract_text(html_text: &str, encoding: &'static str) -> FooterFac
 /// The first ICP number in visible body text outside the footer (reported, not judged).
 fn body_fallback(html: &Html, regions: &[NodeId]) -> Option<IcpCandidate> {
     let body = body_of(html)?;
-    let skip: HashSet<NodeId> = regions.iter().copied().collect();
-    let mut rt = RegionText::default();
-    rt.walk(body, &skip, &mut 0);
-    region::body_candidate(&rt.text)
+    region::body_candidate(&region::body_text(body, regions).text)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use beian_numbers::hosts::is_miit_host;
 use beian_numbers::{Found, scan};
-use beian_types::{CandidateSource, IcpCandidate};
+use beian_types::{CandidateSource, IcpCandidate, IcpNumber};
 use ego_tree::{NodeId, NodeRef};
 use scraper::Node;
 
@@ -58,9 +58,10 @@ pub(crate) fn unmarked_footer(cur: NodeRef<'_, Node>, top: bool) -> Option<NodeI
 }
 
 /// Words that a footer without a marked element holds: the filing labels and numbers, the
-/// copyright (and their traditional forms). Each holds an anchor of [`crate::anchors`] (备,
-/// 備, 证, 版, ©, `pyr`), which the fast path relies on to skip parts of a page without
-/// parsing them.
+/// copyright (and their traditional forms). Each but the traditional filing words holds an
+/// anchor of [`crate::anchors`] (备, 证, 版, ©, `pyr`), which the fast path relies on to skip
+/// parts of a page without parsing them; a traditional-script footer is found by its 版權 or
+/// ©.
 pub(crate) fn holds_footer_word(text: &str) -> bool {
     ["备案", "版权", "公网安备", "©", "備案", "版權", "公網安備"]
         .iter()
@@ -76,15 +77,30 @@ pub(crate) fn holds_footer_word(text: &str) -> bool {
 /// The body-text fallback candidate (§6.2, reported, not judged): the first ICP number in
 /// `text`, the visible body text the caller read outside the footer.
 pub(crate) fn body_candidate(text: &str) -> Option<IcpCandidate> {
-    scan(text).into_iter().find_map(|m| match m.found {
-        Found::Icp(number) => Some(IcpCandidate {
-            number,
-            source: CandidateSource::Body,
-            in_footer: false,
-            link: None,
-            order: 0,
-        }),
-        Found::Psb(_) => None,
+    first_candidate(&icp_numbers(text))
+}
+
+/// The ICP numbers of `text`, in text order.
+pub(crate) fn icp_numbers(text: &str) -> Vec<(std::ops::Range<usize>, IcpNumber)> {
+    scan(text)
+        .into_iter()
+        .filter_map(|m| match m.found {
+            Found::Icp(n) => Some((m.range, n)),
+            Found::Psb(_) => None,
+        })
+        .collect()
+}
+
+/// [`body_candidate`] of the numbers [`icp_numbers`] found.
+pub(crate) fn first_candidate(
+    numbers: &[(std::ops::Range<usize>, IcpNumber)],
+) -> Option<IcpCandidate> {
+    numbers.first().map(|(_, number)| IcpCandidate {
+        number: number.clone(),
+        source: CandidateSource::Body,
+        in_footer: false,
+        link: None,
+        order: 0,
     })
 }
 
@@ -156,26 +172,17 @@ const COMPANIONS: &[&str] = &[
 /// visible text follow it outside `marked` (the marked regions), it is not in `<main>`,
 /// `<article>`, `<pre>` or `<code>` (content, and code samples), and it links the number to
 /// the MIIT or holds a companion of a footer ([`COMPANIONS`]).
-pub(crate) fn unnamed_footer(body: NodeRef<'_, Node>, marked: &[NodeId]) -> Option<NodeId> {
-    let skip: HashSet<NodeId> = marked.iter().copied().collect();
-    let mut rt = RegionText::default();
-    rt.walk(body, &skip, &mut 0);
-    let last = scan(&rt.text)
-        .into_iter()
-        .rev()
-        .find(|m| matches!(m.found, Found::Icp(_)))?;
-    let (node, link) = rt.seg_at(last.range.start)?;
+///
+/// `rt` is the body's visible text outside the marked regions ([`body_text`]), `numbers` its
+/// ICP numbers ([`icp_numbers`]).
+pub(crate) fn unnamed_footer(
+    body: NodeRef<'_, Node>,
+    rt: &RegionText,
+    numbers: &[(std::ops::Range<usize>, IcpNumber)],
+) -> Option<NodeId> {
+    let (node, link) = last_outside_content(body, rt, numbers)?;
     let tree = body.tree();
-    let node = tree.get(node)?;
-    let content = |n: &NodeRef<'_, Node>| {
-        matches!(
-            el_name(n),
-            Some("main" | "article" | "pre" | "code" | "template")
-        )
-    };
-    if node.ancestors().any(|a| content(&a)) {
-        return None;
-    }
+    let index = rt.seg_index();
     let chars = |r: &std::ops::Range<usize>| rt.text[r.clone()].chars().count();
     // The largest block around the number that a footer's text fits in.
     let mut block: Option<(NodeRef<'_, Node>, std::ops::Range<usize>)> = None;
@@ -186,7 +193,7 @@ pub(crate) fn unnamed_footer(body: NodeRef<'_, Node>, marked: &[NodeId]) -> Opti
         if !el_name(&a).is_some_and(|n| BLOCK.contains(&n)) {
             continue;
         }
-        let span = rt.span_under(&a)?;
+        let span = rt.span_under(&a, &index)?;
         if chars(&span) > UNNAMED_MOST {
             break;
         }
@@ -203,6 +210,34 @@ pub(crate) fn unnamed_footer(body: NodeRef<'_, Node>, marked: &[NodeId]) -> Opti
         .is_some_and(|h| is_miit_host(&h));
     let text = rt.text[span].to_lowercase();
     (linked || COMPANIONS.iter().any(|w| text.contains(w))).then_some(block.id())
+}
+
+/// The text node of the last of `numbers` in `rt` (the body's text) and the link it sits in,
+/// unless it stands in content (`<main>`, `<article>`) or a code sample (`<pre>`, `<code>`):
+/// where an unnamed footer's number may stand.
+pub(crate) fn last_outside_content<'a>(
+    body: NodeRef<'a, Node>,
+    rt: &RegionText,
+    numbers: &[(std::ops::Range<usize>, IcpNumber)],
+) -> Option<(NodeRef<'a, Node>, Option<NodeId>)> {
+    let (last, _) = numbers.last()?;
+    let (node, link) = rt.seg_at(last.start)?;
+    let node = body.tree().get(node)?;
+    let content = |n: &NodeRef<'_, Node>| {
+        matches!(
+            el_name(n),
+            Some("main" | "article" | "pre" | "code" | "template")
+        )
+    };
+    (!node.ancestors().any(|a| content(&a))).then_some((node, link))
+}
+
+/// The body's visible text outside `regions` ([`RegionText::walk`]).
+pub(crate) fn body_text(body: NodeRef<'_, Node>, regions: &[NodeId]) -> RegionText {
+    let skip: HashSet<NodeId> = regions.iter().copied().collect();
+    let mut rt = RegionText::default();
+    rt.walk(body, &skip, &mut 0);
+    rt
 }
 
 /// Adds `block` to the footer `regions` of its tree: the regions inside it give way to it, and

@@ -35,16 +35,27 @@ fn psb_class() -> String {
     provinces::psb_prefixes().collect()
 }
 
-/// The ICP filing and ICP-licence grammar, with the near misses of §2.8 a reader takes for the
-/// number at once (each captured, so that ICP-FORMAT can name it): no province, `IPC`, `备案`
-/// or `备案号:` for `备`, a dash or `第` before the digits, the sequence before `号`, `号`
-/// twice.
+/// The ICP filing and ICP-licence grammar (§2.2–2.4).
 static ICP_RE: LazyLock<Regex> = LazyLock::new(|| {
     let icp_prov = icp_class();
     Regex::new(&format!(
-        r"(?:(?P<prov>[{icp_prov}]){W}*(?:{SEP}{W}*)?)?(?P<icp>(?i:ICP|IPC)){W}*(?P<t>备|证)(?P<an>{W}*案(?:{W}*号)?)?{W}*(?:(?P<dash>-)|:)?{W}*(?P<di>第{W}*)?(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?:(?P<hao>号)|-{W}*(?P<pre>[0-9]{{1,4}}){W}*(?P<prehao>号))?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?(?P<hao2>号)?"
+        r"(?P<prov>[{icp_prov}]){W}*(?:{SEP}{W}*)?(?P<icp>(?i:ICP)){W}*(?P<t>备|证){W}*(?::{W}*)?(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
     ))
     .expect("static ICP regex")
+});
+
+/// [`ICP_RE`] with the near misses of §2.8 a reader takes for the number at once, each
+/// captured so that ICP-FORMAT can name it: no province, `IPC`, `备案` or `备案号:` for `备`, a
+/// dash or `第` before the digits (the sequence before `号` and `号` twice are seen after
+/// either match, [`scan_icp_with`]). Run only on a text
+/// in which [`ICP_RE`] found nothing: a regex with more groups costs more on every footer,
+/// and a footer that shows its number well needs no second look.
+static NEAR_RE: LazyLock<Regex> = LazyLock::new(|| {
+    let icp_prov = icp_class();
+    Regex::new(&format!(
+        r"(?:(?P<prov>[{icp_prov}]){W}*(?:{SEP}{W}*)?)?(?P<icp>(?i:ICP|IPC)){W}*(?P<t>备|证)(?P<an>{W}*案(?:{W}*号)?)?{W}*(?:(?P<dash>-)|:)?{W}*(?P<di>第{W}*)?(?P<num>[0-9](?:{W}?[0-9]){{5,11}}){W}*(?P<hao>号)?(?:{W}*-{W}*(?P<seq>[0-9]{{1,4}})(?P<letter>[A-Z])?)?"
+    ))
+    .expect("static near-miss ICP regex")
 });
 
 static LIC_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -162,8 +173,18 @@ fn seq_suffix(seq: Option<u32>, letter: Option<char>) -> String {
     }
 }
 
+/// The ICP numbers of `text`: those [`ICP_RE`] finds, or when there are none, the near misses
+/// ([`NEAR_RE`]).
 fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
-    for caps in ICP_RE.captures_iter(text) {
+    let before = out.len();
+    scan_icp_with(&ICP_RE, text, out);
+    if out.len() == before {
+        scan_icp_with(&NEAR_RE, text, out);
+    }
+}
+
+fn scan_icp_with(re: &Regex, text: &str, out: &mut Vec<NumberMatch>) {
+    for caps in re.captures_iter(text) {
         let (Some(all), Some(icp), Some(t), Some(num)) = (
             caps.get(0),
             caps.name("icp"),
@@ -199,27 +220,20 @@ fn scan_icp(text: &str, out: &mut Vec<NumberMatch>) {
         flag("an", IcpFault::BeiAn, &mut faults);
         flag("dash", IcpFault::DashAfterBei, &mut faults);
         flag("di", IcpFault::Di, &mut faults);
-        // `<digits>-<n>号`: the sequence before 号 (read as `<digits>号-<n>`).
-        let (has_hao, sfx) = match (caps.name("pre"), caps.name("prehao")) {
-            (Some(pre), Some(h)) => {
-                faults.push(IcpFault::SeqBeforeHao);
-                let sfx = Suffix {
-                    seq: pre.as_str().parse().ok(),
-                    letter: None,
-                    end: h.end(),
-                };
-                (true, sfx)
-            }
-            _ => {
-                let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
-                (caps.name("hao").is_some(), suffix(text, &caps, base_end))
-            }
-        };
+        let mut has_hao = caps.name("hao").is_some();
+        let base_end = caps.name("hao").map_or(num.end(), |h| h.end());
+        let sfx = suffix(text, &caps, base_end);
         let mut end = sfx.end;
-        // `号-<n>号`, `号号`: 号 once more.
-        if let Some(h) = caps.name("hao2").filter(|h| has_hao && h.start() == end) {
-            faults.push(IcpFault::HaoTwice);
-            end = h.end();
+        // 号 right after the match: `<digits>-<n>号` (the sequence before 号, read as
+        // `<digits>号-<n>`), or `号-<n>号` and `号号` (号 twice).
+        if next_char(text, end) == Some('号') && (has_hao || sfx.seq.is_some()) {
+            faults.push(if has_hao {
+                IcpFault::HaoTwice
+            } else {
+                IcpFault::SeqBeforeHao
+            });
+            has_hao = true;
+            end += '号'.len_utf8();
         }
         let province = prov.and_then(|p| p.as_str().chars().next());
         let form = if t.as_str() == "证" {
@@ -411,11 +425,13 @@ fn simplified(text: &str) -> Option<String> {
 /// the simplified ones ([`TRADITIONAL`]); the matched text is given folded.
 pub fn scan(text: &str) -> Vec<NumberMatch> {
     let mut out = Vec::new();
-    let folded = simplified(text);
-    let text = folded.as_deref().unwrap_or(text);
-    if !may_contain_number(text) {
+    // A number needs `ICP`, a PSB label or a licence category; in traditional script, 備
+    // (ICP証 holds `ICP`).
+    if !may_contain_number(text) && !text.contains('備') {
         return out;
     }
+    let folded = simplified(text);
+    let text = folded.as_deref().unwrap_or(text);
     scan_icp(text, &mut out);
     let icp_ranges: Vec<Range<usize>> = out.iter().map(|m| m.range.clone()).collect();
     let mut lic = Vec::new();
