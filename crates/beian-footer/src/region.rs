@@ -58,17 +58,17 @@ pub(crate) fn unmarked_footer(cur: NodeRef<'_, Node>, top: bool) -> Option<NodeI
 }
 
 /// Words that a footer without a marked element holds: the filing labels and numbers, the
-/// copyright (and their traditional forms). Each but the traditional filing words holds an
-/// anchor of [`crate::anchors`] (备, 证, 版, ©, `pyr`), which the fast path relies on to skip
-/// parts of a page without parsing them; a traditional-script footer is found by its 版權 or
-/// ©.
+/// copyright (版權 in traditional script). Each holds an anchor of [`crate::anchors`] (备, 证,
+/// 版, ©, `pyr`), which the fast path relies on to skip parts of a page without parsing them —
+/// so the traditional filing words (備案, ICP備) are not among them: a traditional-script
+/// footer is found by its 版權 or ©.
 pub(crate) fn holds_footer_word(text: &str) -> bool {
-    ["备案", "版权", "公网安备", "©", "備案", "版權", "公網安備"]
+    ["备案", "版权", "公网安备", "©", "版權"]
         .iter()
         .any(|w| text.contains(w))
         || {
             let lower = text.to_ascii_lowercase();
-            ["icp备", "icp证", "icp備", "copyright"]
+            ["icp备", "icp证", "copyright"]
                 .iter()
                 .any(|w| lower.contains(w))
         }
