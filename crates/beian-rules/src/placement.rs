@@ -179,43 +179,6 @@ pub(crate) fn icp_placement(
     (verdict, evidence)
 }
 
-/// A number the extractor found only in body text, outside any footer it took for one, that
-/// the rendered page shows visibly at its bottom (issue 29: "by its box"): the page may well
-/// show it in a footer the markup does not name, so ICP-PRESENT's fail is held back as a warn
-/// for a person to check — never an accusation the page's own layout contradicts.
-pub(crate) fn body_number_at_bottom(
-    findings: &mut [Finding],
-    facts: &FooterFacts,
-    placement: &Placement,
-    t: &Thresholds,
-) {
-    let (Some(body), Placement::Measured { desktop, .. }) = (
-        facts
-            .primary
-            .as_ref()
-            .filter(|c| c.source == CandidateSource::Body),
-        placement,
-    ) else {
-        return;
-    };
-    let Some(run) = desktop.find(&body.number.digits) else {
-        return;
-    };
-    if !matches!(seen(run, desktop, t), Seen::Yes { bottom: true, .. }) {
-        return;
-    }
-    for f in findings {
-        if f.rule_id == ids::ICP_PRESENT && f.verdict == Verdict::Fail {
-            f.verdict = Verdict::Warn;
-            f.evidence = format!(
-                "{} — not verified: the rendered page shows it at its bottom ({})",
-                f.evidence,
-                describe("desktop", desktop, run, &seen(run, desktop, t))
-            );
-        }
-    }
-}
-
 /// The PSB number and icon as the desktop render shows them: a PSB number that cannot be
 /// seen is not shown (PSB-PRESENT warns), an icon that cannot be seen is no icon (PSB-ICON
 /// warns).

@@ -500,7 +500,6 @@ fn needs_render(hosts: &[HostObservation]) -> bool {
 /// ICP-PLACEMENT from the page's measured layout (the page rules left it n/a), and the PSB
 /// number's and icon's visibility.
 fn judge_placement(findings: &mut [Finding], page: &PageObservation, t: &crate::Thresholds) {
-    crate::placement::body_number_at_bottom(findings, &page.facts, &page.placement, t);
     let Some(f) = findings
         .iter_mut()
         .find(|f| f.rule_id == ids::ICP_PLACEMENT)
