@@ -198,9 +198,12 @@ fn scan_icp_with(re: &Regex, text: &str, out: &mut Vec<NumberMatch>) {
         }
         let prov = caps.name("prov");
         // Without a province, `ICP` must start a word: after a letter, a digit or another
-        // character (`萌ICP备…`, a parody registry) it is something else.
+        // character (`萌ICP备…`, a parody registry) it is something else; after a quote it is a
+        // piece of a string a script joins (`['鲁', 'ICP备…']`), not a number on its own.
         if prov.is_none()
-            && prev_char(text, icp.start()).is_some_and(|c| c.is_ascii_alphanumeric() || is_cjk(c))
+            && prev_char(text, icp.start()).is_some_and(|c| {
+                c.is_ascii_alphanumeric() || is_cjk(c) || matches!(c, '\'' | '"' | '`')
+            })
         {
             continue;
         }
@@ -588,6 +591,7 @@ mod tests {
             "80号-1号",
             "IPC备案号:正在申请中",
             "HTTPICP备12345678号",
+            "var SITE = { icp: ['鲁', 'ICP备2020259754号-1'] };",
         ] {
             assert!(
                 scan(text).iter().all(|m| !matches!(m.found, Found::Icp(_))),
