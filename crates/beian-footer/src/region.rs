@@ -1,7 +1,9 @@
-//! The footer-region rules both extractors apply to a tree (docs/rulebook.md §6.2–6.3): where
-//! the footer of a page without a marked one is, which words make a block a footer, and the
-//! body-text fallback candidate. The reference applies them to the whole page's DOM, the fast
-//! path to the fragments it cut out; each finds the nodes to apply them to its own way.
+//! The footer-region rules both extractors apply to a tree (docs/rulebook.md §6.2–6.3): which
+//! elements are marked footers, where the footer of a page without a marked one is, which words
+//! make a block a footer, the footer no name marks (issue 29), and the body-text fallback
+//! candidate. The reference applies them to the whole page's DOM, the fast path to the
+//! fragments it cut out (and, on a page whose regions hold no number, to the whole page); each
+//! finds the nodes to apply them to its own way.
 
 use std::collections::HashSet;
 
