@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use beian_types::{Hosting, Manifest};
+use beian_types::{Hosting, Manifest, SubjectType};
 use time::{Date, Month};
 use unicode_normalization::UnicodeNormalization;
 
@@ -19,6 +19,12 @@ pub const COLUMNS: &[&str] = &[
     "opened_on",
     "psb_approved_on",
     "access_nets",
+    "site_name",
+    "subject_type",
+    "interactive",
+    "filed_ips",
+    "other_domains",
+    "languages",
 ];
 
 /// A manifest cell that does not hold what its column needs.
@@ -50,6 +56,51 @@ fn boolean(v: &str) -> Option<bool> {
         "false" | "no" | "0" | "n" | "否" => Some(false),
         _ => None,
     }
+}
+
+/// The items of a list cell: separated by spaces, `;`, `,`, `|` or `、`.
+fn list(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | '|' | '、' | '，' | '；'))
+        .filter(|t| !t.is_empty())
+}
+
+/// `个人`/`personal`, or `单位`/`企业`/`organisation` and the kinds of organisation the filing
+/// form lists.
+fn subject_type(v: &str) -> Option<SubjectType> {
+    match v.to_ascii_lowercase().as_str() {
+        "个人" | "personal" | "person" | "individual" => Some(SubjectType::Personal),
+        "单位" | "企业" | "organisation" | "organization" | "company" | "enterprise"
+        | "政府机关" | "事业单位" | "社会团体" | "government" => {
+            Some(SubjectType::Organisation)
+        }
+        _ => None,
+    }
+}
+
+/// A filed language as its primary subtag, lower case: a tag (`zh`, `zh-CN`, `en_US`) or the
+/// filing form's words (中文, 简体中文, 繁体中文, 英文, …).
+fn language(v: &str) -> Option<String> {
+    let word = match v {
+        "中文" | "简体中文" | "繁体中文" | "汉语" => Some("zh"),
+        "英文" | "英语" => Some("en"),
+        "日文" | "日语" => Some("ja"),
+        "韩文" | "韩语" => Some("ko"),
+        "俄文" | "俄语" => Some("ru"),
+        "法文" | "法语" => Some("fr"),
+        "德文" | "德语" => Some("de"),
+        "西班牙文" | "西班牙语" => Some("es"),
+        "阿拉伯文" | "阿拉伯语" => Some("ar"),
+        "蒙古文" | "蒙古语" => Some("mn"),
+        "藏文" | "藏语" => Some("bo"),
+        "维吾尔文" | "维吾尔语" => Some("ug"),
+        _ => None,
+    };
+    if let Some(w) = word {
+        return Some(w.to_string());
+    }
+    let primary = v.split(['-', '_']).next()?.to_ascii_lowercase();
+    ((2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase()))
+        .then_some(primary)
 }
 
 /// Types the non-empty cells of one row (column → value).
@@ -116,14 +167,54 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
                 m.psb_approved_on =
                     Some(parse_date(value).ok_or_else(|| bad("is not a date (YYYY-MM-DD)"))?);
             }
-            "access_nets" => {
+            "access_nets" | "filed_ips" => {
                 let nets =
                     crate::nets::parse_net_list(value).map_err(|(value, reason)| CellError {
                         column,
                         value,
                         reason,
                     })?;
-                m.access_nets = Some(nets);
+                if column == "access_nets" {
+                    m.access_nets = Some(nets);
+                } else {
+                    m.filed_ips = Some(nets);
+                }
+            }
+            "site_name" => m.site_name = Some(value.to_string()),
+            "subject_type" => {
+                m.subject_type = Some(
+                    subject_type(value)
+                        .ok_or_else(|| bad("is not personal or organisation (个人 or 单位)"))?,
+                );
+            }
+            "interactive" => {
+                m.interactive = Some(boolean(value).ok_or_else(|| bad("is not true or false"))?);
+            }
+            "other_domains" => {
+                let domains = list(value)
+                    .map(|d| {
+                        crate::domain::normalise_domain(d)
+                            .map(|t| t.domain)
+                            .map_err(|_| CellError {
+                                column,
+                                value: d.to_string(),
+                                reason: "is not a domain name",
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                m.other_domains = Some(domains);
+            }
+            "languages" => {
+                let languages = list(value)
+                    .map(|l| {
+                        language(l).ok_or_else(|| CellError {
+                            column,
+                            value: l.to_string(),
+                            reason: "is not a language (a tag such as zh or en, or 中文, 英文)",
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                m.languages = Some(languages);
             }
             _ => {}
         }
@@ -174,6 +265,47 @@ mod tests {
         assert!(typed(&cells(&[])).expect("empty").is_empty());
     }
 
+    /// The filing columns of issue 30.
+    #[test]
+    fn filing_columns() {
+        let m = typed(&cells(&[
+            ("site_name", " 某某科技官网 "),
+            ("subject_type", "个人"),
+            ("interactive", "否"),
+            ("filed_ips", "203.0.113.7, 198.51.100.0/30"),
+            ("other_domains", "Example.CN；www.例子.中国"),
+            ("languages", "中文、en-US"),
+        ]))
+        .expect("valid");
+        assert_eq!(m.site_name.as_deref(), Some("某某科技官网"));
+        assert_eq!(m.subject_type, Some(SubjectType::Personal));
+        assert_eq!(m.interactive, Some(false));
+        let ips: Vec<String> = m
+            .filed_ips
+            .iter()
+            .flatten()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(ips, ["203.0.113.7/32", "198.51.100.0/30"]);
+        assert_eq!(
+            m.other_domains.as_deref(),
+            Some(
+                &[
+                    "example.cn".to_string(),
+                    "xn--fsqu00a.xn--fiqs8s".to_string()
+                ][..]
+            )
+        );
+        assert_eq!(
+            m.languages.as_deref(),
+            Some(&["zh".to_string(), "en".to_string()][..])
+        );
+        assert_eq!(
+            typed(&cells(&[("subject_type", "Organization")])).map(|m| m.subject_type),
+            Ok(Some(SubjectType::Organisation))
+        );
+    }
+
     #[test]
     fn bad_cells_name_the_column() {
         for (column, value, want) in [
@@ -189,6 +321,19 @@ mod tests {
                 "10.0.0.0/8 10.0.0.0/99",
                 "\"10.0.0.0/99\" is not a network",
             ),
+            (
+                "filed_ips",
+                "203.0.113.7; 300.1.1.1",
+                "\"300.1.1.1\" is not a network",
+            ),
+            ("subject_type", "robot", "personal or organisation"),
+            ("interactive", "maybe", "true or false"),
+            (
+                "other_domains",
+                "a.cn; bad..cn",
+                "\"bad..cn\" is not a domain name",
+            ),
+            ("languages", "zh; 火星文", "\"火星文\" is not a language"),
         ] {
             let e = typed(&cells(&[(column, value)])).expect_err(value);
             let msg = e.to_string();

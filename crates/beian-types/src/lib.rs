@@ -20,7 +20,7 @@ pub use facts::{
     LinkVia, NumberKind, PsbCandidate, PsbNumber,
 };
 pub use layout::{DigitRun, Layout};
-pub use manifest::{Hosting, Manifest};
+pub use manifest::{Hosting, Manifest, SubjectType};
 pub use rows::{
     BrowserWork, FetchRow, FindingRow, Hop, PsbDue, PsbDuty, SiteReport, SiteRow, SiteStatus,
 };

@@ -12,6 +12,15 @@ pub enum Hosting {
     Overseas,
 }
 
+/// Who holds the filing (`subject_type`, the filing's 主办单位性质).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectType {
+    /// A person (个人).
+    Personal,
+    /// An organisation: a company, a government body, a school (单位, 企业, …).
+    Organisation,
+}
+
 /// The manifest columns of one input line; every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
@@ -36,6 +45,22 @@ pub struct Manifest {
     /// The access provider's networks the site must be served from (`access_nets`), in place
     /// of `--access-nets` for this row (SITE-ACCESS).
     pub access_nets: Option<Vec<ipnet::IpNet>>,
+    /// The site's name as filed (`site_name`, 网站名称), for SITE-NAME (issue 30).
+    pub site_name: Option<String>,
+    /// Who holds the filing (`subject_type`): a person or an organisation.
+    pub subject_type: Option<SubjectType>,
+    /// Whether the filing says the site offers interactive services (`interactive`,
+    /// 是否提供互联网交互服务).
+    pub interactive: Option<bool>,
+    /// The public addresses on the public-security filing (`filed_ips`; a network stands for
+    /// its addresses).
+    pub filed_ips: Option<Vec<ipnet::IpNet>>,
+    /// The filing's other domains (`other_domains`, 从域名), as sites: ASCII (IDNA) forms, `www.`
+    /// dropped as for an input line.
+    pub other_domains: Option<Vec<String>>,
+    /// The filed languages (`languages`, 网站语种): lower-case primary language subtags (`zh`,
+    /// `en`).
+    pub languages: Option<Vec<String>>,
 }
 
 impl Manifest {
