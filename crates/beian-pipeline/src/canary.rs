@@ -260,19 +260,9 @@ pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
             f.evidence = format!("not verified: {reason} — {}", f.evidence);
         }
     }
-    let mut failing: Vec<String> = Vec::new();
-    let mut warning: Vec<String> = Vec::new();
-    for f in &report.findings {
-        match f.finding.verdict {
-            Verdict::Fail => failing.push(f.finding.rule_id.to_string()),
-            Verdict::Warn => warning.push(f.finding.rule_id.to_string()),
-            Verdict::Pass | Verdict::NotApplicable => {}
-        }
-    }
-    for v in [&mut failing, &mut warning] {
-        v.sort();
-        v.dedup();
-    }
+    let findings = || report.findings.iter().map(|f| &f.finding);
+    let failing = beian_rules::rules_with(findings(), Verdict::Fail);
+    let warning = beian_rules::rules_with(findings(), Verdict::Warn);
     let site = &mut report.site;
     if failing.is_empty() {
         site.error_message = Some(match site.error_message.take() {

@@ -24,7 +24,7 @@ pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
 pub use observation::{DnsObservation, HostObservation, PageObservation, ProbeObservation, Render};
 pub use page::{PageInput, page_rules};
 pub use placement::{Placement, Thresholds};
-pub use site::{SiteContext, SiteJudgement, Unreachable, judge_site, site_rules};
+pub use site::{SiteContext, SiteJudgement, Unreachable, judge_site, rules_with, site_rules};
 
 /// Rule ids, exactly as written in docs/rulebook.md §5.
 pub mod ids {

@@ -383,6 +383,19 @@ pub struct SiteContext<'a> {
     pub access_nets: &'a [ipnet::IpNet],
 }
 
+/// The ids of the rules whose findings have verdict `v`, sorted, once each (`sites.failing_rules`
+/// and `warning_rules`).
+pub fn rules_with<'a>(findings: impl IntoIterator<Item = &'a Finding>, v: Verdict) -> Vec<String> {
+    let mut ids: Vec<String> = findings
+        .into_iter()
+        .filter(|f| f.verdict == v)
+        .map(|f| f.rule_id.to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// Page rules for every host with a page (n/a rows for hosts without), site rules, the rules
 /// file's settings, and the overall status.
 pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>) -> SiteJudgement {
@@ -411,18 +424,8 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
         ctx.config.apply(f);
     }
 
-    let collect = |v: Verdict| {
-        let mut ids: Vec<String> = findings
-            .iter()
-            .filter(|f| f.verdict == v)
-            .map(|f| f.rule_id.to_string())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
-    let failing = collect(Verdict::Fail);
-    let warning = collect(Verdict::Warn);
+    let failing = rules_with(&findings, Verdict::Fail);
+    let warning = rules_with(&findings, Verdict::Warn);
     let unreachable = unreachable(hosts);
     let status = if unreachable.is_some() {
         SiteStatus::Unreachable
