@@ -367,12 +367,8 @@ fn rendered_and_failed_renders() {
         },
     );
     assert_eq!(j.status, SiteStatus::Compliant);
-    let present = j
-        .findings
-        .iter()
-        .find(|f| f.rule_id == ids::ICP_PRESENT)
-        .expect("ICP-PRESENT");
-    assert!(present.evidence.ends_with("(after render)"), "{present:?}");
+    let (_, present) = verdict(&j.findings, ids::ICP_PRESENT);
+    assert!(present.ends_with("(after render)"), "{present}");
     // The page reached past a gate says which.
     let j = judge(
         facts(&[GOOD_ICP], Some(GOOD_PSB), None),
@@ -382,16 +378,12 @@ fn rendered_and_failed_renders() {
         },
     );
     assert_eq!(j.status, SiteStatus::Compliant);
-    let present = j
-        .findings
-        .iter()
-        .find(|f| f.rule_id == ids::ICP_PRESENT)
-        .expect("ICP-PRESENT");
+    let (_, present) = verdict(&j.findings, ids::ICP_PRESENT);
     assert!(
-        present
-            .evidence
-            .ends_with("(after challenge: a challenge of Alibaba Cloud WAF (marker acw-sc-v2), passed in the browser)"),
-        "{present:?}"
+        present.ends_with(
+            "(after challenge: a challenge of Alibaba Cloud WAF (marker acw-sc-v2), passed in the browser)"
+        ),
+        "{present}"
     );
 
     let empty = FooterFacts::empty("UTF-8");
@@ -404,27 +396,17 @@ fn rendered_and_failed_renders() {
         },
     );
     assert_eq!(j.status, SiteStatus::Violation);
-    let present = j
-        .findings
-        .iter()
-        .find(|f| f.rule_id == ids::ICP_PRESENT)
-        .expect("ICP-PRESENT");
+    let (_, present) = verdict(&j.findings, ids::ICP_PRESENT);
     assert!(
-        present
-            .evidence
-            .contains("after render; refused: http://10.255.255.1/footer.json"),
-        "{present:?}"
+        present.contains("after render; refused: http://10.255.255.1/footer.json"),
+        "{present}"
     );
 
     let j = judge(empty, Render::Failed("render timed out after 20s".into()));
     assert_eq!(j.status, SiteStatus::Unverified, "{:?}", j.findings);
-    let present = j
-        .findings
-        .iter()
-        .find(|f| f.rule_id == ids::ICP_PRESENT)
-        .expect("ICP-PRESENT");
-    assert_eq!(present.verdict, Verdict::Warn);
-    assert!(present.evidence.contains("render timed out"), "{present:?}");
+    let (v, present) = verdict(&j.findings, ids::ICP_PRESENT);
+    assert_eq!(v, Verdict::Warn);
+    assert!(present.contains("render timed out"), "{present}");
 }
 
 #[test]
