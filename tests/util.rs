@@ -13,6 +13,21 @@ pub(crate) struct TestFleet {
 }
 
 impl TestFleet {
+    /// Cuts (`false`) or restores the fleet's uplink ([`Fleet::set_uplink`]); restored, it
+    /// returns once the web servers listen again, so that the next run can connect.
+    pub(crate) fn set_uplink(&self, on: bool) {
+        self.fleet.set_uplink(on);
+        if on {
+            let addr = std::net::SocketAddr::new(
+                self.fleet.addr_of(&self.fleet.sites[0]),
+                self.fleet.https_port,
+            );
+            wait_until(30, "the fleet listens again", || {
+                std::net::TcpStream::connect(addr).is_ok()
+            });
+        }
+    }
+
     pub(crate) fn start(domains: usize, seed: u64) -> TestFleet {
         TestFleet::start_with(FleetConfig {
             domains,
@@ -374,6 +389,13 @@ boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
             self.endpoint.as_ref(),
             name.as_ref(),
         ]);
+    }
+
+    /// What the Python program `code` prints as JSON, given this server's endpoint as its
+    /// argument (pyarrow's S3 file system reads the bucket back).
+    pub(crate) fn python_json(&self, code: &str) -> serde_json::Value {
+        let printed = run_python(&["-c".as_ref(), code.as_ref(), self.endpoint.as_ref()]);
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("{e}: {printed}"))
     }
 
     /// The environment a client of this server needs.
