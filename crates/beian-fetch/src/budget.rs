@@ -17,6 +17,14 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
+    /// A budget of `total` from now.
+    pub(crate) fn starting(total: Duration) -> Budget {
+        Budget {
+            deadline: Instant::now() + total,
+            total,
+        }
+    }
+
     pub(crate) fn extend(&mut self, waited: Duration) {
         self.deadline += waited;
     }

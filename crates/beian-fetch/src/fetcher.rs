@@ -124,24 +124,15 @@ impl<R: HostResolve> Fetcher<R> {
         let started = Instant::now();
         let mut out = FetchOutcome::default();
         out.timings.wait = started - asked;
-        let budget = Budget {
-            deadline: started + self.cfg.total_timeout,
-            total: self.cfg.total_timeout,
-        };
+        let budget = Budget::starting(self.cfg.total_timeout);
         let result = budget
             .run(Box::pin(self.request(&url, &addrs, &mut out, cookie)))
             .await;
         out.requests = 1;
         match result {
             Ok(resp) => {
-                out.final_url = Some(url.to_string());
-                out.http_version = Some(resp.version.to_string());
-                out.status = Some(resp.status);
-                out.headers = resp.headers;
-                out.content_type = resp.content_type;
-                out.content_encoding = resp.content_encoding;
-                out.body = resp.body;
-                out.body_truncated = resp.truncated;
+                resp.answered(&url, &mut out);
+                resp.into_page(&mut out);
             }
             Err(e) => out.error = Some(e),
         }
@@ -163,10 +154,7 @@ impl<R: HostResolve> Fetcher<R> {
         let started = Instant::now();
         let mut out = FetchOutcome::default();
         out.timings.wait = started - asked;
-        let mut budget = Budget {
-            deadline: Instant::now() + self.cfg.total_timeout,
-            total: self.cfg.total_timeout,
-        };
+        let mut budget = Budget::starting(self.cfg.total_timeout);
         // Boxed: the connection, TLS and HTTP states make the probe's future ~9 KB, and a
         // probe that waits for a permit (above) should not hold that much while it waits.
         let probe = Probe {
@@ -205,9 +193,7 @@ impl<R: HostResolve> Fetcher<R> {
             let resp = self
                 .response(&url, ip, &addrs, &first_url, &mut probe, out)
                 .await?;
-            out.final_url = Some(url.to_string());
-            out.http_version = Some(resp.version.to_string());
-            out.status = Some(resp.status);
+            resp.answered(&url, out);
             let chain = hop::Chain {
                 url: &url,
                 seen: &seen,
@@ -218,11 +204,7 @@ impl<R: HostResolve> Fetcher<R> {
             let body = resp.body.as_deref();
             match hop::next(&chain, resp.status, resp.location.as_deref(), body) {
                 hop::Next::Page => {
-                    out.headers = resp.headers;
-                    out.content_type = resp.content_type;
-                    out.content_encoding = resp.content_encoding;
-                    out.body = resp.body;
-                    out.body_truncated = resp.truncated;
+                    resp.into_page(out);
                     return Ok(());
                 }
                 hop::Next::Fault { hop, error } => {

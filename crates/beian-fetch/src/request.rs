@@ -34,6 +34,24 @@ pub(crate) struct Response {
     pub(crate) truncated: bool,
 }
 
+impl Response {
+    /// Records in `out` that `url` answered with this response (the last one so far).
+    pub(crate) fn answered(&self, url: &Url, out: &mut FetchOutcome) {
+        out.final_url = Some(url.to_string());
+        out.http_version = Some(self.version.to_string());
+        out.status = Some(self.status);
+    }
+
+    /// Records in `out` this response as the page the fetch ended on.
+    pub(crate) fn into_page(self, out: &mut FetchOutcome) {
+        out.headers = self.headers;
+        out.content_type = self.content_type;
+        out.content_encoding = self.content_encoding;
+        out.body = self.body;
+        out.body_truncated = self.truncated;
+    }
+}
+
 impl<R: HostResolve> Fetcher<R> {
     async fn connect(
         &self,
