@@ -148,6 +148,33 @@ fn extraction(c: &mut Criterion) {
         ],
     );
     classification(c, &[("fleet_utf8", &utf8), ("large_utf8", &large)]);
+    page_facts(
+        c,
+        &[
+            ("fleet_utf8", &utf8),
+            ("large_utf8", &large),
+            ("large_gbk", &large_gbk),
+            ("large_no_candidate", &none),
+        ],
+    );
+}
+
+/// What reading the page facts costs (issue 30, target under 10 % of extraction, which
+/// includes it): the same corpora as `extract/*` and `extract_large/*`.
+fn page_facts(c: &mut Criterion, corpora: &[(&str, &Vec<Vec<u8>>)]) {
+    let mut g = c.benchmark_group("page_facts");
+    for (name, pages) in corpora {
+        let bytes: usize = pages.iter().map(Vec::len).sum();
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                for page in pages.iter() {
+                    black_box(beian_footer::page_facts(black_box(page), None));
+                }
+            })
+        });
+    }
+    g.finish();
 }
 
 /// What classifying the responses costs the audit (issue 28, target under 2 % of

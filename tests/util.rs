@@ -72,6 +72,12 @@ impl TestFleet {
         self.assert_graded_by(out, "answer_key.csv")
     }
 
+    /// [`TestFleet::assert_graded`] for an audit of `sites.csv`, whose filing columns the
+    /// filing rules judge (issue 30).
+    pub(crate) fn assert_graded_filed(&self, out: &Path) -> serde_json::Value {
+        self.assert_graded_by(out, "answer_key_filed.csv")
+    }
+
     /// [`TestFleet::assert_graded`] for an audit without a browser (`--render never`).
     pub(crate) fn assert_graded_without_browser(&self, out: &Path) -> serde_json::Value {
         self.assert_graded_by(out, "answer_key_no_render.csv")

@@ -122,16 +122,29 @@ pub fn opened_on(s: &SiteSpec, day1: Date) -> Option<Date> {
         .then(|| day1 - Duration::days(((s.index * 7) % 25) as i64))
 }
 
-/// The list with its manifest, as CSV: `domain,owner,opened_on` — the owner is the
-/// customer (the site's organisation), `opened_on` only for sites without a public-security
-/// number (docs/rulebook.md §4.4: it is due 30 days after opening).
-pub fn manifest_csv(sites: &[SiteSpec], day1: Date) -> String {
-    let mut out = String::from("domain,owner,opened_on\n");
+/// The list with its manifest, as CSV: `domain,owner,opened_on` and the filing columns
+/// (`site_name,subject_type,interactive,filed_ips,languages`) — the owner is the customer
+/// (the site's organisation), `opened_on` only for sites without a public-security number
+/// (docs/rulebook.md §4.4: it is due 30 days after opening), the filing columns only for the
+/// sites that do not match their filing ([`crate::filing::manifest_columns`]; `addr`: the
+/// address a site is served from).
+pub fn manifest_csv(
+    sites: &[SiteSpec],
+    day1: Date,
+    addr: impl Fn(&SiteSpec) -> std::net::IpAddr,
+) -> String {
+    let mut out = String::from(
+        "domain,owner,opened_on,site_name,subject_type,interactive,filed_ips,languages\n",
+    );
     for s in sites {
         let opened = opened_on(s, day1)
             .map(|d| d.to_string())
             .unwrap_or_default();
-        out.push_str(&format!("{},{},{opened}\n", s.domain_unicode, s.org));
+        let filing = crate::filing::manifest_columns(s, addr(s));
+        out.push_str(&format!(
+            "{},{},{opened},{filing}\n",
+            s.domain_unicode, s.org
+        ));
     }
     out
 }
@@ -180,10 +193,10 @@ mod tests {
     fn the_manifest_dates_only_sites_without_a_psb_number() {
         let day1 = Date::from_calendar_date(2026, time::Month::November, 20).unwrap();
         let sites = on_day(60, 3, &[], 1);
-        let csv = manifest_csv(&sites, day1);
-        assert!(csv.starts_with("domain,owner,opened_on\n"));
+        let csv = manifest_csv(&sites, day1, |_| std::net::IpAddr::from([127, 0, 0, 1]));
+        assert!(csv.starts_with("domain,owner,opened_on,"));
         for (s, line) in sites.iter().zip(csv.lines().skip(1)) {
-            let dated = !line.ends_with(',');
+            let dated = line.split(',').nth(2).is_some_and(|d| !d.is_empty());
             assert_eq!(dated, s.behaviour == Behaviour::PsbMissing, "{line}");
             if let Some(d) = opened_on(s, day1) {
                 assert!(d <= day1 && d > day1 - Duration::days(25));

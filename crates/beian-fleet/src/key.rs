@@ -92,7 +92,16 @@ pub fn expectations_without_browser(
         | B::WildcardDns
         | B::RateLimited
         | B::AboutDefences
-        | B::FooterUnnamed => {
+        | B::FooterUnnamed
+        // Compliant pages: what they show is judged against the filing by the filing rules
+        // alone (crate::filing::expectations).
+        | B::NameMismatch
+        | B::NameSlogan
+        | B::CommentsWidget
+        | B::ForumPersonal
+        | B::ShopPersonal
+        | B::IpOutsideFiled
+        | B::EnglishOnly => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
@@ -278,7 +287,7 @@ pub fn expectations_without_browser(
             e.push(("", "SITE-SHELL", "n/a"));
             "unverified"
         }
-        B::Parked => {
+        B::Parked | B::DefaultNginx => {
             e.extend(both("ICP-PRESENT", "n/a"));
             e.push(("", "SITE-SHELL", "fail"));
             e.push(("", "ICP-PROVIDER", "pass"));
@@ -358,6 +367,22 @@ pub fn answer_key_csv(
     dates: Option<(time::Date, time::Date)>,
     browser: bool,
 ) -> String {
+    key_csv(sites, dates, browser, false)
+}
+
+/// The key of an audit of `sites.csv` with a browser: [`answer_key_csv`] where the filing
+/// columns of the sites that do not match their filing are judged (issue 30,
+/// [`crate::filing::expectations`]).
+pub fn answer_key_filed_csv(sites: &[SiteSpec], dates: Option<(time::Date, time::Date)>) -> String {
+    key_csv(sites, dates, true, true)
+}
+
+fn key_csv(
+    sites: &[SiteSpec],
+    dates: Option<(time::Date, time::Date)>,
+    browser: bool,
+    filed: bool,
+) -> String {
     let mut out = String::from("domain,behaviour,host,rule_id,expected\n");
     for s in sites {
         let (mut rows, mut status) = if browser {
@@ -365,6 +390,11 @@ pub fn answer_key_csv(
         } else {
             expectations_without_browser(s)
         };
+        let (filing, warned) = crate::filing::expectations(s, filed);
+        rows.extend(filing.into_iter().map(|(rule, v)| ("", rule, v)));
+        if warned && status == "compliant" {
+            status = "warning";
+        }
         let overdue = dates.is_some_and(|(day1, as_of)| {
             crate::days::opened_on(s, day1).is_some_and(|o| as_of > o + time::Duration::days(30))
         });

@@ -11,6 +11,7 @@ pub mod days;
 mod defended;
 pub mod dns;
 pub mod export;
+pub mod filing;
 mod host;
 mod hostile;
 mod http;
@@ -537,15 +538,19 @@ impl Fleet {
         s
     }
 
-    /// The list with its manifest ([`days::manifest_csv`]): owners, and opening dates of the
-    /// sites without a public-security number.
+    /// The list with its manifest ([`days::manifest_csv`]): owners, opening dates of the
+    /// sites without a public-security number, and the filing columns of the sites that do
+    /// not match their filing ([`filing::manifest_columns`]).
     pub fn sites_csv(&self) -> String {
-        days::manifest_csv(&self.sites, days::day_one(self.as_of, self.day))
+        days::manifest_csv(&self.sites, days::day_one(self.as_of, self.day), |s| {
+            self.addr_of(s)
+        })
     }
 
     /// Writes `ca.pem`, `domains.txt`, `sites.csv`, `access_nets.txt`, `answer_key.csv` (the
     /// verdicts of an audit with a browser, the default), `answer_key_no_render.csv` (without:
-    /// `--render never`) and `fleet.json` into `dir`.
+    /// `--render never`), `answer_key_filed.csv` (an audit of `sites.csv`, whose filing
+    /// columns the filing rules judge) and `fleet.json` into `dir`.
     pub fn write_files(&self, dir: &Path) -> Result<(), FleetError> {
         let w = |name: &str, content: &str| export::write(&dir.join(name), content.as_bytes());
         w("ca.pem", &self.ca_pem)?;
@@ -560,6 +565,10 @@ impl Fleet {
         w(
             "answer_key_no_render.csv",
             &answer_key_csv(&self.sites, Some((day1, self.as_of)), false),
+        )?;
+        w(
+            "answer_key_filed.csv",
+            &key::answer_key_filed_csv(&self.sites, Some((day1, self.as_of))),
         )?;
         let info = serde_json::json!({
             "dns": self.dns_addr.to_string(),

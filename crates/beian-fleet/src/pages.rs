@@ -89,9 +89,12 @@ pub fn page(s: &SiteSpec, with_number: bool, charset: &str) -> String {
     } else {
         String::new()
     };
+    // What a site that does not match its filing shows instead (issue 30).
+    let shown = crate::filing::shown(s);
+    let holder = shown.as_ref().and_then(|x| x.holder).unwrap_or(&s.org);
     let copyright = match s.behaviour {
         Behaviour::JiangsuNoCopyright => String::new(),
-        _ => format!("<p class=\"copy\">© 2015-2025 {} 版权所有</p>", s.org),
+        _ => format!("<p class=\"copy\">© 2015-2025 {holder} 版权所有</p>"),
     };
     let body = if s.behaviour == Behaviour::HugePage {
         // ~5 MB of article text: past the auditor's default 4 MiB body cap.
@@ -102,14 +105,18 @@ pub fn page(s: &SiteSpec, with_number: bool, charset: &str) -> String {
             crate::defended::about_defences_article(),
             filler(s.index)
         )
+    } else if let Some(own) = shown.as_ref().and_then(|x| x.body.clone()) {
+        own
     } else {
         filler(s.index)
     };
-    let org = &s.org;
+    let title = shown.as_ref().map_or(s.org.as_str(), |x| x.title.as_str());
+    let extra = shown.as_ref().map_or("", |x| x.extra);
     let content = format!(
         r#"<header class="site-header"><nav><a href="/">首页</a> <a href="/about.html">关于我们</a> <a href="/contact.html">联系我们</a></nav></header>
-<main><article><h1>{org}</h1>
-{body}</article></main>
+<main><article><h1>{title}</h1>
+{body}</article>
+{extra}</main>
 <!-- <a href="http://www.miitbeian.gov.cn/">京ICP备00000001号-1</a> old footer -->
 "#
     );
@@ -176,9 +183,14 @@ setTimeout(function () {{
         ),
     };
     let placement = placement_css(s.behaviour);
+    let generator = shown
+        .as_ref()
+        .and_then(|x| x.generator)
+        .map(|g| format!("<meta name=\"generator\" content=\"{g}\">"))
+        .unwrap_or_default();
     format!(
         r#"<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="{charset}"><title>{org}</title>
+<html lang="zh-CN"><head><meta charset="{charset}"><title>{title}</title>{generator}
 <script>var _hmt = _hmt || []; // analytics stub</script>
 <style>.footer {{ text-align: center; }}{placement}</style></head>
 <body>

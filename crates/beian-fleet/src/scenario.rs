@@ -196,6 +196,23 @@ pub enum Behaviour {
     /// The number written with a dash after 备 (`苏ICP备-12345678号-1`): read as the number,
     /// ICP-FORMAT fails naming the fault.
     MalformedNumber,
+    // Does the site match its filing (issue 30): not in the default mix ([`Behaviour::FILING`]).
+    /// The filed 网站名称 is a name the page shows nowhere (SITE-NAME warns).
+    NameMismatch,
+    /// The title carries a slogan after the filed name (SITE-NAME passes).
+    NameSlogan,
+    /// A 畅言 comment box on a site filed as non-interactive (SITE-INTERACTIVE warns).
+    CommentsWidget,
+    /// A Discuz! forum on a personal filing (SITE-SCOPE warns).
+    ForumPersonal,
+    /// An ECShop shop on a personal filing (SITE-SCOPE warns).
+    ShopPersonal,
+    /// Served from an address the public-security filing does not list (SITE-FILED-IP warns).
+    IpOutsideFiled,
+    /// English text only, filed as Chinese (SITE-LANG warns).
+    EnglishOnly,
+    /// Both hosts serve nginx's "Welcome to nginx!" page: a shell site (SITE-SHELL fails).
+    DefaultNginx,
 }
 
 impl Behaviour {
@@ -291,6 +308,19 @@ impl Behaviour {
     pub const REAL_FOOTERS: &'static [Behaviour] =
         &[Behaviour::FooterUnnamed, Behaviour::MalformedNumber];
 
+    /// Sites that do not match their filing (issue 30): their manifest rows carry the filing
+    /// columns ([`crate::filing`]). Out of the default mix; the demo adds them.
+    pub const FILING: &'static [Behaviour] = &[
+        Behaviour::NameMismatch,
+        Behaviour::NameSlogan,
+        Behaviour::CommentsWidget,
+        Behaviour::ForumPersonal,
+        Behaviour::ShopPersonal,
+        Behaviour::IpOutsideFiled,
+        Behaviour::EnglishOnly,
+        Behaviour::DefaultNginx,
+    ];
+
     /// A defended site whose gate a headless browser passes (`--render`): a script that sets
     /// a cookie and reloads, or a proof of work. (The block pages that let a browser's
     /// User-Agent through are not passed by a render, which sends the audit's own: they let
@@ -305,13 +335,15 @@ impl Behaviour {
         )
     }
 
-    /// The demo's mix: the default one, the access behaviours and the defended sites.
+    /// The demo's mix: the default one, the access behaviours, the defended sites, the real
+    /// footers and the sites that do not match their filing.
     pub fn for_demo() -> Vec<Behaviour> {
         Behaviour::ALL
             .iter()
             .chain(Behaviour::ACCESS)
             .chain(Behaviour::DEFENDED)
             .chain(Behaviour::REAL_FOOTERS)
+            .chain(Behaviour::FILING)
             .copied()
             .collect()
     }
@@ -466,6 +498,14 @@ impl Behaviour {
             Behaviour::AboutDefences => "about-defences",
             Behaviour::FooterUnnamed => "footer-unnamed",
             Behaviour::MalformedNumber => "malformed-number",
+            Behaviour::NameMismatch => "name-mismatch",
+            Behaviour::NameSlogan => "name-slogan",
+            Behaviour::CommentsWidget => "comments-widget",
+            Behaviour::ForumPersonal => "forum-personal",
+            Behaviour::ShopPersonal => "shop-personal",
+            Behaviour::IpOutsideFiled => "ip-outside-filed",
+            Behaviour::EnglishOnly => "english-only",
+            Behaviour::DefaultNginx => "default-nginx",
         }
     }
 }

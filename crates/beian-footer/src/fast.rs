@@ -18,7 +18,7 @@ use std::ops::Range;
 use crate::names::{FORMATTING, RAW_TEXT, SCOPE, SPECIAL};
 use crate::{anchors, names, read, reference, region};
 
-mod attrs;
+pub(crate) mod attrs;
 mod tree;
 
 use attrs::{attrs, is_name_byte};
@@ -147,7 +147,7 @@ fn name_str(b: &[u8]) -> &str {
 
 /// The index of the `>` that ends a start tag whose name ends at `from`: the first `>` outside
 /// a quoted attribute value (or the end of input).
-fn tag_end(b: &[u8], from: usize) -> usize {
+pub(crate) fn tag_end(b: &[u8], from: usize) -> usize {
     let mut i = from;
     while i < b.len() {
         match b[i] {
@@ -169,7 +169,7 @@ fn tag_end(b: &[u8], from: usize) -> usize {
 }
 
 /// Where the raw text of `name` that starts at `from` ends: (content end, after the end tag).
-fn find_end_tag(b: &[u8], from: usize, name: &str) -> (usize, usize) {
+pub(crate) fn find_end_tag(b: &[u8], from: usize, name: &str) -> (usize, usize) {
     let n = name.as_bytes();
     let mut at = from;
     while let Some(p) = memmem::find(&b[at..], b"</") {
@@ -511,36 +511,40 @@ fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) 
     // for marked regions.
     let whole = region::body_text(body, &[]);
     let numbers = region::icp_numbers(&whole.text);
-    // The marked regions hold no ICP number (else there would be a candidate): the body's last
-    // is the one an unnamed footer would hold, and its first is the fallback's.
-    if region::last_outside_content(body, &whole, &numbers).is_none() {
-        facts.primary = region::first_candidate(&numbers);
+    if numbers.is_empty() {
         return facts;
     }
-    // The marked regions again, in this tree: the unnamed footer stands outside them.
-    let mut regions = match kind {
+    // As the reference reads it: an unnamed footer stands outside the marked regions, and the
+    // fallback reads the text outside every region (a region left out separates the text
+    // around it).
+    let marked = match kind {
         FooterRegion::Marked => region::marked_regions(page.tree.root()),
         _ => Vec::new(),
     };
-    let (rt, numbers) = if regions.is_empty() {
+    let (rt, numbers) = if marked.is_empty() {
         (whole, numbers)
     } else {
-        let rt = region::body_text(body, &regions);
+        let rt = region::body_text(body, &marked);
         let numbers = region::icp_numbers(&rt.text);
         (rt, numbers)
     };
-    let block = region::unnamed_footer(body, &rt, &numbers).and_then(|id| page.tree.get(id));
+    let mut regions = match kind {
+        FooterRegion::LastChild => region::unmarked_footer(body, true).into_iter().collect(),
+        _ => marked,
+    };
+    // The regions hold no ICP number (else there would be a candidate): the body's last is
+    // the one an unnamed footer would hold.
+    let block = region::last_outside_content(body, &rt, &numbers)
+        .and_then(|_| region::unnamed_footer(body, &rt, &numbers))
+        .and_then(|id| page.tree.get(id));
     if let Some(block) = block {
-        if kind == FooterRegion::LastChild {
-            regions = region::unmarked_footer(body, true).into_iter().collect();
-        }
         region::add_region(&mut regions, block);
         let with_block = read::collect(&page, &regions, kind, scripts, encoding);
         if with_block.primary.is_some() {
             return with_block;
         }
     }
-    facts.primary = region::first_candidate(&numbers);
+    facts.primary = region::body_candidate(&region::body_text(body, &regions).text);
     facts
 }
 

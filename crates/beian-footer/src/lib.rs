@@ -18,6 +18,7 @@ mod fast;
 mod marker;
 mod names;
 mod normalise;
+mod page;
 mod read;
 mod reference;
 mod region;
@@ -73,18 +74,35 @@ pub fn route(bytes: &[u8], http_charset: Option<&str>) -> Route {
     fast_view(bytes, http_charset, fast::route).0
 }
 
-/// Extracts the footer facts of a page (the fast path).
+/// Extracts the footer facts of a page (the fast path), with its page facts
+/// ([`FooterFacts::page`], docs/rulebook.md §6.15).
 pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
-    let (mut facts, encoding) = fast_view(bytes, http_charset, scan);
+    let (mut facts, encoding) = fast_view(bytes, http_charset, |body, encoding, utf8| {
+        let mut facts = scan(body, encoding, utf8);
+        facts.page = page::page_facts(body, encoding);
+        facts
+    });
     facts.encoding = encoding.name();
     facts
 }
 
+/// The page facts alone (docs/rulebook.md §6.15): what [`extract`] puts in
+/// [`FooterFacts::page`]. For benchmarks and tools that need no footer.
+pub fn page_facts(bytes: &[u8], http_charset: Option<&str>) -> beian_types::PageFacts {
+    fast_view(bytes, http_charset, |body, encoding, _| {
+        page::page_facts(body, encoding)
+    })
+    .0
+}
+
 /// The reference extractor: the spec's procedure on a full HTML5 DOM of the page. Slower;
-/// used to check [`extract`] (differential tests) and in benchmarks.
+/// used to check [`extract`] (differential tests) and in benchmarks. The page facts have one
+/// reader, the same as [`extract`]'s.
 pub fn extract_reference(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
     let decoded = decode(bytes, http_charset);
-    reference::extract_text(&decoded.text, decoded.encoding.name())
+    let mut facts = reference::extract_text(&decoded.text, decoded.encoding.name());
+    facts.page = page_facts(bytes, http_charset);
+    facts
 }
 
 #[cfg(test)]

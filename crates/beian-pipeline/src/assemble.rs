@@ -140,6 +140,11 @@ pub(crate) fn assemble(p: &Probes<'_>) -> (HostObservation, Vec<FetchRow>) {
                     row.charset = Some(facts.encoding.to_string());
                     row.icp_number = facts.primary.as_ref().map(|c| c.number.canonical.clone());
                     row.psb_number = facts.psb.as_ref().map(|n| n.number.canonical.clone());
+                    row.page_title = facts.page.title.clone();
+                    row.page_lang = facts.page.lang.as_ref().map(|l| l.tag.clone());
+                    row.page_lang_declared = facts.page.lang_declared.clone();
+                    row.interactive = facts.page.interactive().map(|f| f.describe()).collect();
+                    row.commerce = facts.page.commerce().map(|f| f.describe()).collect();
                     row.rendered = matches!(read.render, Render::Rendered { .. });
                     row.render_ms = read.render_ms;
                     if page.is_none() && p.judged == Some(final_url.as_str()) {

@@ -12,6 +12,7 @@
 mod access;
 mod catalogue;
 mod config;
+mod filing;
 mod front;
 mod observation;
 mod page;
@@ -21,6 +22,7 @@ mod site;
 pub use access::{network_of, networks_for};
 pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version};
 pub use config::{ConfigError, Level, RuleConfig, RuleSetting};
+pub use filing::matching_name;
 pub use observation::{DnsObservation, HostObservation, PageObservation, ProbeObservation, Render};
 pub use page::{PageInput, page_rules};
 pub use placement::{Placement, Thresholds};
@@ -74,6 +76,16 @@ pub mod ids {
     pub const ICP_PROVIDER: &str = "ICP-PROVIDER";
     /// The hosts show the site, not a parked or default page (空壳).
     pub const SITE_SHELL: &str = "SITE-SHELL";
+    /// A name the pages show matches the filed 网站名称 (manifest `site_name`).
+    pub const SITE_NAME: &str = "SITE-NAME";
+    /// Interactive services only on a site filed as interactive (manifest `interactive`).
+    pub const SITE_INTERACTIVE: &str = "SITE-INTERACTIVE";
+    /// A personal filing shows no commerce, forum or organisation (manifest `subject_type`).
+    pub const SITE_SCOPE: &str = "SITE-SCOPE";
+    /// The hosts' addresses are the public-security filing's IPs (manifest `filed_ips`).
+    pub const SITE_FILED_IP: &str = "SITE-FILED-IP";
+    /// The pages' language is a filed 网站语种 (manifest `languages`).
+    pub const SITE_LANG: &str = "SITE-LANG";
 
     /// Page rules in catalogue order.
     pub const PAGE_RULES: &[&str] = &[
@@ -103,5 +115,10 @@ pub mod ids {
         SITE_ACCESS,
         ICP_PROVIDER,
         SITE_SHELL,
+        SITE_NAME,
+        SITE_INTERACTIVE,
+        SITE_SCOPE,
+        SITE_FILED_IP,
+        SITE_LANG,
     ];
 }

@@ -94,7 +94,7 @@ pub fn site_rules(
     } else {
         site_parity(hosts)
     };
-    vec![
+    let mut findings = vec![
         site_reach(domain, hosts),
         parity,
         site_redirect(domain, hosts),
@@ -102,7 +102,9 @@ pub fn site_rules(
         crate::access::site_access(domain, hosts, manifest, access_nets),
         crate::front::icp_provider(hosts),
         crate::front::site_shell(hosts),
-    ]
+    ];
+    findings.extend(crate::filing::filing_rules(hosts, manifest));
+    findings
 }
 
 /// The URLs a probe requested, in order: every hop, then the final URL.

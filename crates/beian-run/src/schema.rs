@@ -17,7 +17,7 @@ use beian_types::{FetchRow, FindingRow, Hop, SiteRow};
 use parquet::schema::types::ColumnPath;
 
 /// Version of the output schema, stored as [`META_SCHEMA_VERSION`] in every file.
-pub const SCHEMA_VERSION: &str = "2.8";
+pub const SCHEMA_VERSION: &str = "2.9";
 
 /// File metadata key: the schema version the part was written with.
 pub const META_SCHEMA_VERSION: &str = "beian.schema_version";
@@ -328,6 +328,15 @@ pub static FETCHES: Table<FetchRow> = Table {
             true,
             Value::Str(|r| r.edge_provider.map(|v| v.id)),
         ),
+        column("page_title", true, Value::Str(|r| r.page_title.as_deref())),
+        dict("page_lang", true, Value::Str(|r| r.page_lang.as_deref())),
+        dict(
+            "page_lang_declared",
+            true,
+            Value::Str(|r| r.page_lang_declared.as_deref()),
+        ),
+        column("interactive", false, Value::Strings(|r| &r.interactive)),
+        column("commerce", false, Value::Strings(|r| &r.commerce)),
     ],
 };
 

@@ -285,6 +285,9 @@ pub struct FooterFacts {
     pub miit_link_hosts: Vec<String>,
     /// The copyright holder (§6.11).
     pub copyright_holder: Option<String>,
+    /// What the page shows of the site itself: its name, language, interactive services and
+    /// commerce (§6.15), read from the whole page.
+    pub page: PageFacts,
 }
 
 impl FooterFacts {
@@ -298,6 +301,152 @@ impl FooterFacts {
             psb: None,
             miit_link_hosts: Vec::new(),
             copyright_holder: None,
+            page: PageFacts::default(),
         }
+    }
+}
+
+/// What a page shows of the site itself (docs/rulebook.md §6.15): the names it gives itself, its
+/// language, and the interactive services and commerce it offers, each feature with the marker
+/// that showed it. Read from the HTML as served (or rendered): a home page shows a part of a
+/// site, so an empty list means "none seen on this page", not "none".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageFacts {
+    /// The `<title>`, entities decoded and white space collapsed.
+    pub title: Option<String>,
+    /// The names the page gives the site besides its title, in document order.
+    pub names: Vec<ShownName>,
+    /// The language the page declares (`<html lang>`, else a `Content-Language` meta), as
+    /// written.
+    pub lang_declared: Option<String>,
+    /// The language of the page's text, from the script of its visible text (§6.15):
+    /// `None` when the page holds too little text to tell.
+    pub lang: Option<TextLanguage>,
+    /// Interactive services and commerce, in document order, one per kind and vendor.
+    pub features: Vec<Feature>,
+}
+
+impl PageFacts {
+    /// The interactive services (SITE-INTERACTIVE).
+    pub fn interactive(&self) -> impl Iterator<Item = &Feature> {
+        self.features.iter().filter(|f| f.kind.is_interactive())
+    }
+
+    /// The commerce signals (SITE-SCOPE).
+    pub fn commerce(&self) -> impl Iterator<Item = &Feature> {
+        self.features.iter().filter(|f| !f.kind.is_interactive())
+    }
+}
+
+/// Where a page names its site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameSource {
+    /// `<meta property="og:site_name">`.
+    SiteName,
+    /// `<meta name="application-name">` or `apple-mobile-web-app-title`.
+    AppName,
+    /// The `alt` (or `title`) of the logo.
+    Logo,
+}
+
+impl NameSource {
+    /// Stable name used in evidence and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameSource::SiteName => "og:site_name",
+            NameSource::AppName => "application-name",
+            NameSource::Logo => "logo",
+        }
+    }
+}
+
+/// A name the page gives the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownName {
+    /// Where.
+    pub source: NameSource,
+    /// The name, entities decoded and white space collapsed.
+    pub text: String,
+}
+
+/// The language of a page's visible text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextLanguage {
+    /// Primary language subtag: `zh`, `ja`, `ko`, `ru`, or for Latin script the declared
+    /// language when it is one written in Latin script, else `en`.
+    pub tag: String,
+    /// The share of the text in that language's script, percent.
+    pub share: u8,
+    /// How many units were counted (Han, kana and hangul characters; Latin and Cyrillic words).
+    pub sampled: u32,
+}
+
+/// What kind of service or signal a [`Feature`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeatureKind {
+    /// A comment box or comment widget (畅言, Valine, Disqus, a WordPress comment form, …).
+    Comments,
+    /// A forum or community (Discuz!, phpBB, Discourse, …).
+    Forum,
+    /// Accounts: a login or registration form (a password field).
+    Account,
+    /// A form that uploads files.
+    Upload,
+    /// A live-chat widget (53KF, 美洽, Tawk.to, …).
+    Chat,
+    /// A shop system (ECShop, ShopXO, WooCommerce, …).
+    Shop,
+    /// Add-to-cart or buy controls.
+    Cart,
+    /// Product and price markup (schema.org `Product`, `price`).
+    Product,
+    /// A payment form (PayPal buy button, Alipay gateway).
+    Payment,
+}
+
+impl FeatureKind {
+    /// Stable name used in evidence and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureKind::Comments => "comments",
+            FeatureKind::Forum => "forum",
+            FeatureKind::Account => "account",
+            FeatureKind::Upload => "upload",
+            FeatureKind::Chat => "chat",
+            FeatureKind::Shop => "shop",
+            FeatureKind::Cart => "cart",
+            FeatureKind::Product => "product",
+            FeatureKind::Payment => "payment",
+        }
+    }
+
+    /// Whether it is an interactive service (互联网交互服务) rather than a commerce signal.
+    pub fn is_interactive(self) -> bool {
+        matches!(
+            self,
+            FeatureKind::Comments
+                | FeatureKind::Forum
+                | FeatureKind::Account
+                | FeatureKind::Upload
+                | FeatureKind::Chat
+        )
+    }
+}
+
+/// An interactive service or commerce signal seen on a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    /// What kind.
+    pub kind: FeatureKind,
+    /// Which product or element (`畅言 (Changyan)`, `a password field`).
+    pub what: &'static str,
+    /// The marker as found: the script URL, the element id, the form action (shortened).
+    pub marker: String,
+}
+
+impl Feature {
+    /// `kind: what (marker)`, for evidence and the `fetches` column.
+    pub fn describe(&self) -> String {
+        format!("{}: {} ({})", self.kind.as_str(), self.what, self.marker)
     }
 }

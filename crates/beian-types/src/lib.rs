@@ -16,8 +16,9 @@ mod rows;
 pub use class::{Classified, PageClass, Vendor};
 pub use error_class::ErrorClass;
 pub use facts::{
-    CandidateSource, FooterFacts, FooterRegion, IcpCandidate, IcpFault, IcpForm, IcpNumber, Link,
-    LinkVia, NumberKind, PsbCandidate, PsbNumber,
+    CandidateSource, Feature, FeatureKind, FooterFacts, FooterRegion, IcpCandidate, IcpFault,
+    IcpForm, IcpNumber, Link, LinkVia, NameSource, NumberKind, PageFacts, PsbCandidate, PsbNumber,
+    ShownName, TextLanguage,
 };
 pub use layout::{DigitRun, Layout};
 pub use manifest::{Hosting, Manifest, SubjectType};

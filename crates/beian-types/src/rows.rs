@@ -242,6 +242,16 @@ pub struct FetchRow {
     pub icp_number: Option<String>,
     /// Canonical PSB number on the final page.
     pub psb_number: Option<String>,
+    /// The final page's `<title>` (schema 2.9, docs/rulebook.md §6.15).
+    pub page_title: Option<String>,
+    /// The language of the final page's text (`zh`, `en`, …; schema 2.9).
+    pub page_lang: Option<String>,
+    /// The language the final page declares (`<html lang>`; schema 2.9).
+    pub page_lang_declared: Option<String>,
+    /// The interactive services the final page offers, `kind: what (marker)` (schema 2.9).
+    pub interactive: Vec<String>,
+    /// The commerce signals of the final page, `kind: what (marker)` (schema 2.9).
+    pub commerce: Vec<String>,
     /// When the probe started, UTC microseconds.
     pub started_at_us: i64,
     /// What the final response was (docs/rulebook.md §6.14); `None` when there was none.

@@ -66,7 +66,7 @@ pub(crate) fn attrs(raw: &str) -> impl Iterator<Item = (&str, std::borrow::Cow<'
 }
 
 /// Decodes numeric character references and the few named ones that occur in attributes.
-pub(super) fn decode_refs(v: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn decode_refs(v: &str) -> std::borrow::Cow<'_, str> {
     if !v.contains('&') {
         return std::borrow::Cow::Borrowed(v);
     }

@@ -1,0 +1,154 @@
+//! Sites that do not match their filing (issue 30, docs/rulebook.md §5.3): what each shows —
+//! a name, a comment widget, a forum, a shop, English text — and what its filing says, the
+//! manifest's filing columns (`site_name`, `subject_type`, `interactive`, `filed_ips`,
+//! `languages`), with the verdicts a correct audit reaches with and without them.
+
+use std::net::IpAddr;
+
+use crate::scenario::{Behaviour, SiteSpec};
+
+/// An address no fleet site is served from: the filed IP of `ip-outside-filed`.
+pub const UNUSED_FILED_IP: &str = "127.255.255.254";
+
+/// What a filing behaviour's page shows in place of the ordinary company page's parts.
+pub(crate) struct Shown {
+    /// The `<title>` and `<h1>`.
+    pub(crate) title: String,
+    /// The article, in place of the filler.
+    pub(crate) body: Option<String>,
+    /// Markup after the article (a widget, a form, a script).
+    pub(crate) extra: &'static str,
+    /// The copyright holder, in place of the organisation.
+    pub(crate) holder: Option<&'static str>,
+    /// The `<meta name="generator">`, if any.
+    pub(crate) generator: Option<&'static str>,
+}
+
+/// The organisation's name without its legal form: the name a filing gives the site.
+fn short(s: &SiteSpec) -> &str {
+    s.org.strip_suffix("有限公司").unwrap_or(&s.org)
+}
+
+const PERSON: &str = "张伟";
+
+/// What a filing behaviour's page shows (`None`: the ordinary page).
+pub(crate) fn shown(s: &SiteSpec) -> Option<Shown> {
+    let plain = |title: String| Shown {
+        title,
+        body: None,
+        extra: "",
+        holder: None,
+        generator: None,
+    };
+    Some(match s.behaviour {
+        Behaviour::NameSlogan => plain(format!(
+            "{} - 专业的网络服务提供商，让连接更简单",
+            short(s)
+        )),
+        Behaviour::CommentsWidget => Shown {
+            extra: r#"<div id="SOHUCS" sid="home"></div>
+<script type="text/javascript" charset="utf-8" src="https://changyan.sohu.com/upload/changyan.js"></script>
+<script type="text/javascript">window.changyan.api.config({appid: 'cyfleet01', conf: 'prod_0123456789abcdef0123456789abcdef'});</script>
+"#,
+            ..plain(s.org.clone())
+        },
+        Behaviour::ForumPersonal => Shown {
+            body: Some(
+                "<table><tr><td><a href=\"/forum.php?mod=forumdisplay&amp;fid=2\">路亚技巧</a> 今日: 12 主题: 3456</td></tr>\
+                 <tr><td><a href=\"/forum.php?mod=forumdisplay&amp;fid=3\">渔具评测</a> 今日: 5 主题: 1234</td></tr></table>\
+                 <p>欢迎各位钓友在这里交流路亚、台钓和渔具的使用心得，分享每一次出钓的收获。</p>"
+                    .into(),
+            ),
+            extra: r#"<form method="post" id="lsform" action="member.php?mod=logging&amp;action=login"><input type="text" name="username"><input type="password" name="password"><button type="submit">登录</button> <a href="member.php?mod=register">立即注册</a></form>
+<p>Powered by <a href="https://www.discuz.vip">Discuz!</a> X3.4</p>
+"#,
+            holder: Some(PERSON),
+            generator: Some("Discuz! X3.4"),
+            ..plain(format!("{PERSON}的钓鱼论坛"))
+        },
+        Behaviour::ShopPersonal => Shown {
+            body: Some(
+                "<div class=\"goods\"><p><a href=\"/goods.php?id=12\">清香型铁观音 250g</a></p><span class=\"price\">￥128.00元</span> <a href=\"javascript:addToCart(12)\">加入购物车</a></div>\
+                 <div class=\"goods\"><p><a href=\"/goods.php?id=13\">浓香型铁观音 500g</a></p><span class=\"price\">￥236.00元</span> <a href=\"javascript:addToCart(13)\">加入购物车</a></div>\
+                 <p>自家茶园出品，产地直发，欢迎选购。</p>"
+                    .into(),
+            ),
+            holder: Some(PERSON),
+            generator: Some("ECSHOP v4.1.0"),
+            ..plain(format!("{PERSON}的茶叶小铺"))
+        },
+        Behaviour::EnglishOnly => Shown {
+            body: Some(
+                "<p>We design and run reliable network services for companies of every size: hosting, storage, monitoring and round-the-clock operations, with engineers who answer when you call.</p>\n"
+                    .repeat(6),
+            ),
+            ..plain("Cloud services for growing teams".into())
+        },
+        Behaviour::NameMismatch | Behaviour::IpOutsideFiled => plain(s.org.clone()),
+        _ => return None,
+    })
+}
+
+/// The filing columns of a site's manifest row, `site_name,subject_type,interactive,
+/// filed_ips,languages` (empty for a site that is not a filing behaviour). `addr` is the
+/// address the fleet serves the site from.
+pub fn manifest_columns(s: &SiteSpec, addr: IpAddr) -> String {
+    let (name, subject, interactive) = match s.behaviour {
+        Behaviour::NameMismatch => ("云帆旅游网".to_string(), "单位", "no"),
+        Behaviour::NameSlogan => (format!("{}官网", short(s)), "单位", "no"),
+        Behaviour::CommentsWidget | Behaviour::IpOutsideFiled | Behaviour::EnglishOnly => {
+            (short(s).to_string(), "单位", "no")
+        }
+        Behaviour::ForumPersonal => (format!("{PERSON}的钓鱼论坛"), "个人", "yes"),
+        Behaviour::ShopPersonal => (format!("{PERSON}的茶叶小铺"), "个人", "no"),
+        _ => return ",,,,".to_string(),
+    };
+    let ips = if s.behaviour == Behaviour::IpOutsideFiled {
+        UNUSED_FILED_IP.to_string()
+    } else {
+        addr.to_string()
+    };
+    format!("{name},{subject},{interactive},{ips},zh")
+}
+
+/// The filing rules' verdicts for a site (site rules), and whether they make it a warning:
+/// `filed` — audited with the manifest's filing columns; without them every rule is n/a.
+pub fn expectations(s: &SiteSpec, filed: bool) -> (Vec<(&'static str, &'static str)>, bool) {
+    const RULES: [&str; 5] = [
+        "SITE-NAME",
+        "SITE-INTERACTIVE",
+        "SITE-SCOPE",
+        "SITE-FILED-IP",
+        "SITE-LANG",
+    ];
+    let warned: &[&str] = match s.behaviour {
+        Behaviour::NameMismatch => &["SITE-NAME"],
+        Behaviour::CommentsWidget => &["SITE-INTERACTIVE"],
+        Behaviour::ForumPersonal | Behaviour::ShopPersonal => &["SITE-SCOPE"],
+        Behaviour::IpOutsideFiled => &["SITE-FILED-IP"],
+        Behaviour::EnglishOnly => &["SITE-LANG"],
+        Behaviour::NameSlogan => &[],
+        _ => return (RULES.iter().map(|r| (*r, "n/a")).collect(), false),
+    };
+    if !filed {
+        return (RULES.iter().map(|r| (*r, "n/a")).collect(), false);
+    }
+    let personal = matches!(
+        s.behaviour,
+        Behaviour::ForumPersonal | Behaviour::ShopPersonal
+    );
+    let rows = RULES
+        .iter()
+        .map(|&r| {
+            let v = if warned.contains(&r) {
+                "warn"
+            } else if r == "SITE-SCOPE" && !personal {
+                "n/a"
+            } else {
+                "pass"
+            };
+            (r, v)
+        })
+        .collect();
+    (rows, !warned.is_empty())
+}
