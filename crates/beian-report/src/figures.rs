@@ -7,8 +7,8 @@ use beian_types::SiteStatus;
 
 use crate::load::{RunData, Site};
 use crate::model::{
-    Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, Protected, REPORT_VERSION,
-    Report, RuleRow, Tiles, WORST_MAX,
+    Change, Count, DEADLINE_DAYS, Deadline, Filing, Group, Mismatch, Offender, Population,
+    Protected, REPORT_VERSION, Report, RuleRow, Tiles, WORST_MAX,
 };
 
 /// `part` in percent of `whole`, unrounded.
@@ -66,24 +66,7 @@ fn counts_by(
     previous: Option<&RunData>,
     key: impl Fn(&Site) -> Option<String>,
 ) -> Vec<Count> {
-    let by = |run: &RunData| {
-        let mut m: BTreeMap<String, u64> = BTreeMap::new();
-        for k in run.sites.iter().filter_map(&key) {
-            *m.entry(k).or_default() += 1;
-        }
-        m
-    };
-    let before = previous.map(by);
-    let mut v: Vec<Count> = by(current)
-        .into_iter()
-        .map(|(name, now)| Count {
-            before: before.as_ref().map(|b| b.get(&name).copied().unwrap_or(0)),
-            name,
-            now,
-        })
-        .collect();
-    v.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
-    v
+    count_each(current, previous, |_, s| key(s).into_iter().collect())
 }
 
 /// Sites by the CDN or WAF in front of them, with the compared run's counts.
@@ -109,6 +92,90 @@ fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
         sites: current.sites.iter().filter(|s| behind_gate(s)).count() as u64,
         vendors: counts_by(current, previous, |s| vendor(s).filter(|_| behind_gate(s))),
         owners: counts_by(current, previous, |s| owner(s).filter(|_| behind_gate(s))),
+    }
+}
+
+/// The rules that judge a site against its filing (docs/rulebook.md §5.3): their warns are
+/// counted apart from the footer's violations.
+const FILING_RULES: &[&str] = &[
+    "SITE-NAME",
+    "SITE-INTERACTIVE",
+    "SITE-SCOPE",
+    "SITE-FILED-IP",
+    "SITE-LANG",
+];
+
+/// The filing rules `site` warns on.
+fn filing_rules<'a>(run: &'a RunData, site: &Site) -> Vec<&'a str> {
+    site.warning
+        .iter()
+        .filter_map(|&r| run.rules.get(usize::from(r)))
+        .map(String::as_str)
+        .filter(|r| FILING_RULES.contains(r))
+        .collect()
+}
+
+/// Counts of the keys each site has (`keys` reads the site in its own run), now and in the
+/// compared run, most first.
+fn count_each(
+    current: &RunData,
+    previous: Option<&RunData>,
+    keys: impl Fn(&RunData, &Site) -> Vec<String>,
+) -> Vec<Count> {
+    let by = |run: &RunData| {
+        let mut m: BTreeMap<String, u64> = BTreeMap::new();
+        for s in &run.sites {
+            for k in keys(run, s) {
+                *m.entry(k).or_default() += 1;
+            }
+        }
+        m
+    };
+    let before = previous.map(by);
+    let mut v: Vec<Count> = by(current)
+        .into_iter()
+        .map(|(name, now)| Count {
+            before: before.as_ref().map(|b| b.get(&name).copied().unwrap_or(0)),
+            name,
+            now,
+        })
+        .collect();
+    v.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
+    v
+}
+
+/// The sites that do not match their filing, by rule and by owner, with the compared run's
+/// counts.
+fn filing(current: &RunData, previous: Option<&RunData>) -> Filing {
+    let mut list: Vec<Mismatch> = current
+        .sites
+        .iter()
+        .filter_map(|s| {
+            let rules = filing_rules(current, s);
+            (!rules.is_empty()).then(|| Mismatch {
+                domain: s.domain.clone().unwrap_or_default(),
+                owner: s.owner.clone(),
+                rules: rules.into_iter().map(str::to_string).collect(),
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| a.domain.cmp(&b.domain));
+    Filing {
+        sites: list.len() as u64,
+        rules: count_each(current, previous, |run, s| {
+            filing_rules(run, s)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        }),
+        owners: count_each(current, previous, |run, s| {
+            let owner = s.owner.clone().unwrap_or_else(|| "-".to_string());
+            (!filing_rules(run, s).is_empty())
+                .then_some(owner)
+                .into_iter()
+                .collect()
+        }),
+        list,
     }
 }
 
@@ -209,6 +276,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
     let mut report = Report {
         protected: protected(current, previous),
         edges: edges(current, previous),
+        filing: filing(current, previous),
         trend: Vec::new(),
         appendix: Vec::new(),
         owners: Vec::new(),

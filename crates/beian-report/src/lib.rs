@@ -23,8 +23,8 @@ pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::{markdown, title};
 pub use model::{
-    Change, Count, DEADLINE_DAYS, Deadline, Group, Offender, Population, Protected, REPORT_VERSION,
-    Report, RuleRow, Tiles, WORST_MAX,
+    Change, Count, DEADLINE_DAYS, Deadline, Filing, Group, Mismatch, Offender, Population,
+    Protected, REPORT_VERSION, Report, RuleRow, Tiles, WORST_MAX,
 };
 pub use sql::Query;
 pub use trend::{TrendPoint, add_history};

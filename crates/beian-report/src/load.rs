@@ -82,6 +82,8 @@ pub struct Site {
     pub status: SiteStatus,
     /// Indices into [`RunData::rules`] of the failing rules.
     pub failing: Vec<u16>,
+    /// Indices into [`RunData::rules`] of the warning rules.
+    pub warning: Vec<u16>,
     /// Why it was not audited or reached, if so.
     pub error_class: Option<String>,
     /// Who must fix it (manifest `owner`; schema 2.1).
@@ -174,6 +176,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
             col::DOMAIN,
             col::STATUS,
             col::FAILING_RULES,
+            col::WARNING_RULES,
             col::ERROR_CLASS,
             col::OWNER,
             col::PROVINCE,
@@ -279,33 +282,20 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
         col.filter(|c| c.is_valid(i))
             .map(|c| c.value(i).to_string())
     };
-    let failing = batch
-        .column_by_name(col::FAILING_RULES)
-        .and_then(|c| c.as_any().downcast_ref::<ListArray>())
-        .ok_or_else(|| format_err(path, "no list column failing_rules"))?;
-    let rule_values = failing
-        .values()
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .ok_or_else(|| format_err(path, "failing_rules does not hold strings"))?;
-    let offsets = failing.value_offsets();
+    let failing = rule_lists(path, batch, col::FAILING_RULES)?;
+    let warning = rule_lists(path, batch, col::WARNING_RULES)?;
     data.sites.reserve(batch.num_rows());
     for i in 0..batch.num_rows() {
         let name = status.value(i);
         let status = SiteStatus::from_name(name)
             .ok_or_else(|| format_err(path, format!("unknown status {name:?}")))?;
-        let (from, to) = (
-            usize::try_from(offsets[i]).unwrap_or(0),
-            usize::try_from(offsets[i + 1]).unwrap_or(0),
-        );
-        let mut rules = Vec::with_capacity(to.saturating_sub(from));
-        for k in from..to {
-            rules.push(intern(&mut data.rules, rule_values.value(k)));
-        }
+        let failing = failing.rules(i, &mut data.rules);
+        let warning = warning.rules(i, &mut data.rules);
         data.sites.push(Site {
             domain: domain.is_valid(i).then(|| domain.value(i).to_string()),
             status,
-            failing: rules,
+            failing,
+            warning,
             error_class: error_class
                 .is_valid(i)
                 .then(|| error_class.value(i).to_string()),
@@ -319,6 +309,42 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
         });
     }
     Ok(())
+}
+
+/// A list-of-rule-ids column of `sites`.
+struct RuleLists<'a> {
+    offsets: &'a [i32],
+    values: &'a StringArray,
+}
+
+impl RuleLists<'_> {
+    /// Row `i`'s rules as indices into `rules` (interned).
+    fn rules(&self, i: usize, rules: &mut Vec<String>) -> Vec<u16> {
+        let at = |k: usize| usize::try_from(self.offsets[k]).unwrap_or(0);
+        (at(i)..at(i + 1))
+            .map(|k| intern(rules, self.values.value(k)))
+            .collect()
+    }
+}
+
+fn rule_lists<'a>(
+    path: &Path,
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<RuleLists<'a>, LoadError> {
+    let list = batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<ListArray>())
+        .ok_or_else(|| format_err(path, format!("no list column {name}")))?;
+    let values = list
+        .values()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| format_err(path, format!("{name} does not hold strings")))?;
+    Ok(RuleLists {
+        offsets: list.value_offsets(),
+        values,
+    })
 }
 
 /// Row `i`'s deadline from the `psb_due` (days since 1970-01-01) and `psb_duty` columns.

@@ -64,6 +64,19 @@ pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
                 .replace("{vendors}", &vendors.join(", ")),
         );
     }
+    let f = &report.filing;
+    if f.sites > 0 {
+        let rules: Vec<String> = f
+            .rules
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.now))
+            .collect();
+        out.push(
+            l.filing_digest
+                .replace("{n}", &f.sites.to_string())
+                .replace("{rules}", &rules.join(", ")),
+        );
+    }
     if let Some(p) = report
         .population
         .as_ref()

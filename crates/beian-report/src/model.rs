@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::load::RunInfo;
 
 /// Version of the `report.json` model; bumped like the Parquet schema's.
-pub const REPORT_VERSION: &str = "1.3";
+pub const REPORT_VERSION: &str = "1.4";
 
 /// A fleet report.
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +46,9 @@ pub struct Report {
     /// Sites by the CDN or WAF in front of them (`sites.edge_provider`; report 1.3), most
     /// first; sites with none are not counted.
     pub edges: Vec<Count>,
+    /// Sites whose pages do not match their filing (the filing rules' warns, report 1.4):
+    /// apart from the footer violations.
+    pub filing: Filing,
     /// Sites by owner (manifest `owner`; `-` for sites without one), most failing first.
     pub owners: Vec<Group>,
     /// Sites by filing province (`-` when unknown), most failing first.
@@ -116,6 +119,30 @@ pub struct Protected {
     /// By owner (manifest `owner`; `-` without one), most first: whom to ask to allow the
     /// audit's addresses.
     pub owners: Vec<Count>,
+}
+
+/// The sites that do not match their filing: by rule, by owner, and the sites.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Filing {
+    /// How many sites.
+    pub sites: u64,
+    /// By filing rule (SITE-NAME, SITE-INTERACTIVE, …), most first.
+    pub rules: Vec<Count>,
+    /// By owner (`-` without one), most first.
+    pub owners: Vec<Count>,
+    /// The sites, by domain, with the filing rules each warns on.
+    pub list: Vec<Mismatch>,
+}
+
+/// A site that does not match its filing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mismatch {
+    /// Its domain.
+    pub domain: String,
+    /// Who must act.
+    pub owner: Option<String>,
+    /// The filing rules it warns on.
+    pub rules: Vec<String>,
 }
 
 /// A named count, now and in the compared run.
@@ -224,6 +251,12 @@ impl Report {
             psb_due: cut(&self.psb_due, max),
             unreachable: self.unreachable.clone(),
             edges: self.edges.clone(),
+            filing: Filing {
+                sites: self.filing.sites,
+                rules: self.filing.rules.clone(),
+                owners: cut(&self.filing.owners, max),
+                list: cut(&self.filing.list, max),
+            },
             protected: Protected {
                 sites: self.protected.sites,
                 vendors: self.protected.vendors.clone(),

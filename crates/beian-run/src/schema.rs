@@ -38,6 +38,8 @@ pub mod col {
     pub const STATUS: &str = "status";
     /// `sites`: rule ids with a `fail` verdict.
     pub const FAILING_RULES: &str = "failing_rules";
+    /// `sites`: rule ids with a `warn` verdict.
+    pub const WARNING_RULES: &str = "warning_rules";
     /// `sites`, `fetches`: the error class.
     pub const ERROR_CLASS: &str = "error_class";
     /// `sites`: who must fix the site.
@@ -161,7 +163,11 @@ pub static SITES: Table<SiteRow> = Table {
             false,
             Value::Strings(|r| &r.failing_rules),
         ),
-        dict("warning_rules", false, Value::Strings(|r| &r.warning_rules)),
+        dict(
+            col::WARNING_RULES,
+            false,
+            Value::Strings(|r| &r.warning_rules),
+        ),
         dict(
             col::ERROR_CLASS,
             true,

@@ -3,6 +3,7 @@
 //! fixes, the rules file, and the catalogue (`docs/RULES.md` must be current); the site rules
 //! (`site`) and ICP-PLACEMENT on measured layouts (`placement`).
 
+mod filing;
 mod placement;
 mod site;
 
