@@ -128,7 +128,7 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(digest.lines().count() <= 25, "{digest}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["report_version"], "1.3");
+    assert_eq!(report["report_version"], "1.4");
     assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
     let newly: Vec<&str> = report["newly_failing"]
         .as_array()

@@ -620,6 +620,6 @@ mod tests {
         w.close().unwrap();
         let err = RunWriter::resume(dir.path()).err().unwrap();
         let text = chain(&err).replace(&dir.path().display().to_string(), "DIR");
-        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.8 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
+        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.9 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
     }
 }
