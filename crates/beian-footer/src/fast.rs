@@ -507,36 +507,38 @@ fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) 
     else {
         return facts;
     };
-    // Most such pages show no number at all: their text says so before the tree is searched
-    // for marked regions.
+    // Most such pages show no number at all, or only in their content: their text says so
+    // before the tree is searched for marked regions.
     let whole = region::body_text(body, &[]);
     let numbers = region::icp_numbers(&whole.text);
-    if numbers.is_empty() {
+    if region::last_outside_content(body, &whole, &numbers).is_none() {
+        facts.primary = match kind {
+            // The last child read as the footer may be inline (an `<a>`): left out, as the
+            // reference leaves it, it separates the text around it.
+            FooterRegion::LastChild if !numbers.is_empty() => {
+                let last: Vec<_> = region::unmarked_footer(body, true).into_iter().collect();
+                region::body_candidate(&region::body_text(body, &last).text)
+            }
+            _ => region::first_candidate(&numbers),
+        };
         return facts;
     }
-    // As the reference reads it: an unnamed footer stands outside the marked regions, and the
-    // fallback reads the text outside every region (a region left out separates the text
-    // around it).
-    let marked = match kind {
+    // The marked regions again, in this tree: the unnamed footer stands outside them.
+    let mut regions = match kind {
         FooterRegion::Marked => region::marked_regions(page.tree.root()),
         _ => Vec::new(),
     };
-    let (rt, numbers) = if marked.is_empty() {
+    let (rt, numbers) = if regions.is_empty() {
         (whole, numbers)
     } else {
-        let rt = region::body_text(body, &marked);
+        let rt = region::body_text(body, &regions);
         let numbers = region::icp_numbers(&rt.text);
         (rt, numbers)
     };
-    let mut regions = match kind {
-        FooterRegion::LastChild => region::unmarked_footer(body, true).into_iter().collect(),
-        _ => marked,
-    };
-    // The regions hold no ICP number (else there would be a candidate): the body's last is
-    // the one an unnamed footer would hold.
-    let block = region::last_outside_content(body, &rt, &numbers)
-        .and_then(|_| region::unnamed_footer(body, &rt, &numbers))
-        .and_then(|id| page.tree.get(id));
+    let block = region::unnamed_footer(body, &rt, &numbers).and_then(|id| page.tree.get(id));
+    if kind == FooterRegion::LastChild {
+        regions = region::unmarked_footer(body, true).into_iter().collect();
+    }
     if let Some(block) = block {
         region::add_region(&mut regions, block);
         let with_block = read::collect(&page, &regions, kind, scripts, encoding);
@@ -544,6 +546,7 @@ fn whole_page<S: AsRef<str>>(text: &str, mut facts: FooterFacts, scripts: &[S]) 
             return with_block;
         }
     }
+    // The fallback reads the text outside every region, as the reference does.
     facts.primary = region::body_candidate(&region::body_text(body, &regions).text);
     facts
 }

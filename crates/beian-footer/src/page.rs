@@ -3,11 +3,11 @@
 //! read beside the footer facts, from the whole page as served.
 //!
 //! Cost: the head (`<html lang>`, `<title>`, the metas) is read in its first 32 KiB, the
-//! language from at most 16 KiB of visible text, and the rest of the page by one Teddy pass for
-//! the anchors of [`BODY_ANCHORS`]; each hit is read where it stands. Comments, `<pre>`,
-//! `<code>`, `<textarea>` and template scripts are stepped over whole: a commented-out widget
-//! or a published embed snippet offers nothing. Inline scripts are searched for the vendors'
-//! markers, outside their JavaScript comments.
+//! language from the body's first text (at most 640 bytes), and the whole page by one Teddy
+//! pass for the anchors of [`BODY_ANCHORS`]; each hit is read where it stands. A hit in a
+//! comment, `<pre>`, `<code>`, `<textarea>` or `<template>` counts for nothing (a commented-out
+//! widget, a published embed snippet), nor does a template script's text. Inline scripts are
+//! searched for the vendors' markers, outside their JavaScript comments.
 
 mod markers;
 
@@ -26,9 +26,9 @@ const HEAD_WINDOW: usize = 32 * 1024;
 /// How much of the body's start is read for the language.
 const TEXT_WINDOW: usize = 8 * 1024;
 /// At most this much text is counted.
-const TEXT_BYTES: usize = 2 * 1024;
+const TEXT_BYTES: usize = 640;
 /// Enough text to tell the language (weighted units, see [`Counts::units`]).
-const TEXT_ENOUGH: u32 = 200;
+const TEXT_ENOUGH: u32 = 80;
 /// Too little text to tell.
 const TEXT_MIN: u32 = 12;
 /// Longest name or title kept.
