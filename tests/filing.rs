@@ -43,10 +43,17 @@ g = pq.read_table(sys.argv[1] + "/findings").to_pylist()
 print(json.dumps({
   "facts": {x["host"]: [x["page_title"], x["page_lang"], x["page_lang_declared"], x["interactive"], x["commerce"]]
             for x in f if x["scheme"] == "https" and x["host_role"] == "apex"},
-  "evidence": {x["domain"] + " " + x["rule_id"]: x["evidence"] for x in g if x["rule_id"].startswith("SITE-") and x["verdict"] == "warn"},
+  "evidence": {x["domain"] + " " + x["rule_id"]: x["evidence"] for x in g if x["rule_id"].startswith("SITE-") and x["verdict"] in ("warn", "fail")},
+  "roles": sorted({x["host_role"] for x in f}),
 }))
 "#;
     let v = python_json(read, &filed);
+    // The other domains' hosts are probed with their site, in rows of their own.
+    assert_eq!(
+        v["roles"],
+        serde_json::json!(["apex", "other", "www"]),
+        "{v}"
+    );
     for s in &fleet.fleet.sites {
         let facts = &v["facts"][&s.domain];
         let evidence = |rule: &str| {
@@ -93,6 +100,20 @@ print(json.dumps({
                 let e = evidence("SITE-NAME");
                 assert!(e.contains("云帆旅游网") && e.contains(&s.org), "{e}");
             }
+            Behaviour::OtherDomainParked => {
+                let e = evidence_of(&v, &s.domain, "SITE-OTHER-DOMAINS");
+                assert!(
+                    e.contains(&format!("alt-{} answered", s.domain)) && e.contains("空壳"),
+                    "{e}"
+                );
+            }
+            Behaviour::OtherDomainNumber => {
+                let e = evidence_of(&v, &s.domain, "SITE-OTHER-DOMAINS");
+                assert!(
+                    e.contains("another filing's number") && e.contains(&s.icp),
+                    "{e}"
+                );
+            }
             Behaviour::Compliant | Behaviour::NameSlogan => {
                 assert_eq!(
                     (&facts[1], &facts[3], &facts[4]),
@@ -103,4 +124,11 @@ print(json.dumps({
             _ => {}
         }
     }
+}
+
+fn evidence_of(v: &serde_json::Value, domain: &str, rule: &str) -> String {
+    v["evidence"][format!("{domain} {rule}")]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -123,7 +123,7 @@ pub fn opened_on(s: &SiteSpec, day1: Date) -> Option<Date> {
 }
 
 /// The list with its manifest, as CSV: `domain,owner,opened_on` and the filing columns
-/// (`site_name,subject_type,interactive,filed_ips,languages`) — the owner is the customer
+/// (`site_name,subject_type,interactive,filed_ips,languages,other_domains`) — the owner is the customer
 /// (the site's organisation), `opened_on` only for sites without a public-security number
 /// (docs/rulebook.md §4.4: it is due 30 days after opening), the filing columns only for the
 /// sites that do not match their filing ([`crate::filing::manifest_columns`]; `addr`: the
@@ -134,7 +134,7 @@ pub fn manifest_csv(
     addr: impl Fn(&SiteSpec) -> std::net::IpAddr,
 ) -> String {
     let mut out = String::from(
-        "domain,owner,opened_on,site_name,subject_type,interactive,filed_ips,languages\n",
+        "domain,owner,opened_on,site_name,subject_type,interactive,filed_ips,languages,other_domains\n",
     );
     for s in sites {
         let opened = opened_on(s, day1)

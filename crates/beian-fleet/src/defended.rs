@@ -76,6 +76,9 @@ impl Asked<'_> {
     }
 }
 
+/// nginx's own index.html, as a fresh install serves it.
+pub(crate) const NGINX_WELCOME: &str = "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n<style>\nhtml { color-scheme: light dark; }\nbody { width: 35em; margin: 0 auto;\nfont-family: Tahoma, Verdana, Arial, sans-serif; }\n</style>\n</head>\n<body>\n<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\nworking. Further configuration is required.</p>\n</body>\n</html>\n";
+
 fn html(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
@@ -161,11 +164,7 @@ pub(crate) fn answer(
             StatusCode::OK,
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>恭喜，站点创建成功！</title></head><body><div class=\"container\"><h1>恭喜, 站点创建成功！</h1><h3>这是默认index.html，本页面由系统自动生成</h3><ul><li>本页面在FTP根目录下的index.html</li><li>您可以修改、删除或覆盖本页面</li></ul></div></body></html>".to_string(),
         )),
-        // nginx's own index.html, as a fresh install serves it.
-        Behaviour::DefaultNginx => Some(html(
-            StatusCode::OK,
-            "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n<style>\nhtml { color-scheme: light dark; }\nbody { width: 35em; margin: 0 auto;\nfont-family: Tahoma, Verdana, Arial, sans-serif; }\n</style>\n</head>\n<body>\n<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\nworking. Further configuration is required.</p>\n</body>\n</html>\n".to_string(),
-        )),
+        Behaviour::DefaultNginx => Some(html(StatusCode::OK, NGINX_WELCOME.to_string())),
         Behaviour::ProviderBlock => {
             let mut r = html(
                 StatusCode::FORBIDDEN,

@@ -1,7 +1,8 @@
 //! Sites that do not match their filing (issue 30, docs/rulebook.md §5.3): what each shows —
-//! a name, a comment widget, a forum, a shop, English text — and what its filing says, the
-//! manifest's filing columns (`site_name`, `subject_type`, `interactive`, `filed_ips`,
-//! `languages`), with the verdicts a correct audit reaches with and without them.
+//! a name, a comment widget, a forum, a shop, English text, an other domain (从域名) — and what
+//! its filing says, the manifest's filing columns (`site_name`, `subject_type`, `interactive`,
+//! `filed_ips`, `languages`, `other_domains`), with the verdicts a correct audit reaches with
+//! and without them.
 
 use std::net::IpAddr;
 
@@ -89,10 +90,29 @@ pub(crate) fn shown(s: &SiteSpec) -> Option<Shown> {
     })
 }
 
+/// The other domain (从域名) a site's filing lists, for the behaviours that have one.
+pub fn other_domain(s: &SiteSpec) -> Option<String> {
+    matches!(
+        s.behaviour,
+        Behaviour::OtherDomainParked
+            | Behaviour::OtherDomainNumber
+            | Behaviour::OtherDomainRedirect
+    )
+    .then(|| format!("alt-{}", s.domain))
+}
+
+/// What another filing's number looks like on `s`'s other domain (`other-domain-number`).
+pub(crate) fn other_number(s: &SiteSpec) -> String {
+    format!("沪ICP备{}号-1", 20_190_000 + s.index)
+}
+
 /// The filing columns of a site's manifest row, `site_name,subject_type,interactive,
-/// filed_ips,languages` (empty for a site that is not a filing behaviour). `addr` is the
-/// address the fleet serves the site from.
+/// filed_ips,languages,other_domains` (empty for a site that is not a filing behaviour).
+/// `addr` is the address the fleet serves the site from.
 pub fn manifest_columns(s: &SiteSpec, addr: IpAddr) -> String {
+    if let Some(other) = other_domain(s) {
+        return format!(",,,,,{other}");
+    }
     let (name, subject, interactive) = match s.behaviour {
         Behaviour::NameMismatch => ("云帆旅游网".to_string(), "单位", "no"),
         Behaviour::NameSlogan => (format!("{}官网", short(s)), "单位", "no"),
@@ -101,26 +121,40 @@ pub fn manifest_columns(s: &SiteSpec, addr: IpAddr) -> String {
         }
         Behaviour::ForumPersonal => (format!("{PERSON}的钓鱼论坛"), "个人", "yes"),
         Behaviour::ShopPersonal => (format!("{PERSON}的茶叶小铺"), "个人", "no"),
-        _ => return ",,,,".to_string(),
+        _ => return ",,,,,".to_string(),
     };
     let ips = if s.behaviour == Behaviour::IpOutsideFiled {
         UNUSED_FILED_IP.to_string()
     } else {
         addr.to_string()
     };
-    format!("{name},{subject},{interactive},{ips},zh")
+    format!("{name},{subject},{interactive},{ips},zh,")
 }
 
 /// The filing rules' verdicts for a site (site rules), and whether they make it a warning:
 /// `filed` — audited with the manifest's filing columns; without them every rule is n/a.
 pub fn expectations(s: &SiteSpec, filed: bool) -> (Vec<(&'static str, &'static str)>, bool) {
-    const RULES: [&str; 5] = [
+    const RULES: [&str; 6] = [
         "SITE-NAME",
         "SITE-INTERACTIVE",
         "SITE-SCOPE",
         "SITE-FILED-IP",
         "SITE-LANG",
+        "SITE-OTHER-DOMAINS",
     ];
+    if other_domain(s).is_some() {
+        // Only the other domain is filed: the other filing rules are n/a.
+        let v = match s.behaviour {
+            _ if !filed => "n/a",
+            Behaviour::OtherDomainRedirect => "pass",
+            _ => "fail",
+        };
+        let rows = RULES
+            .iter()
+            .map(|&r| (r, if r == "SITE-OTHER-DOMAINS" { v } else { "n/a" }))
+            .collect();
+        return (rows, false);
+    }
     let warned: &[&str] = match s.behaviour {
         Behaviour::NameMismatch => &["SITE-NAME"],
         Behaviour::CommentsWidget => &["SITE-INTERACTIVE"],
@@ -142,7 +176,7 @@ pub fn expectations(s: &SiteSpec, filed: bool) -> (Vec<(&'static str, &'static s
         .map(|&r| {
             let v = if warned.contains(&r) {
                 "warn"
-            } else if r == "SITE-SCOPE" && !personal {
+            } else if r == "SITE-OTHER-DOMAINS" || (r == "SITE-SCOPE" && !personal) {
                 "n/a"
             } else {
                 "pass"
@@ -151,4 +185,31 @@ pub fn expectations(s: &SiteSpec, filed: bool) -> (Vec<(&'static str, &'static s
         })
         .collect();
     (rows, !warned.is_empty())
+}
+
+/// The answer of a site's other domain (its name and `www.`): a parked page, a page with
+/// another filing's number, or a redirect to the site.
+pub(crate) fn other_domain_page(s: &SiteSpec) -> OtherAnswer {
+    match s.behaviour {
+        Behaviour::OtherDomainParked => {
+            OtherAnswer::Page(crate::defended::NGINX_WELCOME.to_string())
+        }
+        Behaviour::OtherDomainNumber => {
+            let other = SiteSpec {
+                icp: other_number(s),
+                behaviour: Behaviour::Compliant,
+                ..s.clone()
+            };
+            OtherAnswer::Page(crate::pages::page(&other, true, "utf-8"))
+        }
+        _ => OtherAnswer::Redirect(format!("https://{}/", s.domain)),
+    }
+}
+
+/// What an other domain answers.
+pub(crate) enum OtherAnswer {
+    /// This page (200).
+    Page(String),
+    /// A 301 to this URL.
+    Redirect(String),
 }

@@ -304,6 +304,19 @@ async fn respond(
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
     let path = req.uri().path();
+    if role == HostRole::Other {
+        return match crate::filing::other_domain_page(site) {
+            crate::filing::OtherAnswer::Page(body) => {
+                let mut r = Response::new(Full::new(Bytes::from(body)));
+                r.headers_mut().insert(
+                    CONTENT_TYPE,
+                    "text/html; charset=utf-8".parse().expect("static header"),
+                );
+                r
+            }
+            crate::filing::OtherAnswer::Redirect(to) => redirect(StatusCode::MOVED_PERMANENTLY, to),
+        };
+    }
     let asked = crate::defended::Asked {
         host: &host,
         https,

@@ -101,7 +101,10 @@ pub fn expectations_without_browser(
         | B::ForumPersonal
         | B::ShopPersonal
         | B::IpOutsideFiled
-        | B::EnglishOnly => {
+        | B::EnglishOnly
+        | B::OtherDomainParked
+        | B::OtherDomainNumber
+        | B::OtherDomainRedirect => {
             good_page(&mut e);
             e.push(("", "SITE-REACH", "pass"));
             e.push(("", "SITE-PARITY", "pass"));
@@ -391,8 +394,11 @@ fn key_csv(
             expectations_without_browser(s)
         };
         let (filing, warned) = crate::filing::expectations(s, filed);
+        let failed = filing.iter().any(|(_, v)| *v == "fail");
         rows.extend(filing.into_iter().map(|(rule, v)| ("", rule, v)));
-        if warned && status == "compliant" {
+        if failed {
+            status = "violation";
+        } else if warned && status == "compliant" {
             status = "warning";
         }
         let overdue = dates.is_some_and(|(day1, as_of)| {

@@ -25,6 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use beian_types::HostRole;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
@@ -285,10 +286,18 @@ impl Fleet {
                 }
                 _ => (Some(Answer::Addr(ip)), Some(Answer::Addr(ip))),
             };
-            for (host, answer, role) in [
-                (s.domain.clone(), apex_answer, beian_types::HostRole::Apex),
-                (www, www_answer, beian_types::HostRole::Www),
-            ] {
+            // The filing's other domain (从域名) and its www., served by the site's server.
+            let others = filing::other_domain(s).into_iter().flat_map(|o| {
+                [
+                    (format!("www.{o}"), Some(Answer::Addr(ip)), HostRole::Other),
+                    (o, Some(Answer::Addr(ip)), HostRole::Other),
+                ]
+            });
+            let own = [
+                (s.domain.clone(), apex_answer, HostRole::Apex),
+                (www, www_answer, HostRole::Www),
+            ];
+            for (host, answer, role) in own.into_iter().chain(others) {
                 // A wildcard's `www.` has no record of its own, but it is served.
                 let served = answer.is_some() || s.behaviour == Behaviour::WildcardDns;
                 if let Some(a) = answer {

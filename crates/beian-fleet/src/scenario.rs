@@ -213,6 +213,12 @@ pub enum Behaviour {
     EnglishOnly,
     /// Both hosts serve nginx's "Welcome to nginx!" page: a shell site (SITE-SHELL fails).
     DefaultNginx,
+    /// The filing's other domain (从域名) serves a parked page (SITE-OTHER-DOMAINS fails).
+    OtherDomainParked,
+    /// The filing's other domain shows another filing's number (SITE-OTHER-DOMAINS fails).
+    OtherDomainNumber,
+    /// The filing's other domain redirects to the site (SITE-OTHER-DOMAINS passes).
+    OtherDomainRedirect,
 }
 
 impl Behaviour {
@@ -319,6 +325,9 @@ impl Behaviour {
         Behaviour::IpOutsideFiled,
         Behaviour::EnglishOnly,
         Behaviour::DefaultNginx,
+        Behaviour::OtherDomainParked,
+        Behaviour::OtherDomainNumber,
+        Behaviour::OtherDomainRedirect,
     ];
 
     /// A defended site whose gate a headless browser passes (`--render`): a script that sets
@@ -506,6 +515,9 @@ impl Behaviour {
             Behaviour::IpOutsideFiled => "ip-outside-filed",
             Behaviour::EnglishOnly => "english-only",
             Behaviour::DefaultNginx => "default-nginx",
+            Behaviour::OtherDomainParked => "other-domain-parked",
+            Behaviour::OtherDomainNumber => "other-domain-number",
+            Behaviour::OtherDomainRedirect => "other-domain-redirect",
         }
     }
 }

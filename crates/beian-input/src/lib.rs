@@ -16,7 +16,7 @@ pub use shard::{Shard, ShardError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
-use beian_types::ErrorClass;
+use beian_types::{ErrorClass, HostRole};
 
 /// Why an input line could not be audited.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -335,6 +335,17 @@ impl<R: BufRead> Reader<R> {
     ) -> Result<(), InputError> {
         target.manifest =
             manifest::typed(manifest).map_err(|cell| InputError::Manifest { line, cell })?;
+        // The filing's other domains (从域名) are probed with the site, as its hosts.
+        for other in target.manifest.other_domains.iter().flatten() {
+            let Ok(t) = domain::normalise_domain(other) else {
+                continue;
+            };
+            for (_, host) in t.hosts {
+                if !target.hosts.iter().any(|(_, h)| *h == host) {
+                    target.hosts.push((HostRole::Other, host));
+                }
+            }
+        }
         if let Some(&first) = self.seen.get(&target.domain) {
             return Err(InputError::Duplicate {
                 line,
@@ -494,6 +505,30 @@ mod tests {
         let wide = "中".repeat(MAX_LINE);
         let items = read(wide.as_bytes());
         assert!(items[0].raw.len() <= KEPT && items[0].raw.chars().all(|c| c == '中'));
+    }
+
+    #[test]
+    fn other_domains_are_probed_as_the_site_s_other_hosts() {
+        let items = read("domain,other_domains\nexample.cn,example.com.cn;www.例子.中国;blog.example.cn;example.cn\n".as_bytes());
+        let t = items[0].result.as_ref().expect("ok");
+        let hosts: Vec<(&str, &str)> = t
+            .hosts
+            .iter()
+            .map(|(r, h)| (r.as_str(), h.as_str()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("apex", "example.cn"),
+                ("www", "www.example.cn"),
+                ("other", "example.com.cn"),
+                ("other", "www.example.com.cn"),
+                ("other", "xn--fsqu00a.xn--fiqs8s"),
+                ("other", "www.xn--fsqu00a.xn--fiqs8s"),
+                // A sub-domain is probed alone; the site's own name is not probed twice.
+                ("other", "blog.example.cn"),
+            ]
+        );
     }
 
     #[test]

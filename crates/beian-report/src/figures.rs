@@ -96,13 +96,14 @@ fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
 }
 
 /// The rules that judge a site against its filing (docs/rulebook.md §5.3): their warns are
-/// counted apart from the footer's violations.
+/// counted apart from the footer's violations (a fail of SITE-OTHER-DOMAINS is a violation).
 const FILING_RULES: &[&str] = &[
     "SITE-NAME",
     "SITE-INTERACTIVE",
     "SITE-SCOPE",
     "SITE-FILED-IP",
     "SITE-LANG",
+    "SITE-OTHER-DOMAINS",
 ];
 
 /// The filing rules `site` warns on.

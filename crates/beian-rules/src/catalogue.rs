@@ -428,6 +428,20 @@ pub const CATALOGUE: &[RuleInfo] = &[
             "Change the public-security filing's languages (网站语种) to those the site is written in",
         ),
     },
+    RuleInfo {
+        id: ids::SITE_OTHER_DOMAINS,
+        scope: "site",
+        checks: "each of the filing's other domains (从域名, manifest `other_domains`; its name and `www.`, probed with the site and audited by the page rules as hosts of their own) shows the site's filing number",
+        pass: "every one shows the number the site shows (after its redirects: a 从域名 that redirects to the site shows the site's page)",
+        warn: "one shows another website's number of the same subject (another -N); one shows no page, or a challenge or block stood in front (not verified)",
+        fail: "one shows another filing's number, or no number, or a parked or default page (a shell 从域名)",
+        na: "no `other_domains` in the manifest",
+        source: "issue 30; the public-security form's 从域名; providers' 空壳网站 checks (a filed domain that does not show the site)",
+        fix: fix(
+            "使每个从域名指向本网站（或跳转到主域名）并显示相同的备案号；不再使用的从域名应在备案中删除",
+            "Point every other domain (从域名) at the site (or redirect it to the main domain) so that it shows the same filing number; remove the domains no longer used from the filing",
+        ),
+    },
 ];
 
 /// The fix a finding of `id` with `verdict` carries: the catalogue's, for warn and fail.

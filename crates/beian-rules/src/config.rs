@@ -154,7 +154,7 @@ mod tests {
     fn refusals_name_the_place() {
         let unknown =
             RuleConfig::from_toml("[rules.ICP-NOPE]\nenabled = false\n").expect_err("unknown id");
-        insta::assert_snapshot!(unknown.to_string(), @r#"unknown rule id "ICP-NOPE" in [rules.ICP-NOPE]; known ids: ICP-PRESENT, ICP-FORMAT, ICP-LINK, ICP-KIND, ICP-MULTI, ICP-MANIFEST, PSB-PRESENT, PSB-FORMAT, PSB-PROVINCE, PSB-LINK, PSB-ICON, PSB-MANIFEST, COPYRIGHT, LICENCE-FORMAT, LICENCE-PRESENT, ICP-PLACEMENT, SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS, SITE-ACCESS, ICP-PROVIDER, SITE-SHELL, SITE-NAME, SITE-INTERACTIVE, SITE-SCOPE, SITE-FILED-IP, SITE-LANG"#);
+        insta::assert_snapshot!(unknown.to_string(), @r#"unknown rule id "ICP-NOPE" in [rules.ICP-NOPE]; known ids: ICP-PRESENT, ICP-FORMAT, ICP-LINK, ICP-KIND, ICP-MULTI, ICP-MANIFEST, PSB-PRESENT, PSB-FORMAT, PSB-PROVINCE, PSB-LINK, PSB-ICON, PSB-MANIFEST, COPYRIGHT, LICENCE-FORMAT, LICENCE-PRESENT, ICP-PLACEMENT, SITE-REACH, SITE-PARITY, SITE-REDIRECT, SITE-TLS, SITE-ACCESS, ICP-PROVIDER, SITE-SHELL, SITE-NAME, SITE-INTERACTIVE, SITE-SCOPE, SITE-FILED-IP, SITE-LANG, SITE-OTHER-DOMAINS"#);
         let syntax = RuleConfig::from_toml("[rules.ICP-LINK]\nfail_as = \"maybe\"\n")
             .expect_err("bad level");
         insta::assert_snapshot!(syntax.to_string(), @r#"

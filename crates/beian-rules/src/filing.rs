@@ -1,10 +1,14 @@
-//! The filing rules (docs/rulebook.md §5.6): does the site match what was filed? SITE-NAME,
+//! The filing rules (docs/rulebook.md §5.3): does the site match what was filed? SITE-NAME,
 //! SITE-INTERACTIVE, SITE-SCOPE, SITE-FILED-IP and SITE-LANG judge the page facts of both hosts
 //! (§6.15) and what DNS answered against the manifest's filing columns. They warn, never
 //! fail: a home page shows part of a site, and the filing system, not the page, is the record.
-//! Each is n/a without its manifest column.
+//! SITE-OTHER-DOMAINS judges the filing's other domains (从域名), probed with the site: each
+//! must show the site's number, and one that shows another number or a parked page fails —
+//! that the page shows, not what it is. Each is n/a without its manifest column.
 
 use beian_types::{Feature, Finding, FooterFacts, Manifest, SubjectType, Verdict};
+
+use beian_types::PageClass;
 
 use crate::observation::{HostObservation, PageObservation};
 use crate::site::site_finding;
@@ -453,6 +457,99 @@ fn site_lang(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
         );
     }
     site_finding(ids::SITE_LANG, Verdict::Pass, told.join("; "))
+}
+
+// ---------------------------------------------------------------------------------------------
+// SITE-OTHER-DOMAINS
+
+/// The number a page shows in its footer (a number only in body text is not shown).
+fn shown(p: &PageObservation) -> Option<&beian_types::IcpNumber> {
+    p.facts
+        .primary
+        .as_ref()
+        .filter(|c| c.source != beian_types::CandidateSource::Body)
+        .map(|c| &c.number)
+}
+
+/// What one other-domain host shows, judged against `want` (the site's number): a fail, a
+/// warn, or a pass, with its evidence.
+fn other_host(h: &HostObservation, want: Option<&beian_types::IcpNumber>) -> (Verdict, String) {
+    let Some(page) = &h.page else {
+        return match h.front.filter(|c| c.class != PageClass::Page) {
+            Some(c) if c.class == PageClass::Parked => (
+                Verdict::Fail,
+                format!(
+                    "{} answered {}: a shell (空壳) domain",
+                    h.host,
+                    c.describe()
+                ),
+            ),
+            Some(c) => (
+                Verdict::Warn,
+                format!("{}: not verified, it answered {}", h.host, c.describe()),
+            ),
+            None => (
+                Verdict::Warn,
+                format!(
+                    "{} shows no page ({})",
+                    h.host,
+                    h.failure.as_deref().unwrap_or("no 2xx HTML page")
+                ),
+            ),
+        };
+    };
+    let Some(number) = shown(page) else {
+        return (
+            Verdict::Fail,
+            format!("{} shows no filing number ({})", h.host, page.final_url),
+        );
+    };
+    match want {
+        Some(w) if w.subject_core() != number.subject_core() || w.form != number.form => (
+            Verdict::Fail,
+            format!(
+                "{} shows {}, another filing's number: the site shows {}",
+                h.host, number.canonical, w.canonical
+            ),
+        ),
+        Some(w) if w.canonical != number.canonical => (
+            Verdict::Warn,
+            format!(
+                "{} shows {}, another website of the same subject: the site shows {}",
+                h.host, number.canonical, w.canonical
+            ),
+        ),
+        _ => (
+            Verdict::Pass,
+            format!("{} shows {}", h.host, number.canonical),
+        ),
+    }
+}
+
+/// SITE-OTHER-DOMAINS over the site's own hosts and its other domains' hosts.
+pub(crate) fn site_other_domains(
+    own: &[HostObservation],
+    others: &[HostObservation],
+    manifest: &Manifest,
+) -> Finding {
+    if manifest.other_domains.as_ref().is_none_or(Vec::is_empty) || others.is_empty() {
+        return na(ids::SITE_OTHER_DOMAINS, "manifest: no other_domains");
+    }
+    // The site's number: the apex page's, else www's.
+    let want = own.iter().filter_map(|h| h.page.as_ref()).find_map(shown);
+    let judged: Vec<(Verdict, String)> = others.iter().map(|h| other_host(h, want)).collect();
+    let worst = judged
+        .iter()
+        .map(|(v, _)| *v)
+        .max_by_key(|v| match v {
+            Verdict::Fail => 3,
+            Verdict::Warn => 2,
+            Verdict::Pass => 1,
+            Verdict::NotApplicable => 0,
+        })
+        .unwrap_or(Verdict::NotApplicable);
+    let evidence: Vec<&str> = judged.iter().map(|(_, e)| e.as_str()).collect();
+    site_finding(ids::SITE_OTHER_DOMAINS, worst, evidence.join("; "))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! shell-site signal (SITE-SHELL). The fixes say what to do about the thing in front, not
 //! about a footer nobody saw.
 
-use beian_types::{Classified, Finding, Fix, PageClass, Verdict};
+use beian_types::{Classified, Finding, Fix, HostRole, PageClass, Verdict};
 
 use crate::ids;
 use crate::observation::HostObservation;
@@ -47,7 +47,15 @@ pub(crate) fn page_rules_without_page(h: &HostObservation) -> Vec<Finding> {
             format!("{} answered {} (see ICP-PROVIDER)", h.host, c.describe())
         }
         Some(c) if c.class == PageClass::Parked => {
-            format!("{} answered {} (see SITE-SHELL)", h.host, c.describe())
+            let see = if h.role == HostRole::Other {
+                ids::SITE_OTHER_DOMAINS
+            } else {
+                ids::SITE_SHELL
+            };
+            format!("{} answered {} (see {see})", h.host, c.describe())
+        }
+        _ if h.role == HostRole::Other => {
+            format!("host has no page (see {})", ids::SITE_OTHER_DOMAINS)
         }
         _ => "host has no page (see SITE-REACH)".to_string(),
     };

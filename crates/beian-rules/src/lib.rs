@@ -86,6 +86,9 @@ pub mod ids {
     pub const SITE_FILED_IP: &str = "SITE-FILED-IP";
     /// The pages' language is a filed 网站语种 (manifest `languages`).
     pub const SITE_LANG: &str = "SITE-LANG";
+    /// Every other domain of the filing (从域名, manifest `other_domains`) shows the site with
+    /// its number.
+    pub const SITE_OTHER_DOMAINS: &str = "SITE-OTHER-DOMAINS";
 
     /// Page rules in catalogue order.
     pub const PAGE_RULES: &[&str] = &[
@@ -120,5 +123,6 @@ pub mod ids {
         SITE_SCOPE,
         SITE_FILED_IP,
         SITE_LANG,
+        SITE_OTHER_DOMAINS,
     ];
 }

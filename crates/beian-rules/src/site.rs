@@ -77,6 +77,25 @@ pub(crate) fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: St
     }
 }
 
+/// The site's own hosts (apex and www) and its other domains' (从域名): the slice itself when
+/// it has none of the latter.
+fn own_and_other(
+    hosts: &[HostObservation],
+) -> (
+    std::borrow::Cow<'_, [HostObservation]>,
+    std::borrow::Cow<'_, [HostObservation]>,
+) {
+    use std::borrow::Cow;
+    if hosts.iter().all(|h| h.role != HostRole::Other) {
+        return (Cow::Borrowed(hosts), Cow::Borrowed(&[]));
+    }
+    let (own, other): (Vec<_>, Vec<_>) = hosts
+        .iter()
+        .cloned()
+        .partition(|h| h.role != HostRole::Other);
+    (Cow::Owned(own), Cow::Owned(other))
+}
+
 /// The site rules for one domain, in catalogue order; `access_nets` are the audit's access
 /// networks (a manifest row's `access_nets` replace them).
 pub fn site_rules(
@@ -85,6 +104,9 @@ pub fn site_rules(
     manifest: &Manifest,
     access_nets: &[ipnet::IpNet],
 ) -> Vec<Finding> {
+    // The filing's other domains are judged by SITE-OTHER-DOMAINS alone.
+    let (hosts, others) = own_and_other(hosts);
+    let (hosts, others) = (hosts.as_ref(), others.as_ref());
     let parity = if manifest.hosting == Some(Hosting::Overseas) {
         site_finding(
             ids::SITE_PARITY,
@@ -104,6 +126,7 @@ pub fn site_rules(
         crate::front::site_shell(hosts),
     ];
     findings.extend(crate::filing::filing_rules(hosts, manifest));
+    findings.push(crate::filing::site_other_domains(hosts, others, manifest));
     findings
 }
 
@@ -428,6 +451,9 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
 
     let failing = rules_with(&findings, Verdict::Fail);
     let warning = rules_with(&findings, Verdict::Warn);
+    // The site is its own two hosts; its other domains count through their findings.
+    let (hosts, _) = own_and_other(hosts);
+    let hosts = hosts.as_ref();
     let unreachable = unreachable(hosts);
     let status = if unreachable.is_some() {
         SiteStatus::Unreachable

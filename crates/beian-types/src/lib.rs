@@ -35,6 +35,9 @@ pub enum HostRole {
     Apex,
     /// `www.` + the domain.
     Www,
+    /// A host of one of the filing's other domains (从域名, manifest `other_domains`): its
+    /// name, or `www.` + it.
+    Other,
 }
 
 impl HostRole {
@@ -43,6 +46,7 @@ impl HostRole {
         match self {
             HostRole::Apex => "apex",
             HostRole::Www => "www",
+            HostRole::Other => "other",
         }
     }
 }

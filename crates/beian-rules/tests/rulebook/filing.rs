@@ -214,3 +214,116 @@ fn a_cdn_s_addresses_are_not_judged_against_the_filed_ips() {
     assert_eq!(v, Verdict::NotApplicable, "{why}");
     assert!(why.contains("its addresses are the CDN's"), "{why}");
 }
+
+/// A host of the filing's other domain showing `facts` (`None`: no page, `front` in front).
+fn other(
+    name: &str,
+    facts: Option<FooterFacts>,
+    front: Option<beian_types::Classified>,
+) -> HostObservation {
+    let mut h = host(
+        HostRole::Other,
+        name,
+        facts.clone().unwrap_or_else(|| FooterFacts::empty("UTF-8")),
+    );
+    if facts.is_none() {
+        h.page = None;
+        h.failure = Some("dns_nxdomain: no such domain".into());
+    }
+    h.front = front;
+    h
+}
+
+fn with_others(others: Vec<HostObservation>) -> Finding {
+    let page = facts(&[GOOD_ICP], Some(GOOD_PSB), None);
+    let mut hosts = vec![
+        host(HostRole::Apex, "example.cn", page.clone()),
+        host(HostRole::Www, "www.example.cn", page),
+    ];
+    hosts.extend(others);
+    let manifest = Manifest {
+        other_domains: Some(vec!["example.com.cn".into()]),
+        ..Manifest::default()
+    };
+    let j = beian_rules::judge_site(
+        "example.cn",
+        &hosts,
+        &beian_rules::SiteContext {
+            manifest: &manifest,
+            as_of: AS_OF,
+            config: &beian_rules::RuleConfig::default(),
+            access_nets: &[],
+        },
+    );
+    // The other domain's hosts are audited by the page rules too, under their own names.
+    for h in &hosts[2..] {
+        assert!(
+            j.findings
+                .iter()
+                .any(|f| f.host.as_deref() == Some(&h.host) && f.rule_id == ids::ICP_PRESENT)
+        );
+    }
+    j.findings
+        .into_iter()
+        .find(|f| f.rule_id == ids::SITE_OTHER_DOMAINS)
+        .expect("SITE-OTHER-DOMAINS")
+}
+
+#[test]
+fn each_other_domain_shows_the_site_s_number() {
+    let same = || Some(facts(&[GOOD_ICP], Some(GOOD_PSB), None));
+    let f = with_others(vec![
+        other("example.com.cn", same(), None),
+        other("www.example.com.cn", same(), None),
+    ]);
+    assert_eq!(f.verdict, Verdict::Pass, "{}", f.evidence);
+    assert_eq!(
+        f.evidence,
+        format!("example.com.cn shows {GOOD_ICP}; www.example.com.cn shows {GOOD_ICP}")
+    );
+
+    let another = Some(facts(&["沪ICP备20190012号-1"], Some(GOOD_PSB), None));
+    let f = with_others(vec![other("example.com.cn", another, None)]);
+    assert_eq!(f.verdict, Verdict::Fail);
+    assert!(
+        f.evidence
+            .contains("shows 沪ICP备20190012号-1, another filing's number"),
+        "{}",
+        f.evidence
+    );
+    assert!(f.fix.is_some());
+
+    // Another website of the same subject warns.
+    let sibling = Some(facts(&["京ICP备2021034567号-2"], Some(GOOD_PSB), None));
+    assert_eq!(
+        with_others(vec![other("example.com.cn", sibling, None)]).verdict,
+        Verdict::Warn
+    );
+
+    let none = Some(facts(&[], Some(GOOD_PSB), None));
+    let f = with_others(vec![other("example.com.cn", none, None)]);
+    assert_eq!(
+        (f.verdict, f.evidence.contains("shows no filing number")),
+        (Verdict::Fail, true),
+        "{}",
+        f.evidence
+    );
+
+    let parked = beian_types::Classified {
+        class: beian_types::PageClass::Parked,
+        vendor: None,
+        marker: "nginx-default",
+    };
+    let f = with_others(vec![other("example.com.cn", None, Some(parked))]);
+    assert_eq!(f.verdict, Verdict::Fail);
+    assert!(
+        f.evidence.contains("a shell (空壳) domain"),
+        "{}",
+        f.evidence
+    );
+
+    // A domain that does not answer is not accused: it warns.
+    let f = with_others(vec![other("example.com.cn", None, None)]);
+    assert_eq!(f.verdict, Verdict::Warn, "{}", f.evidence);
+    assert!(f.evidence.contains("dns_nxdomain"), "{}", f.evidence);
+}
