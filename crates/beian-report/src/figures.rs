@@ -95,24 +95,13 @@ fn protected(current: &RunData, previous: Option<&RunData>) -> Protected {
     }
 }
 
-/// The rules that judge a site against its filing (docs/rulebook.md §5.3): their warns are
-/// counted apart from the footer's violations (a fail of SITE-OTHER-DOMAINS is a violation).
-const FILING_RULES: &[&str] = &[
-    "SITE-NAME",
-    "SITE-INTERACTIVE",
-    "SITE-SCOPE",
-    "SITE-FILED-IP",
-    "SITE-LANG",
-    "SITE-OTHER-DOMAINS",
-];
-
 /// The filing rules `site` warns on.
 fn filing_rules<'a>(run: &'a RunData, site: &Site) -> Vec<&'a str> {
     site.warning
         .iter()
         .filter_map(|&r| run.rules.get(usize::from(r)))
         .map(String::as_str)
-        .filter(|r| FILING_RULES.contains(r))
+        .filter(|r| beian_rules::ids::FILING_RULES.contains(r))
         .collect()
 }
 

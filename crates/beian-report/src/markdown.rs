@@ -51,31 +51,23 @@ pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
         line.push(format!("{} {}", l.input_errors, t.input_errors));
     }
     out.push(line.join(" · "));
-    let p = &report.protected;
-    if p.sites > 0 {
-        let vendors: Vec<String> = p
-            .vendors
+    // A group's line: how many sites, and its counts ("未具名 (no vendor named) 5, 安全狗 4").
+    let group = |template: &str, sites: u64, counts: &[crate::Count]| {
+        let counts: Vec<String> = counts
             .iter()
             .map(|c| format!("{} {}", c.name, c.now))
             .collect();
-        out.push(
-            l.protected_digest
-                .replace("{n}", &p.sites.to_string())
-                .replace("{vendors}", &vendors.join(", ")),
-        );
+        template
+            .replace("{n}", &sites.to_string())
+            .replace("{counts}", &counts.join(", "))
+    };
+    let p = &report.protected;
+    if p.sites > 0 {
+        out.push(group(l.protected_digest, p.sites, &p.vendors));
     }
     let f = &report.filing;
     if f.sites > 0 {
-        let rules: Vec<String> = f
-            .rules
-            .iter()
-            .map(|c| format!("{} {}", c.name, c.now))
-            .collect();
-        out.push(
-            l.filing_digest
-                .replace("{n}", &f.sites.to_string())
-                .replace("{rules}", &rules.join(", ")),
-        );
+        out.push(group(l.filing_digest, f.sites, &f.rules));
     }
     if let Some(p) = report
         .population
