@@ -86,6 +86,7 @@ impl<'a> Seen<'a> {
             Cond::Body(needle) => {
                 r.body.len() <= rule.max_body && memmem::find(r.body, needle.as_bytes()).is_some()
             }
+            Cond::EmptyBody => r.body.iter().all(u8::is_ascii_whitespace),
             Cond::Redirected(needle) => {
                 r.final_url.contains(needle) || r.hops.iter().any(|h| h.location.contains(needle))
             }
@@ -130,7 +131,7 @@ fn cheap(rule: &Rule) -> bool {
             | Cond::HasHeader(_)
             | Cond::Cookie(_)
             | Cond::Redirected(_) => true,
-            Cond::Title(_) | Cond::NoTitle | Cond::Body(_) => false,
+            Cond::Title(_) | Cond::NoTitle | Cond::Body(_) | Cond::EmptyBody => false,
             Cond::Any(cs) => cs.iter().all(cheap_cond),
         }
     }
@@ -205,6 +206,7 @@ mod markers_doc {
             Cond::Title(t) => format!("title {}", text(t)),
             Cond::NoTitle => "no title".to_string(),
             Cond::Body(s) => format!("body holds `{}`", s.replace('|', "\\|")),
+            Cond::EmptyBody => "empty body".to_string(),
             Cond::Redirected(s) => format!("redirected to `{s}`"),
             Cond::Any(cs) => format!("({})", cs.iter().map(cond).collect::<Vec<_>>().join(" or ")),
         }

@@ -40,6 +40,8 @@ pub(crate) enum Cond {
     NoTitle,
     /// The body (no longer than the rule's `max_body`) contains this.
     Body(&'static str),
+    /// The body is empty or only white space.
+    EmptyBody,
     /// The final URL or a redirect's target contains this.
     Redirected(&'static str),
     /// One of these holds.
@@ -475,6 +477,14 @@ pub(crate) static RULES: &[Rule] = &[
         all: &[Cond::Title(Text::Is("Welcome to nginx!"))],
         max_body: TINY,
         source: "nginx/nginx docs/html/index.html",
+    },
+    Rule {
+        id: "empty-page",
+        class: PageClass::Parked,
+        vendor: None,
+        all: &[Cond::StatusIn(200, 299), Cond::EmptyBody],
+        max_body: ANY,
+        source: "issue 30: the providers' 空壳网站 checks (网站内容无法访问) — a 2xx answer with nothing in it",
     },
     Rule {
         id: "apache-default",

@@ -354,3 +354,13 @@ proptest::proptest! {
         let _ = by_headers(&r);
     }
 }
+
+#[test]
+fn an_empty_answer_is_a_shell_and_an_empty_error_is_not() {
+    let none = h(&[("content-type", "text/html")]);
+    assert_eq!(of(&resp(200, &none, "")), (Parked, None, "empty-page"));
+    assert_eq!(of(&resp(200, &none, " \r\n\t")).2, "empty-page");
+    // Markup, however little, is somebody's page; a 5xx with nothing in it is an error.
+    assert_eq!(of(&resp(200, &none, "<div id=\"app\"></div>")).0, Page);
+    assert_eq!(of(&resp(502, &none, "")).0, Page);
+}

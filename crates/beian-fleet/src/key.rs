@@ -234,6 +234,7 @@ pub fn expectations_without_browser(
         B::RedirectLoop | B::LongRedirectChain => {
             e.push(("", "SITE-REACH", "fail"));
             e.push(("", "SITE-REDIRECT", "fail"));
+            e.push(("", "SITE-SHELL", "warn"));
             // Neither host has a page: nothing to compare.
             e.push(("", "SITE-PARITY", "n/a"));
             "unreachable"
@@ -251,6 +252,9 @@ pub fn expectations_without_browser(
         | B::RedirectToFile
         | B::RedirectToPrivate => {
             e.push(("", "SITE-REACH", "fail"));
+            // A domain that does not exist is a shell; one that does not answer now warns.
+            let shell = if s.behaviour == B::Nxdomain { "fail" } else { "warn" };
+            e.push(("", "SITE-SHELL", shell));
             "unreachable"
         }
         B::ScriptHang => {

@@ -252,6 +252,7 @@ pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
             ids::SITE_PARITY,
             ids::SITE_REDIRECT,
             ids::SITE_TLS,
+            ids::SITE_SHELL,
         ]
         .contains(&f.rule_id);
         let on_lost_host = f.host.as_deref().is_some_and(|h| hosts.contains(h));

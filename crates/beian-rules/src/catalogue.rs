@@ -347,11 +347,11 @@ pub const CATALOGUE: &[RuleInfo] = &[
     RuleInfo {
         id: ids::SITE_SHELL,
         scope: "site",
-        checks: "the hosts show the site, not a parked, default or for-sale page (空壳网站: a filed domain with no site behind it)",
+        checks: "the hosts show the site, not a parked, default, for-sale or empty page (空壳网站: a filed domain with no site behind it), and the domain exists",
         pass: "the hosts that answered show pages of their own",
-        warn: "one host shows a parked or default page while the other shows the site",
-        fail: "every host that answered shows a parked or default page (宝塔's 站点创建成功, nginx's welcome page, a parking service); the evidence names it",
-        na: "no host showed a page",
+        warn: "one host shows a parked, default or empty page while the other shows the site; no host answers now (a timeout, a refusal, a server error: a site down for an hour is not a shell)",
+        fail: "every host that answered shows a parked, default or empty page (宝塔's 站点创建成功, nginx's welcome page, a parking service, a 2xx with an empty body), or the domain does not exist (NXDOMAIN for both hosts); the evidence names it",
+        na: "something stood in front of every host (a challenge, a block, the provider's page, a CDN's origin error)",
         source: "issue 28 (the classifier's `parked` class); the providers' 空壳网站 checks",
         fix: fix(
             "上线网站内容并在首页底部显示备案号；长期空壳的备案会被注销",

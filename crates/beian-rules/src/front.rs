@@ -4,7 +4,7 @@
 //! shell-site signal (SITE-SHELL). The fixes say what to do about the thing in front, not
 //! about a footer nobody saw.
 
-use beian_types::{Classified, Finding, Fix, HostRole, PageClass, Verdict};
+use beian_types::{Classified, ErrorClass, Finding, Fix, HostRole, PageClass, Verdict};
 
 use crate::ids;
 use crate::observation::HostObservation;
@@ -142,17 +142,60 @@ pub(crate) fn site_shell(hosts: &[HostObservation]) -> Finding {
             v,
             format!("a shell site (空壳) signal: {}", parked.join("; ")),
         ),
-        None if with_page == 0 => site_finding(
-            ids::SITE_SHELL,
-            Verdict::NotApplicable,
-            "no host showed a page".into(),
-        ),
+        None if with_page == 0 => not_answering(hosts),
         None => site_finding(
             ids::SITE_SHELL,
             Verdict::Pass,
             "the hosts show the site's own pages".into(),
         ),
     }
+}
+
+/// SITE-SHELL for a site no host of which showed a page: a domain that does not exist fails
+/// (both hosts answered NXDOMAIN: the filed domain is dead); one that does not answer now
+/// warns — a site down for an hour is not a shell, one that stays down is; n/a when
+/// something stood in front (a gate, the provider's page, a CDN's origin error).
+fn not_answering(hosts: &[HostObservation]) -> Finding {
+    if hosts
+        .iter()
+        .any(|h| h.front.is_some_and(|c| c.class != PageClass::Page))
+    {
+        return site_finding(
+            ids::SITE_SHELL,
+            Verdict::NotApplicable,
+            "no host showed a page of its own".into(),
+        );
+    }
+    let class = |h: &HostObservation| h.probes.iter().find_map(|p| p.error_class);
+    let said: Vec<String> = hosts
+        .iter()
+        .map(|h| match class(h) {
+            Some(c) => format!("{} {c}", h.host),
+            None => format!("{} no page", h.host),
+        })
+        .collect();
+    if !hosts.is_empty()
+        && hosts
+            .iter()
+            .all(|h| class(h) == Some(ErrorClass::DnsNxdomain))
+    {
+        return site_finding(
+            ids::SITE_SHELL,
+            Verdict::Fail,
+            format!(
+                "the filed domain does not exist ({}): a shell site (空壳)",
+                said.join(", ")
+            ),
+        );
+    }
+    site_finding(
+        ids::SITE_SHELL,
+        Verdict::Warn,
+        format!(
+            "no host answers now ({}): a filed domain that stays unreachable is a shell site (空壳) — audit it again",
+            said.join(", ")
+        ),
+    )
 }
 
 /// Whether a host's page stood behind a gate: the site cannot be confirmed compliant.
