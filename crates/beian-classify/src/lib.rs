@@ -86,7 +86,9 @@ impl<'a> Seen<'a> {
             Cond::Body(needle) => {
                 r.body.len() <= rule.max_body && memmem::find(r.body, needle.as_bytes()).is_some()
             }
-            Cond::EmptyBody => r.body.iter().all(u8::is_ascii_whitespace),
+            Cond::EmptyBody => {
+                r.body.len() <= rule.max_body && r.body.iter().all(u8::is_ascii_whitespace)
+            }
             Cond::Redirected(needle) => {
                 r.final_url.contains(needle) || r.hops.iter().any(|h| h.location.contains(needle))
             }

@@ -40,7 +40,7 @@ pub(crate) enum Cond {
     NoTitle,
     /// The body (no longer than the rule's `max_body`) contains this.
     Body(&'static str),
-    /// The body is empty or only white space.
+    /// The body (no longer than the rule's `max_body`) is empty or only white space.
     EmptyBody,
     /// The final URL or a redirect's target contains this.
     Redirected(&'static str),
@@ -483,7 +483,7 @@ pub(crate) static RULES: &[Rule] = &[
         class: PageClass::Parked,
         vendor: None,
         all: &[Cond::StatusIn(200, 299), Cond::EmptyBody],
-        max_body: ANY,
+        max_body: TINY,
         source: "issue 30: the providers' 空壳网站 checks (网站内容无法访问) — a 2xx answer with nothing in it",
     },
     Rule {

@@ -364,3 +364,11 @@ fn an_empty_answer_is_a_shell_and_an_empty_error_is_not() {
     assert_eq!(of(&resp(200, &none, "<div id=\"app\"></div>")).0, Page);
     assert_eq!(of(&resp(502, &none, "")).0, Page);
 }
+
+#[test]
+fn megabytes_of_white_space_are_no_empty_page() {
+    // What a compression bomb unpacks to is a hostile server's, not a shell's page.
+    let none = h(&[("content-type", "text/html")]);
+    let spaces = " ".repeat(64 * 1024);
+    assert_eq!(of(&resp(200, &none, &spaces)).0, Page);
+}
