@@ -209,6 +209,7 @@ fn classification(c: &mut Criterion, corpora: &[(&str, &Vec<Vec<u8>>)]) {
                         status: 200,
                         headers: &headers,
                         body: page,
+                        truncated: false,
                         final_url: "https://example.cn/",
                         hops: &[],
                     };

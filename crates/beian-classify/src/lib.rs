@@ -31,6 +31,9 @@ pub struct Response<'a> {
     pub headers: &'a [(String, String)],
     /// Its body after content decoding (as much as was kept).
     pub body: &'a [u8],
+    /// The body was longer than the fetch's cap: `body` is its kept start and end (a body of
+    /// filler, cut so, may keep nothing).
+    pub truncated: bool,
     /// The URL it came from (after redirects).
     pub final_url: &'a str,
     /// The redirects taken to get there.
@@ -87,7 +90,9 @@ impl<'a> Seen<'a> {
                 r.body.len() <= rule.max_body && memmem::find(r.body, needle.as_bytes()).is_some()
             }
             Cond::EmptyBody => {
-                r.body.len() <= rule.max_body && r.body.iter().all(u8::is_ascii_whitespace)
+                !r.truncated
+                    && r.body.len() <= rule.max_body
+                    && r.body.iter().all(u8::is_ascii_whitespace)
             }
             Cond::Redirected(needle) => {
                 r.final_url.contains(needle) || r.hops.iter().any(|h| h.location.contains(needle))

@@ -16,6 +16,7 @@ fn resp<'a>(status: u16, headers: &'a [(String, String)], body: &'a str) -> Resp
         status,
         headers,
         body: body.as_bytes(),
+        truncated: false,
         final_url: "https://example.cn/",
         hops: &[],
     }
@@ -239,6 +240,7 @@ fn provider_interception() {
         status: 200,
         headers: &[],
         body: b"<html></html>",
+        truncated: false,
         final_url: "https://dnspod.qcloud.com/static/webblock.html?d=example.cn",
         hops: &hops,
     };
@@ -371,4 +373,15 @@ fn megabytes_of_white_space_are_no_empty_page() {
     let none = h(&[("content-type", "text/html")]);
     let spaces = " ".repeat(64 * 1024);
     assert_eq!(of(&resp(200, &none, &spaces)).0, Page);
+}
+
+#[test]
+fn a_body_cut_at_the_cap_is_no_empty_page() {
+    // A compression bomb's zeros, cut at the cap, keep nothing: not an empty answer.
+    let none = h(&[("content-type", "text/html")]);
+    let cut = Response {
+        truncated: true,
+        ..resp(200, &none, "")
+    };
+    assert_eq!(of(&cut).0, Page);
 }

@@ -255,6 +255,7 @@ impl Auditor {
             status: 200,
             headers: &[],
             body: r.html.as_bytes(),
+            truncated: false,
             final_url: url,
             hops: &[],
         };
@@ -585,6 +586,7 @@ fn response_of(out: &FetchOutcome) -> Option<beian_classify::Response<'_>> {
         status: out.status.unwrap_or(0),
         headers: &out.headers,
         body: out.body.as_deref().unwrap_or_default(),
+        truncated: out.body_truncated,
         final_url: out.final_url.as_deref().unwrap_or_default(),
         hops: &out.hops,
     })
