@@ -351,7 +351,7 @@ proptest::proptest! {
     /// Any bytes, any status: no panic.
     #[test]
     fn any_response_is_classified(status in 100u16..600, body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
-        let r = Response { status, headers: &[], body: &body, final_url: "", hops: &[] };
+        let r = Response { status, headers: &[], body: &body, truncated: false, final_url: "", hops: &[] };
         let _ = classify(&r);
         let _ = by_headers(&r);
     }
