@@ -327,3 +327,15 @@ fn each_other_domain_shows_the_site_s_number() {
     assert_eq!(f.verdict, Verdict::Warn, "{}", f.evidence);
     assert!(f.evidence.contains("dns_nxdomain"), "{}", f.evidence);
 }
+
+#[test]
+fn the_filing_rules_are_the_last_six_site_rules() {
+    assert_eq!(
+        ids::FILING_RULES,
+        RULES
+            .iter()
+            .chain([&ids::SITE_OTHER_DOMAINS])
+            .copied()
+            .collect::<Vec<_>>()
+    );
+}
