@@ -18,7 +18,7 @@ use beian_types::{Feature, FeatureKind, NameSource, PageFacts, ShownName, TextLa
 use encoding_rs::Encoding;
 use memchr::{memchr, memmem, memrchr2};
 
-use crate::fast::attrs::{attrs, decode_refs};
+use crate::fast::attrs::{attrs, decode_refs, is_name_byte};
 use markers::{IDS, Marker, TEMPLATE_TYPES, VENDORS, product};
 
 /// Where the head is looked for.
@@ -82,15 +82,8 @@ const BODY_ANCHORS: &[(&str, Anchor)] = &[
     ("logo", Anchor::Logo),
 ];
 
-/// The elements whose content is not the page's text.
-const NOT_TEXT: &[(&[u8], &[u8])] = &[
-    (b"<script", b"</script"),
-    (b"<style", b"</style"),
-    (b"<pre", b"</pre"),
-    (b"<code", b"</code"),
-    (b"<textarea", b"</textarea"),
-    (b"<template", b"</template"),
-];
+/// Besides the containers of [`HIDING`], the elements whose content is not the page's text.
+const NOT_TEXT: &[(&[u8], &[u8])] = &[(b"<script", b"</script"), (b"<style", b"</style")];
 
 /// What a meta that names the site, its generator or its language holds (`anguage`: any case
 /// of Content-Language).
@@ -212,41 +205,38 @@ impl Page<'_> {
                 .iter()
                 .take_while(|c| c.is_ascii_alphanumeric())
                 .count();
-            let name = window[lt + 1..lt + 1 + name_len].to_ascii_lowercase();
+            let name = &window[lt + 1..lt + 1 + name_len];
+            // Only the `html` tag and the metas that may name something have their
+            // attributes read; of the others only the end is wanted.
+            let tag_end = || crate::fast::tag_end(self.b, lt + 1 + name_len);
             at = lt + 1;
-            match name.as_slice() {
-                b"html" => {
-                    let (list, gt) = self.tag_attrs(lt, name_len);
-                    at = gt;
-                    self.facts.lang_declared = value(&list, "lang")
-                        .or_else(|| value(&list, "xml:lang"))
-                        .map(|v| v.trim().to_string())
-                        .filter(|v| !v.is_empty());
+            if name.eq_ignore_ascii_case(b"html") {
+                let (list, gt) = self.tag_attrs(lt, name_len);
+                at = gt;
+                self.facts.lang_declared = value(&list, "lang")
+                    .or_else(|| value(&list, "xml:lang"))
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty());
+            } else if name.eq_ignore_ascii_case(b"title") && self.facts.title.is_none() {
+                let gt = tag_end();
+                let close = find_ci(&window[gt.min(end)..], b"</title").map(|q| gt + q);
+                let close = close.unwrap_or(end.min(gt + 1024)).max(gt);
+                let title = self.text(&window[(gt + 1).min(close)..close]);
+                self.facts.title = Some(shorten(&title, NAME_MAX)).filter(|t| !t.is_empty());
+                at = close;
+            } else if name.eq_ignore_ascii_case(b"meta") {
+                let gt = crate::fast::tag_end(window, lt + 1 + name_len);
+                at = gt;
+                // Most metas say nothing of the site: parse only those that may.
+                let raw = &window[lt..gt];
+                if META_KEYS.iter().any(|k| memmem::find(raw, k).is_some()) {
+                    let (list, _) = self.tag_attrs(lt, name_len);
+                    self.meta(&list, &mut content_language);
                 }
-                b"title" if self.facts.title.is_none() => {
-                    let (_, gt) = self.tag_attrs(lt, name_len);
-                    let close = find_ci(&window[gt.min(end)..], b"</title").map(|q| gt + q);
-                    let close = close.unwrap_or(end.min(gt + 1024)).max(gt);
-                    let title = self.text(&window[(gt + 1).min(close)..close]);
-                    self.facts.title = Some(shorten(&title, NAME_MAX)).filter(|t| !t.is_empty());
-                    at = close;
-                }
-                b"meta" => {
-                    let gt = crate::fast::tag_end(window, lt + 1 + name_len);
-                    at = gt;
-                    // Most metas say nothing of the site: parse only those that may.
-                    let raw = &window[lt..gt];
-                    if META_KEYS.iter().any(|k| memmem::find(raw, k).is_some()) {
-                        let (list, _) = self.tag_attrs(lt, name_len);
-                        self.meta(&list, &mut content_language);
-                    }
-                }
-                b"script" | b"style" => {
-                    let (_, gt) = self.tag_attrs(lt, name_len);
-                    let close = find_ci(&window[gt.min(end)..end], b"</").map_or(end, |q| gt + q);
-                    at = close.max(gt).min(end);
-                }
-                _ => {}
+            } else if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
+                let gt = tag_end();
+                let close = find_ci(&window[gt.min(end)..end], b"</").map_or(end, |q| gt + q);
+                at = close.max(gt).min(end);
             }
         }
         if self.facts.lang_declared.is_none() {
@@ -555,6 +545,7 @@ impl Page<'_> {
             } else {
                 NOT_TEXT
                     .iter()
+                    .chain(HIDING)
                     .find(|(open, _)| starts_ci(rest, open) && ends_name(rest, open.len()))
                     .map(|(_, close)| *close)
             };
@@ -771,8 +762,7 @@ fn is_generic_logo(s: &str) -> bool {
 
 /// Whether the tag name that ends at `i` ends there (not `<pre` of `<preview`).
 fn ends_name(b: &[u8], i: usize) -> bool {
-    b.get(i)
-        .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'))
+    b.get(i).is_none_or(|&c| !is_name_byte(c))
 }
 
 /// The `<` of the tag `at` stands in, when it stands in one.
