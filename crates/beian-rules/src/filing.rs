@@ -6,12 +6,10 @@
 //! must show the site's number, and one that shows another number or a parked page fails —
 //! that the page shows, not what it is. Each is n/a without its manifest column.
 
-use beian_types::{Feature, Finding, FooterFacts, Manifest, SubjectType, Verdict};
-
-use beian_types::PageClass;
+use beian_types::{Feature, Finding, FooterFacts, Manifest, PageClass, SubjectType, Verdict};
 
 use crate::observation::{HostObservation, PageObservation};
-use crate::site::site_finding;
+use crate::site::{shown_number, site_finding};
 use crate::{access, ids};
 
 /// The filing rules for one domain, in catalogue order.
@@ -55,7 +53,7 @@ fn listed(features: &[&Feature]) -> String {
 // ---------------------------------------------------------------------------------------------
 // SITE-NAME
 
-/// Suffixes a shown name carries that the filed name need not (§5.6): 官网, 首页, 欢迎您 …
+/// Suffixes a shown name carries that the filed name need not (§5.3): 官网, 首页, 欢迎您 …
 const NAME_SUFFIXES: &[&str] = &[
     "官方网站",
     "官方商城",
@@ -172,10 +170,12 @@ pub fn matching_name<'a>(
     filed: &str,
     pages: impl Iterator<Item = &'a FooterFacts>,
 ) -> Option<(String, String)> {
+    first_match(filed, &shown_names(pages)).cloned()
+}
+
+fn first_match<'s>(filed: &str, shown: &'s [(String, String)]) -> Option<&'s (String, String)> {
     let keys = filed_keys(filed);
-    shown_names(pages)
-        .into_iter()
-        .find(|(_, t)| names_match(t, &keys))
+    shown.iter().find(|(_, t)| names_match(t, &keys))
 }
 
 fn site_name(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
@@ -185,14 +185,15 @@ fn site_name(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     if pages(hosts).next().is_none() {
         return na(ids::SITE_NAME, "no host showed a page");
     }
-    if let Some((source, text)) = matching_name(filed, pages(hosts).map(|p| &p.facts)) {
+    let shown = shown_names(pages(hosts).map(|p| &p.facts));
+    if let Some((source, text)) = first_match(filed, &shown) {
         return site_finding(
             ids::SITE_NAME,
             Verdict::Pass,
             format!("the {source} shows {text} (filed 网站名称 {filed})"),
         );
     }
-    let whole: Vec<String> = shown_names(pages(hosts).map(|p| &p.facts))
+    let whole: Vec<String> = shown
         .iter()
         .filter(|(s, t)| {
             s != "title" || pages(hosts).any(|p| p.facts.page.title.as_deref() == Some(t))
@@ -253,9 +254,9 @@ fn site_interactive(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
 // ---------------------------------------------------------------------------------------------
 // SITE-SCOPE
 
-/// The endings of an organisation's name in a copyright line.
+/// The endings of an organisation's name in a copyright line (compared in lower case, after
+/// its trailing full stops: `有限公司` ends in `公司`, `Co., Ltd.` in `ltd`).
 const ORG_ENDINGS: &[&str] = &[
-    "有限公司",
     "公司",
     "集团",
     "研究院",
@@ -267,26 +268,18 @@ const ORG_ENDINGS: &[&str] = &[
     "学院",
     "医院",
     "事务所",
-    "co., ltd.",
-    "co.,ltd.",
-    "co. ltd.",
-    "co.,ltd",
-    "inc.",
-    "inc",
-    "ltd.",
     "ltd",
+    "inc",
     "llc",
     "corporation",
-    "corp.",
+    "corp",
     "gmbh",
 ];
 
 /// Whether a copyright holder names an organisation.
 fn is_organisation(holder: &str) -> bool {
     let h = holder.trim().trim_end_matches(['.', '。']).to_lowercase();
-    ORG_ENDINGS
-        .iter()
-        .any(|e| h.ends_with(e.trim_end_matches('.')) || h.ends_with(e))
+    ORG_ENDINGS.iter().any(|e| h.ends_with(e))
 }
 
 fn site_scope(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
@@ -312,11 +305,10 @@ fn site_scope(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     if !forum.is_empty() {
         beyond.push(format!("a forum: {}", listed(&forum)));
     }
-    let holders: Vec<&str> = pages(hosts)
+    let holder = pages(hosts)
         .filter_map(|p| p.facts.copyright_holder.as_deref())
-        .filter(|h| is_organisation(h))
-        .collect();
-    if let Some(h) = holders.first() {
+        .find(|h| is_organisation(h));
+    if let Some(h) = holder {
         beyond.push(format!("the copyright holder {h} is an organisation"));
     }
     if beyond.is_empty() {
@@ -462,15 +454,6 @@ fn site_lang(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
 // ---------------------------------------------------------------------------------------------
 // SITE-OTHER-DOMAINS
 
-/// The number a page shows in its footer (a number only in body text is not shown).
-fn shown(p: &PageObservation) -> Option<&beian_types::IcpNumber> {
-    p.facts
-        .primary
-        .as_ref()
-        .filter(|c| c.source != beian_types::CandidateSource::Body)
-        .map(|c| &c.number)
-}
-
 /// What one other-domain host shows, judged against `want` (the site's number): a fail, a
 /// warn, or a pass, with its evidence.
 fn other_host(h: &HostObservation, want: Option<&beian_types::IcpNumber>) -> (Verdict, String) {
@@ -498,7 +481,7 @@ fn other_host(h: &HostObservation, want: Option<&beian_types::IcpNumber>) -> (Ve
             ),
         };
     };
-    let Some(number) = shown(page) else {
+    let Some(number) = shown_number(page).map(|(c, _)| &c.number) else {
         return (
             Verdict::Fail,
             format!("{} shows no filing number ({})", h.host, page.final_url),
@@ -536,17 +519,16 @@ pub(crate) fn site_other_domains(
         return na(ids::SITE_OTHER_DOMAINS, "manifest: no other_domains");
     }
     // The site's number: the apex page's, else www's.
-    let want = own.iter().filter_map(|h| h.page.as_ref()).find_map(shown);
+    let want = own
+        .iter()
+        .filter_map(|h| h.page.as_ref())
+        .find_map(|p| shown_number(p).map(|(c, _)| &c.number));
     let judged: Vec<(Verdict, String)> = others.iter().map(|h| other_host(h, want)).collect();
+    // Verdicts order n/a < pass < warn < fail.
     let worst = judged
         .iter()
         .map(|(v, _)| *v)
-        .max_by_key(|v| match v {
-            Verdict::Fail => 3,
-            Verdict::Warn => 2,
-            Verdict::Pass => 1,
-            Verdict::NotApplicable => 0,
-        })
+        .max()
         .unwrap_or(Verdict::NotApplicable);
     let evidence: Vec<&str> = judged.iter().map(|(_, e)| e.as_str()).collect();
     site_finding(ids::SITE_OTHER_DOMAINS, worst, evidence.join("; "))

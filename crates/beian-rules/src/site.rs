@@ -77,23 +77,19 @@ pub(crate) fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: St
     }
 }
 
-/// The site's own hosts (apex and www) and its other domains' (从域名): the slice itself when
-/// it has none of the latter.
-fn own_and_other(
-    hosts: &[HostObservation],
-) -> (
-    std::borrow::Cow<'_, [HostObservation]>,
-    std::borrow::Cow<'_, [HostObservation]>,
-) {
-    use std::borrow::Cow;
-    if hosts.iter().all(|h| h.role != HostRole::Other) {
-        return (Cow::Borrowed(hosts), Cow::Borrowed(&[]));
-    }
-    let (own, other): (Vec<_>, Vec<_>) = hosts
+/// The site's own hosts (apex and www) and its other domains' (从域名), which come after them
+/// (as `beian_input::Target::hosts` lists them).
+fn own_and_other(hosts: &[HostObservation]) -> (&[HostObservation], &[HostObservation]) {
+    let split = hosts
         .iter()
-        .cloned()
-        .partition(|h| h.role != HostRole::Other);
-    (Cow::Owned(own), Cow::Owned(other))
+        .position(|h| h.role == HostRole::Other)
+        .unwrap_or(hosts.len());
+    let (own, other) = hosts.split_at(split);
+    debug_assert!(
+        other.iter().all(|h| h.role == HostRole::Other),
+        "the other domains' hosts come after the site's own"
+    );
+    (own, other)
 }
 
 /// The site rules for one domain, in catalogue order; `access_nets` are the audit's access
@@ -106,7 +102,6 @@ pub fn site_rules(
 ) -> Vec<Finding> {
     // The filing's other domains are judged by SITE-OTHER-DOMAINS alone.
     let (hosts, others) = own_and_other(hosts);
-    let (hosts, others) = (hosts.as_ref(), others.as_ref());
     let parity = if manifest.hosting == Some(Hosting::Overseas) {
         site_finding(
             ids::SITE_PARITY,
@@ -276,7 +271,7 @@ fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
 
 /// The ICP-PRESENT-level view of one page: its in-footer primary number and whether it is
 /// plain visible text.
-fn shown_number(p: &PageObservation) -> Option<(&beian_types::IcpCandidate, bool)> {
+pub(crate) fn shown_number(p: &PageObservation) -> Option<(&beian_types::IcpCandidate, bool)> {
     p.facts
         .primary
         .as_ref()
@@ -453,7 +448,6 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
     let warning = rules_with(&findings, Verdict::Warn);
     // The site is its own two hosts; its other domains count through their findings.
     let (hosts, _) = own_and_other(hosts);
-    let hosts = hosts.as_ref();
     let unreachable = unreachable(hosts);
     let status = if unreachable.is_some() {
         SiteStatus::Unreachable
