@@ -131,9 +131,9 @@ pub fn manifest_columns(s: &SiteSpec, addr: IpAddr) -> String {
     format!("{name},{subject},{interactive},{ips},zh,")
 }
 
-/// The filing rules' verdicts for a site (site rules), and whether they make it a warning:
-/// `filed` — audited with the manifest's filing columns; without them every rule is n/a.
-pub fn expectations(s: &SiteSpec, filed: bool) -> (Vec<(&'static str, &'static str)>, bool) {
+/// The filing rules' verdicts for a site (site rules): `filed` — audited with the manifest's
+/// filing columns; without them every rule is n/a.
+pub fn expectations(s: &SiteSpec, filed: bool) -> Vec<(&'static str, &'static str)> {
     const RULES: [&str; 6] = [
         "SITE-NAME",
         "SITE-INTERACTIVE",
@@ -142,49 +142,37 @@ pub fn expectations(s: &SiteSpec, filed: bool) -> (Vec<(&'static str, &'static s
         "SITE-LANG",
         "SITE-OTHER-DOMAINS",
     ];
-    if other_domain(s).is_some() {
-        // Only the other domain is filed: the other filing rules are n/a.
-        let v = match s.behaviour {
-            _ if !filed => "n/a",
-            Behaviour::OtherDomainRedirect => "pass",
-            _ => "fail",
-        };
-        let rows = RULES
-            .iter()
-            .map(|&r| (r, if r == "SITE-OTHER-DOMAINS" { v } else { "n/a" }))
-            .collect();
-        return (rows, false);
-    }
     let warned: &[&str] = match s.behaviour {
         Behaviour::NameMismatch => &["SITE-NAME"],
         Behaviour::CommentsWidget => &["SITE-INTERACTIVE"],
         Behaviour::ForumPersonal | Behaviour::ShopPersonal => &["SITE-SCOPE"],
         Behaviour::IpOutsideFiled => &["SITE-FILED-IP"],
         Behaviour::EnglishOnly => &["SITE-LANG"],
-        Behaviour::NameSlogan => &[],
-        _ => return (RULES.iter().map(|r| (*r, "n/a")).collect(), false),
+        Behaviour::NameSlogan
+        | Behaviour::OtherDomainParked
+        | Behaviour::OtherDomainNumber
+        | Behaviour::OtherDomainRedirect => &[],
+        _ => return RULES.iter().map(|r| (*r, "n/a")).collect(),
     };
-    if !filed {
-        return (RULES.iter().map(|r| (*r, "n/a")).collect(), false);
-    }
+    let other = other_domain(s).is_some();
     let personal = matches!(
         s.behaviour,
         Behaviour::ForumPersonal | Behaviour::ShopPersonal
     );
-    let rows = RULES
-        .iter()
-        .map(|&r| {
-            let v = if warned.contains(&r) {
-                "warn"
-            } else if r == "SITE-OTHER-DOMAINS" || (r == "SITE-SCOPE" && !personal) {
-                "n/a"
-            } else {
-                "pass"
-            };
-            (r, v)
-        })
-        .collect();
-    (rows, !warned.is_empty())
+    let verdict = |r: &str| match r {
+        _ if !filed => "n/a",
+        // Only the other domain is filed for those behaviours, and only it for the others.
+        "SITE-OTHER-DOMAINS" if other => match s.behaviour {
+            Behaviour::OtherDomainRedirect => "pass",
+            _ => "fail",
+        },
+        _ if other => "n/a",
+        "SITE-OTHER-DOMAINS" => "n/a",
+        _ if warned.contains(&r) => "warn",
+        "SITE-SCOPE" if !personal => "n/a",
+        _ => "pass",
+    };
+    RULES.iter().map(|&r| (r, verdict(r))).collect()
 }
 
 /// The answer of a site's other domain (its name and `www.`): a parked page, a page with
