@@ -64,6 +64,25 @@ fn list(cell: &str) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
+/// Each item of a list cell of `column` read by `read`; the first it cannot read is the
+/// error, with `reason`.
+fn list_of<T>(
+    column: &'static str,
+    cell: &str,
+    reason: &'static str,
+    read: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, CellError> {
+    list(cell)
+        .map(|item| {
+            read(item).ok_or_else(|| CellError {
+                column,
+                value: item.to_string(),
+                reason,
+            })
+        })
+        .collect()
+}
+
 /// `个人`/`personal`, or `单位`/`企业`/`organisation` and the kinds of organisation the filing
 /// form lists.
 fn subject_type(v: &str) -> Option<SubjectType> {
@@ -191,30 +210,12 @@ pub fn typed(cells: &BTreeMap<String, String>) -> Result<Manifest, CellError> {
                 m.interactive = Some(boolean(value).ok_or_else(|| bad("is not true or false"))?);
             }
             "other_domains" => {
-                let domains = list(value)
-                    .map(|d| {
-                        crate::domain::normalise_domain(d)
-                            .map(|t| t.domain)
-                            .map_err(|_| CellError {
-                                column,
-                                value: d.to_string(),
-                                reason: "is not a domain name",
-                            })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                m.other_domains = Some(domains);
+                let domain = |d: &str| crate::domain::normalise_domain(d).ok().map(|t| t.domain);
+                m.other_domains = Some(list_of(column, value, "is not a domain name", domain)?);
             }
             "languages" => {
-                let languages = list(value)
-                    .map(|l| {
-                        language(l).ok_or_else(|| CellError {
-                            column,
-                            value: l.to_string(),
-                            reason: "is not a language (a tag such as zh or en, or 中文, 英文)",
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                m.languages = Some(languages);
+                let reason = "is not a language (a tag such as zh or en, or 中文, 英文)";
+                m.languages = Some(list_of(column, value, reason, language)?);
             }
             _ => {}
         }
