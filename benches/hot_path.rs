@@ -8,63 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use beian_fetch::{FetchConfig, FetchError, Fetcher, HostResolve};
-use beian_fleet::{Behaviour, Fleet, FleetConfig, pages};
+use beian_fleet::{Behaviour, Fleet, FleetConfig};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-/// Pages of the simulated fleet: 40 sites, UTF-8 and GBK.
-fn corpus() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    // The 5 MB huge-page site would dominate the small-page figure; it has its own role.
-    let sites: Vec<_> = beian_fleet::generate(40, 7)
-        .into_iter()
-        .filter(|s| s.behaviour != Behaviour::HugePage)
-        .collect();
-    let utf8: Vec<Vec<u8>> = sites
-        .iter()
-        .map(|s| pages::page(s, true, "utf-8").into_bytes())
-        .collect();
-    let gbk = sites
-        .iter()
-        .map(|s| {
-            encoding_rs::GBK
-                .encode(&pages::page(s, true, "gbk"))
-                .0
-                .into_owned()
-        })
-        .collect();
-    (utf8, gbk)
-}
-
-/// What the footer of a synthetic large page holds.
-#[derive(Clone, Copy, PartialEq)]
-enum Footer {
-    /// Copyright line, linked ICP number, PSB number with icon.
-    Numbers,
-    /// Only the copyright line (an unfiled site): a candidate for the copyright holder.
-    CopyrightOnly,
-    /// Only navigation links: no candidate of any fact.
-    Nothing,
-}
-
-/// Synthetic large pages (30–200 KB, article text with links, a footer at the end),
-/// deterministic.
-fn large_corpus(n: usize, footer: Footer) -> Vec<String> {
-    let para = "<p class=\"para\">我们致力于为客户提供安全、稳定、高效的云计算与网络服务，覆盖网站建设、数据存储与运维管理等业务。Our team builds reliable infrastructure for enterprises. <a href=\"/news/1.html\">了解更多</a></p>\n";
-    let footer_numbers = "<p><a href=\"https://beian.miit.gov.cn/\">京ICP备2021034567号-1</a> <img src=\"b.png\"><a href=\"https://beian.mps.gov.cn/#/query/webSearch?code=11010802017518\">京公网安备11010802017518号</a></p>";
-    (0..n)
-        .map(|i| {
-            // 30–200 KB: a para is ~300 bytes.
-            let paras = 100 + (i * 7919) % 570;
-            format!(
-                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>t{i}</title><script>var _hmt = [];</script></head><body><header class=\"site-header\"><nav><a href=\"/\">首页</a></nav></header><main>{}</main><footer class=\"footer\"><p><a href=\"/about\">关于我们</a> | <a href=\"/contact\">联系方式</a></p>{}{}</footer></body></html>",
-                para.repeat(paras),
-                if footer == Footer::Nothing { "" } else { "<p>© 2015-2024 某某科技有限公司 版权所有</p>" },
-                if footer == Footer::Numbers { footer_numbers } else { "" }
-            )
-        })
-        .collect()
-}
+mod corpus;
+use corpus::{Footer, as_gbk, corpus, large_corpus};
 
 type ExtractFn = fn(&[u8], Option<&str>) -> beian_types::FooterFacts;
 
@@ -83,19 +33,6 @@ fn bench_corpora(c: &mut Criterion, group: &str, runs: &[(&str, &Vec<Vec<u8>>, E
         });
     }
     g.finish();
-}
-
-/// The pages encoded GBK, declared so by their `<meta charset>`.
-fn as_gbk(pages: &[String]) -> Vec<Vec<u8>> {
-    pages
-        .iter()
-        .map(|p| {
-            encoding_rs::GBK
-                .encode(&p.replace("charset=\"utf-8\"", "charset=\"gbk\""))
-                .0
-                .into_owned()
-        })
-        .collect()
 }
 
 fn extraction(c: &mut Criterion) {
@@ -148,33 +85,6 @@ fn extraction(c: &mut Criterion) {
         ],
     );
     classification(c, &[("fleet_utf8", &utf8), ("large_utf8", &large)]);
-    page_facts(
-        c,
-        &[
-            ("fleet_utf8", &utf8),
-            ("large_utf8", &large),
-            ("large_gbk", &large_gbk),
-            ("large_no_candidate", &none),
-        ],
-    );
-}
-
-/// What reading the page facts costs (issue 30, target under 10 % of extraction, which
-/// includes it): the same corpora as `extract/*` and `extract_large/*`.
-fn page_facts(c: &mut Criterion, corpora: &[(&str, &Vec<Vec<u8>>)]) {
-    let mut g = c.benchmark_group("page_facts");
-    for (name, pages) in corpora {
-        let bytes: usize = pages.iter().map(Vec::len).sum();
-        g.throughput(Throughput::Bytes(bytes as u64));
-        g.bench_function(*name, |b| {
-            b.iter(|| {
-                for page in pages.iter() {
-                    black_box(beian_footer::page_facts(black_box(page), None));
-                }
-            })
-        });
-    }
-    g.finish();
 }
 
 /// What classifying the responses costs the audit (issue 28, target under 2 % of

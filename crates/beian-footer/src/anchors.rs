@@ -29,6 +29,8 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use encoding_rs::Encoding;
 
+use crate::page::{Hit, TEXT_ANCHORS};
+
 /// All case spellings of an ASCII word.
 fn ascii_cases(word: &str) -> Vec<String> {
     let n = word.len();
@@ -90,34 +92,46 @@ pub(crate) enum Anchors {
 /// buckets, more candidate checks), so a large set is searched in several passes.
 const PER_SEARCHER: usize = 32;
 
+/// Teddy fingerprints the first min(3, shortest) bytes: two-byte patterns keep the
+/// three-byte ones (`pyr`: a common bigram, a rare trigram) from being checked at every `py` of
+/// English text, so each length class gets its own searchers. The classes: shorter than three
+/// bytes, ASCII, and the others.
+fn classes(patterns: &[Vec<u8>]) -> [Vec<Vec<u8>>; 3] {
+    let mut groups: [Vec<Vec<u8>>; 3] = Default::default();
+    for p in patterns {
+        let class = match (p.len() >= 3, p.is_ascii()) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2,
+        };
+        groups[class].push(p.clone());
+    }
+    groups
+}
+
+/// A Teddy searcher of `patterns`, when the CPU has it.
+fn teddy(patterns: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
+    aho_corasick::packed::Config::new()
+        .heuristic_pattern_limits(false)
+        .builder()
+        .extend(patterns)
+        .build()
+}
+
 impl Anchors {
     fn new(patterns: &[Vec<u8>]) -> Anchors {
-        // Teddy fingerprints the first min(3, shortest) bytes: two-byte patterns keep the
-        // three-byte ones (`pyr`: a common bigram, a rare trigram) from being checked at
-        // every `py` of English text, so each length class gets its own searchers.
-        let mut groups: Vec<Vec<Vec<u8>>> = vec![Vec::new(); 3];
-        for p in patterns {
-            let class = match (p.len() >= 3, p.is_ascii()) {
-                (false, _) => 0,
-                (true, true) => 1,
-                (true, false) => 2,
-            };
-            groups[class].push(p.clone());
-        }
+        Anchors::of_groups(&classes(patterns))
+    }
+
+    fn of_groups(groups: &[Vec<Vec<u8>>]) -> Anchors {
         let packed: Option<Vec<_>> = groups
             .iter()
             .flat_map(|g| g.chunks(PER_SEARCHER))
-            .map(|chunk| {
-                aho_corasick::packed::Config::new()
-                    .heuristic_pattern_limits(false)
-                    .builder()
-                    .extend(chunk)
-                    .build()
-            })
+            .map(teddy)
             .collect();
         match packed {
             Some(p) => Anchors::Packed(p),
-            None => Anchors::Automaton(AhoCorasick::new(patterns).expect("static patterns")),
+            None => Anchors::Automaton(AhoCorasick::new(groups.concat()).expect("static patterns")),
         }
     }
 
@@ -158,6 +172,128 @@ fn encoded(texts: &[String], encoding: &'static Encoding) -> Vec<Vec<u8>> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The passes over a whole page that the footer's anchors and the page facts share (issue 30:
+/// the page facts need every hit of their [`TEXT_ANCHORS`] anyway, and a pass of their own
+/// would cost a page with no footer half again). The fact anchors of the non-ASCII class —
+/// `备`, `证`, `版`, which nearly every footer holds — are searched with the text anchors, over
+/// the whole page. The other fact anchors are searched
+/// only when that pass found none, each class to its first hit; the last class with the page
+/// facts' tags, which only a page that holds no fact anchor at all needs (the tag scanner reads
+/// them on the others).
+struct Shared {
+    /// [`TEXT_ANCHORS`], then the non-ASCII fact anchors.
+    text: Whole,
+    short: Anchors,
+    /// The page facts' tags ([`crate::page::tag_spellings`]), then the ASCII fact anchors.
+    tags: Whole,
+}
+
+/// One searcher whose first `page` patterns are the page facts' and the others fact anchors.
+struct Whole {
+    search: Search,
+    page: usize,
+}
+
+enum Search {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Whole {
+    fn new(page: Vec<Vec<u8>>, facts: Vec<Vec<u8>>) -> Whole {
+        let n = page.len();
+        let patterns = [page, facts].concat();
+        let search = match teddy(&patterns) {
+            Some(t) => Search::Packed(t),
+            None => Search::Automaton(AhoCorasick::new(&patterns).expect("static patterns")),
+        };
+        Whole { search, page: n }
+    }
+
+    /// Calls `page` with each hit of a page-fact pattern (its index, start and end) until a
+    /// fact anchor is found, and then goes on only when `to_end`. Returns whether one was.
+    fn run(&self, hay: &[u8], to_end: bool, mut page: impl FnMut(usize, usize, usize)) -> bool {
+        let mut fact = false;
+        let mut found = |pattern: usize, start: usize, end: usize| {
+            if pattern < self.page {
+                page(pattern, start, end);
+            } else {
+                fact = true;
+            }
+            fact && !to_end
+        };
+        match &self.search {
+            Search::Packed(t) => {
+                for m in t.find_iter(hay) {
+                    if found(m.pattern().as_usize(), m.start(), m.end()) {
+                        break;
+                    }
+                }
+            }
+            Search::Automaton(a) => {
+                for m in a.find_iter(hay) {
+                    if found(m.pattern().as_usize(), m.start(), m.end()) {
+                        break;
+                    }
+                }
+            }
+        }
+        fact
+    }
+}
+
+impl Shared {
+    fn new(facts: &[Vec<u8>]) -> Shared {
+        let [short, ascii, other] = classes(facts);
+        // Full-width letters share their first two bytes with the full-width punctuation of
+        // every Chinese text (`，` is EF BC 8C): Teddy would stop at each comma. They are
+        // searched with the short class.
+        let (full_width, other): (Vec<_>, Vec<_>) = other
+            .into_iter()
+            .partition(|p| p.starts_with(b"\xEF\xBC") || p.starts_with(b"\xEF\xBD"));
+        let bytes = |list: Vec<String>| list.into_iter().map(String::into_bytes).collect();
+        let text = TEXT_ANCHORS.iter().map(|(a, _)| a.to_string()).collect();
+        Shared {
+            text: Whole::new(bytes(text), other),
+            short: Anchors::of_groups(&[short, full_width]),
+            tags: Whole::new(bytes(crate::page::tag_spellings()), ascii),
+        }
+    }
+
+    fn search(&self, hay: &[u8], hits: &mut Vec<Hit>) -> bool {
+        let text = self.text.run(hay, true, |i, start, end| {
+            hits.push(Hit::text(i, start, end));
+        });
+        if text || self.short.found_in(hay) {
+            return true;
+        }
+        let mut tags = Vec::new();
+        let fact = self.tags.run(hay, false, |_, start, end| {
+            tags.extend(Hit::spelled(hay, start, end));
+        });
+        if !fact {
+            hits.append(&mut tags);
+        }
+        fact
+    }
+}
+
+static SHARED_UTF8: LazyLock<Shared> =
+    LazyLock::new(|| Shared::new(&encoded(&fact_anchors(), encoding_rs::UTF_8)));
+static SHARED_GBK: LazyLock<Shared> =
+    LazyLock::new(|| Shared::new(&encoded(&fact_anchors(), encoding_rs::GBK)));
+
+/// One search of a page in `encoding` (UTF-8 or GBK/GB18030) for its anchors: whether it may
+/// hold any footer fact ([`may_hold_fact`]). The page facts' [`TEXT_ANCHORS`] are pushed to
+/// `hits`, and, when it may not (no tag scan follows), their tags too.
+pub(crate) fn search_page(page: &[u8], encoding: &'static Encoding, hits: &mut Vec<Hit>) -> bool {
+    if encoding == encoding_rs::UTF_8 {
+        SHARED_UTF8.search(page, hits)
+    } else {
+        SHARED_GBK.search(page, hits)
+    }
 }
 
 static NUMBERS_UTF8: LazyLock<Anchors> =
@@ -233,6 +369,36 @@ mod tests {
     }
 
     #[test]
+    fn the_shared_pass_keeps_its_patterns_few() {
+        // Teddy slows with each pattern past about 17 and falls off past 32 (PER_SEARCHER): a
+        // new page-fact marker belongs in the page module's VENDORS, found through an existing
+        // anchor, where it can.
+        for encoding in [encoding_rs::UTF_8, encoding_rs::GBK] {
+            let [_, ascii, other] = classes(&encoded(&fact_anchors(), encoding));
+            assert!(TEXT_ANCHORS.len() + other.len() <= PER_SEARCHER);
+            assert!(crate::page::tag_spellings().len() + ascii.len() <= PER_SEARCHER);
+        }
+    }
+
+    #[test]
+    fn the_shared_search_answers_as_the_fact_search() {
+        for page in [
+            "<p>plain</p>",
+            "<p>粤B2-20090059</p>",
+            "<div class=\"logo\">© 2024</div>",
+            "<a href=\"https://beian.miit.gov.cn/\">x</a> Powered by WordPress",
+        ] {
+            for encoding in [encoding_rs::UTF_8, encoding_rs::GBK] {
+                let bytes = encoding_rs::GB18030.encode(page).0;
+                let bytes = if encoding == encoding_rs::UTF_8 { page.as_bytes() } else { &bytes };
+                let mut hits = Vec::new();
+                let shared = search_page(bytes, encoding, &mut hits);
+                assert_eq!(shared, may_hold_fact(bytes, encoding), "{page}");
+            }
+        }
+    }
+
+    #[test]
     fn plain_pages_are_not() {
         let page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>首页</title></head>\
                     <body><div class=\"footer\"><a href=\"/about\">关于我们</a> 联系电话 010-12345678</div></body></html>";
@@ -241,3 +407,4 @@ mod tests {
         assert!(!may_hold_fact(&gbk, encoding_rs::GBK));
     }
 }
+

@@ -2,18 +2,22 @@
 //! names it gives itself, its language, the interactive services and the commerce it offers —
 //! read beside the footer facts, from the whole page as served.
 //!
-//! Cost: the head (`<html lang>`, `<title>`, the metas) is read in its first 32 KiB, the
-//! language from the body's first text (at most 640 bytes), and the whole page by one Teddy
-//! pass for the anchors of [`BODY_ANCHORS`]; each hit is read where it stands. A hit in a
-//! comment, `<pre>`, `<code>`, `<textarea>` or `<template>` counts for nothing (a commented-out
-//! widget, a published embed snippet), nor does a template script's text. Inline scripts are
-//! searched for the vendors' markers, outside their JavaScript comments.
+//! Cost (issue 30: under a tenth of the extraction): the head (`<html lang>`, `<title>`, the
+//! metas) is read in its first 32 KiB, the language from the body's first text (at most 640
+//! bytes). The body is read only where an anchor stands ([`Hit`]): the `<script>`, `<input>`,
+//! `<form>` and `<iframe>` tags come from the fast path's tag scanner, which visits every tag
+//! anyway (or, on a page it does not scan, from a small search of their own), and the
+//! [`TEXT_ANCHORS`] from the pass that looks for the footer's anchors (`crate::anchors`), which
+//! reads the whole page anyway. A hit in a comment, `<pre>`, `<code>`, `<textarea>` or
+//! `<template>` counts for nothing (a commented-out widget, a published embed snippet), nor does
+//! a template script's text. Inline scripts are searched for the vendors' markers, outside their
+//! JavaScript comments.
 
 mod markers;
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, Span, packed};
+use aho_corasick::AhoCorasick;
 use beian_types::{Feature, FeatureKind, NameSource, PageFacts, ShownName, TextLanguage};
 use encoding_rs::Encoding;
 use memchr::{memchr, memmem, memrchr2};
@@ -38,9 +42,9 @@ const FEATURES_MAX: usize = 16;
 /// How far back from a hit its enclosing tag's `<` is looked for.
 const TAG_BACK: usize = 2048;
 
-/// What an anchor of the body pass stands for.
-#[derive(Clone, Copy)]
-enum Anchor {
+/// What an anchor stands for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Anchor {
     Script,
     Iframe,
     Input,
@@ -53,16 +57,21 @@ enum Anchor {
     Logo,
 }
 
-/// The anchors of the body pass: few, and few that start with `<`, so that Teddy keeps its
-/// speed on markup (`crate::anchors`; each `<`-anchor widens the fingerprints every tag is
-/// checked against). Upper-case tags and the containers whose content does not count
-/// (comments, `<pre>`, …) are not anchors: a hit is checked for them where it stands
-/// ([`Page::hidden`]).
-const BODY_ANCHORS: &[(&str, Anchor)] = &[
-    ("<script", Anchor::Script),
-    ("<input", Anchor::Input),
-    ("<form", Anchor::Form),
-    ("<iframe", Anchor::Iframe),
+/// The tags whose attributes (or, for a script, text) may show a feature, by name.
+const TAGS: &[(&str, Anchor)] = &[
+    ("script", Anchor::Script),
+    ("input", Anchor::Input),
+    ("form", Anchor::Form),
+    ("iframe", Anchor::Iframe),
+];
+
+/// The anchors of the features that stand in attribute values or text. They share the fact
+/// anchors' pass over the page (`crate::anchors`), where every pattern slows Teddy down: a new
+/// marker belongs in VENDORS, found through an existing anchor, where it can. None starts with
+/// `<` (each widens the fingerprints every tag is checked against); upper-case tags and the
+/// containers whose content does not count (comments, `<pre>`, …) are not anchors: a hit is
+/// checked for them where it stands ([`Page::hidden`]).
+pub(crate) const TEXT_ANCHORS: &[(&str, Anchor)] = &[
     // Containers whose script may come from a theme file (NexT's 来必力, themes' 畅言 and Disqus).
     ("SOHUCS", Anchor::Id),
     ("disqus_thread", Anchor::Id),
@@ -81,6 +90,55 @@ const BODY_ANCHORS: &[(&str, Anchor)] = &[
     ("kuaishang.cn", Anchor::InAttribute),
     ("logo", Anchor::Logo),
 ];
+
+/// Where an anchor stands on the page.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hit {
+    start: usize,
+    /// For a tag, the end of its name.
+    end: usize,
+    needle: &'static str,
+    anchor: Anchor,
+}
+
+impl Hit {
+    /// The `i`-th of [`TEXT_ANCHORS`] at `start..end`.
+    pub(crate) fn text(i: usize, start: usize, end: usize) -> Hit {
+        let (needle, anchor) = TEXT_ANCHORS[i];
+        Hit {
+            start,
+            end,
+            needle,
+            anchor,
+        }
+    }
+
+    /// A spelling of [`tag_spellings`] found at `start..end` of `body`, when it starts a tag.
+    pub(crate) fn spelled(body: &[u8], start: usize, end: usize) -> Option<Hit> {
+        let name = body.get(start + 1..end)?.to_ascii_lowercase();
+        let hit = Hit::tag(std::str::from_utf8(&name).ok()?, start)?;
+        ends_name(body, end).then_some(hit)
+    }
+
+    /// A start tag named `name` (lower case) whose `<` is at `lt`, when it is one of [`TAGS`].
+    pub(crate) fn tag(name: &str, lt: usize) -> Option<Hit> {
+        let &(needle, anchor) = TAGS.iter().find(|(n, _)| *n == name)?;
+        Some(Hit {
+            start: lt,
+            end: lt + 1 + needle.len(),
+            needle,
+            anchor,
+        })
+    }
+}
+
+/// The spellings of [`TAGS`] searched for on a page the tag scanner does not read: lower and
+/// upper case (the scanner's names are case-insensitive; mixed case is not looked for).
+pub(crate) fn tag_spellings() -> Vec<String> {
+    TAGS.iter()
+        .flat_map(|(n, _)| [format!("<{n}"), format!("<{}", n.to_ascii_uppercase())])
+        .collect()
+}
 
 /// Besides the containers of [`HIDING`], the elements whose content is not the page's text.
 const NOT_TEXT: &[(&[u8], &[u8])] = &[(b"<script", b"</script"), (b"<style", b"</style")];
@@ -108,28 +166,29 @@ const HIDING: &[(&[u8], &[u8])] = &[
     (b"<template", b"</template"),
 ];
 
-static BODY: LazyLock<packed::Searcher> = LazyLock::new(|| {
-    packed::Config::new()
-        .heuristic_pattern_limits(false)
-        .builder()
-        .extend(BODY_ANCHORS.iter().map(|(a, _)| a.as_bytes()))
-        .build()
-        .expect("at most 32 static patterns")
-});
+/// [`META_KEYS`] as searchers, built once: a meta tag is short, and building a searcher for
+/// each would cost more than the search.
+static META_FINDERS: LazyLock<Vec<memmem::Finder<'static>>> =
+    LazyLock::new(|| META_KEYS.iter().map(memmem::Finder::new).collect());
 
 static VENDOR_SEARCH: LazyLock<AhoCorasick> =
     LazyLock::new(|| AhoCorasick::new(VENDORS.iter().map(|m| m.needle)).expect("static patterns"));
 
 /// The page facts of `body`, a page in `encoding` (UTF-8, GBK or GB18030: ASCII bytes stand
-/// for themselves).
-pub(crate) fn page_facts(body: &[u8], encoding: &'static Encoding) -> PageFacts {
+/// for themselves), whose anchors are `hits` (in any order).
+pub(crate) fn page_facts(
+    body: &[u8],
+    encoding: &'static Encoding,
+    mut hits: Vec<Hit>,
+) -> PageFacts {
+    hits.sort_unstable_by_key(|h| h.start);
     let mut page = Page {
         b: body,
         encoding,
         facts: PageFacts::default(),
     };
     let text_from = page.head();
-    page.body_pass();
+    page.body(&hits);
     page.language(text_from);
     page.facts
 }
@@ -211,11 +270,18 @@ impl Page<'_> {
             let tag_end = || crate::fast::tag_end(self.b, lt + 1 + name_len);
             at = lt + 1;
             if name.eq_ignore_ascii_case(b"html") {
-                let (list, gt) = self.tag_attrs(lt, name_len);
+                // Only `lang` is read: no list of the tag's attributes is built.
+                let from = lt + 1 + name_len;
+                let gt = tag_end();
+                let raw = self.encoding.decode_without_bom_handling(&self.b[from..gt]).0;
                 at = gt;
-                self.facts.lang_declared = value(&list, "lang")
-                    .or_else(|| value(&list, "xml:lang"))
-                    .map(|v| v.trim().to_string())
+                let find = |key: &str| {
+                    attrs(&raw)
+                        .find(|(n, _)| n.eq_ignore_ascii_case(key))
+                        .map(|(_, v)| v.trim().to_string())
+                };
+                self.facts.lang_declared = find("lang")
+                    .or_else(|| find("xml:lang"))
                     .filter(|v| !v.is_empty());
             } else if name.eq_ignore_ascii_case(b"title") && self.facts.title.is_none() {
                 let gt = tag_end();
@@ -229,7 +295,7 @@ impl Page<'_> {
                 at = gt;
                 // Most metas say nothing of the site: parse only those that may.
                 let raw = &window[lt..gt];
-                if META_KEYS.iter().any(|k| memmem::find(raw, k).is_some()) {
+                if META_FINDERS.iter().any(|k| k.find(raw).is_some()) {
                     let (list, _) = self.tag_attrs(lt, name_len);
                     self.meta(&list, &mut content_language);
                 }
@@ -278,46 +344,50 @@ impl Page<'_> {
         }
     }
 
-    /// One pass over the whole page for the anchors.
-    fn body_pass(&mut self) {
+    /// The features where the anchors stand, in the page's order.
+    fn body(&mut self, hits: &[Hit]) {
         let b = self.b;
         let mut at = 0;
-        while let Some(hit) = BODY.find_in(b, Span::from(at..b.len())) {
-            let (needle, anchor) = BODY_ANCHORS[hit.pattern().as_usize()];
-            at = hit.end();
-            let tag = || ends_name(b, hit.end());
-            match anchor {
-                Anchor::Script if tag() => at = self.script(hit.start()),
+        for hit in hits.iter().filter(|h| h.end <= b.len()) {
+            if hit.start < at {
+                continue;
+            }
+            let (start, needle) = (hit.start, hit.needle);
+            at = hit.end;
+            let name_len = needle.len();
+            let tag = || ends_name(b, hit.end);
+            match hit.anchor {
+                Anchor::Script if tag() => at = self.script(start),
                 Anchor::Iframe if tag() => {
-                    let (list, gt) = self.tag_attrs(hit.start(), needle.len() - 1);
+                    let (list, gt) = self.tag_attrs(start, name_len);
                     at = gt;
                     if let Some(src) = value(&list, "src") {
-                        self.vendors(hit.start(), src, src);
+                        self.vendors(start, src, src);
                     }
                 }
                 Anchor::Input if tag() => {
-                    let (list, gt) = self.tag_attrs(hit.start(), needle.len() - 1);
+                    let (list, gt) = self.tag_attrs(start, name_len);
                     at = gt;
-                    self.input(hit.start(), &list);
+                    self.input(start, &list);
                 }
                 Anchor::Form if tag() => {
-                    let (list, gt) = self.tag_attrs(hit.start(), needle.len() - 1);
+                    let (list, gt) = self.tag_attrs(start, name_len);
                     at = gt;
-                    self.form(hit.start(), &list, gt);
+                    self.form(start, &list, gt);
                 }
-                Anchor::Id => self.id(hit.start(), needle),
-                Anchor::PoweredBy => self.powered_by(hit.start().saturating_sub(1), hit.end()),
-                Anchor::InAttribute if enclosing_tag(b, hit.start()).is_some() => {
-                    let value = self.text(&b[attr_value(b, hit.start(), hit.end())]);
+                Anchor::Id => self.id(start, needle),
+                Anchor::PoweredBy => self.powered_by(start.saturating_sub(1), hit.end),
+                Anchor::InAttribute if enclosing_tag(b, start).is_some() => {
+                    let value = self.text(&b[attr_value(b, start, hit.end)]);
                     let value = shorten(&value, 120);
                     if needle == "itemprop=\"price\"" {
                         let what = "schema.org price";
-                        self.add_feature_at(hit.start(), FeatureKind::Product, what, needle);
+                        self.add_feature_at(start, FeatureKind::Product, what, needle);
                     } else {
-                        self.vendors(hit.start(), &value, &value);
+                        self.vendors(start, &value, &value);
                     }
                 }
-                Anchor::Logo => self.logo(hit.start()),
+                Anchor::Logo => self.logo(start),
                 _ => {}
             }
         }
@@ -532,6 +602,8 @@ impl Page<'_> {
             let next = memchr(b'<', &window[at..]).map_or(window.len(), |p| at + p);
             let text = &window[at..next];
             if text.iter().any(|&c| !c.is_ascii_whitespace()) {
+                // A long run is counted only as far as the budget goes.
+                let text = &text[..text.len().min(TEXT_BYTES - counted)];
                 counts.add(text, gbk);
                 counted += text.len();
             }
@@ -625,6 +697,10 @@ impl Counts {
                 Script::Hangul => self.hangul += 1,
                 Script::Cyrillic => cyrillic_run += 1,
                 Script::Other => {}
+            }
+            // Enough to tell: the rest of the sample would not change the answer.
+            if self.units() >= TEXT_ENOUGH {
+                return;
             }
             if script != Script::Cyrillic && cyrillic_run > 0 {
                 self.cyrillic_words += 1;
@@ -736,7 +812,14 @@ fn value<'l>(list: &'l [(String, String)], name: &str) -> Option<&'l str> {
 
 /// White space collapsed and trimmed.
 fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// At most `max` characters of `s`, with `…` when cut.
