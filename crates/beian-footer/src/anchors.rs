@@ -390,7 +390,11 @@ mod tests {
         ] {
             for encoding in [encoding_rs::UTF_8, encoding_rs::GBK] {
                 let bytes = encoding_rs::GB18030.encode(page).0;
-                let bytes = if encoding == encoding_rs::UTF_8 { page.as_bytes() } else { &bytes };
+                let bytes = if encoding == encoding_rs::UTF_8 {
+                    page.as_bytes()
+                } else {
+                    &bytes
+                };
                 let mut hits = Vec::new();
                 let shared = search_page(bytes, encoding, &mut hits);
                 assert_eq!(shared, may_hold_fact(bytes, encoding), "{page}");
@@ -407,4 +411,3 @@ mod tests {
         assert!(!may_hold_fact(&gbk, encoding_rs::GBK));
     }
 }
-

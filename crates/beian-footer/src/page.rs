@@ -273,7 +273,10 @@ impl Page<'_> {
                 // Only `lang` is read: no list of the tag's attributes is built.
                 let from = lt + 1 + name_len;
                 let gt = tag_end();
-                let raw = self.encoding.decode_without_bom_handling(&self.b[from..gt]).0;
+                let raw = self
+                    .encoding
+                    .decode_without_bom_handling(&self.b[from..gt])
+                    .0;
                 at = gt;
                 let find = |key: &str| {
                     attrs(&raw)
