@@ -2,8 +2,9 @@
 //! then fetch the same URLs with `curl --parallel` and with a minimal rustls + hyper client at
 //! the same concurrency, and print throughput, peak RSS, CPU seconds and the ratios.
 //!
-//! `cargo bench --bench fleet -- [--domains N] [--concurrency C] [--no-curl] [--no-minimal]`
-//! (`make bench-fleet`). The audit runs with `--concurrency C/4` (up to C probes in flight, as
+//! `cargo bench --bench fleet -- [--domains N] [--concurrency C] [--no-curl] [--no-minimal]
+//! [--evidence failing|all|none]` (`make bench-fleet`; without `--evidence` the audit's default,
+//! and the evidence it wrote is measured). The audit runs with `--concurrency C/4` (up to C probes in flight, as
 //! many as the other clients' connections) and `--per-ip C/4` (the fleet has four addresses).
 //! The fleet runs in this process on its own runtime; the audit and curl
 //! run as child processes, measured with `wait4` (their own CPU time and peak RSS). All three
@@ -32,6 +33,8 @@ struct Opts {
     concurrency: usize,
     curl: bool,
     minimal: bool,
+    /// `--evidence` for the audit (`None`: its default; an older build may not know it).
+    evidence: Option<String>,
 }
 
 fn opts() -> Opts {
@@ -40,6 +43,12 @@ fn opts() -> Opts {
         concurrency: arg("--concurrency", 256),
         curl: !flag("--no-curl"),
         minimal: !flag("--no-minimal"),
+        evidence: {
+            let args: Vec<String> = std::env::args().collect();
+            args.iter()
+                .position(|a| a == "--evidence")
+                .and_then(|i| args.get(i + 1).cloned())
+        },
     }
 }
 
@@ -78,14 +87,18 @@ fn main() {
         || env!("CARGO_BIN_EXE_beian").into(),
         std::path::PathBuf::from,
     );
-    let audit = run_measured(&mut audit_command(
+    let mut cmd = audit_command(
         &bin,
         dir.path(),
         &out,
         fleet.dns_addr,
         (fleet.http_port, fleet.https_port),
         o.concurrency,
-    ));
+    );
+    if let Some(mode) = &o.evidence {
+        cmd.args(["--evidence", mode]);
+    }
+    let audit = run_measured(&mut cmd);
     let after = fleet.served();
     let fleet_cpu = cpu_of_threads("fleet") - fleet_cpu_before;
     let audit_requests = after.0 - before.0;
@@ -102,6 +115,22 @@ fn main() {
         audit.cpu.as_secs_f64(),
         fleet_cpu.as_secs_f64(),
         audit.max_rss_mib
+    );
+
+    // The evidence it kept (`--evidence`; docs/SCHEMA.md "Evidence").
+    let parts: Vec<u64> = std::fs::read_dir(out.join("evidence"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "evidence ({}): {} parts, {:.1} MiB",
+        o.evidence.as_deref().unwrap_or("default"),
+        parts.len(),
+        parts.iter().sum::<u64>() as f64 / (1024.0 * 1024.0)
     );
 
     let url_list = urls(&fleet, &fleet.sites, (fleet.http_port, fleet.https_port));

@@ -80,6 +80,7 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
             fetches: Vec::new(),
             findings: Vec::new(),
             browser: beian_types::BrowserWork::default(),
+            evidence: Vec::new(),
         })
         .unwrap();
         if (i + 1) % 100_000 == 0 {

@@ -8,7 +8,7 @@
 
 use std::process::{Child, Command};
 
-use crate::util::{Relay, S3Server, TestFleet, run_ok, run_python, wait_until};
+use crate::util::{Relay, S3Server, TestFleet, python_json, run_ok, run_python, wait_until};
 
 #[test]
 fn shards_write_to_a_bucket_that_readers_read_whole() {
@@ -155,6 +155,32 @@ print(json.dumps({"got": got, "want": want}))
     .unwrap();
     assert_eq!(v["got"], v["want"], "{v}");
     assert_eq!(v["got"].as_array().unwrap().len(), 60, "{v}");
+
+    // `beian evidence` reads a shard's evidence from the bucket: a captured response of a
+    // failing site, extracted and checked against the SHA-256 its row stored.
+    let failing = python_json(
+        r#"
+import json, sys, pyarrow.parquet as pq
+rows = [r for r in pq.read_table(sys.argv[1] + "/fetches").to_pylist() if r["warc_record_id"]]
+print(json.dumps({"domain": rows[0]["domain"]}))
+"#,
+        &whole,
+    );
+    let domain = failing["domain"].as_str().unwrap();
+    let extracted = (0..4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_beian"))
+                .args(["evidence", &format!("{run}/shard={i:04}"), domain])
+                .args(["--extract", "1", "--part", "body"])
+                .envs(s3.env())
+                .output()
+                .unwrap()
+        })
+        .find(|o| o.status.success())
+        .expect("one shard holds the site's evidence");
+    let err = String::from_utf8_lossy(&extracted.stderr);
+    assert!(err.contains("as the run stored it"), "{err}");
+    assert!(!extracted.stdout.is_empty(), "{err}");
 
     // `beian report` reads the finalized run from the bucket and puts its files beside it.
     let res = Command::new(env!("CARGO_BIN_EXE_beian"))

@@ -1,5 +1,6 @@
 //! Crash safety: `kill -9` at random moments, then `--resume`, until the run is done; every
-//! input line must end with exactly one `sites` row, and no probe is written twice.
+//! input line must end with exactly one `sites` row, no probe is written twice, and the
+//! evidence parts read back whole.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -116,6 +117,10 @@ print(json.dumps({
     assert_eq!(v["fetch_dups"], 0, "{v}");
     assert_eq!(v["fetch_orphans"], 0, "{v}");
     assert_eq!(v["run_ids"], 1, "resumed parts keep the run's id: {v}");
+    // The evidence parts survived the kills with their checkpoints: every part reads, every
+    // captured row resolves to its record, no record is lost or doubled.
+    let evidence = crate::evidence::checked(&out_dir);
+    assert!(evidence["parts"].as_u64().unwrap() > 1, "{evidence}");
     // The kills landed mid-run: some lines were done and kept before the last run.
     assert!(
         partial.iter().any(|&n| n > 0 && n < 150),

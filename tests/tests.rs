@@ -9,6 +9,7 @@ mod cli;
 mod defended;
 mod deploy;
 mod e2e;
+mod evidence;
 mod filing;
 mod history;
 mod hostile;

@@ -40,6 +40,10 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
     },
+    /// What a run kept of a domain's HTTP exchanges as evidence (WARC; docs/SCHEMA.md,
+    /// "Evidence"), or one response extracted, its body checked against the SHA-256 the run
+    /// stored.
+    Evidence(EvidenceArgs),
     /// List the rule ids and what each checks.
     Rules {
         /// Print the full catalogue as Markdown (docs/RULES.md).
@@ -65,6 +69,41 @@ pub(crate) enum RenderArg {
     Auto,
     Always,
     Never,
+}
+
+/// `beian evidence`.
+#[derive(Debug, Args)]
+pub(crate) struct EvidenceArgs {
+    /// The run directory, or its URL in object storage (s3://bucket/prefix/run, gs://…).
+    pub(crate) run: String,
+    /// The domain, as in the input.
+    pub(crate) domain: String,
+    /// Extract one captured response: its number in the listing, or its record id.
+    #[arg(long, value_name = "N|RECORD-ID")]
+    pub(crate) extract: Option<String>,
+    /// What to extract: the HTTP response as recorded (status line, headers, body), its
+    /// headers, or its body.
+    #[arg(long, value_enum, default_value_t = EvidencePart::Response)]
+    pub(crate) part: EvidencePart,
+    /// Write the extract to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// `beian evidence --part`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EvidencePart {
+    Response,
+    Headers,
+    Body,
+}
+
+/// `--evidence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EvidenceArg {
+    Failing,
+    All,
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +187,12 @@ pub(crate) struct NetArgs {
     /// `DIR/<domain>/<host>.png`, rendered in the browser.
     #[arg(long, value_name = "DIR")]
     pub(crate) screenshots: Option<PathBuf>,
+    /// The HTTP exchanges kept as evidence in the run directory, WARC/1.1 files beside the
+    /// Parquet parts (`evidence/part-NNNNN.warc.gz`; docs/SCHEMA.md, "Evidence"): `failing`
+    /// keeps the pages a failing or warning verdict was judged on and the redirects that led
+    /// there, `all` every response, `none` nothing. `beian evidence` lists and extracts them.
+    #[arg(long, value_enum, default_value_t = EvidenceArg::Failing)]
+    pub(crate) evidence: EvidenceArg,
     /// Connect timeout, seconds.
     #[arg(long, default_value_t = 10.0)]
     pub(crate) connect_timeout: f64,

@@ -8,6 +8,7 @@
 mod args;
 mod audit;
 mod demo;
+mod evidence;
 mod extract;
 mod finalize;
 mod fleet;
@@ -74,6 +75,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::demo(a).await,
         Command::Report(a) => report::report_cmd(&a).await,
         Command::Finalize { run, input } => finalize::finalize_cmd(&run, input.as_deref()).await,
+        Command::Evidence(a) => evidence::evidence_cmd(&a).await,
         Command::Rules { markdown, markers } => rules::rules_cmd(markdown, markers),
     }
 }

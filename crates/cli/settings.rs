@@ -10,8 +10,9 @@ use rustls_pki_types::pem::PemObject;
 
 use beian_pipeline::{Capacity, Judging, NetConfig, RenderMode, RenderOptions};
 use beian_rules::RuleConfig;
+use beian_types::EvidenceMode;
 
-use crate::args::{ExtractArgs, JudgeArgs, NetArgs, RenderArg};
+use crate::args::{EvidenceArg, ExtractArgs, JudgeArgs, NetArgs, RenderArg};
 
 /// Network settings resolved from flags, once: the auditor's configuration and the run's
 /// capacity.
@@ -114,6 +115,11 @@ impl NetSettings {
                 dns_timeout: secs("dns-timeout", a.dns_timeout)?,
                 fetch,
                 extra_roots: load_roots(&a.ca_certs)?,
+                evidence: match a.evidence {
+                    EvidenceArg::Failing => EvidenceMode::Failing,
+                    EvidenceArg::All => EvidenceMode::All,
+                    EvidenceArg::None => EvidenceMode::None,
+                },
             },
             capacity,
         })

@@ -65,6 +65,11 @@ pub(crate) async fn read_decoded(
     }
 }
 
+/// Whether [`read_decoded`] removes the content coding `e` (lower case) from a body.
+pub(crate) fn decodes(e: &str) -> bool {
+    matches!(e, "gzip" | "x-gzip" | "deflate" | "br" | "zstd")
+}
+
 /// Reading stops after this many times the cap: an endless body must not run the probe's
 /// whole time budget down at loopback speed.
 const READ_LIMIT_FACTOR: u64 = 16;

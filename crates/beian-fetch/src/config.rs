@@ -61,6 +61,9 @@ pub struct FetchConfig {
     /// Idle keep-alive connections kept for the next request to the same origin (0: every
     /// request opens its own connection), each for at most 2 s.
     pub idle_connections: usize,
+    /// Keep each exchange (the request sent, the response's headers and body) in
+    /// [`FetchOutcome::exchanges`](crate::FetchOutcome::exchanges), for the evidence.
+    pub capture: bool,
 }
 
 impl Default for FetchConfig {
@@ -82,6 +85,7 @@ impl Default for FetchConfig {
             max_in_flight: 0,
             rate_per_ip: None,
             idle_connections: 256,
+            capture: false,
         }
     }
 }

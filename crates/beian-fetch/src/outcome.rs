@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use beian_types::Hop;
+use std::sync::Arc;
+
+use beian_types::{Exchange, Hop};
 use bytes::Bytes;
 
 use crate::FetchError;
@@ -83,6 +85,10 @@ pub struct FetchOutcome {
     pub reused_from: Option<String>,
     /// The protocol of the final response (`HTTP/1.1`, `HTTP/2`).
     pub http_version: Option<String>,
+    /// With [`FetchConfig::capture`](crate::FetchConfig::capture): each response of the probe
+    /// with its request, in order, the final one last. A response another probe of the site
+    /// got is that probe's `Arc`.
+    pub exchanges: Vec<Arc<Exchange>>,
 }
 
 impl FetchOutcome {

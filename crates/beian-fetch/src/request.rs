@@ -3,9 +3,10 @@
 //! the pool when it is reusable.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use beian_types::ErrorClass;
+use beian_types::{ErrorClass, Exchange};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::header::{self, HeaderValue};
@@ -32,6 +33,8 @@ pub(crate) struct Response {
     pub(crate) content_encoding: Option<String>,
     pub(crate) body: Option<Bytes>,
     pub(crate) truncated: bool,
+    /// The exchange, kept for the evidence ([`crate::FetchConfig::capture`]).
+    pub(crate) exchange: Option<Arc<Exchange>>,
 }
 
 impl Response {
@@ -40,6 +43,7 @@ impl Response {
         out.final_url = Some(url.to_string());
         out.http_version = Some(self.version.to_string());
         out.status = Some(self.status);
+        out.exchanges.extend(self.exchange.clone());
     }
 
     /// Records in `out` this response as the page the fetch ended on.
@@ -238,6 +242,19 @@ impl<R: HostResolve> Fetcher<R> {
                     format!("building request: {e}"),
                 ))
             })?;
+        // What the evidence keeps of the request, taken before it is sent.
+        let sent = self.cfg.capture.then(|| Sent {
+            target: req.uri().to_string(),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (n.as_str().to_string(), v)
+                })
+                .collect(),
+            at_us: now_us(),
+        });
         let t = Instant::now();
         let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
             Ok(Ok(r)) => r,
@@ -278,6 +295,35 @@ impl<R: HostResolve> Fetcher<R> {
         let location = text(headers.get(header::LOCATION));
         let content_type = text(headers.get(header::CONTENT_TYPE));
         let content_encoding = text(headers.get(header::CONTENT_ENCODING));
+        // The evidence keeps every header, not only the first MAX_KEPT_HEADERS.
+        let all_headers = sent.as_ref().map(|_| {
+            headers
+                .iter()
+                .map(|(n, v)| {
+                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (n.as_str().to_string(), v)
+                })
+                .collect::<Vec<_>>()
+        });
+        let reason = resp.status().canonical_reason().unwrap_or("");
+        let remote_addr = out.remote_addr;
+        let exchange = |body: &Bytes, decoded: Option<String>, truncated: bool| {
+            let sent = sent.as_ref()?;
+            Some(Arc::new(Exchange {
+                url: url.to_string(),
+                target: sent.target.clone(),
+                request_headers: sent.headers.clone(),
+                at_us: sent.at_us,
+                remote_addr,
+                version,
+                status,
+                reason,
+                headers: all_headers.clone().unwrap_or_default(),
+                body: body.clone(),
+                decoded,
+                truncated,
+            }))
+        };
         if (300..400).contains(&status) && location.is_some() {
             // A redirect's body is short: read it, and the connection can carry the next
             // request (a server that stalls it only loses its connection).
@@ -286,9 +332,19 @@ impl<R: HostResolve> Fetcher<R> {
                 Limited::new(resp.into_body(), REDIRECT_BODY_CAP).collect(),
             )
             .await;
-            if matches!(drained, Ok(Ok(_))) {
-                self.pool.put(origin, conn);
-            }
+            let drained = match drained {
+                Ok(Ok(body)) => {
+                    self.pool.put(origin, conn);
+                    Some(body.to_bytes())
+                }
+                _ => None,
+            };
+            // The body as received (not decoded); one not read to its end is cut.
+            let exchange = exchange(
+                &drained.clone().unwrap_or_default(),
+                None,
+                drained.is_none(),
+            );
             return Ok(Response {
                 status,
                 version,
@@ -298,6 +354,7 @@ impl<R: HostResolve> Fetcher<R> {
                 content_encoding,
                 body: None,
                 truncated: false,
+                exchange,
             });
         }
         let read = body::read_decoded(
@@ -319,6 +376,11 @@ impl<R: HostResolve> Fetcher<R> {
             // Read to its end: the connection is free for the next request.
             self.pool.put(origin, conn);
         }
+        let decoded = content_encoding
+            .as_deref()
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| body::decodes(e));
+        let exchange = exchange(&body, decoded, truncated);
         Ok(Response {
             status,
             version,
@@ -328,6 +390,7 @@ impl<R: HostResolve> Fetcher<R> {
             content_encoding,
             body: Some(body),
             truncated,
+            exchange,
         })
     }
 }
@@ -370,4 +433,17 @@ where
         }
     });
     Ok(pool::Conn { sender, task, tls })
+}
+
+/// The request as the evidence keeps it.
+struct Sent {
+    target: String,
+    headers: Vec<(String, String)>,
+    at_us: i64,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }

@@ -13,8 +13,8 @@ use beian_render::Renderer;
 use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{HostObservation, Placement, Render, RuleConfig, SiteContext, judge_site};
 use beian_types::{
-    Classified, ErrorClass, FetchRow, FindingRow, FooterFacts, HostRole, PageClass, Scheme,
-    SiteReport, SiteRow,
+    Capture, Classified, ErrorClass, EvidenceMode, Exchange, FetchRow, FindingRow, FooterFacts,
+    HostRole, PageClass, Scheme, SiteReport, SiteRow,
 };
 use rustls_pki_types::CertificateDer;
 
@@ -63,6 +63,7 @@ pub struct Auditor {
     render: Option<Rendering>,
     canaries: Option<Canaries>,
     shape: Shape,
+    evidence: EvidenceMode,
 }
 
 /// The browser at work: which pages, the renderer, where screenshots go.
@@ -80,6 +81,8 @@ struct Probed {
     page: Option<beian_render::Page>,
     /// The most memory its render's browser held, bytes (0: not rendered).
     peak_memory: u64,
+    /// Each row's exchanges, when they are kept for the evidence.
+    exchanges: Vec<Vec<Arc<Exchange>>>,
 }
 
 /// Why a page was not rendered, for ICP-PLACEMENT's evidence.
@@ -115,6 +118,8 @@ pub struct NetConfig {
     pub render: Option<RenderOptions>,
     /// What the audit's own network must reach (none: no check).
     pub canaries: Vec<Canary>,
+    /// Which probes' exchanges the run keeps as evidence (`--evidence`).
+    pub evidence: EvidenceMode,
 }
 
 /// Building an [`Auditor`] failed.
@@ -139,12 +144,12 @@ impl Auditor {
             .timeout(net.dns_timeout)
             .build()
             .map_err(BuildError::Resolver)?;
-        let fetcher = Fetcher::new(
-            net.fetch.clone(),
-            &net.extra_roots,
-            DnsForRedirects(resolver.clone()),
-        )
-        .map_err(BuildError::Fetcher)?;
+        let fetch = FetchConfig {
+            capture: net.evidence != EvidenceMode::None,
+            ..net.fetch.clone()
+        };
+        let fetcher = Fetcher::new(fetch, &net.extra_roots, DnsForRedirects(resolver.clone()))
+            .map_err(BuildError::Fetcher)?;
         let fetcher = Arc::new(fetcher);
         let render = match &net.render {
             Some(o) => {
@@ -169,6 +174,7 @@ impl Auditor {
             render,
             canaries: Canaries::new(net.canaries.clone(), net.fetch.connect_timeout),
             shape: Shape::default(),
+            evidence: net.evidence,
         })
     }
 
@@ -285,11 +291,13 @@ impl Auditor {
         let mut hosts = Vec::with_capacity(probed.len());
         let mut rows = Vec::with_capacity(probed.len());
         let mut pages = Vec::with_capacity(probed.len());
+        let mut exchanges = Vec::with_capacity(probed.len() * 2);
         let mut browser = beian_types::BrowserWork::default();
         for p in probed {
             hosts.push(p.host);
             rows.push(p.rows);
             pages.push(p.page);
+            exchanges.extend(p.exchanges);
             browser.peak_memory = browser.peak_memory.max(p.peak_memory);
         }
         let j = judge_site(
@@ -347,6 +355,16 @@ impl Auditor {
                     .map(|(v, _)| *v)
             }),
         };
+        let fetches: Vec<FetchRow> = rows.into_iter().flatten().collect();
+        let evidence = crate::evidence::captured(self.evidence, &fetches, &j.findings)
+            .filter_map(|i| {
+                let exchanges = exchanges.get_mut(i).map(std::mem::take)?;
+                (!exchanges.is_empty()).then_some(Capture {
+                    fetch: i,
+                    exchanges,
+                })
+            })
+            .collect();
         let findings = j
             .findings
             .into_iter()
@@ -358,9 +376,10 @@ impl Auditor {
             .collect();
         SiteReport {
             site,
-            fetches: rows.into_iter().flatten().collect(),
+            fetches,
             findings,
             browser,
+            evidence,
         }
     }
 
@@ -450,6 +469,7 @@ impl Auditor {
                     address_nets: None,
                 });
                 return Probed {
+                    exchanges: vec![Vec::new(); rows.len()],
                     host,
                     rows,
                     page: None,
@@ -568,11 +588,23 @@ impl Auditor {
                 body: out.body.clone().unwrap_or_default(),
             })
         });
+        // Each row's exchanges, by its scheme (moved: the outcomes are done with).
+        let exchanges = rows
+            .iter()
+            .map(|r| {
+                fetched
+                    .iter()
+                    .find(|(s, _)| Some(*s) == r.scheme)
+                    .map(|(_, o)| o.exchanges.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
         Probed {
             host: observed,
             rows,
             page: shown,
             peak_memory: pages.values().map(|f| f.peak_memory).max().unwrap_or(0),
+            exchanges,
         }
     }
 }

@@ -373,6 +373,7 @@ mod tests {
                 finding("SITE-TLS", Verdict::NotApplicable),
             ],
             browser: beian_types::BrowserWork::default(),
+            evidence: Vec::new(),
         };
         network_failed(&mut report, "canary www.baidu.com:443: dns_timeout");
         assert_eq!(report.site.status, SiteStatus::Unverified);

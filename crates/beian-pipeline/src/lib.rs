@@ -9,6 +9,7 @@
 mod assemble;
 mod audit;
 mod canary;
+mod evidence;
 mod finalize;
 pub mod job;
 pub mod remote;

@@ -148,6 +148,7 @@ pub async fn run<A: AuditSite>(
                     fetches: Vec::new(),
                     findings: Vec::new(),
                     browser: beian_types::BrowserWork::default(),
+                    evidence: Vec::new(),
                 }
             }
         }
@@ -199,6 +200,7 @@ pub async fn run<A: AuditSite>(
                     fetches: Vec::new(),
                     findings: Vec::new(),
                     browser: beian_types::BrowserWork::default(),
+                    evidence: Vec::new(),
                 };
                 drop(permit);
                 if !deliver(&*reporter, &reports, report).await {
@@ -287,6 +289,7 @@ mod tests {
                 fetches: Vec::new(),
                 findings: Vec::new(),
                 browser: beian_types::BrowserWork::default(),
+                evidence: Vec::new(),
             }
         }
     }

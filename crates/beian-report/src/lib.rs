@@ -113,6 +113,7 @@ mod tests_support {
                 fetches: Vec::new(),
                 findings,
                 browser: beian_types::BrowserWork::default(),
+                evidence: Vec::new(),
             })
             .unwrap();
         }

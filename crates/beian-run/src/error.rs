@@ -22,6 +22,14 @@ pub enum WriteError {
         /// Why.
         message: String,
     },
+    /// The run's evidence could not be read (a record, its part, the rows naming it).
+    #[error("{path}: {message}")]
+    Evidence {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
     /// The output directory already holds a run.
     #[error("{0} already contains audit output")]
     NotEmpty(String),

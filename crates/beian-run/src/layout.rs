@@ -7,6 +7,9 @@
 //!   sites/ fetches/ findings/                   the tables (TABLES)
 //!     part-00012.parquet                        a complete part (part_name)
 //!     .part-00013.parquet.tmp                   a part being written (tmp_part_name)
+//!   evidence/                                   the WARC records of the evidence (EVIDENCE)
+//!     part-00012.warc.gz                        closed with the tables' part 12
+//!     .part-00013.warc.gz.tmp                   being written
 //!   run.json                                    the run's record, written last (RUN_RECORD)
 //!   .lock                                       the writer's lock on disk (LOCK_FILE)
 //!   shard=0003/                                 one shard of a sharded run (shard_dir)
@@ -21,6 +24,9 @@ pub const SITES: &str = "sites";
 pub const FETCHES: &str = "fetches";
 /// The `findings` table: one row per rule verdict.
 pub const FINDINGS: &str = "findings";
+
+/// The evidence directory: WARC parts numbered as the tables' parts (`--evidence`).
+pub const EVIDENCE: &str = "evidence";
 
 /// The run's record, written when the run ends (complete or interrupted).
 pub const RUN_RECORD: &str = "run.json";
@@ -54,6 +60,24 @@ pub fn tmp_part_name(n: usize) -> String {
 pub fn part_number(name: &str) -> Option<usize> {
     name.strip_prefix("part-")?
         .strip_suffix(".parquet")?
+        .parse()
+        .ok()
+}
+
+/// The file name of evidence part `n`.
+pub fn evidence_part_name(n: usize) -> String {
+    format!("part-{n:05}.warc.gz")
+}
+
+/// The file name evidence part `n` has while it is written.
+pub fn tmp_evidence_part_name(n: usize) -> String {
+    format!(".part-{n:05}.warc.gz.tmp")
+}
+
+/// The number of a complete evidence part's file name (`part-00012.warc.gz` → 12).
+pub fn evidence_part_number(name: &str) -> Option<usize> {
+    name.strip_prefix("part-")?
+        .strip_suffix(".warc.gz")?
         .parse()
         .ok()
 }
@@ -108,6 +132,9 @@ mod tests {
         assert!(is_tmp_part(&tmp_part_name(3)));
         assert!(!is_tmp_part(&part_name(3)));
         assert_eq!(part_number("part-x.parquet"), None);
+        assert_eq!(evidence_part_number(&evidence_part_name(7)), Some(7));
+        assert_eq!(evidence_part_number(&part_name(7)), None);
+        assert!(is_tmp_part(&tmp_evidence_part_name(7)));
         assert_eq!(shard_dir(3), "shard=0003");
         assert_eq!(partition(&shard_dir(3), SHARD_KEY), Some("0003"));
         assert_eq!(

@@ -9,12 +9,14 @@
 //! written in batches (bounded memory); the schema version sits in every file's metadata.
 //!
 //! Crash safety: the writer closes a part of every table together at each checkpoint
-//! ([`RunWriter::checkpoint`]), all numbered alike, `sites` renamed last. A complete `sites`
+//! ([`RunWriter::checkpoint`]), all numbered alike, `sites` renamed last; the evidence part
+//! (`evidence/`, WARC records of the exchanges behind the findings) is closed with them. A complete `sites`
 //! part therefore means the other tables' parts of that number are complete too, and
 //! [`RunWriter::resume`] can tell an interrupted run's finished input lines from the rest.
 #![deny(missing_docs)]
 
 mod error;
+mod evidence;
 pub mod finalize;
 pub mod history;
 pub mod layout;
@@ -25,8 +27,10 @@ mod record;
 pub mod redo;
 pub mod resume;
 pub mod schema;
+mod warc;
 
 pub use error::WriteError;
+pub use evidence::{CapturedProbe, EvidenceFile, WarcRecord, captured, read_record, read_response};
 
 pub use record::{
     Record, RecordError, RenderRecord, RowCounts, RunEnd, RunRecord, ScreenshotFailures,
@@ -64,6 +68,7 @@ pub struct RunWriter {
     sites: TableWriter<SiteRow>,
     fetches: TableWriter<FetchRow>,
     findings: TableWriter<FindingRow>,
+    evidence: evidence::EvidenceWriter,
     /// Rows already in the directory when the writer started (a resumed run).
     earlier: RunCounts,
     /// Held while the writer lives, when it was [`RunWriter::start`]ed.
@@ -93,6 +98,8 @@ pub struct Resumed {
     /// Input lines whose rows were taken out to be audited again: the audit's own network
     /// had failed them ([`redo`]).
     pub redone: Vec<u64>,
+    /// The complete evidence parts the interrupted run left.
+    pub evidence: Vec<EvidenceFile>,
     /// The number the next parts get.
     next_part: usize,
 }
@@ -187,7 +194,7 @@ impl RunWriter {
     /// `overwrite`, in which case the old tables are removed.
     pub fn create(dir: &Path, run_id: &str, overwrite: bool) -> Result<Self, WriteError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        for t in layout::TABLES {
+        for t in layout::TABLES.iter().chain([&layout::EVIDENCE]) {
             let p = dir.join(t);
             if p.exists() {
                 if !overwrite {
@@ -205,7 +212,7 @@ impl RunWriter {
     pub fn resume(dir: &Path) -> Result<Resumed, WriteError> {
         let mut r = Resumed::default();
         let mut rels = Vec::new();
-        for t in layout::TABLES {
+        for t in layout::TABLES.iter().chain([&layout::EVIDENCE]) {
             let tdir = dir.join(t);
             let entries = match std::fs::read_dir(&tdir) {
                 Ok(e) => e,
@@ -263,6 +270,9 @@ impl RunWriter {
                 r.rows.findings += rows;
             }
         }
+        for rel in &plan.evidence {
+            r.evidence.push(evidence::described(dir, rel)?);
+        }
         r.done.sort_unstable();
         r.done.dedup();
         Ok(r)
@@ -284,12 +294,14 @@ impl RunWriter {
             sites: TableWriter::new(dir, &schema::SITES, run_id, |r| r.input_line, part)?,
             fetches: TableWriter::new(dir, &schema::FETCHES, run_id, |r| r.input_line, part)?,
             findings: TableWriter::new(dir, &schema::FINDINGS, run_id, |r| r.input_line, part)?,
+            evidence: evidence::EvidenceWriter::new(dir, run_id, part, resumed.evidence.clone()),
             earlier: resumed.rows,
         })
     }
 
-    /// Buffers one site's rows (written in batches).
-    pub fn write(&mut self, report: SiteReport) -> Result<(), WriteError> {
+    /// Writes one site's evidence records, and buffers its rows (written in batches).
+    pub fn write(&mut self, mut report: SiteReport) -> Result<(), WriteError> {
+        self.evidence.write(&mut report)?;
         for f in report.fetches {
             self.fetches.push(f)?;
         }
@@ -305,6 +317,7 @@ impl RunWriter {
         let closed = [
             self.fetches.close_part()?,
             self.findings.close_part()?,
+            self.evidence.close_part()?,
             self.sites.close_part()?,
         ];
         self.hand_over(closed.iter().flatten())
@@ -346,7 +359,7 @@ impl RunWriter {
     pub fn finish_run(mut self, record: &RunEnd<'_>) -> Result<RunCounts, WriteError> {
         let (dir, run_id) = (self.dir.clone(), self.run_id.clone());
         let counts = self.finish_tables()?;
-        let path = record::write(&dir, &run_id, counts, record)?;
+        let path = record::write(&dir, &run_id, counts, &self.evidence.files, record)?;
         self.hand_over(std::iter::once(&path))?;
         Ok(counts)
     }
@@ -361,8 +374,9 @@ impl RunWriter {
         let earlier = self.earlier;
         let (fetches, a) = self.fetches.finish()?;
         let (findings, b) = self.findings.finish()?;
+        let e = self.evidence.close_part()?;
         let (sites, c) = self.sites.finish()?;
-        self.hand_over([a, b, c].iter().flatten())?;
+        self.hand_over([a, b, e, c].iter().flatten())?;
         Ok(RunCounts {
             sites: earlier.sites + sites,
             fetches: earlier.fetches + fetches,
@@ -439,6 +453,7 @@ mod tests {
             }],
             findings: Vec::new(),
             browser: beian_types::BrowserWork::default(),
+            evidence: Vec::new(),
         }
     }
 
@@ -620,6 +635,6 @@ mod tests {
         w.close().unwrap();
         let err = RunWriter::resume(dir.path()).err().unwrap();
         let text = chain(&err).replace(&dir.path().display().to_string(), "DIR");
-        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.9 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
+        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.10 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
     }
 }

@@ -106,6 +106,9 @@ pub struct RunRecord {
     /// `sites` rows by status, over the whole run.
     #[serde(default)]
     pub status: BTreeMap<String, u64>,
+    /// The run's evidence parts (`--evidence`) with their SHA-256, in order (schema 2.10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<crate::EvidenceFile>,
 }
 
 impl RunRecord {
@@ -476,6 +479,7 @@ pub(crate) fn write(
     dir: &Path,
     run_id: &str,
     counts: RunCounts,
+    evidence: &[crate::EvidenceFile],
     end: &RunEnd<'_>,
 ) -> Result<PathBuf, WriteError> {
     let record = RunRecord {
@@ -503,6 +507,7 @@ pub(crate) fn write(
             .iter()
             .map(|(k, v)| ((*k).to_string(), *v))
             .collect(),
+        evidence: evidence.to_vec(),
     };
     let path = dir.join(RUN_RECORD);
     write_json(&path, &record)?;

@@ -6,7 +6,7 @@
 use parquet::file::metadata::ParquetMetaDataReader;
 
 use crate::WriteError;
-use crate::layout::{SITES, TABLES, part_number};
+use crate::layout::{EVIDENCE, SITES, TABLES, evidence_part_number, part_number};
 
 /// A run's parts (paths relative to the run directory: `fetches/part-00003.parquet`) sorted
 /// by what resuming does with them. A checkpoint is complete when its `sites` part exists
@@ -18,6 +18,8 @@ pub struct Tidy {
     pub sites: Vec<String>,
     /// `fetches` and `findings` parts of complete checkpoints: counted, kept.
     pub kept: Vec<String>,
+    /// Evidence parts of complete checkpoints: kept.
+    pub evidence: Vec<String>,
     /// Parts of unfinished checkpoints: removed.
     pub unfinished: Vec<String>,
     /// The number the next parts get (past every part seen, removed ones included, so a name
@@ -32,6 +34,9 @@ pub fn tidy<'a>(rels: impl IntoIterator<Item = &'a str>) -> Tidy {
         .into_iter()
         .filter_map(|rel| {
             let (table, name) = rel.split_once('/')?;
+            if table == EVIDENCE {
+                return Some((EVIDENCE, evidence_part_number(name)?, rel));
+            }
             let table = TABLES.iter().find(|t| **t == table)?;
             Some((*table, part_number(name)?, rel))
         })
@@ -49,10 +54,12 @@ pub fn tidy<'a>(rels: impl IntoIterator<Item = &'a str>) -> Tidy {
     for (table, n, rel) in parts {
         let to = if table == SITES {
             &mut out.sites
-        } else if complete.contains(&n) {
-            &mut out.kept
-        } else {
+        } else if !complete.contains(&n) {
             &mut out.unfinished
+        } else if table == EVIDENCE {
+            &mut out.evidence
+        } else {
+            &mut out.kept
         };
         to.push(rel.to_string());
     }
@@ -109,8 +116,10 @@ mod tests {
             "sites/part-00000.parquet",
             "fetches/part-00000.parquet",
             "findings/part-00000.parquet",
-            // Checkpoint 1 closed its fetches part, then the run died.
+            "evidence/part-00000.warc.gz",
+            // Checkpoint 1 closed its fetches and evidence parts, then the run died.
             "fetches/part-00001.parquet",
+            "evidence/part-00001.warc.gz",
             "run.json",
             "report/report.html",
             "sites/.part-00001.parquet.tmp",
@@ -120,7 +129,11 @@ mod tests {
             t.kept,
             ["fetches/part-00000.parquet", "findings/part-00000.parquet"]
         );
-        assert_eq!(t.unfinished, ["fetches/part-00001.parquet"]);
+        assert_eq!(t.evidence, ["evidence/part-00000.warc.gz"]);
+        assert_eq!(
+            t.unfinished,
+            ["evidence/part-00001.warc.gz", "fetches/part-00001.parquet"]
+        );
         assert_eq!(t.next_part, 2);
     }
 

@@ -17,7 +17,7 @@ use beian_types::{FetchRow, FindingRow, Hop, SiteRow};
 use parquet::schema::types::ColumnPath;
 
 /// Version of the output schema, stored as [`META_SCHEMA_VERSION`] in every file.
-pub const SCHEMA_VERSION: &str = "2.9";
+pub const SCHEMA_VERSION: &str = "2.10";
 
 /// File metadata key: the schema version the part was written with.
 pub const META_SCHEMA_VERSION: &str = "beian.schema_version";
@@ -343,6 +343,22 @@ pub static FETCHES: Table<FetchRow> = Table {
         ),
         column("interactive", false, Value::Strings(|r| &r.interactive)),
         column("commerce", false, Value::Strings(|r| &r.commerce)),
+        column(
+            "page_sha256",
+            true,
+            Value::Str(|r| r.page_sha256.as_deref()),
+        ),
+        dict("warc_file", true, Value::Str(|r| r.warc_file.as_deref())),
+        column(
+            "warc_record_id",
+            true,
+            Value::Str(|r| r.warc_record_id.as_deref()),
+        ),
+        column(
+            "warc_offset",
+            true,
+            Value::Int64(|r| r.warc_offset.map(int64)),
+        ),
     ],
 };
 

@@ -8,6 +8,7 @@
 mod class;
 pub mod days;
 mod error_class;
+mod evidence;
 mod facts;
 mod layout;
 mod manifest;
@@ -15,6 +16,7 @@ mod rows;
 
 pub use class::{Classified, PageClass, Vendor};
 pub use error_class::ErrorClass;
+pub use evidence::{Capture, EvidenceMode, Exchange};
 pub use facts::{
     CandidateSource, Feature, FeatureKind, FooterFacts, FooterRegion, IcpCandidate, IcpFault,
     IcpForm, IcpNumber, Link, LinkVia, NameSource, NumberKind, PageFacts, PsbCandidate, PsbNumber,

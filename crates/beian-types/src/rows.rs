@@ -258,6 +258,15 @@ pub struct FetchRow {
     pub page_class: Option<crate::Classified>,
     /// The CDN or WAF in front of the host, named by its CNAME or address (schema 2.7).
     pub edge_provider: Option<crate::Vendor>,
+    /// The SHA-256 of the final response's body as read (hexadecimal), when the probe's
+    /// exchanges went into the evidence (schema 2.10).
+    pub page_sha256: Option<String>,
+    /// The evidence part holding the final response's record (`evidence/part-00003.warc.gz`).
+    pub warc_file: Option<String>,
+    /// That record's `WARC-Record-ID`.
+    pub warc_record_id: Option<String>,
+    /// The offset of that record's gzip member in the part.
+    pub warc_offset: Option<u64>,
 }
 
 /// One row of `findings`.
@@ -282,6 +291,8 @@ pub struct SiteReport {
     pub findings: Vec<FindingRow>,
     /// What the browser did for the site that no row holds (run totals, `run.json`).
     pub browser: BrowserWork,
+    /// The probes whose exchanges go into the evidence (`--evidence`).
+    pub evidence: Vec<crate::Capture>,
 }
 
 /// What the browser did for one site beyond its rows: the memory its renders took and the

@@ -1,0 +1,154 @@
+//! `beian evidence RUN DOMAIN`: what a run kept of a domain's HTTP exchanges (docs/SCHEMA.md,
+//! "Evidence") — one line per captured probe — and, with `--extract`, one response as it was
+//! recorded (headers, body, or both), its body checked against the SHA-256 the run stored:
+//! the thing a compliance officer attaches to a ticket. A run in object storage is read from
+//! a local copy of its `fetches` table and of the one evidence part extracted from.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use beian_run::{CapturedProbe, layout};
+use beian_store::{Remote, is_remote};
+
+use crate::args::{EvidenceArgs, EvidencePart};
+
+pub(crate) async fn evidence_cmd(a: &EvidenceArgs) -> Result<std::process::ExitCode> {
+    let domain = ascii_domain(&a.domain)?;
+    // A run in object storage: its `fetches` parts (and below, one evidence part) come down.
+    let staging;
+    let (dir, remote) = if is_remote(&a.run) {
+        staging = tempfile::Builder::new()
+            .prefix("beian-evidence-")
+            .tempdir()
+            .context("making a local directory for the run's files")?;
+        let remote = Remote::open(a.run.trim_end_matches('/'))?;
+        let fetches = format!("{}/", layout::FETCHES);
+        remote
+            .pull(staging.path(), |rel| rel.starts_with(&fetches))
+            .await?;
+        (staging.path().to_path_buf(), Some(remote))
+    } else {
+        (PathBuf::from(&a.run), None)
+    };
+    if !dir.join(layout::FETCHES).is_dir() {
+        bail!("{}: not a run directory (no {}/)", a.run, layout::FETCHES);
+    }
+    let probes = beian_run::captured(&dir, &domain)?;
+    let Some(which) = &a.extract else {
+        print_list(&a.run, &domain, &probes);
+        return Ok(std::process::ExitCode::SUCCESS);
+    };
+    let probe = chosen(&probes, which).with_context(|| {
+        format!(
+            "{domain}: no captured response {which:?} in {} (`beian evidence {} {domain}` lists them)",
+            a.run, a.run
+        )
+    })?;
+    if let Some(remote) = &remote {
+        remote.pull(&dir, |rel| rel == probe.warc_file).await?;
+    }
+    let record = beian_run::read_response(&dir, probe)?;
+    let (head, body) = record.http();
+    let bytes: Vec<u8> = match a.part {
+        EvidencePart::Response => [head, body].concat(),
+        EvidencePart::Headers => head.to_vec(),
+        EvidencePart::Body => body.to_vec(),
+    };
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => std::io::stdout()
+            .write_all(&bytes)
+            .context("writing to standard output")?,
+    }
+    eprintln!(
+        "{} {} {} (recorded {}), body SHA-256 {} as the run stored it",
+        probe.final_url,
+        probe.warc_file,
+        probe.record_id,
+        record.field("WARC-Date").unwrap_or("?"),
+        probe.page_sha256
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The domain as the run's rows spell it (ASCII, lower case).
+fn ascii_domain(domain: &str) -> Result<String> {
+    let url = url::Url::parse(&format!("http://{}/", domain.trim()))
+        .with_context(|| format!("{domain:?}: not a domain name"))?;
+    url.host_str()
+        .map(str::to_string)
+        .with_context(|| format!("{domain:?}: not a domain name"))
+}
+
+/// The probe `which` names: its number in the listing (from 1), or its record id (with or
+/// without the angle brackets).
+fn chosen<'p>(probes: &'p [CapturedProbe], which: &str) -> Option<&'p CapturedProbe> {
+    if let Ok(n) = which.parse::<usize>() {
+        return n.checked_sub(1).and_then(|i| probes.get(i));
+    }
+    let id = which.trim_start_matches('<').trim_end_matches('>');
+    probes
+        .iter()
+        .find(|p| p.record_id.trim_start_matches('<').trim_end_matches('>') == id)
+}
+
+fn print_list(run: &str, domain: &str, probes: &[CapturedProbe]) {
+    if probes.is_empty() {
+        println!(
+            "{domain}: nothing captured in {run} (the run keeps the pages of failing and warning verdicts unless --evidence all)"
+        );
+        return;
+    }
+    println!("{domain}: {} captured responses in {run}", probes.len());
+    for (i, p) in probes.iter().enumerate() {
+        let status = p.status.map_or("-".to_string(), |s| s.to_string());
+        println!(
+            "{:>3}  {} {:<5} {} -> {} ({status})\n     {} {} @{}  sha256 {}",
+            i + 1,
+            p.host,
+            p.scheme,
+            p.url,
+            p.final_url,
+            p.warc_file,
+            p.record_id,
+            p.offset,
+            p.page_sha256
+        );
+    }
+    println!(
+        "extract one: beian evidence {run} {domain} --extract N [--part response|headers|body] [--output FILE]"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(id: &str) -> CapturedProbe {
+        CapturedProbe {
+            host: "a.cn".into(),
+            scheme: "https".into(),
+            url: "https://a.cn/".into(),
+            final_url: "https://a.cn/".into(),
+            status: Some(200),
+            page_sha256: String::new(),
+            warc_file: "evidence/part-00000.warc.gz".into(),
+            record_id: id.into(),
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn a_probe_is_chosen_by_number_or_record_id() {
+        let probes = [probe("<urn:uuid:a>"), probe("<urn:uuid:b>")];
+        assert_eq!(chosen(&probes, "2"), Some(&probes[1]));
+        assert_eq!(chosen(&probes, "urn:uuid:a"), Some(&probes[0]));
+        assert_eq!(chosen(&probes, "<urn:uuid:b>"), Some(&probes[1]));
+        assert_eq!(chosen(&probes, "0"), None);
+        assert_eq!(chosen(&probes, "3"), None);
+        assert_eq!(ascii_domain("例子.中国").unwrap(), "xn--fsqu00a.xn--fiqs8s");
+    }
+}
