@@ -141,7 +141,7 @@ fn a_response_is_listed_extracted_and_checked() {
     let list = beian(&[run.as_os_str(), domain.as_ref()]);
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(list.status.success(), "{text}");
-    assert!(text.contains("captured responses"), "{text}");
+    assert!(text.contains("captured pages"), "{text}");
     assert!(text.contains(" 1  "), "{text}");
 
     let body = dir.path().join("body.html");

@@ -78,6 +78,39 @@ fn scripted_footers_are_rendered_and_graded() {
         (&8.into(), &0.into()),
         "{run}"
     );
+    // Each screenshot is on the rows of the page it shows, with the SHA-256 of the file.
+    let shots = python_json(
+        r#"
+import json, sys, hashlib, pyarrow.parquet as pq
+rows = [r for r in pq.read_table(sys.argv[1] + "/fetches").to_pylist() if r["screenshot"]]
+bad = [r["screenshot"] for r in rows
+       if hashlib.sha256(open(r["screenshot"], "rb").read()).hexdigest() != r["screenshot_sha256"]]
+print(json.dumps({"files": len({r["screenshot"] for r in rows}), "bad": bad,
+                  "domain": rows[0]["domain"] if rows else None}))
+"#,
+        &out,
+    );
+    assert_eq!(shots["files"], 8, "{shots}");
+    assert_eq!(shots["bad"], serde_json::json!([]), "{shots}");
+    // `beian evidence` extracts one, checked against the stored SHA-256.
+    let png = fleet.path("shot.png");
+    let extracted = (1..=8).any(|n| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+            .arg("evidence")
+            .arg(&out)
+            .arg(shots["domain"].as_str().unwrap_or_default())
+            .args([
+                "--extract",
+                &n.to_string(),
+                "--part",
+                "screenshot",
+                "--output",
+            ])
+            .arg(&png)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    assert!(extracted && std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     let peak = run["render"]["peak_memory_mib"].as_u64().unwrap_or(0);
     assert!(peak > 0 && peak < 1024, "{run}");
     fleet.assert_graded(&out);

@@ -41,8 +41,8 @@ pub(crate) enum Command {
         input: Option<PathBuf>,
     },
     /// What a run kept of a domain's HTTP exchanges as evidence (WARC; docs/SCHEMA.md,
-    /// "Evidence"), or one response extracted, its body checked against the SHA-256 the run
-    /// stored.
+    /// "Evidence") and its screenshots, or one of them extracted, checked against the SHA-256
+    /// the run stored.
     Evidence(EvidenceArgs),
     /// List the rule ids and what each checks.
     Rules {
@@ -82,7 +82,7 @@ pub(crate) struct EvidenceArgs {
     #[arg(long, value_name = "N|RECORD-ID")]
     pub(crate) extract: Option<String>,
     /// What to extract: the HTTP response as recorded (status line, headers, body), its
-    /// headers, or its body.
+    /// headers, its body, or the page's screenshot (`--screenshots`).
     #[arg(long, value_enum, default_value_t = EvidencePart::Response)]
     pub(crate) part: EvidencePart,
     /// Write the extract to FILE instead of standard output.
@@ -96,6 +96,7 @@ pub(crate) enum EvidencePart {
     Response,
     Headers,
     Body,
+    Screenshot,
 }
 
 /// `--evidence`.

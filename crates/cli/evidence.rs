@@ -1,7 +1,7 @@
 //! `beian evidence RUN DOMAIN`: what a run kept of a domain's HTTP exchanges (docs/SCHEMA.md,
-//! "Evidence") — one line per captured probe — and, with `--extract`, one response as it was
-//! recorded (headers, body, or both), its body checked against the SHA-256 the run stored:
-//! the thing a compliance officer attaches to a ticket. A run in object storage is read from
+//! "Evidence") and its screenshots — one entry per captured page — and, with `--extract`, one
+//! response as it was recorded (headers, body, or both) or the page's screenshot, checked
+//! against the SHA-256 the run stored: the thing a compliance officer attaches to a ticket. A run in object storage is read from
 //! a local copy of its `fetches` table and of the one evidence part extracted from.
 
 use std::io::Write;
@@ -45,15 +45,47 @@ pub(crate) async fn evidence_cmd(a: &EvidenceArgs) -> Result<std::process::ExitC
             a.run, a.run
         )
     })?;
-    if let Some(remote) = &remote {
-        remote.pull(&dir, |rel| rel == probe.warc_file).await?;
-    }
-    let record = beian_run::read_response(&dir, probe)?;
-    let (head, body) = record.http();
-    let bytes: Vec<u8> = match a.part {
-        EvidencePart::Response => [head, body].concat(),
-        EvidencePart::Headers => head.to_vec(),
-        EvidencePart::Body => body.to_vec(),
+    let (bytes, said) = if a.part == EvidencePart::Screenshot {
+        let (path, sha256) = probe.screenshot.as_ref().with_context(|| {
+            format!(
+                "{}: no screenshot of this page (--screenshots)",
+                probe.final_url
+            )
+        })?;
+        let png = beian_run::read_screenshot(std::path::Path::new(path), sha256)?;
+        (
+            png,
+            format!(
+                "{} screenshot {path}, SHA-256 {sha256} as the run stored it",
+                probe.final_url
+            ),
+        )
+    } else {
+        let r = probe.record.as_ref().with_context(|| {
+            format!(
+                "{}: its response is not in the evidence (--evidence)",
+                probe.final_url
+            )
+        })?;
+        if let Some(remote) = &remote {
+            remote.pull(&dir, |rel| rel == r.file).await?;
+        }
+        let record = beian_run::read_response(&dir, r)?;
+        let (head, body) = record.http();
+        let bytes = match a.part {
+            EvidencePart::Headers => head.to_vec(),
+            EvidencePart::Body => body.to_vec(),
+            _ => [head, body].concat(),
+        };
+        let said = format!(
+            "{} {} {} (recorded {}), body SHA-256 {} as the run stored it",
+            probe.final_url,
+            r.file,
+            r.id,
+            record.field("WARC-Date").unwrap_or("?"),
+            r.page_sha256
+        );
+        (bytes, said)
     };
     match &a.output {
         Some(path) => {
@@ -63,14 +95,7 @@ pub(crate) async fn evidence_cmd(a: &EvidenceArgs) -> Result<std::process::ExitC
             .write_all(&bytes)
             .context("writing to standard output")?,
     }
-    eprintln!(
-        "{} {} {} (recorded {}), body SHA-256 {} as the run stored it",
-        probe.final_url,
-        probe.warc_file,
-        probe.record_id,
-        record.field("WARC-Date").unwrap_or("?"),
-        probe.page_sha256
-    );
+    eprintln!("{said}");
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -89,10 +114,12 @@ fn chosen<'p>(probes: &'p [CapturedProbe], which: &str) -> Option<&'p CapturedPr
     if let Ok(n) = which.parse::<usize>() {
         return n.checked_sub(1).and_then(|i| probes.get(i));
     }
-    let id = which.trim_start_matches('<').trim_end_matches('>');
-    probes
-        .iter()
-        .find(|p| p.record_id.trim_start_matches('<').trim_end_matches('>') == id)
+    let bare = |id: &str| id.trim_start_matches('<').trim_end_matches('>').to_string();
+    probes.iter().find(|p| {
+        p.record
+            .as_ref()
+            .is_some_and(|r| bare(&r.id) == bare(which))
+    })
 }
 
 fn print_list(run: &str, domain: &str, probes: &[CapturedProbe]) {
@@ -102,24 +129,29 @@ fn print_list(run: &str, domain: &str, probes: &[CapturedProbe]) {
         );
         return;
     }
-    println!("{domain}: {} captured responses in {run}", probes.len());
+    println!("{domain}: {} captured pages in {run}", probes.len());
     for (i, p) in probes.iter().enumerate() {
         let status = p.status.map_or("-".to_string(), |s| s.to_string());
         println!(
-            "{:>3}  {} {:<5} {} -> {} ({status})\n     {} {} @{}  sha256 {}",
+            "{:>3}  {} {:<5} {} -> {} ({status})",
             i + 1,
             p.host,
             p.scheme,
             p.url,
-            p.final_url,
-            p.warc_file,
-            p.record_id,
-            p.offset,
-            p.page_sha256
+            p.final_url
         );
+        if let Some(r) = &p.record {
+            println!(
+                "     response {} {} @{}  sha256 {}",
+                r.file, r.id, r.offset, r.page_sha256
+            );
+        }
+        if let Some((path, sha256)) = &p.screenshot {
+            println!("     screenshot {path}  sha256 {sha256}");
+        }
     }
     println!(
-        "extract one: beian evidence {run} {domain} --extract N [--part response|headers|body] [--output FILE]"
+        "extract one: beian evidence {run} {domain} --extract N [--part response|headers|body|screenshot] [--output FILE]"
     );
 }
 
@@ -134,10 +166,13 @@ mod tests {
             url: "https://a.cn/".into(),
             final_url: "https://a.cn/".into(),
             status: Some(200),
-            page_sha256: String::new(),
-            warc_file: "evidence/part-00000.warc.gz".into(),
-            record_id: id.into(),
-            offset: 0,
+            record: Some(beian_run::RecordRef {
+                file: "evidence/part-00000.warc.gz".into(),
+                id: id.into(),
+                offset: 0,
+                page_sha256: String::new(),
+            }),
+            screenshot: None,
         }
     }
 

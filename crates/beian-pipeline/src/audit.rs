@@ -17,6 +17,7 @@ use beian_types::{
     HostRole, PageClass, Scheme, SiteReport, SiteRow,
 };
 use rustls_pki_types::CertificateDer;
+use sha2::Digest;
 
 use crate::assemble::{PageFacts, Probes, assemble, micros};
 use crate::canary::{Canaries, Canary, Shape, network_failed, touched};
@@ -83,6 +84,14 @@ struct Probed {
     peak_memory: u64,
     /// Each row's exchanges, when they are kept for the evidence.
     exchanges: Vec<Vec<Arc<Exchange>>>,
+}
+
+/// A screenshot written (`--screenshots`): of which host's page, where, its SHA-256.
+struct Shot {
+    host: String,
+    url: String,
+    path: String,
+    sha256: String,
 }
 
 /// Why a page was not rendered, for ICP-PLACEMENT's evidence.
@@ -310,14 +319,15 @@ impl Auditor {
                 access_nets: &self.judging.access_nets,
             },
         );
-        self.screenshots(
-            &target.domain,
-            (&hosts, &pages),
-            &j.findings,
-            &mut browser,
-            on_wait,
-        )
-        .await;
+        let shots = self
+            .screenshots(
+                &target.domain,
+                (&hosts, &pages),
+                &j.findings,
+                &mut browser,
+                on_wait,
+            )
+            .await;
         let (error_class, error_message) = match j.unreachable {
             Some(u) => (Some(u.class), u.message),
             None => (None, None),
@@ -355,7 +365,16 @@ impl Auditor {
                     .map(|(v, _)| *v)
             }),
         };
-        let fetches: Vec<FetchRow> = rows.into_iter().flatten().collect();
+        let mut fetches: Vec<FetchRow> = rows.into_iter().flatten().collect();
+        // Each screenshot belongs to the rows whose page it shows.
+        for shot in shots {
+            for row in fetches.iter_mut().filter(|r| {
+                r.host == shot.host && r.final_url.as_deref() == Some(shot.url.as_str())
+            }) {
+                row.screenshot = Some(shot.path.clone());
+                row.screenshot_sha256 = Some(shot.sha256.clone());
+            }
+        }
         let evidence = crate::evidence::captured(self.evidence, &fetches, &j.findings)
             .filter_map(|i| {
                 let exchanges = exchanges.get_mut(i).map(std::mem::take)?;
@@ -384,7 +403,8 @@ impl Auditor {
     }
 
     /// `--screenshots`: a PNG of the bottom of each page with a failing page rule; each
-    /// written or failed one counted in `work`, a failure with its reason.
+    /// written or failed one counted in `work`, a failure with its reason. Returns those
+    /// written, with their SHA-256.
     async fn screenshots(
         &self,
         domain: &str,
@@ -392,14 +412,15 @@ impl Auditor {
         findings: &[beian_types::Finding],
         work: &mut beian_types::BrowserWork,
         on_wait: &OnWait<'_>,
-    ) {
+    ) -> Vec<Shot> {
+        let mut shots = Vec::new();
         let Some(Rendering {
             renderer,
             screenshots: Some(dir),
             ..
         }) = &self.render
         else {
-            return;
+            return shots;
         };
         for (h, page) in hosts.iter().zip(pages) {
             let Some(page) = page else { continue };
@@ -429,6 +450,21 @@ impl Auditor {
                 Ok(r) => {
                     work.screenshots += 1;
                     work.peak_memory = work.peak_memory.max(r.peak_memory);
+                    // The file as written, fingerprinted for the evidence.
+                    match std::fs::read(&path) {
+                        Ok(png) => shots.push(Shot {
+                            host: h.host.clone(),
+                            url: page.url.to_string(),
+                            path: path.display().to_string(),
+                            sha256: sha2::Sha256::digest(&png)
+                                .iter()
+                                .map(|b| format!("{b:02x}"))
+                                .collect(),
+                        }),
+                        Err(e) => work
+                            .screenshot_failures
+                            .push(("no_output", format!("{}: {e}", path.display()))),
+                    }
                 }
                 Err(e) => {
                     std::fs::remove_file(&path).ok();
@@ -440,6 +476,7 @@ impl Auditor {
                 }
             }
         }
+        shots
     }
 
     async fn probe_host(

@@ -63,8 +63,9 @@ impl Open {
         Ok(at)
     }
 
-    /// The request and response records of `ex`; returns the response's id and offset.
-    fn exchange(&mut self, ex: &Exchange) -> Result<(String, u64), WriteError> {
+    /// The request and response records of `ex`; returns the response's id, its offset and
+    /// the payload's SHA-256.
+    fn exchange(&mut self, ex: &Exchange) -> Result<(String, u64, String), WriteError> {
         let (request_id, response_id) = (warc::record_id(), warc::record_id());
         let date = warc::warc_date(ex.at_us);
         let ip = ex.remote_addr.map(|a| a.ip().to_string());
@@ -90,10 +91,8 @@ impl Open {
         })?;
         let response = warc::response_block(ex);
         let mut fields = common(&request_id);
-        fields.push((
-            "WARC-Payload-Digest",
-            format!("sha256:{}", warc::sha256_hex(&ex.body)),
-        ));
+        let payload = warc::sha256_hex(&ex.body);
+        fields.push(("WARC-Payload-Digest", format!("sha256:{payload}")));
         if let Some(coding) = &ex.decoded {
             fields.push(("WARC-Beian-Decoding", coding.clone()));
         }
@@ -108,7 +107,7 @@ impl Open {
             content_type: "application/http;msgtype=response",
             block: &response,
         })?;
-        Ok((response_id, at))
+        Ok((response_id, at, payload))
     }
 }
 
@@ -178,23 +177,26 @@ impl EvidenceWriter {
             return Ok(());
         }
         let open = self.open()?;
-        let mut written: Vec<(*const Exchange, String, u64)> = Vec::new();
+        // Each exchange once: (its pointer, its response's id, offset and payload digest).
+        let mut written: Vec<(*const Exchange, (String, u64, String))> = Vec::new();
         for capture in &report.evidence {
             let mut last = None;
             for ex in &capture.exchanges {
                 let key = Arc::as_ptr(ex);
-                let (id, at) = match written.iter().find(|(k, ..)| *k == key) {
-                    Some((_, id, at)) => (id.clone(), *at),
+                let record = match written.iter().find(|(k, _)| *k == key) {
+                    Some((_, record)) => record.clone(),
                     None => {
-                        let (id, at) = open.exchange(ex)?;
-                        written.push((key, id.clone(), at));
-                        (id, at)
+                        let record = open.exchange(ex)?;
+                        written.push((key, record.clone()));
+                        record
                     }
                 };
-                last = Some((id, at, ex));
+                last = Some(record);
             }
-            if let (Some((id, at, ex)), Some(row)) = (last, report.fetches.get_mut(capture.fetch)) {
-                row.page_sha256 = Some(warc::sha256_hex(&ex.body));
+            if let (Some((id, at, payload)), Some(row)) =
+                (last, report.fetches.get_mut(capture.fetch))
+            {
+                row.page_sha256 = Some(payload);
                 row.warc_file = Some(open.rel.clone());
                 row.warc_record_id = Some(id);
                 row.warc_offset = Some(at);
@@ -260,7 +262,8 @@ fn now_us() -> i64 {
     i64::try_from(now.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
-/// A probe of a domain whose final response is in the evidence, as its `fetches` row says.
+/// A probe of a domain whose final response is in the evidence, or whose page has a
+/// screenshot, as its `fetches` row says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedProbe {
     /// The host probed.
@@ -273,18 +276,27 @@ pub struct CapturedProbe {
     pub final_url: String,
     /// Its status.
     pub status: Option<i32>,
-    /// The SHA-256 of its body, hexadecimal.
-    pub page_sha256: String,
-    /// The part holding its record.
-    pub warc_file: String,
-    /// The record's id.
-    pub record_id: String,
-    /// The record's offset in the part.
-    pub offset: u64,
+    /// Where its record is.
+    pub record: Option<RecordRef>,
+    /// The screenshot of its page (`--screenshots`): the file as written, its SHA-256.
+    pub screenshot: Option<(String, String)>,
 }
 
-/// The captured probes of `domain` (its ASCII form) in the run directory `dir`, in the
-/// table's order.
+/// Where a response's record is, and its body's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRef {
+    /// The part holding it.
+    pub file: String,
+    /// Its id.
+    pub id: String,
+    /// Its offset in the part.
+    pub offset: u64,
+    /// The SHA-256 of the body, hexadecimal.
+    pub page_sha256: String,
+}
+
+/// The captured probes of `domain` (its ASCII form) in the run directory `dir` (a record or a
+/// screenshot), in the table's order.
 pub fn captured(dir: &Path, domain: &str) -> Result<Vec<CapturedProbe>, WriteError> {
     use arrow_array::Array;
     use arrow_array::cast::AsArray;
@@ -292,7 +304,7 @@ pub fn captured(dir: &Path, domain: &str) -> Result<Vec<CapturedProbe>, WriteErr
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    const COLUMNS: [&str; 10] = [
+    const COLUMNS: [&str; 12] = [
         "domain",
         "host",
         "scheme",
@@ -303,6 +315,8 @@ pub fn captured(dir: &Path, domain: &str) -> Result<Vec<CapturedProbe>, WriteErr
         "warc_file",
         "warc_record_id",
         "warc_offset",
+        "screenshot",
+        "screenshot_sha256",
     ];
     let table = dir.join(layout::FETCHES);
     let parts = crate::part_files(&table).map_err(io(&table))?;
@@ -347,12 +361,28 @@ pub fn captured(dir: &Path, domain: &str) -> Result<Vec<CapturedProbe>, WriteErr
                 .column_by_name("status")
                 .and_then(|c| c.as_primitive_opt::<Int32Type>().cloned())
                 .ok_or_else(|| bad("status: not int32".into()))?;
+            let (shots, shot_digests) = (text("screenshot")?, text("screenshot_sha256")?);
             let offsets = batch
                 .column_by_name("warc_offset")
                 .and_then(|c| c.as_primitive_opt::<Int64Type>().cloned())
                 .ok_or_else(|| bad("warc_offset: not int64".into()))?;
             for i in 0..batch.num_rows() {
-                if domains.value(i) != domain || ids.is_null(i) || files.is_null(i) {
+                if domains.value(i) != domain {
+                    continue;
+                }
+                let value =
+                    |a: &arrow_array::StringArray| (!a.is_null(i)).then(|| a.value(i).to_string());
+                let record = match (value(&files), value(&ids), value(&digests)) {
+                    (Some(file), Some(id), Some(page_sha256)) => Some(RecordRef {
+                        file,
+                        id,
+                        offset: u64::try_from(offsets.value(i)).unwrap_or(0),
+                        page_sha256,
+                    }),
+                    _ => None,
+                };
+                let screenshot = value(&shots).zip(value(&shot_digests));
+                if record.is_none() && screenshot.is_none() {
                     continue;
                 }
                 out.push(CapturedProbe {
@@ -361,10 +391,8 @@ pub fn captured(dir: &Path, domain: &str) -> Result<Vec<CapturedProbe>, WriteErr
                     url: urls.value(i).to_string(),
                     final_url: finals.value(i).to_string(),
                     status: (!status.is_null(i)).then(|| status.value(i)),
-                    page_sha256: digests.value(i).to_string(),
-                    warc_file: files.value(i).to_string(),
-                    record_id: ids.value(i).to_string(),
-                    offset: u64::try_from(offsets.value(i)).unwrap_or(0),
+                    record,
+                    screenshot,
                 });
             }
         }
@@ -450,11 +478,10 @@ pub fn read_record(dir: &Path, file: &str, offset: u64) -> Result<WarcRecord, Wr
     Ok(WarcRecord { fields, block })
 }
 
-/// The response record of `probe`, checked: the record at its offset is the one its row
-/// names, and its body hashes to the SHA-256 the row stored (else the part was changed after
-/// the run).
-pub fn read_response(dir: &Path, probe: &CapturedProbe) -> Result<WarcRecord, WriteError> {
-    let record = read_record(dir, &probe.warc_file, probe.offset).map_err(|e| match e {
+/// The response record `r` names, checked: the record at its offset is the one named, and its
+/// body hashes to the SHA-256 the row stored (else the part was changed after the run).
+pub fn read_response(dir: &Path, r: &RecordRef) -> Result<WarcRecord, WriteError> {
+    let record = read_record(dir, &r.file, r.offset).map_err(|e| match e {
         // The run wrote a record there: anything else means the part is not as written.
         WriteError::Evidence { path, message } => WriteError::Evidence {
             path,
@@ -463,26 +490,37 @@ pub fn read_response(dir: &Path, probe: &CapturedProbe) -> Result<WarcRecord, Wr
         other => other,
     })?;
     let changed = |m: String| WriteError::Evidence {
-        path: format!(
-            "{} at offset {}",
-            dir.join(&probe.warc_file).display(),
-            probe.offset
-        ),
+        path: format!("{} at offset {}", dir.join(&r.file).display(), r.offset),
         message: format!("{m}: the part was changed after the run"),
     };
-    if record.field("WARC-Record-ID") != Some(probe.record_id.as_str()) {
+    if record.field("WARC-Record-ID") != Some(r.id.as_str()) {
         return Err(changed(format!(
             "the record there is {}, not {}",
             record.field("WARC-Record-ID").unwrap_or("unnamed"),
-            probe.record_id
+            r.id
         )));
     }
     let digest = warc::sha256_hex(record.http().1);
-    if digest != probe.page_sha256 {
+    if digest != r.page_sha256 {
         return Err(changed(format!(
             "the body's SHA-256 is {digest}, the run stored {}",
-            probe.page_sha256
+            r.page_sha256
         )));
     }
     Ok(record)
+}
+
+/// The screenshot file `path`, checked against the SHA-256 its row stored.
+pub fn read_screenshot(path: &Path, sha256: &str) -> Result<Vec<u8>, WriteError> {
+    let png = std::fs::read(path).map_err(io(path))?;
+    let digest = warc::sha256_hex(&png);
+    if digest != sha256 {
+        return Err(WriteError::Evidence {
+            path: path.display().to_string(),
+            message: format!(
+                "its SHA-256 is {digest}, the run stored {sha256}: the file was changed after the run"
+            ),
+        });
+    }
+    Ok(png)
 }

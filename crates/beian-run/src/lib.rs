@@ -30,7 +30,10 @@ pub mod schema;
 mod warc;
 
 pub use error::WriteError;
-pub use evidence::{CapturedProbe, EvidenceFile, WarcRecord, captured, read_record, read_response};
+pub use evidence::{
+    CapturedProbe, EvidenceFile, RecordRef, WarcRecord, captured, read_record, read_response,
+    read_screenshot,
+};
 
 pub use record::{
     Record, RecordError, RenderRecord, RowCounts, RunEnd, RunRecord, ScreenshotFailures,

@@ -359,6 +359,12 @@ pub static FETCHES: Table<FetchRow> = Table {
             true,
             Value::Int64(|r| r.warc_offset.map(int64)),
         ),
+        column("screenshot", true, Value::Str(|r| r.screenshot.as_deref())),
+        column(
+            "screenshot_sha256",
+            true,
+            Value::Str(|r| r.screenshot_sha256.as_deref()),
+        ),
     ],
 };
 

@@ -267,6 +267,10 @@ pub struct FetchRow {
     pub warc_record_id: Option<String>,
     /// The offset of that record's gzip member in the part.
     pub warc_offset: Option<u64>,
+    /// The screenshot of the final page (`--screenshots`), its path as written.
+    pub screenshot: Option<String>,
+    /// The SHA-256 of that PNG file (hexadecimal).
+    pub screenshot_sha256: Option<String>,
 }
 
 /// One row of `findings`.
