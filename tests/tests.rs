@@ -20,3 +20,4 @@ mod render;
 mod resume;
 mod shards;
 mod snapshots;
+mod waivers;

@@ -308,6 +308,11 @@ pub(crate) struct JudgeArgs {
     /// access_nets replaces them for its row.
     #[arg(long = "access-nets", value_name = "FILE")]
     pub(crate) access_nets_files: Vec<PathBuf>,
+    /// Exceptions (TOML, docs/rulebook.md §5.4): findings someone accepted, each with a reason
+    /// and an end date. A waived finding keeps its verdict and names its waiver; the site's
+    /// status does not count it (`compliant_with_waivers` when nothing else fails or warns).
+    #[arg(long = "waivers", value_name = "TOML")]
+    pub(crate) waivers: Option<PathBuf>,
     /// One access network (CIDR or address, repeatable), with or instead of --access-nets.
     #[arg(long = "access-net", value_name = "CIDR", value_parser = access_net)]
     pub(crate) access_nets: Vec<ipnet::IpNet>,

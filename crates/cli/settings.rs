@@ -9,7 +9,7 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
 use beian_pipeline::{Capacity, Judging, NetConfig, RenderMode, RenderOptions};
-use beian_rules::RuleConfig;
+use beian_rules::{RuleConfig, Waivers};
 use beian_types::EvidenceMode;
 
 use crate::args::{EvidenceArg, ExtractArgs, JudgeArgs, NetArgs, RenderArg};
@@ -191,10 +191,39 @@ pub(crate) fn judging(a: &JudgeArgs) -> Result<Judging> {
         );
     }
     access_nets.extend(a.access_nets.iter().copied());
+    let waivers = match &a.waivers {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("--waivers {}: cannot read", p.display()))?;
+            let waivers = Waivers::from_toml(&text)
+                .with_context(|| format!("--waivers {}: invalid waivers file", p.display()))?;
+            // An exception past its date no longer applies: its owner should know.
+            for w in waivers.expired(as_of) {
+                eprintln!(
+                    "waiver {} (--waivers {} line {}) expired on {}: it no longer applies{}{}",
+                    w.id,
+                    p.display(),
+                    w.line,
+                    w.expires,
+                    w.owner
+                        .as_deref()
+                        .map(|o| format!("; owner {o}"))
+                        .unwrap_or_default(),
+                    w.ticket
+                        .as_deref()
+                        .map(|t| format!("; ticket {t}"))
+                        .unwrap_or_default(),
+                );
+            }
+            waivers
+        }
+        None => Waivers::default(),
+    };
     Ok(Judging {
         as_of,
         config,
         access_nets,
+        waivers,
     })
 }
 

@@ -46,6 +46,15 @@ fn write_summary(
     ] {
         writeln!(out, "{:<14} {:>8}", s, tally.status(s))?;
     }
+    // Shown when exceptions were at work (`--waivers`).
+    let waived = tally.status("compliant_with_waivers");
+    if waived > 0 {
+        writeln!(
+            out,
+            "{:<14} {:>8}  (compliant_with_waivers)",
+            "waived only", waived
+        )?;
+    }
     if !tally.failing.is_empty() {
         let mut rules: Vec<(&String, &u64)> = tally.failing.iter().collect();
         rules.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

@@ -245,15 +245,8 @@ impl<R: HostResolve> Fetcher<R> {
         // What the evidence keeps of the request, taken before it is sent.
         let sent = self.cfg.capture.then(|| Sent {
             target: req.uri().to_string(),
-            headers: req
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                    (n.as_str().to_string(), v)
-                })
-                .collect(),
-            at_us: now_us(),
+            headers: header_list(req.headers(), usize::MAX),
+            at_us: beian_types::now_us(),
         });
         let t = Instant::now();
         let resp = match timeout(self.cfg.response_timeout, conn.sender.send_request(req)).await {
@@ -282,43 +275,26 @@ impl<R: HostResolve> Fetcher<R> {
         };
         let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_string);
         let headers = resp.headers();
-        let kept: Vec<(String, String)> = headers
-            .iter()
-            .take(MAX_KEPT_HEADERS)
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let kept = header_list(headers, MAX_KEPT_HEADERS);
         let location = text(headers.get(header::LOCATION));
         let content_type = text(headers.get(header::CONTENT_TYPE));
         let content_encoding = text(headers.get(header::CONTENT_ENCODING));
         // The evidence keeps every header, not only the first MAX_KEPT_HEADERS.
-        let all_headers = sent.as_ref().map(|_| {
-            headers
-                .iter()
-                .map(|(n, v)| {
-                    let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                    (n.as_str().to_string(), v)
-                })
-                .collect::<Vec<_>>()
-        });
+        let all_headers = sent.as_ref().map(|_| header_list(headers, usize::MAX));
         let reason = resp.status().canonical_reason().unwrap_or("");
         let remote_addr = out.remote_addr;
-        let exchange = |body: &Bytes, decoded: Option<String>, truncated: bool| {
-            let sent = sent.as_ref()?;
+        let exchange = move |body: &Bytes, decoded: Option<String>, truncated: bool| {
+            let sent = sent?;
             Some(Arc::new(Exchange {
                 url: url.to_string(),
-                target: sent.target.clone(),
-                request_headers: sent.headers.clone(),
+                target: sent.target,
+                request_headers: sent.headers,
                 at_us: sent.at_us,
                 remote_addr,
                 version,
                 status,
                 reason,
-                headers: all_headers.clone().unwrap_or_default(),
+                headers: all_headers.unwrap_or_default(),
                 body: body.clone(),
                 decoded,
                 truncated,
@@ -442,8 +418,14 @@ struct Sent {
     at_us: i64,
 }
 
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+/// The first `max` headers of `map`, names as the client holds them (lower case), values
+/// as text.
+fn header_list(map: &hyper::HeaderMap, max: usize) -> Vec<(String, String)> {
+    map.iter()
+        .take(max)
+        .map(|(n, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_string(), v)
+        })
+        .collect()
 }

@@ -110,6 +110,8 @@ pub struct Judging {
     /// The access provider's networks (`--access-nets`, `--access-net`), for SITE-ACCESS; a
     /// manifest row's `access_nets` replace them for that site.
     pub access_nets: Vec<ipnet::IpNet>,
+    /// The exceptions (`--waivers`).
+    pub waivers: beian_rules::Waivers,
 }
 
 /// Where DNS queries go and how probes are made.
@@ -317,6 +319,7 @@ impl Auditor {
                 as_of: self.judging.as_of,
                 config: &self.judging.config,
                 access_nets: &self.judging.access_nets,
+                waivers: &self.judging.waivers,
             },
         );
         let shots = self
@@ -348,6 +351,7 @@ impl Auditor {
             status: j.status,
             failing_rules: j.failing,
             warning_rules: j.warning,
+            waived_rules: j.waived_rules,
             error_class,
             error_message,
             icp_kind: j.shown_icp.as_ref().map(|n| n.kind.as_str().to_string()),
@@ -387,10 +391,12 @@ impl Auditor {
         let findings = j
             .findings
             .into_iter()
-            .map(|finding| FindingRow {
+            .zip(j.waived)
+            .map(|(finding, waiver)| FindingRow {
                 input_line: line,
                 domain: target.domain.clone(),
                 finding,
+                waiver,
             })
             .collect();
         SiteReport {

@@ -363,6 +363,7 @@ mod tests {
                 link_host: None,
                 fix: None,
             },
+            waiver: None,
         };
         let mut report = SiteReport {
             site,

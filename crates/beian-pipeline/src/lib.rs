@@ -28,10 +28,7 @@ use std::time::Duration;
 
 use beian_types::SiteRow;
 
-/// Current time in UTC microseconds since the epoch.
-pub fn now_us() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
-}
+pub use beian_types::now_us;
 
 /// Progress callbacks; the binary implements them with a progress bar and messages.
 pub trait Reporter: Send + Sync {

@@ -101,7 +101,7 @@ pub(crate) struct Labels {
     pub(crate) rendered: &'static str,
     pub(crate) screenshots: &'static str,
     /// Each status's name (`sites.status`) as shown.
-    pub(crate) status_names: [(&'static str, &'static str); 6],
+    pub(crate) status_names: [(&'static str, &'static str); 7],
 }
 
 const ZH: Labels = Labels {
@@ -183,6 +183,7 @@ const ZH: Labels = Labels {
     screenshots: "截图",
     status_names: [
         ("compliant", "合规"),
+        ("compliant_with_waivers", "合规（含豁免）"),
         ("warning", "警告"),
         ("violation", "违规"),
         ("unverified", "待核实"),
@@ -270,6 +271,7 @@ const EN: Labels = Labels {
     screenshots: "screenshots",
     status_names: [
         ("compliant", "compliant"),
+        ("compliant_with_waivers", "compliant with waivers"),
         ("warning", "warning"),
         ("violation", "violation"),
         ("unverified", "unverified"),

@@ -106,6 +106,7 @@ mod tests_support {
                             en: "fix it",
                         }),
                     },
+                    waiver: None,
                 })
                 .collect();
             w.write(SiteReport {

@@ -18,6 +18,7 @@ mod observation;
 mod page;
 mod placement;
 mod site;
+mod waivers;
 
 pub use access::{network_of, networks_for};
 pub use catalogue::{CATALOGUE, RuleInfo, catalogue_markdown, rule, rules_version};
@@ -27,6 +28,7 @@ pub use observation::{DnsObservation, HostObservation, PageObservation, ProbeObs
 pub use page::{PageInput, page_rules};
 pub use placement::{Placement, Thresholds};
 pub use site::{SiteContext, SiteJudgement, Unreachable, judge_site, rules_with, site_rules};
+pub use waivers::{Waiver, WaiverError, Waivers};
 
 /// Rule ids, exactly as written in docs/rulebook.md §5.
 pub mod ids {

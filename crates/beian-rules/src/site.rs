@@ -50,6 +50,10 @@ pub struct SiteJudgement {
     /// What stood in front of a host that showed no page of its own (a challenge, a block, a
     /// parked page, the provider's interception page, an origin error), apex first.
     pub front: Option<beian_types::Classified>,
+    /// For each of `findings`, the id of the exception that waives it (`--waivers`).
+    pub waived: Vec<Option<String>>,
+    /// Rule ids with a waived failing or warning finding, sorted, unique.
+    pub waived_rules: Vec<String>,
 }
 
 fn registrable(host: &str) -> &str {
@@ -401,6 +405,8 @@ pub struct SiteContext<'a> {
     pub config: &'a RuleConfig,
     /// The access provider's networks (`--access-nets`), for SITE-ACCESS.
     pub access_nets: &'a [ipnet::IpNet],
+    /// The exceptions (`--waivers`).
+    pub waivers: &'a crate::Waivers,
 }
 
 /// The ids of the rules whose findings have verdict `v`, sorted, once each (`sites.failing_rules`
@@ -444,8 +450,31 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
         ctx.config.apply(f);
     }
 
-    let failing = rules_with(&findings, Verdict::Fail);
-    let warning = rules_with(&findings, Verdict::Warn);
+    // An exception keeps the verdict and takes the finding out of the site's status.
+    let waived: Vec<Option<String>> = findings
+        .iter()
+        .map(|f| {
+            let w = ctx.waivers.waiver_for(ctx.as_of, domain, f)?;
+            Some(w.id.clone())
+        })
+        .collect();
+    let counted = || {
+        findings
+            .iter()
+            .zip(&waived)
+            .filter(|(_, w)| w.is_none())
+            .map(|(f, _)| f)
+    };
+    let failing = rules_with(counted(), Verdict::Fail);
+    let warning = rules_with(counted(), Verdict::Warn);
+    let mut waived_rules: Vec<String> = findings
+        .iter()
+        .zip(&waived)
+        .filter(|(_, w)| w.is_some())
+        .map(|(f, _)| f.rule_id.to_string())
+        .collect();
+    waived_rules.sort_unstable();
+    waived_rules.dedup();
     // The site is its own two hosts; its other domains count through their findings.
     let (hosts, _) = own_and_other(hosts);
     let unreachable = unreachable(hosts);
@@ -457,6 +486,8 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
         SiteStatus::Unverified
     } else if !warning.is_empty() {
         SiteStatus::Warning
+    } else if !waived_rules.is_empty() {
+        SiteStatus::CompliantWithWaivers
     } else {
         SiteStatus::Compliant
     };
@@ -490,6 +521,8 @@ pub fn judge_site(domain: &str, hosts: &[HostObservation], ctx: &SiteContext<'_>
             h.front
                 .filter(|c| h.page.is_none() && c.class != PageClass::Page)
         }),
+        waived,
+        waived_rules,
     }
 }
 
@@ -603,6 +636,7 @@ mod tests {
             as_of: time::macros::date!(2026 - 11 - 23),
             config: &RuleConfig::default(),
             access_nets: &[],
+            waivers: &crate::Waivers::default(),
         };
         let j = judge_site("example.cn", &hosts, &ctx);
         assert_eq!(j.status, SiteStatus::Unreachable);

@@ -156,7 +156,10 @@ impl EvidenceWriter {
                 warcinfo: warc::record_id(),
             };
             let info = warc::warcinfo_block(&self.run_id, &name);
-            let (id, date) = (open.warcinfo.clone(), warc::warc_date(now_us()));
+            let (id, date) = (
+                open.warcinfo.clone(),
+                warc::warc_date(beian_types::now_us()),
+            );
             open.record(&Record {
                 kind: "warcinfo",
                 id: &id,
@@ -229,37 +232,52 @@ impl EvidenceWriter {
 }
 
 /// A complete evidence part `rel` of the run directory `dir`, described from its bytes (the
-/// parts an interrupted run left).
+/// parts an interrupted run left): read once, as a stream, hashed and its members counted.
 pub(crate) fn described(dir: &Path, rel: &str) -> Result<EvidenceFile, WriteError> {
+    use std::io::BufRead;
+
     let path = dir.join(rel);
-    let bytes = std::fs::read(&path).map_err(io(&path))?;
-    let records = count_members(&bytes);
+    let file = File::open(&path).map_err(io(&path))?;
+    let mut reader = std::io::BufReader::new(Hashing {
+        inner: file,
+        hash: Sha256::new(),
+        bytes: 0,
+    });
+    let mut records = 0;
+    // A member that does not inflate ends the count; the hash still covers the whole file.
+    while !reader.fill_buf().map_err(io(&path))?.is_empty() {
+        let mut gz = flate2::bufread::GzDecoder::new(reader);
+        let whole = std::io::copy(&mut gz, &mut std::io::sink()).is_ok();
+        reader = gz.into_inner();
+        if !whole {
+            std::io::copy(&mut reader, &mut std::io::sink()).map_err(io(&path))?;
+            break;
+        }
+        records += 1;
+    }
+    let hashing = reader.into_inner();
     Ok(EvidenceFile {
         file: rel.to_string(),
-        sha256: warc::sha256_hex(&bytes),
+        sha256: warc::hex(&hashing.hash.finalize()),
         records,
-        bytes: bytes.len() as u64,
+        bytes: hashing.bytes,
     })
 }
 
-/// The gzip members of a part: its records.
-fn count_members(bytes: &[u8]) -> u64 {
-    let mut n = 0;
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let mut gz = flate2::bufread::GzDecoder::new(rest);
-        if std::io::copy(&mut gz, &mut std::io::sink()).is_err() {
-            break;
-        }
-        rest = gz.into_inner();
-        n += 1;
-    }
-    n
+/// A reader that hashes and counts what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+    bytes: u64,
 }
 
-fn now_us() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 /// A probe of a domain whose final response is in the evidence, or whose page has a

@@ -209,6 +209,7 @@ pub static SITES: Table<SiteRow> = Table {
             true,
             Value::Str(|r| r.edge_provider.map(|v| v.id)),
         ),
+        dict("waived_rules", false, Value::Strings(|r| &r.waived_rules)),
     ],
 };
 
@@ -409,6 +410,8 @@ pub static FINDINGS: Table<FindingRow> = Table {
             true,
             Value::Str(|r| r.finding.fix.map(|f| f.en)),
         ),
+        column("waived", false, Value::Bool(|r| Some(r.waiver.is_some()))),
+        dict("waiver_id", true, Value::Str(|r| r.waiver.as_deref())),
     ],
 };
 

@@ -144,3 +144,9 @@ pub struct Fix {
     /// English.
     pub en: &'static str,
 }
+
+/// The current time in UTC microseconds since the epoch: the unit of every timestamp the rows
+/// and the evidence carry.
+pub fn now_us() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}

@@ -8,6 +8,9 @@ use crate::{ErrorClass, Finding, HostRole, Scheme};
 pub enum SiteStatus {
     /// Every rule passed (or was n/a).
     Compliant,
+    /// Every rule passed but for failing or warning findings an exception waives
+    /// (`--waivers`; schema 2.10).
+    CompliantWithWaivers,
     /// Worst verdict is warn.
     Warning,
     /// At least one rule failed.
@@ -25,6 +28,7 @@ impl SiteStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             SiteStatus::Compliant => "compliant",
+            SiteStatus::CompliantWithWaivers => "compliant_with_waivers",
             SiteStatus::Warning => "warning",
             SiteStatus::Violation => "violation",
             SiteStatus::Unverified => "unverified",
@@ -34,8 +38,9 @@ impl SiteStatus {
     }
 
     /// Every status, in the order reports list them.
-    pub const ALL: [SiteStatus; 6] = [
+    pub const ALL: [SiteStatus; 7] = [
         SiteStatus::Compliant,
+        SiteStatus::CompliantWithWaivers,
         SiteStatus::Warning,
         SiteStatus::Violation,
         SiteStatus::Unverified,
@@ -94,6 +99,9 @@ pub struct SiteRow {
     pub failing_rules: Vec<String>,
     /// Rule ids with a `warn` verdict, sorted and unique.
     pub warning_rules: Vec<String>,
+    /// Rule ids whose failing or warning findings an exception waived (`--waivers`; schema
+    /// 2.10): not counted in `status`, `failing_rules` or `warning_rules`.
+    pub waived_rules: Vec<String>,
     /// Why the line was not audited or no host answered.
     pub error_class: Option<ErrorClass>,
     /// Human-readable detail for `error_class`.
@@ -137,6 +145,7 @@ impl SiteRow {
             status: SiteStatus::InputError,
             failing_rules: Vec::new(),
             warning_rules: Vec::new(),
+            waived_rules: Vec::new(),
             error_class: Some(class),
             error_message: Some(message),
             icp_number: None,
@@ -282,6 +291,8 @@ pub struct FindingRow {
     pub domain: String,
     /// The finding.
     pub finding: Finding,
+    /// The id of the exception that waives it (`--waivers`; schema 2.10).
+    pub waiver: Option<String>,
 }
 
 /// Everything the audit of one input line produced.

@@ -253,6 +253,7 @@ fn with_others(others: Vec<HostObservation>) -> Finding {
             as_of: AS_OF,
             config: &beian_rules::RuleConfig::default(),
             access_nets: &[],
+            waivers: &beian_rules::Waivers::default(),
         },
     );
     // The other domain's hosts are audited by the page rules too, under their own names.

@@ -313,6 +313,7 @@ fn rules_file_changes_the_site_status() {
             as_of: AS_OF,
             config: &strict,
             access_nets: &[],
+            waivers: &beian_rules::Waivers::default(),
         },
     );
     assert_eq!(j.status, SiteStatus::Violation);
@@ -326,6 +327,7 @@ fn rules_file_changes_the_site_status() {
             as_of: AS_OF,
             config: &lenient,
             access_nets: &[],
+            waivers: &beian_rules::Waivers::default(),
         },
     );
     assert_eq!(j.status, SiteStatus::Warning);
@@ -356,6 +358,7 @@ fn rendered_and_failed_renders() {
                 as_of: AS_OF,
                 config: &RuleConfig::default(),
                 access_nets: &[],
+                waivers: &beian_rules::Waivers::default(),
             },
         )
     };
@@ -426,6 +429,7 @@ fn a_site_without_a_psb_number_carries_its_manifest_deadline() {
                 as_of: AS_OF,
                 config: &RuleConfig::default(),
                 access_nets: &[],
+                waivers: &beian_rules::Waivers::default(),
             },
         )
     };

@@ -46,6 +46,7 @@ fn placed(placement: Placement, config: &RuleConfig) -> Vec<beian_types::Finding
             as_of: AS_OF,
             config,
             access_nets: &[],
+            waivers: &beian_rules::Waivers::default(),
         },
     )
     .findings
@@ -139,6 +140,7 @@ fn icp_placement_judges_the_measured_layout() {
             as_of: AS_OF,
             config: &strict,
             access_nets: &[],
+            waivers: &beian_rules::Waivers::default(),
         },
     );
     assert_eq!(
@@ -229,6 +231,7 @@ fn an_overseas_site_is_not_placed() {
             as_of: AS_OF,
             config: &RuleConfig::default(),
             access_nets: &[],
+            waivers: &beian_rules::Waivers::default(),
         },
     );
     let (v, e) = verdict(&j.findings, ids::ICP_PLACEMENT);
