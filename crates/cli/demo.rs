@@ -61,12 +61,25 @@ pub(crate) async fn demo(a: DemoArgs) -> Result<ExitCode> {
     if judge.access_nets_files.is_empty() && judge.access_nets.is_empty() {
         judge.access_nets = fleet.access_nets();
     }
+    // A small waivers file, so the exceptions show (unless the flags name one).
+    let waivers =
+        std::env::temp_dir().join(format!("beian-demo-waivers-{}.toml", std::process::id()));
+    if judge.waivers.is_none() {
+        std::fs::write(&waivers, demo_waivers(&fleet, as_of))
+            .with_context(|| format!("writing {}", waivers.display()))?;
+        judge.waivers = Some(waivers.clone());
+    }
     let started = std::time::Instant::now();
     let run = run_job(open, desc, total, &net, &judge, &a.output).await;
     std::fs::remove_file(&ca).ok();
     let done = run?;
     let dir = done.dir.join("fleet");
     fleet.write_files(&dir)?;
+    if judge.waivers.as_ref() == Some(&waivers) {
+        std::fs::copy(&waivers, dir.join("waivers.toml"))
+            .with_context(|| format!("copying {}", waivers.display()))?;
+        std::fs::remove_file(&waivers).ok();
+    }
     if !a.output.quiet {
         let mut extra = vec![
             // The demo audits the list with its manifest: the filing columns are judged.
@@ -78,4 +91,38 @@ pub(crate) async fn demo(a: DemoArgs) -> Result<ExitCode> {
     }
     drop(fleet);
     Ok(done.exit_code(a.output.fail_on))
+}
+
+/// The demo's exceptions (docs/rulebook.md §5.4): one in force, on a rule whose site fails
+/// another rule as well (so its status and the fleet's answer key stay as they are), and one
+/// that lapsed five days ago, which the run names.
+fn demo_waivers(fleet: &Fleet, as_of: time::Date) -> String {
+    let first = |b: beian_fleet::Behaviour| {
+        fleet
+            .sites
+            .iter()
+            .find(|s| s.behaviour == b)
+            .map(|s| s.domain.clone())
+    };
+    let mut out = String::from(
+        "# The demo's exceptions (`--waivers`, docs/rulebook.md §5.4): a finding someone\n\
+         # accepted, with a reason and an end date. Waived findings keep their verdict.\n",
+    );
+    if let Some(d) = first(beian_fleet::Behaviour::NoIcp) {
+        out.push_str(&format!(
+            "\n[[waiver]]\nid = \"OPS-2291\"\ndomains = [\"{d}\"]\nrules = [\"SITE-PARITY\"]\n\
+             reason = \"www. is being retired with the DNS change of OPS-2291; parity is not owed until then\"\n\
+             owner = \"ops@example.cn\"\nexpires = {}\nticket = \"OPS-2291\"\n",
+            as_of + time::Duration::days(20)
+        ));
+    }
+    if let Some(d) = first(beian_fleet::Behaviour::PsbProvinceMismatch) {
+        out.push_str(&format!(
+            "\n[[waiver]]\nid = \"CS-1187\"\ndomains = [\"{d}\"]\nrules = [\"PSB-PROVINCE\"]\n\
+             reason = \"the customer moved provinces; the new public-security filing was due by the date below\"\n\
+             owner = \"customer-success@example.cn\"\nexpires = {}\nticket = \"CS-1187\"\n",
+            as_of - time::Duration::days(5)
+        ));
+    }
+    out
 }

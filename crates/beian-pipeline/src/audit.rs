@@ -17,7 +17,6 @@ use beian_types::{
     HostRole, PageClass, Scheme, SiteReport, SiteRow,
 };
 use rustls_pki_types::CertificateDer;
-use sha2::Digest;
 
 use crate::assemble::{PageFacts, Probes, assemble, micros};
 use crate::canary::{Canaries, Canary, Shape, network_failed, touched};
@@ -462,10 +461,7 @@ impl Auditor {
                             host: h.host.clone(),
                             url: page.url.to_string(),
                             path: path.display().to_string(),
-                            sha256: sha2::Sha256::digest(&png)
-                                .iter()
-                                .map(|b| format!("{b:02x}"))
-                                .collect(),
+                            sha256: beian_run::sha256_hex(&png),
                         }),
                         Err(e) => work
                             .screenshot_failures

@@ -34,6 +34,7 @@ pub use evidence::{
     CapturedProbe, EvidenceFile, RecordRef, WarcRecord, captured, read_record, read_response,
     read_screenshot,
 };
+pub use warc::sha256_hex;
 
 pub use record::{
     Record, RecordError, RenderRecord, RowCounts, RunEnd, RunRecord, ScreenshotFailures,

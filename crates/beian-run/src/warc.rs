@@ -21,8 +21,9 @@
 use beian_types::Exchange;
 use sha2::{Digest, Sha256};
 
-/// The hexadecimal SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// The hexadecimal SHA-256 of `bytes`: how the evidence's digests and the rows' fingerprints
+/// are written.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
