@@ -101,15 +101,7 @@ fn defended_sites_are_classified_and_never_accused() {
         }
     }
     // The provider and the shell site are named in their own findings.
-    let of = |b: Behaviour| {
-        fleet
-            .fleet
-            .sites
-            .iter()
-            .find(|s| s.behaviour == b)
-            .map(|s| s.domain.clone())
-            .unwrap()
-    };
+    let of = |b: Behaviour| fleet.fleet.site(b).map(|s| s.domain.clone()).unwrap();
     let provider = &v["site"][&format!("{} ICP-PROVIDER", of(Behaviour::ProviderBlock))];
     assert_eq!(provider[0], "fail", "{v}");
     assert!(

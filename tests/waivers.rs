@@ -10,15 +10,7 @@ use crate::util::{TestFleet, python_json};
 fn waived_findings_keep_their_verdict_and_leave_the_status() {
     let fleet = TestFleet::each(vec![Behaviour::NoIcp, Behaviour::WrongLink], 1, 77);
     let input = fleet.path("domains.txt");
-    let domain = |b: Behaviour| {
-        fleet
-            .fleet
-            .sites
-            .iter()
-            .find(|s| s.behaviour == b)
-            .map(|s| s.domain.clone())
-            .unwrap()
-    };
+    let domain = |b: Behaviour| fleet.fleet.site(b).map(|s| s.domain.clone()).unwrap();
     let (no_icp, wrong_link) = (domain(Behaviour::NoIcp), domain(Behaviour::WrongLink));
     let waivers = fleet.path("waivers.toml");
     std::fs::write(

@@ -97,13 +97,7 @@ pub(crate) async fn demo(a: DemoArgs) -> Result<ExitCode> {
 /// another rule as well (so its status and the fleet's answer key stay as they are), and one
 /// that lapsed five days ago, which the run names.
 fn demo_waivers(fleet: &Fleet, as_of: time::Date) -> String {
-    let first = |b: beian_fleet::Behaviour| {
-        fleet
-            .sites
-            .iter()
-            .find(|s| s.behaviour == b)
-            .map(|s| s.domain.clone())
-    };
+    let first = |b: beian_fleet::Behaviour| fleet.site(b).map(|s| s.domain.clone());
     let mut out = String::from(
         "# The demo's exceptions (`--waivers`, docs/rulebook.md §5.4): a finding someone\n\
          # accepted, with a reason and an end date. Waived findings keep their verdict.\n",
