@@ -14,7 +14,10 @@ use beian_store::{Remote, is_remote};
 use crate::args::{EvidenceArgs, EvidencePart};
 
 pub(crate) async fn evidence_cmd(a: &EvidenceArgs) -> Result<std::process::ExitCode> {
-    let domain = ascii_domain(&a.domain)?;
+    // The domain as the run's rows spell it: normalised as the input's lines are.
+    let domain = beian_input::normalise_domain(&a.domain)
+        .map(|t| t.domain)
+        .with_context(|| format!("{:?}: not a domain name", a.domain))?;
     // A run in object storage: its `fetches` parts (and below, one evidence part) come down.
     let staging;
     let (dir, remote) = if is_remote(&a.run) {
@@ -99,15 +102,6 @@ pub(crate) async fn evidence_cmd(a: &EvidenceArgs) -> Result<std::process::ExitC
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// The domain as the run's rows spell it (ASCII, lower case).
-fn ascii_domain(domain: &str) -> Result<String> {
-    let url = url::Url::parse(&format!("http://{}/", domain.trim()))
-        .with_context(|| format!("{domain:?}: not a domain name"))?;
-    url.host_str()
-        .map(str::to_string)
-        .with_context(|| format!("{domain:?}: not a domain name"))
-}
-
 /// The probe `which` names: its number in the listing (from 1), or its record id (with or
 /// without the angle brackets).
 fn chosen<'p>(probes: &'p [CapturedProbe], which: &str) -> Option<&'p CapturedProbe> {
@@ -184,6 +178,5 @@ mod tests {
         assert_eq!(chosen(&probes, "<urn:uuid:b>"), Some(&probes[1]));
         assert_eq!(chosen(&probes, "0"), None);
         assert_eq!(chosen(&probes, "3"), None);
-        assert_eq!(ascii_domain("例子.中国").unwrap(), "xn--fsqu00a.xn--fiqs8s");
     }
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use beian_pipeline::RunReport;
+use beian_types::SiteStatus;
 
 /// The run's summary on standard output. A closed pipe (`beian audit … | head`) ends it
 /// quietly; the run itself is complete either way.
@@ -36,24 +37,13 @@ fn write_summary(
         )?;
     }
     writeln!(out, "{:<14} {:>8}", "status", "sites")?;
-    for s in [
-        "compliant",
-        "warning",
-        "violation",
-        "unverified",
-        "unreachable",
-        "input_error",
-    ] {
-        writeln!(out, "{:<14} {:>8}", s, tally.status(s))?;
-    }
-    // Shown when exceptions were at work (`--waivers`).
-    let waived = tally.status("compliant_with_waivers");
-    if waived > 0 {
-        writeln!(
-            out,
-            "{:<14} {:>8}  (compliant_with_waivers)",
-            "waived only", waived
-        )?;
+    for s in SiteStatus::ALL {
+        let n = tally.status(s.as_str());
+        // Shown only when exceptions were at work (`--waivers`).
+        if s == SiteStatus::CompliantWithWaivers && n == 0 {
+            continue;
+        }
+        writeln!(out, "{:<14} {:>8}", s.as_str(), n)?;
     }
     if !tally.failing.is_empty() {
         let mut rules: Vec<(&String, &u64)> = tally.failing.iter().collect();
