@@ -175,19 +175,16 @@ fn encoded(texts: &[String], encoding: &'static Encoding) -> Vec<Vec<u8>> {
 }
 
 /// The passes over a whole page that the footer's anchors and the page facts share (issue 30:
-/// the page facts need every hit of their [`TEXT_ANCHORS`] anyway, and a pass of their own
-/// would cost a page with no footer half again). The fact anchors of the non-ASCII class —
-/// `备`, `证`, `版`, which nearly every footer holds — are searched with the text anchors, over
-/// the whole page. The other fact anchors are searched
-/// only when that pass found none, each class to its first hit; the last class with the page
-/// facts' tags, which only a page that holds no fact anchor at all needs (the tag scanner reads
-/// them on the others).
+/// the page facts need every hit of their anchors anyway, and a pass of their own would cost a
+/// page with no footer half again). The page facts' [`TEXT_ANCHORS`] and tags
+/// ([`crate::page::tag_spellings`]) are searched with the fact anchors of the non-ASCII class —
+/// `备`, `证`, `版`, which nearly every footer holds — over the whole page. The other fact
+/// anchors are searched only when that pass found none, each class to its first hit.
 struct Shared {
-    /// [`TEXT_ANCHORS`], then the non-ASCII fact anchors.
+    /// [`TEXT_ANCHORS`], the tags, then the non-ASCII fact anchors.
     text: Whole,
-    short: Anchors,
-    /// The page facts' tags ([`crate::page::tag_spellings`]), then the ASCII fact anchors.
-    tags: Whole,
+    /// The other classes of fact anchors.
+    rest: Anchors,
 }
 
 /// One searcher whose first `page` patterns are the page facts' and the others fact anchors.
@@ -212,9 +209,9 @@ impl Whole {
         Whole { search, page: n }
     }
 
-    /// Calls `page` with each hit of a page-fact pattern (its index, start and end) until a
-    /// fact anchor is found, and then goes on only when `to_end`. Returns whether one was.
-    fn run(&self, hay: &[u8], to_end: bool, mut page: impl FnMut(usize, usize, usize)) -> bool {
+    /// Calls `page` with each hit of a page-fact pattern (its index, start and end), to the end
+    /// of `hay`. Returns whether a fact anchor was found.
+    fn run(&self, hay: &[u8], mut page: impl FnMut(usize, usize, usize)) -> bool {
         let mut fact = false;
         let mut found = |pattern: usize, start: usize, end: usize| {
             if pattern < self.page {
@@ -222,21 +219,16 @@ impl Whole {
             } else {
                 fact = true;
             }
-            fact && !to_end
         };
         match &self.search {
             Search::Packed(t) => {
                 for m in t.find_iter(hay) {
-                    if found(m.pattern().as_usize(), m.start(), m.end()) {
-                        break;
-                    }
+                    found(m.pattern().as_usize(), m.start(), m.end());
                 }
             }
             Search::Automaton(a) => {
                 for m in a.find_iter(hay) {
-                    if found(m.pattern().as_usize(), m.start(), m.end()) {
-                        break;
-                    }
+                    found(m.pattern().as_usize(), m.start(), m.end());
                 }
             }
         }
@@ -244,39 +236,41 @@ impl Whole {
     }
 }
 
+/// The full-width letters of the non-ASCII class, and the others. The letters share their first
+/// two bytes with the full-width punctuation of every Chinese text (`，` is EF BC 8C): Teddy
+/// would stop at each comma of the shared pass. They are searched with the other fact anchors,
+/// in a searcher of their own.
+fn full_width(other: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    other
+        .into_iter()
+        .partition(|p| p.starts_with(b"\xEF\xBC") || p.starts_with(b"\xEF\xBD"))
+}
+
 impl Shared {
     fn new(facts: &[Vec<u8>]) -> Shared {
         let [short, ascii, other] = classes(facts);
-        // Full-width letters share their first two bytes with the full-width punctuation of
-        // every Chinese text (`，` is EF BC 8C): Teddy would stop at each comma. They are
-        // searched with the short class.
-        let (full_width, other): (Vec<_>, Vec<_>) = other
-            .into_iter()
-            .partition(|p| p.starts_with(b"\xEF\xBC") || p.starts_with(b"\xEF\xBD"));
-        let bytes = |list: Vec<String>| list.into_iter().map(String::into_bytes).collect();
-        let text = TEXT_ANCHORS.iter().map(|(a, _)| a.to_string()).collect();
+        let (full_width, other) = full_width(other);
+        let page = TEXT_ANCHORS
+            .iter()
+            .map(|(a, _)| a.to_string())
+            .chain(crate::page::tag_spellings())
+            .map(String::into_bytes)
+            .collect();
         Shared {
-            text: Whole::new(bytes(text), other),
-            short: Anchors::of_groups(&[short, full_width]),
-            tags: Whole::new(bytes(crate::page::tag_spellings()), ascii),
+            text: Whole::new(page, other),
+            rest: Anchors::of_groups(&[short, full_width, ascii]),
         }
     }
 
     fn search(&self, hay: &[u8], hits: &mut Vec<Hit>) -> bool {
-        let text = self.text.run(hay, true, |i, start, end| {
-            hits.push(Hit::text(i, start, end));
+        let text = self.text.run(hay, |i, start, end| {
+            hits.extend(if i < TEXT_ANCHORS.len() {
+                Some(Hit::text(i, start, end))
+            } else {
+                Hit::spelled(hay, start, end)
+            });
         });
-        if text || self.short.found_in(hay) {
-            return true;
-        }
-        let mut tags = Vec::new();
-        let fact = self.tags.run(hay, false, |_, start, end| {
-            tags.extend(Hit::spelled(hay, start, end));
-        });
-        if !fact {
-            hits.append(&mut tags);
-        }
-        fact
+        text || self.rest.found_in(hay)
     }
 }
 
@@ -286,8 +280,7 @@ static SHARED_GBK: LazyLock<Shared> =
     LazyLock::new(|| Shared::new(&encoded(&fact_anchors(), encoding_rs::GBK)));
 
 /// One search of a page in `encoding` (UTF-8 or GBK/GB18030) for its anchors: whether it may
-/// hold any footer fact ([`may_hold_fact`]). The page facts' [`TEXT_ANCHORS`] are pushed to
-/// `hits`, and, when it may not (no tag scan follows), their tags too.
+/// hold any footer fact ([`may_hold_fact`]). The page facts' anchors are pushed to `hits`.
 pub(crate) fn search_page(page: &[u8], encoding: &'static Encoding, hits: &mut Vec<Hit>) -> bool {
     if encoding == encoding_rs::UTF_8 {
         SHARED_UTF8.search(page, hits)
@@ -374,9 +367,10 @@ mod tests {
         // new page-fact marker belongs in the page module's VENDORS, found through an existing
         // anchor, where it can.
         for encoding in [encoding_rs::UTF_8, encoding_rs::GBK] {
-            let [_, ascii, other] = classes(&encoded(&fact_anchors(), encoding));
-            assert!(TEXT_ANCHORS.len() + other.len() <= PER_SEARCHER);
-            assert!(crate::page::tag_spellings().len() + ascii.len() <= PER_SEARCHER);
+            let [_, _, other] = classes(&encoded(&fact_anchors(), encoding));
+            let (_, other) = full_width(other);
+            let page = TEXT_ANCHORS.len() + crate::page::tag_spellings().len();
+            assert!(page + other.len() <= PER_SEARCHER);
         }
     }
 

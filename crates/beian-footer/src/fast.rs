@@ -16,7 +16,6 @@ use scraper::Html;
 use std::ops::Range;
 
 use crate::names::{FORMATTING, RAW_TEXT, SCOPE, SPECIAL};
-use crate::page::Hit;
 use crate::{anchors, names, read, reference, region};
 
 pub(crate) mod attrs;
@@ -67,8 +66,6 @@ pub(crate) struct Scan {
     /// The top-level children of `<body>` with visible text, as they closed.
     pub(crate) body_children: Vec<Cut>,
     pub(crate) scripts: Vec<Range<usize>>,
-    /// The start tags the page facts read (`crate::page::TAGS`), in the page's order.
-    pub(crate) page_tags: Vec<Hit>,
     /// Markup the parser adds that the source lacks, sorted by position: the clone of a
     /// formatting element that the adoption agency wraps around a furthest block's content
     /// (`<a href=…><div class=footer>…</a>`). Applied when a region is cut out.
@@ -304,7 +301,6 @@ pub(crate) fn scan_document<'a>(b: &'a [u8], utf8: Option<&'a str>) -> Scan {
                     None => (name_str(&b[ns..ne]), 0),
                 };
                 pos = end;
-                sc.out.page_tags.extend(Hit::tag(name, lt));
                 sc.start_tag(name, flags, raw_attrs.clone(), lt..end, self_closing);
                 if name == "plaintext" {
                     sc.text(&b[pos..], pos);
@@ -445,12 +441,10 @@ const REGION_CLOSE: &str = "</object></div>";
 /// that `<`, `>`, `=`, quotes and `/` never occur inside a multi-byte character (UTF-8, GBK,
 /// GB18030): the tag scan then runs on the raw bytes, and only the footer regions and the
 /// inline scripts are decoded. Same answers as [`reference::extract_text`] on the decoded page.
-/// The tags the page facts read are added to `page_tags`.
 pub(crate) fn extract_bytes(
     body: &[u8],
     encoding: &'static Encoding,
     utf8: Option<&str>,
-    page_tags: &mut Vec<Hit>,
 ) -> FooterFacts {
     // Slices start and end at `<`/`>`, so slicing the UTF-8 view is always on a boundary.
     let decode = |r: Range<usize>| -> String {
@@ -462,8 +456,7 @@ pub(crate) fn extract_bytes(
                 .into_owned(),
         }
     };
-    let mut scan = scan_document(body, utf8);
-    page_tags.append(&mut scan.page_tags);
+    let scan = scan_document(body, utf8);
     if scan.whole_page {
         // Declared, and counted by the differential tests: they compare the two only where
         // the fast path read the page its own way.

@@ -35,23 +35,20 @@ use beian_types::{FooterFacts, FooterRegion};
 /// The fast path over a page in an ASCII-compatible `encoding` (`utf8`: the same bytes as text,
 /// when they are UTF-8).
 fn scan(body: &[u8], encoding: &'static encoding_rs::Encoding, utf8: Option<&str>) -> FooterFacts {
-    with_page_facts(body, encoding, |hits| {
-        fast::extract_bytes(body, encoding, utf8, hits)
-    })
+    with_page_facts(body, encoding, || fast::extract_bytes(body, encoding, utf8))
 }
 
 /// One search for the anchors of the footer facts and of the page facts
 /// ([`anchors::search_page`]): a page that holds no anchor of any footer fact stops there; on
-/// the others `footer` reads the footer with the tag scanner, which adds the page facts' tags
-/// to the hits it is given. Then the page facts.
+/// the others `footer` reads the footer. Then the page facts.
 fn with_page_facts(
     body: &[u8],
     encoding: &'static encoding_rs::Encoding,
-    footer: impl FnOnce(&mut Vec<page::Hit>) -> FooterFacts,
+    footer: impl FnOnce() -> FooterFacts,
 ) -> FooterFacts {
     let mut hits = Vec::new();
     let mut facts = if anchors::search_page(body, encoding, &mut hits) {
-        footer(&mut hits)
+        footer()
     } else {
         let mut facts = FooterFacts::empty(encoding.name());
         facts.region = FooterRegion::NotSearched;
@@ -100,15 +97,10 @@ pub fn extract(bytes: &[u8], http_charset: Option<&str>) -> FooterFacts {
 }
 
 /// The page facts alone (docs/rulebook.md §6.15): what [`extract`] puts in
-/// [`FooterFacts::page`], found the same way (the tags by the fast path's tag scanner on a page
-/// with a footer anchor), so it costs about what [`extract`] does.
+/// [`FooterFacts::page`], found the same way.
 pub fn page_facts(bytes: &[u8], http_charset: Option<&str>) -> beian_types::PageFacts {
-    fast_view(bytes, http_charset, |body, encoding, utf8| {
-        with_page_facts(body, encoding, |hits| {
-            hits.append(&mut fast::scan_document(body, utf8).page_tags);
-            FooterFacts::empty(encoding.name())
-        })
-        .page
+    fast_view(bytes, http_charset, |body, encoding, _| {
+        with_page_facts(body, encoding, || FooterFacts::empty(encoding.name())).page
     })
     .0
 }

@@ -5,10 +5,9 @@
 //! Cost (issue 30: under a tenth of the extraction): the head (`<html lang>`, `<title>`, the
 //! metas) is read in its first 32 KiB, the language from the body's first text (at most 640
 //! bytes). The body is read only where an anchor stands ([`Hit`]): the `<script>`, `<input>`,
-//! `<form>` and `<iframe>` tags come from the fast path's tag scanner, which visits every tag
-//! anyway (or, on a page it does not scan, from a small search of their own), and the
-//! [`TEXT_ANCHORS`] from the pass that looks for the footer's anchors (`crate::anchors`), which
-//! reads the whole page anyway. A hit in a comment, `<pre>`, `<code>`, `<textarea>` or
+//! `<form>` and `<iframe>` tags ([`tag_spellings`]) and the [`TEXT_ANCHORS`] are found by the
+//! pass that looks for the footer's anchors (`crate::anchors`), which reads the whole page
+//! anyway. A hit in a comment, `<pre>`, `<code>`, `<textarea>` or
 //! `<template>` counts for nothing (a commented-out widget, a published embed snippet), nor does
 //! a template script's text. Inline scripts are searched for the vendors' markers, outside their
 //! JavaScript comments.
@@ -132,8 +131,7 @@ impl Hit {
     }
 }
 
-/// The spellings of [`TAGS`] searched for on a page the tag scanner does not read: lower and
-/// upper case (the scanner's names are case-insensitive; mixed case is not looked for).
+/// The spellings of [`TAGS`] searched for: lower and upper case (mixed case is not looked for).
 pub(crate) fn tag_spellings() -> Vec<String> {
     TAGS.iter()
         .flat_map(|(n, _)| [format!("<{n}"), format!("<{}", n.to_ascii_uppercase())])
