@@ -100,6 +100,7 @@ fn write_run(dir: &Path, day: u64, sites: u64) {
         duration_s: 0.0,
         rules_version: "synthetic",
         rules_file: None,
+        waivers: None,
         shard: None,
         render: None,
     })

@@ -128,7 +128,7 @@ fn history_root_holds_runs_readers_count_the_complete_ones() {
     assert!(digest.lines().count() <= 25, "{digest}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["report_version"], "1.4");
+    assert_eq!(report["report_version"], "1.5");
     assert_eq!(report["compared"]["as_of"], "2026-11-20", "{report}");
     let newly: Vec<&str> = report["newly_failing"]
         .as_array()
@@ -164,7 +164,7 @@ print(json.dumps({
     assert_eq!(e["csv_header"][0], "Domain", "{e}");
     assert_eq!(
         e["sheets"],
-        serde_json::json!(["Summary", "Findings"]),
+        serde_json::json!(["Summary", "Findings", "Exceptions"]),
         "{e}"
     );
     assert_eq!(e["freeze"], "A2", "{e}");
@@ -434,7 +434,7 @@ fn demo_days_make_a_history_and_its_report() {
     let checked = run_python(&[script.as_os_str(), out.join("report.json").as_os_str()]);
     let checked: serde_json::Value = serde_json::from_str(&checked).unwrap();
     let ids: Vec<&String> = checked.as_object().unwrap().keys().collect();
-    assert_eq!(ids.len(), 10, "{checked}");
+    assert_eq!(ids.len(), 11, "{checked}");
     for (id, v) in checked.as_object().unwrap() {
         assert_eq!(v["ok"], true, "{id}: {v}");
     }
@@ -452,5 +452,7 @@ fn demo_days_make_a_history_and_its_report() {
         ".compared.render" => "[render]",
         ".trend[].run_id" => "[run_id]",
         ".appendix" => "[appendix]",
+        // The demo's exceptions file is a temporary file named by its process.
+        ".exceptions.file" => "[file]",
     });
 }

@@ -56,6 +56,10 @@ pub(crate) async fn run_job(
         capacity: net.capacity,
         as_of: judging.as_of,
         rules_file: judge.rules.as_ref().map(|p| p.display().to_string()),
+        waivers: judge
+            .waivers
+            .as_ref()
+            .map(|p| waivers_record(p, &judging.waivers, judging.as_of)),
         shard,
         render: match &net.net.render {
             Some(r) => Some(beian_pipeline::RenderJob {
@@ -88,6 +92,33 @@ pub(crate) async fn run_job(
         dir,
         stopped_by: stopped_by.load(Ordering::Relaxed),
     })
+}
+
+/// What `run.json` records of the exceptions file `path` (docs/SCHEMA.md, "Exceptions").
+fn waivers_record(
+    path: &std::path::Path,
+    waivers: &beian_rules::Waivers,
+    as_of: time::Date,
+) -> beian_run::WaiversRecord {
+    beian_run::WaiversRecord {
+        file: path.display().to_string(),
+        entries: waivers
+            .entries()
+            .iter()
+            .map(|w| beian_run::WaiverRecord {
+                id: w.id.clone(),
+                line: w.line,
+                domains: w.domains.clone(),
+                hosts: w.hosts.clone(),
+                rules: w.rules.clone(),
+                reason: w.reason.clone(),
+                owner: w.owner.clone(),
+                expires: w.expires.to_string(),
+                ticket: w.ticket.clone(),
+                in_force: w.in_force(as_of),
+            })
+            .collect(),
+    }
 }
 
 /// A run that ended, stopped or not.

@@ -25,6 +25,7 @@ def main():
         "owners": sorted((g["name"], g["sites"], g["failing"]) for g in report["owners"]),
         "provinces": sorted((g["name"], g["sites"], g["failing"]) for g in report["provinces"]),
         "unreachable": sorted((u["name"], u["now"]) for u in report["unreachable"]),
+        "waived": sorted((c["name"], c["now"]) for c in report["exceptions"]["rules"]),
         "worst": [(o["domain"], o["owner"], o["rules"]) for o in report["worst"]],
         "psb_due": [(d["domain"], d["owner"], d["due"], d["duty"], d["days_left"])
                     for d in report["psb_due"]],
@@ -35,7 +36,7 @@ def main():
     for q in report["appendix"]:
         rows = con.execute(q["sql"]).fetchall()
         qid = q["id"]
-        if qid in ("statuses", "rules", "unreachable", "owners", "provinces"):
+        if qid in ("statuses", "rules", "unreachable", "owners", "provinces", "waived"):
             got = sorted(tuple(r) for r in rows)
         elif qid == "compliant_pct":
             got = [rows[0][0]]

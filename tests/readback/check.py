@@ -30,7 +30,7 @@ def main():
         import glob
         for f in glob.glob(f"{run_dir}/{name}/*.parquet"):
             md = pq.read_metadata(f).metadata or {}
-            if md.get(b"beian.schema_version") != b"2.10":
+            if md.get(b"beian.schema_version") != b"2.11":
                 problems.append(f"{f}: schema_version {md.get(b'beian.schema_version')!r}")
 
     lines = sites.column("input_line").to_pylist()

@@ -264,7 +264,7 @@ def main():
     for t in TABLES:
         for f in files(run_dir, t):
             md = pq.read_metadata(f).metadata or {}
-            if md.get(b"beian.schema_version") != b"2.10":
+            if md.get(b"beian.schema_version") != b"2.11":
                 problems.append(f"{f}: schema_version {md.get(b'beian.schema_version')!r}")
     report = {
         "rows": counts,

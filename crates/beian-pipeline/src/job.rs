@@ -54,6 +54,8 @@ pub struct Job {
     pub as_of: time::Date,
     /// The rules file (`--rules`), recorded in `run.json` beside the rules version.
     pub rules_file: Option<String>,
+    /// The exceptions file (`--waivers`) and its entries, recorded in `run.json`.
+    pub waivers: Option<beian_run::WaiversRecord>,
     /// The shard of the input this run audits ([`Shard::WHOLE`] for all of it).
     pub shard: Shard,
     /// Rendering, when on, recorded in `run.json`.
@@ -305,7 +307,7 @@ pub async fn run_job<A: AuditSite>(
             *whole.entry(s.as_str()).or_default() += n;
         }
     }
-    let (input_desc, rules_file) = (job.input_desc, job.rules_file);
+    let (input_desc, rules_file, waivers) = (job.input_desc, job.rules_file, job.waivers);
     let interrupted = stats.interrupted;
     let abandoned = stats.abandoned;
     let render = job.render.map(|r| tally.render_record(r));
@@ -330,6 +332,7 @@ pub async fn run_job<A: AuditSite>(
             duration_s: clock.elapsed().as_secs_f64(),
             rules_version: &beian_rules::rules_version(),
             rules_file: rules_file.as_deref(),
+            waivers: waivers.as_ref(),
             shard: (shard.count > 1).then_some(ShardRecord {
                 index: shard.index,
                 count: shard.count,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, StringArray};
+use arrow_array::{Array, BooleanArray, StringArray};
 use beian_run::layout;
 use beian_run::schema::col;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -67,7 +67,8 @@ pub enum ExportError {
     },
 }
 
-/// The `fail` findings of the run's failing sites, with each site's group.
+/// The `fail` findings of the run's failing sites, with each site's group; not those an
+/// exception waived (what an owner receives is what they must fix).
 pub fn failures(run: &RunData, split: SplitBy, lang: Lang) -> Result<Vec<Failure>, LoadError> {
     let group: HashMap<&str, &str> = run
         .sites
@@ -94,13 +95,19 @@ pub fn failures(run: &RunData, split: SplitBy, lang: Lang) -> Result<Vec<Failure
         fix_col,
     ];
     let mut out = Vec::new();
-    for_each_batch(&run.info.dir, layout::FINDINGS, &columns, |path, batch| {
+    let mut read = columns.to_vec();
+    read.push(col::WAIVED);
+    for_each_batch(&run.info.dir, layout::FINDINGS, &read, |path, batch| {
         let [domain, host, rule, verdict, evidence, fix] =
             columns.map(|name| strings(path, batch, name));
         let (domain, host, rule, verdict, evidence, fix) =
             (domain?, host?, rule?, verdict?, evidence?, fix?);
+        // Schema 2.10; older runs waived nothing.
+        let waived = batch
+            .column_by_name(col::WAIVED)
+            .and_then(|c| c.as_any().downcast_ref::<BooleanArray>());
         for i in 0..batch.num_rows() {
-            if verdict.value(i) != "fail" {
+            if verdict.value(i) != "fail" || waived.is_some_and(|w| w.is_valid(i) && w.value(i)) {
                 continue;
             }
             let Some(g) = group.get(domain.value(i)) else {
@@ -251,11 +258,13 @@ fn workbook(
     summary.set_name(l.summary)?;
     let t = &report.tiles;
     #[expect(clippy::cast_precision_loss, reason = "site counts are far below 2^52")]
-    let tiles: [(&str, f64); 7] = [
+    let tiles: [(&str, f64); 9] = [
         (l.input_lines, t.sites as f64),
         (l.audited, t.audited as f64),
         (l.compliant, t.compliant as f64),
         ("%", t.compliant_pct),
+        (l.with_waivers, t.compliant_with_waivers as f64),
+        (l.waived, report.exceptions.waived as f64),
         (l.failing, t.failing as f64),
         (l.unverified, t.unverified as f64),
         (l.unreachable, t.unreachable as f64),
@@ -279,7 +288,7 @@ fn workbook(
         SplitBy::Owner => (&report.owners, l.owner),
         SplitBy::Province => (&report.provinces, l.province),
     };
-    let top = 11;
+    let top = 12;
     for (c, h) in [groups.1, l.sites, l.compliant, "%", l.failing]
         .iter()
         .enumerate()
@@ -330,5 +339,59 @@ fn workbook(
     for (c, w) in [16, 28, 24, 16, 60, 60].iter().enumerate() {
         sheet.set_column_width(u16::try_from(c).unwrap_or(0), *w)?;
     }
+    exceptions_sheet(book.add_worksheet(), report, l, &bold)?;
     book.save(path)
+}
+
+/// The exceptions that expire within 30 days, then those that lapsed, with owner and ticket.
+fn exceptions_sheet(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    report: &Report,
+    l: &crate::labels::Labels,
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    sheet.set_name(l.exceptions_h)?;
+    let header = [
+        l.state,
+        l.exception,
+        l.owner,
+        l.ticket,
+        l.expires,
+        l.days_left,
+        l.rule,
+        l.names,
+        l.reason,
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, bold)?;
+    }
+    let e = &report.exceptions;
+    let rows = (e.expiring.iter().map(|x| (l.expiring_h, x)))
+        .chain(e.lapsed.iter().map(|x| (l.lapsed_h, x)));
+    let mut last = 0;
+    for (i, (state, x)) in rows.enumerate() {
+        let row = 1 + u32::try_from(i).unwrap_or(u32::MAX - 1);
+        last = row;
+        let text = [
+            state,
+            &x.id,
+            x.owner.as_deref().unwrap_or("-"),
+            x.ticket.as_deref().unwrap_or("-"),
+            &x.expires,
+        ];
+        for (c, v) in text.iter().enumerate() {
+            sheet.write_string(row, u16::try_from(c).unwrap_or(0), *v)?;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a count of days")]
+        sheet.write_number(row, 5, x.days_left as f64)?;
+        sheet.write_string(row, 6, x.rules.join(", "))?;
+        sheet.write_string(row, 7, x.names.join(", "))?;
+        sheet.write_string(row, 8, &x.reason)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, last, 8)?;
+    for (c, w) in [24, 16, 24, 16, 12, 10, 24, 28, 60].iter().enumerate() {
+        sheet.set_column_width(u16::try_from(c).unwrap_or(0), *w)?;
+    }
+    Ok(())
 }

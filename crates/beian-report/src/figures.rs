@@ -7,8 +7,8 @@ use beian_types::SiteStatus;
 
 use crate::load::{RunData, Site};
 use crate::model::{
-    Change, Count, DEADLINE_DAYS, Deadline, Filing, Group, Mismatch, Offender, Population,
-    Protected, REPORT_VERSION, Report, RuleRow, Tiles, WORST_MAX,
+    Change, Count, DEADLINE_DAYS, Deadline, Exception, Exceptions, Filing, Group, Mismatch,
+    Offender, Population, Protected, REPORT_VERSION, Report, RuleRow, Tiles, WORST_MAX,
 };
 
 /// `part` in percent of `whole`, unrounded.
@@ -37,11 +37,12 @@ fn count_status(sites: &[Site], s: SiteStatus) -> u64 {
 fn tiles_of(sites: &[Site]) -> Tiles {
     let input_errors = count_status(sites, SiteStatus::InputError);
     let audited = sites.len() as u64 - input_errors;
-    let compliant = count_status(sites, SiteStatus::Compliant);
+    let compliant = sites.iter().filter(|x| x.status.is_compliant()).count() as u64;
     Tiles {
         sites: sites.len() as u64,
         audited,
         compliant,
+        compliant_with_waivers: count_status(sites, SiteStatus::CompliantWithWaivers),
         compliant_pct: pct(compliant, audited),
         compliant_pct_change: None,
         failing: count_status(sites, SiteStatus::Violation),
@@ -267,6 +268,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
         protected: protected(current, previous),
         edges: edges(current, previous),
         filing: filing(current, previous),
+        exceptions: exceptions(current, previous),
         trend: Vec::new(),
         appendix: Vec::new(),
         owners: Vec::new(),
@@ -319,8 +321,8 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
         };
         common += 1;
         common_audited += 1;
-        common_ok += u64::from(site.status == SiteStatus::Compliant);
-        common_ok_before += u64::from(old.status == SiteStatus::Compliant);
+        common_ok += u64::from(site.status.is_compliant());
+        common_ok_before += u64::from(old.status.is_compliant());
         let change = || Change {
             domain: (*domain).to_string(),
             status: site.status.as_str(),
@@ -333,7 +335,7 @@ pub fn build(current: &RunData, previous: Option<&RunData>) -> Report {
         };
         let failing_now = site.status == SiteStatus::Violation;
         let failing_before = old.status == SiteStatus::Violation;
-        let ok_now = matches!(site.status, SiteStatus::Compliant | SiteStatus::Warning);
+        let ok_now = site.status.is_compliant() || site.status == SiteStatus::Warning;
         if failing_now && failing_before {
             let mut c = change();
             c.failing_since = previous.info.as_of.clone();
@@ -433,15 +435,83 @@ pub(crate) fn worst_offenders(still: &[Change], others: Vec<Offender>) -> Vec<Of
     v
 }
 
-/// The public-security deadlines of `run` falling in the [`DEADLINE_DAYS`] days from its
-/// audit date, soonest first.
-fn deadlines(run: &RunData) -> Vec<Deadline> {
-    let Some(as_of) = run
-        .info
+/// The audit date of `run`, when it recorded one.
+fn audit_date(run: &RunData) -> Option<time::Date> {
+    run.info
         .as_of
         .as_deref()
         .and_then(|d| time::Date::parse(d, DATE).ok())
-    else {
+}
+
+/// What the exceptions of `current` waived (by rule, with `previous`'s counts), and those that
+/// expire within [`DEADLINE_DAYS`] or lapsed since `previous` (every expired one without it).
+fn exceptions(current: &RunData, previous: Option<&RunData>) -> Exceptions {
+    fn waived_by_rule(run: &RunData) -> BTreeMap<&str, u64> {
+        let mut by: BTreeMap<&str, u64> = BTreeMap::new();
+        for s in &run.sites {
+            for &r in &s.waived {
+                *by.entry(run.rules[usize::from(r)].as_str()).or_default() += 1;
+            }
+        }
+        by
+    }
+    let now = waived_by_rule(current);
+    let before = previous.map(waived_by_rule);
+    let mut rules: Vec<Count> = now
+        .iter()
+        .map(|(&name, &n)| Count {
+            name: name.to_string(),
+            now: n,
+            before: before.as_ref().map(|b| b.get(name).copied().unwrap_or(0)),
+        })
+        .collect();
+    rules.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
+    let mut out = Exceptions {
+        file: current.waivers.as_ref().map(|w| w.file.clone()),
+        waived: now.values().sum(),
+        sites: current
+            .sites
+            .iter()
+            .filter(|s| !s.waived.is_empty())
+            .count() as u64,
+        rules,
+        ..Exceptions::default()
+    };
+    let (Some(waivers), Some(as_of)) = (&current.waivers, audit_date(current)) else {
+        return out;
+    };
+    let since = previous.and_then(audit_date);
+    for w in &waivers.entries {
+        let Ok(expires) = time::Date::parse(&w.expires, DATE) else {
+            continue;
+        };
+        let days_left = (expires - as_of).whole_days();
+        let entry = || Exception {
+            id: w.id.clone(),
+            owner: w.owner.clone(),
+            ticket: w.ticket.clone(),
+            expires: w.expires.clone(),
+            days_left,
+            rules: w.rules.clone(),
+            names: w.domains.iter().chain(&w.hosts).cloned().collect(),
+            reason: w.reason.clone(),
+        };
+        if (0..=DEADLINE_DAYS).contains(&days_left) {
+            out.expiring.push(entry());
+        } else if days_left < 0 && since.is_none_or(|d| expires >= d) {
+            out.lapsed.push(entry());
+        }
+    }
+    for list in [&mut out.expiring, &mut out.lapsed] {
+        list.sort_by(|a, b| a.expires.cmp(&b.expires).then_with(|| a.id.cmp(&b.id)));
+    }
+    out
+}
+
+/// The public-security deadlines of `run` falling in the [`DEADLINE_DAYS`] days from its
+/// audit date, soonest first.
+fn deadlines(run: &RunData) -> Vec<Deadline> {
+    let Some(as_of) = audit_date(run) else {
         return Vec::new();
     };
     let mut v: Vec<Deadline> = run
@@ -491,7 +561,7 @@ fn groups(run: &RunData, key: impl Fn(&Site) -> Option<&str>, report: &Report) -
             fixed: compared.then_some(0),
         });
         g.sites += 1;
-        g.compliant += u64::from(s.status == SiteStatus::Compliant);
+        g.compliant += u64::from(s.status.is_compliant());
         g.failing += u64::from(s.status == SiteStatus::Violation);
         if let Some(d) = &s.domain {
             if let Some(n) = g.newly_failing.as_mut() {

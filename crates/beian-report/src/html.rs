@@ -105,6 +105,7 @@ pub fn html(report: &Report, lang: Lang) -> Result<String, HtmlError> {
         ("owners", l.owners_h.to_string()),
         ("provinces", l.provinces_h.to_string()),
         ("unreachable", l.unreachable_h.to_string()),
+        ("waived", l.waived.to_string()),
         ("worst", l.worst_h.to_string()),
         ("psb_due", l.due_h.to_string()),
         ("newly_failing", l.newly_failing_h.to_string()),

@@ -23,8 +23,8 @@ pub use labels::Lang;
 pub use load::{LoadError, RunData, RunInfo, Site, load_run};
 pub use markdown::{markdown, title};
 pub use model::{
-    Change, Count, DEADLINE_DAYS, Deadline, Filing, Group, Mismatch, Offender, Population,
-    Protected, REPORT_VERSION, Report, RuleRow, Tiles, WORST_MAX,
+    Change, Count, DEADLINE_DAYS, Deadline, Exception, Exceptions, Filing, Group, Mismatch,
+    Offender, Population, Protected, REPORT_VERSION, Report, RuleRow, Tiles, WORST_MAX,
 };
 pub use sql::Query;
 pub use trend::{TrendPoint, add_history};
@@ -88,9 +88,19 @@ mod tests_support {
                 date: day + time::Duration::days(days),
                 duty,
             });
+            // "waived…" and "mixed…" sites have a SITE-PARITY failure an exception waives.
+            let waived: &[&'static str] =
+                if domain.starts_with("waived") || domain.starts_with("mixed") {
+                    &["SITE-PARITY"]
+                } else {
+                    &[]
+                };
+            site.waived_rules = waived.iter().map(ToString::to_string).collect();
             let findings = rules
                 .iter()
-                .map(|rule| FindingRow {
+                .map(|rule| (rule, None))
+                .chain(waived.iter().map(|rule| (rule, Some("SOON".to_string()))))
+                .map(|(rule, waiver)| FindingRow {
                     input_line: i as u64 + 1,
                     domain: (*domain).to_string(),
                     finding: Finding {
@@ -106,7 +116,7 @@ mod tests_support {
                             en: "fix it",
                         }),
                     },
-                    waiver: None,
+                    waiver,
                 })
                 .collect();
             w.write(SiteReport {
@@ -131,6 +141,7 @@ mod tests_support {
             duration_s: 1.5,
             rules_version: "test",
             rules_file: None,
+            waivers: None,
             shard: None,
             render: None,
         })
@@ -383,7 +394,11 @@ mod html_tests {
 
 #[cfg(test)]
 mod export_tests {
-    use super::tests_support::pair;
+    use std::path::Path;
+
+    use beian_types::SiteStatus;
+
+    use super::tests_support::{pair, run};
     use super::*;
 
     #[test]
@@ -417,6 +432,115 @@ mod export_tests {
         let md = std::fs::read_to_string(out.join("by-owner/B.md")).unwrap();
         assert!(md.contains("## still.cn") && md.contains("**ICP-KIND** (www.still.cn)"));
         assert!(std::fs::metadata(out.join("report.xlsx")).unwrap().len() > 1000);
+    }
+
+    /// Adds `entries` (id, last day) to the run's `run.json` as its exceptions file.
+    fn with_waivers(dir: &Path, entries: &[(&str, &str)]) {
+        let path = dir.join("run.json");
+        let mut record: beian_run::RunRecord =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let as_of = record.as_of.clone().unwrap();
+        record.waivers = Some(beian_run::WaiversRecord {
+            file: "waivers.toml".into(),
+            entries: entries
+                .iter()
+                .enumerate()
+                .map(|(i, (id, expires))| beian_run::WaiverRecord {
+                    id: (*id).to_string(),
+                    line: 4 * i + 1,
+                    domains: vec!["waived.cn".into()],
+                    hosts: Vec::new(),
+                    rules: vec!["SITE-PARITY".into()],
+                    reason: "being retired".into(),
+                    owner: Some("ops@example.cn".into()),
+                    expires: (*expires).to_string(),
+                    ticket: Some(format!("T-{id}")),
+                    in_force: **expires >= *as_of,
+                })
+                .collect(),
+        });
+        std::fs::write(&path, serde_json::to_string(&record).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn exceptions_are_counted_apart_and_listed_as_they_expire_or_lapse() {
+        use SiteStatus::*;
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let sites: &[(&'static str, SiteStatus, &[&'static str])] = &[
+            ("ok.cn", Compliant, &[]),
+            ("waived.cn", CompliantWithWaivers, &[]),
+            ("mixed.cn", Violation, &["ICP-LINK"]),
+        ];
+        run(&a, "run-a", "2026-11-20", sites);
+        run(&b, "run-b", "2026-11-27", sites);
+        let entries = [
+            ("LATER", "2027-03-01"),
+            ("SOON", "2026-12-20"),
+            ("LAPSED", "2026-11-22"),
+            ("OLD", "2026-10-01"),
+        ];
+        with_waivers(&b, &entries);
+        let (now, before) = (load_run(&b).unwrap(), load_run(&a).unwrap());
+        let r = build(&now, Some(&before));
+        // A site compliant thanks to an exception counts as compliant, and is named apart.
+        assert_eq!((r.tiles.compliant, r.tiles.compliant_with_waivers), (2, 1));
+        assert_eq!(r.tiles.compliant_pct, 66.7);
+        // Waived findings: counted apart, not among the failing rules.
+        assert_eq!((r.exceptions.waived, r.exceptions.sites), (2, 2));
+        let waived: Vec<_> = r
+            .exceptions
+            .rules
+            .iter()
+            .map(|c| (c.name.as_str(), c.now, c.before))
+            .collect();
+        assert_eq!(waived, [("SITE-PARITY", 2, Some(2))]);
+        assert!(r.rules.iter().all(|x| x.rule_id != "SITE-PARITY"));
+        let ids = |l: &[Exception]| {
+            l.iter()
+                .map(|e| (e.id.clone(), e.days_left))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&r.exceptions.expiring), [("SOON".to_string(), 23)]);
+        // Lapsed since the compared run (in force on 2026-11-20, not on 2026-11-27); OLD had
+        // lapsed before it.
+        assert_eq!(ids(&r.exceptions.lapsed), [("LAPSED".to_string(), -5)]);
+        let soon = &r.exceptions.expiring[0];
+        assert_eq!(
+            (soon.owner.as_deref(), soon.ticket.as_deref()),
+            (Some("ops@example.cn"), Some("T-SOON"))
+        );
+        // Without a compared run, every expired exception is listed.
+        let single = build(&now, None);
+        assert_eq!(
+            ids(&single.exceptions.lapsed),
+            [("OLD".to_string(), -57), ("LAPSED".to_string(), -5)]
+        );
+        // A run without an exceptions file lists none.
+        assert!(build(&before, None).exceptions.file.is_none());
+        // The owner's export leaves the waived finding out; the digest names the lists.
+        let f = failures(&now, SplitBy::Owner, Lang::En).unwrap();
+        let rules: Vec<_> = f
+            .iter()
+            .map(|x| (x.domain.as_str(), x.rule_id.as_str()))
+            .collect();
+        assert_eq!(rules, [("mixed.cn", "ICP-LINK")]);
+        let md = markdown(&r, Lang::En, "report.json");
+        assert!(
+            md.contains(
+                "Exceptions: 2 findings waived on 2 sites; 1 expire within 30 days, 1 lapsed"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("- SOON (Owner ops@example.cn, Ticket T-SOON, Last day 2026-12-20)"),
+            "{md}"
+        );
+        let page = html(&r, Lang::Zh).unwrap();
+        assert!(
+            page.contains("30 天内到期的豁免 (1)") && page.contains("T-LAPSED"),
+            "{page}"
+        );
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub struct Site {
     pub front: Option<(PageClass, Option<String>)>,
     /// The CDN or WAF in front of it (schema 2.7).
     pub edge: Option<String>,
+    /// Rules with a failing or warning finding an exception waived, as indices into
+    /// [`RunData::rules`] (schema 2.10).
+    pub waived: Vec<u16>,
 }
 
 /// A run, read for a report.
@@ -110,6 +113,8 @@ pub struct RunData {
     /// The screenshots found for each domain in the run's screenshot directory, when it is
     /// on this machine.
     pub screenshots: BTreeMap<String, Vec<PathBuf>>,
+    /// The exceptions the run was given (`--waivers`; schema 2.11's `run.json`).
+    pub waivers: Option<beian_run::WaiversRecord>,
 }
 
 impl RunData {
@@ -168,6 +173,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
         sites: Vec::new(),
         rules: Vec::new(),
         screenshots,
+        waivers: record.waivers().cloned(),
     };
     for_each_batch(
         dir,
@@ -185,6 +191,7 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadError> {
             col::FRONT_CLASS,
             col::FRONT_VENDOR,
             col::EDGE_PROVIDER,
+            col::WAIVED_RULES,
         ],
         |path, batch| read_batch(path, batch, &mut data),
     )?;
@@ -284,6 +291,11 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
     };
     let failing = rule_lists(path, batch, col::FAILING_RULES)?;
     let warning = rule_lists(path, batch, col::WARNING_RULES)?;
+    // Schema 2.10.
+    let waived = batch
+        .column_by_name(col::WAIVED_RULES)
+        .map(|_| rule_lists(path, batch, col::WAIVED_RULES))
+        .transpose()?;
     data.sites.reserve(batch.num_rows());
     for i in 0..batch.num_rows() {
         let name = status.value(i);
@@ -306,6 +318,10 @@ fn read_batch(path: &Path, batch: &RecordBatch, data: &mut RunData) -> Result<()
                 .and_then(|c| PageClass::from_name(&c))
                 .map(|c| (c, value(front_vendor, i))),
             edge: value(edge, i),
+            waived: waived
+                .as_ref()
+                .map(|w| w.rules(i, &mut data.rules))
+                .unwrap_or_default(),
         });
     }
     Ok(())

@@ -69,6 +69,30 @@ pub fn markdown(report: &Report, lang: Lang, full: &str) -> String {
     if f.sites > 0 {
         out.push(group(l.filing_digest, f.sites, &f.rules));
     }
+    let e = &report.exceptions;
+    if e.file.is_some() {
+        out.push(
+            l.exceptions_digest
+                .replace("{waived}", &e.waived.to_string())
+                .replace("{sites}", &e.sites.to_string())
+                .replace("{expiring}", &e.expiring.len().to_string())
+                .replace("{lapsed}", &e.lapsed.len().to_string()),
+        );
+        for (heading, list) in [(l.expiring_h, &e.expiring), (l.lapsed_h, &e.lapsed)] {
+            if list.is_empty() {
+                continue;
+            }
+            out.push(format!("{heading}:"));
+            for x in list.iter().take(LISTED) {
+                let owner = x.owner.as_deref().unwrap_or("-");
+                let ticket = x.ticket.as_deref().unwrap_or("-");
+                out.push(format!(
+                    "- {} ({} {}, {} {}, {} {})",
+                    x.id, l.owner, owner, l.ticket, ticket, l.expires, x.expires
+                ));
+            }
+        }
+    }
     if let Some(p) = report
         .population
         .as_ref()

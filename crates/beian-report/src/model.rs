@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::load::RunInfo;
 
 /// Version of the `report.json` model; bumped like the Parquet schema's.
-pub const REPORT_VERSION: &str = "1.4";
+pub const REPORT_VERSION: &str = "1.5";
 
 /// A fleet report.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +49,9 @@ pub struct Report {
     /// Sites whose pages do not match their filing (the filing rules' warns, report 1.4):
     /// apart from the footer violations.
     pub filing: Filing,
+    /// The exceptions (`--waivers`; report 1.5): the findings they waived, counted apart
+    /// from the failing ones, and those that expire soon or lapsed.
+    pub exceptions: Exceptions,
     /// Sites by owner (manifest `owner`; `-` for sites without one), most failing first.
     pub owners: Vec<Group>,
     /// Sites by filing province (`-` when unknown), most failing first.
@@ -87,8 +90,11 @@ pub struct Tiles {
     pub sites: u64,
     /// Sites audited: rows that are not input errors.
     pub audited: u64,
-    /// Compliant sites.
+    /// Compliant sites, those compliant with waivers included (report 1.5).
     pub compliant: u64,
+    /// Of them, the sites compliant only because exceptions waive what fails or warns
+    /// (`compliant_with_waivers`; report 1.5).
+    pub compliant_with_waivers: u64,
     /// Compliant sites in percent of the audited ones, one decimal.
     pub compliant_pct: f64,
     /// Change of `compliant_pct` since the compared run, in percentage points.
@@ -119,6 +125,47 @@ pub struct Protected {
     /// By owner (manifest `owner`; `-` without one), most first: whom to ask to allow the
     /// audit's addresses.
     pub owners: Vec<Count>,
+}
+
+/// What the exceptions did in the run, and which of them need a decision.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Exceptions {
+    /// The exceptions file the run was given (none: the run had no exceptions).
+    pub file: Option<String>,
+    /// Waived findings: a site and a rule whose failing or warning findings an exception
+    /// waived. They are in no failing or warning count of the report.
+    pub waived: u64,
+    /// Sites with a waived finding.
+    pub sites: u64,
+    /// Waived findings by rule, most first (with the compared run's counts).
+    pub rules: Vec<Count>,
+    /// Exceptions in force whose last day falls within [`DEADLINE_DAYS`] of the audit date,
+    /// soonest first: renew them or fix what they waive.
+    pub expiring: Vec<Exception>,
+    /// Exceptions that had expired by the audit date, soonest first: with a compared run, only
+    /// those still in force on its date (they lapsed since). Their findings count again.
+    pub lapsed: Vec<Exception>,
+}
+
+/// One exception in [`Exceptions`], as the run recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exception {
+    /// Its id.
+    pub id: String,
+    /// Who owns the decision.
+    pub owner: Option<String>,
+    /// The ticket it was decided in.
+    pub ticket: Option<String>,
+    /// The last day it applies (`YYYY-MM-DD`).
+    pub expires: String,
+    /// Days from the audit date to that day (negative: lapsed).
+    pub days_left: i64,
+    /// The rules it waives.
+    pub rules: Vec<String>,
+    /// The domains and hosts it names.
+    pub names: Vec<String>,
+    /// Why.
+    pub reason: String,
 }
 
 /// The sites that do not match their filing: by rule, by owner, and the sites.
@@ -256,6 +303,14 @@ impl Report {
                 rules: self.filing.rules.clone(),
                 owners: cut(&self.filing.owners, max),
                 list: cut(&self.filing.list, max),
+            },
+            exceptions: Exceptions {
+                file: self.exceptions.file.clone(),
+                waived: self.exceptions.waived,
+                sites: self.exceptions.sites,
+                rules: self.exceptions.rules.clone(),
+                expiring: cut(&self.exceptions.expiring, max),
+                lapsed: cut(&self.exceptions.lapsed, max),
             },
             protected: Protected {
                 sites: self.protected.sites,

@@ -34,7 +34,7 @@ pub(crate) fn appendix(report: &Report) -> Vec<Query> {
         Query {
             id: "compliant_pct",
             sql: format!(
-                "SELECT round(100.0 * count(*) FILTER (status = 'compliant')\n\
+                "SELECT round(100.0 * count(*) FILTER (status IN ('compliant', 'compliant_with_waivers'))\n\
                  \x20            / count(*) FILTER (status <> 'input_error'), 1) AS compliant_pct\n\
                  FROM {SITES};"
             ),
@@ -56,6 +56,16 @@ pub(crate) fn appendix(report: &Report) -> Vec<Query> {
                  \x20      count(*) FILTER (status = 'violation') AS failing\n\
                  FROM {SITES} WHERE status <> 'input_error'\n\
                  GROUP BY ALL ORDER BY failing DESC, name;"
+            ),
+        });
+    }
+    if report.exceptions.file.is_some() {
+        q.push(Query {
+            id: "waived",
+            sql: format!(
+                "SELECT r AS rule_id, count(*) AS waived\n\
+                 FROM (SELECT unnest(waived_rules) AS r FROM {SITES})\n\
+                 GROUP BY ALL ORDER BY waived DESC, rule_id;"
             ),
         });
     }
@@ -109,7 +119,8 @@ pub(crate) fn appendix(report: &Report) -> Vec<Query> {
             id: "fixed",
             sql: format!(
                 "SELECT n.domain FROM {SITES} n JOIN {before} b USING (domain)\n\
-                 WHERE n.status IN ('compliant', 'warning') AND b.status = 'violation'\n\
+                 WHERE n.status IN ('compliant', 'compliant_with_waivers', 'warning')\n\
+                 \x20 AND b.status = 'violation'\n\
                  ORDER BY 1;"
             ),
         });

@@ -10,6 +10,7 @@ use arrow_array::Array;
 use beian_run::history::HistoryRun;
 use beian_run::layout;
 use beian_run::schema::col;
+use beian_types::SiteStatus;
 use serde::Serialize;
 
 use crate::figures::{pct, worst_offenders};
@@ -63,7 +64,8 @@ pub fn add_history(
         let (mut audited, mut compliant, mut failing) = (0u64, 0u64, 0u64);
         scan(&run.dir, |_, status| {
             audited += u64::from(status != "input_error");
-            compliant += u64::from(status == "compliant");
+            compliant +=
+                u64::from(SiteStatus::from_name(status).is_some_and(SiteStatus::is_compliant));
             failing += u64::from(status == "violation");
         })?;
         trend.push(TrendPoint {

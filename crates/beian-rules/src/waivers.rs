@@ -46,6 +46,13 @@ pub struct Waiver {
     pub ticket: Option<String>,
 }
 
+impl Waiver {
+    /// Whether it applies on `as_of` (its `expires` is the last day it does).
+    pub fn in_force(&self, as_of: Date) -> bool {
+        self.expires >= as_of
+    }
+}
+
 /// A run's exceptions (empty: none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Waivers {
@@ -185,7 +192,7 @@ impl Waivers {
 
     /// The entries that stopped applying before `as_of`.
     pub fn expired(&self, as_of: Date) -> impl Iterator<Item = &Waiver> {
-        self.entries.iter().filter(move |w| w.expires < as_of)
+        self.entries.iter().filter(move |w| !w.in_force(as_of))
     }
 
     /// The entry that waives `f`, a finding of the site `domain`, on `as_of`: the first in the
@@ -195,7 +202,7 @@ impl Waivers {
             return None;
         }
         self.entries.iter().find(|w| {
-            w.expires >= as_of
+            w.in_force(as_of)
                 && w.rules.iter().any(|r| rule_matches(r, f.rule_id))
                 && (w.domains.iter().any(|p| name_matches(p, domain))
                     || f.host

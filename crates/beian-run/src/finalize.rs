@@ -190,6 +190,7 @@ pub fn finalize(dir: &Path, input_lines: Option<&[u64]>) -> Result<SuccessRecord
         input: first.input,
         rules_version: first.rules_version,
         rules_file: first.rules_file,
+        waivers: first.waivers,
         shard_count: count,
         shards: listed,
         rows,

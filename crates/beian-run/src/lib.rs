@@ -38,7 +38,7 @@ pub use warc::sha256_hex;
 
 pub use record::{
     Record, RecordError, RenderRecord, RowCounts, RunEnd, RunRecord, ScreenshotFailures,
-    ShardEntry, ShardRecord, SuccessRecord, new_run_id,
+    ShardEntry, ShardRecord, SuccessRecord, WaiverRecord, WaiversRecord, new_run_id,
 };
 pub use schema::{SCHEMA_VERSION, fetches_schema, findings_schema, sites_schema};
 
@@ -639,6 +639,6 @@ mod tests {
         w.close().unwrap();
         let err = RunWriter::resume(dir.path()).err().unwrap();
         let text = chain(&err).replace(&dir.path().display().to_string(), "DIR");
-        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.10 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
+        insta::assert_snapshot!(text, @"DIR/sites/part-00000.parquet was written with output schema 1.1; this beian writes 2.11 and resumes only its own runs: finish the run with the beian that started it, or start a new one");
     }
 }

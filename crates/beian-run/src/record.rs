@@ -40,6 +40,8 @@ pub struct RunEnd<'a> {
     pub rules_version: &'a str,
     /// The rules file (`--rules`), when one was given.
     pub rules_file: Option<&'a str>,
+    /// The exceptions (`--waivers`), when a file was given.
+    pub waivers: Option<&'a WaiversRecord>,
     /// This run's shard of the input, when the input was split.
     pub shard: Option<ShardRecord>,
     /// The pages this invocation rendered in the browser, when rendering was on.
@@ -80,6 +82,9 @@ pub struct RunRecord {
     /// The rules file, when one was given.
     #[serde(default)]
     pub rules_file: Option<String>,
+    /// The exceptions file and its entries, when one was given (schema 2.11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<WaiversRecord>,
     /// The run's shard of the input, when split. `--per-ip` holds per process: N shards may
     /// reach a shared host N times as hard.
     #[serde(default)]
@@ -122,6 +127,47 @@ impl RunRecord {
 /// schema 2.1), not interrupted.
 pub(crate) fn completion(complete: Option<bool>, interrupted: Option<bool>) -> bool {
     complete.unwrap_or(interrupted == Some(false))
+}
+
+/// The exceptions a run was given (`--waivers`): the file and each entry as the run read it,
+/// with whether it applied on the run's date. A report lists from it the exceptions that
+/// expire soon and those that lapsed (docs/REPORT.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiversRecord {
+    /// The file, as given.
+    pub file: String,
+    /// Its entries, in the file's order.
+    pub entries: Vec<WaiverRecord>,
+}
+
+/// One entry of [`WaiversRecord`] (docs/rulebook.md §5.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverRecord {
+    /// Its id.
+    pub id: String,
+    /// The line its `[[waiver]]` starts on.
+    pub line: usize,
+    /// Domain patterns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+    /// Host patterns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Rule ids or patterns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// Why.
+    pub reason: String,
+    /// Who owns the decision.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The last day it applies, `YYYY-MM-DD`.
+    pub expires: String,
+    /// The ticket it was decided in.
+    #[serde(default)]
+    pub ticket: Option<String>,
+    /// It applied on the run's date (false: it had expired, and the run said so).
+    pub in_force: bool,
 }
 
 /// A shard of the input (`--shard-index`, `--shard-count`).
@@ -264,6 +310,9 @@ pub struct SuccessRecord {
     /// The first shard's rules file.
     #[serde(default)]
     pub rules_file: Option<String>,
+    /// The first shard's exceptions (schema 2.11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<WaiversRecord>,
     /// How many shards.
     #[serde(default)]
     pub shard_count: u32,
@@ -406,6 +455,14 @@ impl Record {
         }
     }
 
+    /// The exceptions the run was given.
+    pub fn waivers(&self) -> Option<&WaiversRecord> {
+        match self {
+            Record::Run(r) => r.waivers.as_ref(),
+            Record::Success(s) => s.waivers.as_ref(),
+        }
+    }
+
     /// The wall time of the run's last invocation (a finalized run has none of its own).
     pub fn duration_s(&self) -> Option<f64> {
         match self {
@@ -495,6 +552,7 @@ pub(crate) fn write(
         duration_s: Some((end.duration_s * 10.0).round() / 10.0),
         rules_version: Some(end.rules_version.to_string()),
         rules_file: end.rules_file.map(str::to_string),
+        waivers: end.waivers.cloned(),
         shard: end.shard,
         render: end.render.clone(),
         interrupted: Some(end.interrupted),

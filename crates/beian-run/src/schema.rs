@@ -17,7 +17,7 @@ use beian_types::{FetchRow, FindingRow, Hop, SiteRow};
 use parquet::schema::types::ColumnPath;
 
 /// Version of the output schema, stored as [`META_SCHEMA_VERSION`] in every file.
-pub const SCHEMA_VERSION: &str = "2.10";
+pub const SCHEMA_VERSION: &str = "2.11";
 
 /// File metadata key: the schema version the part was written with.
 pub const META_SCHEMA_VERSION: &str = "beian.schema_version";
@@ -68,6 +68,10 @@ pub mod col {
     pub const FIX_ZH: &str = "fix_zh";
     /// `findings`: the fix in English.
     pub const FIX_EN: &str = "fix_en";
+    /// `sites`: rule ids whose failing or warning findings an exception waived.
+    pub const WAIVED_RULES: &str = "waived_rules";
+    /// `findings`: whether an exception waived the finding.
+    pub const WAIVED: &str = "waived";
 }
 
 /// How a column's value is read from a row; the Arrow type follows from it.
@@ -209,7 +213,11 @@ pub static SITES: Table<SiteRow> = Table {
             true,
             Value::Str(|r| r.edge_provider.map(|v| v.id)),
         ),
-        dict("waived_rules", false, Value::Strings(|r| &r.waived_rules)),
+        dict(
+            col::WAIVED_RULES,
+            false,
+            Value::Strings(|r| &r.waived_rules),
+        ),
     ],
 };
 
@@ -410,7 +418,11 @@ pub static FINDINGS: Table<FindingRow> = Table {
             true,
             Value::Str(|r| r.finding.fix.map(|f| f.en)),
         ),
-        column("waived", false, Value::Bool(|r| Some(r.waiver.is_some()))),
+        column(
+            col::WAIVED,
+            false,
+            Value::Bool(|r| Some(r.waiver.is_some())),
+        ),
         dict("waiver_id", true, Value::Str(|r| r.waiver.as_deref())),
     ],
 };

@@ -37,6 +37,15 @@ impl SiteStatus {
         }
     }
 
+    /// Whether a report counts the site as compliant: nothing fails or warns, or what does is
+    /// waived by an exception someone owns (`compliant_with_waivers`).
+    pub fn is_compliant(self) -> bool {
+        matches!(
+            self,
+            SiteStatus::Compliant | SiteStatus::CompliantWithWaivers
+        )
+    }
+
     /// Every status, in the order reports list them.
     pub const ALL: [SiteStatus; 7] = [
         SiteStatus::Compliant,
