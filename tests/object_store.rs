@@ -119,6 +119,27 @@ print("\n".join(keys))
         String::from_utf8_lossy(&res.stderr)
     );
 
+    // The resumed shard's run.json lists every evidence part in the bucket, those the killed
+    // run left included, each with the SHA-256 of its bytes.
+    let record = r#"
+import hashlib, json, sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+prefix = "weekly/run=w48/shard=0001/"
+run = json.loads(s3.get_object(Bucket="beian", Key=prefix + "run.json")["Body"].read())
+keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="beian", Prefix=prefix + "evidence/").get("Contents", []))
+have = {k[len(prefix):]: hashlib.sha256(s3.get_object(Bucket="beian", Key=k)["Body"].read()).hexdigest() for k in keys}
+print(json.dumps({"listed": {e["file"]: e["sha256"] for e in run.get("evidence", [])}, "have": have}))
+"#;
+    let v: serde_json::Value = serde_json::from_str(&run_python(&[
+        "-c".as_ref(),
+        record.as_ref(),
+        s3.endpoint.as_ref(),
+    ]))
+    .unwrap();
+    assert!(!v["have"].as_object().unwrap().is_empty(), "{v}");
+    assert_eq!(v["listed"], v["have"], "{v}");
+
     run_ok(
         Command::new(env!("CARGO_BIN_EXE_beian"))
             .args(["finalize", run, "--input"])

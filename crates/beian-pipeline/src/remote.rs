@@ -29,8 +29,8 @@ pub(crate) struct Prepared {
 }
 
 /// Takes the run's lock object and prepares staging for `start`: a new run needs an empty
-/// prefix (or `overwrite` empties it); a resumed one is tidied and its `sites` parts brought
-/// down.
+/// prefix (or `overwrite` empties it); a resumed one is tidied and its `sites` and evidence
+/// parts brought down.
 pub(crate) async fn prepare(
     remote: &Remote,
     staging: &Path,
@@ -88,11 +88,16 @@ async fn open(remote: &Remote, staging: &Path, start: &Start) -> Result<Opened, 
                 remote.delete(rel).await?;
                 removed.push(format!("{}/{rel}", remote.url()));
             }
+            // The evidence parts come down too, so that the writer describes them for
+            // run.json (SHA-256, records) as it does those of a run on disk; they leave
+            // staging with the sites parts.
             let pulled = remote
-                .pull(staging, |rel| plan.sites.iter().any(|s| s == rel))
+                .pull(staging, |rel| {
+                    plan.sites.iter().chain(&plan.evidence).any(|s| s == rel)
+                })
                 .await?;
             let mut redone = Vec::new();
-            for rel in &pulled {
+            for rel in pulled.iter().filter(|r| plan.sites.contains(r)) {
                 redone.extend(redo(remote, staging, rel).await?);
             }
             // Counted after the lost rows left them.
@@ -157,7 +162,7 @@ async fn rows_of(remote: &Remote, rel: &str) -> Result<u64, JobError> {
     }
 }
 
-/// After the writer has read the `sites` parts brought down, they leave staging.
+/// After the writer has read the `sites` and evidence parts brought down, they leave staging.
 pub(crate) fn settle(staging: &Path, pulled: &[String]) -> Result<(), JobError> {
     for rel in pulled {
         let local = staging.join(rel);
