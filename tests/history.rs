@@ -161,7 +161,11 @@ print(json.dumps({
     let exports = run_python(&["-c".as_ref(), code.as_ref(), out.as_os_str()]);
     let e: serde_json::Value = serde_json::from_str(&exports).unwrap();
     assert_eq!(e["bom"], true, "{e}");
-    assert_eq!(e["csv_header"][0], "Domain", "{e}");
+    assert_eq!(
+        e["csv_header"],
+        serde_json::json!(["Domain", "Host", "Rule", "Evidence", "Fix"]),
+        "{e}"
+    );
     assert_eq!(
         e["sheets"],
         serde_json::json!(["Summary", "Findings", "Exceptions"]),

@@ -443,11 +443,12 @@ pub(crate) struct ReportArgs {
     /// Where report.html, report.json and report.md go (default: RUN/report).
     #[arg(long, short, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
-    /// Language of the labels.
+    /// Language of the labels, and of the evidence and fixes the exports hold.
     #[arg(long, value_enum, default_value_t = Lang::Zh)]
     pub(crate) lang: Lang,
     /// Also write, per owner (or province), a CSV (UTF-8 with BOM) and a Markdown page of its
-    /// failing sites with rule, evidence and fix, and report.xlsx (summary and findings).
+    /// failing sites with rule, evidence and fix, and report.xlsx (summary, findings and
+    /// exceptions).
     #[arg(long, value_enum, value_name = "GROUP")]
     pub(crate) split_by: Option<SplitBy>,
     /// Post the digest to this chat webhook once the report is written (repeatable). A post

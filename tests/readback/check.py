@@ -52,6 +52,13 @@ def main():
             problems.append(f"{r['domain']} {r['host']} {r['rule_id']} {r['verdict']}: fix {r['fix_en']!r}")
             break
 
+    # Evidence in both languages on every row (schema 2.11): the Chinese sentence is Chinese.
+    for r in findings.to_pylist():
+        zh = r["evidence_zh"] or ""
+        if not r["evidence"] or not any("\u4e00" <= c <= "\u9fff" for c in zh):
+            problems.append(f"{r['domain']} {r['host']} {r['rule_id']}: evidence_zh {zh!r} beside {r['evidence']!r}")
+            break
+
     probe_error = {}
     cnames = {}
     for r in fetches.to_pylist():

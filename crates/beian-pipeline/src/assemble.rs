@@ -26,12 +26,12 @@ pub(crate) struct PageFacts {
 
 impl PageFacts {
     /// Facts read from the HTML as served; `why` the page was not rendered.
-    pub(crate) fn from_html(facts: FooterFacts, why: &str) -> Self {
+    pub(crate) fn from_html(facts: FooterFacts, (en, zh): (&str, &str)) -> Self {
         PageFacts {
             facts,
             render: Render::Static,
             render_ms: None,
-            placement: Placement::NotMeasured(why.to_string()),
+            placement: Placement::NotMeasured(beian_types::said!("{en}", "{zh}")),
             peak_memory: 0,
         }
     }
@@ -353,7 +353,7 @@ mod tests {
         let fetched = fetched();
         let pages = HashMap::from([(
             PAGE.to_string(),
-            PageFacts::from_html(FooterFacts::empty("utf-8"), "not rendered"),
+            PageFacts::from_html(FooterFacts::empty("utf-8"), ("not rendered", "未渲染")),
         )]);
         let (host, rows) = assemble(&probes(Ok(&res), &fetched, &pages, Some(PAGE)));
         assert_eq!(rows.len(), 2);

@@ -14,7 +14,7 @@ use beian_resolve::{Resolver, ResolverBuilder};
 use beian_rules::{HostObservation, Placement, Render, RuleConfig, SiteContext, judge_site};
 use beian_types::{
     Capture, Classified, ErrorClass, EvidenceMode, Exchange, FetchRow, FindingRow, FooterFacts,
-    HostRole, PageClass, Scheme, SiteReport, SiteRow,
+    HostRole, PageClass, Scheme, SiteReport, SiteRow, said,
 };
 use rustls_pki_types::CertificateDer;
 
@@ -94,10 +94,18 @@ struct Shot {
 }
 
 /// Why a page was not rendered, for ICP-PLACEMENT's evidence.
-const NOT_RENDERED_OFF: &str = "not rendered: rendering is off (--render never, or no browser)";
-const NOT_RENDERED_AUTO: &str =
-    "not rendered: --render auto found the HTML conclusive (--render always measures every page)";
-const NOT_RENDERED_OTHER: &str = "not rendered: another page of this host is judged";
+const NOT_RENDERED_OFF: (&str, &str) = (
+    "not rendered: rendering is off (--render never, or no browser)",
+    "未渲染：渲染已关闭（--render never，或没有浏览器）",
+);
+const NOT_RENDERED_AUTO: (&str, &str) = (
+    "not rendered: --render auto found the HTML conclusive (--render always measures every page)",
+    "未渲染：--render auto 认为 HTML 已足以判断（--render always 会测量每个页面）",
+);
+const NOT_RENDERED_OTHER: (&str, &str) = (
+    "not rendered: another page of this host is judged",
+    "未渲染：该主机判定的是另一个页面",
+);
 
 /// How sites are judged: the audit date and the rules file's settings.
 #[derive(Debug, Clone)]
@@ -233,7 +241,11 @@ impl Auditor {
                 facts,
                 render: Render::Failed(f.to_string()),
                 render_ms: Some(micros(f.elapsed) / 1000),
-                placement: Placement::NotMeasured(format!("the render failed ({})", f.reason)),
+                placement: Placement::NotMeasured(said!(
+                    "the render failed ({})",
+                    "渲染失败（{}）",
+                    f.reason
+                )),
                 peak_memory: f.peak_memory,
             },
         }
@@ -710,9 +722,10 @@ fn rendered_facts(
             desktop,
             mobile: r.mobile_layout,
         },
-        None => Placement::NotMeasured(
-            "the rendered page was not measured (its scripts stopped the measuring script)".into(),
-        ),
+        None => Placement::NotMeasured(said!(
+            "the rendered page was not measured (its scripts stopped the measuring script)",
+            "渲染后的页面未能测量（页面脚本中止了测量脚本）"
+        )),
     };
     PageFacts {
         facts,

@@ -239,6 +239,7 @@ pub(crate) fn touched(report: &SiteReport) -> Option<ErrorClass> {
 /// again).
 pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
     let reason = format!("the audit's own network failed ({why})");
+    let reason_zh = format!("审计自身的网络出了故障（{why}）");
     let hosts: std::collections::HashSet<&str> = report
         .fetches
         .iter()
@@ -259,6 +260,7 @@ pub(crate) fn network_failed(report: &mut SiteReport, why: &str) {
         if f.verdict == Verdict::Fail && (about_reach || on_lost_host) {
             f.verdict = Verdict::Warn;
             f.evidence = format!("not verified: {reason} — {}", f.evidence);
+            f.evidence_zh = format!("未核实：{reason_zh} — {}", f.evidence_zh);
         }
     }
     let findings = || report.findings.iter().map(|f| &f.finding);
@@ -359,6 +361,7 @@ mod tests {
                 host: None,
                 url: None,
                 evidence: "a.cn unreachable: dns_timeout".into(),
+                evidence_zh: "a.cn 无法访问：dns_timeout".into(),
                 number: None,
                 link_host: None,
                 fix: None,

@@ -54,6 +54,7 @@ mod tests {
             host: host.map(str::to_string),
             url: url.map(str::to_string),
             evidence: String::new(),
+            evidence_zh: String::new(),
             number: None,
             link_host: None,
             fix: None,

@@ -96,12 +96,20 @@ pub fn failures(run: &RunData, split: SplitBy, lang: Lang) -> Result<Vec<Failure
     ];
     let mut out = Vec::new();
     let mut read = columns.to_vec();
-    read.push(col::WAIVED);
+    read.extend([col::WAIVED, col::EVIDENCE_ZH]);
     for_each_batch(&run.info.dir, layout::FINDINGS, &read, |path, batch| {
         let [domain, host, rule, verdict, evidence, fix] =
             columns.map(|name| strings(path, batch, name));
         let (domain, host, rule, verdict, evidence, fix) =
             (domain?, host?, rule?, verdict?, evidence?, fix?);
+        // Schema 2.11; older runs have their evidence in English only.
+        let evidence = match lang {
+            Lang::Zh => batch
+                .column_by_name(col::EVIDENCE_ZH)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .unwrap_or(evidence),
+            Lang::En => evidence,
+        };
         // Schema 2.10; older runs waived nothing.
         let waived = batch
             .column_by_name(col::WAIVED)
@@ -178,7 +186,7 @@ pub fn write_exports(
     });
     std::fs::create_dir_all(&sub).map_err(write_err(&sub))?;
     let mut written = Vec::new();
-    let header = [l.domain, "host", l.rule, l.evidence, l.fix];
+    let header = [l.domain, l.host, l.rule, l.evidence, l.fix];
     for chunk in failures.chunk_by(|a, b| a.group == b.group) {
         let Some(first) = chunk.first() else { continue };
         let stem = file_stem(&first.group);
@@ -313,7 +321,7 @@ fn workbook(
 
     let sheet = book.add_worksheet();
     sheet.set_name(l.findings)?;
-    let header = [groups.1, l.domain, "host", l.rule, l.evidence, l.fix];
+    let header = [groups.1, l.domain, l.host, l.rule, l.evidence, l.fix];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(0), *h, &bold)?;
     }

@@ -109,6 +109,7 @@ mod tests_support {
                         host: Some(format!("www.{domain}")),
                         url: None,
                         evidence: format!("{rule} evidence"),
+                        evidence_zh: format!("{rule} 证据"),
                         number: None,
                         link_host: None,
                         fix: Some(Fix {
@@ -555,5 +556,14 @@ mod export_tests {
         let written = write_exports(&out, &r, &f, SplitBy::Owner, Lang::Zh).unwrap();
         assert!(out.join("by-owner/_.._客户_一.csv").exists(), "{written:?}");
         assert!(written.iter().all(|p| p.starts_with(&out)));
+        // The header is in the reader's language, every column of it.
+        let csv = std::fs::read_to_string(out.join("by-owner/_.._客户_一.csv")).unwrap();
+        let header = csv.trim_start_matches('\u{feff}').lines().next().unwrap();
+        assert_eq!(header, "域名,主机,规则,证据,整改");
+        // The evidence is the Chinese one, as the fix is.
+        assert!(
+            csv.lines().skip(1).all(|l| l.ends_with(" 证据,改正")),
+            "{csv}"
+        );
     }
 }

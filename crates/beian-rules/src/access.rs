@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use beian_types::{Finding, Hosting, Manifest, Verdict};
+use beian_types::{Finding, Hosting, Manifest, Said, Verdict, said};
 use ipnet::IpNet;
 
 use crate::ids;
@@ -42,7 +42,7 @@ struct Host<'a> {
     /// The CDN or WAF the CNAME or an address names, described.
     edge: Option<&'a str>,
     /// `address (network)` for each address.
-    listed: Vec<String>,
+    listed: Vec<Said>,
 }
 
 /// SITE-ACCESS for one site.
@@ -52,13 +52,19 @@ pub(crate) fn site_access(
     manifest: &Manifest,
     audit_nets: &[IpNet],
 ) -> Finding {
-    let na = |why: &str| site_finding(ids::SITE_ACCESS, Verdict::NotApplicable, why.to_string());
+    let na = |why: Said| site_finding(ids::SITE_ACCESS, Verdict::NotApplicable, why);
     if manifest.hosting == Some(Hosting::Overseas) {
-        return na("manifest: hosting=overseas");
+        return na(said!(
+            "manifest: hosting=overseas",
+            "清单：hosting=overseas（境外托管）"
+        ));
     }
     let nets = networks_for(manifest, audit_nets);
     if nets.is_empty() {
-        return na("no access networks given (--access-nets, manifest access_nets)");
+        return na(said!(
+            "no access networks given (--access-nets, manifest access_nets)",
+            "没有给出接入网络（--access-nets，清单的 access_nets）"
+        ));
     }
     let judged: Vec<Host<'_>> = hosts
         .iter()
@@ -80,11 +86,13 @@ pub(crate) fn site_access(
                 match network_of(*ip, nets) {
                     Some(n) => {
                         host.inside += 1;
-                        host.listed.push(format!("{ip} (in {n})"));
+                        host.listed
+                            .push(said!("{ip} (in {n})", "{ip}（在 {n} 内）"));
                     }
                     None => {
                         host.outside += 1;
-                        host.listed.push(format!("{ip} (outside)"));
+                        host.listed
+                            .push(said!("{ip} (outside)", "{ip}（不在其中）"));
                     }
                 }
             }
@@ -92,16 +100,26 @@ pub(crate) fn site_access(
         })
         .collect();
     if judged.is_empty() {
-        return na("no host resolved to an address (see SITE-REACH)");
+        return na(said!(
+            "no host resolved to an address (see SITE-REACH)",
+            "没有主机解析到地址（见 SITE-REACH）"
+        ));
     }
-    let describe = |h: &Host<'_>| match h.cdn {
-        Some(t) => format!("{} → CNAME {t}: {}", h.name, h.listed.join(", ")),
-        None => format!("{}: {}", h.name, h.listed.join(", ")),
+    let describe = |h: &Host<'_>| {
+        let listed = Said::join_with(&h.listed, ", ", "，");
+        let name = h.name;
+        match h.cdn {
+            Some(t) => listed.map(
+                |w| format!("{name} → CNAME {t}: {w}"),
+                |w| format!("{name} → CNAME {t}：{w}"),
+            ),
+            None => listed.map(|w| format!("{name}: {w}"), |w| format!("{name}：{w}")),
+        }
     };
-    let all = || judged.iter().map(describe).collect::<Vec<_>>().join("; ");
+    let all = || Said::join(&judged.iter().map(describe).collect::<Vec<_>>());
     // Served elsewhere: a host answering only from addresses outside the networks, with no
     // third party in front that could hide an origin inside them.
-    let elsewhere: Vec<String> = judged
+    let elsewhere: Vec<Said> = judged
         .iter()
         .filter(|h| h.inside == 0 && h.cdn.is_none() && h.edge.is_none())
         .map(describe)
@@ -110,37 +128,49 @@ pub(crate) fn site_access(
         return site_finding(
             ids::SITE_ACCESS,
             Verdict::Fail,
-            format!(
-                "served outside the access networks: {}",
-                elsewhere.join("; ")
+            Said::join(&elsewhere).map(
+                |w| format!("served outside the access networks: {w}"),
+                |w| format!("在接入网络之外提供服务：{w}"),
             ),
         );
     }
     if let Some(h) = judged.iter().find(|h| h.cdn.is_some() || h.edge.is_some()) {
         let through = match h.edge {
-            Some(e) => e.to_string(),
-            None => "a third party's CNAME (a CDN in front of the origin?)".to_string(),
+            Some(e) => said!("{e}", "{e}"),
+            None => said!(
+                "a third party's CNAME (a CDN in front of the origin?)",
+                "第三方的 CNAME（源站前有 CDN？）"
+            ),
         };
+        let (name, all) = (h.name, all());
         return site_finding(
             ids::SITE_ACCESS,
             Verdict::Warn,
-            format!(
-                "{} reaches its addresses through {through}: {}",
-                h.name,
-                all()
-            ),
+            Said {
+                en: format!(
+                    "{name} reaches its addresses through {}: {}",
+                    through.en, all.en
+                ),
+                zh: format!("{name} 经由{}到达其地址：{}", through.zh, all.zh),
+            },
         );
     }
     if judged.iter().any(|h| h.outside > 0) {
         return site_finding(
             ids::SITE_ACCESS,
             Verdict::Warn,
-            format!("some addresses outside the access networks: {}", all()),
+            all().map(
+                |w| format!("some addresses outside the access networks: {w}"),
+                |w| format!("部分地址不在接入网络中：{w}"),
+            ),
         );
     }
     site_finding(
         ids::SITE_ACCESS,
         Verdict::Pass,
-        format!("every address in the access networks: {}", all()),
+        all().map(
+            |w| format!("every address in the access networks: {w}"),
+            |w| format!("所有地址都在接入网络中：{w}"),
+        ),
     )
 }

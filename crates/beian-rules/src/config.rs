@@ -135,10 +135,16 @@ impl RuleConfig {
         if now == was {
             return;
         }
-        f.evidence = if s.enabled {
-            format!("{} (rules file: {was} → {now})", f.evidence)
+        (f.evidence, f.evidence_zh) = if s.enabled {
+            (
+                format!("{} (rules file: {was} → {now})", f.evidence),
+                format!("{}（规则文件：{was} → {now}）", f.evidence_zh),
+            )
         } else {
-            format!("switched off in the rules file ({was}: {})", f.evidence)
+            (
+                format!("switched off in the rules file ({was}: {})", f.evidence),
+                format!("已在规则文件中关闭（{was}：{}）", f.evidence_zh),
+            )
         };
         f.verdict = now;
         f.fix = catalogue::fix_for(f.rule_id, now);
@@ -173,6 +179,7 @@ mod tests {
             host: None,
             url: None,
             evidence: "seen".into(),
+            evidence_zh: "看到了".into(),
             number: None,
             link_host: None,
             fix: None,

@@ -6,7 +6,9 @@
 //! must show the site's number, and one that shows another number or a parked page fails —
 //! that the page shows, not what it is. Each is n/a without its manifest column.
 
-use beian_types::{Feature, Finding, FooterFacts, Manifest, PageClass, SubjectType, Verdict};
+use beian_types::{
+    Feature, Finding, FooterFacts, Manifest, PageClass, Said, SubjectType, Verdict, said,
+};
 
 use crate::observation::{HostObservation, PageObservation};
 use crate::site::{shown_number, site_finding};
@@ -27,8 +29,27 @@ fn pages(hosts: &[HostObservation]) -> impl Iterator<Item = &PageObservation> {
     hosts.iter().filter_map(|h| h.page.as_ref())
 }
 
-fn na(rule: &'static str, why: &str) -> Finding {
-    site_finding(rule, Verdict::NotApplicable, why.to_string())
+fn na(rule: &'static str, why: Said) -> Finding {
+    site_finding(rule, Verdict::NotApplicable, why)
+}
+
+/// "manifest: no `column`" in both languages.
+fn no_column(rule: &'static str, column: &str) -> Finding {
+    na(rule, said!("manifest: no {column}", "清单中没有 {column}"))
+}
+
+fn no_page(rule: &'static str) -> Finding {
+    na(rule, said!("no host showed a page", "没有主机显示页面"))
+}
+
+/// Where a shown name stands, in Chinese ([`shown_names`]'s sources).
+fn source_zh(source: &str) -> &str {
+    match source {
+        "title" => "标题",
+        "logo" => "标志",
+        "copyright" => "版权信息",
+        other => other,
+    }
 }
 
 /// The features of every page, each kind and product once, in host order.
@@ -180,34 +201,41 @@ fn first_match<'s>(filed: &str, shown: &'s [(String, String)]) -> Option<&'s (St
 
 fn site_name(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     let Some(filed) = manifest.site_name.as_deref() else {
-        return na(ids::SITE_NAME, "manifest: no site_name");
+        return no_column(ids::SITE_NAME, "site_name");
     };
     if pages(hosts).next().is_none() {
-        return na(ids::SITE_NAME, "no host showed a page");
+        return no_page(ids::SITE_NAME);
     }
     let shown = shown_names(pages(hosts).map(|p| &p.facts));
     if let Some((source, text)) = first_match(filed, &shown) {
         return site_finding(
             ids::SITE_NAME,
             Verdict::Pass,
-            format!("the {source} shows {text} (filed 网站名称 {filed})"),
+            Said {
+                en: format!("the {source} shows {text} (filed 网站名称 {filed})"),
+                zh: format!("{}显示 {text}（备案网站名称 {filed}）", source_zh(source)),
+            },
         );
     }
-    let whole: Vec<String> = shown
+    let whole: Vec<Said> = shown
         .iter()
         .filter(|(s, t)| {
             s != "title" || pages(hosts).any(|p| p.facts.page.title.as_deref() == Some(t))
         })
-        .map(|(s, t)| format!("{s} {t}"))
+        .map(|(s, t)| Said {
+            en: format!("{s} {t}"),
+            zh: format!("{} {t}", source_zh(s)),
+        })
         .collect();
     let evidence = if whole.is_empty() {
-        format!(
-            "the pages show no name (no title, site name, logo or copyright holder); filed 网站名称 {filed}"
+        said!(
+            "the pages show no name (no title, site name, logo or copyright holder); filed 网站名称 {filed}",
+            "页面没有显示名称（没有标题、网站名称、标志或版权所有者）；备案网站名称 {filed}"
         )
     } else {
-        format!(
-            "no name the pages show matches the filed 网站名称 {filed}: {}",
-            whole.join("; ")
+        Said::join(&whole).map(
+            |w| format!("no name the pages show matches the filed 网站名称 {filed}: {w}"),
+            |w| format!("页面显示的名称都与备案网站名称 {filed} 不符：{w}"),
         )
     };
     site_finding(ids::SITE_NAME, Verdict::Warn, evidence)
@@ -218,35 +246,46 @@ fn site_name(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
 
 fn site_interactive(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     let Some(filed) = manifest.interactive else {
-        return na(ids::SITE_INTERACTIVE, "manifest: no interactive");
+        return no_column(ids::SITE_INTERACTIVE, "interactive");
     };
     if pages(hosts).next().is_none() {
-        return na(ids::SITE_INTERACTIVE, "no host showed a page");
+        return no_page(ids::SITE_INTERACTIVE);
     }
     let seen = features(hosts, |f| f.kind.is_interactive());
     match (filed, seen.is_empty()) {
         (false, false) => site_finding(
             ids::SITE_INTERACTIVE,
             Verdict::Warn,
-            format!(
+            said!(
                 "the home page offers interactive services while the filing says it offers none (非交互): {}",
+                "首页提供交互式服务，而备案填的是非交互式：{}",
                 listed(&seen)
             ),
         ),
         (false, true) => site_finding(
             ids::SITE_INTERACTIVE,
             Verdict::Pass,
-            "no interactive service seen on the home pages (filed non-interactive)".into(),
+            said!(
+                "no interactive service seen on the home pages (filed non-interactive)",
+                "首页未见交互式服务（备案为非交互式）"
+            ),
         ),
         (true, true) => site_finding(
             ids::SITE_INTERACTIVE,
             Verdict::Pass,
-            "filed as interactive (交互式); none seen on the home pages".into(),
+            said!(
+                "filed as interactive (交互式); none seen on the home pages",
+                "备案为交互式；首页未见交互式服务"
+            ),
         ),
         (true, false) => site_finding(
             ids::SITE_INTERACTIVE,
             Verdict::Pass,
-            format!("filed as interactive (交互式): {}", listed(&seen)),
+            said!(
+                "filed as interactive (交互式): {}",
+                "备案为交互式：{}",
+                listed(&seen)
+            ),
         ),
     }
 }
@@ -284,46 +323,55 @@ fn is_organisation(holder: &str) -> bool {
 
 fn site_scope(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     match manifest.subject_type {
-        None => return na(ids::SITE_SCOPE, "manifest: no subject_type"),
+        None => return no_column(ids::SITE_SCOPE, "subject_type"),
         Some(SubjectType::Organisation) => {
             return na(
                 ids::SITE_SCOPE,
-                "filed by an organisation: a personal filing's limits do not apply",
+                said!(
+                    "filed by an organisation: a personal filing's limits do not apply",
+                    "单位备案：个人备案的限制不适用"
+                ),
             );
         }
         Some(SubjectType::Personal) => {}
     }
     if pages(hosts).next().is_none() {
-        return na(ids::SITE_SCOPE, "no host showed a page");
+        return no_page(ids::SITE_SCOPE);
     }
     let mut beyond = Vec::new();
     let commerce = features(hosts, |f| !f.kind.is_interactive());
     if !commerce.is_empty() {
-        beyond.push(format!("commerce: {}", listed(&commerce)));
+        beyond.push(said!("commerce: {}", "经营内容：{}", listed(&commerce)));
     }
     let forum = features(hosts, |f| f.kind == beian_types::FeatureKind::Forum);
     if !forum.is_empty() {
-        beyond.push(format!("a forum: {}", listed(&forum)));
+        beyond.push(said!("a forum: {}", "论坛：{}", listed(&forum)));
     }
     let holder = pages(hosts)
         .filter_map(|p| p.facts.copyright_holder.as_deref())
         .find(|h| is_organisation(h));
     if let Some(h) = holder {
-        beyond.push(format!("the copyright holder {h} is an organisation"));
+        beyond.push(said!(
+            "the copyright holder {h} is an organisation",
+            "版权所有者 {h} 是单位"
+        ));
     }
     if beyond.is_empty() {
         site_finding(
             ids::SITE_SCOPE,
             Verdict::Pass,
-            "a personal filing: no commerce, forum or organisation seen on the home pages".into(),
+            said!(
+                "a personal filing: no commerce, forum or organisation seen on the home pages",
+                "个人备案：首页未见经营内容、论坛或单位"
+            ),
         )
     } else {
         site_finding(
             ids::SITE_SCOPE,
             Verdict::Warn,
-            format!(
-                "a personal filing (个人) shows content beyond it (内容超范围): {}",
-                beyond.join("; ")
+            Said::join(&beyond).map(
+                |w| format!("a personal filing (个人) shows content beyond it (内容超范围): {w}"),
+                |w| format!("个人备案的网站显示了超出范围的内容（内容超范围）：{w}"),
             ),
         )
     }
@@ -334,7 +382,7 @@ fn site_scope(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
 
 fn site_filed_ip(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     let Some(filed) = manifest.filed_ips.as_deref() else {
-        return na(ids::SITE_FILED_IP, "manifest: no filed_ips");
+        return no_column(ids::SITE_FILED_IP, "filed_ips");
     };
     let mut outside = Vec::new();
     let mut inside = Vec::new();
@@ -352,10 +400,12 @@ fn site_filed_ip(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
         match (&dns.edge, out.is_empty()) {
             (_, true) => inside.push(h.host.as_str()),
             // A CDN answers with its own addresses; the filing lists the origin's.
-            (Some((_, named)), false) => {
-                fronted.push(format!("{} is served through {named}", h.host))
-            }
-            (None, false) => outside.push(format!("{} → {}", h.host, out.join(", "))),
+            (Some((_, named)), false) => fronted.push(said!(
+                "{} is served through {named}",
+                "{} 经由 {named} 提供服务",
+                h.host
+            )),
+            (None, false) => outside.push(said!("{} → {}", "{} → {}", h.host, out.join(", "))),
         }
     }
     if !outside.is_empty() {
@@ -363,26 +413,37 @@ fn site_filed_ip(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
         return site_finding(
             ids::SITE_FILED_IP,
             Verdict::Warn,
-            format!(
-                "addresses outside the filed IPs ({}): {}",
-                filed.join(", "),
-                outside.join("; ")
+            Said::join(&outside).map(
+                |w| {
+                    format!(
+                        "addresses outside the filed IPs ({}): {w}",
+                        filed.join(", ")
+                    )
+                },
+                |w| format!("有地址不在备案的 IP 中（{}）：{w}", filed.join(", ")),
             ),
         );
     }
     match (inside.is_empty(), fronted.is_empty()) {
-        (true, true) => na(ids::SITE_FILED_IP, "DNS gave no address"),
+        (true, true) => na(
+            ids::SITE_FILED_IP,
+            said!("DNS gave no address", "DNS 没有返回地址"),
+        ),
         (true, false) => na(
             ids::SITE_FILED_IP,
-            &format!(
-                "{}: its addresses are the CDN's, not the filed ones",
-                fronted.join("; ")
+            Said::join(&fronted).map(
+                |w| format!("{w}: its addresses are the CDN's, not the filed ones"),
+                |w| format!("{w}：其地址是 CDN 的，不是备案的地址"),
             ),
         ),
         _ => site_finding(
             ids::SITE_FILED_IP,
             Verdict::Pass,
-            format!("every address of {} is a filed IP", inside.join(" and ")),
+            said!(
+                "every address of {} is a filed IP",
+                "{} 的地址都是备案的 IP",
+                inside.join(" and ")
+            ),
         ),
     }
 }
@@ -406,10 +467,10 @@ fn language_name(tag: &str) -> String {
 
 fn site_lang(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
     let Some(filed) = manifest.languages.as_deref() else {
-        return na(ids::SITE_LANG, "manifest: no languages");
+        return no_column(ids::SITE_LANG, "languages");
     };
     if pages(hosts).next().is_none() {
-        return na(ids::SITE_LANG, "no host showed a page");
+        return no_page(ids::SITE_LANG);
     }
     let filed_names: Vec<String> = filed.iter().map(|l| language_name(l)).collect();
     let mut outside = Vec::new();
@@ -418,8 +479,9 @@ fn site_lang(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
         let Some(lang) = h.page.as_ref().and_then(|p| p.facts.page.lang.as_ref()) else {
             continue;
         };
-        let said = format!(
+        let said = said!(
             "{} is {} ({} % of {} words)",
+            "{0} 是{1}（{3} 个词中占 {2} %）",
             h.host,
             language_name(&lang.tag),
             lang.share,
@@ -435,20 +497,32 @@ fn site_lang(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
         return site_finding(
             ids::SITE_LANG,
             Verdict::Warn,
-            format!(
-                "a page's language is not a filed 网站语种 ({}): {}",
-                filed_names.join(", "),
-                outside.join("; ")
+            Said::join(&outside).map(
+                |w| {
+                    format!(
+                        "a page's language is not a filed 网站语种 ({}): {w}",
+                        filed_names.join(", ")
+                    )
+                },
+                |w| {
+                    format!(
+                        "页面语种不在备案的网站语种中（{}）：{w}",
+                        filed_names.join("、")
+                    )
+                },
             ),
         );
     }
     if told.is_empty() {
         return na(
             ids::SITE_LANG,
-            "the pages hold too little text to tell their language",
+            said!(
+                "the pages hold too little text to tell their language",
+                "页面文字太少，无法判断语种"
+            ),
         );
     }
-    site_finding(ids::SITE_LANG, Verdict::Pass, told.join("; "))
+    site_finding(ids::SITE_LANG, Verdict::Pass, Said::join(&told))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,55 +530,68 @@ fn site_lang(hosts: &[HostObservation], manifest: &Manifest) -> Finding {
 
 /// What one other-domain host shows, judged against `want` (the site's number): a fail, a
 /// warn, or a pass, with its evidence.
-fn other_host(h: &HostObservation, want: Option<&beian_types::IcpNumber>) -> (Verdict, String) {
+fn other_host(h: &HostObservation, want: Option<&beian_types::IcpNumber>) -> (Verdict, Said) {
+    let host = &h.host;
     let Some(page) = &h.page else {
         return match h.front.filter(|c| c.class != PageClass::Page) {
             Some(c) if c.class == PageClass::Parked => (
                 Verdict::Fail,
-                format!(
-                    "{} answered {}: a shell (空壳) domain",
-                    h.host,
-                    c.describe()
+                c.said().map(
+                    |w| format!("{host} answered {w}: a shell (空壳) domain"),
+                    |w| format!("{host} 返回了{w}：空壳域名"),
                 ),
             ),
             Some(c) => (
                 Verdict::Warn,
-                format!("{}: not verified, it answered {}", h.host, c.describe()),
+                c.said().map(
+                    |w| format!("{host}: not verified, it answered {w}"),
+                    |w| format!("{host}：未核实，它返回了{w}"),
+                ),
             ),
             None => (
                 Verdict::Warn,
-                format!(
-                    "{} shows no page ({})",
-                    h.host,
-                    h.failure.as_deref().unwrap_or("no 2xx HTML page")
-                ),
+                match h.failure.as_deref() {
+                    Some(why) => said!("{host} shows no page ({why})", "{host} 没有页面（{why}）"),
+                    None => said!(
+                        "{host} shows no page (no 2xx HTML page)",
+                        "{host} 没有页面（没有 2xx 的 HTML 页面）"
+                    ),
+                },
             ),
         };
     };
     let Some(number) = shown_number(page).map(|(c, _)| &c.number) else {
         return (
             Verdict::Fail,
-            format!("{} shows no filing number ({})", h.host, page.final_url),
+            said!(
+                "{host} shows no filing number ({})",
+                "{host} 没有显示备案号（{}）",
+                page.final_url
+            ),
         );
     };
     match want {
         Some(w) if w.subject_core() != number.subject_core() || w.form != number.form => (
             Verdict::Fail,
-            format!(
-                "{} shows {}, another filing's number: the site shows {}",
-                h.host, number.canonical, w.canonical
+            said!(
+                "{host} shows {}, another filing's number: the site shows {}",
+                "{host} 显示 {}，是另一个备案的编号：本网站显示的是 {}",
+                number.canonical,
+                w.canonical
             ),
         ),
         Some(w) if w.canonical != number.canonical => (
             Verdict::Warn,
-            format!(
-                "{} shows {}, another website of the same subject: the site shows {}",
-                h.host, number.canonical, w.canonical
+            said!(
+                "{host} shows {}, another website of the same subject: the site shows {}",
+                "{host} 显示 {}，是同一主体的另一个网站：本网站显示的是 {}",
+                number.canonical,
+                w.canonical
             ),
         ),
         _ => (
             Verdict::Pass,
-            format!("{} shows {}", h.host, number.canonical),
+            said!("{host} shows {}", "{host} 显示 {}", number.canonical),
         ),
     }
 }
@@ -516,22 +603,22 @@ pub(crate) fn site_other_domains(
     manifest: &Manifest,
 ) -> Finding {
     if manifest.other_domains.as_ref().is_none_or(Vec::is_empty) || others.is_empty() {
-        return na(ids::SITE_OTHER_DOMAINS, "manifest: no other_domains");
+        return no_column(ids::SITE_OTHER_DOMAINS, "other_domains");
     }
     // The site's number: the apex page's, else www's.
     let want = own
         .iter()
         .filter_map(|h| h.page.as_ref())
         .find_map(|p| shown_number(p).map(|(c, _)| &c.number));
-    let judged: Vec<(Verdict, String)> = others.iter().map(|h| other_host(h, want)).collect();
+    let judged: Vec<(Verdict, Said)> = others.iter().map(|h| other_host(h, want)).collect();
     // Verdicts order n/a < pass < warn < fail.
     let worst = judged
         .iter()
         .map(|(v, _)| *v)
         .max()
         .unwrap_or(Verdict::NotApplicable);
-    let evidence: Vec<&str> = judged.iter().map(|(_, e)| e.as_str()).collect();
-    site_finding(ids::SITE_OTHER_DOMAINS, worst, evidence.join("; "))
+    let evidence: Vec<Said> = judged.into_iter().map(|(_, e)| e).collect();
+    site_finding(ids::SITE_OTHER_DOMAINS, worst, Said::join(&evidence))
 }
 
 #[cfg(test)]

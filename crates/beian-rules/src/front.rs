@@ -4,7 +4,7 @@
 //! shell-site signal (SITE-SHELL). The fixes say what to do about the thing in front, not
 //! about a footer nobody saw.
 
-use beian_types::{Classified, ErrorClass, Finding, Fix, HostRole, PageClass, Verdict};
+use beian_types::{Classified, ErrorClass, Finding, Fix, HostRole, PageClass, Said, Verdict, said};
 
 use crate::ids;
 use crate::observation::HostObservation;
@@ -39,25 +39,36 @@ pub(crate) fn gate(h: &HostObservation) -> Option<Classified> {
 /// with the gate's fix), every other rule n/a with the reason.
 pub(crate) fn page_rules_without_page(h: &HostObservation) -> Vec<Finding> {
     let front = h.front.filter(|c| c.class != PageClass::Page);
+    let host = &h.host;
     let reason = match front {
-        Some(c) if c.class.is_gate() => {
-            format!("not verified: {} answered {}", h.host, c.describe())
-        }
-        Some(c) if c.class == PageClass::ProviderInterception => {
-            format!("{} answered {} (see ICP-PROVIDER)", h.host, c.describe())
-        }
+        Some(c) if c.class.is_gate() => c.said().map(
+            |w| format!("not verified: {host} answered {w}"),
+            |w| format!("未核实：{host} 返回了{w}"),
+        ),
+        Some(c) if c.class == PageClass::ProviderInterception => c.said().map(
+            |w| format!("{host} answered {w} (see ICP-PROVIDER)"),
+            |w| format!("{host} 返回了{w}（见 ICP-PROVIDER）"),
+        ),
         Some(c) if c.class == PageClass::Parked => {
             let see = if h.role == HostRole::Other {
                 ids::SITE_OTHER_DOMAINS
             } else {
                 ids::SITE_SHELL
             };
-            format!("{} answered {} (see {see})", h.host, c.describe())
+            c.said().map(
+                |w| format!("{host} answered {w} (see {see})"),
+                |w| format!("{host} 返回了{w}（见 {see}）"),
+            )
         }
-        _ if h.role == HostRole::Other => {
-            format!("host has no page (see {})", ids::SITE_OTHER_DOMAINS)
-        }
-        _ => "host has no page (see SITE-REACH)".to_string(),
+        _ if h.role == HostRole::Other => said!(
+            "host has no page (see {})",
+            "该主机没有页面（见 {}）",
+            ids::SITE_OTHER_DOMAINS
+        ),
+        _ => said!(
+            "host has no page (see SITE-REACH)",
+            "该主机没有页面（见 SITE-REACH）"
+        ),
     };
     let gated = gate(h);
     ids::PAGE_RULES
@@ -73,7 +84,8 @@ pub(crate) fn page_rules_without_page(h: &HostObservation) -> Vec<Finding> {
                 },
                 host: Some(h.host.clone()),
                 url: None,
-                evidence: reason.clone(),
+                evidence: reason.en.clone(),
+                evidence_zh: reason.zh.clone(),
                 number: None,
                 link_host: None,
                 fix: if present {
@@ -86,23 +98,37 @@ pub(crate) fn page_rules_without_page(h: &HostObservation) -> Vec<Finding> {
         .collect()
 }
 
-/// ICP-PROVIDER: no host answered with the access provider's page for unfiled domains.
-pub(crate) fn icp_provider(hosts: &[HostObservation]) -> Finding {
-    let intercepted: Vec<String> = hosts
+/// "`host` answered `what`" for each host whose front is of a class `which` accepts.
+fn answered(
+    hosts: &[HostObservation],
+    which: impl Fn(&HostObservation, Classified) -> bool,
+) -> Vec<Said> {
+    hosts
         .iter()
         .filter_map(|h| {
-            h.front
-                .filter(|c| c.class == PageClass::ProviderInterception)
-                .map(|c| format!("{} answered {}", h.host, c.describe()))
+            let host = &h.host;
+            h.front.filter(|&c| which(h, c)).map(|c| {
+                c.said().map(
+                    |w| format!("{host} answered {w}"),
+                    |w| format!("{host} 返回了{w}"),
+                )
+            })
         })
-        .collect();
+        .collect()
+}
+
+/// ICP-PROVIDER: no host answered with the access provider's page for unfiled domains.
+pub(crate) fn icp_provider(hosts: &[HostObservation]) -> Finding {
+    let intercepted = answered(hosts, |_, c| c.class == PageClass::ProviderInterception);
     if !intercepted.is_empty() {
         return site_finding(
             ids::ICP_PROVIDER,
             Verdict::Fail,
-            format!(
-                "the access provider says the domain has no filing on its network: {}",
-                intercepted.join("; ")
+            Said::join(&intercepted).map(
+                |w| {
+                    format!("the access provider says the domain has no filing on its network: {w}")
+                },
+                |w| format!("接入商表示该域名在其网络上没有备案：{w}"),
             ),
         );
     }
@@ -110,26 +136,24 @@ pub(crate) fn icp_provider(hosts: &[HostObservation]) -> Finding {
         return site_finding(
             ids::ICP_PROVIDER,
             Verdict::NotApplicable,
-            "no host answered".into(),
+            said!("no host answered", "没有主机应答"),
         );
     }
     site_finding(
         ids::ICP_PROVIDER,
         Verdict::Pass,
-        "no access provider's interception page".into(),
+        said!(
+            "no access provider's interception page",
+            "没有接入商的拦截页"
+        ),
     )
 }
 
 /// SITE-SHELL (空壳): the hosts that answered show a parked or default page instead of a site.
 pub(crate) fn site_shell(hosts: &[HostObservation]) -> Finding {
-    let parked: Vec<String> = hosts
-        .iter()
-        .filter_map(|h| {
-            h.front
-                .filter(|c| h.page.is_none() && c.class == PageClass::Parked)
-                .map(|c| format!("{} answered {}", h.host, c.describe()))
-        })
-        .collect();
+    let parked = answered(hosts, |h, c| {
+        h.page.is_none() && c.class == PageClass::Parked
+    });
     let with_page = hosts.iter().filter(|h| h.page.is_some()).count();
     let verdict = match (parked.is_empty(), with_page) {
         (true, _) => None,
@@ -140,13 +164,19 @@ pub(crate) fn site_shell(hosts: &[HostObservation]) -> Finding {
         Some(v) => site_finding(
             ids::SITE_SHELL,
             v,
-            format!("a shell site (空壳) signal: {}", parked.join("; ")),
+            Said::join(&parked).map(
+                |w| format!("a shell site (空壳) signal: {w}"),
+                |w| format!("空壳网站迹象：{w}"),
+            ),
         ),
         None if with_page == 0 => not_answering(hosts),
         None => site_finding(
             ids::SITE_SHELL,
             Verdict::Pass,
-            "the hosts show the site's own pages".into(),
+            said!(
+                "the hosts show the site's own pages",
+                "各主机显示的是网站自己的页面"
+            ),
         ),
     }
 }
@@ -163,17 +193,21 @@ fn not_answering(hosts: &[HostObservation]) -> Finding {
         return site_finding(
             ids::SITE_SHELL,
             Verdict::NotApplicable,
-            "no host showed a page of its own".into(),
+            said!(
+                "no host showed a page of its own",
+                "没有主机显示网站自己的页面"
+            ),
         );
     }
     let class = |h: &HostObservation| h.probes.iter().find_map(|p| p.error_class);
-    let said: Vec<String> = hosts
+    let seen: Vec<Said> = hosts
         .iter()
         .map(|h| match class(h) {
-            Some(c) => format!("{} {c}", h.host),
-            None => format!("{} no page", h.host),
+            Some(c) => said!("{} {c}", "{} {c}", h.host),
+            None => said!("{} no page", "{} 没有页面", h.host),
         })
         .collect();
+    let Said { en, zh } = Said::join_with(&seen, ", ", "，");
     if !hosts.is_empty()
         && hosts
             .iter()
@@ -182,18 +216,18 @@ fn not_answering(hosts: &[HostObservation]) -> Finding {
         return site_finding(
             ids::SITE_SHELL,
             Verdict::Fail,
-            format!(
-                "the filed domain does not exist ({}): a shell site (空壳)",
-                said.join(", ")
+            said!(
+                "the filed domain does not exist ({en}): a shell site (空壳)",
+                "备案的域名不存在（{zh}）：空壳网站"
             ),
         );
     }
     site_finding(
         ids::SITE_SHELL,
         Verdict::Warn,
-        format!(
-            "no host answers now ({}): a filed domain that stays unreachable is a shell site (空壳) — audit it again",
-            said.join(", ")
+        said!(
+            "no host answers now ({en}): a filed domain that stays unreachable is a shell site (空壳) — audit it again",
+            "目前没有主机应答（{zh}）：备案域名持续无法访问即为空壳网站——请再次审计"
         ),
     )
 }

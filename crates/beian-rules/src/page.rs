@@ -9,7 +9,7 @@ use beian_numbers::is_placeholder;
 use beian_numbers::provinces::wrong_icp_alias;
 use beian_types::{
     CandidateSource, Finding, FooterFacts, Hosting, IcpCandidate, IcpForm, LinkVia, Manifest,
-    NumberKind, Verdict,
+    NumberKind, Said, Verdict, said,
 };
 use time::Date;
 
@@ -46,7 +46,7 @@ impl Judge<'_> {
     /// Adds a finding with the number it is about: ICP-* rules are about the primary ICP
     /// candidate, LICENCE-* rules about the first licence number, PSB-* rules about the PSB
     /// number; a warn or fail carries the catalogue's fix.
-    fn push(&mut self, rule_id: &'static str, verdict: Verdict, evidence: impl Into<String>) {
+    fn push(&mut self, rule_id: &'static str, verdict: Verdict, evidence: Said) {
         let facts = self.page.facts;
         let (number, link_host) = if rule_id.starts_with("PSB-") {
             facts.psb.as_ref().map_or((None, None), |p| {
@@ -78,7 +78,8 @@ impl Judge<'_> {
             verdict,
             host: Some(self.page.host.to_string()),
             url: Some(self.page.url.to_string()),
-            evidence: evidence.into(),
+            evidence: evidence.en,
+            evidence_zh: evidence.zh,
             number,
             link_host,
             fix: catalogue::fix_for(rule_id, verdict),
@@ -94,7 +95,7 @@ fn due(from: Date) -> Date {
 /// Accumulates the worst verdict and its reasons for rules that check several conditions.
 struct Worst {
     verdict: Verdict,
-    reasons: Vec<String>,
+    reasons: Vec<Said>,
 }
 
 impl Worst {
@@ -104,15 +105,15 @@ impl Worst {
             reasons: Vec::new(),
         }
     }
-    fn add(&mut self, v: Verdict, reason: String) {
+    fn add(&mut self, v: Verdict, reason: Said) {
         self.verdict = self.verdict.max(v);
         self.reasons.push(reason);
     }
-    fn evidence(&self, ok: &str) -> String {
+    fn evidence(&self, ok: Said) -> Said {
         if self.reasons.is_empty() {
-            ok.to_string()
+            ok
         } else {
-            self.reasons.join("; ")
+            Said::join(&self.reasons)
         }
     }
 }
@@ -138,7 +139,14 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
             ids::ICP_MULTI,
             ids::ICP_MANIFEST,
         ] {
-            j.push(id, Verdict::NotApplicable, "manifest: hosting=overseas");
+            j.push(
+                id,
+                Verdict::NotApplicable,
+                said!(
+                    "manifest: hosting=overseas",
+                    "清单：hosting=overseas（境外托管）"
+                ),
+            );
         }
     } else {
         icp_present(&mut j, primary);
@@ -156,7 +164,11 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
                     ids::ICP_KIND,
                     ids::ICP_MULTI,
                 ] {
-                    j.push(id, Verdict::NotApplicable, "no ICP number in the footer");
+                    j.push(
+                        id,
+                        Verdict::NotApplicable,
+                        said!("no ICP number in the footer", "页脚没有 ICP 编号"),
+                    );
                 }
             }
         }
@@ -169,9 +181,15 @@ pub fn page_rules(page: &PageInput<'_>) -> Vec<Finding> {
     licence_present(&mut j, facts, manifest);
     // Placement needs the rendered page's layout: judge_site judges it when there is one.
     let why = if manifest.hosting == Some(Hosting::Overseas) {
-        "manifest: hosting=overseas"
+        said!(
+            "manifest: hosting=overseas",
+            "清单：hosting=overseas（境外托管）"
+        )
     } else {
-        "not rendered: the HTML alone says nothing of where the number shows"
+        said!(
+            "not rendered: the HTML alone says nothing of where the number shows",
+            "未渲染：仅凭 HTML 无法判断编号显示的位置"
+        )
     };
     j.push(ids::ICP_PLACEMENT, Verdict::NotApplicable, why);
     j.out
@@ -182,7 +200,7 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
         j.push(
             ids::ICP_MANIFEST,
             Verdict::NotApplicable,
-            "no expected_icp in the manifest",
+            said!("no expected_icp in the manifest", "清单中没有 expected_icp"),
         );
         return;
     };
@@ -190,7 +208,10 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
         j.push(
             ids::ICP_MANIFEST,
             Verdict::NotApplicable,
-            format!("manifest expects {expected}; no number in the footer (see ICP-PRESENT)"),
+            said!(
+                "manifest expects {expected}; no number in the footer (see ICP-PRESENT)",
+                "清单期望 {expected}；页脚没有编号（见 ICP-PRESENT）"
+            ),
         );
         return;
     };
@@ -199,7 +220,7 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
         j.push(
             ids::ICP_MANIFEST,
             Verdict::Pass,
-            format!("{} as in the manifest", n.canonical),
+            said!("{} as in the manifest", "{} 与清单一致", n.canonical),
         );
         return;
     }
@@ -209,8 +230,9 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
         j.push(
             ids::ICP_MANIFEST,
             Verdict::Pass,
-            format!(
+            said!(
                 "{} has the subject of the manifest's {expected} (Guangdong)",
+                "{} 与清单的 {expected} 属同一主体（广东）",
                 n.canonical
             ),
         );
@@ -219,7 +241,11 @@ fn icp_manifest(j: &mut Judge<'_>, shown: Option<&IcpCandidate>, manifest: &Mani
     j.push(
         ids::ICP_MANIFEST,
         Verdict::Fail,
-        format!("shows {}, manifest expects {expected}", n.canonical),
+        said!(
+            "shows {}, manifest expects {expected}",
+            "显示 {}，清单期望 {expected}",
+            n.canonical
+        ),
     );
 }
 
@@ -228,7 +254,7 @@ fn licence_present(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest) 
         j.push(
             ids::LICENCE_PRESENT,
             Verdict::NotApplicable,
-            "not marked commercial in the manifest",
+            said!("not marked commercial in the manifest", "清单未标为经营性"),
         );
         return;
     }
@@ -236,7 +262,10 @@ fn licence_present(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest) 
         j.push(
             ids::LICENCE_PRESENT,
             Verdict::NotApplicable,
-            "manifest: hosting=overseas",
+            said!(
+                "manifest: hosting=overseas",
+                "清单：hosting=overseas（境外托管）"
+            ),
         );
         return;
     }
@@ -250,13 +279,16 @@ fn licence_present(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest) 
         j.push(
             ids::LICENCE_PRESENT,
             Verdict::Fail,
-            "commercial site without a licence number (ICP证 / B2-…) in the footer",
+            said!(
+                "commercial site without a licence number (ICP证 / B2-…) in the footer",
+                "经营性网站的页脚没有经营许可证编号（ICP证 / B2-…）"
+            ),
         );
     } else {
         j.push(
             ids::LICENCE_PRESENT,
             Verdict::Pass,
-            format!("licence shown: {}", licences.join(", ")),
+            said!("licence shown: {}", "显示的许可证：{}", licences.join(", ")),
         );
     }
 }
@@ -266,13 +298,17 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
         None => j.push(
             ids::ICP_PRESENT,
             Verdict::Fail,
-            "no ICP filing or licence number on the page",
+            said!(
+                "no ICP filing or licence number on the page",
+                "页面上没有 ICP 备案号或许可证编号"
+            ),
         ),
         Some(c) if c.source == CandidateSource::Body => j.push(
             ids::ICP_PRESENT,
             Verdict::Fail,
-            format!(
+            said!(
                 "{} appears only in body text outside the footer",
+                "{} 只出现在页脚以外的正文中",
                 c.number.canonical
             ),
         ),
@@ -280,13 +316,14 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
             CandidateSource::Text => j.push(
                 ids::ICP_PRESENT,
                 Verdict::Pass,
-                format!("{} in footer text", c.number.canonical),
+                said!("{} in footer text", "{} 在页脚文字中", c.number.canonical),
             ),
             CandidateSource::Alt | CandidateSource::Title => j.push(
                 ids::ICP_PRESENT,
                 Verdict::Warn,
-                format!(
+                said!(
                     "{} only in an image {} attribute (check visually)",
+                    "{} 只在图片的 {} 属性中（请目视核对）",
                     c.number.canonical,
                     c.source.as_str()
                 ),
@@ -294,8 +331,9 @@ fn icp_present(j: &mut Judge<'_>, primary: Option<&IcpCandidate>) {
             CandidateSource::Script | CandidateSource::Body => j.push(
                 ids::ICP_PRESENT,
                 Verdict::Warn,
-                format!(
+                said!(
                     "{} only inside an inline script (needs rendering)",
+                    "{} 只在内联脚本中（需渲染核实）",
                     c.number.canonical
                 ),
             ),
@@ -309,18 +347,32 @@ fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
     if !n.faults.is_empty() {
         // A near miss (§2.8): the number a reader sees, written wrong.
         let faults: Vec<&str> = n.faults.iter().map(|f| f.describe()).collect();
+        let faults_zh: Vec<&str> = n.faults.iter().map(|f| f.describe_zh()).collect();
         let write = if n.province.is_none() && n.form != IcpForm::Licence {
-            format!("its province's character followed by {}", n.canonical)
+            said!(
+                "its province's character followed by {}",
+                "省份简称加 {}",
+                n.canonical
+            )
         } else {
-            n.canonical.clone()
+            said!("{}", "{}", n.canonical)
         };
         w.add(
             Verdict::Fail,
-            format!(
-                "{} is written wrong ({}): write it as {write}",
-                n.matched,
-                faults.join(", ")
-            ),
+            Said {
+                en: format!(
+                    "{} is written wrong ({}): write it as {}",
+                    n.matched,
+                    faults.join(", "),
+                    write.en
+                ),
+                zh: format!(
+                    "{} 写法有误（{}）：应写作 {}",
+                    n.matched,
+                    faults_zh.join("，"),
+                    write.zh
+                ),
+            },
         );
     }
     if let Some((bad, good)) = n
@@ -329,7 +381,10 @@ fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
     {
         w.add(
             Verdict::Fail,
-            format!("prefix {bad} is not an ICP prefix (should be {good})"),
+            said!(
+                "prefix {bad} is not an ICP prefix (should be {good})",
+                "前缀 {bad} 不是 ICP 省份简称（应为 {good}）"
+            ),
         );
     }
     let len = n.digits.len();
@@ -338,12 +393,19 @@ fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
             if len == 10 && !n.digits.starts_with("20") {
                 w.add(
                     Verdict::Warn,
-                    format!("10-digit serial {} does not start with 20", n.digits),
+                    said!(
+                        "10-digit serial {} does not start with 20",
+                        "10 位序号 {} 不以 20 开头",
+                        n.digits
+                    ),
                 );
             } else if len != 8 && len != 10 {
                 w.add(
                     Verdict::Warn,
-                    format!("unusual serial length {len} (expected 8 or 10)"),
+                    said!(
+                        "unusual serial length {len} (expected 8 or 10)",
+                        "序号长度 {len} 位不常见（应为 8 或 10 位）"
+                    ),
                 );
             }
         }
@@ -351,7 +413,10 @@ fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
             if len != 6 {
                 w.add(
                     Verdict::Warn,
-                    format!("ICP证 serial has {len} digits (expected 6)"),
+                    said!(
+                        "ICP证 serial has {len} digits (expected 6)",
+                        "ICP证序号为 {len} 位（应为 6 位）"
+                    ),
                 );
             }
         }
@@ -359,28 +424,38 @@ fn icp_format(j: &mut Judge<'_>, c: &IcpCandidate) {
             if len != 8 {
                 w.add(
                     Verdict::Fail,
-                    format!("licence serial has {len} digits (expected 8)"),
+                    said!(
+                        "licence serial has {len} digits (expected 8)",
+                        "许可证序号为 {len} 位（应为 8 位）"
+                    ),
                 );
             }
         }
     }
     if n.form != IcpForm::Licence && !n.has_hao {
-        w.add(Verdict::Warn, "trailing 号 missing".to_string());
+        w.add(Verdict::Warn, said!("trailing 号 missing", "末尾缺少“号”"));
     }
     if let Some(l) = n.letter.filter(|l| !matches!(l, 'A' | 'X')) {
         w.add(
             Verdict::Warn,
-            format!("suffix letter {l} is not A (app) or X (mini program)"),
+            said!(
+                "suffix letter {l} is not A (app) or X (mini program)",
+                "后缀字母 {l} 不是 A（APP）或 X（小程序）"
+            ),
         );
     }
     if is_placeholder(&n.digits) {
         w.add(
             Verdict::Warn,
-            format!("{} looks like a placeholder", n.canonical),
+            said!(
+                "{} looks like a placeholder",
+                "{} 像是占位编号",
+                n.canonical
+            ),
         );
     }
-    let ok = format!("{} is well-formed", n.canonical);
-    j.push(ids::ICP_FORMAT, w.verdict, w.evidence(&ok));
+    let ok = said!("{} is well-formed", "{} 格式正确", n.canonical);
+    j.push(ids::ICP_FORMAT, w.verdict, w.evidence(ok));
 }
 
 fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
@@ -390,19 +465,28 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
             j.push(
                 ids::ICP_LINK,
                 Verdict::Warn,
-                format!("{num} is written by a script without an anchor"),
+                said!(
+                    "{num} is written by a script without an anchor",
+                    "{num} 由脚本写出，没有链接"
+                ),
             );
         } else if let Some(h) = facts.miit_link_hosts.first() {
             j.push(
                 ids::ICP_LINK,
                 Verdict::Warn,
-                format!("{num} is not linked; a separate link to {h} is in the footer"),
+                said!(
+                    "{num} is not linked; a separate link to {h} is in the footer",
+                    "{num} 未加链接；页脚另有指向 {h} 的链接"
+                ),
             );
         } else {
             j.push(
                 ids::ICP_LINK,
                 Verdict::Fail,
-                format!("{num} is not linked to {MIIT_HOST}"),
+                said!(
+                    "{num} is not linked to {MIIT_HOST}",
+                    "{num} 未链接到 {MIIT_HOST}"
+                ),
             );
         }
         return;
@@ -410,30 +494,50 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
     let host = link.host.as_deref().unwrap_or("");
     let (verdict, evidence) = if host == MIIT_HOST {
         match link.via {
-            LinkVia::Anchor => (Verdict::Pass, format!("{num} links to {}", link.href)),
+            LinkVia::Anchor => (
+                Verdict::Pass,
+                said!("{num} links to {}", "{num} 链接到 {}", link.href),
+            ),
             LinkVia::Exturl => (
                 Verdict::Warn,
-                format!("{num} links to {host} only via a JavaScript exturl span"),
+                said!(
+                    "{num} links to {host} only via a JavaScript exturl span",
+                    "{num} 只通过 JavaScript 的 exturl 元素链接到 {host}"
+                ),
             ),
             // The anchor exists once the script has run; whether it runs is ICP-PRESENT's.
             LinkVia::Script => (
                 Verdict::Pass,
-                format!("{num} links to {} in the anchor a script writes", link.href),
+                said!(
+                    "{num} links to {} in the anchor a script writes",
+                    "{num} 在脚本写出的链接中指向 {}",
+                    link.href
+                ),
             ),
             LinkVia::Onclick => (
                 Verdict::Warn,
-                format!("{num} links to {host} only via a JavaScript onclick (no href)"),
+                said!(
+                    "{num} links to {host} only via a JavaScript onclick (no href)",
+                    "{num} 只通过 JavaScript onclick 链接到 {host}（没有 href）"
+                ),
             ),
         }
     } else if MIIT_LEGACY_HOSTS.contains(&host) {
         (
             Verdict::Warn,
-            format!("{num} links to the legacy host {host}; use https://{MIIT_HOST}/"),
+            said!(
+                "{num} links to the legacy host {host}; use https://{MIIT_HOST}/",
+                "{num} 链接到旧域名 {host}；应改为 https://{MIIT_HOST}/"
+            ),
         )
     } else {
         (
             Verdict::Fail,
-            format!("{num} links to {:?}, not {MIIT_HOST}", link.href),
+            said!(
+                "{num} links to {:?}, not {MIIT_HOST}",
+                "{num} 链接到 {:?}，而不是 {MIIT_HOST}",
+                link.href
+            ),
         )
     };
     j.push(ids::ICP_LINK, verdict, evidence);
@@ -442,21 +546,33 @@ fn icp_link(j: &mut Judge<'_>, c: &IcpCandidate, facts: &FooterFacts) {
 fn icp_kind(j: &mut Judge<'_>, c: &IcpCandidate) {
     let n = &c.number;
     let gd = n.province == Some('粤');
-    let (v, why) = match n.kind {
-        NumberKind::Service | NumberKind::LicenceService => (Verdict::Pass, "service number"),
-        NumberKind::Subject if gd => (Verdict::Pass, "Guangdong subject number"),
+    let (v, why, zh) = match n.kind {
+        NumberKind::Service | NumberKind::LicenceService => {
+            (Verdict::Pass, "service number", "网站备案号（服务号）")
+        }
+        NumberKind::Subject if gd => (Verdict::Pass, "Guangdong subject number", "广东主体备案号"),
         NumberKind::Subject => (
             Verdict::Fail,
             "subject number outside Guangdong; the footer must show the service number (号-N)",
+            "广东以外的主体备案号；页脚须显示网站备案号（号-N）",
         ),
-        NumberKind::Licence if gd => (Verdict::Pass, "Guangdong licence number"),
-        NumberKind::Licence => (Verdict::Warn, "bare licence number outside Guangdong"),
+        NumberKind::Licence if gd => (Verdict::Pass, "Guangdong licence number", "广东许可证编号"),
+        NumberKind::Licence => (
+            Verdict::Warn,
+            "bare licence number outside Guangdong",
+            "广东以外只显示了许可证编号",
+        ),
         NumberKind::App => (
             Verdict::Fail,
             "APP / mini-program number shown on a website",
+            "网站上显示的是 APP / 小程序备案号",
         ),
     };
-    j.push(ids::ICP_KIND, v, format!("{}: {why}", n.canonical));
+    j.push(
+        ids::ICP_KIND,
+        v,
+        said!("{}: {why}", "{}：{zh}", n.canonical),
+    );
 }
 
 fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
@@ -475,13 +591,21 @@ fn icp_multi(j: &mut Judge<'_>, facts: &FooterFacts) {
         j.push(
             ids::ICP_MULTI,
             Verdict::Pass,
-            format!("{} filing subject(s) in the footer", cores.len()),
+            said!(
+                "{} filing subject(s) in the footer",
+                "页脚有 {} 个备案主体",
+                cores.len()
+            ),
         );
     } else {
         j.push(
             ids::ICP_MULTI,
             Verdict::Warn,
-            format!("several filing subjects: {}", cores.join(", ")),
+            said!(
+                "several filing subjects: {}",
+                "多个备案主体：{}",
+                cores.join(", ")
+            ),
         );
     }
 }
@@ -496,7 +620,7 @@ fn copyright(
         j.push(
             ids::COPYRIGHT,
             Verdict::NotApplicable,
-            "not a Jiangsu filing",
+            said!("not a Jiangsu filing", "非江苏备案"),
         );
         return;
     }
@@ -505,17 +629,23 @@ fn copyright(
         (Some(h), Some(org)) if squeeze(h) != squeeze(org) => j.push(
             ids::COPYRIGHT,
             Verdict::Fail,
-            format!("copyright holder {h} is not the filing organisation {org}"),
+            said!(
+                "copyright holder {h} is not the filing organisation {org}",
+                "版权所有者 {h} 不是备案主体 {org}"
+            ),
         ),
         (Some(h), _) => j.push(
             ids::COPYRIGHT,
             Verdict::Pass,
-            format!("copyright holder: {h}"),
+            said!("copyright holder: {h}", "版权所有者：{h}"),
         ),
         (None, _) => j.push(
             ids::COPYRIGHT,
             Verdict::Fail,
-            "Jiangsu filing without a copyright line (版权所有) naming the organisation",
+            said!(
+                "Jiangsu filing without a copyright line (版权所有) naming the organisation",
+                "江苏备案的页脚没有写明主体名称的版权信息（版权所有）"
+            ),
         ),
     }
 }
@@ -530,7 +660,7 @@ fn licence_format(j: &mut Judge<'_>, facts: &FooterFacts) {
         j.push(
             ids::LICENCE_FORMAT,
             Verdict::NotApplicable,
-            "no licence number in the footer",
+            said!("no licence number in the footer", "页脚没有许可证编号"),
         );
         return;
     }
@@ -553,13 +683,17 @@ fn licence_format(j: &mut Judge<'_>, facts: &FooterFacts) {
         j.push(
             ids::LICENCE_FORMAT,
             Verdict::Pass,
-            format!("well-formed: {}", all.join(", ")),
+            said!("well-formed: {}", "格式正确：{}", all.join(", ")),
         );
     } else {
         j.push(
             ids::LICENCE_FORMAT,
             Verdict::Fail,
-            format!("malformed licence number: {}", bad.join(", ")),
+            said!(
+                "malformed licence number: {}",
+                "许可证编号格式有误：{}",
+                bad.join(", ")
+            ),
         );
     }
 }

@@ -3,7 +3,7 @@
 //! page in a desktop and a mobile viewport; and the same visibility for the PSB number and
 //! icon (PSB-PRESENT, PSB-ICON).
 
-use beian_types::{CandidateSource, DigitRun, Finding, FooterFacts, Layout, Verdict};
+use beian_types::{CandidateSource, DigitRun, Finding, FooterFacts, Layout, Said, Verdict, said};
 use serde::Deserialize;
 
 use crate::ids;
@@ -42,7 +42,7 @@ impl Default for Thresholds {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placement {
     /// Not measured: not rendered, or the render failed; the reason.
-    NotMeasured(String),
+    NotMeasured(Said),
     /// The desktop layout, and the mobile one when it was measured.
     Measured {
         /// In the desktop viewport.
@@ -54,30 +54,37 @@ pub enum Placement {
 
 impl Default for Placement {
     fn default() -> Self {
-        Placement::NotMeasured("not rendered".into())
+        Placement::NotMeasured(said!("not rendered", "未渲染"))
     }
 }
 
 /// How a number shows in one viewport.
 enum Seen {
     /// Cannot be seen, or read: why.
-    No(String),
+    No(Said),
     /// Visible and legible; where.
     Yes { centred: bool, bottom: bool },
 }
 
 fn seen(run: &DigitRun, layout: &Layout, t: &Thresholds) -> Seen {
     if let Some(why) = &run.hidden {
-        return Seen::No(why.clone());
+        return Seen::No(said!("{why}", "{why}"));
     }
     if run.contrast < t.min_contrast {
-        return Seen::No(format!(
+        return Seen::No(said!(
             "contrast {:.1}:1 below {:.1}:1",
-            run.contrast, t.min_contrast
+            "对比度 {:.1}:1 低于 {:.1}:1",
+            run.contrast,
+            t.min_contrast
         ));
     }
     if run.font_px < t.min_font_px {
-        return Seen::No(format!("font {}px below {}px", run.font_px, t.min_font_px));
+        return Seen::No(said!(
+            "font {}px below {}px",
+            "字号 {}px 小于 {}px",
+            run.font_px,
+            t.min_font_px
+        ));
     }
     let (doc_w, doc_h) = layout.doc;
     let centre = run.line_x + run.line_w / 2.0;
@@ -87,33 +94,47 @@ fn seen(run: &DigitRun, layout: &Layout, t: &Thresholds) -> Seen {
     }
 }
 
-fn describe(name: &str, layout: &Layout, run: &DigitRun, seen: &Seen) -> String {
+fn describe(name: (&str, &str), layout: &Layout, run: &DigitRun, seen: &Seen) -> Said {
     let what = match seen {
-        Seen::No(why) => format!("not visible: {why}"),
-        Seen::Yes { centred, bottom } => format!(
-            "{}, {}",
-            if *centred { "centred" } else { "off-centre" },
-            if *bottom {
-                "at the bottom"
-            } else {
-                "not at the bottom"
-            }
-        ),
+        Seen::No(why) => why
+            .clone()
+            .map(|w| format!("not visible: {w}"), |w| format!("不可见：{w}")),
+        Seen::Yes { centred, bottom } => Said {
+            en: format!(
+                "{}, {}",
+                if *centred { "centred" } else { "off-centre" },
+                if *bottom {
+                    "at the bottom"
+                } else {
+                    "not at the bottom"
+                }
+            ),
+            zh: format!(
+                "{}，{}",
+                if *centred { "居中" } else { "未居中" },
+                if *bottom { "在底部" } else { "不在底部" }
+            ),
+        },
     };
-    format!(
-        "{name} {}×{}: box ({}, {}) {}×{} on a line from x {} to {} in a {}×{} page, font {}px, contrast {:.1}:1 — {what}",
-        layout.viewport.0,
-        layout.viewport.1,
-        run.x,
-        run.y,
-        run.w,
-        run.h,
-        run.line_x,
-        run.line_x + run.line_w,
-        layout.doc.0,
-        layout.doc.1,
-        run.font_px,
-        run.contrast
+    let (en, zh) = name;
+    let (vw, vh) = layout.viewport;
+    let (x, y, w, h) = (run.x, run.y, run.w, run.h);
+    let (from, to) = (run.line_x, run.line_x + run.line_w);
+    let (dw, dh) = layout.doc;
+    let (font, contrast) = (run.font_px, run.contrast);
+    what.map(
+        |what| {
+            format!(
+                "{en} {vw}×{vh}: box ({x}, {y}) {w}×{h} on a line from x {from} to {to} in a \
+                 {dw}×{dh} page, font {font}px, contrast {contrast:.1}:1 — {what}"
+            )
+        },
+        |what| {
+            format!(
+                "{zh} {vw}×{vh}：位置 ({x}, {y}) {w}×{h}，所在行 x {from} 至 {to}，页面 \
+                 {dw}×{dh}，字号 {font}px，对比度 {contrast:.1}:1 — {what}"
+            )
+        },
     )
 }
 
@@ -122,15 +143,18 @@ pub(crate) fn icp_placement(
     facts: &FooterFacts,
     placement: &Placement,
     t: &Thresholds,
-) -> (Verdict, String) {
-    let na = |why: String| (Verdict::NotApplicable, why);
+) -> (Verdict, Said) {
+    let na = |why: Said| (Verdict::NotApplicable, why);
     // The shown number (§5 preamble): one only in the body text is no footer to place.
     let Some(primary) = facts
         .primary
         .as_ref()
         .filter(|c| c.source != CandidateSource::Body)
     else {
-        return na("no number in the footer (see ICP-PRESENT)".into());
+        return na(said!(
+            "no number in the footer (see ICP-PRESENT)",
+            "页脚没有编号（见 ICP-PRESENT）"
+        ));
     };
     let (desktop, mobile) = match placement {
         Placement::NotMeasured(why) => return na(why.clone()),
@@ -138,25 +162,28 @@ pub(crate) fn icp_placement(
     };
     let digits = &primary.number.digits;
     let Some(run) = desktop.find(digits) else {
-        return na(format!(
+        return na(said!(
             "{} not found in the rendered page's text (an image, or digits split by markup)",
+            "渲染后的页面文字中没有 {}（是图片，或数字被标签拆开）",
             primary.number.canonical
         ));
     };
     let on_desktop = seen(run, desktop, t);
-    let mut evidence = vec![describe("desktop", desktop, run, &on_desktop)];
+    let mut evidence = vec![describe(("desktop", "桌面端"), desktop, run, &on_desktop)];
     let on_mobile = mobile.as_ref().map(|m| match m.find(digits) {
         Some(r) => {
             let s = seen(r, m, t);
-            evidence.push(describe("mobile", m, r, &s));
+            evidence.push(describe(("mobile", "移动端"), m, r, &s));
             s
         }
         None => {
-            evidence.push(format!(
+            evidence.push(said!(
                 "mobile {}×{}: the number is not in the page",
-                m.viewport.0, m.viewport.1
+                "移动端 {}×{}：页面中没有该编号",
+                m.viewport.0,
+                m.viewport.1
             ));
-            Seen::No("not in the page".into())
+            Seen::No(said!("not in the page", "页面中没有"))
         }
     });
     let verdict = match (&on_desktop, &on_mobile) {
@@ -175,7 +202,8 @@ pub(crate) fn icp_placement(
             }
         }
     };
-    let evidence = format!("{}: {}", primary.number.canonical, evidence.join("; "));
+    let n = &primary.number.canonical;
+    let evidence = Said::join(&evidence).map(|e| format!("{n}: {e}"), |e| format!("{n}：{e}"));
     (verdict, evidence)
 }
 
@@ -194,16 +222,22 @@ pub(crate) fn psb_visibility(findings: &mut [Finding], facts: &FooterFacts, plac
             id if id == ids::PSB_PRESENT && f.verdict == Verdict::Pass => {
                 if let Some(why) = &run.hidden {
                     f.verdict = Verdict::Warn;
-                    f.evidence = format!(
+                    let e = said!(
                         "{} is in the page but not visible ({why})",
+                        "{} 在页面中但不可见（{why}）",
                         psb.number.canonical
                     );
+                    (f.evidence, f.evidence_zh) = (e.en, e.zh);
                     f.fix = crate::catalogue::fix_for(f.rule_id, f.verdict);
                 }
             }
             id if id == ids::PSB_ICON && f.verdict == Verdict::Pass && run.icon == Some(false) => {
                 f.verdict = Verdict::Warn;
-                f.evidence = "the PSB icon is in the page but not visible".into();
+                let e = said!(
+                    "the PSB icon is in the page but not visible",
+                    "公安备案图标在页面中但不可见"
+                );
+                (f.evidence, f.evidence_zh) = (e.en, e.zh);
                 f.fix = crate::catalogue::fix_for(f.rule_id, f.verdict);
             }
             _ => {}

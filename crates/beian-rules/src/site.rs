@@ -4,7 +4,7 @@
 
 use beian_types::{
     CandidateSource, ErrorClass, Finding, HostRole, Hosting, IcpNumber, Manifest, PageClass,
-    PsbDue, PsbNumber, SiteStatus, Verdict,
+    PsbDue, PsbNumber, Said, SiteStatus, Verdict, said,
 };
 use time::Date;
 
@@ -68,13 +68,14 @@ fn leaves_domain(url: &str, domain: &str) -> bool {
     host.as_deref().map(registrable) != Some(registrable(domain))
 }
 
-pub(crate) fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: String) -> Finding {
+pub(crate) fn site_finding(rule_id: &'static str, verdict: Verdict, evidence: Said) -> Finding {
     Finding {
         rule_id,
         verdict,
         host: None,
         url: None,
-        evidence,
+        evidence: evidence.en,
+        evidence_zh: evidence.zh,
         number: None,
         link_host: None,
         fix: catalogue::fix_for(rule_id, verdict),
@@ -110,7 +111,10 @@ pub fn site_rules(
         site_finding(
             ids::SITE_PARITY,
             Verdict::NotApplicable,
-            "manifest: hosting=overseas".into(),
+            said!(
+                "manifest: hosting=overseas",
+                "清单：hosting=overseas（境外托管）"
+            ),
         )
     } else {
         site_parity(hosts)
@@ -145,15 +149,21 @@ fn site_redirect(domain: &str, hosts: &[HostObservation]) -> Finding {
         let scheme = p.scheme.as_str();
         match p.error_class {
             Some(ErrorClass::RedirectLoop) => {
-                fails.push(format!("{scheme}://{}: redirect loop", p.host));
+                fails.push(said!(
+                    "{scheme}://{}: redirect loop",
+                    "{scheme}://{}：重定向循环",
+                    p.host
+                ));
             }
-            Some(ErrorClass::RedirectLimit) => fails.push(format!(
+            Some(ErrorClass::RedirectLimit) => fails.push(said!(
                 "{scheme}://{}: more redirects than the limit ({} hops)",
+                "{scheme}://{}：重定向次数超过上限（{} 跳）",
                 p.host,
                 p.hops.len()
             )),
-            Some(ErrorClass::RedirectInvalid) => fails.push(format!(
+            Some(ErrorClass::RedirectInvalid) => fails.push(said!(
                 "{scheme}://{}: redirect to an invalid or non-web target",
+                "{scheme}://{}：重定向到无效或非网页的目标",
                 p.host
             )),
             _ => {}
@@ -166,25 +176,37 @@ fn site_redirect(domain: &str, hosts: &[HostObservation]) -> Finding {
             .windows(2)
             .find(|w| w[0].starts_with("https://") && w[1].starts_with("http://"))
         {
-            fails.push(format!("HTTPS downgraded to HTTP: {} → {}", w[0], w[1]));
+            fails.push(said!(
+                "HTTPS downgraded to HTTP: {} → {}",
+                "HTTPS 降级为 HTTP：{} → {}",
+                w[0],
+                w[1]
+            ));
         }
         if let Some(end) = p.final_url.as_deref().filter(|_| !p.hops.is_empty()) {
             if leaves_domain(end, domain) {
-                warns.push(format!("{} redirects to another domain: {end}", p.url));
+                warns.push(said!(
+                    "{} redirects to another domain: {end}",
+                    "{} 重定向到另一个域名：{end}",
+                    p.url
+                ));
             }
         }
     }
     fails.dedup();
     warns.dedup();
     if !fails.is_empty() {
-        site_finding(ids::SITE_REDIRECT, Verdict::Fail, fails.join("; "))
+        site_finding(ids::SITE_REDIRECT, Verdict::Fail, Said::join(&fails))
     } else if !warns.is_empty() {
-        site_finding(ids::SITE_REDIRECT, Verdict::Warn, warns.join("; "))
+        site_finding(ids::SITE_REDIRECT, Verdict::Warn, Said::join(&warns))
     } else {
         site_finding(
             ids::SITE_REDIRECT,
             Verdict::Pass,
-            format!("{redirected} probe(s) redirected, all within {domain}, none to HTTP"),
+            said!(
+                "{redirected} probe(s) redirected, all within {domain}, none to HTTP",
+                "{redirected} 次探测发生重定向，均在 {domain} 内，无一降级到 HTTP"
+            ),
         )
     }
 }
@@ -199,18 +221,21 @@ fn site_tls(hosts: &[HostObservation]) -> Finding {
         return site_finding(
             ids::SITE_TLS,
             Verdict::NotApplicable,
-            "no host completed an HTTPS handshake".into(),
+            said!(
+                "no host completed an HTTPS handshake",
+                "没有主机完成 HTTPS 握手"
+            ),
         );
     }
-    let bad: Vec<String> = https
+    let bad: Vec<Said> = https
         .iter()
         .filter(|p| p.cert_valid == Some(false))
         .map(|p| {
-            format!(
-                "{}: {}",
-                p.final_url.as_deref().unwrap_or(&p.url),
-                p.cert_error.as_deref().unwrap_or("certificate not valid")
-            )
+            let url = p.final_url.as_deref().unwrap_or(&p.url);
+            match p.cert_error.as_deref() {
+                Some(e) => said!("{url}: {e}", "{url}：{e}"),
+                None => said!("{url}: certificate not valid", "{url}：证书无效"),
+            }
         })
         .collect();
     if bad.is_empty() {
@@ -219,10 +244,15 @@ fn site_tls(hosts: &[HostObservation]) -> Finding {
         site_finding(
             ids::SITE_TLS,
             Verdict::Pass,
-            format!("valid certificate on {}", names.join(" and ")),
+            said!(
+                "valid certificate on {}",
+                "{} 的证书有效",
+                names.join(" and ")
+            ),
         )
     } else {
-        site_finding(ids::SITE_TLS, Verdict::Fail, bad.join("; "))
+        let bad = Said::join(&bad).map(|w| w, |w| format!("证书无效：{w}"));
+        site_finding(ids::SITE_TLS, Verdict::Fail, bad)
     }
 }
 
@@ -233,42 +263,53 @@ fn site_reach(domain: &str, hosts: &[HostObservation]) -> Finding {
         let front = h.front.filter(|c| c.class != PageClass::Page);
         match (&h.page, front) {
             // The host answered; what stood in front is judged by its own rule.
-            (None, Some(c)) if c.class != PageClass::OriginError => warns.push(format!(
-                "{} answered {}{}",
-                h.host,
-                c.describe(),
-                if c.class.is_gate() {
-                    ": not verified"
+            (None, Some(c)) if c.class != PageClass::OriginError => {
+                let host = &h.host;
+                warns.push(if c.class.is_gate() {
+                    c.said().map(
+                        |w| format!("{host} answered {w}: not verified"),
+                        |w| format!("{host} 返回了{w}：未核实"),
+                    )
                 } else {
-                    ""
-                }
-            )),
-            (None, _) => fails.push(format!(
-                "{} unreachable: {}",
-                h.host,
-                h.failure.as_deref().unwrap_or("no 2xx HTML page")
-            )),
-            (Some(p), _) if p.hops > REACH_MAX_HOPS => fails.push(format!(
+                    c.said().map(
+                        |w| format!("{host} answered {w}"),
+                        |w| format!("{host} 返回了{w}"),
+                    )
+                })
+            }
+            (None, _) => fails.push(match h.failure.as_deref() {
+                Some(why) => said!("{} unreachable: {why}", "{} 无法访问：{why}", h.host),
+                None => said!(
+                    "{} unreachable: no 2xx HTML page",
+                    "{} 无法访问：没有 2xx 的 HTML 页面",
+                    h.host
+                ),
+            }),
+            (Some(p), _) if p.hops > REACH_MAX_HOPS => fails.push(said!(
                 "{} needs {} redirects (max {REACH_MAX_HOPS})",
-                h.host, p.hops
+                "{} 需要 {} 次重定向（上限 {REACH_MAX_HOPS}）",
+                h.host,
+                p.hops
             )),
-            (Some(p), _) if leaves_domain(&p.final_url, domain) => warns.push(format!(
+            (Some(p), _) if leaves_domain(&p.final_url, domain) => warns.push(said!(
                 "{} only redirects to another domain's page {}",
-                h.host, p.final_url
+                "{} 只重定向到另一个域名的页面 {}",
+                h.host,
+                p.final_url
             )),
             (Some(_), _) => {}
         }
     }
     if !fails.is_empty() {
-        site_finding(ids::SITE_REACH, Verdict::Fail, fails.join("; "))
+        site_finding(ids::SITE_REACH, Verdict::Fail, Said::join(&fails))
     } else if !warns.is_empty() {
-        site_finding(ids::SITE_REACH, Verdict::Warn, warns.join("; "))
+        site_finding(ids::SITE_REACH, Verdict::Warn, Said::join(&warns))
     } else {
         let names: Vec<&str> = hosts.iter().map(|h| h.host.as_str()).collect();
         site_finding(
             ids::SITE_REACH,
             Verdict::Pass,
-            format!("{} answer", names.join(" and ")),
+            said!("{} answer", "{} 均有应答", names.join(" and ")),
         )
     }
 }
@@ -291,7 +332,7 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
         return site_finding(
             ids::SITE_PARITY,
             Verdict::NotApplicable,
-            "only one host is audited".into(),
+            said!("only one host is audited", "只审计了一个主机"),
         );
     };
     let (pa, pw) = match (&apex.page, &www.page) {
@@ -300,7 +341,10 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
             return site_finding(
                 ids::SITE_PARITY,
                 Verdict::NotApplicable,
-                "neither host has a page (see SITE-REACH)".into(),
+                said!(
+                    "neither host has a page (see SITE-REACH)",
+                    "两个主机都没有页面（见 SITE-REACH）"
+                ),
             );
         }
         // A host without a page shows no number there (rulebook §4.3) — unless its page stood
@@ -311,14 +355,20 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
                 return site_finding(
                     ids::SITE_PARITY,
                     Verdict::Warn,
-                    format!("not verified: {} answered {}", h.host, c.describe()),
+                    c.said().map(
+                        |w| format!("not verified: {} answered {w}", h.host),
+                        |w| format!("未核实：{} 返回了{w}", h.host),
+                    ),
                 );
             }
             let host = &h.host;
             return site_finding(
                 ids::SITE_PARITY,
                 Verdict::Fail,
-                format!("no page on {host}, so no ICP number there (see SITE-REACH)"),
+                said!(
+                    "no page on {host}, so no ICP number there (see SITE-REACH)",
+                    "{host} 没有页面，因此没有 ICP 编号（见 SITE-REACH）"
+                ),
             );
         }
     };
@@ -328,34 +378,45 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
             let (an, wn) = (&a.number, &w.number);
             if an.canonical == wn.canonical {
                 let how = if same_page {
-                    "both hosts end on the same page"
+                    said!(
+                        "both hosts end on the same page",
+                        "两个主机最终到达同一页面"
+                    )
                 } else {
-                    "same number on both pages"
+                    said!("same number on both pages", "两个页面的编号相同")
                 };
                 let v = if ta && tw {
                     Verdict::Pass
                 } else {
                     Verdict::Warn
                 };
-                let mut f = site_finding(ids::SITE_PARITY, v, format!("{how}: {}", an.canonical));
+                let n = &an.canonical;
+                let f = how.map(|w| format!("{w}: {n}"), |w| format!("{w}：{n}"));
+                let mut f = site_finding(ids::SITE_PARITY, v, f);
                 f.number = Some(an.canonical.clone());
                 f
             } else if an.subject_core().is_some() && an.subject_core() == wn.subject_core() {
                 site_finding(
                     ids::SITE_PARITY,
                     Verdict::Warn,
-                    format!(
+                    said!(
                         "service numbers differ: {} vs {}",
-                        an.canonical, wn.canonical
+                        "网站备案号不同：{} 与 {}",
+                        an.canonical,
+                        wn.canonical
                     ),
                 )
             } else {
                 site_finding(
                     ids::SITE_PARITY,
                     Verdict::Fail,
-                    format!(
+                    said!(
                         "different numbers: {} on {} vs {} on {}",
-                        an.canonical, apex.host, wn.canonical, www.host
+                        "编号不同：{1} 上是 {0}，{3} 上是 {2}",
+                        an.canonical,
+                        apex.host,
+                        wn.canonical,
+                        www.host
                     ),
                 )
             }
@@ -379,8 +440,9 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
                 return site_finding(
                     ids::SITE_PARITY,
                     Verdict::Warn,
-                    format!(
+                    said!(
                         "not verified: the render of {} failed",
+                        "未核实：{} 的渲染失败",
                         unrendered.join(" and ")
                     ),
                 );
@@ -388,7 +450,11 @@ fn site_parity(hosts: &[HostObservation]) -> Finding {
             site_finding(
                 ids::SITE_PARITY,
                 Verdict::Fail,
-                format!("no ICP number in the footer on {}", missing.join(" and ")),
+                said!(
+                    "no ICP number in the footer on {}",
+                    "{} 的页脚没有 ICP 编号",
+                    missing.join(" and ")
+                ),
             )
         }
     }
@@ -566,7 +632,7 @@ fn judge_placement(findings: &mut [Finding], page: &PageObservation, t: &crate::
     };
     let (verdict, evidence) = crate::placement::icp_placement(&page.facts, &page.placement, t);
     f.verdict = verdict;
-    f.evidence = evidence;
+    (f.evidence, f.evidence_zh) = (evidence.en, evidence.zh);
     f.fix = catalogue::fix_for(f.rule_id, verdict);
     crate::placement::psb_visibility(findings, &page.facts, &page.placement);
 }
@@ -579,25 +645,27 @@ fn mark_render(findings: &mut [Finding], render: &Render) {
         match render {
             Render::Static => {}
             Render::Rendered { blocked, passed } => {
-                match passed {
-                    Some(gate) => {
-                        f.evidence.push_str(" (after challenge: ");
-                        f.evidence.push_str(gate);
-                        f.evidence.push_str(", passed in the browser");
-                    }
-                    None => f.evidence.push_str(" (after render"),
-                }
+                let mut note = match passed {
+                    Some(gate) => said!(
+                        " (after challenge: {gate}, passed in the browser",
+                        "（渲染后：通过了 {gate} 的人机验证"
+                    ),
+                    None => said!(" (after render", "（渲染后"),
+                };
                 if !blocked.is_empty() && f.verdict == Verdict::Fail {
-                    f.evidence.push_str("; refused: ");
-                    f.evidence.push_str(&blocked.join(", "));
+                    let blocked = blocked.join(", ");
+                    note = note.then(&said!("; refused: {blocked}", "；被拒绝的请求：{blocked}"));
                 }
-                f.evidence.push(')');
+                let note = note.then(&said!(")", "）"));
+                f.evidence.push_str(&note.en);
+                f.evidence_zh.push_str(&note.zh);
             }
             Render::Failed(why) => {
                 if f.rule_id == ids::ICP_PRESENT && f.verdict == Verdict::Fail {
                     f.verdict = Verdict::Warn;
                     f.evidence =
                         format!("{} — not verified: the render failed ({why})", f.evidence);
+                    f.evidence_zh = format!("{} — 未核实：渲染失败（{why}）", f.evidence_zh);
                 }
             }
         }

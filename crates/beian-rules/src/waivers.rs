@@ -261,6 +261,7 @@ mod tests {
             host: host.map(str::to_string),
             url: None,
             evidence: String::new(),
+            evidence_zh: String::new(),
             number: None,
             link_host: None,
             fix: None,

@@ -64,6 +64,8 @@ pub mod col {
     pub const VERDICT: &str = "verdict";
     /// `findings`: what was seen.
     pub const EVIDENCE: &str = "evidence";
+    /// `findings`: what was seen, in Chinese.
+    pub const EVIDENCE_ZH: &str = "evidence_zh";
     /// `findings`: the fix in Chinese.
     pub const FIX_ZH: &str = "fix_zh";
     /// `findings`: the fix in English.
@@ -424,6 +426,11 @@ pub static FINDINGS: Table<FindingRow> = Table {
             Value::Bool(|r| Some(r.waiver.is_some())),
         ),
         dict("waiver_id", true, Value::Str(|r| r.waiver.as_deref())),
+        column(
+            col::EVIDENCE_ZH,
+            false,
+            Value::Str(|r| Some(&r.finding.evidence_zh)),
+        ),
     ],
 };
 

@@ -85,18 +85,33 @@ impl Classified {
     /// "behind Alibaba Cloud WAF's challenge", "a parked page (宝塔)": for evidence and
     /// messages.
     pub fn describe(&self) -> String {
-        let what = match self.class {
-            PageClass::Page => "the site's own page",
-            PageClass::Challenge => "a challenge",
-            PageClass::Block => "a block page",
-            PageClass::Parked => "a parked or default page",
-            PageClass::ProviderInterception => "the access provider's page for unfiled domains",
-            PageClass::OriginError => "an origin error page",
+        self.said().en
+    }
+
+    /// [`Classified::describe`] in English and Chinese.
+    pub fn said(&self) -> crate::Said {
+        let (what, zh) = match self.class {
+            PageClass::Page => ("the site's own page", "网站自己的页面"),
+            PageClass::Challenge => ("a challenge", "人机验证页"),
+            PageClass::Block => ("a block page", "拦截页"),
+            PageClass::Parked => ("a parked or default page", "停放页或默认页"),
+            PageClass::ProviderInterception => (
+                "the access provider's page for unfiled domains",
+                "接入商对未备案域名的拦截页",
+            ),
+            PageClass::OriginError => ("an origin error page", "源站错误页"),
         };
+        let marker = self.marker;
         match self.vendor {
-            Some(v) => format!("{what} of {} (marker {})", v.name, self.marker),
-            None if self.marker.is_empty() => what.to_string(),
-            None => format!("{what} (marker {})", self.marker),
+            Some(v) => {
+                let name = v.name;
+                crate::said!(
+                    "{what} of {name} (marker {marker})",
+                    "{name} 的{zh}（标记 {marker}）"
+                )
+            }
+            None if marker.is_empty() => crate::said!("{what}", "{zh}"),
+            None => crate::said!("{what} (marker {marker})", "{zh}（标记 {marker}）"),
         }
     }
 }

@@ -156,6 +156,19 @@ impl IcpFault {
             IcpFault::NoProvince => "no province character before ICP",
         }
     }
+
+    /// What is wrong, in Chinese.
+    pub fn describe_zh(self) -> &'static str {
+        match self {
+            IcpFault::DashAfterBei => "“备”后多了连字符",
+            IcpFault::BeiAn => "“备”写成了“备案”",
+            IcpFault::Di => "数字前多了“第”",
+            IcpFault::SeqBeforeHao => "序号写在了“号”之前",
+            IcpFault::HaoTwice => "“号”写了两次",
+            IcpFault::Ipc => "ICP 写成了 IPC",
+            IcpFault::NoProvince => "ICP 前缺少省份简称",
+        }
+    }
 }
 
 impl IcpNumber {
@@ -196,16 +209,16 @@ pub struct PsbNumber {
 
 impl PsbNumber {
     /// How it departs from the standard `<prov>公网安备<digits>号` (empty: it does not).
-    pub fn irregular(&self) -> Vec<String> {
+    pub fn irregular(&self) -> Vec<crate::Said> {
         let mut out = Vec::new();
         if let Some(l) = &self.label {
-            out.push(format!("non-standard label {l}"));
+            out.push(crate::said!("non-standard label {l}", "非标准的标签 {l}"));
         }
         if !self.province_shown {
-            out.push("no province character".to_string());
+            out.push(crate::said!("no province character", "没有省份简称"));
         }
         if let Some(n) = self.seq {
-            out.push(format!("a -{n} suffix"));
+            out.push(crate::said!("a -{n} suffix", "带 -{n} 后缀"));
         }
         out
     }

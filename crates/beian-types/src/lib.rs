@@ -126,14 +126,70 @@ pub struct Finding {
     pub host: Option<String>,
     /// The URL of the page judged, when there is one.
     pub url: Option<String>,
-    /// What was seen, in words (number, link host, reason).
+    /// What was seen, in words (number, link host, reason), in English.
     pub evidence: String,
+    /// The same in Chinese (`--lang zh`, the reports' default).
+    pub evidence_zh: String,
     /// The number the rule is about (canonical ICP/licence or PSB number), when one was seen.
     pub number: Option<String>,
     /// Host of the link around that number, when it is linked.
     pub link_host: Option<String>,
     /// What to do, for `warn` and `fail` verdicts.
     pub fix: Option<Fix>,
+}
+
+/// A sentence in English and in Chinese: a finding's evidence, written once for both
+/// languages of the reports ([`said!`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Said {
+    /// English.
+    pub en: String,
+    /// Chinese.
+    pub zh: String,
+}
+
+impl Said {
+    /// The parts joined, `; ` in English and `；` in Chinese.
+    pub fn join(parts: &[Said]) -> Said {
+        Said::join_with(parts, "; ", "；")
+    }
+
+    /// The parts joined with a separator of each language.
+    pub fn join_with(parts: &[Said], en: &str, zh: &str) -> Said {
+        let list =
+            |lang: fn(&Said) -> &str, sep| parts.iter().map(lang).collect::<Vec<_>>().join(sep);
+        Said {
+            en: list(|p| &p.en, en),
+            zh: list(|p| &p.zh, zh),
+        }
+    }
+
+    /// Each sentence put into a frame of its language (`|w| format!("… {w} …")`).
+    pub fn map(self, en: impl FnOnce(String) -> String, zh: impl FnOnce(String) -> String) -> Said {
+        Said {
+            en: en(self.en),
+            zh: zh(self.zh),
+        }
+    }
+
+    /// Both sentences followed by their own ending.
+    pub fn then(mut self, more: &Said) -> Said {
+        self.en.push_str(&more.en);
+        self.zh.push_str(&more.zh);
+        self
+    }
+}
+
+/// A [`Said`] from two format strings, English then Chinese, with the same arguments:
+/// `said!("{n} is not linked", "{n} 未加链接")`.
+#[macro_export]
+macro_rules! said {
+    ($en:literal, $zh:literal $(,)?) => {
+        $crate::Said { en: format!($en), zh: format!($zh) }
+    };
+    ($en:literal, $zh:literal, $($arg:tt)+) => {
+        $crate::Said { en: format!($en, $($arg)+), zh: format!($zh, $($arg)+) }
+    };
 }
 
 /// A short fix for a finding, in Chinese and English.

@@ -4,7 +4,9 @@
 use beian_numbers::hosts::{MPS_HOST, MPS_LEGACY_HOSTS};
 use beian_numbers::is_placeholder;
 use beian_numbers::provinces::psb_prefixes_for_code;
-use beian_types::{CandidateSource, FooterFacts, LinkVia, Manifest, PsbDue, PsbDuty, Verdict};
+use beian_types::{
+    CandidateSource, FooterFacts, LinkVia, Manifest, PsbDue, PsbDuty, Said, Verdict, said,
+};
 use time::Date;
 
 use super::{Judge, due};
@@ -26,10 +28,13 @@ pub(crate) fn psb_deadline(manifest: &Manifest) -> Option<PsbDue> {
     }
 }
 
-fn duty_text(duty: PsbDuty) -> &'static str {
+fn duty_text(duty: PsbDuty) -> (&'static str, &'static str) {
     match duty {
-        PsbDuty::Display => "display the PSB number",
-        PsbDuty::File => "file with the public-security platform",
+        PsbDuty::Display => ("display the PSB number", "展示公安备案号"),
+        PsbDuty::File => (
+            "file with the public-security platform",
+            "在公安备案平台备案",
+        ),
     }
 }
 
@@ -43,7 +48,7 @@ pub(super) fn psb_manifest(
         j.push(
             ids::PSB_MANIFEST,
             Verdict::NotApplicable,
-            "no expected_psb in the manifest",
+            said!("no expected_psb in the manifest", "清单中没有 expected_psb"),
         );
         return;
     };
@@ -51,28 +56,41 @@ pub(super) fn psb_manifest(
         Some(p) if &p.number.digits == expected => j.push(
             ids::PSB_MANIFEST,
             Verdict::Pass,
-            format!("{} as in the manifest", p.number.canonical),
+            said!("{} as in the manifest", "{} 与清单一致", p.number.canonical),
         ),
         Some(p) => j.push(
             ids::PSB_MANIFEST,
             Verdict::Fail,
-            format!("shows {}, manifest expects {expected}", p.number.canonical),
+            said!(
+                "shows {}, manifest expects {expected}",
+                "显示 {}，清单期望 {expected}",
+                p.number.canonical
+            ),
         ),
         None => match manifest.psb_approved_on.map(due) {
             Some(d) if as_of <= d => j.push(
                 ids::PSB_MANIFEST,
                 Verdict::Warn,
-                format!("pending: PSB number {expected} must be displayed by {d}"),
+                said!(
+                    "pending: PSB number {expected} must be displayed by {d}",
+                    "待办：公安备案号 {expected} 须在 {d} 前展示"
+                ),
             ),
             Some(d) => j.push(
                 ids::PSB_MANIFEST,
                 Verdict::Fail,
-                format!("PSB number {expected} not displayed; it was due by {d}"),
+                said!(
+                    "PSB number {expected} not displayed; it was due by {d}",
+                    "未展示公安备案号 {expected}；截止日期为 {d}"
+                ),
             ),
             None => j.push(
                 ids::PSB_MANIFEST,
                 Verdict::Fail,
-                format!("manifest says PSB number {expected} was issued; not displayed"),
+                said!(
+                    "manifest says PSB number {expected} was issued; not displayed",
+                    "清单称公安备案号 {expected} 已下发；页面未展示"
+                ),
             ),
         },
     }
@@ -81,26 +99,35 @@ pub(super) fn psb_manifest(
 pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manifest, as_of: Date) {
     let Some(p) = &facts.psb else {
         match psb_deadline(manifest) {
-            Some(PsbDue { date, duty }) if as_of > date => j.push(
-                ids::PSB_PRESENT,
-                Verdict::Fail,
-                format!(
-                    "no public-security (公网安备) number; overdue: {} by {date}",
-                    duty_text(duty)
-                ),
-            ),
-            Some(PsbDue { date, duty }) => j.push(
-                ids::PSB_PRESENT,
-                Verdict::Warn,
-                format!(
-                    "pending: no public-security (公网安备) number yet; {} by {date}",
-                    duty_text(duty)
-                ),
-            ),
+            Some(PsbDue { date, duty }) if as_of > date => {
+                let (en, zh) = duty_text(duty);
+                j.push(
+                    ids::PSB_PRESENT,
+                    Verdict::Fail,
+                    said!(
+                        "no public-security (公网安备) number; overdue: {en} by {date}",
+                        "没有公安备案号（公网安备）；已逾期：应在 {date} 前{zh}"
+                    ),
+                );
+            }
+            Some(PsbDue { date, duty }) => {
+                let (en, zh) = duty_text(duty);
+                j.push(
+                    ids::PSB_PRESENT,
+                    Verdict::Warn,
+                    said!(
+                        "pending: no public-security (公网安备) number yet; {en} by {date}",
+                        "待办：尚无公安备案号（公网安备）；应在 {date} 前{zh}"
+                    ),
+                );
+            }
             None => j.push(
                 ids::PSB_PRESENT,
                 Verdict::Warn,
-                "no public-security (公网安备) number (due within 30 days of opening)",
+                said!(
+                    "no public-security (公网安备) number (due within 30 days of opening)",
+                    "没有公安备案号（公网安备）（应在网站开通后 30 日内备案）"
+                ),
             ),
         }
         for id in [
@@ -109,7 +136,11 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
             ids::PSB_LINK,
             ids::PSB_ICON,
         ] {
-            j.push(id, Verdict::NotApplicable, "no PSB number");
+            j.push(
+                id,
+                Verdict::NotApplicable,
+                said!("no PSB number", "没有公安备案号"),
+            );
         }
         return;
     };
@@ -118,13 +149,17 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
         j.push(
             ids::PSB_PRESENT,
             Verdict::Warn,
-            format!("{} only inside an inline script", n.canonical),
+            said!(
+                "{} only inside an inline script",
+                "{} 只在内联脚本中",
+                n.canonical
+            ),
         );
     } else {
         j.push(
             ids::PSB_PRESENT,
             Verdict::Pass,
-            format!("{} in footer text", n.canonical),
+            said!("{} in footer text", "{} 在页脚文字中", n.canonical),
         );
     }
 
@@ -133,24 +168,40 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
     let (v, e) = match (n.digits.len(), prefixes) {
         (_, None) => (
             Verdict::Fail,
-            format!("{}: {code} is not a province code", n.canonical),
+            said!(
+                "{}: {code} is not a province code",
+                "{}：{code} 不是省级行政区代码",
+                n.canonical
+            ),
         ),
         (14, _) if is_placeholder(&n.digits) => (
             Verdict::Warn,
-            format!("{} looks like a placeholder", n.canonical),
+            said!(
+                "{} looks like a placeholder",
+                "{} 像是占位编号",
+                n.canonical
+            ),
         ),
-        (14, _) => (Verdict::Pass, format!("{}: 14 digits", n.canonical)),
+        (14, _) => (
+            Verdict::Pass,
+            said!("{}: 14 digits", "{}：14 位", n.canonical),
+        ),
         (12 | 13 | 15, _) => (
             Verdict::Warn,
-            format!(
+            said!(
                 "{}: {} digits (legacy provincial number)",
+                "{}：{} 位（旧的省级编号）",
                 n.canonical,
                 n.digits.len()
             ),
         ),
         (len, _) => (
             Verdict::Fail,
-            format!("{}: {len} digits (expected 14)", n.canonical),
+            said!(
+                "{}: {len} digits (expected 14)",
+                "{}：{len} 位（应为 14 位）",
+                n.canonical
+            ),
         ),
     };
     // Labels and suffixes other than the platform's are a slip, not a missing number.
@@ -158,10 +209,11 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
     let (v, e) = if irregular.is_empty() {
         (v, e)
     } else {
-        (
-            v.max(Verdict::Warn),
-            format!("{e}; written with {}", irregular.join(", ")),
-        )
+        let how = Said::join_with(&irregular, ", ", "，").map(
+            |w| format!("; written with {w}"),
+            |w| format!("；写法：{w}"),
+        );
+        (v.max(Verdict::Warn), e.then(&how))
     };
     j.push(ids::PSB_FORMAT, v, e);
 
@@ -169,24 +221,36 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
         _ if !n.province_shown => j.push(
             ids::PSB_PROVINCE,
             Verdict::NotApplicable,
-            "no province character written (see PSB-FORMAT)",
+            said!(
+                "no province character written (see PSB-FORMAT)",
+                "没有写省份简称（见 PSB-FORMAT）"
+            ),
         ),
         None => j.push(
             ids::PSB_PROVINCE,
             Verdict::NotApplicable,
-            "province code unknown (see PSB-FORMAT)",
+            said!(
+                "province code unknown (see PSB-FORMAT)",
+                "省级代码未知（见 PSB-FORMAT）"
+            ),
         ),
         Some(chars) if chars.contains(&n.province) => j.push(
             ids::PSB_PROVINCE,
             Verdict::Pass,
-            format!("prefix {} matches code {code}", n.province),
+            said!(
+                "prefix {} matches code {code}",
+                "简称 {} 与代码 {code} 一致",
+                n.province
+            ),
         ),
         Some(chars) => j.push(
             ids::PSB_PROVINCE,
             Verdict::Fail,
-            format!(
+            said!(
                 "prefix {} does not match code {code} (expected {})",
-                n.province, chars[0]
+                "简称 {} 与代码 {code} 不一致（应为 {}）",
+                n.province,
+                chars[0]
             ),
         ),
     }
@@ -197,13 +261,13 @@ pub(super) fn psb_rules(j: &mut Judge<'_>, facts: &FooterFacts, manifest: &Manif
         j.push(
             ids::PSB_ICON,
             Verdict::Pass,
-            "icon shown with the PSB number",
+            said!("icon shown with the PSB number", "公安备案号旁显示了图标"),
         );
     } else {
         j.push(
             ids::PSB_ICON,
             Verdict::Warn,
-            "no PSB icon next to the number",
+            said!("no PSB icon next to the number", "公安备案号旁没有图标"),
         );
     }
 }
@@ -212,11 +276,11 @@ pub(super) fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
     let digits = &p.number.digits;
     let Some(link) = &p.link else {
         let why = if p.source == CandidateSource::Script {
-            "written by a script"
+            said!("PSB number written by a script", "公安备案号由脚本写出")
         } else {
-            "not linked"
+            said!("PSB number not linked", "公安备案号未加链接")
         };
-        j.push(ids::PSB_LINK, Verdict::Warn, format!("PSB number {why}"));
+        j.push(ids::PSB_LINK, Verdict::Warn, why);
         return;
     };
     let host = link.host.as_deref().unwrap_or("");
@@ -225,24 +289,49 @@ pub(super) fn psb_link(j: &mut Judge<'_>, p: &beian_types::PsbCandidate) {
     let (v, e) = if !official && !legacy {
         (
             Verdict::Fail,
-            format!("PSB number links to {:?}, not {MPS_HOST}", link.href),
+            said!(
+                "PSB number links to {:?}, not {MPS_HOST}",
+                "公安备案号链接到 {:?}，而不是 {MPS_HOST}",
+                link.href
+            ),
         )
     } else {
         match &p.link_code {
             Some(code) if code != digits => (
                 Verdict::Fail,
-                format!("link code {code} differs from the displayed {digits}"),
+                said!(
+                    "link code {code} differs from the displayed {digits}",
+                    "链接中的编号 {code} 与展示的 {digits} 不同"
+                ),
             ),
-            None => (Verdict::Warn, format!("link to {host} carries no code")),
+            None => (
+                Verdict::Warn,
+                said!(
+                    "link to {host} carries no code",
+                    "指向 {host} 的链接没有带编号"
+                ),
+            ),
             Some(_) if legacy => (
                 Verdict::Warn,
-                format!("legacy platform link {host}; use https://{MPS_HOST}/"),
+                said!(
+                    "legacy platform link {host}; use https://{MPS_HOST}/",
+                    "旧平台链接 {host}；应改为 https://{MPS_HOST}/"
+                ),
             ),
             Some(_) if matches!(link.via, LinkVia::Exturl | LinkVia::Onclick) => (
                 Verdict::Warn,
-                format!("link to {host} only via JavaScript (exturl or onclick)"),
+                said!(
+                    "link to {host} only via JavaScript (exturl or onclick)",
+                    "只通过 JavaScript（exturl 或 onclick）链接到 {host}"
+                ),
             ),
-            Some(_) => (Verdict::Pass, format!("links to {host} with code {digits}")),
+            Some(_) => (
+                Verdict::Pass,
+                said!(
+                    "links to {host} with code {digits}",
+                    "链接到 {host}，带编号 {digits}"
+                ),
+            ),
         }
     };
     j.push(ids::PSB_LINK, v, e);

@@ -152,7 +152,7 @@ fn icp_placement_judges_the_measured_layout() {
     );
     // Not rendered, or the digits not in the text: n/a with the reason.
     check(
-        Placement::NotMeasured("not rendered: x".into()),
+        Placement::NotMeasured(beian_types::said!("not rendered: x", "未渲染：x")),
         Verdict::NotApplicable,
         "not rendered: x",
     );

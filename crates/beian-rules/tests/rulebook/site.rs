@@ -177,7 +177,7 @@ mod props {
             let id = CATALOGUE[rule % CATALOGUE.len()].id;
             let other = CATALOGUE[(rule + 1) % CATALOGUE.len()].id;
             let f0 = Finding {
-                rule_id: id, verdict: v, host: None, url: None, evidence: "e".into(),
+                rule_id: id, verdict: v, host: None, url: None, evidence: "e".into(), evidence_zh: "e".into(),
                 number: None, link_host: None, fix: None,
             };
             let mut f = f0.clone();
