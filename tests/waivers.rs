@@ -4,7 +4,7 @@
 
 use beian_fleet::Behaviour;
 
-use crate::util::{TestFleet, python_json};
+use crate::util::{TestFleet, python_json, run_ok};
 
 #[test]
 fn waived_findings_keep_their_verdict_and_leave_the_status() {
@@ -113,16 +113,11 @@ print(json.dumps({
     // workbook has them on a sheet of their own, and the owners' exports leave waived findings
     // out.
     let report_dir = fleet.path("report");
-    let res = std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
-        .args(["report", "--lang", "en", "--split-by", "owner", "--out"])
-        .arg(&report_dir)
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        res.status.success(),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
+    run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_beian"))
+            .args(["report", "--lang", "en", "--split-by", "owner", "--out"])
+            .arg(&report_dir)
+            .arg(&out),
     );
     let r = python_json(
         r#"
