@@ -292,7 +292,7 @@ impl Auditor {
         }
         // The site's page came from the server as the browser's, in an encoding the audit
         // never saw: the DOM's stands.
-        Some(rendered_facts(r, None, Some(gate.describe())))
+        Some(rendered_facts(r, None, Some(gate.said())))
     }
     /// Audits one target: both hosts, https and http each. `on_wait` is called whenever a
     /// probe is about to wait for a busy server address.
@@ -705,7 +705,7 @@ async fn extract_facts(out: &FetchOutcome) -> Option<FooterFacts> {
 fn rendered_facts(
     r: beian_render::Rendered,
     encoding: Option<&'static str>,
-    passed: Option<String>,
+    passed: Option<beian_types::Said>,
 ) -> PageFacts {
     let mut facts = beian_footer::extract(r.html.as_bytes(), Some("utf-8"));
     if let Some(e) = encoding {

@@ -33,7 +33,7 @@ pub enum Render {
         /// The gate the browser passed to reach the page (`--render`, docs/rulebook.md
         /// §6.14): what the server first answered, described ("a challenge of Alibaba Cloud
         /// WAF (marker acw-sc-v2)").
-        passed: Option<String>,
+        passed: Option<beian_types::Said>,
     },
     /// The page needed a render and it failed: the facts are the static ones.
     Failed(String),

@@ -646,9 +646,9 @@ fn mark_render(findings: &mut [Finding], render: &Render) {
             Render::Static => {}
             Render::Rendered { blocked, passed } => {
                 let mut note = match passed {
-                    Some(gate) => said!(
-                        " (after challenge: {gate}, passed in the browser",
-                        "（渲染后：通过了 {gate} 的人机验证"
+                    Some(gate) => gate.clone().map(
+                        |g| format!(" (after challenge: {g}, passed in the browser"),
+                        |g| format!("（渲染后：浏览器通过了{g}"),
                     ),
                     None => said!(" (after render", "（渲染后"),
                 };

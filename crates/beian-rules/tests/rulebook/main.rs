@@ -378,7 +378,10 @@ fn rendered_and_failed_renders() {
         facts(&[GOOD_ICP], Some(GOOD_PSB), None),
         Render::Rendered {
             blocked: Vec::new(),
-            passed: Some("a challenge of Alibaba Cloud WAF (marker acw-sc-v2)".into()),
+            passed: Some(beian_types::said!(
+                "a challenge of Alibaba Cloud WAF (marker acw-sc-v2)",
+                "Alibaba Cloud WAF 的人机验证页（标记 acw-sc-v2）"
+            )),
         },
     );
     assert_eq!(j.status, SiteStatus::Compliant);
