@@ -446,29 +446,15 @@ fn audit_date(run: &RunData) -> Option<time::Date> {
 /// What the exceptions of `current` waived (by rule, with `previous`'s counts), and those that
 /// expire within [`DEADLINE_DAYS`] or lapsed since `previous` (every expired one without it).
 fn exceptions(current: &RunData, previous: Option<&RunData>) -> Exceptions {
-    fn waived_by_rule(run: &RunData) -> BTreeMap<&str, u64> {
-        let mut by: BTreeMap<&str, u64> = BTreeMap::new();
-        for s in &run.sites {
-            for &r in &s.waived {
-                *by.entry(run.rules[usize::from(r)].as_str()).or_default() += 1;
-            }
-        }
-        by
-    }
-    let now = waived_by_rule(current);
-    let before = previous.map(waived_by_rule);
-    let mut rules: Vec<Count> = now
-        .iter()
-        .map(|(&name, &n)| Count {
-            name: name.to_string(),
-            now: n,
-            before: before.as_ref().map(|b| b.get(name).copied().unwrap_or(0)),
-        })
-        .collect();
-    rules.sort_by(|a, b| b.now.cmp(&a.now).then_with(|| a.name.cmp(&b.name)));
+    let rules = count_each(current, previous, |run, s| {
+        s.waived
+            .iter()
+            .filter_map(|&r| run.rules.get(usize::from(r)).cloned())
+            .collect()
+    });
     let mut out = Exceptions {
         file: current.waivers.as_ref().map(|w| w.file.clone()),
-        waived: now.values().sum(),
+        waived: rules.iter().map(|c| c.now).sum(),
         sites: current
             .sites
             .iter()
