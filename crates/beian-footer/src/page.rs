@@ -114,17 +114,13 @@ impl Hit {
 
     /// A spelling of [`tag_spellings`] found at `start..end` of `body`, when it starts a tag.
     pub(crate) fn spelled(body: &[u8], start: usize, end: usize) -> Option<Hit> {
-        let name = body.get(start + 1..end)?.to_ascii_lowercase();
-        let hit = Hit::tag(std::str::from_utf8(&name).ok()?, start)?;
-        ends_name(body, end).then_some(hit)
-    }
-
-    /// A start tag named `name` (lower case) whose `<` is at `lt`, when it is one of [`TAGS`].
-    pub(crate) fn tag(name: &str, lt: usize) -> Option<Hit> {
-        let &(needle, anchor) = TAGS.iter().find(|(n, _)| *n == name)?;
-        Some(Hit {
-            start: lt,
-            end: lt + 1 + needle.len(),
+        let name = body.get(start + 1..end)?;
+        let &(needle, anchor) = TAGS
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))?;
+        ends_name(body, end).then_some(Hit {
+            start,
+            end,
             needle,
             anchor,
         })
@@ -613,14 +609,15 @@ impl Page<'_> {
             }
             let rest = &window[next..];
             // Comments, programs, styles and code are not the page's language.
-            let skip_to: Option<&[u8]> = if rest.starts_with(b"<!--") {
-                Some(b"-->")
-            } else {
-                NOT_TEXT
+            // Each of them opens with `!`, s, p, c or t: most tags are passed over on that byte.
+            let skip_to: Option<&[u8]> = match rest.get(1).map(u8::to_ascii_lowercase) {
+                Some(b'!') if rest.starts_with(b"<!--") => Some(b"-->"),
+                Some(b's' | b'p' | b'c' | b't') => NOT_TEXT
                     .iter()
                     .chain(HIDING)
                     .find(|(open, _)| starts_ci(rest, open) && ends_name(rest, open.len()))
-                    .map(|(_, close)| *close)
+                    .map(|(_, close)| *close),
+                _ => None,
             };
             at = match skip_to {
                 Some(end) => find_ci(rest, end).map_or(window.len(), |q| next + q + end.len()),
@@ -633,6 +630,7 @@ impl Page<'_> {
 
 /// Counts of the scripts of a text.
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug, PartialEq, Clone))]
 struct Counts {
     han: u32,
     kana: u32,
@@ -654,22 +652,29 @@ impl Counts {
         (self.han + self.kana + self.hangul) / 2 + self.latin_words + self.cyrillic_words
     }
 
-    /// Counts the text `t` (UTF-8, or GBK when `gbk`); character references are skipped.
+    /// Counts the text `t` (UTF-8, or GBK when `gbk`); character references are skipped. A
+    /// run of Cyrillic letters is one word, across ASCII letters and references; it ends at
+    /// other ASCII or another script. Stops as soon as the sample is enough to tell.
+    ///
+    /// Each run of ASCII letters and of Han characters is walked by a loop of its own: this is
+    /// the page facts' costliest step on a small page (issue 30's budget).
     fn add(&mut self, t: &[u8], gbk: bool) {
+        let n = t.len();
         let mut i = 0;
-        let mut latin_run = 0;
         let mut cyrillic_run = 0;
-        while i < t.len() {
+        while i < n {
             let c = t[i];
             if c.is_ascii_alphabetic() {
-                latin_run += 1;
+                let start = i;
                 i += 1;
+                while i < n && t[i].is_ascii_alphabetic() {
+                    i += 1;
+                }
+                if i - start >= 2 {
+                    self.latin_words += 1;
+                }
                 continue;
             }
-            if latin_run >= 2 {
-                self.latin_words += 1;
-            }
-            latin_run = 0;
             if c == b'&' {
                 i += t[i..]
                     .iter()
@@ -708,9 +713,30 @@ impl Counts {
                 cyrillic_run = 0;
             }
             i += len;
-        }
-        if latin_run >= 2 {
-            self.latin_words += 1;
+            // The Han characters that follow, each counted as above.
+            if script == Script::Han && gbk {
+                while let Some(&[lead, next]) = t.get(i..i + 2) {
+                    if gbk_char(lead, next).1 != Script::Han {
+                        break;
+                    }
+                    self.han += 1;
+                    if self.units() >= TEXT_ENOUGH {
+                        return;
+                    }
+                    i += 2;
+                }
+            } else if script == Script::Han {
+                while let Some(&[lead, next, _]) = t.get(i..i + 3) {
+                    if !utf8_han(lead, next) {
+                        break;
+                    }
+                    self.han += 1;
+                    if self.units() >= TEXT_ENOUGH {
+                        return;
+                    }
+                    i += 3;
+                }
+            }
         }
         if cyrillic_run > 0 {
             self.cyrillic_words += 1;
@@ -722,28 +748,26 @@ impl Counts {
         if total < TEXT_MIN {
             return None;
         }
-        let declared_primary = declared
-            .and_then(|d| d.split(['-', '_']).next())
-            .map(str::to_ascii_lowercase);
+        let declared_primary = declared.and_then(|d| d.split(['-', '_']).next());
         let latin = declared_primary
-            .filter(|p| LATIN_LANGUAGES.contains(&p.as_str()))
-            .unwrap_or_else(|| "en".to_string());
+            .and_then(|p| LATIN_LANGUAGES.iter().find(|l| l.eq_ignore_ascii_case(p)))
+            .unwrap_or(&"en");
         let cjk = self.han + self.kana;
         let candidates = [
             // Japanese writes kanji among its kana.
             if self.kana * 10 >= cjk && self.kana > 0 {
-                ("ja".to_string(), cjk / 2)
+                ("ja", cjk / 2)
             } else {
-                ("zh".to_string(), self.han / 2)
+                ("zh", self.han / 2)
             },
-            ("ko".to_string(), self.hangul / 2),
-            ("ru".to_string(), self.cyrillic_words),
+            ("ko", self.hangul / 2),
+            ("ru", self.cyrillic_words),
             (latin, self.latin_words),
         ];
         let (tag, units) = candidates.into_iter().max_by_key(|(_, u)| *u)?;
         let share = u8::try_from(units * 100 / total).unwrap_or(100);
         Some(TextLanguage {
-            tag,
+            tag: tag.to_string(),
             share,
             sampled: total,
         })
@@ -771,11 +795,9 @@ fn utf8_char(lead: u8, next: u8) -> (usize, Script) {
             };
             (2, s)
         }
+        _ if utf8_han(lead, next) => (3, Script::Han),
         // U+3040–U+30FF: hiragana and katakana.
         0xE3 if (0x81..=0x83).contains(&next) => (3, Script::Kana),
-        // U+3400–U+9FFF: CJK unified ideographs (and extension A).
-        0xE3 if next >= 0x90 => (3, Script::Han),
-        0xE4..=0xE9 => (3, Script::Han),
         // U+AC00–U+D7A3: hangul syllables.
         0xEA if next >= 0xB0 => (3, Script::Hangul),
         0xEB | 0xEC => (3, Script::Hangul),
@@ -784,6 +806,12 @@ fn utf8_char(lead: u8, next: u8) -> (usize, Script) {
         0xF0..=0xF7 => (4, Script::Other),
         _ => (1, Script::Other),
     }
+}
+
+/// Whether the UTF-8 character that starts with `lead` (`next` its second byte) is in
+/// U+3400–U+9FFF: the CJK unified ideographs (and extension A).
+fn utf8_han(lead: u8, next: u8) -> bool {
+    matches!(lead, 0xE4..=0xE9) || (lead == 0xE3 && next >= 0x90)
 }
 
 /// The length and script of the GBK (GB18030) character that starts with `lead`.

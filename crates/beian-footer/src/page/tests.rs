@@ -207,3 +207,134 @@ fn the_tags_are_found_with_and_without_the_tag_scanner() {
         [("account", "a password field"), ("comments", "Valine")]
     );
 }
+
+/// The language sample's counting as first written, a byte at a time: the loops of
+/// [`Counts::add`] must count exactly as it does.
+impl Counts {
+    fn add_byte_by_byte(&mut self, t: &[u8], gbk: bool) {
+        let mut i = 0;
+        let mut latin_run = 0;
+        let mut cyrillic_run = 0;
+        while i < t.len() {
+            let c = t[i];
+            if c.is_ascii_alphabetic() {
+                latin_run += 1;
+                i += 1;
+                continue;
+            }
+            if latin_run >= 2 {
+                self.latin_words += 1;
+            }
+            latin_run = 0;
+            if c == b'&' {
+                i += t[i..]
+                    .iter()
+                    .take(12)
+                    .position(|&x| x == b';')
+                    .map_or(1, |p| p + 1);
+                continue;
+            }
+            if c < 0x80 {
+                if cyrillic_run > 0 {
+                    self.cyrillic_words += 1;
+                    cyrillic_run = 0;
+                }
+                i += 1;
+                continue;
+            }
+            let next = t.get(i + 1).copied().unwrap_or(0);
+            let (len, script) = if gbk {
+                gbk_char(c, next)
+            } else {
+                utf8_char(c, next)
+            };
+            match script {
+                Script::Han => self.han += 1,
+                Script::Kana => self.kana += 1,
+                Script::Hangul => self.hangul += 1,
+                Script::Cyrillic => cyrillic_run += 1,
+                Script::Other => {}
+            }
+            // Enough to tell: the rest of the sample would not change the answer.
+            if self.units() >= TEXT_ENOUGH {
+                return;
+            }
+            if script != Script::Cyrillic && cyrillic_run > 0 {
+                self.cyrillic_words += 1;
+                cyrillic_run = 0;
+            }
+            i += len;
+        }
+        if latin_run >= 2 {
+            self.latin_words += 1;
+        }
+        if cyrillic_run > 0 {
+            self.cyrillic_words += 1;
+        }
+    }
+}
+
+#[test]
+fn the_containers_skipped_for_the_language_open_with_the_letters_it_looks_at() {
+    // The language sample tells a tag that may open one of them by its first letter.
+    for (open, _) in NOT_TEXT.iter().chain(HIDING) {
+        assert!(
+            matches!(open, [b'<', b's' | b'p' | b'c' | b't', ..]),
+            "{open:?}"
+        );
+    }
+}
+
+mod counting {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of text of every kind the counting tells apart, in any order.
+    fn piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"ab".to_vec()),
+            Just(b"x".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"&nbsp;".to_vec()),
+            Just(b"&".to_vec()),
+            Just(b";".to_vec()),
+            Just("中文字".as_bytes().to_vec()),
+            Just("㐀".as_bytes().to_vec()),
+            Just("かな".as_bytes().to_vec()),
+            Just("한국".as_bytes().to_vec()),
+            Just("Привет".as_bytes().to_vec()),
+            Just("é".as_bytes().to_vec()),
+            Just("，".as_bytes().to_vec()),
+            Just("😀".as_bytes().to_vec()),
+            any::<u8>().prop_map(|b| vec![b]),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn the_loops_count_as_byte_by_byte(
+            pieces in proptest::collection::vec(piece(), 0..200),
+            gbk: bool,
+            start in proptest::collection::vec(0u32..60, 5),
+        ) {
+            let text = pieces.concat();
+            let text = if gbk {
+                encoding_rs::GB18030.encode(&String::from_utf8_lossy(&text)).0.into_owned()
+            } else {
+                text
+            };
+            let seeded = Counts {
+                han: start[0],
+                kana: start[1],
+                hangul: start[2],
+                latin_words: start[3],
+                cyrillic_words: start[4],
+            };
+            let mut fast = seeded.clone();
+            fast.add(&text, gbk);
+            let mut slow = seeded;
+            slow.add_byte_by_byte(&text, gbk);
+            prop_assert_eq!(fast, slow);
+        }
+    }
+}
