@@ -179,7 +179,10 @@ fn encoded(texts: &[String], encoding: &'static Encoding) -> Vec<Vec<u8>> {
 /// page with no footer half again). The page facts' [`TEXT_ANCHORS`] and tags
 /// ([`crate::page::tag_spellings`]) are searched with the fact anchors of the non-ASCII class —
 /// `备`, `证`, `版`, which nearly every footer holds — over the whole page. The other fact
-/// anchors are searched only when that pass found none, each class to its first hit.
+/// anchors are searched only when that pass found none, each class to its first hit: those
+/// shorter than three bytes, then the ASCII and full-width ones together (two passes, where
+/// the page facts' pass makes a third: a page with no footer anchor costs no more passes than
+/// before the page facts).
 struct Shared {
     /// [`TEXT_ANCHORS`], the tags, then the non-ASCII fact anchors.
     text: Whole,
@@ -191,6 +194,8 @@ struct Shared {
 struct Whole {
     search: Search,
     page: usize,
+    /// The index, among the page's patterns then the facts', of each pattern searched.
+    index: Vec<usize>,
 }
 
 enum Search {
@@ -202,11 +207,25 @@ impl Whole {
     fn new(page: Vec<Vec<u8>>, facts: Vec<Vec<u8>>) -> Whole {
         let n = page.len();
         let patterns = [page, facts].concat();
-        let search = match teddy(&patterns) {
+        let order = planned(&patterns).unwrap_or_else(|| patterns.clone());
+        let search = match teddy(&order) {
             Some(t) => Search::Packed(t),
-            None => Search::Automaton(AhoCorasick::new(&patterns).expect("static patterns")),
+            None => Search::Automaton(AhoCorasick::new(&order).expect("static patterns")),
         };
-        Whole { search, page: n }
+        let index = order
+            .iter()
+            .map(|p| {
+                patterns
+                    .iter()
+                    .position(|q| q == p)
+                    .expect("the same patterns")
+            })
+            .collect();
+        Whole {
+            search,
+            page: n,
+            index,
+        }
     }
 
     /// Calls `page` with each hit of a page-fact pattern (its index, start and end), to the end
@@ -214,6 +233,7 @@ impl Whole {
     fn run(&self, hay: &[u8], mut page: impl FnMut(usize, usize, usize)) -> bool {
         let mut fact = false;
         let mut found = |pattern: usize, start: usize, end: usize| {
+            let pattern = self.index[pattern];
             if pattern < self.page {
                 page(pattern, start, end);
             } else {
@@ -236,29 +256,169 @@ impl Whole {
     }
 }
 
-/// The full-width letters of the non-ASCII class, and the others. The letters share their first
-/// two bytes with the full-width punctuation of every Chinese text (`，` is EF BC 8C): Teddy
-/// would stop at each comma of the shared pass. They are searched with the other fact anchors,
-/// in a searcher of their own.
+/// The full-width anchors of the non-ASCII class (its letters, `（c`, `（C`), and the others.
+/// They share their first two bytes with the full-width punctuation of every Chinese text (`，`
+/// is EF BC 8C): in the crowded buckets of the shared pass, Teddy would stop at each comma.
+/// They are searched with the ASCII fact anchors, in buckets of their own
+/// ([`ascii_and_full_width`]).
 fn full_width(other: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     other
         .into_iter()
         .partition(|p| p.starts_with(b"\xEF\xBC") || p.starts_with(b"\xEF\xBD"))
 }
 
+/// Teddy's buckets (Slim Teddy has eight).
+const BUCKETS: usize = 8;
+
+/// The low nybbles of a pattern's first three bytes: Teddy keeps the patterns that share them
+/// in one bucket (so `pyr` and `PYR`).
+fn family(p: &[u8]) -> Vec<u8> {
+    p.iter().take(3).map(|b| b & 0x0F).collect()
+}
+
+/// `sets` (at most [`BUCKETS`] sets of patterns of three bytes or more) in an order in which
+/// Teddy gives each set a bucket of its own, or `None` when no such order is found.
+///
+/// Why: a bucket holds a fingerprint per byte position, the union of its patterns' nybbles, so
+/// two unrelated patterns in one bucket find their cross products too — with `mii` and `Ｍ`
+/// together, every `oli` of English text is a candidate to check. Teddy puts a family
+/// ([`family`]) in bucket 7 − (the index of its first pattern mod 8), and the family's later
+/// patterns with it (aho-corasick 1.1, `packed/teddy/generic.rs`): so each family's first
+/// pattern is placed at an index that names its set's bucket, the other patterns between. The
+/// sets with the most families take the first indices (each needs one index in eight).
+/// Which bucket a pattern lands in changes only the speed, never what is found.
+fn in_buckets(sets: &[Vec<Vec<u8>>]) -> Option<Vec<Vec<u8>>> {
+    let total = sets.iter().map(Vec::len).sum::<usize>();
+    if sets.len() > BUCKETS || total > PER_SEARCHER || sets.iter().flatten().any(|p| p.len() < 3) {
+        return None;
+    }
+    // Per set, the first pattern of each family (to place in order); and every later one.
+    let mut firsts: Vec<Vec<&Vec<u8>>> = vec![Vec::new(); sets.len()];
+    let mut later: Vec<(Vec<u8>, &Vec<u8>)> = Vec::new();
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        for p in set {
+            let f = family(p);
+            // A pattern whose family another set holds goes with it: Teddy keeps a family in
+            // one bucket (`liv` with `<if`: both are C, 9, 6).
+            if seen.contains(&f) {
+                later.push((f, p));
+            } else {
+                seen.push(f);
+                firsts[i].push(p);
+            }
+        }
+    }
+    firsts.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    for f in &mut firsts {
+        f.reverse();
+    }
+    let mut placed: Vec<Vec<u8>> = Vec::with_capacity(total);
+    let mut started: Vec<Vec<u8>> = Vec::new();
+    while placed.len() < total {
+        // The set whose bucket this index names (7 − index mod 8, the rank of the set).
+        let rank = placed.len() % BUCKETS;
+        if let Some(p) = firsts.get_mut(rank).and_then(Vec::pop) {
+            started.push(family(p));
+            placed.push(p.clone());
+        } else if let Some(i) = later.iter().position(|(f, _)| started.contains(f)) {
+            placed.push(later.remove(i).1.clone());
+        } else {
+            return None;
+        }
+    }
+    Some(placed)
+}
+
+/// The set of the shared pass's buckets a pattern goes in ([`in_buckets`]): the tags (`<` and
+/// a letter: their cross products open rare tags), the licence forms (`A`/`B` before a
+/// full-width character), the CJK anchors, and the page facts' ASCII anchors by first letter,
+/// the rarer letters paired — eight sets (measured against others: BENCHMARKS.md, "Page facts,
+/// fourth pass").
+fn shared_set(p: &[u8]) -> usize {
+    match p[0] {
+        b'<' => 0,
+        b'A' | b'B' if p.get(1) == Some(&0xEF) => 1,
+        c if c >= 0x80 => 2,
+        b'l' => 3,
+        b'a' | b'i' => 4,
+        b'o' | b'q' => 5,
+        b'k' | b'/' => 6,
+        _ => 7,
+    }
+}
+
+/// The shared pass's patterns in the order [`in_buckets`] gives their [`shared_set`]s, when
+/// one is found: for UTF-8. For GBK none is (its tags' last family would start after the
+/// patterns that fill the indices between have run out), and Teddy's own order stays: a plan
+/// that starts the families in another order was measured no faster there.
+fn planned(patterns: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    let mut sets: Vec<Vec<Vec<u8>>> = vec![Vec::new(); BUCKETS];
+    for p in patterns {
+        sets[shared_set(p)].push(p.clone());
+    }
+    sets.retain(|s| !s.is_empty());
+    in_buckets(&sets)
+}
+
+/// The UTF-8 full-width letters of the fact anchors by the bucket each gets: the nybbles of a
+/// bucket's third bytes cross to other letters (and `＠`, `０`, `９`, `＝`), never to the
+/// full-width punctuation of Chinese text (`，` EF BC 8C, `）` EF BC 89, `：` EF BC 9A, …).
+const FULL_WIDTH_BUCKETS: [&str; 3] = ["ＡＢＣＰ", "ＩＭｐ", "ｃｉｍ"];
+
+/// The ASCII fact anchors and the full-width ones ([`full_width`]), for one searcher with a
+/// bucket per set: the ASCII ones by their first letter (any case), the letters as
+/// [`FULL_WIDTH_BUCKETS`] sets them, the others (`（c`, `（C`) together. `None` when they do
+/// not fit so (the full-width ones then get a searcher of their own).
+fn ascii_and_full_width(ascii: &[Vec<u8>], full_width: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    let mut buckets: Vec<Vec<Vec<u8>>> = Vec::new();
+    for p in ascii {
+        let first = |q: &Vec<u8>| q[0].to_ascii_lowercase();
+        match buckets.iter_mut().find(|b| first(&b[0]) == first(p)) {
+            Some(b) => b.push(p.clone()),
+            None => buckets.push(vec![p.clone()]),
+        }
+    }
+    let letters: Vec<Vec<u8>> = FULL_WIDTH_BUCKETS
+        .iter()
+        .flat_map(|set| set.chars())
+        .map(|c| c.to_string().into_bytes())
+        .collect();
+    for set in FULL_WIDTH_BUCKETS {
+        let set = set.chars().map(|c| c.to_string().into_bytes());
+        buckets.push(set.filter(|c| full_width.contains(c)).collect());
+    }
+    buckets.push(
+        full_width
+            .iter()
+            .filter(|p| !letters.contains(p))
+            .cloned()
+            .collect(),
+    );
+    buckets.retain(|b| !b.is_empty());
+    in_buckets(&buckets)
+}
+
+/// The page facts' patterns: [`TEXT_ANCHORS`], then the tags.
+fn page_patterns() -> Vec<Vec<u8>> {
+    TEXT_ANCHORS
+        .iter()
+        .map(|(a, _)| a.to_string())
+        .chain(crate::page::tag_spellings())
+        .map(String::into_bytes)
+        .collect()
+}
+
 impl Shared {
     fn new(facts: &[Vec<u8>]) -> Shared {
         let [short, ascii, other] = classes(facts);
         let (full_width, other) = full_width(other);
-        let page = TEXT_ANCHORS
-            .iter()
-            .map(|(a, _)| a.to_string())
-            .chain(crate::page::tag_spellings())
-            .map(String::into_bytes)
-            .collect();
         Shared {
-            text: Whole::new(page, other),
-            rest: Anchors::of_groups(&[short, full_width, ascii]),
+            text: Whole::new(page_patterns(), other),
+            rest: match ascii_and_full_width(&ascii, &full_width) {
+                Some(both) => Anchors::of_groups(&[short, both]),
+                None => Anchors::of_groups(&[short, full_width, ascii]),
+            },
         }
     }
 
@@ -336,25 +496,7 @@ mod tests {
 
     #[test]
     fn full_width_and_ascii_forms_are_anchors() {
-        for page in [
-            "京ICP备2021034567号-1",
-            "京ＩＣＰ证０３０１７３号",
-            "粤B2-20090059",
-            "Ｂ２－２００９００５９",
-            "B２-20090059",
-            "京公网安备11010802017518号",
-            "© 2024 某公司",
-            "&copy; 2024",
-            "(c) 2024 Foo",
-            "（C）2024 Foo",
-            "COPYRIGHT 2024",
-            "ＣＯＰＹＲＩＧＨＴ",
-            "某公司 版权所有",
-            "<a href=\"https://beian.MIIT.gov.cn/\">",
-            "<a href=\"https://beian.%6Diit.gov.cn/\">",
-            "<span class=\"exturl\" data-url=\"aHR0cHM6Ly9iZWlhbi5taWl0Lmdvdi5jbi8=\">",
-            "&#22791;",
-        ] {
+        for &page in ONE_FORM_EACH {
             assert!(may_hold_fact(page.as_bytes(), encoding_rs::UTF_8), "{page}");
             let gbk = encoding_rs::GB18030.encode(page).0;
             assert!(may_hold_fact(&gbk, encoding_rs::GBK), "GBK {page}");
@@ -369,19 +511,107 @@ mod tests {
         for encoding in [encoding_rs::UTF_8, encoding_rs::GBK] {
             let [_, _, other] = classes(&encoded(&fact_anchors(), encoding));
             let (_, other) = full_width(other);
-            let page = TEXT_ANCHORS.len() + crate::page::tag_spellings().len();
+            let page = page_patterns().len();
             assert!(page + other.len() <= PER_SEARCHER);
         }
     }
 
+    /// Pages holding one fact anchor, of each form.
+    const ONE_FORM_EACH: &[&str] = &[
+        "京ICP备2021034567号-1",
+        "京ＩＣＰ证０３０１７３号",
+        "粤B2-20090059",
+        "Ｂ２－２００９００５９",
+        "B２-20090059",
+        "京公网安备11010802017518号",
+        "© 2024 某公司",
+        "&copy; 2024",
+        "(c) 2024 Foo",
+        "（C）2024 Foo",
+        "（ｃ）2024 Foo",
+        "COPYRIGHT 2024",
+        "ＣＯＰＹＲＩＧＨＴ",
+        "ｃｏｐｙｒｉｇｈｔ",
+        "某公司 版权所有",
+        "<a href=\"https://beian.MIIT.gov.cn/\">",
+        "<a href=\"https://beian.ｍｉｉｔ.gov.cn/\">",
+        "<a href=\"https://beian.%6Diit.gov.cn/\">",
+        "<span class=\"exturl\" data-url=\"aHR0cHM6Ly9iZWlhbi5taWl0Lmdvdi5jbi8=\">",
+        "&#22791;",
+    ];
+
+    #[test]
+    fn the_bucket_order_gives_each_set_a_bucket_of_its_own() {
+        let bytes = |sets: &[&[&str]]| -> Vec<Vec<Vec<u8>>> {
+            sets.iter()
+                .map(|s| s.iter().map(|p| p.as_bytes().to_vec()).collect())
+                .collect()
+        };
+        let sets = bytes(&[
+            &["pyr", "PYR", "pYr"],
+            &["mii", "MII"],
+            &["&copy", "&COPY", "&lpar"],
+            &["Ａ", "Ｂ"],
+            &["ｃ"],
+        ]);
+        let order = in_buckets(&sets).expect("fits");
+        let mut all: Vec<_> = sets.concat();
+        let mut got = order.clone();
+        all.sort();
+        got.sort();
+        assert_eq!(got, all, "the same patterns");
+        // Teddy's rule: a family's first pattern at index i takes bucket 7 − i mod 8; its later
+        // ones follow it there.
+        let mut family_bucket: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut set_bucket: Vec<Option<usize>> = vec![None; sets.len()];
+        for (i, p) in order.iter().enumerate() {
+            let f = family(p);
+            let bucket = match family_bucket.iter().find(|(g, _)| *g == f) {
+                Some(&(_, b)) => b,
+                None => {
+                    family_bucket.push((f, BUCKETS - 1 - i % BUCKETS));
+                    BUCKETS - 1 - i % BUCKETS
+                }
+            };
+            let set = sets.iter().position(|s| s.contains(p)).expect("listed");
+            assert_eq!(*set_bucket[set].get_or_insert(bucket), bucket, "{p:?}");
+        }
+        let mut buckets: Vec<usize> = set_bucket.into_iter().flatten().collect();
+        buckets.sort_unstable();
+        buckets.dedup();
+        assert_eq!(buckets.len(), sets.len(), "a bucket each");
+        // More sets than buckets: no such order.
+        assert!(in_buckets(&vec![vec![b"abc".to_vec()]; 9]).is_none());
+    }
+
+    #[test]
+    fn the_shared_pass_is_planned_in_utf8() {
+        // Unplanned, the fleet's pages cost 1.5 % more (BENCHMARKS.md).
+        let [_, _, other] = classes(&encoded(&fact_anchors(), encoding_rs::UTF_8));
+        let (_, other) = full_width(other);
+        assert!(planned(&[page_patterns(), other].concat()).is_some());
+    }
+
+    #[test]
+    fn the_full_width_anchors_share_the_ascii_pass_in_utf8() {
+        // Where they do not fit, a page with no anchor would cost a pass more (issue 30).
+        let [_, ascii, other] = classes(&encoded(&fact_anchors(), encoding_rs::UTF_8));
+        let (full_width, _) = full_width(other);
+        let letters: usize = FULL_WIDTH_BUCKETS.iter().map(|s| s.chars().count()).sum();
+        assert_eq!(full_width.len(), letters + 2, "the letters, （c and （C");
+        assert!(ascii_and_full_width(&ascii, &full_width).is_some());
+    }
+
     #[test]
     fn the_shared_search_answers_as_the_fact_search() {
-        for page in [
+        for page in ONE_FORM_EACH.iter().copied().chain([
             "<p>plain</p>",
             "<p>粤B2-20090059</p>",
             "<div class=\"logo\">© 2024</div>",
             "<a href=\"https://beian.miit.gov.cn/\">x</a> Powered by WordPress",
-        ] {
+            "<p>标点：逗号，括号（）、问号？感叹号！分号；＠０９＝</p>",
+            "<p>solid olive police</p>",
+        ]) {
             for encoding in [encoding_rs::UTF_8, encoding_rs::GBK] {
                 let bytes = encoding_rs::GB18030.encode(page).0;
                 let bytes = if encoding == encoding_rs::UTF_8 {
