@@ -134,6 +134,7 @@ impl ResolverBuilder {
         let deadline = self.timeout * u32::try_from(self.attempts).unwrap_or(1);
         Ok(Resolver {
             inner: Arc::new(Inner {
+                lookups: tokio::sync::Semaphore::new(LOOKUPS_IN_FLIGHT),
                 servers,
                 timeout: self.timeout,
                 attempts: self.attempts,
@@ -170,7 +171,17 @@ pub struct Resolver {
     inner: Arc<Inner>,
 }
 
+/// Lookups in flight at most (politeness: a stub resolver should not burst thousands of
+/// queries at a shared server). A lookup asks A and AAAA at once, of one server at a time:
+/// at most 1,024 queries in flight to a server. Above it lookups wait for a slot before their
+/// timeout starts: a query is given up on when its server is slow, not when the audit's own
+/// queue is long (issue 32: at 4,096 sites at once and internet latency, the queue outlasted
+/// the timeout, and names that answer were reported `dns_timeout`).
+const LOOKUPS_IN_FLIGHT: usize = 512;
+
 struct Inner {
+    /// Slots of [`LOOKUPS_IN_FLIGHT`].
+    lookups: tokio::sync::Semaphore,
     servers: Vec<Server>,
     timeout: Duration,
     attempts: usize,
@@ -301,6 +312,12 @@ impl Resolver {
                 self.query(&name, RecordType::A),
                 self.query(&name, RecordType::AAAA)
             )
+        };
+        let Ok(_slot) = self.inner.lookups.acquire().await else {
+            return Err(Failure {
+                class: ErrorClass::DnsError,
+                message: "the resolver is closed".into(),
+            });
         };
         match tokio::time::timeout(self.inner.deadline, both).await {
             Ok((a, aaaa)) => combine(a, aaaa),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// Sockets per nameserver: queries spread over several source ports.
@@ -21,12 +21,6 @@ const SOCKETS_PER_SERVER: usize = 4;
 /// Queries waiting on one socket at most; beyond it a query fails at once rather than hunt
 /// for a free id.
 const MAX_PENDING: usize = 16_384;
-
-/// Queries in flight to one nameserver at most (politeness: a stub resolver should not
-/// burst thousands of queries at a shared server). The audit's own peak is four queries per
-/// site in progress: 1,024 at the default `--concurrency`; above it queries wait for a slot,
-/// within their timeout.
-const IN_FLIGHT_PER_SERVER: usize = 1024;
 
 /// A query unanswered after this long is sent again (same id), then after twice as long,
 /// and so on, until the caller's timeout. UDP loses datagrams when a server's socket buffer
@@ -56,7 +50,6 @@ impl From<io::Error> for TransportError {
 pub(crate) struct UdpPool {
     sockets: Vec<UdpMux>,
     next: AtomicUsize,
-    in_flight: Semaphore,
 }
 
 impl UdpPool {
@@ -68,7 +61,6 @@ impl UdpPool {
         Ok(UdpPool {
             sockets,
             next: AtomicUsize::new(0),
-            in_flight: Semaphore::new(IN_FLIGHT_PER_SERVER),
         })
     }
 
@@ -79,11 +71,6 @@ impl UdpPool {
         &self,
         encode: impl FnOnce(u16) -> Option<Vec<u8>>,
     ) -> Result<(u16, Vec<u8>), TransportError> {
-        let _slot = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|_| TransportError("DNS client closed".into()))?;
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.sockets.len();
         self.sockets[i].exchange(encode).await
     }
@@ -97,10 +84,40 @@ struct UdpMux {
 
 struct MuxShared {
     socket: UdpSocket,
-    /// id → (the waiting query's token, its reply slot). The token tells a query's own entry
-    /// from a later query's that reused the id.
-    pending: Mutex<HashMap<u16, (u64, oneshot::Sender<Reply>)>>,
+    /// id → the query waiting for it.
+    pending: Mutex<HashMap<u16, Pending>>,
     tokens: AtomicU64,
+}
+
+/// A query waiting on a socket.
+struct Pending {
+    /// Tells a query's own entry from a later query's that reused the id.
+    token: u64,
+    /// Its question section: an answer must repeat it.
+    question: Vec<u8>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// The question section of a DNS message (RFC 1035 §4.1.2: its first name, type and class;
+/// the first name of a message is never compressed).
+fn question(message: &[u8]) -> Option<&[u8]> {
+    let mut at = 12;
+    loop {
+        let len = usize::from(*message.get(at)?);
+        if len == 0 {
+            break;
+        }
+        if len & 0xC0 != 0 {
+            return None;
+        }
+        at += 1 + len;
+    }
+    message.get(12..at + 1 + 4)
+}
+
+/// Whether `answer` answers the question `asked` (names in any ASCII case).
+fn answers(answer: &[u8], asked: &[u8]) -> bool {
+    question(answer).is_some_and(|q| q.eq_ignore_ascii_case(asked))
 }
 
 impl Drop for UdpMux {
@@ -123,7 +140,7 @@ impl Drop for PendingGuard<'_> {
             .pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if pending.get(&self.id).is_some_and(|(t, _)| *t == self.token) {
+        if pending.get(&self.id).is_some_and(|p| p.token == self.token) {
             pending.remove(&self.id);
         }
     }
@@ -160,7 +177,7 @@ impl UdpMux {
         let shared = &*self.shared;
         let (tx, rx) = oneshot::channel();
         let token = shared.tokens.fetch_add(1, Ordering::Relaxed);
-        let id = {
+        let (id, query) = {
             let mut pending = shared
                 .pending
                 .lock()
@@ -173,11 +190,22 @@ impl UdpMux {
             while pending.contains_key(&id) {
                 id = rand::random();
             }
-            pending.insert(id, (token, tx));
-            id
+            let query =
+                encode(id).ok_or_else(|| TransportError("cannot encode the query".into()))?;
+            let question = question(&query)
+                .ok_or_else(|| TransportError("the query has no question".into()))?
+                .to_vec();
+            pending.insert(
+                id,
+                Pending {
+                    token,
+                    question,
+                    reply: tx,
+                },
+            );
+            (id, query)
         };
         let _guard = PendingGuard { shared, id, token };
-        let query = encode(id).ok_or_else(|| TransportError("cannot encode the query".into()))?;
         let mut rx = rx;
         let mut wait = FIRST_RETRANSMIT;
         loop {
@@ -192,25 +220,33 @@ impl UdpMux {
     }
 }
 
-/// Hands each datagram to the query waiting for its id; datagrams nobody waits for (late,
-/// duplicated or forged) are dropped.
+/// Hands each datagram to the query waiting for its id that asked its question; the others
+/// (late, duplicated or forged) are dropped (RFC 5452 §9.1). A late one is no rarity: a query
+/// sent again after [`FIRST_RETRANSMIT`] to a server slower than that is answered twice, and
+/// the second answer may find its id taken by another query since.
 async fn read_loop(shared: Arc<MuxShared>) {
     let mut buf = vec![0u8; usize::from(u16::MAX)];
     loop {
         match shared.socket.recv(&mut buf).await {
             Ok(n) => {
-                let Some(id) = buf.get(..2).filter(|_| n >= 12) else {
+                let datagram = &buf[..n];
+                let Some(id) = datagram.get(..2).filter(|_| n >= 12) else {
                     continue;
                 };
                 let id = u16::from_be_bytes([id[0], id[1]]);
-                let waiting = shared
-                    .pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&id);
-                if let Some((_, tx)) = waiting {
+                let waiting = {
+                    let mut pending = shared
+                        .pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    match pending.get(&id) {
+                        Some(p) if answers(datagram, &p.question) => pending.remove(&id),
+                        _ => None,
+                    }
+                };
+                if let Some(p) = waiting {
                     // The query may have given up meanwhile.
-                    tx.send(Ok(buf[..n].to_vec())).ok();
+                    p.reply.send(Ok(datagram.to_vec())).ok();
                 }
             }
             Err(e) => {
@@ -223,8 +259,8 @@ async fn read_loop(shared: Arc<MuxShared>) {
                     .unwrap_or_else(PoisonError::into_inner)
                     .drain()
                     .collect();
-                for (_, (_, tx)) in waiting {
-                    tx.send(Err(format!("{e}"))).ok();
+                for (_, p) in waiting {
+                    p.reply.send(Err(format!("{e}"))).ok();
                 }
                 tokio::task::yield_now().await;
             }
@@ -249,4 +285,60 @@ pub(crate) async fn tcp_exchange(
     let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
     stream.read_exact(&mut answer).await?;
     Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::{Name, RecordType};
+
+    fn query(id: u16, name: &str) -> Vec<u8> {
+        let name = Name::from_ascii(name).expect("a name");
+        crate::wire::encode_query(id, &name, RecordType::A).expect("encoded")
+    }
+
+    #[test]
+    fn the_question_section_is_read_and_compared_in_any_case() {
+        let q = query(7, "www.Example.cn.");
+        let asked = question(&q).expect("a question");
+        // The name's labels, the root, then type and class.
+        assert_eq!(asked.len(), 1 + 3 + 1 + 7 + 1 + 2 + 1 + 4);
+        assert!(answers(&query(9, "WWW.example.CN."), asked));
+        assert!(!answers(&query(7, "www.example.com."), asked));
+        assert!(!answers(&q[..14], asked), "cut short");
+        assert!(question(&[0u8; 11]).is_none());
+    }
+
+    /// A late answer to another question, carrying the id of the query now waiting, is
+    /// dropped; the query takes its own answer.
+    #[tokio::test]
+    async fn an_answer_to_another_question_is_not_taken_for_ours() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let addr = server.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let (n, from) = server.recv_from(&mut buf).await.expect("a query");
+            let id = u16::from_be_bytes([buf[0], buf[1]]);
+            // Another name's answer with this id first, then this query's own.
+            let mut stray = query(id, "old.example.cn.");
+            stray[2] |= 0x80;
+            server.send_to(&stray, from).await.expect("send");
+            let mut own = buf[..n].to_vec();
+            own[2] |= 0x80;
+            server.send_to(&own, from).await.expect("send");
+        });
+        let pool = UdpPool::bind(addr).expect("bound");
+        let (id, answer) = tokio::time::timeout(
+            Duration::from_secs(10),
+            pool.exchange(|id| Some(query(id, "www.example.cn."))),
+        )
+        .await
+        .expect("answered")
+        .expect("no error");
+        assert_eq!(&answer[..2], &id.to_be_bytes());
+        assert!(answers(
+            &answer,
+            question(&query(id, "www.example.cn.")).expect("q")
+        ));
+    }
 }
