@@ -744,11 +744,12 @@ impl AuditSite for Auditor {
         target: Target,
         on_wait: &'a OnWait<'a>,
     ) -> SiteReport {
+        let began = tokio::time::Instant::now();
         let mut report = self.audit_target(line, raw, target, on_wait).await;
         // A site judged on a failure the audit's own network could cause (it reached no host,
         // or one of its hosts): is it the site, or the audit?
         let lost = touched(&report);
-        let shape = self.shape.record(lost);
+        let shape = self.shape.record(lost, began);
         if lost.is_none() {
             return report;
         }

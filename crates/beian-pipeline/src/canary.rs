@@ -150,49 +150,58 @@ impl Way {
     }
 }
 
-/// The window the shape looks at: the sites finished in the last [`SHAPE_WINDOW`], at most
-/// the last [`SHAPE_SITES`].
+/// The window the shape looks at: the sites begun within [`SHAPE_WINDOW`] of the failed site
+/// (before or after it), at most the [`SHAPE_SITES`] begun nearest it, among the last
+/// [`SHAPE_KEEP`] finished. By when the sites began, not when they finished: at the end of a
+/// run with thousands of sites at once, the last to finish are those whose failures take
+/// longest (a silent name's DNS timeout), begun long before beside sites that finished well
+/// (issue 32: at 4,096 at once, seven `dns-timeout` sites were taken for the audit's own
+/// network failing). A resolver that buckles fails the sites begun while it does.
 const SHAPE_WINDOW: Duration = Duration::from_secs(30);
 const SHAPE_SITES: usize = 40;
+const SHAPE_KEEP: usize = 1_000;
 /// The shape holds when at least this many sites of the window failed the same way…
 const SHAPE_LEAST: usize = 10;
 /// …and they are at least this share of the window (per cent).
 const SHAPE_SHARE: usize = 80;
 
-/// The shape of the recent failures: how the last sites finished.
+/// The shape of the recent failures: when the last sites began, and how they finished.
 #[derive(Default)]
 pub(crate) struct Shape {
     recent: std::sync::Mutex<VecDeque<(Instant, Option<Way>)>>,
 }
 
 impl Shape {
-    /// Counts a finished site (`class`: its error, when it reached no host) and says whether
-    /// the window now looks like the audit's own network failing — most sites failing the
-    /// same way — when this site failed that way too.
-    pub(crate) fn record(&self, class: Option<ErrorClass>) -> Option<String> {
+    /// Counts a finished site begun at `began` (`class`: its error, when it reached no host)
+    /// and says whether the sites begun about when it did look like the audit's own network
+    /// failing — most failing the same way — when this site failed that way too.
+    pub(crate) fn record(&self, class: Option<ErrorClass>, began: Instant) -> Option<String> {
         let way = class.and_then(Way::of);
         // A poisoned lock only means a site's task panicked; the window is still sound.
         let mut recent = self
             .recent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        recent.push_back((now, way));
-        while recent.len() > SHAPE_SITES
-            || recent
-                .front()
-                .is_some_and(|(at, _)| now.duration_since(*at) > SHAPE_WINDOW)
-        {
+        recent.push_back((began, way));
+        if recent.len() > SHAPE_KEEP {
             recent.pop_front();
         }
         let way = way?;
-        let same = recent.iter().filter(|(_, w)| *w == Some(way)).count();
-        (same >= SHAPE_LEAST && same * 100 >= recent.len() * SHAPE_SHARE).then(|| {
+        let apart = |at: Instant| at.max(began) - at.min(began);
+        let mut near: Vec<(Duration, Option<Way>)> = recent
+            .iter()
+            .map(|&(at, w)| (apart(at), w))
+            .filter(|(d, _)| *d <= SHAPE_WINDOW)
+            .collect();
+        near.sort_unstable_by_key(|(d, _)| *d);
+        near.truncate(SHAPE_SITES);
+        let same = near.iter().filter(|(_, w)| *w == Some(way)).count();
+        (same >= SHAPE_LEAST && same * 100 >= near.len() * SHAPE_SHARE).then(|| {
             format!(
-                "{same} of the last {} sites failed by {} within {} s",
-                recent.len(),
-                way.name(),
-                SHAPE_WINDOW.as_secs()
+                "{same} of the {} sites begun within {} s of it failed by {}",
+                near.len(),
+                SHAPE_WINDOW.as_secs(),
+                way.name()
             )
         })
     }
@@ -303,41 +312,74 @@ mod tests {
     /// NXDOMAINs are not.
     #[test]
     fn the_shape_of_the_failures() {
+        let t = Instant::now();
         let shape = Shape::default();
         for _ in 0..3 {
-            assert_eq!(shape.record(None), None);
+            assert_eq!(shape.record(None, t), None);
         }
         // Ten DNS failures among 13 sites: 77 %, short of the share.
         for _ in 0..10 {
-            assert_eq!(shape.record(Some(ErrorClass::DnsTimeout)), None);
+            assert_eq!(shape.record(Some(ErrorClass::DnsTimeout), t), None);
         }
         // Two more: 12 of 15, 80 %.
-        assert_eq!(shape.record(Some(ErrorClass::DnsServfail)), None);
+        assert_eq!(shape.record(Some(ErrorClass::DnsServfail), t), None);
         assert_eq!(
-            shape.record(Some(ErrorClass::DnsTimeout)).as_deref(),
-            Some("12 of the last 15 sites failed by a DNS failure within 30 s")
+            shape.record(Some(ErrorClass::DnsTimeout), t).as_deref(),
+            Some("12 of the 15 sites begun within 30 s of it failed by a DNS failure")
         );
         // A site that failed another way is not explained by it; one that was reached is not
         // lost at all.
-        assert_eq!(shape.record(Some(ErrorClass::ConnectRefused)), None);
-        assert_eq!(shape.record(Some(ErrorClass::TlsHandshake)), None);
+        assert_eq!(shape.record(Some(ErrorClass::ConnectRefused), t), None);
+        assert_eq!(shape.record(Some(ErrorClass::TlsHandshake), t), None);
 
         let lapsed = Shape::default();
         for _ in 0..40 {
-            assert_eq!(lapsed.record(Some(ErrorClass::DnsNxdomain)), None);
+            assert_eq!(lapsed.record(Some(ErrorClass::DnsNxdomain), t), None);
         }
-        // The window holds the last 40 sites only: 40 connection failures fill it.
+        // The window holds the 40 sites begun nearest: 40 connection failures begun later
+        // than 100 sites that were reached fill it.
         let cut = Shape::default();
         for _ in 0..100 {
-            cut.record(None);
+            cut.record(None, t);
         }
+        let later = t + Duration::from_secs(20);
         let last = (0..40)
-            .map(|_| cut.record(Some(ErrorClass::ConnectRefused)))
+            .map(|_| cut.record(Some(ErrorClass::ConnectRefused), later))
             .last()
             .flatten();
         assert_eq!(
             last.as_deref(),
-            Some("40 of the last 40 sites failed by a connection failure within 30 s")
+            Some("40 of the 40 sites begun within 30 s of it failed by a connection failure")
+        );
+    }
+
+    /// The end of a large run: the last to finish are the slow failures, begun long before
+    /// among sites that were reached. They do not make a shape.
+    #[test]
+    fn slow_failures_finishing_last_are_not_the_audit_s_network() {
+        let t = Instant::now();
+        let shape = Shape::default();
+        // 400 sites begun over 40 s, one in ten a silent name; the others finish first.
+        let began = |i: u64| t + Duration::from_millis(i * 100);
+        for i in (0..400).filter(|i| i % 10 != 0) {
+            assert_eq!(shape.record(None, began(i)), None);
+        }
+        for i in (0..400).filter(|i| i % 10 == 0) {
+            assert_eq!(
+                shape.record(Some(ErrorClass::DnsTimeout), began(i)),
+                None,
+                "{i}"
+            );
+        }
+        // The same failures begun together, with nothing else begun then: the shape holds.
+        let outage = t + Duration::from_secs(600);
+        let said = (0..12)
+            .map(|_| shape.record(Some(ErrorClass::DnsTimeout), outage))
+            .last()
+            .flatten();
+        assert_eq!(
+            said.as_deref(),
+            Some("12 of the 12 sites begun within 30 s of it failed by a DNS failure")
         );
     }
 
