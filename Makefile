@@ -48,7 +48,7 @@ lint: ## rustfmt and clippy, warnings as errors
 doc: ## API docs, warnings as errors
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --locked
 
-.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-render bench-report bench-scale bench-shards edge-data
+.PHONY: help demo pyenv java chromium nginx test fuzz-check lint doc bench bench-fleet bench-nginx bench-render bench-report bench-latency bench-scale bench-shards edge-data
 
 bench: bench-fleet ## All benchmarks: hot path (criterion), then the 10,000-domain fleet
 	$(CARGO) bench --locked --bench hot_path
@@ -67,6 +67,9 @@ bench-nginx: nginx ## 10,000 simulated domains served by Debian's nginx (install
 
 bench-render: chromium ## 200 sites whose footers scripts write, rendered in headless Chromium: renders/s, CPU per render
 	$(CARGO) bench --locked --bench render -- --domains 200
+
+bench-latency: ## Audit 10,000 and 100,000 simulated domains at internet latency (mainland, overseas) at concurrency 256, 1,024, 4,096
+	$(CARGO) bench --locked --bench latency -- --domains 10000,100000 --concurrency 256,1024,4096 --profiles 'mainland;overseas'
 
 bench-scale: ## Audit 100,000 simulated domains: peak RSS and throughput at scale
 	$(CARGO) bench --locked --bench fleet -- --domains 100000 --concurrency 256 --no-curl --no-minimal

@@ -17,6 +17,9 @@ pub(crate) struct Usage {
     #[allow(dead_code, reason = "only the render bench starts a browser")]
     pub(crate) children_cpu: Duration,
     pub(crate) max_rss_mib: f64,
+    /// The most file descriptors it held open at once (its sockets, mostly), sampled as RSS is.
+    #[allow(dead_code, reason = "only the latency bench reports it")]
+    pub(crate) max_fds: usize,
     pub(crate) ok: bool,
 }
 
@@ -52,6 +55,7 @@ pub(crate) fn run_measured(cmd: &mut Command) -> Usage {
     let mut child = cmd.spawn().expect("spawn");
     let pid = child.id();
     let mut hwm_kib = 0u64;
+    let mut max_fds = 0;
     let mut cpu = Duration::ZERO;
     let mut children_cpu = Duration::ZERO;
     loop {
@@ -63,6 +67,9 @@ pub(crate) fn run_measured(cmd: &mut Command) -> Usage {
             {
                 hwm_kib = hwm_kib.max(kib);
             }
+        }
+        if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+            max_fds = max_fds.max(fds.count());
         }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let Some(stat) = parse_stat(&stat) else { break };
@@ -79,6 +86,7 @@ pub(crate) fn run_measured(cmd: &mut Command) -> Usage {
         cpu,
         children_cpu,
         max_rss_mib: hwm_kib as f64 / 1024.0,
+        max_fds,
         ok: status.success(),
     }
 }
@@ -209,19 +217,25 @@ pub(crate) fn start_fleet(
     domains: usize,
     behaviours: Vec<beian_fleet::Behaviour>,
 ) -> (tokio::runtime::Runtime, beian_fleet::Fleet) {
+    start_fleet_with(beian_fleet::FleetConfig {
+        domains,
+        seed: 5,
+        behaviours,
+        ..beian_fleet::FleetConfig::default()
+    })
+}
+
+/// [`start_fleet`] of any configuration.
+#[allow(dead_code, reason = "the report bench starts no fleet")]
+pub(crate) fn start_fleet_with(
+    cfg: beian_fleet::FleetConfig,
+) -> (tokio::runtime::Runtime, beian_fleet::Fleet) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("fleet")
         .enable_all()
         .build()
         .unwrap();
-    let fleet = rt
-        .block_on(beian_fleet::Fleet::start(beian_fleet::FleetConfig {
-            domains,
-            seed: 5,
-            behaviours,
-            ..beian_fleet::FleetConfig::default()
-        }))
-        .unwrap();
+    let fleet = rt.block_on(beian_fleet::Fleet::start(cfg)).unwrap();
     (rt, fleet)
 }

@@ -13,6 +13,7 @@ mod evidence;
 mod filing;
 mod history;
 mod hostile;
+mod latency;
 mod object_store;
 mod polite;
 mod real_footers;

@@ -389,6 +389,12 @@ pub(crate) struct FleetShape {
     /// break, a few domains join the list and a few leave it.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) day: u32,
+    /// The network between the audit and the fleet, played by the fleet's servers:
+    /// `mainland` (round trips of 10–120 ms, median 40) or `overseas` (60–1,000 ms, median
+    /// 180), each with slow DNS, servers' time to first byte and lost packets; changed with
+    /// `,rtt=MS`, `,dns=MS`, `,loss=SHARE` (e.g. `overseas,rtt=100`). Default: loopback's.
+    #[arg(long, value_name = "PROFILE")]
+    pub(crate) latency: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ pub(crate) async fn demo(a: DemoArgs) -> Result<ExitCode> {
     let as_of = settings::judging(&a.judge)?.as_of;
     let fleet = Fleet::start(FleetConfig {
         as_of,
-        ..fleet_config(&a.shape)
+        ..fleet_config(&a.shape)?
     })
     .await?;
     // The audit trusts the fleet's CA from a file; the fleet's files end up in the run

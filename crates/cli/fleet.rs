@@ -5,20 +5,26 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use beian_fleet::{Behaviour, Fleet, FleetConfig};
+use beian_fleet::{Behaviour, Fleet, FleetConfig, Latency};
 
 use crate::args::{FleetArgs, FleetShape};
 
 /// The demo's fleet (also `beian fleet serve`'s): the default mix and the sites served
 /// outside their provider's networks.
-pub(crate) fn fleet_config(shape: &FleetShape) -> FleetConfig {
-    FleetConfig {
+pub(crate) fn fleet_config(shape: &FleetShape) -> Result<FleetConfig> {
+    let latency = shape
+        .latency
+        .as_deref()
+        .map(|p| Latency::profile(p, shape.seed))
+        .transpose()?;
+    Ok(FleetConfig {
         domains: shape.domains,
         seed: shape.seed,
         day: shape.day,
         behaviours: Behaviour::for_demo(),
+        latency,
         ..FleetConfig::default()
-    }
+    })
 }
 
 pub(crate) async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
@@ -26,7 +32,7 @@ pub(crate) async fn fleet_serve(a: FleetArgs) -> Result<ExitCode> {
         dns_addr: a.dns,
         http_port: a.http_port,
         https_port: a.https_port,
-        ..fleet_config(&a.shape)
+        ..fleet_config(&a.shape)?
     };
     let fleet = Fleet::start(cfg).await?;
     fleet.write_files(&a.dir)?;

@@ -13,6 +13,8 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
+use crate::latency::Latency;
+
 /// What a name answers.
 #[derive(Debug, Clone)]
 pub(crate) enum Answer {
@@ -47,6 +49,8 @@ pub(crate) struct Zone {
     /// Cleared to cut the resolver (tests of an outage of the audit's own network): queries
     /// are then read and never answered.
     pub(crate) answering: Arc<std::sync::atomic::AtomicBool>,
+    /// Each answer waits its name's delay ([`Latency::dns_delay`]).
+    pub(crate) latency: Option<Arc<Latency>>,
 }
 
 impl Zone {
@@ -105,9 +109,20 @@ enum Transport {
 }
 
 impl Zone {
-    /// The response to one query message, or `None` when the name is silent (or the bytes
-    /// are not a query at all).
-    fn respond(&self, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    /// The response to one query message and how long it waits ([`Latency::dns_delay`]), or
+    /// `None` when the name is silent (or the bytes are not a query at all).
+    fn reply(&self, query: &[u8], transport: Transport) -> Option<(Vec<u8>, Duration)> {
+        let (bytes, name) = self.respond(query, transport)?;
+        let wait = self
+            .latency
+            .as_ref()
+            .map_or(Duration::ZERO, |l| l.dns_delay(&name));
+        Some((bytes, wait))
+    }
+
+    /// The response to one query message and the name asked, or `None` when the name is
+    /// silent (or the bytes are not a query at all).
+    fn respond(&self, query: &[u8], transport: Transport) -> Option<(Vec<u8>, String)> {
         let req = Message::from_vec(query).ok()?;
         if req.metadata.message_type != MessageType::Query {
             return None;
@@ -117,7 +132,7 @@ impl Zone {
         resp.metadata.authoritative = true;
         let Some(q) = req.queries.first() else {
             resp.metadata.response_code = ResponseCode::FormErr;
-            return resp.to_vec().ok();
+            return Some((resp.to_vec().ok()?, String::new()));
         };
         resp.add_query(q.clone());
         let name = q
@@ -136,9 +151,9 @@ impl Zone {
         }
         let bytes = resp.to_vec().ok()?;
         if transport == Transport::Udp && bytes.len() > usize::from(req.max_payload()) {
-            return resp.truncate().to_vec().ok();
+            return Some((resp.truncate().to_vec().ok()?, name));
         }
-        Some(bytes)
+        Some((bytes, name))
     }
 
     /// Answers UDP queries one after another (each answer takes microseconds); a client's
@@ -149,6 +164,7 @@ impl Zone {
         socket2::SockRef::from(&socket)
             .set_recv_buffer_size(4 << 20)
             .ok();
+        let socket = Arc::new(socket);
         let mut buf = vec![0u8; usize::from(u16::MAX)];
         loop {
             let Ok((n, from)) = socket.recv_from(&mut buf).await else {
@@ -157,8 +173,19 @@ impl Zone {
             if !self.answering.load(std::sync::atomic::Ordering::Relaxed) {
                 continue;
             }
-            if let Some(resp) = self.respond(&buf[..n], Transport::Udp) {
-                socket.send_to(&resp, from).await.ok();
+            match self.reply(&buf[..n], Transport::Udp) {
+                Some((resp, Duration::ZERO)) => {
+                    socket.send_to(&resp, from).await.ok();
+                }
+                // A slow answer must not hold up the others.
+                Some((resp, wait)) => {
+                    let socket = socket.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        socket.send_to(&resp, from).await.ok();
+                    });
+                }
+                None => {}
             }
         }
     }
@@ -186,9 +213,10 @@ impl Zone {
             }
             let mut query = vec![0u8; usize::from(u16::from_be_bytes(len))];
             stream.read_exact(&mut query).await?;
-            let Some(resp) = self.respond(&query, Transport::Tcp) else {
+            let Some((resp, wait)) = self.reply(&query, Transport::Tcp) else {
                 continue;
             };
+            tokio::time::sleep(wait).await;
             let Ok(n) = u16::try_from(resp.len()) else {
                 continue;
             };
@@ -220,6 +248,7 @@ mod tests {
         Zone {
             names: Arc::new(names.into_iter().map(|(n, a)| (n.to_string(), a)).collect()),
             answering: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            latency: None,
         }
     }
 
@@ -231,7 +260,7 @@ mod tests {
 
     fn ask(zone: &Zone, name: &str, rtype: RecordType) -> Option<Message> {
         zone.respond(&query(name, rtype), Transport::Udp)
-            .map(|b| Message::from_vec(&b).unwrap())
+            .map(|(b, _)| Message::from_vec(&b).unwrap())
     }
 
     #[test]

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::host::host_name;
 use crate::hostile;
+use crate::latency::{Latency, Paced, RttCell};
 use crate::pages::{config_json, page, refresh_page};
 use crate::scenario::{Behaviour, SiteSpec};
 
@@ -40,6 +41,8 @@ pub(crate) struct World {
     pub(crate) limits: crate::defended::Limits,
     /// The web servers' switch ([`crate::Fleet::set_uplink`]): off, nothing listens.
     pub(crate) uplink: tokio::sync::watch::Sender<bool>,
+    /// The network a client crosses to reach the servers ([`Paced`]).
+    pub(crate) latency: Option<Arc<Latency>>,
 }
 
 /// Requests on one listening address, as tests of a client's politeness see them.
@@ -110,6 +113,11 @@ impl World {
     fn behaviour_of(&self, host: &str) -> Option<Behaviour> {
         self.site_of(host).map(|(s, _)| s.behaviour)
     }
+
+    /// The server a host name is served by, as the network sees it: its site's domain.
+    fn server_of<'h>(&'h self, host: &'h str) -> &'h str {
+        self.site_of(host).map_or(host, |(s, _)| s.domain.as_str())
+    }
 }
 
 /// Garbage in place of a TLS ServerHello (`tls-garbage` sites).
@@ -167,9 +175,13 @@ pub(crate) async fn serve(
             .local_addr()
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         let raw_world = world.clone();
+        let stream = Paced::new(stream, world.latency.as_ref());
+        let rtt = stream.rtt_cell();
+        let svc_rtt = rtt.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let world = world.clone();
+                let rtt = svc_rtt.clone();
                 world
                     .requests
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -179,6 +191,17 @@ pub(crate) async fn serve(
                     let _busy = InFlight::new(ip, world.open.clone());
                     if world.slow_ips.contains(&ip) {
                         tokio::time::sleep(world.slow_delay).await;
+                    }
+                    if let Some(rtt) = &rtt {
+                        let host = req
+                            .headers()
+                            .get(HOST)
+                            .and_then(|h| h.to_str().ok())
+                            .map(host_name)
+                            .unwrap_or_default();
+                        let server = world.server_of(&host);
+                        rtt.set(server);
+                        tokio::time::sleep(rtt.first_byte(server)).await;
                     }
                     Ok::<_, Infallible>(respond(req, &world, https).await)
                 }
@@ -200,6 +223,7 @@ pub(crate) async fn serve(
                         .server_name()
                         .map(str::to_ascii_lowercase)
                         .unwrap_or_default();
+                    set_rtt(rtt.as_ref(), &raw_world, &sni);
                     let hostile = raw_world.behaviour_of(&sni);
                     match hostile {
                         Some(Behaviour::TlsGarbage) => {
@@ -225,7 +249,7 @@ pub(crate) async fn serve(
                     }
                     if let Some(b) = hostile.filter(|b| b.is_raw()) {
                         if b == Behaviour::ResetMidBody {
-                            s.get_ref().0.set_zero_linger().ok();
+                            s.get_ref().0.get_ref().set_zero_linger().ok();
                         }
                         return hostile::answer(s, b, &sni).await;
                     }
@@ -234,11 +258,14 @@ pub(crate) async fn serve(
                 }
                 None => {
                     if raw_world.raw_sites {
-                        let host = hostile::peek_host(&stream).await.unwrap_or_default();
+                        let host = hostile::peek_host(stream.get_ref())
+                            .await
+                            .unwrap_or_default();
                         let hostile = raw_world.behaviour_of(&host);
                         if let Some(b) = hostile.filter(|b| b.is_raw()) {
+                            set_rtt(rtt.as_ref(), &raw_world, &host);
                             if b == Behaviour::ResetMidBody {
-                                stream.set_zero_linger().ok();
+                                stream.get_ref().set_zero_linger().ok();
                             }
                             return hostile::answer(stream, b, &host).await;
                         }
@@ -250,6 +277,13 @@ pub(crate) async fn serve(
                 }
             }
         });
+    }
+}
+
+/// The connection's round trip, now that it is known to be to `host`.
+fn set_rtt(rtt: Option<&RttCell>, world: &World, host: &str) {
+    if let Some(rtt) = rtt {
+        rtt.set(world.server_of(host));
     }
 }
 

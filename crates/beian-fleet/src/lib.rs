@@ -16,6 +16,7 @@ mod host;
 mod hostile;
 mod http;
 pub mod key;
+pub mod latency;
 pub mod pages;
 pub mod scenario;
 
@@ -31,6 +32,7 @@ use tokio::task::JoinSet;
 
 pub use defended::POW_DIFFICULTY;
 pub use key::{answer_key_csv, expectations, expectations_without_browser, expected_errors};
+pub use latency::Latency;
 pub use scenario::{Behaviour, SiteSpec, generate, generate_from};
 
 use certs::{Ca, CertKind, Certs};
@@ -101,6 +103,8 @@ pub struct FleetConfig {
     /// The date it is audited on; day 1 was [`days::DAYS_APART`] days before day 2, and so
     /// on. Dates the manifest and the answer key.
     pub as_of: time::Date,
+    /// The network between the audit and the fleet ([`Latency::profile`]); `None`: loopback's.
+    pub latency: Option<Latency>,
 }
 
 impl Default for FleetConfig {
@@ -118,6 +122,7 @@ impl Default for FleetConfig {
             slow_ips: Vec::new(),
             day: 1,
             as_of: time::OffsetDateTime::now_utc().date(),
+            latency: None,
         }
     }
 }
@@ -345,9 +350,11 @@ impl Fleet {
             )),
         );
         let answering = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let latency = cfg.latency.clone().map(Arc::new);
         let zone = Zone {
             names: Arc::new(names),
             answering: answering.clone(),
+            latency: latency.clone(),
         };
         tasks.spawn(zone.clone().serve_udp(udp));
         tasks.spawn(zone.serve_tcp(tcp));
@@ -378,6 +385,7 @@ impl Fleet {
             open: Default::default(),
             limits: Default::default(),
             uplink: tokio::sync::watch::Sender::new(true),
+            latency,
         });
         // The web servers also listen on `::1`, the address of `ipv6-only` sites, where the
         // machine has IPv6 (containers often do not).
