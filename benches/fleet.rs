@@ -26,7 +26,7 @@ mod clients;
 #[path = "measure.rs"]
 mod measure;
 use clients::{curl_parallel, fleet_ca, run_minimal_client, urls};
-use measure::{arg, audit_command, cpu_of_threads, flag, run_measured, start_fleet};
+use measure::{arg, audit_command, beian_bin, cpu_of_threads, flag, run_measured, start_fleet};
 
 struct Opts {
     domains: usize,
@@ -82,11 +82,7 @@ fn main() {
     let before = fleet.served();
     let resumed_before = fleet.resumed_handshakes();
     let fleet_cpu_before = cpu_of_threads("fleet");
-    // `BEIAN_BIN` measures another build (the commit before a change) on the same fleet.
-    let bin = std::env::var_os("BEIAN_BIN").map_or_else(
-        || env!("CARGO_BIN_EXE_beian").into(),
-        std::path::PathBuf::from,
-    );
+    let bin = beian_bin();
     let mut cmd = audit_command(
         &bin,
         dir.path(),

@@ -24,7 +24,7 @@ use beian_fleet::{Behaviour, FleetConfig, Latency};
 
 #[path = "measure.rs"]
 mod measure;
-use measure::{cpu_of_threads, fleet_audit_command, run_measured, start_fleet_with};
+use measure::{beian_bin, cpu_of_threads, fleet_audit_command, run_measured, start_fleet_with};
 
 /// The values after flag `name`, split at `sep`, or `default`.
 fn list(name: &str, sep: char, default: &str) -> Vec<String> {
@@ -76,10 +76,7 @@ fn main() {
         .map(|c| c.parse().expect("--concurrency: numbers"))
         .collect();
     let profiles = list("--profiles", ';', "mainland;overseas");
-    let bin = std::env::var_os("BEIAN_BIN").map_or_else(
-        || env!("CARGO_BIN_EXE_beian").into(),
-        std::path::PathBuf::from,
-    );
+    let bin = beian_bin();
     println!(
         "machine: {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())

@@ -193,6 +193,16 @@ pub(crate) fn fleet_audit_command(
     cmd
 }
 
+/// The `beian` binary the benchmark audits with: this build's, or `BEIAN_BIN` (another
+/// build — the commit before a change — measured on the same fleet).
+#[allow(dead_code, reason = "the report and shards benches run no audit")]
+pub(crate) fn beian_bin() -> std::path::PathBuf {
+    std::env::var_os("BEIAN_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_beian").into(),
+        std::path::PathBuf::from,
+    )
+}
+
 /// The number after flag `name` on the command line, or `default`.
 #[allow(dead_code, reason = "the report bench takes no flags")]
 pub(crate) fn arg(name: &str, default: usize) -> usize {

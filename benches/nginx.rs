@@ -30,7 +30,8 @@ mod clients;
 mod measure;
 use clients::{curl_parallel, fleet_ca, run_minimal_client, urls};
 use measure::{
-    arg, audit_command, cpu_of_process_tree, cpu_of_threads, flag, run_measured, start_fleet,
+    arg, audit_command, beian_bin, cpu_of_process_tree, cpu_of_threads, flag, run_measured,
+    start_fleet,
 };
 
 struct Opts {
@@ -202,11 +203,7 @@ fn main() {
     let out = dir.path().join("out");
     let nginx_cpu_before = cpu_of_process_tree(nginx.pid());
     let dns_cpu_before = cpu_of_threads("fleet");
-    // `BEIAN_BIN` measures another build (the commit before a change) on the same export.
-    let bin = std::env::var_os("BEIAN_BIN").map_or_else(
-        || env!("CARGO_BIN_EXE_beian").into(),
-        std::path::PathBuf::from,
-    );
+    let bin = beian_bin();
     let mut cmd = audit_command(
         &bin,
         dir.path(),

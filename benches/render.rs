@@ -15,7 +15,7 @@ use beian_fleet::Behaviour;
 
 #[path = "measure.rs"]
 mod measure;
-use measure::{arg, fleet_audit_command, run_measured, start_fleet};
+use measure::{arg, beian_bin, fleet_audit_command, run_measured, start_fleet};
 
 fn main() {
     let domains = arg("--domains", 200);
@@ -30,10 +30,7 @@ fn main() {
     let (_fleet_rt, fleet) = start_fleet(domains, mix);
     let dir = tempfile::tempdir().unwrap();
     fleet.write_files(dir.path()).unwrap();
-    let bin = std::env::var_os("BEIAN_BIN").map_or_else(
-        || env!("CARGO_BIN_EXE_beian").into(),
-        std::path::PathBuf::from,
-    );
+    let bin = beian_bin();
     let out = dir.path().join("out");
     // Not quiet: the summary counts the renders.
     let mut cmd = fleet_audit_command(

@@ -156,8 +156,9 @@ impl Zone {
         Some((bytes, name))
     }
 
-    /// Answers UDP queries one after another (each answer takes microseconds); a client's
-    /// closed port (an ICMP error on the next read) is skipped.
+    /// Answers UDP queries one after another (each answer takes microseconds; one that waits
+    /// a latency's delay is sent by a task of its own); a client's closed port (an ICMP error
+    /// on the next read) is skipped.
     pub(crate) async fn serve_udp(self, socket: UdpSocket) {
         // Room for a burst of queries while this task waits for a core (the demo runs the
         // fleet and the audit on one runtime). Best effort: capped by `net.core.rmem_max`.

@@ -193,12 +193,7 @@ pub(crate) async fn serve(
                         tokio::time::sleep(world.slow_delay).await;
                     }
                     if let Some(rtt) = &rtt {
-                        let host = req
-                            .headers()
-                            .get(HOST)
-                            .and_then(|h| h.to_str().ok())
-                            .map(host_name)
-                            .unwrap_or_default();
+                        let host = host_of(&req);
                         let server = world.server_of(&host);
                         rtt.set(server);
                         tokio::time::sleep(rtt.first_byte(server)).await;
@@ -280,6 +275,15 @@ pub(crate) async fn serve(
     }
 }
 
+/// The host a request names (its `Host` header, without a port), or "".
+fn host_of<B>(req: &Request<B>) -> String {
+    req.headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_name)
+        .unwrap_or_default()
+}
+
 /// The connection's round trip, now that it is known to be to `host`.
 fn set_rtt(rtt: Option<&RttCell>, world: &World, host: &str) {
     if let Some(rtt) = rtt {
@@ -328,12 +332,7 @@ async fn respond(
     world: &World,
     https: bool,
 ) -> Response<Full<Bytes>> {
-    let host = req
-        .headers()
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(host_name)
-        .unwrap_or_default();
+    let host = host_of(&req);
     let Some((site, role)) = world.site_of(&host) else {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
