@@ -141,7 +141,9 @@ pub(crate) struct NetArgs {
     /// Sites audited at once. Each site runs up to four probes (apex and www, https and
     /// http), so up to 4 × N requests are in flight. A site waiting for a busy server address
     /// (`--per-ip`) steps aside for another site meanwhile, so an overloaded shared host does
-    /// not hold back the sites elsewhere.
+    /// not hold back the sites elsewhere. Each site may hold five open files: the limit on
+    /// open files is raised to fit at start, and where the hard limit is too low the
+    /// concurrency is lowered to fit, with a warning.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=25_000))]
     pub(crate) concurrency: u32,
     /// Requests in flight per server address (0: no limit). Shared hosting puts thousands of

@@ -46,8 +46,7 @@ pub(crate) async fn audit_cmd(a: AuditArgs) -> Result<ExitCode> {
     let desc = a.input.display().to_string();
     let done = run_job(open, desc, total, &net, &a.judge, &a.output).await?;
     if !a.output.quiet {
-        let extra: Vec<String> = net.render_note.iter().cloned().collect();
-        print_summary(&done.report, &done.dir, &extra);
+        print_summary(&done.report, &done.dir, &net.notes);
     }
     Ok(done.exit_code(a.output.fail_on))
 }

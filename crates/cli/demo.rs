@@ -86,7 +86,7 @@ pub(crate) async fn demo(a: DemoArgs) -> Result<ExitCode> {
             format!("answer key: {}", dir.join("answer_key_filed.csv").display()),
             format!("elapsed: {:.1}s", started.elapsed().as_secs_f64()),
         ];
-        extra.extend(net.render_note.iter().cloned());
+        extra.extend(net.notes.iter().cloned());
         print_summary(&done.report, &done.dir, &extra);
     }
     drop(fleet);

@@ -13,6 +13,7 @@ mod extract;
 mod finalize;
 mod fleet;
 mod hints;
+mod limits;
 mod mirror;
 mod report;
 mod reporter;

@@ -19,8 +19,9 @@ use crate::args::{EvidenceArg, ExtractArgs, JudgeArgs, NetArgs, RenderArg};
 pub(crate) struct NetSettings {
     pub(crate) net: NetConfig,
     pub(crate) capacity: Capacity,
-    /// Why rendering is off under `--render auto`, for the summary.
-    pub(crate) render_note: Option<String>,
+    /// What the summary says of the settings: why rendering is off under `--render auto`,
+    /// why fewer sites run at once than `--concurrency` asked.
+    pub(crate) notes: Vec<String>,
 }
 
 pub(crate) fn secs(name: &str, v: f64) -> Result<Duration> {
@@ -85,7 +86,11 @@ pub(crate) fn load_roots(paths: &[PathBuf]) -> Result<Vec<CertificateDer<'static
 
 impl NetSettings {
     pub(crate) fn from_args(a: &NetArgs) -> Result<Self> {
-        let capacity = Capacity::for_sites(a.concurrency as usize);
+        let (sites, files_note) = crate::limits::fit(a.concurrency as usize);
+        if let Some(note) = &files_note {
+            eprintln!("warning: {note}");
+        }
+        let capacity = Capacity::for_sites(sites);
         let probe = secs("probe-timeout", a.probe_timeout)?;
         let fetch = FetchConfig {
             connect_timeout: secs("connect-timeout", a.connect_timeout)?,
@@ -107,7 +112,7 @@ impl NetSettings {
         };
         let (render, render_note) = render_options(a)?;
         Ok(NetSettings {
-            render_note,
+            notes: render_note.into_iter().chain(files_note).collect(),
             net: NetConfig {
                 canaries: canaries(&a.canaries)?,
                 render,
